@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR Apache-2.0) */
+/*
+ * Layouts shared by the kernel side (recorder.bpf.c) and the helper
+ * (recorder.c).  The TypeScript side never reads the maps itself: it talks
+ * to the helper, which prints JSON.
+ */
+#ifndef SCR_RECORDER_H
+#define SCR_RECORDER_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+/* Where the helper pins maps and links (bpffs). */
+#define SCR_PIN_DIR "/sys/fs/bpf/seccomp-recorder"
+#define SCR_LOCK_DIR "/run/seccomp-recorder"
+#define SCR_LOCK_FILE SCR_LOCK_DIR "/helper.lock"
+
+/* Map sizes (both maps are preallocated hash maps). */
+#define SCR_MAX_TARGETS 4096 /* recorded namespaces + nested namespaces */
+#define SCR_MAX_WORDS 8192   /* rare (non-native or >= 512) syscall words */
+
+/* Native x86_64 numbers 0..SCR_NATIVE_BITS-1 live in scr_target.native. */
+#define SCR_NATIVE_WORDS 8
+#define SCR_NATIVE_BITS (SCR_NATIVE_WORDS * 64)
+/* Highest word index of the rare-words map (numbers >= 65536*64 are lost). */
+#define SCR_MAX_WORD 65536
+
+/* scr_target.state */
+enum {
+	SCR_STATE_ARMED = 0,     /* registered, waiting for its boundary */
+	SCR_STATE_RECORDING = 1, /* every syscall is marked */
+	SCR_STATE_EXITED = 2,    /* the namespace is gone; result is final */
+};
+
+/* scr_target.flags */
+enum {
+	SCR_BOUNDARY_EXEC = 1 << 0,    /* start at (and mark) the first execve/execveat */
+	SCR_BOUNDARY_SECCOMP = 1 << 1, /* start after a seccomp filter install */
+	SCR_RECORD_ALL = 1 << 2,       /* recording from registration on */
+};
+
+/* ABIs of the rare-words map (scr_word_key.abi). */
+enum {
+	SCR_ABI_X86_64 = 0,
+	SCR_ABI_X86 = 1, /* ia32 tasks (or int 0x80) on x86_64 */
+	SCR_ABI_X32 = 2, /* stored without the 0x40000000 bit */
+	SCR_ABI_COUNT = 3,
+};
+
+#define SCR_X32_SYSCALL_BIT 0x40000000
+
+/*
+ * targets map: key = mount-namespace inode number (__u32).
+ * owner == key for a target's own entry; a nested namespace (created inside
+ * a recorded one) points to its owner and only its owner's entry is used.
+ */
+struct scr_target {
+	__u32 owner;
+	__u32 state;
+	__u32 flags;
+	__u32 lost; /* syscalls that could not be stored (atomic add) */
+	__u64 native[SCR_NATIVE_WORDS]; /* bit nr of native x86_64 syscall nr */
+};
+
+/* rare-words map: value = __u64, bit nr%64 of word nr/64 for (owner, abi). */
+struct scr_word_key {
+	__u32 owner;
+	__u16 abi;
+	__u16 word;
+};
+
+#endif /* SCR_RECORDER_H */

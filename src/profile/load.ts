@@ -1,0 +1,269 @@
+import {readFile} from 'node:fs/promises'
+import {Ajv, type ErrorObject} from 'ajv'
+import {findNodeAtLocation, parseTree, printParseErrorCode, type Node as JsonNode, type ParseError} from 'jsonc-parser'
+import {EXIT} from '../cli/exit-codes.js'
+import {UserError} from '../cli/errors.js'
+import {profileFormat, type ProfileFormat, type SeccompProfile} from './model.js'
+import {PROFILE_SCHEMA} from './schema.js'
+import {lintProfile} from './lint.js'
+import {escapePointerSegment, formatViolation, pointerSegments, type Violation} from './violations.js'
+
+export type ProfileCheck =
+  | {valid: true; profile: SeccompProfile; format: ProfileFormat; errors: []; warnings: Violation[]}
+  | {valid: false; profile?: undefined; format?: undefined; errors: Violation[]; warnings: Violation[]}
+
+/** Profiles larger than this are refused before parsing (the largest real profiles are ~30 KiB). */
+export const MAX_PROFILE_BYTES = 4 * 1024 * 1024
+
+let compiled: ReturnType<Ajv['compile']> | undefined
+function schemaValidator(): ReturnType<Ajv['compile']> {
+  compiled ??= new Ajv({allErrors: true, strict: true}).compile(PROFILE_SCHEMA)
+  return compiled
+}
+
+/** Checks a profile given as text: JSON syntax, duplicate keys, the schema, semantic rules and lint warnings. */
+export function checkProfileText(text: string): ProfileCheck {
+  const lines = lineStarts(text)
+  const locate = (offset: number) => offsetToLineColumn(lines, offset)
+
+  const syntaxErrors: ParseError[] = []
+  const tree = parseTree(text, syntaxErrors, {disallowComments: true, allowTrailingComma: false, allowEmptyContent: false})
+  if (syntaxErrors.length > 0 || tree === undefined) {
+    const errors = syntaxErrors.slice(0, 5).map((e): Violation => ({
+      severity: 'error',
+      code: 'json.syntax',
+      pointer: '',
+      message: `not valid JSON: ${describeSyntaxError(printParseErrorCode(e.error))}`,
+      ...locate(e.offset),
+    }))
+    if (errors.length === 0) errors.push({severity: 'error', code: 'json.syntax', pointer: '', message: 'not valid JSON: empty document', line: 1, column: 1})
+    return {valid: false, errors, warnings: []}
+  }
+
+  let document: unknown
+  try {
+    document = JSON.parse(text)
+  } catch (error) {
+    return {valid: false, errors: [{severity: 'error', code: 'json.syntax', pointer: '', message: `not valid JSON: ${(error as Error).message}`}], warnings: []}
+  }
+
+  const errors: Violation[] = duplicateKeys(tree, locate)
+  const validate = schemaValidator()
+  if (!validate(document)) {
+    for (const error of validate.errors ?? []) errors.push(schemaViolation(error, document, tree, locate))
+  }
+  if (errors.length > 0) return {valid: false, errors: dedupe(errors), warnings: []}
+
+  const profile = document as SeccompProfile
+  const findings = lintProfile(profile).map((v) => ({...v, ...locateNode(tree, v.pointer, locate)}))
+  const semanticErrors = findings.filter((v) => v.severity === 'error')
+  const warnings = findings.filter((v) => v.severity === 'warning')
+  if (semanticErrors.length > 0) return {valid: false, errors: semanticErrors, warnings}
+  return {valid: true, profile, format: profileFormat(profile), errors: [], warnings}
+}
+
+/** Reads and checks a profile file. Unreadable files become a UserError (exit USAGE); invalid content is returned. */
+export async function checkProfileFile(path: string): Promise<ProfileCheck> {
+  return checkProfileText(await readProfileText(path))
+}
+
+/** For commands that need a valid profile: returns it, or throws a UserError listing every violation. */
+export async function loadProfile(path: string): Promise<{profile: SeccompProfile; format: ProfileFormat; warnings: Violation[]}> {
+  const check = await checkProfileFile(path)
+  if (!check.valid) {
+    const shown = check.errors.slice(0, 20).map((v) => `  ${formatViolation(v, path)}`)
+    const more = check.errors.length > 20 ? [`  … and ${check.errors.length - 20} more`] : []
+    throw new UserError([`${path} is not a valid seccomp profile:`, ...shown, ...more].join('\n'), {
+      exit: EXIT.USAGE,
+      code: 'invalid-profile',
+      suggestions: [`Run \`seccomp-recorder validate ${path}\` for the full report.`],
+    })
+  }
+  return {profile: check.profile, format: check.format, warnings: check.warnings}
+}
+
+export async function readProfileText(path: string): Promise<string> {
+  let bytes: Buffer
+  try {
+    bytes = await readFile(path)
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'permission denied' : (error as Error).message
+    throw new UserError(`cannot read profile ${path}: ${why}`, {exit: EXIT.USAGE, code: 'unreadable'})
+  }
+  if (bytes.length > MAX_PROFILE_BYTES) {
+    throw new UserError(`${path} is ${bytes.length} bytes; profiles larger than ${MAX_PROFILE_BYTES} bytes are refused`, {exit: EXIT.USAGE, code: 'too-large'})
+  }
+  try {
+    return new TextDecoder('utf-8', {fatal: true, ignoreBOM: false}).decode(bytes)
+  } catch {
+    throw new UserError(`${path} is not UTF-8 text`, {exit: EXIT.USAGE, code: 'not-utf8'})
+  }
+}
+
+function describeSyntaxError(code: string): string {
+  const words: Record<string, string> = {
+    InvalidSymbol: 'unexpected character',
+    InvalidNumberFormat: 'malformed number',
+    PropertyNameExpected: 'property name expected',
+    ValueExpected: 'value expected (document truncated?)',
+    ColonExpected: "':' expected",
+    CommaExpected: "',' expected",
+    CloseBraceExpected: "'}' expected (document truncated?)",
+    CloseBracketExpected: "']' expected (document truncated?)",
+    EndOfFileExpected: 'unexpected content after the end of the document',
+    InvalidCommentToken: 'comments are not JSON',
+    UnexpectedEndOfComment: 'unterminated comment',
+    UnexpectedEndOfString: 'unterminated string (document truncated?)',
+    UnexpectedEndOfNumber: 'unterminated number',
+    InvalidUnicode: 'invalid \\u escape',
+    InvalidEscapeCharacter: 'invalid escape character',
+    InvalidCharacter: 'control character in a string',
+  }
+  return words[code] ?? code
+}
+
+function schemaViolation(error: ErrorObject, document: unknown, tree: JsonNode, locate: (offset: number) => {line: number; column: number}): Violation {
+  let pointer = error.instancePath
+  let message: string
+  const params = error.params as Record<string, unknown>
+  const got = describeValue(valueAt(document, pointer))
+  switch (error.keyword) {
+    case 'required':
+      message = `missing required property "${String(params.missingProperty)}"`
+      break
+    case 'additionalProperties':
+      pointer = `${pointer}/${escapePointerSegment(String(params.additionalProperty))}`
+      message = `unknown property "${String(params.additionalProperty)}"${suggestKey(String(params.additionalProperty), error.parentSchema)}`
+      break
+    case 'enum':
+      message = `must be one of ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')} (got ${got})`
+      break
+    case 'type':
+      message = `must be ${String(params.type)} (got ${got})`
+      break
+    case 'minItems':
+      message = `must have at least ${String(params.limit)} item${params.limit === 1 ? '' : 's'} (got ${got})`
+      break
+    case 'maxItems':
+      message = `must have at most ${String(params.limit)} items (got ${got})`
+      break
+    case 'minimum':
+    case 'maximum':
+      message = `must be ${error.keyword === 'minimum' ? '≥' : '≤'} ${String(params.limit)} (got ${got})`
+      break
+    case 'pattern':
+      message = `must match ${String(params.pattern)} (got ${got})`
+      break
+    case 'minLength':
+      message = `must not be empty`
+      break
+    case 'uniqueItems':
+      message = `must not repeat items (items ${String(params.j)} and ${String(params.i)} are equal)`
+      break
+    default:
+      message = error.message ?? error.keyword
+  }
+  return {severity: 'error', code: `schema.${error.keyword}`, pointer, message, ...locateNode(tree, pointer, locate)}
+}
+
+function suggestKey(key: string, parentSchema: unknown): string {
+  const known = Object.keys((parentSchema as {properties?: Record<string, unknown>} | undefined)?.properties ?? {})
+  const match = known.find((k) => k.toLowerCase() === key.toLowerCase() || editDistance(k, key) <= 2)
+  return match ? ` (did you mean "${match}"?)` : ''
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({length: b.length + 1}, (_, i) => i)
+  for (let i = 1; i <= a.length; i++) {
+    let diagonal = row[0]!
+    row[0] = i
+    for (let j = 1; j <= b.length; j++) {
+      const above = row[j]!
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1))
+      diagonal = above
+    }
+  }
+  return row[b.length]!
+}
+
+function describeValue(value: unknown): string {
+  if (value === undefined) return 'nothing'
+  if (Array.isArray(value)) return `an array of ${value.length}`
+  if (value === null) return 'null'
+  if (typeof value === 'object') return 'an object'
+  const text = JSON.stringify(value)
+  return text.length > 60 ? `${text.slice(0, 57)}…` : text
+}
+
+function valueAt(document: unknown, pointer: string): unknown {
+  let node = document
+  for (const segment of pointerSegments(pointer)) {
+    if (node === null || typeof node !== 'object') return undefined
+    node = (node as Record<string, unknown>)[segment]
+  }
+  return node
+}
+
+function duplicateKeys(tree: JsonNode, locate: (offset: number) => {line: number; column: number}): Violation[] {
+  const found: Violation[] = []
+  const walk = (node: JsonNode, pointer: string) => {
+    if (node.type === 'object') {
+      const seen = new Set<string>()
+      for (const property of node.children ?? []) {
+        const [keyNode, valueNode] = property.children ?? []
+        const key = String(keyNode?.value)
+        const childPointer = `${pointer}/${escapePointerSegment(key)}`
+        if (seen.has(key)) {
+          found.push({severity: 'error', code: 'json.duplicate-key', pointer: childPointer, message: `duplicate key "${key}": parsers disagree on which value wins`, ...locate(property.offset)})
+        }
+        seen.add(key)
+        if (valueNode) walk(valueNode, childPointer)
+      }
+    } else if (node.type === 'array') {
+      node.children?.forEach((child, index) => walk(child, `${pointer}/${index}`))
+    }
+  }
+  walk(tree, '')
+  return found
+}
+
+function locateNode(tree: JsonNode, pointer: string, locate: (offset: number) => {line: number; column: number}): {line?: number; column?: number} {
+  const segments = pointerSegments(pointer).map((s) => (/^(0|[1-9][0-9]*)$/.test(s) ? Number(s) : s))
+  let node = findNodeAtLocation(tree, segments)
+  // A missing child (e.g. a required property): point at the closest parent that exists.
+  while (node === undefined && segments.length > 0) {
+    segments.pop()
+    node = findNodeAtLocation(tree, segments)
+  }
+  if (node === undefined) return {}
+  const anchor = node.parent?.type === 'property' ? node.parent : node
+  return locate(anchor.offset)
+}
+
+function lineStarts(text: string): number[] {
+  const starts = [0]
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) starts.push(i + 1)
+  return starts
+}
+
+function offsetToLineColumn(starts: number[], offset: number): {line: number; column: number} {
+  let low = 0
+  let high = starts.length - 1
+  while (low < high) {
+    const mid = (low + high + 1) >> 1
+    if (starts[mid]! <= offset) low = mid
+    else high = mid - 1
+  }
+  return {line: low + 1, column: offset - starts[low]! + 1}
+}
+
+function dedupe(violations: Violation[]): Violation[] {
+  const seen = new Set<string>()
+  return violations.filter((v) => {
+    const key = `${v.pointer}\u0000${v.message}`
+    if (seen.has(key)) return false
+    seen.add(key)
+    return true
+  })
+}
