@@ -40,6 +40,11 @@ enum {
 	SCR_RECORD_ALL = 1 << 2,       /* recording from registration on */
 };
 
+/* scr_target.flags, set by the kernel: the target's own namespace was freed.
+ * Its inode number may now belong to an unrelated namespace, so that number no
+ * longer matches; nested namespaces still record into the target. */
+#define SCR_F_NS_GONE (1u << 31)
+
 /* ABIs of the rare-words map (scr_word_key.abi). */
 enum {
 	SCR_ABI_X86_64 = 0,

@@ -1,10 +1,9 @@
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../cli/base-command.js'
-import {isUserError} from '../cli/errors.js'
 import {EXIT} from '../cli/exit-codes.js'
 import {terminalColours} from '../cli/output.js'
 import {ValidationReport, type ValidatedFile, type ValidationJson} from '../cli/formatters/validation-report.js'
-import {checkProfileFile} from '../profile/load.js'
+import {checkProfileFile, ProfileReadError} from '../profile/load.js'
 
 export default class Validate extends BaseCommand {
   static override summary = 'Check seccomp profiles against the OCI runtime-spec and the docker/moby format.'
@@ -18,7 +17,7 @@ Exit status: 0 when every profile is valid, 1 when one is invalid (or has warnin
   ]
   static override strict = false
   static override args = {profile: Args.string({description: 'profile file(s) to check (JSON)', required: true})}
-  static override flags = {strict: Flags.boolean({description: 'treat warnings as failures'})}
+  static override flags = {strict: Flags.boolean({description: 'treat warnings as failures', default: false})}
 
   async run(): Promise<ValidationJson> {
     const {argv, flags} = await this.parse(Validate)
@@ -37,7 +36,7 @@ async function validateFile(path: string): Promise<ValidatedFile> {
     const check = await checkProfileFile(path)
     return {path, valid: check.valid, readable: true, format: check.format ?? null, errors: check.errors, warnings: check.warnings}
   } catch (error) {
-    if (!isUserError(error)) throw error
-    return {path, valid: false, readable: false, format: null, errors: [{severity: 'error', code: `io.${error.code}`, pointer: '', message: error.message}], warnings: []}
+    if (!(error instanceof ProfileReadError)) throw error
+    return {path, valid: false, readable: false, format: null, errors: [{severity: 'error', code: `io.${error.code}`, pointer: '', message: error.reason}], warnings: []}
   }
 }

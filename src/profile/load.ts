@@ -17,7 +17,7 @@ export const MAX_PROFILE_BYTES = 4 * 1024 * 1024
 
 let compiled: ReturnType<Ajv['compile']> | undefined
 function schemaValidator(): ReturnType<Ajv['compile']> {
-  compiled ??= new Ajv({allErrors: true, strict: true}).compile(PROFILE_SCHEMA)
+  compiled ??= new Ajv({allErrors: true, strict: true, verbose: true}).compile(PROFILE_SCHEMA)
   return compiled
 }
 
@@ -29,11 +29,12 @@ export function checkProfileText(text: string): ProfileCheck {
   const syntaxErrors: ParseError[] = []
   const tree = parseTree(text, syntaxErrors, {disallowComments: true, allowTrailingComma: false, allowEmptyContent: false})
   if (syntaxErrors.length > 0 || tree === undefined) {
-    const errors = syntaxErrors.slice(0, 5).map((e): Violation => ({
+    // Only the first syntax error: the ones after it are consequences of it.
+    const errors = syntaxErrors.slice(0, 1).map((e): Violation => ({
       severity: 'error',
       code: 'json.syntax',
       pointer: '',
-      message: `not valid JSON: ${describeSyntaxError(printParseErrorCode(e.error))}`,
+      message: `not valid JSON: ${describeSyntaxError(printParseErrorCode(e.error))}${e.offset + e.length >= text.trimEnd().length ? ' at the end of the document (truncated?)' : ''}`,
       ...locate(e.offset),
     }))
     if (errors.length === 0) errors.push({severity: 'error', code: 'json.syntax', pointer: '', message: 'not valid JSON: empty document', line: 1, column: 1})
@@ -82,6 +83,17 @@ export async function loadProfile(path: string): Promise<{profile: SeccompProfil
   return {profile: check.profile, format: check.format, warnings: check.warnings}
 }
 
+/** A profile file that cannot be read as text at all; `reason` is the message without the path. */
+export class ProfileReadError extends UserError {
+  constructor(
+    readonly path: string,
+    readonly reason: string,
+    code: string,
+  ) {
+    super(`cannot read profile ${path}: ${reason}`, {exit: EXIT.USAGE, code})
+  }
+}
+
 export async function readProfileText(path: string): Promise<string> {
   let bytes: Buffer
   try {
@@ -89,15 +101,15 @@ export async function readProfileText(path: string): Promise<string> {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code
     const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'permission denied' : (error as Error).message
-    throw new UserError(`cannot read profile ${path}: ${why}`, {exit: EXIT.USAGE, code: 'unreadable'})
+    throw new ProfileReadError(path, why, 'unreadable')
   }
   if (bytes.length > MAX_PROFILE_BYTES) {
-    throw new UserError(`${path} is ${bytes.length} bytes; profiles larger than ${MAX_PROFILE_BYTES} bytes are refused`, {exit: EXIT.USAGE, code: 'too-large'})
+    throw new ProfileReadError(path, `${bytes.length} bytes; profiles larger than ${MAX_PROFILE_BYTES} bytes are refused`, 'too-large')
   }
   try {
     return new TextDecoder('utf-8', {fatal: true, ignoreBOM: false}).decode(bytes)
   } catch {
-    throw new UserError(`${path} is not UTF-8 text`, {exit: EXIT.USAGE, code: 'not-utf8'})
+    throw new ProfileReadError(path, 'not UTF-8 text', 'not-utf8')
   }
 }
 
@@ -106,15 +118,15 @@ function describeSyntaxError(code: string): string {
     InvalidSymbol: 'unexpected character',
     InvalidNumberFormat: 'malformed number',
     PropertyNameExpected: 'property name expected',
-    ValueExpected: 'value expected (document truncated?)',
+    ValueExpected: 'value expected',
     ColonExpected: "':' expected",
     CommaExpected: "',' expected",
-    CloseBraceExpected: "'}' expected (document truncated?)",
-    CloseBracketExpected: "']' expected (document truncated?)",
+    CloseBraceExpected: "'}' expected",
+    CloseBracketExpected: "']' expected",
     EndOfFileExpected: 'unexpected content after the end of the document',
     InvalidCommentToken: 'comments are not JSON',
     UnexpectedEndOfComment: 'unterminated comment',
-    UnexpectedEndOfString: 'unterminated string (document truncated?)',
+    UnexpectedEndOfString: 'unterminated string',
     UnexpectedEndOfNumber: 'unterminated number',
     InvalidUnicode: 'invalid \\u escape',
     InvalidEscapeCharacter: 'invalid escape character',

@@ -24,8 +24,8 @@ function findRepoRoot(): string {
 }
 
 const ROOT = findRepoRoot()
-const SCRIPT = join(ROOT, 'scripts', 'gen-syscall-tables.mjs')
-const CSV = join(ROOT, '..', 'shared', 'syscalls', 'syscalls.csv')
+const SCRIPT = join(ROOT, 'src', 'syscalls', 'gen-tables.mjs')
+const CSV = join(ROOT, 'src', 'syscalls', 'syscalls.csv')
 const GENERATED = join(ROOT, 'src', 'syscalls', 'tables.generated.ts')
 
 interface Run {

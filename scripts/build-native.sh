@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Build the kernel recorder (BPF object, embedded through a libbpf skeleton)
+# and the native helper `seccomp-recorder-helper` into ${BUILD_DIR:-build}.
+# Idempotent: a step runs only when one of its inputs is newer than its output.
+# Prints one line per thing built, nothing else on success.
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+out=${BUILD_DIR:-$root/build}
+src=$root/bpf
+self=$root/scripts/build-native.sh
+btf=/sys/kernel/btf/vmlinux
+
+die() { echo "build-native: $*" >&2; exit 1; }
+
+# stale OUTPUT INPUT...: true when OUTPUT is missing or older than an input.
+stale() {
+	local target=$1 dep
+	shift
+	[[ -e $target ]] || return 0
+	for dep in "$@"; do
+		[[ $dep -nt $target ]] && return 0
+	done
+	return 1
+}
+
+# Prerequisites, checked once and only when something has to be built.
+checked=
+check_tools() {
+	[[ -n $checked ]] && return 0
+	checked=1
+	command -v clang >/dev/null || die "clang not found: apt-get install clang"
+	command -v bpftool >/dev/null || die "bpftool not found: apt-get install bpftool"
+	[[ -r $btf ]] || die "$btf missing: the kernel needs CONFIG_DEBUG_INFO_BTF=y"
+	local hdr pkg
+	for hdr in bpf/libbpf.h:libbpf-dev gelf.h:libelf-dev zlib.h:zlib1g-dev seccomp.h:libseccomp-dev; do
+		pkg=${hdr#*:}
+		hdr=${hdr%%:*}
+		echo "#include <$hdr>" | clang -E -x c - >/dev/null 2>&1 ||
+			die "<$hdr> not found: apt-get install $pkg"
+	done
+}
+
+# step OUTPUT: announce and prepare a step (output goes to OUTPUT.tmp, then mv).
+built() { mv -f "$1.tmp" "$1" && echo "built ${1#"$root"/}"; }
+
+mkdir -p "$out"
+
+# 1. Kernel types for CO-RE (no kernel headers needed).
+if stale "$out/vmlinux.h" "$btf"; then
+	check_tools
+	bpftool btf dump file "$btf" format c >"$out/vmlinux.h.tmp"
+	built "$out/vmlinux.h"
+fi
+
+# 2. BPF object (-mcpu=v3: 32-bit atomics for the state/lost/flags words).
+if stale "$out/recorder.bpf.o" "$src/recorder.bpf.c" "$src/recorder.h" "$out/vmlinux.h" "$self"; then
+	check_tools
+	clang -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -I"$out" -I"$src" \
+		-c "$src/recorder.bpf.c" -o "$out/recorder.bpf.o.tmp"
+	built "$out/recorder.bpf.o"
+fi
+
+# 3. Skeleton embedding the object (the helper needs no file at run time).
+if stale "$out/recorder.skel.h" "$out/recorder.bpf.o"; then
+	check_tools
+	bpftool gen skeleton "$out/recorder.bpf.o" name recorder >"$out/recorder.skel.h.tmp"
+	built "$out/recorder.skel.h"
+fi
+
+# 4. The helper.
+if stale "$out/seccomp-recorder-helper" "$src/recorder.c" "$src/recorder.h" "$out/recorder.skel.h" "$self"; then
+	check_tools
+	clang -O2 -g -Wall -Wextra -I"$out" -I"$src" "$src/recorder.c" \
+		-o "$out/seccomp-recorder-helper.tmp" -lbpf -lelf -lz -lseccomp
+	built "$out/seccomp-recorder-helper"
+fi
