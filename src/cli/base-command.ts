@@ -1,10 +1,11 @@
 import {Command, Errors} from '@oclif/core'
-import {isUserError} from './errors.js'
+import {isUserError, UserError} from './errors.js'
 import {EXIT, type ExitCode} from './exit-codes.js'
+import {terminalColours} from './output.js'
 
 /**
  * What every seccomp-recorder command shares: `--json` (stable JSON on stdout, nothing else there) and
- * the translation of UserError into oclif's error with an exit code from the one table and no stack trace.
+ * the way errors end a command: a message, suggestions and an exit code from the one table, no stack trace.
  */
 export abstract class BaseCommand extends Command {
   static override enableJsonFlag = true
@@ -15,12 +16,20 @@ export abstract class BaseCommand extends Command {
   }
 
   protected override async catch(error: Error & {exitCode?: number}): Promise<unknown> {
-    if (isUserError(error)) {
-      return super.catch(new Errors.CLIError(error.message, {exit: error.exit, code: error.code, suggestions: error.suggestions}))
+    // oclif's own errors (bad flags, missing args, this.exit) keep their exit codes and wording.
+    if (!isUserError(error) && (error instanceof Errors.CLIError || (error as {oclif?: unknown}).oclif !== undefined)) return super.catch(error)
+    const userError = isUserError(error)
+      ? error
+      : // An unexpected failure is a bug or an environment problem: say so plainly; DEBUG=* shows the stack.
+        new UserError(`unexpected error: ${error.message}`, {exit: EXIT.RUNTIME, code: 'internal', suggestions: ['Run again with DEBUG=* to see where it happened, and report it.']})
+    if (process.env.DEBUG && !isUserError(error)) process.stderr.write(`${error.stack}\n`)
+    process.exitCode = userError.exit
+    if (this.jsonEnabled()) {
+      return super.catch(new Errors.CLIError(userError.message, {exit: userError.exit, code: userError.code, suggestions: userError.suggestions}))
     }
-    if (error instanceof Errors.CLIError || (error as {oclif?: unknown}).oclif !== undefined) return super.catch(error)
-    // An unexpected failure is a bug or an environment problem: say so plainly; DEBUG=* shows the stack.
-    const message = `unexpected error: ${error.message}`
-    return super.catch(new Errors.CLIError(message, {exit: EXIT.RUNTIME, code: 'internal', suggestions: ['Run again with DEBUG=* to see where it happened, and report it.']}))
+    const c = terminalColours(process.env, Boolean(process.stderr.isTTY))
+    const suggestions = userError.suggestions.map((s) => `\n  ${c.dim('try:')} ${s}`).join('')
+    process.stderr.write(`${c.red('Error:')} ${userError.message}${suggestions}\n`)
+    return this.exit(userError.exit)
   }
 }

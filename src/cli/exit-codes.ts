@@ -35,5 +35,5 @@ export const EXIT_CODE_TABLE: ReadonlyArray<{code: ExitCode; name: keyof typeof 
 
 /** The table as shown in `--help` and in the README. */
 export function formatExitCodeTable(): string {
-  return EXIT_CODE_TABLE.map(({code, meaning}) => `  ${String(code).padStart(3)}  ${meaning}`).join('\n')
+  return EXIT_CODE_TABLE.map(({code, meaning}) => `${String(code).padStart(3)}  ${meaning}`).join('\n')
 }

@@ -1,0 +1,834 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * seccomp-recorder-helper: the small native side of seccomp-recorder.
+ *
+ * Loads/attaches/pins the kernel recorder (recorder.bpf.c, embedded through
+ * its skeleton), registers mount namespaces as targets, reads and removes
+ * their results, and runs commands either recorded (launch) or under a
+ * seccomp filter (enforce).  It has no policy: names, paths, annotations and
+ * profiles are the TypeScript side's business.
+ *
+ * Output: one JSON document on stdout on success; one JSON line on stderr on
+ * failure ({"error","reason","errno"}); warnings as {"warning"} lines on stderr.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/magic.h>
+#include <linux/nsfs.h>
+#include <sys/file.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <seccomp.h>
+#include "recorder.h"
+#include "recorder.skel.h"
+
+/* Exit codes (the TypeScript side keeps the same table). */
+enum { EX_OK = 0, EX_USAGE = 2, EX_NO_TARGET = 3, EX_NO_BPF = 4, EX_FULL = 5, EX_RUNTIME = 6, EX_EXEC = 127 };
+
+/* Pins: the sys_enter link is pinned last and marks a complete attach. */
+#define PIN_TARGETS SCR_PIN_DIR "/targets"
+#define PIN_WORDS SCR_PIN_DIR "/words"
+#define PIN_ENTER SCR_PIN_DIR "/link_sys_enter"
+#define PIN_NEW SCR_PIN_DIR "/link_mntns_new"
+#define PIN_FREE SCR_PIN_DIR "/link_ns_free"
+static const char *const pins[] = { PIN_ENTER, PIN_NEW, PIN_FREE, PIN_TARGETS, PIN_WORDS };
+
+static const char *const abi_names[SCR_ABI_COUNT] = { "x86_64", "x86", "x32" };
+
+/* ---- output ------------------------------------------------------------ */
+
+static void json_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			fprintf(f, "\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			fprintf(f, "\\u%04x", *s);
+		else
+			fputc(*s, f);
+	}
+	fputc('"', f);
+}
+
+/* Print {"error":…,"reason":…,"errno":…} on stderr and exit with code. */
+__attribute__((noreturn, format(printf, 4, 5)))
+static void fail(int code, const char *reason, int err, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (err)
+		snprintf(msg + strlen(msg), sizeof(msg) - strlen(msg), ": %s", strerror(err));
+	fputs("{\"error\":", stderr);
+	json_str(stderr, msg);
+	fprintf(stderr, ",\"reason\":\"%s\",\"errno\":%d}\n", reason, err);
+	exit(code);
+}
+
+__attribute__((format(printf, 1, 2)))
+static void warn(const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	fputs("{\"warning\":", stderr);
+	json_str(stderr, msg);
+	fputs("}\n", stderr);
+}
+
+/* libbpf chatter only when asked for (it would break the one-JSON-line contract). */
+static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	(void)level;
+	return getenv("SCR_HELPER_DEBUG") ? vfprintf(stderr, fmt, ap) : 0;
+}
+
+/* ---- small vectors of u32 --------------------------------------------- */
+
+struct vec {
+	__u32 *v;
+	size_t n, cap;
+};
+
+static void vec_push(struct vec *a, __u32 x)
+{
+	if (a->n == a->cap) {
+		a->cap = a->cap ? a->cap * 2 : 64;
+		a->v = realloc(a->v, a->cap * sizeof(*a->v));
+		if (!a->v)
+			fail(EX_RUNTIME, "no-memory", ENOMEM, "out of memory");
+	}
+	a->v[a->n++] = x;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	__u32 x = *(const __u32 *)a, y = *(const __u32 *)b;
+	return x < y ? -1 : x > y;
+}
+
+static void print_vec(const struct vec *a)
+{
+	qsort(a->v, a->n, sizeof(*a->v), cmp_u32);
+	putchar('[');
+	for (size_t i = 0; i < a->n; i++)
+		printf("%s%u", i ? "," : "", a->v[i]);
+	putchar(']');
+}
+
+/* ---- prerequisites, lock, pins ---------------------------------------- */
+
+/* Root, BTF and a mounted bpffs: what every BPF subcommand needs. */
+static void need_bpf(void)
+{
+	struct statfs sfs;
+
+	if (geteuid() != 0)
+		fail(EX_NO_BPF, "not-root", EPERM, "the recorder needs root (CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN)");
+	if (access("/sys/kernel/btf/vmlinux", R_OK) != 0)
+		fail(EX_NO_BPF, "no-btf", errno, "kernel BTF /sys/kernel/btf/vmlinux is missing (CONFIG_DEBUG_INFO_BTF)");
+	if (statfs("/sys/fs/bpf", &sfs) == 0 && sfs.f_type == BPF_FS_MAGIC)
+		return;
+	if (mount("bpf", "/sys/fs/bpf", "bpf", 0, "mode=0700") != 0)
+		fail(EX_NO_BPF, "bpf-unavailable", errno, "cannot mount bpffs at /sys/fs/bpf");
+}
+
+/* Serialise state changes between concurrent helpers (hooks run in parallel). */
+static int lock_fd = -1;
+
+static void lock(void)
+{
+	if (mkdir(SCR_LOCK_DIR, 0700) != 0 && errno != EEXIST)
+		fail(EX_RUNTIME, "lock", errno, "cannot create %s", SCR_LOCK_DIR);
+	lock_fd = open(SCR_LOCK_FILE, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (lock_fd < 0 || flock(lock_fd, LOCK_EX) != 0)
+		fail(EX_RUNTIME, "lock", errno, "cannot lock %s", SCR_LOCK_FILE);
+}
+
+static void unlock(void)
+{
+	close(lock_fd);
+	lock_fd = -1;
+}
+
+static bool pinned(const char *path)
+{
+	return access(path, F_OK) == 0;
+}
+
+/* Remove every pin; links go first so the programs stop before the maps go. */
+static bool unpin_all(void)
+{
+	bool any = false;
+
+	for (size_t i = 0; i < sizeof(pins) / sizeof(pins[0]); i++)
+		any |= unlink(pins[i]) == 0;
+	rmdir(SCR_PIN_DIR);
+	return any;
+}
+
+/* ---- attach ------------------------------------------------------------ */
+
+struct attach_info {
+	bool already, follows_nested, tracks_exit;
+	double load_ms;
+};
+
+static struct recorder *open_and_load(bool optional)
+{
+	struct recorder *skel = recorder__open();
+
+	if (!skel)
+		fail(EX_NO_BPF, "bpf-unavailable", errno, "cannot open the BPF object");
+	bpf_program__set_autoload(skel->progs.scr_mntns_new, optional);
+	bpf_program__set_autoload(skel->progs.scr_ns_free, optional);
+	if (recorder__load(skel) == 0)
+		return skel;
+	recorder__destroy(skel);
+	return NULL;
+}
+
+static void pin_or_fail(int err, const char *path)
+{
+	if (err)
+		fail(EX_NO_BPF, "bpf-unavailable", -err, "cannot pin %s", path);
+}
+
+/* Load, attach and pin unless already pinned (caller holds the lock). */
+static void attach(struct attach_info *ai)
+{
+	struct bpf_link *enter, *born = NULL, *gone = NULL;
+	struct recorder *skel;
+	struct timespec t0, t1;
+	bool optional = true;
+
+	memset(ai, 0, sizeof(*ai));
+	ai->follows_nested = pinned(PIN_NEW);
+	ai->tracks_exit = pinned(PIN_FREE);
+	if ((ai->already = pinned(PIN_ENTER)))
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+
+	/* Leftovers of an interrupted attach are useless: start clean. */
+	unpin_all();
+
+	/* Load all programs; if the optional ones do not verify here, load without them. */
+	skel = open_and_load(true);
+	if (!skel) {
+		optional = false;
+		warn("fentry/fexit programs do not load on this kernel; nested mount namespaces are not followed");
+		skel = open_and_load(false);
+		if (!skel)
+			fail(EX_NO_BPF, "bpf-unavailable", errno, "cannot load the BPF programs");
+	}
+
+	/* The per-syscall program is required. */
+	enter = bpf_program__attach(skel->progs.scr_sys_enter);
+	if (!enter)
+		fail(EX_NO_BPF, "bpf-unavailable", errno, "cannot attach tp_btf/sys_enter");
+
+	/* Following nested namespaces needs the exit tracker too (numbers are reused). */
+	if (optional) {
+		gone = bpf_program__attach(skel->progs.scr_ns_free);
+		if (!gone)
+			warn("cannot attach fentry/proc_free_inum (%s); nested mount namespaces are not followed",
+			     strerror(errno));
+		else if (!(born = bpf_program__attach(skel->progs.scr_mntns_new)))
+			warn("cannot attach fexit/copy_mnt_ns (%s); nested mount namespaces are not followed",
+			     strerror(errno));
+	}
+
+	/* Pin maps, optional links, then the sys_enter link (marks "attached"). */
+	if (mkdir(SCR_PIN_DIR, 0700) != 0 && errno != EEXIST)
+		fail(EX_NO_BPF, "bpf-unavailable", errno, "cannot create %s", SCR_PIN_DIR);
+	pin_or_fail(bpf_map__pin(skel->maps.scr_targets, PIN_TARGETS), PIN_TARGETS);
+	pin_or_fail(bpf_map__pin(skel->maps.scr_words, PIN_WORDS), PIN_WORDS);
+	if (gone)
+		pin_or_fail(bpf_link__pin(gone, PIN_FREE), PIN_FREE);
+	if (born)
+		pin_or_fail(bpf_link__pin(born, PIN_NEW), PIN_NEW);
+	pin_or_fail(bpf_link__pin(enter, PIN_ENTER), PIN_ENTER);
+
+	/* Pinned links stay attached after our descriptors are closed. */
+	bpf_link__destroy(enter);
+	bpf_link__destroy(born);
+	bpf_link__destroy(gone);
+	recorder__destroy(skel);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ai->load_ms = (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6;
+	ai->follows_nested = born != NULL;
+	ai->tracks_exit = gone != NULL;
+}
+
+/* ---- targets ----------------------------------------------------------- */
+
+static int targets_fd = -1, words_fd = -1;
+
+/* Open the pinned maps; false when nothing is attached. */
+static bool open_maps(void)
+{
+	if (targets_fd >= 0)
+		return true;
+	targets_fd = bpf_obj_get(PIN_TARGETS);
+	words_fd = bpf_obj_get(PIN_WORDS);
+	return targets_fd >= 0 && words_fd >= 0;
+}
+
+/* Unpin everything when no target is left: nothing attached, zero overhead. */
+static bool detach_if_idle(void)
+{
+	__u32 key;
+
+	if (!open_maps() || bpf_map_get_next_key(targets_fd, NULL, &key) == 0)
+		return false;
+	return unpin_all();
+}
+
+/* Inode number of a mount-namespace file, checked to be one (open + fstat). */
+static __u32 mntns_inum(const char *path)
+{
+	struct statfs sfs;
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		fail(errno == ENOENT ? EX_NO_TARGET : EX_RUNTIME, "no-such-process", errno, "cannot open %s", path);
+	if (fstatfs(fd, &sfs) != 0 || sfs.f_type != NSFS_MAGIC || fstat(fd, &st) != 0 ||
+	    ioctl(fd, NS_GET_NSTYPE) != CLONE_NEWNS)
+		fail(EX_RUNTIME, "not-nsfs", errno, "%s is not a mount namespace", path);
+	close(fd);
+	return (__u32)st.st_ino;
+}
+
+/* Insert a new target (BPF_NOEXIST). Caller holds the lock. */
+static void add_target(__u32 inum, __u32 flags)
+{
+	struct scr_target t = { .owner = inum, .flags = flags };
+
+	t.state = (flags & SCR_RECORD_ALL) ? SCR_STATE_RECORDING : SCR_STATE_ARMED;
+	if (!open_maps())
+		fail(EX_NO_BPF, "bpf-unavailable", errno, "cannot open the pinned maps");
+	if (bpf_map_update_elem(targets_fd, &inum, &t, BPF_NOEXIST) == 0)
+		return;
+	if (errno == EEXIST)
+		fail(EX_RUNTIME, "exists", EEXIST, "mount namespace %u is already registered (remove it first)", inum);
+	if (errno == E2BIG || errno == ENOMEM)
+		fail(EX_FULL, "map-full", errno, "the targets map is full (%d entries)", SCR_MAX_TARGETS);
+	fail(EX_RUNTIME, "bpf-error", errno, "cannot register mount namespace %u", inum);
+}
+
+/* Look up a target's own entry (exit 3 when absent or nested). */
+static void get_target(__u32 inum, struct scr_target *t)
+{
+	if (!open_maps())
+		fail(EX_NO_TARGET, "no-such-target", ENOENT, "nothing is attached");
+	if (bpf_map_lookup_elem(targets_fd, &inum, t) != 0)
+		fail(EX_NO_TARGET, "no-such-target", errno, "no target for mount namespace %u", inum);
+	if (t->owner != inum)
+		fail(EX_NO_TARGET, "no-such-target", ENOENT, "mount namespace %u is nested in target %u", inum,
+		     t->owner);
+}
+
+/*
+ * Print a target's result: merges the native bitmap and its rare words.
+ * With del, the target is deleted first (lookup-and-delete, so nothing is
+ * marked after the snapshot), then its nested entries and rare words.
+ */
+static void print_result(__u32 inum, bool del)
+{
+	struct vec nested = {}, sys[SCR_ABI_COUNT] = {}, wkeys = {};
+	struct scr_word_key wk, *prev = NULL;
+	struct scr_target t;
+	__u32 key, *kp = NULL;
+	__u64 word;
+	bool first = true;
+
+	get_target(inum, &t);
+	if (del && bpf_map_lookup_and_delete_elem(targets_fd, &inum, &t) != 0)
+		fail(EX_NO_TARGET, "no-such-target", errno, "no target for mount namespace %u", inum);
+
+	/* Nested namespaces: every entry whose owner is this target. */
+	while (bpf_map_get_next_key(targets_fd, kp, &key) == 0) {
+		struct scr_target n;
+
+		kp = &key;
+		if (key != inum && bpf_map_lookup_elem(targets_fd, &key, &n) == 0 && n.owner == inum)
+			vec_push(&nested, key);
+	}
+
+	/* Native bitmap, then the rare words of this owner. */
+	for (__u32 nr = 0; nr < SCR_NATIVE_BITS; nr++)
+		if (t.native[nr / 64] & (1ULL << (nr % 64)))
+			vec_push(&sys[SCR_ABI_X86_64], nr);
+	while (bpf_map_get_next_key(words_fd, prev, &wk) == 0) {
+		prev = &wk;
+		if (wk.owner != inum || wk.abi >= SCR_ABI_COUNT ||
+		    bpf_map_lookup_elem(words_fd, &wk, &word) != 0)
+			continue;
+		for (__u32 b = 0; b < 64; b++)
+			if (word & (1ULL << b))
+				vec_push(&sys[wk.abi], (__u32)wk.word * 64 + b);
+		vec_push(&wkeys, wk.abi << 16 | wk.word);
+	}
+
+	/* Deleting: nested entries and words go after the walk (keeps it stable). */
+	for (size_t i = 0; del && i < nested.n; i++)
+		bpf_map_delete_elem(targets_fd, &nested.v[i]);
+	for (size_t i = 0; del && i < wkeys.n; i++) {
+		wk = (struct scr_word_key){ .owner = inum, .abi = wkeys.v[i] >> 16, .word = wkeys.v[i] & 0xffff };
+		bpf_map_delete_elem(words_fd, &wk);
+	}
+
+	printf("{\"mntns\":%u,\"state\":\"%s\",\"exited\":%s,\"lost\":%u,\"nested\":", inum,
+	       t.state == SCR_STATE_RECORDING ? "recording" : "armed",
+	       t.flags & SCR_F_NS_GONE ? "true" : "false", t.lost);
+	print_vec(&nested);
+	printf(",\"syscalls\":{");
+	for (int a = 0; a < SCR_ABI_COUNT; a++) {
+		if (!sys[a].n)
+			continue;
+		printf("%s\"%s\":", first ? "" : ",", abi_names[a]);
+		print_vec(&sys[a]);
+		first = false;
+	}
+	putchar('}');
+}
+
+/* ---- signals, seccomp -------------------------------------------------- */
+
+/* crun runs hooks with nearly all signals blocked and SIGPIPE ignored: undo that. */
+static void reset_signals(void)
+{
+	sigset_t none;
+
+	for (int s = 1; s < NSIG; s++)
+		signal(s, SIG_DFL); /* fails harmlessly for SIGKILL, SIGSTOP, libc-internal ones */
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+/* "ALLOW", "ERRNO" + "1", … → libseccomp action; false if unknown. */
+static bool parse_action(const char *name, const char *num, __u32 *action)
+{
+	unsigned long n = 1; /* EPERM when ERRNO has no number */
+	char *end;
+
+	if (!strncmp(name, "SCMP_ACT_", 9))
+		name += 9;
+	if (num && strcmp(num, "-")) {
+		n = strtoul(num, &end, 10);
+		if (*end || n > 0xffff)
+			return false;
+	}
+	if (!strcmp(name, "KILL") || !strcmp(name, "KILL_THREAD"))
+		*action = SCMP_ACT_KILL_THREAD;
+	else if (!strcmp(name, "KILL_PROCESS"))
+		*action = SCMP_ACT_KILL_PROCESS;
+	else if (!strcmp(name, "TRAP"))
+		*action = SCMP_ACT_TRAP;
+	else if (!strcmp(name, "ERRNO"))
+		*action = SCMP_ACT_ERRNO(n);
+	else if (!strcmp(name, "TRACE"))
+		*action = SCMP_ACT_TRACE(num && strcmp(num, "-") ? n : 0);
+	else if (!strcmp(name, "ALLOW"))
+		*action = SCMP_ACT_ALLOW;
+	else if (!strcmp(name, "LOG"))
+		*action = SCMP_ACT_LOG;
+	else
+		return false; /* NOTIFY needs a listener: not supported */
+	return true;
+}
+
+static const char *const cmp_ops[] = { "", "NE", "LT", "LE", "EQ", "GE", "GT", "MASKED_EQ" };
+
+static bool parse_u64(const char *s, scmp_datum_t *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtoull(s, &end, 10);
+	return *s >= '0' && *s <= '9' && !*end && !errno;
+}
+
+/* Split a spec line into tokens; returns the count (0 for blank/comment). */
+static int split(char *line, char **tok, int max)
+{
+	char *save;
+	int n = 0;
+
+	if (line[0] == '#')
+		return 0;
+	for (char *t = strtok_r(line, " \t\r\n", &save); t && n < max; t = strtok_r(NULL, " \t\r\n", &save))
+		tok[n++] = t;
+	return n;
+}
+
+/* libseccomp arch token from "x86_64" or "SCMP_ARCH_X86_64"; 0 if unknown. */
+static __u32 arch_token(const char *name)
+{
+	char lower[32] = "";
+
+	if (!strncmp(name, "SCMP_ARCH_", 10))
+		name += 10;
+	for (int i = 0; name[i] && i < 31; i++)
+		lower[i] = name[i] >= 'A' && name[i] <= 'Z' ? name[i] + 32 : name[i];
+	return seccomp_arch_resolve_name(lower);
+}
+
+/* One "rule ACTION ERRNO|- NAME [INDEX OP VALUE VALUETWO]..." line. */
+static void add_rule(scmp_filter_ctx ctx, char **tok, int n, size_t lineno, __u32 dflt, const __u32 *arches,
+		     int narch)
+{
+	struct scmp_arg_cmp cmp[6];
+	int nr, ncmp = (n - 4) / 4, rc;
+	bool known = false;
+	__u32 action;
+
+	if (n < 4 || (n - 4) % 4 || ncmp > 6 || !parse_action(tok[1], tok[2], &action))
+		fail(EX_USAGE, "usage", 0, "spec line %zu: rule ACTION ERRNO|- NAME [INDEX OP VALUE VALUETWO]...",
+		     lineno);
+	for (int i = 0; i < ncmp; i++) {
+		char **a = tok + 4 + 4 * i;
+		const char *op = strncmp(a[1], "SCMP_CMP_", 9) ? a[1] : a[1] + 9;
+		scmp_datum_t idx;
+
+		cmp[i].op = 0;
+		for (int o = 1; o < 8; o++)
+			if (!strcmp(op, cmp_ops[o]))
+				cmp[i].op = o;
+		if (!parse_u64(a[0], &idx) || idx > 5 || !cmp[i].op || !parse_u64(a[2], &cmp[i].datum_a) ||
+		    !parse_u64(a[3], &cmp[i].datum_b))
+			fail(EX_USAGE, "usage", 0, "spec line %zu: bad argument condition", lineno);
+		cmp[i].arg = idx;
+	}
+
+	/* Unknown to every arch of the filter: warn and skip. */
+	nr = seccomp_syscall_resolve_name(tok[3]);
+	for (int i = 0; i < narch && nr != __NR_SCMP_ERROR; i++)
+		known |= seccomp_syscall_resolve_name_arch(arches[i], tok[3]) >= 0;
+	if (!known) {
+		warn("syscall %s is unknown for the filter's architectures; rule skipped", tok[3]);
+		return;
+	}
+	/* An unconditional rule equal to the default changes nothing (libseccomp refuses it). */
+	if (action == dflt && !ncmp)
+		return;
+	rc = seccomp_rule_add_array(ctx, action, nr, ncmp, cmp);
+	if (rc)
+		fail(EX_USAGE, "usage", -rc, "spec line %zu: rule for %s rejected", lineno, tok[3]);
+}
+
+/* Build a filter from the spec file (format in bpf/README.md); exit 2 on a bad spec. */
+static scmp_filter_ctx build_filter(const char *path, bool log)
+{
+	__u32 arches[16], dflt = 0, a;
+	scmp_filter_ctx ctx = NULL;
+	char *line = NULL, *tok[40];
+	size_t cap = 0, lineno;
+	int narch = 1, n, rc;
+	FILE *f = fopen(path, "re");
+
+	if (!f)
+		fail(EX_USAGE, "usage", errno, "cannot read spec %s", path);
+	arches[0] = seccomp_arch_native();
+
+	/* Pass 1: default, arch, nnp (they shape the filter the rules go into). */
+	for (lineno = 1; getline(&line, &cap, f) > 0; lineno++) {
+		if (!(n = split(line, tok, 40)))
+			continue;
+		if (!strcmp(tok[0], "default")) {
+			if (ctx || n < 2 || n > 3 || !parse_action(tok[1], n == 3 ? tok[2] : NULL, &dflt) ||
+			    !(ctx = seccomp_init(dflt)))
+				fail(EX_USAGE, "usage", 0, "spec line %zu: bad or repeated default", lineno);
+		} else if (!strcmp(tok[0], "arch")) {
+			if (!ctx || n != 2 || !(a = arch_token(tok[1])) || narch == 16)
+				fail(EX_USAGE, "usage", 0, "spec line %zu: bad arch (or arch before default)", lineno);
+			if ((rc = seccomp_arch_add(ctx, a)) && rc != -EEXIST)
+				fail(EX_USAGE, "usage", -rc, "spec line %zu: arch %s", lineno, tok[1]);
+			if (!rc)
+				arches[narch++] = a;
+		} else if (!strcmp(tok[0], "nnp")) {
+			if (!ctx || n != 2 || (strcmp(tok[1], "0") && strcmp(tok[1], "1")))
+				fail(EX_USAGE, "usage", 0, "spec line %zu: nnp 0|1 (after default)", lineno);
+			seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, tok[1][0] == '1');
+		} else if (strcmp(tok[0], "rule")) {
+			fail(EX_USAGE, "usage", 0, "spec line %zu: unknown directive %s", lineno, tok[0]);
+		}
+	}
+	if (!ctx)
+		fail(EX_USAGE, "usage", 0, "spec %s has no default line", path);
+
+	/* Pass 2: the rules. */
+	rewind(f);
+	for (lineno = 1; getline(&line, &cap, f) > 0; lineno++)
+		if ((n = split(line, tok, 40)) && !strcmp(tok[0], "rule"))
+			add_rule(ctx, tok, n, lineno, dflt, arches, narch);
+	fclose(f);
+	free(line);
+	if (log && seccomp_attr_set(ctx, SCMP_FLTATR_CTL_LOG, 1) != 0)
+		warn("this kernel or libseccomp cannot log denials (SCMP_FLTATR_CTL_LOG)");
+	return ctx;
+}
+
+/* ---- command line ------------------------------------------------------ */
+
+struct opts {
+	const char *cmd, *spec;
+	char **argv; /* after "--" */
+	long pid;    /* -1: --self */
+	__u32 mntns, boundary;
+	int ready_fd;
+	bool has_pid, has_mntns, log;
+};
+
+__attribute__((noreturn)) static void usage(const char *what)
+{
+	fail(EX_USAGE, "usage", 0,
+	     "%s; usage: seccomp-recorder-helper attach | add --pid PID|--self [--boundary B] | read --mntns N | "
+	     "remove --mntns N | list | detach | launch [--boundary B] [--ready-fd FD] -- CMD... | "
+	     "enforce --spec FILE [--log] -- CMD...  (B: exec, seccomp, exec,seccomp, all)",
+	     what);
+}
+
+static unsigned long parse_num(const char *s, unsigned long max, const char *what)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = s ? strtoul(s, &end, 10) : 0;
+	if (!s || *s < '0' || *s > '9' || *end || errno || v > max)
+		usage(what);
+	return v;
+}
+
+static __u32 parse_boundary(const char *s)
+{
+	if (!s)
+		usage("--boundary needs a value");
+	if (!strcmp(s, "all"))
+		return SCR_RECORD_ALL;
+	if (!strcmp(s, "exec"))
+		return SCR_BOUNDARY_EXEC;
+	if (!strcmp(s, "seccomp"))
+		return SCR_BOUNDARY_SECCOMP;
+	if (!strcmp(s, "exec,seccomp") || !strcmp(s, "seccomp,exec"))
+		return SCR_BOUNDARY_EXEC | SCR_BOUNDARY_SECCOMP;
+	usage("bad --boundary");
+}
+
+static void parse(int argc, char **argv, struct opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->boundary = SCR_BOUNDARY_EXEC;
+	o->ready_fd = -1;
+	if (argc < 2)
+		usage("no subcommand");
+	o->cmd = argv[1];
+	for (int i = 2; i < argc; i++) {
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+
+		if (!strcmp(a, "--")) {
+			o->argv = argv + i + 1;
+			break;
+		} else if (!strcmp(a, "--pid")) {
+			o->pid = parse_num(v, 0x7fffffff, "bad --pid"), o->has_pid = true, i++;
+		} else if (!strcmp(a, "--self")) {
+			o->pid = -1, o->has_pid = true;
+		} else if (!strcmp(a, "--mntns")) {
+			o->mntns = parse_num(v, 0xffffffff, "bad --mntns"), o->has_mntns = true, i++;
+		} else if (!strcmp(a, "--boundary")) {
+			o->boundary = parse_boundary(v), i++;
+		} else if (!strcmp(a, "--ready-fd")) {
+			o->ready_fd = parse_num(v, 0x7fffffff, "bad --ready-fd"), i++;
+		} else if (!strcmp(a, "--spec") && v) {
+			o->spec = v, i++;
+		} else if (!strcmp(a, "--log")) {
+			o->log = true;
+		} else {
+			usage("unknown option");
+		}
+	}
+}
+
+/* ---- subcommands ------------------------------------------------------- */
+
+static void print_attach(const struct attach_info *ai)
+{
+	printf("{\"attached\":true,\"already\":%s,\"follows_nested\":%s,\"tracks_exit\":%s,\"load_ms\":%.1f}\n",
+	       ai->already ? "true" : "false", ai->follows_nested ? "true" : "false",
+	       ai->tracks_exit ? "true" : "false", ai->load_ms);
+}
+
+static int cmd_list(void)
+{
+	const char *links[] = { PIN_ENTER, PIN_NEW, PIN_FREE };
+	__u32 key, *kp = NULL;
+	struct scr_target t;
+	bool first = true;
+
+	printf("{\"attached\":%s,\"follows_nested\":%s,\"tracks_exit\":%s,\"targets\":[",
+	       pinned(PIN_ENTER) ? "true" : "false", pinned(PIN_NEW) ? "true" : "false",
+	       pinned(PIN_FREE) ? "true" : "false");
+	while (open_maps() && bpf_map_get_next_key(targets_fd, kp, &key) == 0) {
+		kp = &key;
+		if (bpf_map_lookup_elem(targets_fd, &key, &t) != 0)
+			continue;
+		printf("%s{\"mntns\":%u,\"owner\":%u,\"state\":\"%s\",\"exited\":%s}", first ? "" : ",", key,
+		       t.owner, t.owner != key ? "nested" : t.state == SCR_STATE_RECORDING ? "recording" : "armed",
+		       t.flags & SCR_F_NS_GONE ? "true" : "false");
+		first = false;
+	}
+	printf("],\"prog_ids\":[");
+	first = true;
+	for (int i = 0; i < 3; i++) {
+		struct bpf_link_info info = {};
+		__u32 len = sizeof(info);
+		int fd = bpf_obj_get(links[i]);
+
+		if (fd >= 0 && bpf_obj_get_info_by_fd(fd, &info, &len) == 0) {
+			printf("%s%u", first ? "" : ",", info.prog_id);
+			first = false;
+		}
+		if (fd >= 0)
+			close(fd);
+	}
+	printf("]}\n");
+	return EX_OK;
+}
+
+static int cmd_launch(struct opts *o)
+{
+	struct attach_info ai;
+	__u32 inum;
+	char buf[64];
+	int err;
+
+	if (!o->argv || !o->argv[0])
+		usage("launch needs -- CMD");
+	if (o->ready_fd >= 0 && fcntl(o->ready_fd, F_GETFD) < 0)
+		usage("--ready-fd is not an open descriptor");
+
+	/* Attach, then move into a private mount namespace of our own. */
+	lock();
+	attach(&ai);
+	if (unshare(CLONE_NEWNS) != 0)
+		fail(EX_RUNTIME, "unshare", errno, "unshare(CLONE_NEWNS)");
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
+		fail(EX_RUNTIME, "mount", errno, "cannot make / private");
+
+	/* Register it; the boundary (exec by default) excludes our own set-up. */
+	inum = mntns_inum("/proc/self/ns/mnt");
+	add_target(inum, o->boundary);
+	unlock();
+
+	/* Tell the caller which namespace to read, then become the command. */
+	if (o->ready_fd >= 0) {
+		int n = snprintf(buf, sizeof(buf), "{\"mntns\":%u}\n", inum);
+		if (write(o->ready_fd, buf, n) != n)
+			warn("cannot write to --ready-fd %d: %s", o->ready_fd, strerror(errno));
+		close(o->ready_fd);
+	}
+	reset_signals();
+	execvp(o->argv[0], o->argv);
+
+	/* exec failed: take the target back so nothing stays registered. */
+	err = errno;
+	lock();
+	bpf_map_delete_elem(targets_fd, &inum);
+	detach_if_idle();
+	fail(EX_EXEC, "exec-failed", err, "cannot execute %s", o->argv[0]);
+}
+
+static int cmd_enforce(struct opts *o)
+{
+	scmp_filter_ctx ctx;
+	int rc;
+
+	if (!o->spec || !o->argv || !o->argv[0])
+		usage("enforce needs --spec FILE -- CMD");
+	ctx = build_filter(o->spec, o->log);
+
+	/* Signals first: once the filter is loaded only execve is certain to pass. */
+	reset_signals();
+	if ((rc = seccomp_load(ctx)) != 0)
+		fail(EX_RUNTIME, "seccomp", -rc, "cannot load the seccomp filter");
+	execvp(o->argv[0], o->argv);
+	fail(EX_EXEC, "exec-failed", errno, "cannot execute %s", o->argv[0]);
+}
+
+int main(int argc, char **argv)
+{
+	struct attach_info ai;
+	struct opts o;
+
+	libbpf_set_print(libbpf_log);
+	parse(argc, argv, &o);
+
+	if (!strcmp(o.cmd, "enforce"))
+		return cmd_enforce(&o);
+	if (strcmp(o.cmd, "attach") && strcmp(o.cmd, "add") && strcmp(o.cmd, "read") && strcmp(o.cmd, "remove") &&
+	    strcmp(o.cmd, "list") && strcmp(o.cmd, "detach") && strcmp(o.cmd, "launch"))
+		usage("unknown subcommand");
+	if ((!strcmp(o.cmd, "read") || !strcmp(o.cmd, "remove")) && !o.has_mntns)
+		usage("--mntns N is required");
+	if (!strcmp(o.cmd, "add") && !o.has_pid)
+		usage("--pid PID or --self is required");
+	need_bpf();
+
+	if (!strcmp(o.cmd, "list"))
+		return cmd_list();
+	if (!strcmp(o.cmd, "read")) {
+		print_result(o.mntns, false);
+		printf("}\n");
+		return EX_OK;
+	}
+	if (!strcmp(o.cmd, "launch"))
+		return cmd_launch(&o);
+
+	/* The remaining subcommands change state: one helper at a time. */
+	lock();
+	if (!strcmp(o.cmd, "attach")) {
+		attach(&ai);
+		print_attach(&ai);
+	} else if (!strcmp(o.cmd, "add")) {
+		char path[64];
+		__u32 inum;
+
+		snprintf(path, sizeof(path), o.pid < 0 ? "/proc/self/ns/mnt" : "/proc/%ld/ns/mnt", o.pid);
+		inum = mntns_inum(path);
+		if (inum == mntns_inum("/proc/1/ns/mnt"))
+			fail(EX_RUNTIME, "host-namespace", 0,
+			     "mount namespace %u is the host's (pid 1): refusing to record every process", inum);
+		attach(&ai);
+		add_target(inum, o.boundary);
+		printf("{\"mntns\":%u}\n", inum);
+	} else if (!strcmp(o.cmd, "remove")) {
+		print_result(o.mntns, true);
+		printf(",\"detached\":%s}\n", detach_if_idle() ? "true" : "false");
+	} else if (!strcmp(o.cmd, "detach")) {
+		printf("{\"detached\":%s}\n", unpin_all() ? "true" : "false");
+	}
+	return EX_OK;
+}
