@@ -6,11 +6,14 @@
  * syscall number in a hash map entry.  Nothing is sent to user space per
  * syscall; the helper (recorder.c) reads the bitmaps when asked.
  *
- * Programs:
- *   scr_sys_enter  tp_btf/sys_enter      every syscall: 1 lookup, miss = done
- *   scr_mntns_new  fexit/copy_mnt_ns     follow namespaces created inside a target
- *   scr_ns_free    fentry/proc_free_inum forget nested namespaces when they die,
- *                                        flag a target whose own namespace died
+ * Programs (all BTF tracepoints; fentry/fexit are refused on locked-down
+ * kernels such as the development VM, so following nested namespaces does
+ * not rely on them):
+ *   scr_sys_enter  tp_btf/sys_enter           every syscall: 1 lookup, a miss is done
+ *   scr_newtask    tp_btf/task_newtask        clone/clone3 with CLONE_NEWNS in a target
+ *   scr_exit       tp_btf/sched_process_exit  drop an unshare note of a dying task
+ * unshare(CLONE_NEWNS) in a target is noted per task and the new namespace is
+ * adopted as nested at that task's next syscall.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -22,10 +25,10 @@ char LICENSE[] SEC("license") = "GPL";
 
 /* Kernel constants (not in BTF). */
 #define SCR_TS_COMPAT 0x0002          /* thread_info.status: 32-bit syscall */
+#define SCR_CLONE_NEWNS 0x00020000
 #define SCR_SECCOMP_SET_MODE_FILTER 1 /* seccomp(2) operation */
 #define SCR_PR_SET_SECCOMP 22         /* prctl(2) option */
 #define SCR_SECCOMP_MODE_FILTER 2     /* prctl(PR_SET_SECCOMP) mode */
-#define SCR_MAX_ERRNO 4095
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -41,6 +44,86 @@ struct {
 	__type(value, __u64);
 } scr_words SEC(".maps");
 
+/* Tasks of a target that called unshare(CLONE_NEWNS): value = owner. */
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, __u32);
+} scr_unshared SEC(".maps");
+
+/* Number of tasks in scr_unshared: while 0, a miss costs nothing more. */
+__u32 scr_pending;
+
+/* Older kernels (6.8 .. 6.17) keep the mount namespace id in mnt_namespace.seq. */
+struct mnt_namespace___seq {
+	u64 seq;
+};
+
+/* Never-reused id of a mount namespace (0 when the kernel has none). */
+static __always_inline __u64 scr_ns_id(struct mnt_namespace *mnt)
+{
+	if (bpf_core_field_exists(mnt->ns.ns_id))
+		return mnt->ns.ns_id;
+	if (bpf_core_field_exists(((struct mnt_namespace___seq *)mnt)->seq))
+		return ((struct mnt_namespace___seq *)mnt)->seq;
+	return 0;
+}
+
+/* Is entry t made for this namespace?  An unknown id (0) is claimed once. */
+static __always_inline bool scr_same_ns(struct scr_target *t, __u64 id)
+{
+	__u64 old;
+
+	if (t->ns_id == id)
+		return true;
+	old = __sync_val_compare_and_swap(&t->ns_id, 0, id);
+	return old == 0 || old == id;
+}
+
+/* Count something that could not be stored in the owner's entry. */
+static __always_inline void scr_lost(__u32 owner)
+{
+	struct scr_target *t = bpf_map_lookup_elem(&scr_targets, &owner);
+
+	if (t)
+		__sync_fetch_and_add(&t->lost, 1);
+}
+
+/* Register a just-created namespace as nested in owner; returns its entry. */
+static __always_inline struct scr_target *scr_add_nested(__u32 inum, __u32 owner, __u64 id)
+{
+	struct scr_target nested = { .owner = owner, .ns_id = id }, *old;
+
+	/* The number is fresh, so any entry holding it is stale.  A stale nested
+	 * entry carries no data and is replaced; a stale target still holds an
+	 * unread recording and is kept (the nested namespace is then lost). */
+	old = bpf_map_lookup_elem(&scr_targets, &inum);
+	if (old && old->owner == inum) {
+		scr_lost(owner);
+		return NULL;
+	}
+	if (bpf_map_update_elem(&scr_targets, &inum, &nested, BPF_ANY) != 0) {
+		scr_lost(owner); /* map full */
+		return NULL;
+	}
+	return bpf_map_lookup_elem(&scr_targets, &inum);
+}
+
+/* Drop the current task's unshare note, if any. */
+static __always_inline __u32 scr_forget(struct task_struct *task)
+{
+	__u32 *note = bpf_task_storage_get(&scr_unshared, task, 0, 0);
+	__u32 owner;
+
+	if (!note)
+		return 0;
+	owner = *note;
+	bpf_task_storage_delete(&scr_unshared, task);
+	__sync_fetch_and_add(&scr_pending, -1);
+	return owner;
+}
+
 /* execve/execveat for the given ABI. */
 static __always_inline bool scr_is_exec(__u32 abi, __u64 nr)
 {
@@ -51,30 +134,30 @@ static __always_inline bool scr_is_exec(__u32 abi, __u64 nr)
 	return nr == 59 || nr == 322;
 }
 
+/* First two syscall arguments: bx, cx for ia32; di, si for x86_64 and x32. */
+static __always_inline void scr_args(__u32 abi, struct pt_regs *regs, __u64 *a0, __u64 *a1)
+{
+	if (abi == SCR_ABI_X86) {
+		*a0 = (__u32)regs->bx;
+		*a1 = (__u32)regs->cx;
+	} else {
+		*a0 = regs->di;
+		*a1 = regs->si;
+	}
+}
+
 /* seccomp(SECCOMP_SET_MODE_FILTER, ...) or prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER). */
 static __always_inline bool scr_installs_filter(__u32 abi, __u64 nr, struct pt_regs *regs)
 {
-	__u32 seccomp_nr = 317, prctl_nr = 157;
+	__u64 seccomp_nr = abi == SCR_ABI_X86 ? 354 : 317, prctl_nr = abi == SCR_ABI_X86 ? 172 : 157;
 	__u64 a0, a1;
 
-	/* ia32: numbers differ and the first two arguments are in bx, cx. */
-	if (abi == SCR_ABI_X86) {
-		seccomp_nr = 354;
-		prctl_nr = 172;
-	}
 	if (nr != seccomp_nr && nr != prctl_nr)
 		return false;
-	/* x86_64 and x32 pass them in di, si. */
-	if (abi == SCR_ABI_X86) {
-		a0 = (__u32)regs->bx;
-		a1 = (__u32)regs->cx;
-	} else {
-		a0 = (__u32)regs->di;
-		a1 = regs->si;
-	}
+	scr_args(abi, regs, &a0, &a1);
 	if (nr == seccomp_nr)
-		return a0 == SCR_SECCOMP_SET_MODE_FILTER;
-	return a0 == SCR_PR_SET_SECCOMP && a1 == SCR_SECCOMP_MODE_FILTER;
+		return (__u32)a0 == SCR_SECCOMP_SET_MODE_FILTER;
+	return (__u32)a0 == SCR_PR_SET_SECCOMP && a1 == SCR_SECCOMP_MODE_FILTER;
 }
 
 /* Set bit nr for (owner, abi): native numbers in the target, others in scr_words. */
@@ -120,31 +203,43 @@ SEC("tp_btf/sys_enter")
 int BPF_PROG(scr_sys_enter, struct pt_regs *regs, long id)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
+	__u32 inum, owner, abi = SCR_ABI_X86_64;
+	struct mnt_namespace *mnt;
 	struct scr_target *t;
 	struct nsproxy *nsp;
-	__u32 inum, owner, abi = SCR_ABI_X86_64;
-	__u64 nr = (__u64)id;
+	__u64 nr = (__u64)id, a0, a1;
 
 	/* Mount namespace of the current task (exiting tasks have no nsproxy). */
 	nsp = task->nsproxy;
 	if (!nsp)
 		return 0;
-	inum = nsp->mnt_ns->ns.inum;
+	mnt = nsp->mnt_ns;
+	inum = mnt->ns.inum;
 
 	/* The one lookup every untraced syscall pays for. */
 	t = bpf_map_lookup_elem(&scr_targets, &inum);
-	if (!t)
+	if (!t) {
+		/* Unless a recorded task has just unshared its mount namespace. */
+		if (!scr_pending)
+			return 0;
+		owner = scr_forget(task);
+		if (!owner)
+			return 0;
+		t = scr_add_nested(inum, owner, scr_ns_id(mnt));
+		if (!t)
+			return 0;
+	}
+
+	/* The entry must be for this very namespace, not a dead one with the same number. */
+	if (!scr_same_ns(t, scr_ns_id(mnt)))
 		return 0;
 
-	/* Nested namespace: record into its owner.  An own entry whose namespace
-	 * is gone belongs to an unrelated namespace that reuses the number. */
+	/* Nested namespace: record into its owner. */
 	owner = t->owner;
 	if (owner != inum) {
 		t = bpf_map_lookup_elem(&scr_targets, &owner);
 		if (!t)
 			return 0;
-	} else if (t->flags & SCR_F_NS_GONE) {
-		return 0;
 	}
 
 	/* ABI: ia32 syscalls set TS_COMPAT for their duration; x32 ids carry a bit. */
@@ -157,8 +252,26 @@ int BPF_PROG(scr_sys_enter, struct pt_regs *regs, long id)
 		nr &= ~(__u64)SCR_X32_SYSCALL_BIT;
 	}
 
-	/* Armed: wait for the boundary.  The ARMED -> RECORDING step is a
-	 * compare-and-swap so it can never undo another state; it runs once. */
+	/* unshare(CLONE_NEWNS): note it, the task's next syscall adopts the new namespace.
+	 * Any other syscall clears a note left by an unshare that failed. */
+	if (nr == (abi == SCR_ABI_X86 ? 310 : 272)) {
+		scr_args(abi, regs, &a0, &a1);
+		if (a0 & SCR_CLONE_NEWNS) {
+			__u32 *note = bpf_task_storage_get(&scr_unshared, task, 0,
+							   BPF_LOCAL_STORAGE_GET_F_CREATE);
+			if (!note)
+				__sync_fetch_and_add(&t->lost, 1);
+			else if (!*note)
+				__sync_fetch_and_add(&scr_pending, 1);
+			if (note)
+				*note = owner;
+		}
+	} else if (scr_pending) {
+		scr_forget(task);
+	}
+
+	/* Armed: wait for the boundary.  ARMED -> RECORDING is a compare-and-swap
+	 * (runs once per target) so it can never undo another state. */
 	if (t->state == SCR_STATE_ARMED) {
 		if ((t->flags & SCR_BOUNDARY_EXEC) && scr_is_exec(abi, nr)) {
 			/* exec boundary: this execve is the first recorded syscall */
@@ -179,55 +292,43 @@ int BPF_PROG(scr_sys_enter, struct pt_regs *regs, long id)
 	return 0;
 }
 
-SEC("fexit/copy_mnt_ns")
-int BPF_PROG(scr_mntns_new, unsigned long flags, struct mnt_namespace *ns,
-	     struct user_namespace *user_ns, struct fs_struct *new_fs, struct mnt_namespace *ret)
+SEC("tp_btf/task_newtask")
+int BPF_PROG(scr_newtask, struct task_struct *child, u64 clone_flags)
 {
-	struct scr_target nested = {}, *t;
-	__u32 old_inum, new_inum;
+	struct task_struct *parent = bpf_get_current_task_btf();
+	struct mnt_namespace *mnt;
+	struct scr_target *t;
+	struct nsproxy *nsp;
+	__u32 inum;
 
-	/* Only a namespace that was really created (not an error, not the old one). */
-	if (!ret || (unsigned long)ret >= (unsigned long)-SCR_MAX_ERRNO || ret == ns)
+	/* Only clone/clone3 creating a mount namespace. */
+	if (!(clone_flags & SCR_CLONE_NEWNS))
 		return 0;
 
-	/* Is the namespace it was copied from recorded (and really that one)? */
-	old_inum = ns->ns.inum;
-	t = bpf_map_lookup_elem(&scr_targets, &old_inum);
-	if (!t)
+	/* Is the parent's namespace recorded (and really that one)? */
+	nsp = parent->nsproxy;
+	if (!nsp)
 		return 0;
-	if (t->owner == old_inum && (t->flags & SCR_F_NS_GONE))
-		return 0;
-
-	/* Register the new namespace as nested, pointing to the (flat) owner. */
-	nested.owner = t->owner;
-	new_inum = ret->ns.inum;
-	if (bpf_map_update_elem(&scr_targets, &new_inum, &nested, BPF_NOEXIST) == 0)
+	mnt = nsp->mnt_ns;
+	inum = mnt->ns.inum;
+	t = bpf_map_lookup_elem(&scr_targets, &inum);
+	if (!t || !scr_same_ns(t, scr_ns_id(mnt)))
 		return 0;
 
-	/* Map full (or number still held by an unread finished target): count it. */
-	t = bpf_map_lookup_elem(&scr_targets, &nested.owner);
-	if (t)
-		__sync_fetch_and_add(&t->lost, 1);
+	/* The child already has its new namespace and has not run yet: register it. */
+	nsp = child->nsproxy;
+	if (!nsp)
+		return 0;
+	mnt = nsp->mnt_ns;
+	scr_add_nested(mnt->ns.inum, t->owner, scr_ns_id(mnt));
 	return 0;
 }
 
-SEC("fentry/proc_free_inum")
-int BPF_PROG(scr_ns_free, unsigned int inum)
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(scr_exit)
 {
-	struct scr_target *t;
-
-	/* Namespace inode numbers are reused at once: react when one is freed. */
-	t = bpf_map_lookup_elem(&scr_targets, &inum);
-	if (!t)
-		return 0;
-
-	/* Nested namespace: its syscalls are already in the owner; forget it. */
-	if (t->owner != inum) {
-		bpf_map_delete_elem(&scr_targets, &inum);
-		return 0;
-	}
-
-	/* Target's own namespace: keep the result, stop matching the number. */
-	__sync_fetch_and_or(&t->flags, SCR_F_NS_GONE);
+	/* A task that unshared and died before its next syscall leaves a note. */
+	if (scr_pending)
+		scr_forget(bpf_get_current_task_btf());
 	return 0;
 }

@@ -43,9 +43,15 @@ enum { EX_OK = 0, EX_USAGE = 2, EX_NO_TARGET = 3, EX_NO_BPF = 4, EX_FULL = 5, EX
 #define PIN_TARGETS SCR_PIN_DIR "/targets"
 #define PIN_WORDS SCR_PIN_DIR "/words"
 #define PIN_ENTER SCR_PIN_DIR "/link_sys_enter"
-#define PIN_NEW SCR_PIN_DIR "/link_mntns_new"
-#define PIN_FREE SCR_PIN_DIR "/link_ns_free"
-static const char *const pins[] = { PIN_ENTER, PIN_NEW, PIN_FREE, PIN_TARGETS, PIN_WORDS };
+#define PIN_NEWTASK SCR_PIN_DIR "/link_task_newtask"
+#define PIN_EXIT SCR_PIN_DIR "/link_process_exit"
+static const char *const links[] = { PIN_ENTER, PIN_NEWTASK, PIN_EXIT };
+static const char *const pins[] = { PIN_ENTER, PIN_NEWTASK, PIN_EXIT, PIN_TARGETS, PIN_WORDS };
+
+/* Linux >= 6.8; Debian 12's headers predate it. */
+#ifndef NS_GET_MNTNS_ID
+#define NS_GET_MNTNS_ID _IOR(0xb7, 0x5, __u64)
+#endif
 
 static const char *const abi_names[SCR_ABI_COUNT] = { "x86_64", "x86", "x32" };
 
@@ -191,23 +197,9 @@ static bool unpin_all(void)
 /* ---- attach ------------------------------------------------------------ */
 
 struct attach_info {
-	bool already, follows_nested, tracks_exit;
+	bool already, follows_nested;
 	double load_ms;
 };
-
-static struct recorder *open_and_load(bool optional)
-{
-	struct recorder *skel = recorder__open();
-
-	if (!skel)
-		fail(EX_NO_BPF, "bpf-unavailable", errno, "cannot open the BPF object");
-	bpf_program__set_autoload(skel->progs.scr_mntns_new, optional);
-	bpf_program__set_autoload(skel->progs.scr_ns_free, optional);
-	if (recorder__load(skel) == 0)
-		return skel;
-	recorder__destroy(skel);
-	return NULL;
-}
 
 static void pin_or_fail(int err, const char *path)
 {
@@ -218,14 +210,11 @@ static void pin_or_fail(int err, const char *path)
 /* Load, attach and pin unless already pinned (caller holds the lock). */
 static void attach(struct attach_info *ai)
 {
-	struct bpf_link *enter, *born = NULL, *gone = NULL;
 	struct recorder *skel;
 	struct timespec t0, t1;
-	bool optional = true;
 
 	memset(ai, 0, sizeof(*ai));
-	ai->follows_nested = pinned(PIN_NEW);
-	ai->tracks_exit = pinned(PIN_FREE);
+	ai->follows_nested = pinned(PIN_NEWTASK);
 	if ((ai->already = pinned(PIN_ENTER)))
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -233,52 +222,27 @@ static void attach(struct attach_info *ai)
 	/* Leftovers of an interrupted attach are useless: start clean. */
 	unpin_all();
 
-	/* Load all programs; if the optional ones do not verify here, load without them. */
-	skel = open_and_load(true);
-	if (!skel) {
-		optional = false;
-		warn("fentry/fexit programs do not load on this kernel; nested mount namespaces are not followed");
-		skel = open_and_load(false);
-		if (!skel)
-			fail(EX_NO_BPF, "bpf-unavailable", errno, "cannot load the BPF programs");
-	}
+	/* Load (CO-RE against the running kernel's BTF) and attach all programs. */
+	skel = recorder__open_and_load();
+	if (!skel)
+		fail(EX_NO_BPF, "bpf-unavailable", errno, "cannot load the BPF programs (SCR_HELPER_DEBUG=1 shows why)");
+	if (recorder__attach(skel) != 0)
+		fail(EX_NO_BPF, "bpf-unavailable", errno, "cannot attach the BPF programs");
 
-	/* The per-syscall program is required. */
-	enter = bpf_program__attach(skel->progs.scr_sys_enter);
-	if (!enter)
-		fail(EX_NO_BPF, "bpf-unavailable", errno, "cannot attach tp_btf/sys_enter");
-
-	/* Following nested namespaces needs the exit tracker too (numbers are reused). */
-	if (optional) {
-		gone = bpf_program__attach(skel->progs.scr_ns_free);
-		if (!gone)
-			warn("cannot attach fentry/proc_free_inum (%s); nested mount namespaces are not followed",
-			     strerror(errno));
-		else if (!(born = bpf_program__attach(skel->progs.scr_mntns_new)))
-			warn("cannot attach fexit/copy_mnt_ns (%s); nested mount namespaces are not followed",
-			     strerror(errno));
-	}
-
-	/* Pin maps, optional links, then the sys_enter link (marks "attached"). */
+	/* Pin maps, the helper links, then the sys_enter link (marks "attached"). */
 	if (mkdir(SCR_PIN_DIR, 0700) != 0 && errno != EEXIST)
 		fail(EX_NO_BPF, "bpf-unavailable", errno, "cannot create %s", SCR_PIN_DIR);
 	pin_or_fail(bpf_map__pin(skel->maps.scr_targets, PIN_TARGETS), PIN_TARGETS);
 	pin_or_fail(bpf_map__pin(skel->maps.scr_words, PIN_WORDS), PIN_WORDS);
-	if (gone)
-		pin_or_fail(bpf_link__pin(gone, PIN_FREE), PIN_FREE);
-	if (born)
-		pin_or_fail(bpf_link__pin(born, PIN_NEW), PIN_NEW);
-	pin_or_fail(bpf_link__pin(enter, PIN_ENTER), PIN_ENTER);
+	pin_or_fail(bpf_link__pin(skel->links.scr_exit, PIN_EXIT), PIN_EXIT);
+	pin_or_fail(bpf_link__pin(skel->links.scr_newtask, PIN_NEWTASK), PIN_NEWTASK);
+	pin_or_fail(bpf_link__pin(skel->links.scr_sys_enter, PIN_ENTER), PIN_ENTER);
 
 	/* Pinned links stay attached after our descriptors are closed. */
-	bpf_link__destroy(enter);
-	bpf_link__destroy(born);
-	bpf_link__destroy(gone);
 	recorder__destroy(skel);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	ai->load_ms = (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6;
-	ai->follows_nested = born != NULL;
-	ai->tracks_exit = gone != NULL;
+	ai->follows_nested = true;
 }
 
 /* ---- targets ----------------------------------------------------------- */
@@ -305,8 +269,8 @@ static bool detach_if_idle(void)
 	return unpin_all();
 }
 
-/* Inode number of a mount-namespace file, checked to be one (open + fstat). */
-static __u32 mntns_inum(const char *path)
+/* Inode number (and id, 0 if unknown) of a mount-namespace file, checked to be one. */
+static __u32 mntns_inum(const char *path, __u64 *id)
 {
 	struct statfs sfs;
 	struct stat st;
@@ -317,22 +281,47 @@ static __u32 mntns_inum(const char *path)
 	if (fstatfs(fd, &sfs) != 0 || sfs.f_type != NSFS_MAGIC || fstat(fd, &st) != 0 ||
 	    ioctl(fd, NS_GET_NSTYPE) != CLONE_NEWNS)
 		fail(EX_RUNTIME, "not-nsfs", errno, "%s is not a mount namespace", path);
+	if (id && ioctl(fd, NS_GET_MNTNS_ID, id) != 0)
+		*id = 0;
 	close(fd);
 	return (__u32)st.st_ino;
 }
 
-/* Insert a new target (BPF_NOEXIST). Caller holds the lock. */
-static void add_target(__u32 inum, __u32 flags)
+/* Is inum pid 1's mount namespace (when readable) or, with self, our own? */
+static bool host_mntns(__u32 inum, bool self)
 {
-	struct scr_target t = { .owner = inum, .flags = flags };
+	struct stat st;
+
+	if (stat("/proc/1/ns/mnt", &st) == 0 && st.st_ino == inum)
+		return true;
+	return self && stat("/proc/self/ns/mnt", &st) == 0 && st.st_ino == inum;
+}
+
+/* Insert a new target (BPF_NOEXIST). Caller holds the lock. */
+static void add_target(__u32 inum, __u64 id, __u32 flags)
+{
+	struct scr_target t = { .owner = inum, .flags = flags, .ns_id = id }, old;
 
 	t.state = (flags & SCR_RECORD_ALL) ? SCR_STATE_RECORDING : SCR_STATE_ARMED;
 	if (!open_maps())
 		fail(EX_NO_BPF, "bpf-unavailable", errno, "cannot open the pinned maps");
 	if (bpf_map_update_elem(targets_fd, &inum, &t, BPF_NOEXIST) == 0)
 		return;
-	if (errno == EEXIST)
-		fail(EX_RUNTIME, "exists", EEXIST, "mount namespace %u is already registered (remove it first)", inum);
+	if (errno == EEXIST && bpf_map_lookup_elem(targets_fd, &inum, &old) == 0) {
+		bool stale = id && old.ns_id && old.ns_id != id;
+
+		/* A nested entry of a dead namespace with the same number holds no data. */
+		if (stale && old.owner != inum && bpf_map_update_elem(targets_fd, &inum, &t, BPF_EXIST) == 0)
+			return;
+		if (stale)
+			fail(EX_RUNTIME, "exists", EEXIST,
+			     "mount namespace number %u still holds the unread recording of an earlier, dead namespace: "
+			     "remove it first", inum);
+		if (old.owner != inum)
+			fail(EX_RUNTIME, "exists", EEXIST, "mount namespace %u is already recorded, nested in target %u",
+			     inum, old.owner);
+		fail(EX_RUNTIME, "exists", EEXIST, "mount namespace %u is already registered", inum);
+	}
 	if (errno == E2BIG || errno == ENOMEM)
 		fail(EX_FULL, "map-full", errno, "the targets map is full (%d entries)", SCR_MAX_TARGETS);
 	fail(EX_RUNTIME, "bpf-error", errno, "cannot register mount namespace %u", inum);
@@ -400,9 +389,8 @@ static void print_result(__u32 inum, bool del)
 		bpf_map_delete_elem(words_fd, &wk);
 	}
 
-	printf("{\"mntns\":%u,\"state\":\"%s\",\"exited\":%s,\"lost\":%u,\"nested\":", inum,
-	       t.state == SCR_STATE_RECORDING ? "recording" : "armed",
-	       t.flags & SCR_F_NS_GONE ? "true" : "false", t.lost);
+	printf("{\"mntns\":%u,\"state\":\"%s\",\"lost\":%u,\"nested\":", inum,
+	       t.state == SCR_STATE_RECORDING ? "recording" : "armed", t.lost);
 	print_vec(&nested);
 	printf(",\"syscalls\":{");
 	for (int a = 0; a < SCR_ABI_COUNT; a++) {
@@ -676,33 +664,29 @@ static void parse(int argc, char **argv, struct opts *o)
 
 static void print_attach(const struct attach_info *ai)
 {
-	printf("{\"attached\":true,\"already\":%s,\"follows_nested\":%s,\"tracks_exit\":%s,\"load_ms\":%.1f}\n",
-	       ai->already ? "true" : "false", ai->follows_nested ? "true" : "false",
-	       ai->tracks_exit ? "true" : "false", ai->load_ms);
+	printf("{\"attached\":true,\"already\":%s,\"follows_nested\":%s,\"load_ms\":%.1f}\n",
+	       ai->already ? "true" : "false", ai->follows_nested ? "true" : "false", ai->load_ms);
 }
 
 static int cmd_list(void)
 {
-	const char *links[] = { PIN_ENTER, PIN_NEW, PIN_FREE };
 	__u32 key, *kp = NULL;
 	struct scr_target t;
 	bool first = true;
 
-	printf("{\"attached\":%s,\"follows_nested\":%s,\"tracks_exit\":%s,\"targets\":[",
-	       pinned(PIN_ENTER) ? "true" : "false", pinned(PIN_NEW) ? "true" : "false",
-	       pinned(PIN_FREE) ? "true" : "false");
+	printf("{\"attached\":%s,\"follows_nested\":%s,\"targets\":[", pinned(PIN_ENTER) ? "true" : "false",
+	       pinned(PIN_NEWTASK) ? "true" : "false");
 	while (open_maps() && bpf_map_get_next_key(targets_fd, kp, &key) == 0) {
 		kp = &key;
 		if (bpf_map_lookup_elem(targets_fd, &key, &t) != 0)
 			continue;
-		printf("%s{\"mntns\":%u,\"owner\":%u,\"state\":\"%s\",\"exited\":%s}", first ? "" : ",", key,
-		       t.owner, t.owner != key ? "nested" : t.state == SCR_STATE_RECORDING ? "recording" : "armed",
-		       t.flags & SCR_F_NS_GONE ? "true" : "false");
+		printf("%s{\"mntns\":%u,\"owner\":%u,\"state\":\"%s\"}", first ? "" : ",", key, t.owner,
+		       t.owner != key ? "nested" : t.state == SCR_STATE_RECORDING ? "recording" : "armed");
 		first = false;
 	}
 	printf("],\"prog_ids\":[");
 	first = true;
-	for (int i = 0; i < 3; i++) {
+	for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++) {
 		struct bpf_link_info info = {};
 		__u32 len = sizeof(info);
 		int fd = bpf_obj_get(links[i]);
@@ -722,6 +706,7 @@ static int cmd_launch(struct opts *o)
 {
 	struct attach_info ai;
 	__u32 inum;
+	__u64 id;
 	char buf[64];
 	int err;
 
@@ -739,8 +724,8 @@ static int cmd_launch(struct opts *o)
 		fail(EX_RUNTIME, "mount", errno, "cannot make / private");
 
 	/* Register it; the boundary (exec by default) excludes our own set-up. */
-	inum = mntns_inum("/proc/self/ns/mnt");
-	add_target(inum, o->boundary);
+	inum = mntns_inum("/proc/self/ns/mnt", &id);
+	add_target(inum, id, o->boundary);
 	unlock();
 
 	/* Tell the caller which namespace to read, then become the command. */
@@ -815,14 +800,15 @@ int main(int argc, char **argv)
 	} else if (!strcmp(o.cmd, "add")) {
 		char path[64];
 		__u32 inum;
+		__u64 id;
 
 		snprintf(path, sizeof(path), o.pid < 0 ? "/proc/self/ns/mnt" : "/proc/%ld/ns/mnt", o.pid);
-		inum = mntns_inum(path);
-		if (inum == mntns_inum("/proc/1/ns/mnt"))
+		inum = mntns_inum(path, &id);
+		if (host_mntns(inum, o.pid > 0))
 			fail(EX_RUNTIME, "host-namespace", 0,
-			     "mount namespace %u is the host's (pid 1): refusing to record every process", inum);
+			     "mount namespace %u is the host's: refusing to record every process in it", inum);
 		attach(&ai);
-		add_target(inum, o.boundary);
+		add_target(inum, id, o.boundary);
 		printf("{\"mntns\":%u}\n", inum);
 	} else if (!strcmp(o.cmd, "remove")) {
 		print_result(o.mntns, true);

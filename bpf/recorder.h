@@ -30,7 +30,6 @@
 enum {
 	SCR_STATE_ARMED = 0,     /* registered, waiting for its boundary */
 	SCR_STATE_RECORDING = 1, /* every syscall is marked */
-	SCR_STATE_EXITED = 2,    /* the namespace is gone; result is final */
 };
 
 /* scr_target.flags */
@@ -39,11 +38,6 @@ enum {
 	SCR_BOUNDARY_SECCOMP = 1 << 1, /* start after a seccomp filter install */
 	SCR_RECORD_ALL = 1 << 2,       /* recording from registration on */
 };
-
-/* scr_target.flags, set by the kernel: the target's own namespace was freed.
- * Its inode number may now belong to an unrelated namespace, so that number no
- * longer matches; nested namespaces still record into the target. */
-#define SCR_F_NS_GONE (1u << 31)
 
 /* ABIs of the rare-words map (scr_word_key.abi). */
 enum {
@@ -59,13 +53,19 @@ enum {
  * targets map: key = mount-namespace inode number (__u32).
  * owner == key for a target's own entry; a nested namespace (created inside
  * a recorded one) points to its owner and only its owner's entry is used.
+ *
+ * ns_id is the namespace's never-reused 64-bit id (NS_GET_MNTNS_ID), because
+ * inode numbers are reused as soon as a namespace dies: an entry only matches
+ * the namespace it was made for.  0 = not known yet; the kernel side then
+ * claims it at the namespace's first syscall.
  */
 struct scr_target {
 	__u32 owner;
 	__u32 state;
 	__u32 flags;
-	__u32 lost; /* syscalls that could not be stored (atomic add) */
+	__u32 lost; /* syscalls (or nested namespaces) that could not be stored */
 	__u64 native[SCR_NATIVE_WORDS]; /* bit nr of native x86_64 syscall nr */
+	__u64 ns_id;
 };
 
 /* rare-words map: value = __u64, bit nr%64 of word nr/64 for (owner, abi). */

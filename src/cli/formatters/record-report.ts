@@ -1,0 +1,39 @@
+import type {ChalkInstance} from 'chalk'
+import type {SeccompProfile} from '../../profile/model.js'
+import {allNames, type SyscallSet} from '../../recording/syscall-set.js'
+
+export interface RecordJson {
+  command: string[]
+  exitCode: number
+  signal: string | null
+  durationMs: number
+  /** Names per ABI, sorted. */
+  syscalls: SyscallSet['names']
+  /** Numbers no table names: kept in the recording, absent from the profile (a flat profile lists names). */
+  unknown: SyscallSet['unknown']
+  /** Syscalls the kernel could not store; non-zero means the recording is incomplete. */
+  lost: number
+  output: string | null
+  profile: SeccompProfile
+}
+
+/** `record`: what was recorded and where the profile went. */
+export class RecordReport {
+  constructor(readonly json: RecordJson) {}
+
+  getJson(): RecordJson {
+    return this.json
+  }
+
+  display(c: ChalkInstance): string {
+    const j = this.json
+    const names = allNames({names: j.syscalls, unknown: j.unknown})
+    const ended = j.signal ? `killed by ${j.signal}` : `exit ${j.exitCode}`
+    const lines = [`${c.bold('recorded')} ${names.length} syscalls of ${c.cyan(j.command.join(' '))} (${ended}, ${Math.round(j.durationMs)} ms)`]
+    for (const [abi, list] of Object.entries(j.syscalls)) lines.push(`  ${abi.padEnd(7)} ${list.length} syscalls`)
+    for (const u of j.unknown) lines.push(c.yellow(`  unknown syscall number ${u.nr} on ${u.abi}: kept in the recording, not in the profile`))
+    if (j.lost > 0) lines.push(c.red(`  ${j.lost} syscalls could not be stored by the kernel: this recording is incomplete`))
+    lines.push(j.output === null ? '  profile written to stdout' : `  profile written to ${j.output}`)
+    return lines.join('\n')
+  }
+}

@@ -1,0 +1,58 @@
+import {Args, Flags} from '@oclif/core'
+import ora from 'ora'
+import writeFileAtomic from 'write-file-atomic'
+import {BaseCommand} from '../cli/base-command.js'
+import {UserError} from '../cli/errors.js'
+import {EXIT} from '../cli/exit-codes.js'
+import {terminalColours} from '../cli/output.js'
+import {RecordReport, type RecordJson} from '../cli/formatters/record-report.js'
+import {profileFromSyscalls} from '../profile/from-syscalls.js'
+import {formatProfileJson} from '../profile/normalise.js'
+import {recordCommand} from '../recorder/launch.js'
+import {ensureHelper, type Boundary} from '../recorder/native-helper.js'
+import {nameKernelSyscalls} from '../recording/syscall-set.js'
+
+export default class Record extends BaseCommand {
+  static override summary = 'Record the syscalls of a command and its children into a seccomp profile.'
+  static override description = `Runs CMD in a private mount namespace that the in-kernel recorder watches; every syscall CMD and its children make from CMD's execve on is marked in the kernel (nothing per syscall reaches user space). When CMD exits, the marks become a flat OCI profile: defaultAction SCMP_ACT_ERRNO (EPERM), the architectures of the ABIs seen, one SCMP_ACT_ALLOW rule.
+Needs root and a kernel with BTF; the BPF recorder is built with clang on first use.
+Without --output the profile goes to stdout and CMD's stdout goes to stderr. seccomp-recorder exits with CMD's exit status (128+N when signal N ended it).`
+  static override examples = [
+    {description: 'Record a shell snippet into a profile', command: "<%= config.bin %> <%= command.id %> --output sh.json -- busybox sh -c 'ls /; sleep 0.1'"},
+    {description: 'Profile on stdout', command: '<%= config.bin %> <%= command.id %> -- /bin/true > true.json'},
+    {description: 'Result and profile as JSON for scripts', command: '<%= config.bin %> <%= command.id %> --json -- ls -l /'},
+  ]
+  static override strict = false
+  static override args = {command: Args.string({description: 'the command to record, after --', required: true})}
+  static override flags = {
+    output: Flags.string({char: 'o', description: 'write the profile to this file (atomically) instead of stdout'}),
+    boundary: Flags.string({
+      description: 'where recording starts: at the execve of CMD (default), after a seccomp filter is installed, or at once',
+      options: ['exec', 'seccomp', 'exec,seccomp', 'all'],
+      default: 'exec',
+    }),
+  }
+
+  async run(): Promise<RecordJson> {
+    const {argv, flags} = await this.parse(Record)
+    const command = argv as string[]
+    const profileOnStdout = flags.output === undefined && !this.jsonEnabled()
+    const spinner = ora({text: 'building the BPF recorder (first use)', stream: process.stderr})
+    const helper = await ensureHelper({onBuild: () => spinner.start()})
+    spinner.stop()
+
+    const run = await recordCommand(helper, command, {boundary: flags.boundary as Boundary, stdoutToStderr: profileOnStdout || this.jsonEnabled()})
+    const set = nameKernelSyscalls(run.target)
+    const profile = profileFromSyscalls(set)
+    if (flags.output !== undefined) await writeFileAtomic(flags.output, formatProfileJson(profile), {mode: 0o644})
+    else if (profileOnStdout) process.stdout.write(formatProfileJson(profile))
+
+    const report = new RecordReport({command, exitCode: run.exitCode, signal: run.signal, durationMs: run.durationMs, syscalls: set.names, unknown: set.unknown, lost: run.target.lost, output: flags.output ?? null, profile})
+    if (!this.jsonEnabled()) process.stderr.write(`${report.display(terminalColours(process.env, Boolean(process.stderr.isTTY)))}\n`)
+    if (run.target.lost > 0) {
+      throw new UserError(`the kernel could not store ${run.target.lost} syscalls: the profile is incomplete`, {exit: EXIT.RUNTIME, code: 'lost-syscalls'})
+    }
+    this.setExitCode(run.exitCode as never)
+    return report.getJson()
+  }
+}
