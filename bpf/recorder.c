@@ -287,14 +287,13 @@ static __u32 mntns_inum(const char *path, __u64 *id)
 	return (__u32)st.st_ino;
 }
 
-/* Is inum pid 1's mount namespace (when readable) or, with self, our own? */
-static bool host_mntns(__u32 inum, bool self)
+/* Is inum the initial mount namespace (kthreadd's, pid 2) or pid 1's? */
+static bool host_mntns(__u32 inum)
 {
 	struct stat st;
 
-	if (stat("/proc/1/ns/mnt", &st) == 0 && st.st_ino == inum)
-		return true;
-	return self && stat("/proc/self/ns/mnt", &st) == 0 && st.st_ino == inum;
+	return (stat("/proc/2/ns/mnt", &st) == 0 && st.st_ino == inum) ||
+	       (stat("/proc/1/ns/mnt", &st) == 0 && st.st_ino == inum);
 }
 
 /* Insert a new target (BPF_NOEXIST). Caller holds the lock. */
@@ -548,7 +547,10 @@ static scmp_filter_ctx build_filter(const char *path, bool log)
 		if (!strcmp(tok[0], "default")) {
 			if (ctx || n < 2 || n > 3 || !parse_action(tok[1], n == 3 ? tok[2] : NULL, &dflt) ||
 			    !(ctx = seccomp_init(dflt)))
-				fail(EX_USAGE, "usage", 0, "spec line %zu: bad or repeated default", lineno);
+				fail(EX_USAGE, "usage", 0,
+				     "spec line %zu: bad or repeated default (actions: KILL KILL_PROCESS KILL_THREAD TRAP "
+				     "ERRNO TRACE ALLOW LOG; NOTIFY is not supported)",
+				     lineno);
 		} else if (!strcmp(tok[0], "arch")) {
 			if (!ctx || n != 2 || !(a = arch_token(tok[1])) || narch == 16)
 				fail(EX_USAGE, "usage", 0, "spec line %zu: bad arch (or arch before default)", lineno);
@@ -804,7 +806,7 @@ int main(int argc, char **argv)
 
 		snprintf(path, sizeof(path), o.pid < 0 ? "/proc/self/ns/mnt" : "/proc/%ld/ns/mnt", o.pid);
 		inum = mntns_inum(path, &id);
-		if (host_mntns(inum, o.pid > 0))
+		if (host_mntns(inum))
 			fail(EX_RUNTIME, "host-namespace", 0,
 			     "mount namespace %u is the host's: refusing to record every process in it", inum);
 		attach(&ai);

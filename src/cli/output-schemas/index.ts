@@ -1,0 +1,17 @@
+/**
+ * JSON Schemas of what each command prints with `--json`, keyed by command id: part of the interface scripts
+ * rely on. test/cli/cli.test.ts and the e2e tests run every command and check its output against these.
+ * Each command's schema lives in its own file here.
+ */
+import {PROFILES_SHOW_OUTPUT} from './profiles-show.js'
+import {RECORD_OUTPUT, RUN_OUTPUT} from './record.js'
+import {VALIDATE_OUTPUT} from './validate.js'
+
+export {ERROR_OUTPUT_SCHEMA} from './common.js'
+
+export const OUTPUT_SCHEMAS: Record<string, object> = {
+  validate: VALIDATE_OUTPUT,
+  'profiles show': PROFILES_SHOW_OUTPUT,
+  record: RECORD_OUTPUT,
+  run: RUN_OUTPUT,
+}
