@@ -1,6 +1,7 @@
 import {readFile} from 'node:fs/promises'
 import {Ajv, type ErrorObject} from 'ajv'
-import {findNodeAtLocation, parseTree, printParseErrorCode, type Node as JsonNode, type ParseError} from 'jsonc-parser'
+import {findNodeAtLocation, type Node as JsonNode} from 'jsonc-parser'
+import {parseStrictJson} from '../json/strict-json.js'
 import {EXIT} from '../cli/exit-codes.js'
 import {UserError} from '../cli/errors.js'
 import {profileFormat, type ProfileFormat, type SeccompProfile} from './model.js'
@@ -23,32 +24,11 @@ function schemaValidator(): ReturnType<Ajv['compile']> {
 
 /** Checks a profile given as text: JSON syntax, duplicate keys, the schema, semantic rules and lint warnings. */
 export function checkProfileText(text: string): ProfileCheck {
-  const lines = lineStarts(text)
-  const locate = (offset: number) => offsetToLineColumn(lines, offset)
+  const parsed = parseStrictJson(text)
+  if (!parsed.ok) return {valid: false, errors: parsed.errors, warnings: []}
+  const {value: document, tree, locate} = parsed
 
-  const syntaxErrors: ParseError[] = []
-  const tree = parseTree(text, syntaxErrors, {disallowComments: true, allowTrailingComma: false, allowEmptyContent: false})
-  if (syntaxErrors.length > 0 || tree === undefined) {
-    // Only the first syntax error: the ones after it are consequences of it.
-    const errors = syntaxErrors.slice(0, 1).map((e): Violation => ({
-      severity: 'error',
-      code: 'json.syntax',
-      pointer: '',
-      message: `not valid JSON: ${describeSyntaxError(printParseErrorCode(e.error))}${e.offset + e.length >= text.trimEnd().length ? ' at the end of the document (truncated?)' : ''}`,
-      ...locate(e.offset),
-    }))
-    if (errors.length === 0) errors.push({severity: 'error', code: 'json.syntax', pointer: '', message: 'not valid JSON: empty document', line: 1, column: 1})
-    return {valid: false, errors, warnings: []}
-  }
-
-  let document: unknown
-  try {
-    document = JSON.parse(text)
-  } catch (error) {
-    return {valid: false, errors: [{severity: 'error', code: 'json.syntax', pointer: '', message: `not valid JSON: ${(error as Error).message}`}], warnings: []}
-  }
-
-  const errors: Violation[] = duplicateKeys(tree, locate)
+  const errors: Violation[] = []
   const validate = schemaValidator()
   if (!validate(document)) {
     for (const error of validate.errors ?? []) errors.push(schemaViolation(error, document, tree, locate))
@@ -111,28 +91,6 @@ export async function readProfileText(path: string): Promise<string> {
   } catch {
     throw new ProfileReadError(path, 'not UTF-8 text', 'not-utf8')
   }
-}
-
-function describeSyntaxError(code: string): string {
-  const words: Record<string, string> = {
-    InvalidSymbol: 'unexpected character',
-    InvalidNumberFormat: 'malformed number',
-    PropertyNameExpected: 'property name expected',
-    ValueExpected: 'value expected',
-    ColonExpected: "':' expected",
-    CommaExpected: "',' expected",
-    CloseBraceExpected: "'}' expected",
-    CloseBracketExpected: "']' expected",
-    EndOfFileExpected: 'unexpected content after the end of the document',
-    InvalidCommentToken: 'comments are not JSON',
-    UnexpectedEndOfComment: 'unterminated comment',
-    UnexpectedEndOfString: 'unterminated string',
-    UnexpectedEndOfNumber: 'unterminated number',
-    InvalidUnicode: 'invalid \\u escape',
-    InvalidEscapeCharacter: 'invalid escape character',
-    InvalidCharacter: 'control character in a string',
-  }
-  return words[code] ?? code
 }
 
 function schemaViolation(error: ErrorObject, document: unknown, tree: JsonNode, locate: (offset: number) => {line: number; column: number}): Violation {
@@ -217,29 +175,6 @@ function valueAt(document: unknown, pointer: string): unknown {
   return node
 }
 
-function duplicateKeys(tree: JsonNode, locate: (offset: number) => {line: number; column: number}): Violation[] {
-  const found: Violation[] = []
-  const walk = (node: JsonNode, pointer: string) => {
-    if (node.type === 'object') {
-      const seen = new Set<string>()
-      for (const property of node.children ?? []) {
-        const [keyNode, valueNode] = property.children ?? []
-        const key = String(keyNode?.value)
-        const childPointer = `${pointer}/${escapePointerSegment(key)}`
-        if (seen.has(key)) {
-          found.push({severity: 'error', code: 'json.duplicate-key', pointer: childPointer, message: `duplicate key "${key}": parsers disagree on which value wins`, ...locate(property.offset)})
-        }
-        seen.add(key)
-        if (valueNode) walk(valueNode, childPointer)
-      }
-    } else if (node.type === 'array') {
-      node.children?.forEach((child, index) => walk(child, `${pointer}/${index}`))
-    }
-  }
-  walk(tree, '')
-  return found
-}
-
 function locateNode(tree: JsonNode, pointer: string, locate: (offset: number) => {line: number; column: number}): {line?: number; column?: number} {
   const segments = pointerSegments(pointer).map((s) => (/^(0|[1-9][0-9]*)$/.test(s) ? Number(s) : s))
   let node = findNodeAtLocation(tree, segments)
@@ -251,23 +186,6 @@ function locateNode(tree: JsonNode, pointer: string, locate: (offset: number) =>
   if (node === undefined) return {}
   const anchor = node.parent?.type === 'property' ? node.parent : node
   return locate(anchor.offset)
-}
-
-function lineStarts(text: string): number[] {
-  const starts = [0]
-  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) starts.push(i + 1)
-  return starts
-}
-
-function offsetToLineColumn(starts: number[], offset: number): {line: number; column: number} {
-  let low = 0
-  let high = starts.length - 1
-  while (low < high) {
-    const mid = (low + high + 1) >> 1
-    if (starts[mid]! <= offset) low = mid
-    else high = mid - 1
-  }
-  return {line: low + 1, column: offset - starts[low]! + 1}
 }
 
 function dedupe(violations: Violation[]): Violation[] {

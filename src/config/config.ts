@@ -1,0 +1,93 @@
+import {readFile} from 'node:fs/promises'
+import {isAbsolute, normalize} from 'node:path'
+import {Ajv} from 'ajv'
+import {parse as parseYaml} from 'yaml'
+import {UserError} from '../cli/errors.js'
+import {EXIT} from '../cli/exit-codes.js'
+
+/**
+ * The machine-wide configuration the hook obeys (it runs as root on input that pods control):
+ * where annotation-driven outputs may be written, where recordings are stored, and what happens on failure.
+ * File: /etc/seccomp-recorder/config.yaml ($SECCOMP_RECORDER_CONFIG overrides); defaults when absent.
+ */
+export interface RecorderConfig {
+  /** Directories that `io.containers.trace-syscall` of:/if: paths must lie in. */
+  outputRoots: string[]
+  /** Recordings store (see src/recording/store.ts). */
+  store: string
+  /** Recording asked for but cannot start: fail the container start (default) or warn and run it unrecorded. */
+  onError: 'fail' | 'warn'
+  /** Add what both runc and crun need after seccomp is applied (default), or only the recording runtime's. */
+  runtimeTail: 'both' | 'own'
+  /** Where the prestart hook leaves a note per registered container for the poststop stage. */
+  spool: string
+}
+
+export const DEFAULT_CONFIG_PATH = '/etc/seccomp-recorder/config.yaml'
+
+export const DEFAULT_CONFIG: Readonly<RecorderConfig> = Object.freeze({
+  outputRoots: ['/var/lib/seccomp-recorder/output'],
+  store: '/var/lib/seccomp-recorder',
+  onError: 'fail',
+  runtimeTail: 'both',
+  spool: '/run/seccomp-recorder/spool',
+})
+
+const absolutePath = {type: 'string', minLength: 2, maxLength: 4096, pattern: '^/[^\\u0000-\\u001f]*$'} as const
+const CONFIG_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    outputRoots: {type: 'array', items: absolutePath, maxItems: 64},
+    store: absolutePath,
+    onError: {enum: ['fail', 'warn']},
+    runtimeTail: {enum: ['both', 'own']},
+    spool: absolutePath,
+  },
+} as const
+
+const validateConfig = new Ajv({allErrors: true}).compile(CONFIG_SCHEMA)
+
+export function configPath(env: NodeJS.ProcessEnv = process.env): string {
+  return env.SECCOMP_RECORDER_CONFIG ?? DEFAULT_CONFIG_PATH
+}
+
+/** Loads the config file if it exists (defaults otherwise). A broken file is an error, never silently ignored. */
+export async function loadConfig(path = configPath()): Promise<RecorderConfig> {
+  let text: string
+  try {
+    text = await readFile(path, 'utf8')
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {...DEFAULT_CONFIG, outputRoots: [...DEFAULT_CONFIG.outputRoots]}
+    throw new UserError(`cannot read config ${path}: ${(error as Error).message}`, {exit: EXIT.REFUSED, code: 'config-unreadable'})
+  }
+  let document: unknown
+  try {
+    document = parseYaml(text, {uniqueKeys: true, maxAliasCount: 0}) ?? {}
+  } catch (error) {
+    throw new UserError(`config ${path} is not valid YAML: ${(error as Error).message.split('\n')[0]}`, {exit: EXIT.REFUSED, code: 'config-invalid'})
+  }
+  if (!validateConfig(document)) {
+    const problems = (validateConfig.errors ?? []).map((e) => `${e.instancePath || '(document)'} ${e.message}`).join('; ')
+    throw new UserError(`config ${path} is invalid: ${problems}`, {exit: EXIT.REFUSED, code: 'config-invalid', suggestions: ['Keys: outputRoots, store, onError (fail|warn), runtimeTail (both|own), spool.']})
+  }
+  const merged = {...DEFAULT_CONFIG, ...(document as Partial<RecorderConfig>)}
+  return {...merged, outputRoots: merged.outputRoots.map((r) => normalize(r)).filter((r) => isAbsolute(r) && r !== '/')}
+}
+
+/** The config file install writes when there is none: the defaults, commented. */
+export function defaultConfigText(): string {
+  return `# seccomp-recorder: configuration of the OCI hook (runs as root on input that pods control).
+# Directories that the io.containers.trace-syscall annotation (of:/if: paths) may write into and read from.
+outputRoots:
+${DEFAULT_CONFIG.outputRoots.map((r) => `  - ${r}`).join('\n')}
+# Recordings store: recordings per container run, profiles aggregated per container name.
+store: ${DEFAULT_CONFIG.store}
+# Recording requested but it cannot start: fail the container start (fail) or warn and run unrecorded (warn).
+onError: ${DEFAULT_CONFIG.onError}
+# Profiles include what both runc and crun do after seccomp is applied (both), or the recording runtime's only (own).
+runtimeTail: ${DEFAULT_CONFIG.runtimeTail}
+# Where the prestart hook leaves a note per recorded container for the poststop stage.
+spool: ${DEFAULT_CONFIG.spool}
+`
+}

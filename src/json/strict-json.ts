@@ -1,0 +1,91 @@
+import {parseTree, printParseErrorCode, type Node as JsonNode, type ParseError} from 'jsonc-parser'
+import {escapePointerSegment, type Violation} from '../profile/violations.js'
+
+/**
+ * Strict JSON for documents we must not misread: syntax errors with line:column (only the first one: the rest
+ * follow from it), and duplicate keys refused (parsers disagree on which value wins, so a reviewer and a runtime
+ * could see two different documents). Used for profiles and for the OCI state the hook receives.
+ */
+export type StrictJson = {ok: true; value: unknown; tree: JsonNode; locate: (offset: number) => {line: number; column: number}} | {ok: false; errors: Violation[]}
+
+export function parseStrictJson(text: string): StrictJson {
+  const starts = lineStarts(text)
+  const locate = (offset: number) => offsetToLineColumn(starts, offset)
+  const syntaxErrors: ParseError[] = []
+  const tree = parseTree(text, syntaxErrors, {disallowComments: true, allowTrailingComma: false, allowEmptyContent: false})
+  if (syntaxErrors.length > 0 || tree === undefined) {
+    const first = syntaxErrors[0]
+    if (first === undefined) return {ok: false, errors: [{severity: 'error', code: 'json.syntax', pointer: '', message: 'not valid JSON: empty document', line: 1, column: 1}]}
+    const atEnd = first.offset + first.length >= text.trimEnd().length ? ' at the end of the document (truncated?)' : ''
+    return {ok: false, errors: [{severity: 'error', code: 'json.syntax', pointer: '', message: `not valid JSON: ${describeSyntaxError(printParseErrorCode(first.error))}${atEnd}`, ...locate(first.offset)}]}
+  }
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch (error) {
+    return {ok: false, errors: [{severity: 'error', code: 'json.syntax', pointer: '', message: `not valid JSON: ${(error as Error).message}`}]}
+  }
+  const duplicates = duplicateKeys(tree, locate)
+  if (duplicates.length > 0) return {ok: false, errors: duplicates}
+  return {ok: true, value, tree, locate}
+}
+
+function describeSyntaxError(code: string): string {
+  const words: Record<string, string> = {
+    InvalidSymbol: 'unexpected character',
+    InvalidNumberFormat: 'malformed number',
+    PropertyNameExpected: 'property name expected',
+    ValueExpected: 'value expected',
+    ColonExpected: "':' expected",
+    CommaExpected: "',' expected",
+    CloseBraceExpected: "'}' expected",
+    CloseBracketExpected: "']' expected",
+    EndOfFileExpected: 'unexpected content after the end of the document',
+    InvalidCommentToken: 'comments are not JSON',
+    UnexpectedEndOfComment: 'unterminated comment',
+    UnexpectedEndOfString: 'unterminated string',
+    UnexpectedEndOfNumber: 'unterminated number',
+    InvalidUnicode: 'invalid \\u escape',
+    InvalidEscapeCharacter: 'invalid escape character',
+    InvalidCharacter: 'control character in a string',
+  }
+  return words[code] ?? code
+}
+
+function duplicateKeys(tree: JsonNode, locate: (offset: number) => {line: number; column: number}): Violation[] {
+  const found: Violation[] = []
+  const walk = (node: JsonNode, pointer: string) => {
+    if (node.type === 'object') {
+      const seen = new Set<string>()
+      for (const property of node.children ?? []) {
+        const [keyNode, valueNode] = property.children ?? []
+        const key = String(keyNode?.value)
+        const childPointer = `${pointer}/${escapePointerSegment(key)}`
+        if (seen.has(key)) found.push({severity: 'error', code: 'json.duplicate-key', pointer: childPointer, message: `duplicate key "${key}": parsers disagree on which value wins`, ...locate(property.offset)})
+        seen.add(key)
+        if (valueNode) walk(valueNode, childPointer)
+      }
+    } else if (node.type === 'array') {
+      node.children?.forEach((child, index) => walk(child, `${pointer}/${index}`))
+    }
+  }
+  walk(tree, '')
+  return found
+}
+
+function lineStarts(text: string): number[] {
+  const starts = [0]
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) starts.push(i + 1)
+  return starts
+}
+
+function offsetToLineColumn(starts: number[], offset: number): {line: number; column: number} {
+  let low = 0
+  let high = starts.length - 1
+  while (low < high) {
+    const mid = (low + high + 1) >> 1
+    if (starts[mid]! <= offset) low = mid
+    else high = mid - 1
+  }
+  return {line: low + 1, column: offset - starts[low]! + 1}
+}

@@ -1,0 +1,93 @@
+/**
+ * The annotations that ask for a recording. Values come from pods: every one is hostile until parsed here.
+ * - `io.containers.trace-syscall` = `of:/abs/out.json[;if:/abs/base.json]` (either order): the peer hook's form,
+ *   which existing users write; CRI-O rewrites the pod annotation `io.containers.trace-syscall/<container>` to it
+ *   for that container only.
+ * - `seccomp-recorder.io/record` = `auto` (name from CRI-O labels or the container name) or an explicit profile
+ *   name such as `team/web`: the recording goes into the recordings store and is aggregated under that name.
+ */
+export const TRACE_SYSCALL_ANNOTATION = 'io.containers.trace-syscall'
+export const RECORD_ANNOTATION = 'seccomp-recorder.io/record'
+export const RECORD_TAIL_ANNOTATION = 'seccomp-recorder.io/runtime-tail'
+
+/** What an annotation value may be at most; longer ones are refused before any parsing. */
+export const MAX_ANNOTATION_VALUE = 4096
+
+export type RecordingRequest =
+  | {kind: 'trace-syscall'; output: string; base: string | null}
+  | {kind: 'store'; name: string | null}
+
+export class AnnotationError extends Error {
+  constructor(
+    readonly annotation: string,
+    message: string,
+  ) {
+    super(`annotation ${annotation}: ${message}`)
+    this.name = 'AnnotationError'
+  }
+}
+
+/** Absolute, no NUL or control bytes, no `.`/`..` components, bounded length. Confinement to roots is separate. */
+export function checkAbsolutePath(annotation: string, path: string): string {
+  if (path.length === 0) throw new AnnotationError(annotation, 'empty path')
+  if (path.length > MAX_ANNOTATION_VALUE) throw new AnnotationError(annotation, `path longer than ${MAX_ANNOTATION_VALUE} characters`)
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(path)) throw new AnnotationError(annotation, 'path contains NUL or control characters')
+  if (!path.startsWith('/')) throw new AnnotationError(annotation, `path must be absolute (got "${path.slice(0, 80)}")`)
+  if (path.split('/').some((segment) => segment === '..' || segment === '.')) throw new AnnotationError(annotation, 'path must not contain "." or ".." components')
+  if (path.endsWith('/')) throw new AnnotationError(annotation, 'path names a directory, not a file')
+  return path
+}
+
+/** Parses `of:/abs/out.json[;if:/abs/base.json]`. */
+export function parseTraceSyscall(value: string): {output: string; base: string | null} {
+  const a = TRACE_SYSCALL_ANNOTATION
+  if (value.length > MAX_ANNOTATION_VALUE) throw new AnnotationError(a, `value longer than ${MAX_ANNOTATION_VALUE} characters`)
+  const fields = new Map<string, string>()
+  for (const part of value.split(';')) {
+    const colon = part.indexOf(':')
+    if (colon < 0) throw new AnnotationError(a, `"${part.slice(0, 80)}" is not of:PATH or if:PATH`)
+    const key = part.slice(0, colon).trim()
+    if (key !== 'of' && key !== 'if') throw new AnnotationError(a, `unknown field "${key.slice(0, 20)}" (expected of: and optionally if:)`)
+    if (fields.has(key)) throw new AnnotationError(a, `field ${key}: given twice`)
+    fields.set(key, part.slice(colon + 1))
+  }
+  const output = fields.get('of')
+  if (output === undefined) throw new AnnotationError(a, 'missing of:/abs/output.json')
+  const base = fields.get('if')
+  return {output: checkAbsolutePath(a, output), base: base === undefined ? null : checkAbsolutePath(a, base)}
+}
+
+/** A profile name given in `seccomp-recorder.io/record`: `auto`/empty → null (derive it), else `seg/seg/…`. */
+export function parseRecordName(value: string): string | null {
+  const a = RECORD_ANNOTATION
+  const trimmed = value.trim()
+  if (trimmed === '' || trimmed === 'auto' || trimmed === 'true') return null
+  if (trimmed.length > 253) throw new AnnotationError(a, 'name longer than 253 characters')
+  const segments = trimmed.split('/')
+  for (const segment of segments) {
+    if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(segment)) {
+      throw new AnnotationError(a, `name segment "${segment.slice(0, 63)}" must be 1-63 of [A-Za-z0-9._-] starting with a letter or digit`)
+    }
+  }
+  if (segments.length > 3) throw new AnnotationError(a, 'name has more than 3 segments (namespace/workload/container)')
+  return trimmed
+}
+
+/** Which recordings the annotations ask for (none → empty list). Throws AnnotationError on a hostile value. */
+export function recordingRequests(annotations: Record<string, string>): RecordingRequest[] {
+  const requests: RecordingRequest[] = []
+  const trace = annotations[TRACE_SYSCALL_ANNOTATION]
+  if (trace !== undefined) requests.push({kind: 'trace-syscall', ...parseTraceSyscall(trace)})
+  const record = annotations[RECORD_ANNOTATION]
+  if (record !== undefined) requests.push({kind: 'store', name: parseRecordName(record)})
+  return requests
+}
+
+/** `seccomp-recorder.io/runtime-tail: own|both` overrides the config for one container. */
+export function runtimeTailOverride(annotations: Record<string, string>): 'both' | 'own' | undefined {
+  const value = annotations[RECORD_TAIL_ANNOTATION]
+  if (value === undefined) return undefined
+  if (value === 'both' || value === 'own') return value
+  throw new AnnotationError(RECORD_TAIL_ANNOTATION, 'must be "both" or "own"')
+}
