@@ -72,7 +72,7 @@ export async function loadConfig(path = configPath()): Promise<RecorderConfig> {
     throw new UserError(`config ${path} is invalid: ${problems}`, {exit: EXIT.REFUSED, code: 'config-invalid', suggestions: ['Keys: outputRoots, store, onError (fail|warn), runtimeTail (both|own), spool.']})
   }
   const merged = {...DEFAULT_CONFIG, ...(document as Partial<RecorderConfig>)}
-  return {...merged, outputRoots: merged.outputRoots.map((r) => normalize(r)).filter((r) => isAbsolute(r) && r !== '/')}
+  return {...merged, outputRoots: merged.outputRoots.map((r) => normalize(r).replace(/\/+$/, '')).filter((r) => isAbsolute(r) && r !== '')}
 }
 
 /** The config file install writes when there is none: the defaults, commented. */

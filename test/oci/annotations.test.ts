@@ -1,0 +1,61 @@
+import assert from 'node:assert/strict'
+import {describe, it} from 'node:test'
+import {AnnotationError, parseRecordName, parseTraceSyscall, recordingRequests, runtimeTailOverride} from '../../src/oci/annotations.js'
+
+describe('io.containers.trace-syscall', () => {
+  it('reads of: and if: in either order', () => {
+    assert.deepEqual(parseTraceSyscall('of:/out/a.json'), {output: '/out/a.json', base: null})
+    assert.deepEqual(parseTraceSyscall('of:/out/a.json;if:/out/base.json'), {output: '/out/a.json', base: '/out/base.json'})
+    assert.deepEqual(parseTraceSyscall('if:/out/base.json;of:/out/a.json'), {output: '/out/a.json', base: '/out/base.json'})
+  })
+
+  for (const [value, why] of [
+    ['', /not of:PATH/],
+    ['/out/a.json', /not of:PATH/],
+    ['if:/out/base.json', /missing of:/],
+    ['of:out/a.json', /must be absolute/],
+    ['of:/out/../etc/passwd', /"\.\." components/],
+    ['of:/out/./a.json', /"\.\." components/],
+    ['of:/out/a.json;of:/out/b.json', /given twice/],
+    ['of:/out/a.json;xf:/x', /unknown field/],
+    ['of:/out/a\u0000.json', /NUL or control/],
+    ['of:/out/a\n.json', /NUL or control/],
+    ['of:/out/', /directory/],
+    [`of:/${'a'.repeat(5000)}`, /longer than/],
+  ] as const) {
+    it(`refuses ${JSON.stringify(value.slice(0, 40))}`, () => {
+      assert.throws(() => parseTraceSyscall(value), (error: unknown) => error instanceof AnnotationError && why.test(error.message))
+    })
+  }
+})
+
+describe('seccomp-recorder.io/record', () => {
+  it('derives the name for auto, true or empty, and keeps an explicit one', () => {
+    assert.equal(parseRecordName('auto'), null)
+    assert.equal(parseRecordName(''), null)
+    assert.equal(parseRecordName('true'), null)
+    assert.equal(parseRecordName('team/web'), 'team/web')
+  })
+
+  it('refuses hostile names', () => {
+    for (const bad of ['../x', '/etc/x', 'a/../b', 'a b', 'a/b/c/d', '.hidden', 'x\u0000y', 'é']) {
+      assert.throws(() => parseRecordName(bad), AnnotationError, bad)
+    }
+  })
+})
+
+describe('recordingRequests', () => {
+  it('lists what the annotations ask for', () => {
+    assert.deepEqual(recordingRequests({'io.containers.trace-syscall': 'of:/o/x.json', 'seccomp-recorder.io/record': 'auto', other: 'x'}), [
+      {kind: 'trace-syscall', output: '/o/x.json', base: null},
+      {kind: 'store', name: null},
+    ])
+    assert.deepEqual(recordingRequests({}), [])
+  })
+
+  it('reads the runtime-tail override', () => {
+    assert.equal(runtimeTailOverride({'seccomp-recorder.io/runtime-tail': 'own'}), 'own')
+    assert.equal(runtimeTailOverride({}), undefined)
+    assert.throws(() => runtimeTailOverride({'seccomp-recorder.io/runtime-tail': 'all'}), AnnotationError)
+  })
+})
