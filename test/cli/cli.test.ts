@@ -24,6 +24,12 @@ const JSON_RUNS: Record<string, string[][]> = {
     ['profiles', 'show', '--json', 'profiles/runtime-default/containers-common-seccomp.json'],
     ['profiles', 'show', '--json', 'fixtures/profiles/valid/recorded-busybox.json'],
   ],
+  publish: [
+    ['publish', '--json', '--dry-run', '--root', 'fixtures/publish/root', '--prefix', 'sr', '--name', 'team/app/web', 'fixtures/publish/busybox-allow.json'],
+    ['publish', '--json', '--kubernetes', '--prefix', 'sr', 'fixtures/publish/busybox-allow.json', 'fixtures/publish/busybox-deny-uname-mkdir.json'],
+  ],
+  'published list': [['published', 'list', '--json', '--root', 'fixtures/publish/root']],
+  unpublish: [['unpublish', '--json', '--dry-run', '--root', 'fixtures/publish/root', 'sr/team/app/web.json']],
 }
 
 /** Commands whose --json output needs root and the kernel recorder: checked against their schemas in test/e2e/. */

@@ -4,6 +4,7 @@
  * Each command's schema lives in its own file here.
  */
 import {PROFILES_SHOW_OUTPUT} from './profiles-show.js'
+import {PUBLISH_OUTPUT, PUBLISHED_LIST_OUTPUT, UNPUBLISH_OUTPUT} from './publish.js'
 import {RECORD_OUTPUT, RUN_OUTPUT} from './record.js'
 import {VALIDATE_OUTPUT} from './validate.js'
 
@@ -14,4 +15,7 @@ export const OUTPUT_SCHEMAS: Record<string, object> = {
   'profiles show': PROFILES_SHOW_OUTPUT,
   record: RECORD_OUTPUT,
   run: RUN_OUTPUT,
+  publish: PUBLISH_OUTPUT,
+  'published list': PUBLISHED_LIST_OUTPUT,
+  unpublish: UNPUBLISH_OUTPUT,
 }

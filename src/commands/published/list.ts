@@ -1,0 +1,23 @@
+import {BaseCommand} from '../../cli/base-command.js'
+import {terminalColours} from '../../cli/output.js'
+import {PublishedListView, type PublishedListJson} from '../../cli/formatters/publish-list.js'
+import {rootFlags} from '../../publish/flags.js'
+import {listPublished} from '../../publish/published.js'
+import {seccompRoot} from '../../publish/root.js'
+
+export default class PublishedList extends BaseCommand {
+  static override summary = 'List the profiles seccomp-recorder published into a seccomp root.'
+  static override description = `Reads <root>/.seccomp-recorder-published.json and checks each file against it: ok (what was published), modified (changed or replaced since) or missing. Files that other tools put into the root are not listed. Writes nothing and takes no lock.`
+  static override examples = [
+    {description: 'What was published into this node\'s kubelet seccomp root', command: '<%= config.bin %> <%= command.id %>'},
+    {description: 'Another root, as JSON', command: '<%= config.bin %> <%= command.id %> --root ./seccomp --json'},
+  ]
+  static override flags = {...rootFlags}
+
+  async run(): Promise<PublishedListJson> {
+    const {flags} = await this.parse(PublishedList)
+    const view = new PublishedListView(listPublished(seccompRoot({root: flags.root, kubeletRootDir: flags['kubelet-root-dir']})))
+    if (!this.jsonEnabled()) this.log(view.display(terminalColours()))
+    return view.getJson()
+  }
+}

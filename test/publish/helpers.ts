@@ -1,0 +1,79 @@
+import {spawn} from 'node:child_process'
+import {createHash} from 'node:crypto'
+import {lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {REPO_ROOT} from '../helpers/cli.js'
+
+const made: string[] = []
+process.on('exit', () => {
+  for (const dir of made) rmSync(dir, {recursive: true, force: true})
+})
+
+/** A fresh directory for one test, removed when the test process exits. */
+export function tempDir(prefix = 'sr-publish-'): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix))
+  made.push(dir)
+  return dir
+}
+
+/**
+ * Everything below `dir` (not following symlinks): path → type, mode and content hash. Two equal snapshots
+ * mean nothing was created, removed, replaced or changed.
+ */
+export function snapshot(dir: string): Record<string, string> {
+  const out: Record<string, string> = {}
+  const walk = (path: string, rel: string) => {
+    let stat
+    try {
+      stat = lstatSync(path)
+    } catch {
+      return
+    }
+    const mode = (stat.mode & 0o7777).toString(8)
+    if (stat.isSymbolicLink()) out[rel] = `link -> ${readlinkSync(path)}`
+    else if (stat.isDirectory()) {
+      out[rel] = `dir ${mode}`
+      for (const name of readdirSync(path).sort()) walk(join(path, name), `${rel}/${name}`)
+    } else if (stat.isFile()) out[rel] = `file ${mode} ${stat.ino} ${createHash('sha256').update(readFileSync(path)).digest('hex')}`
+    else out[rel] = `other ${mode}`
+  }
+  walk(dir, '.')
+  return out
+}
+
+/** Paths of temp files (ours or the DaemonSet installer's) below `dir`. */
+export function tempFiles(dir: string): string[] {
+  return Object.keys(snapshot(dir)).filter((p) => /\/\.seccomp-recorder-(tmp|install)\./.test(p))
+}
+
+/** Like runCli (test/helpers/cli.ts) but asynchronous, so independent CLI runs can overlap. */
+export function runCliAsync(args: string[], options: {env?: NodeJS.ProcessEnv} = {}): Promise<{status: number; stdout: string; stderr: string}> {
+  return new Promise((done, fail) => {
+    const child = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'run.js'), ...args], {
+      cwd: REPO_ROOT,
+      env: {...process.env, NO_COLOR: '1', FORCE_COLOR: undefined, ...options.env},
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d))
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d))
+    child.on('error', fail)
+    child.on('close', (code, signal) => done({status: code ?? (signal ? 128 : -1), stdout, stderr}))
+  })
+}
+
+/** Runs `tasks` with at most `limit` under way at once. */
+export async function inParallel<T>(tasks: Array<() => Promise<T>>, limit = 4): Promise<T[]> {
+  const results: T[] = new Array(tasks.length)
+  let next = 0
+  const worker = async () => {
+    while (next < tasks.length) {
+      const i = next++
+      results[i] = await tasks[i]!()
+    }
+  }
+  await Promise.all(Array.from({length: Math.min(limit, tasks.length)}, worker))
+  return results
+}
