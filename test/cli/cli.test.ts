@@ -28,6 +28,11 @@ const JSON_RUNS: Record<string, string[][]> = {
     ['publish', '--json', '--dry-run', '--root', 'fixtures/publish/root', '--prefix', 'sr', '--name', 'team/app/web', 'fixtures/publish/busybox-allow.json'],
     ['publish', '--json', '--kubernetes', '--prefix', 'sr', 'fixtures/publish/busybox-allow.json', 'fixtures/publish/busybox-deny-uname-mkdir.json'],
   ],
+  diff: [
+    ['diff', '--json', 'fixtures/profiles/valid/recorded-busybox.json', '--against', 'runtime-default:host'],
+    ['diff', '--json', 'fixtures/diff/app-v2.json', '--against', 'runtime-default:moby', '--arch', 'x86_64', '--kernel', '6.1.0'],
+    ['diff', '--json', 'fixtures/diff/app-v1.json', 'fixtures/diff/app-v2.json', '--unified'],
+  ],
   'published list': [['published', 'list', '--json', '--root', 'fixtures/publish/root']],
   unpublish: [['unpublish', '--json', '--dry-run', '--root', 'fixtures/publish/root', 'sr/team/app/web.json']],
 }

@@ -3,6 +3,7 @@
  * rely on. test/cli/cli.test.ts and the e2e tests run every command and check its output against these.
  * Each command's schema lives in its own file here.
  */
+import {DIFF_OUTPUT} from './diff.js'
 import {PROFILES_SHOW_OUTPUT} from './profiles-show.js'
 import {PUBLISH_OUTPUT, PUBLISHED_LIST_OUTPUT, UNPUBLISH_OUTPUT} from './publish.js'
 import {RECORD_OUTPUT, RUN_OUTPUT} from './record.js'
@@ -18,4 +19,5 @@ export const OUTPUT_SCHEMAS: Record<string, object> = {
   publish: PUBLISH_OUTPUT,
   'published list': PUBLISHED_LIST_OUTPUT,
   unpublish: UNPUBLISH_OUTPUT,
+  diff: DIFF_OUTPUT,
 }
