@@ -52,10 +52,24 @@ struct {
 	__type(value, __u32);
 } scr_unshared SEC(".maps");
 
-/* Number of tasks in scr_unshared: while 0, a miss costs nothing more. */
-__u32 scr_pending;
+/* Number of tasks in scr_unshared: while 0, a miss costs nothing more.
+ * A plain array map, not a global variable: .bss maps are mmapable and thus
+ * vmalloc'ed, and every extra page a miss touches shows in the benchmark. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} scr_pending SEC(".maps");
 
-/* Older kernels (6.8 .. 6.17) keep the mount namespace id in mnt_namespace.seq. */
+static __always_inline __u32 *scr_pending_count(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&scr_pending, &zero);
+}
+
+/* Older kernels keep the mount namespace id in mnt_namespace.seq. */
 struct mnt_namespace___seq {
 	u64 seq;
 };
@@ -95,6 +109,10 @@ static __always_inline struct scr_target *scr_add_nested(__u32 inum, __u32 owner
 {
 	struct scr_target nested = { .owner = owner, .ns_id = id }, *old;
 
+	/* The owner may just have been removed: then there is nothing to record into. */
+	if (!bpf_map_lookup_elem(&scr_targets, &owner))
+		return NULL;
+
 	/* The number is fresh, so any entry holding it is stale.  A stale nested
 	 * entry carries no data and is replaced; a stale target still holds an
 	 * unread recording and is kept (the nested namespace is then lost). */
@@ -114,13 +132,15 @@ static __always_inline struct scr_target *scr_add_nested(__u32 inum, __u32 owner
 static __always_inline __u32 scr_forget(struct task_struct *task)
 {
 	__u32 *note = bpf_task_storage_get(&scr_unshared, task, 0, 0);
-	__u32 owner;
+	__u32 owner, *pending;
 
 	if (!note)
 		return 0;
 	owner = *note;
 	bpf_task_storage_delete(&scr_unshared, task);
-	__sync_fetch_and_add(&scr_pending, -1);
+	pending = scr_pending_count();
+	if (pending)
+		__sync_fetch_and_add(pending, -1);
 	return owner;
 }
 
@@ -134,30 +154,30 @@ static __always_inline bool scr_is_exec(__u32 abi, __u64 nr)
 	return nr == 59 || nr == 322;
 }
 
-/* First two syscall arguments: bx, cx for ia32; di, si for x86_64 and x32. */
-static __always_inline void scr_args(__u32 abi, struct pt_regs *regs, __u64 *a0, __u64 *a1)
+/* First syscall argument: bx for ia32; di for x86_64 and x32. */
+static __always_inline __u64 scr_arg0(__u32 abi, struct pt_regs *regs)
 {
-	if (abi == SCR_ABI_X86) {
-		*a0 = (__u32)regs->bx;
-		*a1 = (__u32)regs->cx;
-	} else {
-		*a0 = regs->di;
-		*a1 = regs->si;
-	}
+	return abi == SCR_ABI_X86 ? (__u32)regs->bx : regs->di;
 }
 
-/* seccomp(SECCOMP_SET_MODE_FILTER, ...) or prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER). */
+/*
+ * seccomp(SECCOMP_SET_MODE_FILTER, flags, prog) or prctl(PR_SET_SECCOMP,
+ * SECCOMP_MODE_FILTER, prog) with a program: libseccomp probes flags with a
+ * NULL program, which is not an install.  Arguments: bx cx dx on ia32, else di si dx.
+ */
 static __always_inline bool scr_installs_filter(__u32 abi, __u64 nr, struct pt_regs *regs)
 {
-	__u64 seccomp_nr = abi == SCR_ABI_X86 ? 354 : 317, prctl_nr = abi == SCR_ABI_X86 ? 172 : 157;
-	__u64 a0, a1;
+	bool ia32 = abi == SCR_ABI_X86;
+	__u64 a0, a1, a2;
 
-	if (nr != seccomp_nr && nr != prctl_nr)
+	if (nr != (ia32 ? 354 : 317) && nr != (ia32 ? 172 : 157))
 		return false;
-	scr_args(abi, regs, &a0, &a1);
-	if (nr == seccomp_nr)
-		return (__u32)a0 == SCR_SECCOMP_SET_MODE_FILTER;
-	return (__u32)a0 == SCR_PR_SET_SECCOMP && a1 == SCR_SECCOMP_MODE_FILTER;
+	a0 = (__u32)scr_arg0(abi, regs);
+	a1 = ia32 ? (__u32)regs->cx : regs->si;
+	a2 = ia32 ? (__u32)regs->dx : regs->dx;
+	if (nr == (ia32 ? 354 : 317))
+		return a0 == SCR_SECCOMP_SET_MODE_FILTER && a2;
+	return a0 == SCR_PR_SET_SECCOMP && a1 == SCR_SECCOMP_MODE_FILTER && a2;
 }
 
 /* Set bit nr for (owner, abi): native numbers in the target, others in scr_words. */
@@ -203,11 +223,11 @@ SEC("tp_btf/sys_enter")
 int BPF_PROG(scr_sys_enter, struct pt_regs *regs, long id)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
-	__u32 inum, owner, abi = SCR_ABI_X86_64;
+	__u32 inum, owner, abi = SCR_ABI_X86_64, *pending;
 	struct mnt_namespace *mnt;
 	struct scr_target *t;
 	struct nsproxy *nsp;
-	__u64 nr = (__u64)id, a0, a1;
+	__u64 nr = (__u64)id;
 
 	/* Mount namespace of the current task (exiting tasks have no nsproxy). */
 	nsp = task->nsproxy;
@@ -220,7 +240,8 @@ int BPF_PROG(scr_sys_enter, struct pt_regs *regs, long id)
 	t = bpf_map_lookup_elem(&scr_targets, &inum);
 	if (!t) {
 		/* Unless a recorded task has just unshared its mount namespace. */
-		if (!scr_pending)
+		pending = scr_pending_count();
+		if (!pending || !*pending)
 			return 0;
 		owner = scr_forget(task);
 		if (!owner)
@@ -255,19 +276,22 @@ int BPF_PROG(scr_sys_enter, struct pt_regs *regs, long id)
 	/* unshare(CLONE_NEWNS): note it, the task's next syscall adopts the new namespace.
 	 * Any other syscall clears a note left by an unshare that failed. */
 	if (nr == (abi == SCR_ABI_X86 ? 310 : 272)) {
-		scr_args(abi, regs, &a0, &a1);
-		if (a0 & SCR_CLONE_NEWNS) {
+		if (scr_arg0(abi, regs) & SCR_CLONE_NEWNS) {
 			__u32 *note = bpf_task_storage_get(&scr_unshared, task, 0,
 							   BPF_LOCAL_STORAGE_GET_F_CREATE);
-			if (!note)
+			pending = scr_pending_count();
+			if (!note || !pending) {
 				__sync_fetch_and_add(&t->lost, 1);
-			else if (!*note)
-				__sync_fetch_and_add(&scr_pending, 1);
-			if (note)
+			} else {
+				if (!*note)
+					__sync_fetch_and_add(pending, 1);
 				*note = owner;
+			}
 		}
-	} else if (scr_pending) {
-		scr_forget(task);
+	} else {
+		pending = scr_pending_count();
+		if (pending && *pending)
+			scr_forget(task);
 	}
 
 	/* Armed: wait for the boundary.  ARMED -> RECORDING is a compare-and-swap
@@ -327,8 +351,10 @@ int BPF_PROG(scr_newtask, struct task_struct *child, u64 clone_flags)
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(scr_exit)
 {
+	__u32 *pending = scr_pending_count();
+
 	/* A task that unshared and died before its next syscall leaves a note. */
-	if (scr_pending)
+	if (pending && *pending)
 		scr_forget(bpf_get_current_task_btf());
 	return 0;
 }

@@ -33,6 +33,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <seccomp.h>
+#include "oci-state.h"
 #include "recorder.h"
 #include "recorder.skel.h"
 
@@ -71,36 +72,63 @@ static void json_str(FILE *f, const char *s)
 	fputc('"', f);
 }
 
-/* Print {"error":…,"reason":…,"errno":…} on stderr and exit with code. */
+/* launch/enforce --ready-fd: errors are reported there too (the caller reads it to EOF). */
+static FILE *report;
+/* As an OCI hook: messages are for people reading the runtime's error (plain text on stderr), and with
+ * --on-error warn a failure lets the container start unrecorded. */
+static bool hook_mode, hook_warn_only;
+
+/* One JSON line on stderr (and the ready fd): {"KEY":"message"REST}. */
+static void emit(const char *key, const char *rest, int err, const char *fmt, va_list ap)
+{
+	char msg[512];
+	int n = vsnprintf(msg, sizeof(msg), fmt, ap);
+
+	if (err && n >= 0 && (size_t)n < sizeof(msg))
+		snprintf(msg + n, sizeof(msg) - n, ": %s", strerror(err));
+	if (hook_mode) {
+		fprintf(stderr, "seccomp-recorder: %s%s\n", strcmp(key, "error") ? "warning: " : "", msg);
+		return;
+	}
+	/* With a ready fd the caller reports the message; the command's stderr stays its own. */
+	for (FILE *f = report ? report : stderr; f; f = f == report ? NULL : report) {
+		fprintf(f, "{\"%s\":", key);
+		json_str(f, msg);
+		fprintf(f, "%s}\n", rest);
+		fflush(f);
+	}
+}
+
+/* Set once we may have attached: a failure then detaches if no target is left. */
+static bool detach_on_failure;
+static bool detach_if_idle(void);
+
+/* {"error":…,"reason":…,"errno":…} on stderr, then exit with code. */
 __attribute__((noreturn, format(printf, 4, 5)))
 static void fail(int code, const char *reason, int err, const char *fmt, ...)
 {
-	char msg[512];
+	char rest[96];
 	va_list ap;
 
+	if (detach_on_failure) {
+		detach_on_failure = false;
+		detach_if_idle();
+	}
+	snprintf(rest, sizeof(rest), ",\"reason\":\"%s\",\"errno\":%d", reason, err);
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	emit(hook_warn_only ? "warning" : "error", rest, err, fmt, ap);
 	va_end(ap);
-	if (err)
-		snprintf(msg + strlen(msg), sizeof(msg) - strlen(msg), ": %s", strerror(err));
-	fputs("{\"error\":", stderr);
-	json_str(stderr, msg);
-	fprintf(stderr, ",\"reason\":\"%s\",\"errno\":%d}\n", reason, err);
-	exit(code);
+	exit(hook_warn_only ? EX_OK : code);
 }
 
 __attribute__((format(printf, 1, 2)))
 static void warn(const char *fmt, ...)
 {
-	char msg[512];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	emit("warning", "", 0, fmt, ap);
 	va_end(ap);
-	fputs("{\"warning\":", stderr);
-	json_str(stderr, msg);
-	fputs("}\n", stderr);
 }
 
 /* libbpf chatter only when asked for (it would break the one-JSON-line contract). */
@@ -156,7 +184,7 @@ static void need_bpf(void)
 		fail(EX_NO_BPF, "no-btf", errno, "kernel BTF /sys/kernel/btf/vmlinux is missing (CONFIG_DEBUG_INFO_BTF)");
 	if (statfs("/sys/fs/bpf", &sfs) == 0 && sfs.f_type == BPF_FS_MAGIC)
 		return;
-	if (mount("bpf", "/sys/fs/bpf", "bpf", 0, "mode=0700") != 0)
+	if (mount("bpf", "/sys/fs/bpf", "bpf", 0, NULL) != 0)
 		fail(EX_NO_BPF, "bpf-unavailable", errno, "cannot mount bpffs at /sys/fs/bpf");
 }
 
@@ -259,13 +287,18 @@ static bool open_maps(void)
 	return targets_fd >= 0 && words_fd >= 0;
 }
 
-/* Unpin everything when no target is left: nothing attached, zero overhead. */
+/* Unpin everything when no target is left: nothing attached, zero overhead.
+ * (Nested entries alone, e.g. orphaned by a race with remove, do not count.) */
 static bool detach_if_idle(void)
 {
-	__u32 key;
+	__u32 key, *kp = NULL;
+	struct scr_target t;
 
-	if (!open_maps() || bpf_map_get_next_key(targets_fd, NULL, &key) == 0)
+	if (!open_maps())
 		return false;
+	for (; bpf_map_get_next_key(targets_fd, kp, &key) == 0; kp = &key)
+		if (bpf_map_lookup_elem(targets_fd, &key, &t) == 0 && t.owner == key)
+			return false;
 	return unpin_all();
 }
 
@@ -313,9 +346,9 @@ static void add_target(__u32 inum, __u64 id, __u32 flags)
 		if (stale && old.owner != inum && bpf_map_update_elem(targets_fd, &inum, &t, BPF_EXIST) == 0)
 			return;
 		if (stale)
-			fail(EX_RUNTIME, "exists", EEXIST,
-			     "mount namespace number %u still holds the unread recording of an earlier, dead namespace: "
-			     "remove it first", inum);
+			fail(EX_RUNTIME, "stale", EEXIST,
+			     "mount namespace number %u (reused) still holds the unread recording of an earlier, dead "
+			     "namespace (ns_id %llu): read and remove it first", inum, (unsigned long long)old.ns_id);
 		if (old.owner != inum)
 			fail(EX_RUNTIME, "exists", EEXIST, "mount namespace %u is already recorded, nested in target %u",
 			     inum, old.owner);
@@ -388,8 +421,8 @@ static void print_result(__u32 inum, bool del)
 		bpf_map_delete_elem(words_fd, &wk);
 	}
 
-	printf("{\"mntns\":%u,\"state\":\"%s\",\"lost\":%u,\"nested\":", inum,
-	       t.state == SCR_STATE_RECORDING ? "recording" : "armed", t.lost);
+	printf("{\"mntns\":%u,\"ns_id\":%llu,\"state\":\"%s\",\"lost\":%u,\"nested\":", inum,
+	       (unsigned long long)t.ns_id, t.state == SCR_STATE_RECORDING ? "recording" : "armed", t.lost);
 	print_vec(&nested);
 	printf(",\"syscalls\":{");
 	for (int a = 0; a < SCR_ABI_COUNT; a++) {
@@ -415,36 +448,39 @@ static void reset_signals(void)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
-/* "ALLOW", "ERRNO" + "1", … → libseccomp action; false if unknown. */
+/* Spec actions; ERRNO and TRACE take a number (ERRNO defaults to EPERM). */
+static const struct {
+	const char *name;
+	__u32 action;
+	unsigned long dflt; /* ~0: takes no number */
+} actions[] = {
+	{ "KILL", SCMP_ACT_KILL_THREAD, ~0UL }, { "KILL_THREAD", SCMP_ACT_KILL_THREAD, ~0UL },
+	{ "KILL_PROCESS", SCMP_ACT_KILL_PROCESS, ~0UL }, { "TRAP", SCMP_ACT_TRAP, ~0UL },
+	{ "ERRNO", SCMP_ACT_ERRNO(0), EPERM }, { "TRACE", SCMP_ACT_TRACE(0), 0 },
+	{ "ALLOW", SCMP_ACT_ALLOW, ~0UL }, { "LOG", SCMP_ACT_LOG, ~0UL },
+}; /* NOTIFY needs a listener: not supported */
+
+/* NAME [NUMBER|-] -> libseccomp action; false if unknown or malformed. */
 static bool parse_action(const char *name, const char *num, __u32 *action)
 {
-	unsigned long n = 1; /* EPERM when ERRNO has no number */
+	bool has_num = num && strcmp(num, "-");
+	unsigned long n;
 	char *end;
 
 	if (!strncmp(name, "SCMP_ACT_", 9))
 		name += 9;
-	if (num && strcmp(num, "-")) {
-		n = strtoul(num, &end, 10);
-		if (*end || n > 0xffff)
+	for (size_t i = 0; i < sizeof(actions) / sizeof(actions[0]); i++) {
+		if (strcmp(name, actions[i].name))
+			continue;
+		if (actions[i].dflt == ~0UL) /* takes no number */
+			return !has_num && (*action = actions[i].action, true);
+		n = has_num ? strtoul(num, &end, 10) : actions[i].dflt;
+		if (has_num && (!*num || *end || n > 0xffff))
 			return false;
+		*action = actions[i].action | n;
+		return true;
 	}
-	if (!strcmp(name, "KILL") || !strcmp(name, "KILL_THREAD"))
-		*action = SCMP_ACT_KILL_THREAD;
-	else if (!strcmp(name, "KILL_PROCESS"))
-		*action = SCMP_ACT_KILL_PROCESS;
-	else if (!strcmp(name, "TRAP"))
-		*action = SCMP_ACT_TRAP;
-	else if (!strcmp(name, "ERRNO"))
-		*action = SCMP_ACT_ERRNO(n);
-	else if (!strcmp(name, "TRACE"))
-		*action = SCMP_ACT_TRACE(num && strcmp(num, "-") ? n : 0);
-	else if (!strcmp(name, "ALLOW"))
-		*action = SCMP_ACT_ALLOW;
-	else if (!strcmp(name, "LOG"))
-		*action = SCMP_ACT_LOG;
-	else
-		return false; /* NOTIFY needs a listener: not supported */
-	return true;
+	return false;
 }
 
 static const char *const cmp_ops[] = { "", "NE", "LT", "LE", "EQ", "GE", "GT", "MASKED_EQ" };
@@ -584,7 +620,7 @@ static scmp_filter_ctx build_filter(const char *path, bool log)
 /* ---- command line ------------------------------------------------------ */
 
 struct opts {
-	const char *cmd, *spec;
+	const char *cmd, *spec, *spool;
 	char **argv; /* after "--" */
 	long pid;    /* -1: --self */
 	__u32 mntns, boundary;
@@ -597,7 +633,8 @@ __attribute__((noreturn)) static void usage(const char *what)
 	fail(EX_USAGE, "usage", 0,
 	     "%s; usage: seccomp-recorder-helper attach | add --pid PID|--self [--boundary B] | read --mntns N | "
 	     "remove --mntns N | list | detach | launch [--boundary B] [--ready-fd FD] -- CMD... | "
-	     "enforce --spec FILE [--log] -- CMD...  (B: exec, seccomp, exec,seccomp, all)",
+	     "enforce --spec FILE [--log] -- CMD... | hook-prestart --spool DIR [--on-error fail|warn] < STATE  "
+	     "(B: exec, seccomp, exec,seccomp, all)",
 	     what);
 }
 
@@ -656,6 +693,10 @@ static void parse(int argc, char **argv, struct opts *o)
 			o->spec = v, i++;
 		} else if (!strcmp(a, "--log")) {
 			o->log = true;
+		} else if (!strcmp(a, "--spool") && v && v[0] == '/') {
+			o->spool = v, i++;
+		} else if (!strcmp(a, "--on-error") && v && (!strcmp(v, "fail") || !strcmp(v, "warn"))) {
+			hook_warn_only = !strcmp(v, "warn"), i++;
 		} else {
 			usage("unknown option");
 		}
@@ -663,12 +704,6 @@ static void parse(int argc, char **argv, struct opts *o)
 }
 
 /* ---- subcommands ------------------------------------------------------- */
-
-static void print_attach(const struct attach_info *ai)
-{
-	printf("{\"attached\":true,\"already\":%s,\"follows_nested\":%s,\"load_ms\":%.1f}\n",
-	       ai->already ? "true" : "false", ai->follows_nested ? "true" : "false", ai->load_ms);
-}
 
 static int cmd_list(void)
 {
@@ -682,7 +717,8 @@ static int cmd_list(void)
 		kp = &key;
 		if (bpf_map_lookup_elem(targets_fd, &key, &t) != 0)
 			continue;
-		printf("%s{\"mntns\":%u,\"owner\":%u,\"state\":\"%s\"}", first ? "" : ",", key, t.owner,
+		printf("%s{\"mntns\":%u,\"ns_id\":%llu,\"owner\":%u,\"state\":\"%s\"}", first ? "" : ",", key,
+		       (unsigned long long)t.ns_id, t.owner,
 		       t.owner != key ? "nested" : t.state == SCR_STATE_RECORDING ? "recording" : "armed");
 		first = false;
 	}
@@ -704,22 +740,30 @@ static int cmd_list(void)
 	return EX_OK;
 }
 
+/* --ready-fd: close-on-exec, so the caller sees EOF once the command runs. */
+static void open_report(int fd)
+{
+	if (fd < 0)
+		return;
+	if (fcntl(fd, F_SETFD, FD_CLOEXEC) != 0 || !(report = fdopen(fd, "w")))
+		usage("--ready-fd is not an open descriptor");
+}
+
 static int cmd_launch(struct opts *o)
 {
 	struct attach_info ai;
 	__u32 inum;
 	__u64 id;
-	char buf[64];
 	int err;
 
 	if (!o->argv || !o->argv[0])
 		usage("launch needs -- CMD");
-	if (o->ready_fd >= 0 && fcntl(o->ready_fd, F_GETFD) < 0)
-		usage("--ready-fd is not an open descriptor");
+	open_report(o->ready_fd);
 
 	/* Attach, then move into a private mount namespace of our own. */
 	lock();
 	attach(&ai);
+	detach_on_failure = true;
 	if (unshare(CLONE_NEWNS) != 0)
 		fail(EX_RUNTIME, "unshare", errno, "unshare(CLONE_NEWNS)");
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
@@ -728,14 +772,13 @@ static int cmd_launch(struct opts *o)
 	/* Register it; the boundary (exec by default) excludes our own set-up. */
 	inum = mntns_inum("/proc/self/ns/mnt", &id);
 	add_target(inum, id, o->boundary);
+	detach_on_failure = false;
 	unlock();
 
 	/* Tell the caller which namespace to read, then become the command. */
-	if (o->ready_fd >= 0) {
-		int n = snprintf(buf, sizeof(buf), "{\"mntns\":%u}\n", inum);
-		if (write(o->ready_fd, buf, n) != n)
-			warn("cannot write to --ready-fd %d: %s", o->ready_fd, strerror(errno));
-		close(o->ready_fd);
+	if (report) {
+		fprintf(report, "{\"mntns\":%u,\"ns_id\":%llu}\n", inum, (unsigned long long)id);
+		fflush(report);
 	}
 	reset_signals();
 	execvp(o->argv[0], o->argv);
@@ -744,7 +787,7 @@ static int cmd_launch(struct opts *o)
 	err = errno;
 	lock();
 	bpf_map_delete_elem(targets_fd, &inum);
-	detach_if_idle();
+	detach_on_failure = true;
 	fail(EX_EXEC, "exec-failed", err, "cannot execute %s", o->argv[0]);
 }
 
@@ -755,6 +798,7 @@ static int cmd_enforce(struct opts *o)
 
 	if (!o->spec || !o->argv || !o->argv[0])
 		usage("enforce needs --spec FILE -- CMD");
+	open_report(o->ready_fd);
 	ctx = build_filter(o->spec, o->log);
 
 	/* Signals first: once the filter is loaded only execve is certain to pass. */
@@ -763,6 +807,147 @@ static int cmd_enforce(struct opts *o)
 		fail(EX_RUNTIME, "seccomp", -rc, "cannot load the seccomp filter");
 	execvp(o->argv[0], o->argv);
 	fail(EX_EXEC, "exec-failed", errno, "cannot execute %s", o->argv[0]);
+}
+
+/* ---- OCI hook ---------------------------------------------------------- */
+
+/* mkdir -p for the spool (root only, 0700). */
+static void make_dirs(const char *path)
+{
+	char buf[4096];
+	size_t n = strlen(path);
+
+	if (n >= sizeof(buf))
+		fail(EX_USAGE, "usage", 0, "--spool path too long");
+	memcpy(buf, path, n + 1);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = 0;
+		if (mkdir(buf, 0700) != 0 && errno != EEXIST)
+			fail(EX_RUNTIME, "spool", errno, "cannot create %s", buf);
+		*p = '/';
+	}
+	if (mkdir(buf, 0700) != 0 && errno != EEXIST)
+		fail(EX_RUNTIME, "spool", errno, "cannot create %s", buf);
+}
+
+/* The runtime that runs this hook (runc, crun, …): the parent's comm, reduced to safe characters. */
+static void runtime_name(char *out, size_t size)
+{
+	char path[64], comm[32] = "";
+	FILE *f;
+	size_t j = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", getppid());
+	if ((f = fopen(path, "re"))) {
+		if (!fgets(comm, sizeof(comm), f))
+			comm[0] = 0;
+		fclose(f);
+	}
+	for (size_t i = 0; comm[i] && j + 1 < size; i++)
+		if ((comm[i] >= 'a' && comm[i] <= 'z') || (comm[i] >= 'A' && comm[i] <= 'Z') ||
+		    (comm[i] >= '0' && comm[i] <= '9') || strchr("_.-", comm[i]))
+			out[j++] = comm[i];
+	out[j] = 0;
+}
+
+/* Leave a note for the poststop stage: <spool>/<id>.json, written atomically (temp file, fsync, rename). */
+static bool write_spool(const char *spool, const struct scr_oci_state *st, __u32 inum, __u64 id, const char *state,
+			size_t len)
+{
+	char tmp[4352], dst[4352], runtime[32];
+	struct timespec now;
+	FILE *f;
+	int fd, dfd;
+	bool ok;
+
+	snprintf(dst, sizeof(dst), "%s/%s.json", spool, st->id);
+	snprintf(tmp, sizeof(tmp), "%s/.%s.%d.tmp", spool, st->id, getpid());
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0 || !(f = fdopen(fd, "w")))
+		return false;
+	clock_gettime(CLOCK_REALTIME, &now);
+	runtime_name(runtime, sizeof(runtime));
+	fprintf(f, "{\"mntns\":%u,\"ns_id\":%llu,\"runtime\":\"%s\",\"registered_unix_ms\":%lld,\"state\":", inum,
+		(unsigned long long)id, runtime, (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000);
+	fwrite(state, 1, len, f); /* validated strict JSON: embedded as it is */
+	fputs("}\n", f);
+	ok = fflush(f) == 0 && fsync(fileno(f)) == 0;
+	ok = fclose(f) == 0 && ok;
+	if (!ok || rename(tmp, dst) != 0) {
+		unlink(tmp);
+		return false;
+	}
+	if ((dfd = open(spool, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+		fsync(dfd);
+		close(dfd);
+	}
+	return true;
+}
+
+/*
+ * prestart: register the container's mount namespace before its first instruction. The runtime blocks the
+ * container until we return, so only what must happen now happens here (a few milliseconds); naming, policy
+ * and writing the recording happen at poststop, in TypeScript.
+ */
+static int cmd_hook_prestart(struct opts *o)
+{
+	static char state[SCR_STATE_MAX + 1];
+	struct scr_oci_state st;
+	struct attach_info ai;
+	const char *why;
+	char path[64];
+	size_t len = 0;
+	ssize_t n;
+	__u32 inum;
+	__u64 id;
+	struct stat self;
+
+	hook_mode = true;
+	if (!o->spool)
+		usage("hook-prestart needs --spool /ABS/DIR");
+	while (len <= SCR_STATE_MAX && (n = read(STDIN_FILENO, state + len, SCR_STATE_MAX + 1 - len)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			fail(EX_USAGE, "state", errno, "cannot read the OCI state from stdin");
+		len += (size_t)n;
+	}
+	if (len > SCR_STATE_MAX)
+		fail(EX_USAGE, "state", 0, "the OCI state is larger than %d bytes", SCR_STATE_MAX);
+	if (!scr_parse_oci_state(state, len, &st, &why))
+		fail(EX_USAGE, "state", 0, "refusing the OCI state: %s", why);
+	/* A pod's infra (sandbox) container is never recorded. */
+	if (st.sandbox)
+		return EX_OK;
+	if (!st.pid)
+		fail(EX_USAGE, "state", 0, "the OCI state has no \"pid\": is this hook configured for prestart?");
+
+	/* The process must be in a mount namespace of its own: not the host's, not ours. */
+	snprintf(path, sizeof(path), "/proc/%ld/ns/mnt", st.pid);
+	inum = mntns_inum(path, &id);
+	if (host_mntns(inum) || (stat("/proc/self/ns/mnt", &self) == 0 && self.st_ino == inum))
+		fail(EX_RUNTIME, "host-namespace", 0,
+		     "container %s (pid %ld) shares the host's mount namespace: refusing to record the host", st.id,
+		     st.pid);
+
+	need_bpf();
+	make_dirs(o->spool);
+	lock();
+	attach(&ai);
+	detach_on_failure = true;
+	/* Recording starts when the runtime installs a seccomp filter or at the workload's execve. */
+	add_target(inum, id, SCR_BOUNDARY_EXEC | SCR_BOUNDARY_SECCOMP);
+	if (!write_spool(o->spool, &st, inum, id, state, len)) {
+		int err = errno;
+
+		bpf_map_delete_elem(targets_fd, &inum);
+		fail(EX_RUNTIME, "spool", err, "cannot write %s/%s.json", o->spool, st.id);
+	}
+	detach_on_failure = false;
+	unlock();
+	return EX_OK;
 }
 
 int main(int argc, char **argv)
@@ -775,6 +960,8 @@ int main(int argc, char **argv)
 
 	if (!strcmp(o.cmd, "enforce"))
 		return cmd_enforce(&o);
+	if (!strcmp(o.cmd, "hook-prestart"))
+		return cmd_hook_prestart(&o);
 	if (strcmp(o.cmd, "attach") && strcmp(o.cmd, "add") && strcmp(o.cmd, "read") && strcmp(o.cmd, "remove") &&
 	    strcmp(o.cmd, "list") && strcmp(o.cmd, "detach") && strcmp(o.cmd, "launch"))
 		usage("unknown subcommand");
@@ -798,7 +985,8 @@ int main(int argc, char **argv)
 	lock();
 	if (!strcmp(o.cmd, "attach")) {
 		attach(&ai);
-		print_attach(&ai);
+		printf("{\"attached\":true,\"already\":%s,\"follows_nested\":%s,\"load_ms\":%.1f}\n",
+		       ai.already ? "true" : "false", ai.follows_nested ? "true" : "false", ai.load_ms);
 	} else if (!strcmp(o.cmd, "add")) {
 		char path[64];
 		__u32 inum;
@@ -810,8 +998,9 @@ int main(int argc, char **argv)
 			fail(EX_RUNTIME, "host-namespace", 0,
 			     "mount namespace %u is the host's: refusing to record every process in it", inum);
 		attach(&ai);
+		detach_on_failure = true;
 		add_target(inum, id, o.boundary);
-		printf("{\"mntns\":%u}\n", inum);
+		printf("{\"mntns\":%u,\"ns_id\":%llu}\n", inum, (unsigned long long)id);
 	} else if (!strcmp(o.cmd, "remove")) {
 		print_result(o.mntns, true);
 		printf(",\"detached\":%s}\n", detach_if_idle() ? "true" : "false");

@@ -17,7 +17,9 @@
 #define SCR_LOCK_FILE SCR_LOCK_DIR "/helper.lock"
 
 /* Map sizes (both maps are preallocated hash maps). */
-#define SCR_MAX_TARGETS 4096 /* recorded namespaces + nested namespaces */
+/* 2048: the bucket array (16 B per bucket) then stays within 32 KiB, which the
+ * kernel kmallocs instead of vmallocs: one page fewer for every syscall. */
+#define SCR_MAX_TARGETS 2048 /* recorded namespaces + nested namespaces */
 #define SCR_MAX_WORDS 8192   /* rare (non-native or >= 512) syscall words */
 
 /* Native x86_64 numbers 0..SCR_NATIVE_BITS-1 live in scr_target.native. */

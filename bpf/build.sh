@@ -8,10 +8,10 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 out=${BUILD_DIR:-$root/build}
 src=$root/bpf
-self=$root/scripts/build-native.sh
+self=$root/bpf/build.sh
 btf=/sys/kernel/btf/vmlinux
 
-die() { echo "build-native: $*" >&2; exit 1; }
+die() { echo "bpf/build.sh: $*" >&2; exit 1; }
 
 # stale OUTPUT INPUT...: true when OUTPUT is missing or older than an input.
 stale() {
@@ -46,6 +46,10 @@ built() { mv -f "$1.tmp" "$1" && echo "built ${1#"$root"/}"; }
 
 mkdir -p "$out"
 
+# One build at a time: concurrent first uses (e.g. many `record` runs) wait for the first one's result.
+exec 9>"$out/.build.lock"
+flock 9
+
 # 1. Kernel types for CO-RE (no kernel headers needed).
 if stale "$out/vmlinux.h" "$btf"; then
 	check_tools
@@ -69,9 +73,10 @@ if stale "$out/recorder.skel.h" "$out/recorder.bpf.o"; then
 fi
 
 # 4. The helper.
-if stale "$out/seccomp-recorder-helper" "$src/recorder.c" "$src/recorder.h" "$out/recorder.skel.h" "$self"; then
+if stale "$out/seccomp-recorder-helper" "$src/recorder.c" "$src/recorder.h" "$src/oci-state.c" "$src/oci-state.h" \
+	"$out/recorder.skel.h" "$self"; then
 	check_tools
-	clang -O2 -g -Wall -Wextra -I"$out" -I"$src" "$src/recorder.c" \
+	clang -O2 -g -Wall -Wextra -I"$out" -I"$src" "$src/recorder.c" "$src/oci-state.c" \
 		-o "$out/seccomp-recorder-helper.tmp" -lbpf -lelf -lz -lseccomp
 	built "$out/seccomp-recorder-helper"
 fi

@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# Cost of the kernel recorder on the syscall path, measured with getppid:
+#   baseline            nothing attached
+#   recorded            the loop runs recorded (helper launch)
+#   unrecorded-active   the loop runs unrecorded while a recording is active
+#   after-detach        the last target removed, nothing attached any more
+# Interleaved: each round runs the four in this order; medians over ROUNDS.
+# Also: kernel memory per target (bpftool memlock / max_entries) and the
+# helper's start-up time for `add` (attached) and `attach` (cold).
+# Needs root and nothing else attached. Env: N (calls per run), ROUNDS, CPU,
+# RT=1 to run the loop SCHED_FIFO (much less noise on a busy machine).
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+out=${BUILD_DIR:-$root/build}
+N=${N:-10000000}
+ROUNDS=${ROUNDS:-5}
+helper=$out/seccomp-recorder-helper
+loop=$out/getppid-loop
+pins=/sys/fs/bpf/seccomp-recorder
+
+[[ $EUID -eq 0 ]] || { echo "syscall-overhead: needs root" >&2; exit 1; }
+((ROUNDS >= 5)) || { echo "syscall-overhead: ROUNDS must be >= 5" >&2; exit 1; }
+
+# Build what is needed (the helper via the normal build, the loop here).
+"$root/scripts/build-native.sh"
+if [[ ! -x $loop || $root/bench/getppid-loop.c -nt $loop ]]; then
+	clang -O2 -Wall -Wextra -o "$loop" "$root/bench/getppid-loop.c"
+	echo "built ${loop#"$root"/}"
+fi
+
+# A baseline only means something if nobody else is recording right now.
+if "$helper" list | grep -q '"attached":true'; then
+	echo "syscall-overhead: the recorder is attached (someone is recording); run this on an idle recorder" >&2
+	exit 1
+fi
+
+# Pin the loop to one CPU when there is more than one; optionally real-time.
+pin=()
+if command -v taskset >/dev/null && (($(nproc) > 1)); then
+	pin=(taskset -c "${CPU:-1}")
+fi
+if [[ ${RT:-0} == 1 ]]; then
+	pin+=(chrt -f 10)
+fi
+
+bg=()
+cleanup() {
+	local p
+	for p in "${bg[@]}"; do kill "$p" 2>/dev/null || true; done
+	"$helper" detach >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+
+median() { tr ' ' '\n' | grep . | sort -g | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
+mntns_of() { sed 's/[^0-9,]//g; s/,.*//' "$1"; }
+now_ns() { date +%s%N; }
+
+base="" rec="" unrec="" after=""
+tmp=$(mktemp -d)
+for ((r = 1; r <= ROUNDS; r++)); do
+	base+=" $("${pin[@]}" "$loop" "$N")"
+	# Recorded: the helper registers its own new namespace, then becomes the loop.
+	rec+=" $("$helper" launch --ready-fd 3 -- "${pin[@]}" "$loop" "$N" 3>"$tmp/ready")"
+	# The loop's recording stays registered: the recorder is active for everyone.
+	unrec+=" $("${pin[@]}" "$loop" "$N")"
+	"$helper" remove --mntns "$(mntns_of "$tmp/ready")" >"$tmp/removed"
+	grep -q '"detached":true' "$tmp/removed" || { echo "syscall-overhead: not detached after remove" >&2; exit 1; }
+	after+=" $("${pin[@]}" "$loop" "$N")"
+done
+
+b=$(median <<<"$base") rc=$(median <<<"$rec") u=$(median <<<"$unrec") d=$(median <<<"$after")
+printf '%-18s %8.1f ns/call   (runs:%s)\n' baseline "$b" "$base" recorded "$rc" "$rec" \
+	unrecorded-active "$u" "$unrec" after-detach "$d" "$after"
+ratio() { awk -v a="$2" -v b="$3" -v l="$1" 'BEGIN { printf "%s = %.2fx\n", l, a / b }'; }
+ratio recorded/baseline "$rc" "$b"
+ratio unrecorded-while-active/baseline "$u" "$b"
+ratio after-detach/baseline "$d" "$b"
+
+# Keep one recording active (a recorded sleep) for the memory figures and `add`.
+"$helper" launch --ready-fd 3 -- sleep 600 3>"$tmp/keeper" &
+bg+=($!)
+while [[ ! -s $tmp/keeper ]]; do sleep 0.05; done
+
+# Kernel memory: what bpftool charges each preallocated map, per entry.
+mem() {
+	local show
+	show=$(bpftool map show pinned "$pins/$1")
+	local bytes=${show##*memlock } entries=${show##*max_entries }
+	bytes=${bytes%%B*} entries=${entries%% *}
+	printf 'kernel memory: %-7s map %8d B memlock / %5d entries = %4d B per %s\n' "$1" "$bytes" "$entries" \
+		$((bytes / entries)) "$2"
+}
+mem targets "target (or nested namespace)"
+mem words "rare word (only for non-native or >= 512 numbers)"
+
+# Start-up time of `add` while attached (a process in a namespace of its own).
+unshare -m sleep 600 &
+bg+=($!)
+sleep 0.2
+times=""
+for ((i = 0; i < 20; i++)); do
+	t0=$(now_ns)
+	"$helper" add --pid "${bg[1]}" >"$tmp/add"
+	t1=$(now_ns)
+	times+=" $(((t1 - t0) / 1000))"
+	"$helper" remove --mntns "$(mntns_of "$tmp/add")" >/dev/null
+done
+median <<<"$times" | awk '{ printf "helper add (attached): median %.2f ms of 20\n", $1 / 1000 }'
+
+# Start-up time of `attach` from cold (nothing pinned).
+kill "${bg[0]}" && wait "${bg[0]}" 2>/dev/null || true
+"$helper" detach >/dev/null
+times=""
+for ((i = 0; i < 20; i++)); do
+	t0=$(now_ns)
+	"$helper" attach >/dev/null
+	t1=$(now_ns)
+	times+=" $(((t1 - t0) / 1000))"
+	"$helper" detach >/dev/null
+done
+median <<<"$times" | awk '{ printf "helper attach (cold): median %.2f ms of 20\n", $1 / 1000 }'
+rm -rf "$tmp"

@@ -1,0 +1,73 @@
+import {RECORD_ANNOTATION, TRACE_SYSCALL_ANNOTATION} from './annotations.js'
+
+/**
+ * The hook configurations we write: hooks.d JSON (schema 1.0.0, read by CRI-O and podman; see oci-hooks(5)) and
+ * the `hooks` entries of a runc/crun config.json. Regexes are Go RE2 and unanchored, so they are anchored here.
+ */
+export interface HookCommand {
+  path: string
+  args: string[]
+  timeout?: number
+}
+
+export interface HooksDConfig {
+  version: '1.0.0'
+  hook: HookCommand
+  when: {annotations: Record<string, string>}
+  stages: Array<'prestart' | 'poststop'>
+}
+
+const escapeRe2 = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+
+/** Containers that carry either annotation run the hook; a value is required (any). */
+export const WHEN_RECORDING_ASKED: HooksDConfig['when'] = {
+  annotations: {
+    [`^${escapeRe2(TRACE_SYSCALL_ANNOTATION)}$`]: '.*',
+    [`^${escapeRe2(RECORD_ANNOTATION)}$`]: '.*',
+  },
+}
+
+export interface HookCommands {
+  prestart: HookCommand
+  poststop: HookCommand
+}
+
+/** The two hook commands: the native helper at prestart (the start path cannot wait for Node), Node at poststop. */
+export function hookCommands(options: {helper: string; poststop: string; spool: string; onError: 'fail' | 'warn'}): HookCommands {
+  return {
+    prestart: {path: options.helper, args: ['seccomp-recorder-helper', 'hook-prestart', '--spool', options.spool, '--on-error', options.onError], timeout: 10},
+    poststop: {path: options.poststop, args: ['seccomp-recorder-poststop'], timeout: 60},
+  }
+}
+
+export function hooksDConfigs(commands: HookCommands): {prestart: HooksDConfig; poststop: HooksDConfig} {
+  return {
+    prestart: {version: '1.0.0', hook: commands.prestart, when: WHEN_RECORDING_ASKED, stages: ['prestart']},
+    poststop: {version: '1.0.0', hook: commands.poststop, when: WHEN_RECORDING_ASKED, stages: ['poststop']},
+  }
+}
+
+type OciConfig = {hooks?: Record<string, Array<{path: string; args?: string[]; timeout?: number}>>} & Record<string, unknown>
+
+const isOurs = (hook: {path: string}, commands: HookCommands) => hook.path === commands.prestart.path || hook.path === commands.poststop.path
+
+/** Adds our prestart and poststop hooks to a runc/crun config.json (idempotent: an existing entry of ours is replaced). */
+export function addOciConfigHooks(config: OciConfig, commands: HookCommands): OciConfig {
+  const hooks = {...(config.hooks ?? {})}
+  for (const stage of ['prestart', 'poststop'] as const) {
+    hooks[stage] = [...(hooks[stage] ?? []).filter((h) => !isOurs(h, commands)), commands[stage]]
+  }
+  return {...config, hooks}
+}
+
+/** Removes exactly our entries from a config.json; stages left empty are dropped. */
+export function removeOciConfigHooks(config: OciConfig, commands: HookCommands): OciConfig {
+  if (config.hooks === undefined) return config
+  const hooks: NonNullable<OciConfig['hooks']> = {}
+  for (const [stage, list] of Object.entries(config.hooks)) {
+    const kept = list.filter((h) => !isOurs(h, commands))
+    if (kept.length > 0) hooks[stage] = kept
+  }
+  const {hooks: _dropped, ...rest} = config
+  return Object.keys(hooks).length > 0 ? {...rest, hooks} : rest
+}

@@ -1,0 +1,130 @@
+/**
+ * What the end-to-end tests need from the real machine: root, BTF, tracefs and bpffs, the built helper,
+ * busybox root filesystems, runc/crun bundles and podman invocations with the flags this machine needs
+ * (see DESIGN.md). A missing prerequisite fails loudly with the reason and the fix — never a silent skip.
+ */
+import {execFileSync, spawnSync} from 'node:child_process'
+import {chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {ensureHelper} from '../../src/recorder/native-helper.js'
+import {REPO_ROOT} from '../helpers/cli.js'
+
+export const BUSYBOX = '/bin/busybox'
+
+function which(command: string): string | undefined {
+  const result = spawnSync('sh', ['-c', `command -v ${command}`], {encoding: 'utf8'})
+  return result.status === 0 ? result.stdout.trim() : undefined
+}
+
+/** Fails with the reason and the fix when the machine cannot run the end-to-end tier. */
+export function requireKernelPrerequisites(): void {
+  const problems: string[] = []
+  if (process.getuid?.() !== 0) problems.push('not root: the e2e tests load BPF programs and start containers (run as root)')
+  if (!existsSync('/sys/kernel/btf/vmlinux')) problems.push('no /sys/kernel/btf/vmlinux: the kernel lacks BTF (CONFIG_DEBUG_INFO_BTF=y is needed)')
+  for (const [command, pkg] of [['clang', 'clang'], ['bpftool', 'bpftool'], ['runc', 'runc'], ['crun', 'crun'], ['podman', 'podman']] as const) {
+    if (!which(command)) problems.push(`${command} not found: apt-get install ${pkg} (or run bash .ci/setup)`)
+  }
+  if (!existsSync(BUSYBOX)) problems.push(`${BUSYBOX} not found: apt-get install busybox-static`)
+  if (problems.length > 0) throw new Error(`end-to-end prerequisites missing:\n- ${problems.join('\n- ')}`)
+}
+
+/** crun refuses this machine's hybrid cgroup layout unless hugetlb is mounted as a v1 hierarchy (DESIGN.md). */
+export function prepareCgroupsForCrun(): void {
+  if (readFileSync('/proc/self/mounts', 'utf8').includes(' /sys/fs/cgroup/hugetlb ')) return
+  if (!existsSync('/sys/fs/cgroup/unified')) return
+  mkdirSync('/sys/fs/cgroup/hugetlb', {recursive: true})
+  execFileSync('mount', ['-t', 'cgroup', '-o', 'hugetlb', 'cgroup', '/sys/fs/cgroup/hugetlb'])
+}
+
+let helper: string | undefined
+/** The native helper, built on first use (clang, CO-RE against the running kernel). */
+export async function nativeHelper(): Promise<string> {
+  helper ??= await ensureHelper()
+  return helper
+}
+
+/** A directory with a root filesystem holding busybox and its applet links. */
+export function busyboxRootfs(parent = mkdtempSync(join(tmpdir(), 'scr-rootfs-'))): string {
+  const rootfs = join(parent, 'rootfs')
+  for (const dir of ['bin', 'tmp', 'proc', 'dev', 'sys', 'etc']) mkdirSync(join(rootfs, dir), {recursive: true})
+  chmodSync(join(rootfs, 'tmp'), 0o1777)
+  copyFileSync(BUSYBOX, join(rootfs, 'bin', 'busybox'))
+  chmodSync(join(rootfs, 'bin', 'busybox'), 0o755)
+  for (const applet of ['sh', 'true', 'false', 'cat', 'echo', 'ls', 'sleep', 'uname', 'mkdir', 'rm', 'wc', 'head', 'id', 'hostname', 'touch', 'sync']) {
+    if (!existsSync(join(rootfs, 'bin', applet))) symlinkSync('busybox', join(rootfs, 'bin', applet))
+  }
+  writeFileSync(join(rootfs, 'etc', 'passwd'), 'root:x:0:0:root:/:/bin/sh\n')
+  return rootfs
+}
+
+export interface BundleOptions {
+  args: string[]
+  hooks?: {prestart?: Array<{path: string; args?: string[]}>; poststop?: Array<{path: string; args?: string[]}>}
+  seccomp?: object
+  annotations?: Record<string, string>
+  noNewPrivileges?: boolean
+}
+
+/** An OCI bundle for `runc run` / `crun run`: config.json as `runc spec` writes it, adjusted. */
+export function ociBundle(options: BundleOptions): string {
+  const bundle = mkdtempSync(join(tmpdir(), 'scr-bundle-'))
+  busyboxRootfs(bundle)
+  const caps = ['CAP_AUDIT_WRITE', 'CAP_KILL', 'CAP_NET_BIND_SERVICE']
+  const config = {
+    ociVersion: '1.0.2-dev',
+    process: {
+      terminal: false,
+      user: {uid: 0, gid: 0},
+      args: options.args,
+      env: ['PATH=/bin', 'HOME=/'],
+      cwd: '/',
+      capabilities: {bounding: caps, effective: caps, permitted: caps, ambient: caps},
+      rlimits: [{type: 'RLIMIT_NOFILE', hard: 1024, soft: 1024}],
+      noNewPrivileges: options.noNewPrivileges ?? true,
+    },
+    root: {path: 'rootfs', readonly: false},
+    hostname: 'scr-test',
+    mounts: [
+      {destination: '/proc', type: 'proc', source: 'proc'},
+      {destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k']},
+      {destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro']},
+    ],
+    ...(options.annotations ? {annotations: options.annotations} : {}),
+    ...(options.hooks ? {hooks: options.hooks} : {}),
+    linux: {
+      namespaces: [{type: 'pid'}, {type: 'network'}, {type: 'ipc'}, {type: 'uts'}, {type: 'mount'}],
+      maskedPaths: ['/proc/kcore', '/proc/keys', '/sys/firmware'],
+      readonlyPaths: ['/proc/bus', '/proc/sys', '/proc/sysrq-trigger'],
+      ...(options.seccomp ? {seccomp: options.seccomp} : {}),
+    },
+  }
+  writeFileSync(join(bundle, 'config.json'), JSON.stringify(config, null, 2))
+  return bundle
+}
+
+let counter = 0
+export function containerName(prefix: string): string {
+  counter += 1
+  return `scr-${prefix}-${process.pid}-${counter}`
+}
+
+/** `podman run` with the flags this machine needs (DESIGN.md); returns the arguments after `podman`. */
+export function podmanRunArgs(options: {runtime: 'runc' | 'crun'; rootfs: string; args: string[]; name?: string; hooksDir?: string; annotations?: Record<string, string>; seccomp?: string}): string[] {
+  return [
+    '--runtime', options.runtime,
+    '--storage-driver', 'vfs',
+    '--cgroup-manager', 'cgroupfs',
+    '--events-backend', 'file',
+    ...(options.hooksDir ? ['--hooks-dir', options.hooksDir] : []),
+    'run', '--rm', '--network', 'none',
+    '--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=1024:1024',
+    ...(options.name ? ['--name', options.name] : []),
+    ...Object.entries(options.annotations ?? {}).flatMap(([k, v]) => ['--annotation', `${k}=${v}`]),
+    ...(options.seccomp ? ['--security-opt', `seccomp=${options.seccomp}`] : []),
+    '--rootfs', options.rootfs,
+    ...options.args,
+  ]
+}
+
+export const CLI = join(REPO_ROOT, 'bin', 'run.js')
