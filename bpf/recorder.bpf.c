@@ -9,7 +9,7 @@
  * Programs (all BTF tracepoints; fentry/fexit are refused on locked-down
  * kernels such as the development VM, so following nested namespaces does
  * not rely on them):
- *   scr_sys_enter  tp_btf/sys_enter           every syscall: 1 lookup, a miss is done
+ *   scr_sys_enter  tp_btf/sys_enter           every syscall: filter, lookup; a miss is done
  *   scr_newtask    tp_btf/task_newtask        clone/clone3 with CLONE_NEWNS in a target
  *   scr_exit       tp_btf/sched_process_exit  drop an unshare note of a dying task
  * unshare(CLONE_NEWNS) in a target is noted per task and the new namespace is
@@ -43,6 +43,14 @@ struct {
 	__type(key, struct scr_word_key);
 	__type(value, __u64);
 } scr_words SEC(".maps");
+
+/* Non-zero slot: some scr_targets key may have this number (see recorder.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SCR_FILTER_SLOTS);
+	__type(key, __u32);
+	__type(value, __u32);
+} scr_filter SEC(".maps");
 
 /* Tasks of a target that called unshare(CLONE_NEWNS): value = owner. */
 struct {
@@ -95,6 +103,15 @@ static __always_inline bool scr_same_ns(struct scr_target *t, __u64 id)
 	return old == 0 || old == id;
 }
 
+/* Mark a number's filter slot (before and after inserting it into scr_targets). */
+static __always_inline void scr_set_slot(__u32 inum)
+{
+	__u32 slot = inum & (SCR_FILTER_SLOTS - 1), *v = bpf_map_lookup_elem(&scr_filter, &slot);
+
+	if (v)
+		*v = 1;
+}
+
 /* Count something that could not be stored in the owner's entry. */
 static __always_inline void scr_lost(__u32 owner)
 {
@@ -121,10 +138,12 @@ static __always_inline struct scr_target *scr_add_nested(__u32 inum, __u32 owner
 		scr_lost(owner);
 		return NULL;
 	}
+	scr_set_slot(inum);
 	if (bpf_map_update_elem(&scr_targets, &inum, &nested, BPF_ANY) != 0) {
 		scr_lost(owner); /* map full */
 		return NULL;
 	}
+	scr_set_slot(inum); /* again: the helper may have cleared it meanwhile */
 	return bpf_map_lookup_elem(&scr_targets, &inum);
 }
 
@@ -223,7 +242,7 @@ SEC("tp_btf/sys_enter")
 int BPF_PROG(scr_sys_enter, struct pt_regs *regs, long id)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
-	__u32 inum, owner, abi = SCR_ABI_X86_64, *pending;
+	__u32 inum, slot, owner, abi = SCR_ABI_X86_64, *pending, *maybe;
 	struct mnt_namespace *mnt;
 	struct scr_target *t;
 	struct nsproxy *nsp;
@@ -236,8 +255,10 @@ int BPF_PROG(scr_sys_enter, struct pt_regs *regs, long id)
 	mnt = nsp->mnt_ns;
 	inum = mnt->ns.inum;
 
-	/* The one lookup every untraced syscall pays for. */
-	t = bpf_map_lookup_elem(&scr_targets, &inum);
+	/* What every untraced syscall pays for: one filter load, at most one hash lookup. */
+	slot = inum & (SCR_FILTER_SLOTS - 1);
+	maybe = bpf_map_lookup_elem(&scr_filter, &slot);
+	t = maybe && *maybe ? bpf_map_lookup_elem(&scr_targets, &inum) : NULL;
 	if (!t) {
 		/* Unless a recorded task has just unshared its mount namespace. */
 		pending = scr_pending_count();

@@ -43,11 +43,12 @@ enum { EX_OK = 0, EX_USAGE = 2, EX_NO_TARGET = 3, EX_NO_BPF = 4, EX_FULL = 5, EX
 /* Pins: the sys_enter link is pinned last and marks a complete attach. */
 #define PIN_TARGETS SCR_PIN_DIR "/targets"
 #define PIN_WORDS SCR_PIN_DIR "/words"
+#define PIN_FILTER SCR_PIN_DIR "/filter"
 #define PIN_ENTER SCR_PIN_DIR "/link_sys_enter"
 #define PIN_NEWTASK SCR_PIN_DIR "/link_task_newtask"
 #define PIN_EXIT SCR_PIN_DIR "/link_process_exit"
 static const char *const links[] = { PIN_ENTER, PIN_NEWTASK, PIN_EXIT };
-static const char *const pins[] = { PIN_ENTER, PIN_NEWTASK, PIN_EXIT, PIN_TARGETS, PIN_WORDS };
+static const char *const pins[] = { PIN_ENTER, PIN_NEWTASK, PIN_EXIT, PIN_TARGETS, PIN_WORDS, PIN_FILTER };
 
 /* Linux >= 6.8; Debian 12's headers predate it. */
 #ifndef NS_GET_MNTNS_ID
@@ -262,6 +263,7 @@ static void attach(struct attach_info *ai)
 		fail(EX_NO_BPF, "bpf-unavailable", errno, "cannot create %s", SCR_PIN_DIR);
 	pin_or_fail(bpf_map__pin(skel->maps.scr_targets, PIN_TARGETS), PIN_TARGETS);
 	pin_or_fail(bpf_map__pin(skel->maps.scr_words, PIN_WORDS), PIN_WORDS);
+	pin_or_fail(bpf_map__pin(skel->maps.scr_filter, PIN_FILTER), PIN_FILTER);
 	pin_or_fail(bpf_link__pin(skel->links.scr_exit, PIN_EXIT), PIN_EXIT);
 	pin_or_fail(bpf_link__pin(skel->links.scr_newtask, PIN_NEWTASK), PIN_NEWTASK);
 	pin_or_fail(bpf_link__pin(skel->links.scr_sys_enter, PIN_ENTER), PIN_ENTER);
@@ -275,7 +277,7 @@ static void attach(struct attach_info *ai)
 
 /* ---- targets ----------------------------------------------------------- */
 
-static int targets_fd = -1, words_fd = -1;
+static int targets_fd = -1, words_fd = -1, filter_fd = -1;
 
 /* Open the pinned maps; false when nothing is attached. */
 static bool open_maps(void)
@@ -284,7 +286,28 @@ static bool open_maps(void)
 		return true;
 	targets_fd = bpf_obj_get(PIN_TARGETS);
 	words_fd = bpf_obj_get(PIN_WORDS);
-	return targets_fd >= 0 && words_fd >= 0;
+	filter_fd = bpf_obj_get(PIN_FILTER);
+	return targets_fd >= 0 && words_fd >= 0 && filter_fd >= 0;
+}
+
+static void set_slot(__u32 inum, __u32 on)
+{
+	__u32 slot = inum & (SCR_FILTER_SLOTS - 1);
+
+	bpf_map_update_elem(filter_fd, &slot, &on, BPF_ANY);
+}
+
+/* After removing keys: clear their filter slots, then set the slot of every
+ * remaining entry again (the kernel sets a nested entry's slot after inserting
+ * it, so an insert racing with this is never left without its slot). */
+static void refresh_filter(const __u32 *removed, size_t n)
+{
+	__u32 key, *kp = NULL;
+
+	for (size_t i = 0; i < n; i++)
+		set_slot(removed[i], 0);
+	for (; bpf_map_get_next_key(targets_fd, kp, &key) == 0; kp = &key)
+		set_slot(key, 1);
 }
 
 /* Unpin everything when no target is left: nothing attached, zero overhead.
@@ -337,6 +360,7 @@ static void add_target(__u32 inum, __u64 id, __u32 flags)
 	t.state = (flags & SCR_RECORD_ALL) ? SCR_STATE_RECORDING : SCR_STATE_ARMED;
 	if (!open_maps())
 		fail(EX_NO_BPF, "bpf-unavailable", errno, "cannot open the pinned maps");
+	set_slot(inum, 1); /* before the entry: the kernel must never miss it */
 	if (bpf_map_update_elem(targets_fd, &inum, &t, BPF_NOEXIST) == 0)
 		return;
 	if (errno == EEXIST && bpf_map_lookup_elem(targets_fd, &inum, &old) == 0) {
@@ -419,6 +443,11 @@ static void print_result(__u32 inum, bool del)
 	for (size_t i = 0; del && i < wkeys.n; i++) {
 		wk = (struct scr_word_key){ .owner = inum, .abi = wkeys.v[i] >> 16, .word = wkeys.v[i] & 0xffff };
 		bpf_map_delete_elem(words_fd, &wk);
+	}
+	if (del) {
+		vec_push(&nested, inum);
+		refresh_filter(nested.v, nested.n);
+		nested.n--;
 	}
 
 	printf("{\"mntns\":%u,\"ns_id\":%llu,\"state\":\"%s\",\"lost\":%u,\"nested\":", inum,
@@ -787,6 +816,7 @@ static int cmd_launch(struct opts *o)
 	err = errno;
 	lock();
 	bpf_map_delete_elem(targets_fd, &inum);
+	refresh_filter(&inum, 1);
 	detach_on_failure = true;
 	fail(EX_EXEC, "exec-failed", err, "cannot execute %s", o->argv[0]);
 }
@@ -887,6 +917,39 @@ static bool write_spool(const char *spool, const struct scr_oci_state *st, __u32
 }
 
 /*
+ * Inode numbers are reused as soon as a namespace dies, often before its recording was read (the poststop
+ * stage runs later). A new container must not fail to start for that, and the old recording must not be lost:
+ * it is moved into the spool as orphan-<ns_id>.json, where the poststop stage of its container finds it.
+ * Caller holds the lock.
+ */
+static void salvage_stale(const char *spool, __u32 inum, __u64 id)
+{
+	char tmp[4352], dst[4352];
+	struct scr_target old;
+	int fd, saved;
+
+	if (!open_maps() || bpf_map_lookup_elem(targets_fd, &inum, &old) != 0 || old.owner != inum || !id ||
+	    !old.ns_id || old.ns_id == id)
+		return;
+	snprintf(dst, sizeof(dst), "%s/orphan-%llu.json", spool, (unsigned long long)old.ns_id);
+	snprintf(tmp, sizeof(tmp), "%s/.orphan-%llu.%d.tmp", spool, (unsigned long long)old.ns_id, getpid());
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		fail(EX_RUNTIME, "spool", errno, "cannot write %s", tmp);
+	/* print_result writes to stdout: point stdout at the file for the moment. */
+	fflush(stdout);
+	saved = dup(STDOUT_FILENO);
+	dup2(fd, STDOUT_FILENO);
+	print_result(inum, true);
+	printf("}\n");
+	fflush(stdout);
+	dup2(saved, STDOUT_FILENO);
+	close(saved);
+	if (fsync(fd) != 0 || close(fd) != 0 || rename(tmp, dst) != 0)
+		fail(EX_RUNTIME, "spool", errno, "cannot write %s", dst);
+}
+
+/*
  * prestart: register the container's mount namespace before its first instruction. The runtime blocks the
  * container until we return, so only what must happen now happens here (a few milliseconds); naming, policy
  * and writing the recording happen at poststop, in TypeScript.
@@ -937,6 +1000,7 @@ static int cmd_hook_prestart(struct opts *o)
 	lock();
 	attach(&ai);
 	detach_on_failure = true;
+	salvage_stale(o->spool, inum, id);
 	/* Recording starts when the runtime installs a seccomp filter or at the workload's execve. */
 	add_target(inum, id, SCR_BOUNDARY_EXEC | SCR_BOUNDARY_SECCOMP);
 	if (!write_spool(o->spool, &st, inum, id, state, len)) {

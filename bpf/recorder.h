@@ -17,10 +17,18 @@
 #define SCR_LOCK_FILE SCR_LOCK_DIR "/helper.lock"
 
 /* Map sizes (both maps are preallocated hash maps). */
-/* 2048: the bucket array (16 B per bucket) then stays within 32 KiB, which the
- * kernel kmallocs instead of vmallocs: one page fewer for every syscall. */
-#define SCR_MAX_TARGETS 2048 /* recorded namespaces + nested namespaces */
+#define SCR_MAX_TARGETS 4096 /* recorded namespaces + nested namespaces */
 #define SCR_MAX_WORDS 8192   /* rare (non-native or >= 512) syscall words */
+
+/*
+ * filter map: ARRAY of SCR_FILTER_SLOTS __u32, slot = inum & (SLOTS - 1).
+ * A slot is non-zero while some targets entry has a number in it, so a zero
+ * slot lets an untraced syscall skip the hash lookup (an inlined array load
+ * instead of a hash function call).  Set before an entry is inserted (and by
+ * the kernel again after), cleared by the helper only after a removal, then
+ * set again for every remaining entry: never a false negative.
+ */
+#define SCR_FILTER_SLOTS 4096
 
 /* Native x86_64 numbers 0..SCR_NATIVE_BITS-1 live in scr_target.native. */
 #define SCR_NATIVE_WORDS 8

@@ -59,10 +59,20 @@ export async function readManifest(layout: InstallLayout): Promise<InstallManife
   return parsed.value as InstallManifest
 }
 
-/** The wrapper the poststop stage runs: this package's CLI under the Node that ran install. */
-export function poststopScript(node = process.execPath, cli = join(PACKAGE_ROOT, 'bin', 'run.js')): string {
+/**
+ * The wrapper the poststop stage runs: this package's CLI under the Node that ran install. Runtimes run hooks
+ * with an empty environment, so the config and the installed helper are named here.
+ */
+export function poststopScript(options: {config: string; helper: string; node?: string; cli?: string}): string {
   const quote = (s: string) => `'${s.replaceAll("'", "'\\''")}'`
-  return `#!/bin/sh\n# seccomp-recorder poststop hook, written by \`seccomp-recorder install\`: finalises the container's recording.\nexec ${quote(node)} ${quote(cli)} hook poststop "$@"\n`
+  const node = options.node ?? process.execPath
+  const cli = options.cli ?? join(PACKAGE_ROOT, 'bin', 'run.js')
+  return [
+    '#!/bin/sh',
+    "# seccomp-recorder poststop hook, written by `seccomp-recorder install`: finalises the container's recording.",
+    `SECCOMP_RECORDER_CONFIG=${quote(options.config)} SECCOMP_RECORDER_HELPER=${quote(options.helper)} exec ${quote(node)} ${quote(cli)} hook poststop "$@"`,
+    '',
+  ].join('\n')
 }
 
 export async function install(options: {layout: InstallLayout; builtHelper: string; hooksDirs: string[]; ociConfigs: string[]}): Promise<InstallResult> {
@@ -74,7 +84,7 @@ export async function install(options: {layout: InstallLayout; builtHelper: stri
   const helper = helperInstallPath(layout)
   files.set(helper, {path: helper, kind: 'helper', sha256: await writeOwned(helper, await readFile(options.builtHelper), 0o755)})
   const poststop = poststopInstallPath(layout)
-  files.set(poststop, {path: poststop, kind: 'poststop', sha256: await writeOwned(poststop, poststopScript(), 0o755)})
+  files.set(poststop, {path: poststop, kind: 'poststop', sha256: await writeOwned(poststop, poststopScript({config: layout.configPath, helper}), 0o755)})
 
   let configCreated = false
   if (!(await exists(layout.configPath))) {

@@ -19,12 +19,12 @@ export interface HooksDConfig {
 
 const escapeRe2 = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 
-/** Containers that carry either annotation run the hook; a value is required (any). */
+/**
+ * Containers that carry either annotation run the hook. One key pattern with an alternation: podman requires
+ * every key pattern of `when.annotations` to match some annotation, so two patterns would mean "both".
+ */
 export const WHEN_RECORDING_ASKED: HooksDConfig['when'] = {
-  annotations: {
-    [`^${escapeRe2(TRACE_SYSCALL_ANNOTATION)}$`]: '.*',
-    [`^${escapeRe2(RECORD_ANNOTATION)}$`]: '.*',
-  },
+  annotations: {[`^(${escapeRe2(TRACE_SYSCALL_ANNOTATION)}|${escapeRe2(RECORD_ANNOTATION)})$`]: '.*'},
 }
 
 export interface HookCommands {

@@ -40,7 +40,8 @@ export function parseOciState(text: string): OciState {
   const bundle = s.bundle
   if (typeof bundle !== 'string' || !isAbsolute(bundle) || bundle.includes('\0')) throw new StateError(`"bundle" must be an absolute path, got ${describe(bundle)}`)
   const pid = s.pid
-  if (pid !== undefined && pid !== null && !(typeof pid === 'number' && Number.isInteger(pid) && pid > 0 && pid < 2 ** 22)) throw new StateError(`"pid" must be a process id, got ${describe(pid)}`)
+  // crun reports pid 0 once the container is gone (poststop): no process.
+  if (pid !== undefined && pid !== null && !(typeof pid === 'number' && Number.isInteger(pid) && pid >= 0 && pid < 2 ** 22)) throw new StateError(`"pid" must be a process id, got ${describe(pid)}`)
   const annotations = s.annotations ?? {}
   if (annotations === null || typeof annotations !== 'object' || Array.isArray(annotations)) throw new StateError(`"annotations" must be an object, got ${describe(annotations)}`)
   for (const [key, value] of Object.entries(annotations)) {
@@ -50,7 +51,7 @@ export function parseOciState(text: string): OciState {
     ociVersion: typeof s.ociVersion === 'string' ? s.ociVersion : '',
     id,
     status: typeof s.status === 'string' ? s.status : '',
-    pid: typeof pid === 'number' ? pid : null,
+    pid: typeof pid === 'number' && pid > 0 ? pid : null,
     bundle,
     annotations: annotations as Record<string, string>,
   }

@@ -27,6 +27,8 @@ export type KernelAbi = 'x86_64' | 'x86' | 'x32'
 /** A target's syscalls as the kernel recorded them: numbers per ABI (x32 without its 0x40000000 bit). */
 export interface KernelTarget {
   mntns: number
+  /** The namespace's 64-bit id, never reused (Linux ≥ 6.8; 0 when unknown). */
+  ns_id?: number
   state: 'armed' | 'recording' | 'exited'
   exited: boolean
   /** Syscalls the kernel could not store (map full): a recording with lost > 0 is incomplete. */

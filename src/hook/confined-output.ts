@@ -1,0 +1,47 @@
+import {relative} from 'node:path'
+import {Dir} from '../publish/safe-fs.js'
+import {AnnotationError, TRACE_SYSCALL_ANNOTATION} from '../oci/annotations.js'
+
+/**
+ * Files the `io.containers.trace-syscall` annotation names (of: output, if: base) are confined to the configured
+ * output roots: the path must lie below one of them, and no component below the root may be a symlink (the
+ * directories are opened one by one without following links, as publish does). A pod cannot make the hook,
+ * which runs as root, write or read anything else.
+ */
+function locate(path: string, roots: readonly string[]): {root: string; segments: string[]; file: string} {
+  const root = roots.find((r) => path.startsWith(`${r}/`))
+  if (root === undefined) {
+    throw new AnnotationError(TRACE_SYSCALL_ANNOTATION, `${path} is outside the configured output roots (${roots.join(', ') || 'none'}); see outputRoots in the config`)
+  }
+  const parts = relative(root, path).split('/')
+  const file = parts.pop()!
+  return {root, segments: parts, file}
+}
+
+export function writeConfined(path: string, text: string, roots: readonly string[]): void {
+  const {root, segments, file} = locate(path, roots)
+  const top = Dir.openRoot(root, {create: true})!
+  const dir = top.walk(segments, {create: true})!
+  try {
+    dir.writeFileAtomic(file, Buffer.from(text))
+  } finally {
+    dir.close()
+    top.close()
+  }
+}
+
+export function readConfined(path: string, roots: readonly string[]): string {
+  const {root, segments, file} = locate(path, roots)
+  const top = Dir.openRoot(root, {create: false})
+  if (top === undefined) throw new AnnotationError(TRACE_SYSCALL_ANNOTATION, `base profile ${path}: ${root} does not exist`)
+  const dir = top.walk(segments, {create: false})
+  try {
+    if (dir === undefined) throw new AnnotationError(TRACE_SYSCALL_ANNOTATION, `base profile ${path} does not exist`)
+    const state = dir.readFile(file)
+    if (state.kind !== 'file') throw new AnnotationError(TRACE_SYSCALL_ANNOTATION, `base profile ${path} is not a regular file`)
+    return Buffer.from(state.bytes).toString('utf8')
+  } finally {
+    dir?.close()
+    top.close()
+  }
+}

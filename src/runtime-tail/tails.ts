@@ -1,0 +1,38 @@
+import {readFileSync} from 'node:fs'
+import {join} from 'node:path'
+import {PACKAGE_ROOT} from '../recorder/native-helper.js'
+import type {SyscallSet} from '../recording/syscall-set.js'
+import {nativeAbi} from '../syscalls/index.js'
+
+/**
+ * What a runtime does after it installs a container's seccomp filter and before the workload's execve: capset,
+ * setuid, closing descriptors, Go runtime calls for runc; close_range, setresuid, … for crun. A recording made
+ * unconfined starts at the workload's execve, so these are added from measured data
+ * (profiles/runtime-tails.json, written by bench/measure-runtime-tails.ts): by default what both runc and crun
+ * need, so a profile recorded under one runtime also starts the container under the other.
+ */
+interface TailData {
+  tails: Record<string, string[]>
+}
+
+let data: TailData | undefined
+function tailData(): TailData {
+  data ??= JSON.parse(readFileSync(join(PACKAGE_ROOT, 'profiles', 'runtime-tails.json'), 'utf8')) as TailData
+  return data
+}
+
+export const KNOWN_RUNTIMES = ['runc', 'crun'] as const
+
+/** The tail to add: both runtimes', or only the recording runtime's ('own'; both when that runtime is unknown). */
+export function runtimeTail(mode: 'both' | 'own', recordingRuntime: string): string[] {
+  const tails = tailData().tails
+  const own = tails[recordingRuntime]
+  const names = mode === 'own' && own ? own : Object.values(tails).flat()
+  return [...new Set(names)].sort()
+}
+
+/** The set with the tail added to the native ABI (the runtime runs natively). */
+export function withRuntimeTail(set: SyscallSet, tail: readonly string[]): SyscallSet {
+  const abi = nativeAbi() ?? 'x86_64'
+  return {names: {...set.names, [abi]: [...new Set([...(set.names[abi] ?? []), ...tail])].sort()}, unknown: set.unknown}
+}

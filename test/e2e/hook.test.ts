@@ -1,0 +1,151 @@
+/**
+ * The OCI hook end to end: install into temporary locations, record real containers under podman (runc and crun)
+ * and under plain `runc run` / `crun run` with config.json hooks, then run each container under its own profile.
+ */
+import assert from 'node:assert/strict'
+import {spawn, spawnSync} from 'node:child_process'
+import {existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {before, describe, it} from 'node:test'
+import {runCli} from '../helpers/cli.js'
+import {busyboxRootfs, nativeHelper, ociBundle, podmanRunArgs, prepareCgroupsForCrun, requireKernelPrerequisites} from './harness.js'
+
+const work = mkdtempSync(join(tmpdir(), 'scr-e2e-hook-'))
+const env = {
+  SECCOMP_RECORDER_LIBEXEC: join(work, 'libexec'),
+  SECCOMP_RECORDER_INSTALL_MANIFEST: join(work, 'install.json'),
+  SECCOMP_RECORDER_CONFIG: join(work, 'config.yaml'),
+}
+const hooksDir = join(work, 'hooks.d')
+const out = join(work, 'out')
+const store = join(work, 'store')
+const rootfs = busyboxRootfs(work)
+const WORKLOAD = 'echo hello; uname; ls / > /dev/null'
+const RUNTIMES = ['runc', 'crun'] as const
+
+function podman(args: string[]): {status: number | null; stdout: string; stderr: string} {
+  return spawnSync('podman', args, {encoding: 'utf8', timeout: 120_000})
+}
+
+function profileNames(path: string): string[] {
+  const profile = JSON.parse(readFileSync(path, 'utf8')) as {syscalls: Array<{names: string[]}>}
+  return profile.syscalls.flatMap((r) => r.names).sort()
+}
+
+describe('OCI hook (real kernel, podman, runc, crun)', {timeout: 600_000}, () => {
+  before(async () => {
+    requireKernelPrerequisites()
+    prepareCgroupsForCrun()
+    await nativeHelper()
+    writeFileSync(env.SECCOMP_RECORDER_CONFIG, `outputRoots: [${out}]\nstore: ${store}\nspool: ${join(work, 'spool')}\n`)
+    const installed = runCli(['install', '--json', '--hooks-dir', hooksDir], {env})
+    assert.equal(installed.status, 0, installed.stderr)
+  })
+
+  for (const runtime of RUNTIMES) {
+    it(`podman --runtime ${runtime}: records, runs under its own profile with identical output, and denies one more syscall`, () => {
+      const profile = join(out, `podman-${runtime}.json`)
+      const recorded = podman(podmanRunArgs({runtime, rootfs, hooksDir, annotations: {'io.containers.trace-syscall': `of:${profile}`}, args: ['/bin/sh', '-c', WORKLOAD]}))
+      assert.equal(recorded.status, 0, recorded.stderr)
+      assert.ok(existsSync(profile), `no profile written: ${recorded.stderr}`)
+      for (const enforcing of RUNTIMES) {
+        const rerun = podman(podmanRunArgs({runtime: enforcing, rootfs, seccomp: profile, args: ['/bin/sh', '-c', WORKLOAD]}))
+        assert.equal(rerun.status, 0, `${enforcing} under the ${runtime}-recorded profile: ${rerun.stderr}`)
+        assert.equal(rerun.stdout, recorded.stdout)
+      }
+      const more = podman(podmanRunArgs({runtime, rootfs, seccomp: profile, args: ['/bin/sh', '-c', `${WORKLOAD}; mkdir /tmp/denied`]}))
+      assert.notEqual(more.status, 0)
+      assert.match(more.stderr, /mkdir: can't create directory '\/tmp\/denied': Operation not permitted/)
+    })
+
+    it(`${runtime} run with config.json hooks: records, and the profile runs the container under linux.seccomp`, () => {
+      const profile = join(out, `${runtime}-run.json`)
+      const bundle = ociBundle({args: ['/bin/sh', '-c', WORKLOAD], annotations: {'io.containers.trace-syscall': `of:${profile}`}})
+      const config = join(bundle, 'config.json')
+      assert.equal(runCli(['install', '--oci-config', config, '--hooks-dir', hooksDir], {env}).status, 0)
+      const recorded = spawnSync(runtime, ['run', `scr-hook-${process.pid}-${runtime}`], {cwd: bundle, encoding: 'utf8'})
+      assert.equal(recorded.status, 0, recorded.stderr)
+      assert.ok(existsSync(profile), 'no profile written')
+      const seccomp = JSON.parse(readFileSync(profile, 'utf8')) as object
+      const enforced = ociBundle({args: ['/bin/sh', '-c', WORKLOAD], seccomp})
+      const rerun = spawnSync(runtime, ['run', `scr-hook-${process.pid}-${runtime}-2`], {cwd: enforced, encoding: 'utf8'})
+      assert.equal(rerun.status, 0, rerun.stderr)
+      assert.equal(rerun.stdout, recorded.stdout)
+      const denied = ociBundle({args: ['/bin/sh', '-c', `${WORKLOAD}; mkdir /tmp/denied`], seccomp})
+      const more = spawnSync(runtime, ['run', `scr-hook-${process.pid}-${runtime}-3`], {cwd: denied, encoding: 'utf8'})
+      assert.notEqual(more.status, 0)
+      assert.match(more.stderr, /Operation not permitted/)
+    })
+  }
+
+  it('a container that exits at once (/bin/true) is recorded completely: ≤ 45 syscalls, runs under both runtimes', () => {
+    const profile = join(out, 'true.json')
+    const recorded = podman(podmanRunArgs({runtime: 'runc', rootfs, hooksDir, annotations: {'io.containers.trace-syscall': `of:${profile}`}, args: ['/bin/true']}))
+    assert.equal(recorded.status, 0, recorded.stderr)
+    const names = profileNames(profile)
+    assert.ok(names.length <= 45, `${names.length} syscalls: ${names.join(' ')}`)
+    for (const runtime of RUNTIMES) {
+      const rerun = podman(podmanRunArgs({runtime, rootfs, seccomp: profile, args: ['/bin/true']}))
+      assert.equal(rerun.status, 0, `${runtime}: ${rerun.stderr}`)
+    }
+  })
+
+  it('two containers with the same annotation at the same time never mix their syscalls', async () => {
+    const a = join(out, 'same-a.json')
+    const b = join(out, 'same-b.json')
+    // A sleeps and writes files; B asks for the uptime and the disk usage — syscalls the other never makes.
+    const runs = [
+      {profile: a, script: 'sleep 0.3; echo a > /tmp/a; cat /tmp/a', own: 'unlink', foreign: ['sysinfo', 'statfs']},
+      {profile: b, script: 'sleep 0.3; uptime; df /', own: 'sysinfo', foreign: ['sendfile']},
+    ]
+    await Promise.all(
+      runs.map(
+        (r) =>
+          new Promise<void>((resolve, reject) => {
+            const child = spawn('podman', podmanRunArgs({runtime: 'crun', rootfs, hooksDir, annotations: {'io.containers.trace-syscall': `of:${r.profile}`}, args: ['/bin/sh', '-c', r.script]}), {stdio: 'ignore'})
+            child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`podman exited ${code}`))))
+          }),
+      ),
+    )
+    const names = {a: profileNames(a), b: profileNames(b)}
+    assert.ok(names.b.includes('sysinfo') && names.b.includes('statfs'), 'B recorded its own')
+    for (const foreign of runs[0]!.foreign) assert.ok(!names.a.includes(foreign), `A has B's ${foreign}`)
+    assert.ok(!names.b.includes('sendfile'), "B has A's sendfile")
+  })
+
+  it('seccomp-recorder.io/record=auto stores a recording under the podman container name', () => {
+    const name = `scr-auto-${process.pid}`
+    const recorded = podman(podmanRunArgs({runtime: 'runc', rootfs, hooksDir, name, annotations: {'seccomp-recorder.io/record': 'auto'}, args: ['/bin/true']}))
+    assert.equal(recorded.status, 0, recorded.stderr)
+    const dir = join(store, 'recordings', name)
+    assert.ok(existsSync(dir), `no recordings under ${dir}`)
+    const [file] = readdirSync(dir)
+    const recording = JSON.parse(readFileSync(join(dir, file!), 'utf8')) as {source: string; runtime: string; syscalls: {x86_64: string[]}}
+    assert.equal(recording.source, 'hook')
+    assert.equal(recording.runtime, 'runc')
+    assert.ok(recording.syscalls.x86_64.includes('execve'))
+  })
+
+  it('refuses an output path outside the configured roots and writes nothing there', () => {
+    const outside = join(work, 'outside', 'x.json')
+    podman(podmanRunArgs({runtime: 'runc', rootfs, hooksDir, annotations: {'io.containers.trace-syscall': `of:${outside}`}, args: ['/bin/true']}))
+    assert.equal(existsSync(outside), false)
+  })
+
+  it('install, uninstall, install again leaves exactly one hook config; uninstall leaves nothing', async () => {
+    const dir = join(work, 'hooks-cycle.d')
+    for (const step of ['install', 'uninstall', 'install'] as const) {
+      const run = runCli(step === 'install' ? ['install', '--hooks-dir', dir] : ['uninstall'], {env})
+      assert.equal(run.status, 0, run.stderr)
+    }
+    assert.deepEqual(readdirSync(dir).sort(), ['seccomp-recorder-poststop.json', 'seccomp-recorder-prestart.json'])
+    assert.equal(runCli(['uninstall'], {env}).status, 0)
+    assert.deepEqual(readdirSync(dir), [])
+    assert.equal(existsSync(env.SECCOMP_RECORDER_LIBEXEC), false)
+    assert.equal(existsSync(env.SECCOMP_RECORDER_INSTALL_MANIFEST), false)
+    const helper = await nativeHelper()
+    const list = JSON.parse(spawnSync(helper, ['list'], {encoding: 'utf8'}).stdout) as {attached: boolean}
+    assert.equal(list.attached, false)
+  })
+})
