@@ -793,13 +793,25 @@ static int cmd_launch(struct opts *o)
 	lock();
 	attach(&ai);
 	detach_on_failure = true;
-	if (unshare(CLONE_NEWNS) != 0)
-		fail(EX_RUNTIME, "unshare", errno, "unshare(CLONE_NEWNS)");
-	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
-		fail(EX_RUNTIME, "mount", errno, "cannot make / private");
+	/*
+	 * A namespace number may still be held by a finished recording nobody has read yet (numbers are reused at
+	 * once). Then keep that namespace open, so the next one gets another number, and try again.
+	 */
+	for (int attempt = 0;; attempt++) {
+		struct scr_target old;
+
+		if (unshare(CLONE_NEWNS) != 0)
+			fail(EX_RUNTIME, "unshare", errno, "unshare(CLONE_NEWNS)");
+		if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
+			fail(EX_RUNTIME, "mount", errno, "cannot make / private");
+		inum = mntns_inum("/proc/self/ns/mnt", &id);
+		if (attempt == 16 || !open_maps() || bpf_map_lookup_elem(targets_fd, &inum, &old) != 0)
+			break;
+		if (open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC) < 0) /* closed by the exec */
+			break;
+	}
 
 	/* Register it; the boundary (exec by default) excludes our own set-up. */
-	inum = mntns_inum("/proc/self/ns/mnt", &id);
 	add_target(inum, id, o->boundary);
 	detach_on_failure = false;
 	unlock();
