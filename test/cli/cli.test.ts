@@ -33,12 +33,21 @@ const JSON_RUNS: Record<string, string[][]> = {
     ['diff', '--json', 'fixtures/diff/app-v2.json', '--against', 'runtime-default:moby', '--arch', 'x86_64', '--kernel', '6.1.0'],
     ['diff', '--json', 'fixtures/diff/app-v1.json', 'fixtures/diff/app-v2.json', '--unified'],
   ],
+  'profiles build': [
+    ['profiles', 'build', '--json', '--dry-run', '--store', 'fixtures/recordings/store'],
+    ['profiles', 'build', '--json', '--dry-run', '--format', 'spo', '--store', 'fixtures/recordings/store', 'default/web/nginx'],
+  ],
+  'profiles list': [['profiles', 'list', '--json', '--store', 'fixtures/recordings/store']],
+  'profiles merge': [
+    ['profiles', 'merge', '--json', 'profiles/runtime-default/moby-default.json', 'fixtures/profiles/valid/recorded-busybox.json'],
+    ['profiles', 'merge', '--json', '--check', 'fixtures/profiles/valid/recorded-busybox.json', 'fixtures/profiles/valid/minimal.json'],
+  ],
   'published list': [['published', 'list', '--json', '--root', 'fixtures/publish/root']],
   unpublish: [['unpublish', '--json', '--dry-run', '--root', 'fixtures/publish/root', 'sr/team/app/web.json']],
 }
 
 /** Commands whose --json output needs root and the kernel recorder: checked against their schemas in test/e2e/. */
-const KERNEL_COMMANDS = ['record', 'run']
+const KERNEL_COMMANDS = ['record', 'run', 'install', 'uninstall', 'status', 'hook poststop']
 
 describe('exit codes', () => {
   it('has one table with unique codes and names', () => {

@@ -8,6 +8,8 @@ import {existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync} from 
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {before, describe, it} from 'node:test'
+import {Ajv} from 'ajv'
+import {OUTPUT_SCHEMAS} from '../../src/cli/output-schemas/index.js'
 import {runCli} from '../helpers/cli.js'
 import {busyboxRootfs, nativeHelper, ociBundle, podmanRunArgs, prepareCgroupsForCrun, requireKernelPrerequisites} from './harness.js'
 
@@ -28,6 +30,12 @@ function podman(args: string[]): {status: number | null; stdout: string; stderr:
   return spawnSync('podman', args, {encoding: 'utf8', timeout: 120_000})
 }
 
+const ajv = new Ajv({allErrors: true, strict: false})
+function assertSchema(command: string, stdout: string): void {
+  const validate = ajv.compile(OUTPUT_SCHEMAS[command]!)
+  assert.ok(validate(JSON.parse(stdout)), `${command}: ${ajv.errorsText(validate.errors)}`)
+}
+
 function profileNames(path: string): string[] {
   const profile = JSON.parse(readFileSync(path, 'utf8')) as {syscalls: Array<{names: string[]}>}
   return profile.syscalls.flatMap((r) => r.names).sort()
@@ -41,6 +49,8 @@ describe('OCI hook (real kernel, podman, runc, crun)', {timeout: 600_000}, () =>
     writeFileSync(env.SECCOMP_RECORDER_CONFIG, `outputRoots: [${out}]\nstore: ${store}\nspool: ${join(work, 'spool')}\n`)
     const installed = runCli(['install', '--json', '--hooks-dir', hooksDir], {env})
     assert.equal(installed.status, 0, installed.stderr)
+    assertSchema('install', installed.stdout)
+    assertSchema('status', runCli(['status', '--json'], {env}).stdout)
   })
 
   for (const runtime of RUNTIMES) {
@@ -127,6 +137,14 @@ describe('OCI hook (real kernel, podman, runc, crun)', {timeout: 600_000}, () =>
     assert.ok(recording.syscalls.x86_64.includes('execve'))
   })
 
+  it('hook poststop for a container that was never registered does nothing, as JSON', () => {
+    const state = JSON.stringify({ociVersion: '1.0.2', id: 'never-registered', status: 'stopped', pid: 0, bundle: work})
+    const run = runCli(['hook', 'poststop', '--json'], {env, input: state})
+    assert.equal(run.status, 0, run.stderr)
+    assertSchema('hook poststop', run.stdout)
+    assert.equal((JSON.parse(run.stdout) as {recorded: boolean}).recorded, false)
+  })
+
   it('refuses an output path outside the configured roots and writes nothing there', () => {
     const outside = join(work, 'outside', 'x.json')
     podman(podmanRunArgs({runtime: 'runc', rootfs, hooksDir, annotations: {'io.containers.trace-syscall': `of:${outside}`}, args: ['/bin/true']}))
@@ -140,7 +158,9 @@ describe('OCI hook (real kernel, podman, runc, crun)', {timeout: 600_000}, () =>
       assert.equal(run.status, 0, run.stderr)
     }
     assert.deepEqual(readdirSync(dir).sort(), ['seccomp-recorder-poststop.json', 'seccomp-recorder-prestart.json'])
-    assert.equal(runCli(['uninstall'], {env}).status, 0)
+    const uninstalled = runCli(['uninstall', '--json'], {env})
+    assert.equal(uninstalled.status, 0)
+    assertSchema('uninstall', uninstalled.stdout)
     assert.deepEqual(readdirSync(dir), [])
     assert.equal(existsSync(env.SECCOMP_RECORDER_LIBEXEC), false)
     assert.equal(existsSync(env.SECCOMP_RECORDER_INSTALL_MANIFEST), false)

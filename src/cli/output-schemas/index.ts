@@ -4,6 +4,10 @@
  * Each command's schema lives in its own file here.
  */
 import {DIFF_OUTPUT} from './diff.js'
+import {HOOK_POSTSTOP_OUTPUT, INSTALL_OUTPUT, STATUS_OUTPUT, UNINSTALL_OUTPUT} from './hook.js'
+import {PROFILES_BUILD_OUTPUT} from './profiles-build.js'
+import {PROFILES_LIST_OUTPUT} from './profiles-list.js'
+import {PROFILES_MERGE_OUTPUT} from './profiles-merge.js'
 import {PROFILES_SHOW_OUTPUT} from './profiles-show.js'
 import {PUBLISH_OUTPUT, PUBLISHED_LIST_OUTPUT, UNPUBLISH_OUTPUT} from './publish.js'
 import {RECORD_OUTPUT, RUN_OUTPUT} from './record.js'
@@ -20,4 +24,11 @@ export const OUTPUT_SCHEMAS: Record<string, object> = {
   'published list': PUBLISHED_LIST_OUTPUT,
   unpublish: UNPUBLISH_OUTPUT,
   diff: DIFF_OUTPUT,
+  install: INSTALL_OUTPUT,
+  uninstall: UNINSTALL_OUTPUT,
+  status: STATUS_OUTPUT,
+  'hook poststop': HOOK_POSTSTOP_OUTPUT,
+  'profiles build': PROFILES_BUILD_OUTPUT,
+  'profiles list': PROFILES_LIST_OUTPUT,
+  'profiles merge': PROFILES_MERGE_OUTPUT,
 }

@@ -1,0 +1,121 @@
+import type {SeccompProfile} from '../profile/model.js'
+import {profileFromSyscalls} from '../profile/from-syscalls.js'
+import {normaliseProfile} from '../profile/normalise.js'
+import type {Recording} from '../recording/model.js'
+import type {SyscallSet} from '../recording/syscall-set.js'
+import type {Abi} from '../syscalls/index.js'
+import {mergeProfiles} from './merge.js'
+
+/**
+ * Per-syscall coverage of a built profile: how many of the `recordings` saw each syscall (on any ABI). The
+ * sidecar `<profile>.coverage.json` holds exactly this object; syscalls a base profile adds and no recording
+ * saw are not in it.
+ */
+export interface Coverage {
+  recordings: number
+  syscalls: Record<string, number>
+}
+
+export interface Aggregate {
+  /** The flat OCI profile: default SCMP_ACT_ERRNO (EPERM), architectures of the ABIs seen, one ALLOW rule. */
+  profile: SeccompProfile
+  coverage: Coverage
+  /** The union as a syscall set (names per ABI, unknown numbers). */
+  set: SyscallSet
+  /** Unknown syscall numbers with how many recordings saw each (kept, reported, not in the flat profile). */
+  unknown: Array<{abi: Abi; nr: number; recordings: number}>
+  /** Recordings whose kernel side lost syscalls: the union may lack what they lost. */
+  incomplete: number
+  firstStartedAt: string | null
+  lastEndedAt: string | null
+  runtimes: string[]
+  arches: string[]
+}
+
+/** The union of the recordings' syscalls as one profile, with coverage counts. An empty list gives an empty profile. */
+export function aggregate(recordings: readonly Recording[]): Aggregate {
+  const byAbi = new Map<Abi, Set<string>>()
+  const counts = new Map<string, number>()
+  const unknownCounts = new Map<string, {abi: Abi; nr: number; recordings: number}>()
+  const runtimes = new Set<string>()
+  const arches = new Set<string>()
+  let incomplete = 0
+  let first: string | null = null
+  let last: string | null = null
+
+  for (const recording of recordings) {
+    const abis = Object.keys(recording.syscalls) as Abi[]
+    // A name seen on two ABIs of one run counts once for that run.
+    const seen = abis.length === 1 ? recording.syscalls[abis[0]!]! : [...new Set(abis.flatMap((abi) => recording.syscalls[abi]!))]
+    for (const abi of abis) {
+      let names = byAbi.get(abi)
+      if (!names) byAbi.set(abi, (names = new Set()))
+      for (const name of recording.syscalls[abi]!) names.add(name)
+    }
+    for (const name of seen) counts.set(name, (counts.get(name) ?? 0) + 1)
+    const unknownSeen = new Set<string>()
+    for (const u of recording.unknown) {
+      const key = `${u.abi}:${u.nr}`
+      if (unknownSeen.has(key)) continue
+      unknownSeen.add(key)
+      const entry = unknownCounts.get(key) ?? {abi: u.abi, nr: u.nr, recordings: 0}
+      entry.recordings += 1
+      unknownCounts.set(key, entry)
+    }
+    if (recording.lost > 0) incomplete += 1
+    runtimes.add(recording.runtime)
+    arches.add(recording.arch)
+    if (first === null || recording.startedAt < first) first = recording.startedAt
+    if (last === null || recording.endedAt > last) last = recording.endedAt
+  }
+
+  const set: SyscallSet = {names: {}, unknown: []}
+  for (const abi of [...byAbi.keys()].sort()) set.names[abi] = [...byAbi.get(abi)!].sort()
+  const unknown = [...unknownCounts.values()].sort((a, b) => (a.abi < b.abi ? -1 : a.abi > b.abi ? 1 : a.nr - b.nr))
+  set.unknown = unknown.map(({abi, nr}) => ({abi, nr}))
+  const syscalls: Record<string, number> = {}
+  for (const name of [...counts.keys()].sort()) syscalls[name] = counts.get(name)!
+
+  return {
+    profile: normaliseProfile(profileFromSyscalls(set)),
+    coverage: {recordings: recordings.length, syscalls},
+    set,
+    unknown,
+    incomplete,
+    firstStartedAt: first,
+    lastEndedAt: last,
+    runtimes: [...runtimes].sort(),
+    arches: [...arches].sort(),
+  }
+}
+
+/**
+ * The aggregate with a base profile unioned in (mergeProfiles: least restrictive wins). The coverage stays that
+ * of the recordings; `fromBase` lists what the profile allows unconditionally only because of the base.
+ */
+export function withBase(result: Aggregate, base: SeccompProfile | undefined): Aggregate & {fromBase: string[]} {
+  if (base === undefined) return {...result, fromBase: []}
+  const profile = mergeProfiles([result.profile, base])
+  const allowed = new Set<string>()
+  for (const rule of profile.syscalls ?? []) {
+    if ((rule.action === 'SCMP_ACT_ALLOW' || rule.action === 'SCMP_ACT_LOG') && !rule.args?.length && !rule.includes && !rule.excludes) for (const n of rule.names) allowed.add(n)
+  }
+  const fromBase = [...allowed].filter((n) => !Object.hasOwn(result.coverage.syscalls, n)).sort()
+  return {...result, profile, fromBase}
+}
+
+/** The sidecar's text: `{"recordings": N, "syscalls": {…}}`, names sorted, newline at the end. */
+export function formatCoverageJson(coverage: Coverage): string {
+  return `${JSON.stringify({recordings: coverage.recordings, syscalls: coverage.syscalls}, null, 2)}\n`
+}
+
+/** JSON Schema of the coverage sidecar (for readers such as `diff`). */
+export const COVERAGE_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['recordings', 'syscalls'],
+  properties: {
+    recordings: {type: 'integer', minimum: 0},
+    syscalls: {type: 'object', propertyNames: {pattern: '^[a-z0-9_]+$'}, additionalProperties: {type: 'integer', minimum: 1}},
+  },
+} as const

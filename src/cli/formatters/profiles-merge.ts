@@ -1,0 +1,49 @@
+import type {ChalkInstance} from 'chalk'
+import type {SupersetFinding} from '../../aggregate/merge.js'
+import type {SeccompProfile} from '../../profile/model.js'
+
+export interface MergeJson {
+  /** The input files, in order (the first is the one --check compares against). */
+  profiles: string[]
+  format: 'oci' | 'spo'
+  output: string | null
+  check: boolean
+  /** With --check: whether the first profile already allows everything the others do; null without --check. */
+  superset: boolean | null
+  /** With --check: what the others add; empty without --check. */
+  findings: SupersetFinding[]
+  merged: SeccompProfile
+}
+
+/** `profiles merge`: the merge summary, or with --check whether the first profile is a superset. */
+export class MergeReport {
+  constructor(readonly json: MergeJson) {}
+
+  getJson(): MergeJson {
+    return this.json
+  }
+
+  /** The --check report (stdout). */
+  displayCheck(c: ChalkInstance): string {
+    const j = this.json
+    const first = j.profiles[0]!
+    if (j.superset) return `${c.green('ok')} ${first} allows everything ${j.profiles.length === 2 ? j.profiles[1] : `the other ${j.profiles.length - 1} profiles`} allow${j.profiles.length === 2 ? 's' : ''}`
+    const lines = [`${c.red('not a superset')}: ${first} lacks ${j.findings.length} thing${j.findings.length === 1 ? '' : 's'} the others allow`]
+    for (const f of j.findings) {
+      const from = f.from.map((i) => j.profiles[i - 1]).join(', ')
+      const where = f.conditions.length > 0 ? ` if ${f.conditions.join(' and ')}` : ''
+      if (f.kind === 'syscall') lines.push(`  ${c.bold(f.subject)}${where}: ${f.first} in ${first}, ${c.yellow(f.merged ?? '')} in ${from}`)
+      else if (f.kind === 'default') lines.push(`  ${c.bold('default action')}: ${f.first} in ${first}, ${c.yellow(f.merged ?? '')} in ${from}`)
+      else lines.push(`  ${f.kind} ${c.bold(f.subject)}: only in ${from}`)
+    }
+    return lines.join('\n')
+  }
+
+  /** One line on stderr after the merged profile went to stdout or a file. */
+  displaySummary(c: ChalkInstance): string {
+    const j = this.json
+    const allowed = new Set((j.merged.syscalls ?? []).filter((r) => r.action === 'SCMP_ACT_ALLOW' || r.action === 'SCMP_ACT_LOG').flatMap((r) => r.names)).size
+    const target = j.output ?? 'stdout'
+    return `${c.bold('merged')} ${j.profiles.length} profiles (default ${j.merged.defaultAction}, ${allowed} syscalls allowed) → ${target}`
+  }
+}

@@ -1,0 +1,67 @@
+import {stringList} from './common.js'
+
+/** `install --json` */
+export const INSTALL_OUTPUT = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['helper', 'poststop', 'hooksDirs', 'hookFiles', 'ociConfigs', 'config', 'manifest'],
+  properties: {
+    helper: {type: 'string'},
+    poststop: {type: 'string'},
+    hooksDirs: stringList,
+    hookFiles: stringList,
+    ociConfigs: stringList,
+    config: {type: 'object', additionalProperties: false, required: ['path', 'created'], properties: {path: {type: 'string'}, created: {type: 'boolean'}}},
+    manifest: {type: 'string'},
+  },
+} as const
+
+/** `uninstall --json` */
+export const UNINSTALL_OUTPUT = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['removed', 'kept', 'ociConfigs', 'detached', 'activeRecordingsStopped', 'wasInstalled'],
+  properties: {
+    removed: stringList,
+    kept: {type: 'array', items: {type: 'object', additionalProperties: false, required: ['path', 'why'], properties: {path: {type: 'string'}, why: {type: 'string'}}}},
+    ociConfigs: stringList,
+    detached: {type: 'boolean'},
+    activeRecordingsStopped: {type: 'integer', minimum: 0},
+    wasInstalled: {type: 'boolean'},
+  },
+} as const
+
+/** `status --json` */
+export const STATUS_OUTPUT = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['ok', 'checks', 'installed', 'hookFiles', 'recorder', 'spool'],
+  properties: {
+    ok: {type: 'boolean'},
+    checks: {
+      type: 'array',
+      items: {type: 'object', additionalProperties: false, required: ['name', 'ok', 'detail'], properties: {name: {type: 'string'}, ok: {type: 'boolean'}, detail: {type: 'string'}, fix: {type: 'string'}}},
+    },
+    installed: {type: 'boolean'},
+    hookFiles: stringList,
+    recorder: {type: ['object', 'null'], required: ['attached', 'targets'], properties: {attached: {type: 'boolean'}, targets: {type: 'array'}, prog_ids: {type: 'array', items: {type: 'integer'}}}},
+    spool: stringList,
+  },
+} as const
+
+/** `hook poststop --json` */
+export const HOOK_POSTSTOP_OUTPUT = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['id', 'recorded', 'outputs'],
+  properties: {
+    id: {type: 'string'},
+    recorded: {type: 'boolean'},
+    skipped: {type: 'string'},
+    syscalls: {type: 'integer', minimum: 0},
+    outputs: {
+      type: 'array',
+      items: {type: 'object', additionalProperties: false, required: ['kind', 'path'], properties: {kind: {enum: ['trace-syscall', 'store']}, path: {type: 'string'}, name: {type: 'string'}}},
+    },
+  },
+} as const

@@ -1,0 +1,377 @@
+import {createHash} from 'node:crypto'
+import {open} from 'node:fs/promises'
+import {basename, dirname, join} from 'node:path'
+import {parseRecordName, RECORD_ANNOTATION} from '../oci/annotations.js'
+
+/**
+ * How container runs get the profile name users think in: `<namespace>/<workload>/<container>` for
+ * Kubernetes pods (replicas and restarts of one Deployment share one profile), the container name for
+ * podman, or a name the user gives (`record --name`, the `seccomp-recorder.io/record` annotation).
+ * Also the one file-name encoding of names (`safeNameSegment`) the store and `profiles build` use.
+ */
+
+/**
+ * The alphabet of Kubernetes' generated suffixes (`k8s.io/apimachinery/pkg/util/rand`): the random
+ * 5-character suffix of generateName and the pod-template-hash, both without vowels and 0, 1, 3.
+ */
+export const GENERATED_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789'
+
+const G = `[${GENERATED_ALPHABET}]`
+/** The random suffix of generateName pods (Job, DaemonSet, bare ReplicaSet): exactly 5 characters. */
+const RANDOM = `${G}{5}`
+/** pod-template-hash: a uint32 written in decimal, each digit mapped into the alphabet; 6–10 characters in practice. */
+const TEMPLATE_HASH = `${G}{6,10}`
+/** CronJob job names end in the scheduled time in minutes since the epoch: 8 digits from 1973 to 2160. */
+const CRON_MINUTES = '[0-9]{8,10}'
+/** StatefulSet ordinal or indexed-Job completion index, without leading zeros. */
+const ORDINAL = '(?:0|[1-9][0-9]{0,4})'
+
+const POD_NAME = /^[a-z0-9](?:[-a-z0-9.]{0,251}[a-z0-9])?$/
+/** The workload part: a valid name that ends in a letter or digit (possibly a single character). */
+const PREFIX = '([a-z0-9](?:[-a-z0-9.]*?[a-z0-9])?)'
+const WITH_TWO_SUFFIXES = new RegExp(`^${PREFIX}-(?:${TEMPLATE_HASH}|${CRON_MINUTES}|${ORDINAL})-${RANDOM}$`)
+const WITH_RANDOM_SUFFIX = new RegExp(`^${PREFIX}-${RANDOM}$`)
+const WITH_ORDINAL = new RegExp(`^${PREFIX}-${ORDINAL}$`)
+
+/**
+ * The workload a pod belongs to, from the pod's name alone (nothing else reaches an OCI hook):
+ * - Deployment `web-7d4b9c8f6d-x2k4q` → `web` (pod-template-hash + random suffix)
+ * - CronJob `backup-28373640-x2k4q` → `backup` (scheduled minute + random suffix)
+ * - indexed Job `migrate-3-x2k4q` → `migrate`
+ * - Job, DaemonSet, bare ReplicaSet `agent-x2k4q` → `agent` (random suffix)
+ * - StatefulSet `db-0` → `db` (ordinal)
+ * Conservative: a name that is not a valid pod name or does not end in what Kubernetes generates stays whole
+ * (`nginx`, `web-server`, `my_pod`). A hand-named pod that happens to end like a generated one (`cache-2`) is
+ * shortened like a StatefulSet's: set an explicit name (annotation or template) where that matters.
+ */
+export function workloadFromPodName(pod: string): string {
+  if (!POD_NAME.test(pod)) return pod
+  for (const pattern of [WITH_TWO_SUFFIXES, WITH_RANDOM_SUFFIX, WITH_ORDINAL]) {
+    const match = pattern.exec(pod)
+    if (match) return match[1]!
+  }
+  return pod
+}
+
+// ---------------------------------------------------------------------------------------------
+// File-safe names
+
+/** The longest result of safeNameSegment: leaves room for `.coverage.json` and temp-file prefixes within 255 bytes. */
+export const MAX_SAFE_SEGMENT = 180
+/** The escape marker: `_` itself is written `__`, any other byte outside [A-Za-z0-9.-] as `_HH`. */
+const ESCAPE = '_'
+const HASHED_MARKER = '_h'
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
+
+function isPlainByte(byte: number): boolean {
+  return (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5a) || (byte >= 0x61 && byte <= 0x7a) || byte === 0x2d || byte === 0x2e
+}
+
+/**
+ * A string as one file name, deterministically, using only `[A-Za-z0-9._-]`:
+ * - letters, digits, `-` and `.` stay (a leading `.` is escaped, so `.`, `..` and hidden names cannot occur);
+ * - `_` becomes `__`; every other UTF-8 byte becomes `_HH` (upper-case hex): `default/web` → `default_2Fweb`;
+ * - the empty string becomes `_`;
+ * - results longer than MAX_SAFE_SEGMENT keep a prefix and end in `_h` + 16 hex digits of the SHA-256 of the
+ *   whole string (strings that are not well-formed UTF-16 always take this form).
+ * Reversible (decodeSafeNameSegment) except for the hashed form; distinct inputs give distinct outputs
+ * (up to SHA-256 collisions for the hashed form).
+ */
+export function safeNameSegment(s: string): string {
+  if (s === '') return ESCAPE
+  const wellFormed = !LONE_SURROGATE.test(s)
+  const tokens: string[] = []
+  if (wellFormed) {
+    const bytes = Buffer.from(s, 'utf8')
+    for (let i = 0; i < bytes.length; i++) {
+      const byte = bytes[i]!
+      if (byte === 0x5f) tokens.push('__')
+      else if (isPlainByte(byte) && !(i === 0 && byte === 0x2e)) tokens.push(String.fromCharCode(byte))
+      else tokens.push(`${ESCAPE}${byte.toString(16).toUpperCase().padStart(2, '0')}`)
+    }
+    const encoded = tokens.join('')
+    if (encoded.length <= MAX_SAFE_SEGMENT) return encoded
+  }
+  const hash = createHash('sha256').update(JSON.stringify(s)).digest('hex').slice(0, 16)
+  const budget = MAX_SAFE_SEGMENT - HASHED_MARKER.length - hash.length
+  let prefix = ''
+  for (const token of tokens) {
+    if (prefix.length + token.length > budget) break
+    prefix += token
+  }
+  return `${prefix}${HASHED_MARKER}${hash}`
+}
+
+/** The string safeNameSegment encoded, or undefined for the hashed form and for anything it cannot have produced. */
+export function decodeSafeNameSegment(encoded: string): string | undefined {
+  if (encoded === ESCAPE) return ''
+  const bytes: number[] = []
+  for (let i = 0; i < encoded.length; i++) {
+    const c = encoded.charCodeAt(i)
+    if (c !== 0x5f) {
+      if (!isPlainByte(c) || (i === 0 && c === 0x2e)) return undefined
+      bytes.push(c)
+      continue
+    }
+    const next = encoded[i + 1]
+    if (next === '_') {
+      bytes.push(0x5f)
+      i += 1
+      continue
+    }
+    const hex = encoded.slice(i + 1, i + 3)
+    if (!/^[0-9A-F]{2}$/.test(hex)) return undefined
+    bytes.push(Number.parseInt(hex, 16))
+    i += 2
+  }
+  try {
+    const text = new TextDecoder('utf-8', {fatal: true}).decode(Uint8Array.from(bytes))
+    return safeNameSegment(text) === encoded ? text : undefined
+  } catch {
+    return undefined
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Profile names
+
+/** Longest profile name accepted. */
+export const MAX_PROFILE_NAME = 512
+/** Container, pod and namespace names as Kubernetes and podman allow them (podman: `[a-zA-Z0-9][a-zA-Z0-9_.-]*`). */
+export const OBJECT_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,252}$/
+export const DEFAULT_NAME_TEMPLATE = '{namespace}/{workload}/{container}'
+const PLACEHOLDERS = ['namespace', 'pod', 'workload', 'container', 'name'] as const
+type Placeholder = (typeof PLACEHOLDERS)[number]
+
+/** Why a profile name is refused, or null when it is fine: 1–512 characters, no control characters, `/`-separated non-empty segments other than `.` and `..`. */
+export function profileNameProblem(name: string): string | null {
+  if (typeof name !== 'string' || name.length === 0) return 'a profile name must not be empty'
+  if (name.length > MAX_PROFILE_NAME) return `a profile name must be at most ${MAX_PROFILE_NAME} characters (got ${name.length})`
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(name) || LONE_SURROGATE.test(name)) return 'a profile name must not contain control characters'
+  for (const segment of name.split('/')) {
+    if (segment === '') return `"${name}": a profile name has no empty segments (no leading, trailing or double "/")`
+    if (segment === '.' || segment === '..') return `"${name}": "." and ".." are not allowed as segments`
+    if (segment.trim() !== segment) return `"${name}": segments must not start or end with white space`
+  }
+  return null
+}
+
+export interface NamingParts {
+  namespace?: string | null
+  pod?: string | null
+  container?: string | null
+  /** podman's container name (`podman run --name`, or the generated one). */
+  podmanName?: string | null
+  /** A name the user gave on the host (`record --name`): used as it is. */
+  explicit?: string | null
+  /** A name from the container's own annotations: scoped to the pod's namespace (see profileNameFor). */
+  annotation?: string | null
+  /** `{namespace}/{workload}/{container}` by default; placeholders {namespace} {pod} {workload} {container} {name}. */
+  template?: string | null
+  /** Container id, for the last-resort name `unnamed/<id12>`. */
+  id?: string | null
+}
+
+/**
+ * The profile name of a container run, first that applies:
+ * 1. `explicit` (the user's own choice on the host);
+ * 2. `annotation` — for a Kubernetes container it is put under the pod's namespace (`team-a/custom`), so a pod
+ *    cannot write into another namespace's profile by annotating itself with that profile's name;
+ * 3. the template (default `{namespace}/{workload}/{container}`) when every placeholder it uses is known;
+ * 4. podman's container name; 5. the container name; 6. `unnamed/<first 12 of the id>`.
+ * Throws when `explicit` or the template result is not a valid name; an invalid annotation is ignored.
+ */
+export function profileNameFor(parts: NamingParts): string {
+  const explicit = parts.explicit ?? null
+  if (explicit !== null && explicit !== '') {
+    const problem = profileNameProblem(explicit)
+    if (problem) throw new Error(problem)
+    return explicit
+  }
+  const namespace = validObjectName(parts.namespace)
+  const annotation = parts.annotation ?? null
+  if (annotation !== null && profileNameProblem(annotation) === null) {
+    const scoped = namespace === null || annotation.startsWith(`${namespace}/`) ? annotation : `${namespace}/${annotation}`
+    if (profileNameProblem(scoped) === null) return scoped
+  }
+  const pod = validObjectName(parts.pod)
+  const container = validObjectName(parts.container)
+  const podmanName = validObjectName(parts.podmanName)
+  const values: Record<Placeholder, string | null> = {namespace, pod, workload: pod === null ? null : workloadFromPodName(pod), container, name: podmanName}
+  const template = parts.template ?? DEFAULT_NAME_TEMPLATE
+  const filled = fillTemplate(template, values)
+  if (filled !== null) {
+    const problem = profileNameProblem(filled)
+    if (problem) throw new Error(`name template ${JSON.stringify(template)}: ${problem}`)
+    return filled
+  }
+  if (podmanName !== null) return podmanName
+  if (container !== null) return container
+  const id = typeof parts.id === 'string' ? parts.id.replace(/[^A-Za-z0-9]/g, '').slice(0, 12) : ''
+  return id === '' ? 'unnamed' : `unnamed/${id}`
+}
+
+/** Checks a name template: known placeholders only, and at least one. Returns the problem or null. */
+export function nameTemplateProblem(template: string): string | null {
+  const used = [...template.matchAll(/\{([^{}]*)\}/g)].map((m) => m[1]!)
+  if (used.length === 0) return `name template ${JSON.stringify(template)} uses no placeholder (${PLACEHOLDERS.map((p) => `{${p}}`).join(' ')})`
+  const unknown = used.filter((p) => !(PLACEHOLDERS as readonly string[]).includes(p))
+  if (unknown.length > 0) return `name template ${JSON.stringify(template)}: unknown placeholder ${unknown.map((p) => `{${p}}`).join(', ')}`
+  return null
+}
+
+function fillTemplate(template: string, values: Record<Placeholder, string | null>): string | null {
+  if (nameTemplateProblem(template) !== null) throw new Error(nameTemplateProblem(template)!)
+  let complete = true
+  const out = template.replace(/\{([^{}]*)\}/g, (_, key: Placeholder) => {
+    const value = values[key]
+    if (value === null) complete = false
+    return value ?? ''
+  })
+  return complete ? out : null
+}
+
+function validObjectName(value: unknown): string | null {
+  return typeof value === 'string' && OBJECT_NAME.test(value) ? value : null
+}
+
+// ---------------------------------------------------------------------------------------------
+// Names from OCI annotations
+
+export const CRIO_CONTAINER_TYPE = 'io.kubernetes.cri-o.ContainerType'
+export const CRIO_LABELS = 'io.kubernetes.cri-o.Labels'
+export const CRIO_CONTAINER_NAME = 'io.kubernetes.cri-o.ContainerName'
+export const CONTAINERD_CONTAINER_TYPE = 'io.kubernetes.cri.container-type'
+export const CONTAINERD_CONTAINER_NAME = 'io.kubernetes.cri.container-name'
+export const CONTAINERD_SANDBOX_NAME = 'io.kubernetes.cri.sandbox-name'
+export const CONTAINERD_SANDBOX_NAMESPACE = 'io.kubernetes.cri.sandbox-namespace'
+export const PODMAN_MANAGER = 'io.container.manager'
+
+const LABEL_CONTAINER = 'io.kubernetes.container.name'
+const LABEL_POD = 'io.kubernetes.pod.name'
+const LABEL_NAMESPACE = 'io.kubernetes.pod.namespace'
+/** The Labels annotation is parsed only up to this size; anything larger is ignored as hostile. */
+export const MAX_LABELS_JSON = 64 * 1024
+/** CRI-O's `k8s_<container>_<pod>_<namespace>_<pod uid>_<attempt>`. */
+const CRIO_NAME = /^k8s_([^_]+)_([^_]+)_([^_]+)_([^_]*)_([0-9]+)$/
+
+export interface OciNaming {
+  container: string | null
+  pod: string | null
+  namespace: string | null
+  /** The pod's infra (pause) container: never record it. */
+  sandbox: boolean
+  /** An explicit profile name from `seccomp-recorder.io/record` (null for `auto` or a value parseRecordName refuses). */
+  annotation: string | null
+  /** Which manager the annotations point to. podman also writes some `io.kubernetes.cri-o.*` keys, so those alone do not mean CRI-O. */
+  manager: 'cri-o' | 'containerd' | 'podman' | null
+}
+
+/**
+ * What CRI-O, containerd and podman tell about a container in its OCI annotations. Every value is treated
+ * as hostile: non-objects, non-string values, oversized JSON and names outside OBJECT_NAME are ignored
+ * (null), never thrown on; only own properties are read.
+ */
+export function namingFromOciAnnotations(annotations: unknown): OciNaming {
+  const naming: OciNaming = {container: null, pod: null, namespace: null, sandbox: false, annotation: null, manager: null}
+  if (annotations === null || typeof annotations !== 'object' || Array.isArray(annotations)) return naming
+  const get = (key: string): string | null => {
+    if (!Object.hasOwn(annotations, key)) return null
+    const value = (annotations as Record<string, unknown>)[key]
+    return typeof value === 'string' ? value : null
+  }
+
+  const labelsText = get(CRIO_LABELS)
+  const crioType = get(CRIO_CONTAINER_TYPE)
+  if (labelsText !== null || crioType !== null) naming.manager = 'cri-o'
+  if (labelsText !== null && labelsText.length <= MAX_LABELS_JSON) {
+    const labels = parseObject(labelsText)
+    if (labels) {
+      naming.container = objectName(labels[LABEL_CONTAINER])
+      naming.pod = objectName(labels[LABEL_POD])
+      naming.namespace = objectName(labels[LABEL_NAMESPACE])
+    }
+  }
+  const crioName = get(CRIO_CONTAINER_NAME)
+  const parsed = crioName !== null && crioName.length <= 1024 ? CRIO_NAME.exec(crioName) : null
+  if (parsed) {
+    naming.manager ??= 'cri-o'
+    naming.container ??= objectName(parsed[1])
+    naming.pod ??= objectName(parsed[2])
+    naming.namespace ??= objectName(parsed[3])
+  }
+
+  const containerdType = get(CONTAINERD_CONTAINER_TYPE)
+  if (naming.manager === null && (containerdType !== null || get(CONTAINERD_SANDBOX_NAME) !== null)) {
+    naming.manager = 'containerd'
+    naming.container = objectName(get(CONTAINERD_CONTAINER_NAME))
+    naming.pod = objectName(get(CONTAINERD_SANDBOX_NAME))
+    naming.namespace = objectName(get(CONTAINERD_SANDBOX_NAMESPACE))
+  }
+  if (naming.manager === null && get(PODMAN_MANAGER) === 'libpod') naming.manager = 'podman'
+
+  naming.sandbox = crioType === 'sandbox' || containerdType === 'sandbox' || (parsed !== null && parsed[1] === 'POD') || naming.container === 'POD'
+  if (naming.container === 'POD') naming.container = null
+
+  const requested = get(RECORD_ANNOTATION)
+  if (requested !== null) {
+    try {
+      const name = parseRecordName(requested)
+      naming.annotation = name !== null && profileNameProblem(name) === null ? name : null
+    } catch {
+      naming.annotation = null
+    }
+  }
+  return naming
+}
+
+function parseObject(text: string): Record<string, unknown> | null {
+  try {
+    const value: unknown = JSON.parse(text)
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) return null
+    // Only own keys, copied into a prototype-less object: `__proto__` in the JSON cannot reach anything.
+    const out: Record<string, unknown> = Object.create(null)
+    for (const key of Object.keys(value)) out[key] = (value as Record<string, unknown>)[key]
+    return out
+  } catch {
+    return null
+  }
+}
+
+function objectName(value: unknown): string | null {
+  return typeof value === 'string' && OBJECT_NAME.test(value) ? value : null
+}
+
+/** containers.json larger than this is not read. */
+const MAX_CONTAINERS_JSON = 32 * 1024 * 1024
+
+/**
+ * podman's name for a container: podman 4 does not put it into the OCI annotations, but its storage keeps
+ * `<graph root>/<driver>-containers/containers.json` with `{id, names}` per container, and the bundle a hook
+ * receives is `<graph root>/<driver>-containers/<id>/userdata`. Returns null whenever that layout is not there.
+ */
+export async function podmanNameFromBundle(bundle: string, id: string): Promise<string | null> {
+  if (basename(bundle) !== 'userdata' || basename(dirname(bundle)) !== id || !basename(dirname(dirname(bundle))).endsWith('-containers')) return null
+  const path = join(dirname(dirname(bundle)), 'containers.json')
+  try {
+    const handle = await open(path, 'r')
+    try {
+      const {size} = await handle.stat()
+      if (size > MAX_CONTAINERS_JSON) return null
+      const entries: unknown = JSON.parse(await handle.readFile('utf8'))
+      if (!Array.isArray(entries)) return null
+      for (const entry of entries) {
+        if (entry && typeof entry === 'object' && (entry as {id?: unknown}).id === id) {
+          const names = (entry as {names?: unknown}).names
+          return Array.isArray(names) ? objectName(names[0]) : null
+        }
+      }
+      return null
+    } finally {
+      await handle.close()
+    }
+  } catch {
+    return null
+  }
+}
