@@ -10,6 +10,10 @@ import {profileFromSyscalls} from '../profile/from-syscalls.js'
 import {formatProfileJson} from '../profile/normalise.js'
 import {recordCommand} from '../recorder/launch.js'
 import {ensureHelper, type Boundary} from '../recorder/native-helper.js'
+import {storeFlag} from '../recording/cli-flags.js'
+import {createRecording} from '../recording/model.js'
+import {profileNameProblem} from '../recording/naming.js'
+import {RecordingStore} from '../recording/store.js'
 import {nameKernelSyscalls} from '../recording/syscall-set.js'
 
 export default class Record extends BaseCommand {
@@ -21,11 +25,14 @@ Without --output the profile goes to stdout and CMD's stdout goes to stderr. sec
     {description: 'Record a shell snippet into a profile', command: "<%= config.bin %> <%= command.id %> --output sh.json -- busybox sh -c 'ls /; sleep 0.1'"},
     {description: 'Profile on stdout', command: '<%= config.bin %> <%= command.id %> -- /bin/true > true.json'},
     {description: 'Result and profile as JSON for scripts', command: '<%= config.bin %> <%= command.id %> --json -- ls -l /'},
+    {description: 'Keep the run in the recordings store, to aggregate with other runs', command: '<%= config.bin %> <%= command.id %> --name ci/my-tool --output /dev/null -- my-tool --selftest'},
   ]
   static override strict = false
   static override args = {command: Args.string({description: 'the command to record, after --', required: true})}
   static override flags = {
     output: Flags.string({char: 'o', description: 'write the profile to this file (atomically) instead of stdout'}),
+    name: Flags.string({description: 'also save the run in the recordings store under this profile name (e.g. team/app/tool); `profiles build` aggregates it'}),
+    store: storeFlag,
     boundary: Flags.string({
       description: 'where recording starts: at the execve of CMD (default), after a seccomp filter is installed, or at once',
       options: ['exec', 'seccomp', 'exec,seccomp', 'all'],
@@ -37,6 +44,9 @@ Without --output the profile goes to stdout and CMD's stdout goes to stderr. sec
     const {argv, flags} = await this.parse(Record)
     const command = argv as string[]
     const profileOnStdout = flags.output === undefined && !this.jsonEnabled()
+    const problem = flags.name === undefined ? null : profileNameProblem(flags.name)
+    if (problem) throw new UserError(`--name ${flags.name}: ${problem}`, {exit: EXIT.REFUSED, code: 'bad-name'})
+    const startedAt = new Date()
     const spinner = ora({text: 'building the BPF recorder (first use)', stream: process.stderr})
     const helper = await ensureHelper({onBuild: () => spinner.start()})
     spinner.stop()
@@ -45,6 +55,10 @@ Without --output the profile goes to stdout and CMD's stdout goes to stderr. sec
     const set = nameKernelSyscalls(run.target)
     const profile = profileFromSyscalls(set)
     if (flags.output !== undefined) await writeFileAtomic(flags.output, formatProfileJson(profile), {mode: 0o644})
+    if (flags.name !== undefined) {
+      const recording = createRecording({source: 'record', name: flags.name, runtime: 'record', set, lost: run.target.lost, startedAt, command, exitCode: run.exitCode})
+      await new RecordingStore(flags.store).save(recording)
+    }
     else if (profileOnStdout) process.stdout.write(formatProfileJson(profile))
 
     const report = new RecordReport({command, exitCode: run.exitCode, signal: run.signal, durationMs: run.durationMs, syscalls: set.names, unknown: set.unknown, lost: run.target.lost, output: flags.output ?? null, profile})
