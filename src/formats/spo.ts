@@ -2,7 +2,7 @@ import {createHash} from 'node:crypto'
 import {Document} from 'yaml'
 import {UserError} from '../cli/errors.js'
 import {EXIT} from '../cli/exit-codes.js'
-import {profileFormat, type SeccompArg, type SeccompProfile} from '../profile/model.js'
+import {profileFormat, SECCOMP_ARCHES, type SeccompArg, type SeccompProfile} from '../profile/model.js'
 import {normaliseProfile} from '../profile/normalise.js'
 
 /**
@@ -15,28 +15,7 @@ import {normaliseProfile} from '../profile/normalise.js'
 export const SPO_API_VERSION = 'security-profiles-operator.x-k8s.io/v1beta1'
 export const SPO_KIND = 'SeccompProfile'
 /** Architectures the v1beta1 CRD accepts. */
-export const SPO_ARCHES: readonly string[] = [
-  'SCMP_ARCH_NATIVE',
-  'SCMP_ARCH_X86',
-  'SCMP_ARCH_X86_64',
-  'SCMP_ARCH_X32',
-  'SCMP_ARCH_ARM',
-  'SCMP_ARCH_AARCH64',
-  'SCMP_ARCH_MIPS',
-  'SCMP_ARCH_MIPS64',
-  'SCMP_ARCH_MIPS64N32',
-  'SCMP_ARCH_MIPSEL',
-  'SCMP_ARCH_MIPSEL64',
-  'SCMP_ARCH_MIPSEL64N32',
-  'SCMP_ARCH_PPC',
-  'SCMP_ARCH_PPC64',
-  'SCMP_ARCH_PPC64LE',
-  'SCMP_ARCH_S390',
-  'SCMP_ARCH_S390X',
-  'SCMP_ARCH_PARISC',
-  'SCMP_ARCH_PARISC64',
-  'SCMP_ARCH_RISCV64',
-]
+export const SPO_ARCHES: readonly string[] = ['SCMP_ARCH_NATIVE', ...SECCOMP_ARCHES.filter((a) => !['SCMP_ARCH_LOONGARCH64', 'SCMP_ARCH_M68K', 'SCMP_ARCH_SH', 'SCMP_ARCH_SHEB'].includes(a))]
 /** Annotation keys we set on the resource. */
 export const SPO_ANNOTATION_NAME = 'seccomp-recorder/profile-name'
 export const SPO_ANNOTATION_RECORDINGS = 'seccomp-recorder/recordings'

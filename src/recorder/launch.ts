@@ -22,26 +22,31 @@ const SIGNALS_TO_FORWARD = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] as const
  */
 export async function recordCommand(helper: string, command: string[], options: {boundary?: Boundary; stdoutToStderr?: boolean} = {}): Promise<RecordedRun> {
   const started = performance.now()
-  // fd 3 carries the helper's word: {"mntns":N} once registered, then EOF when the exec succeeded
-  // (the descriptor is close-on-exec) or an {"error":…} line when it did not.
-  const child = execa(helper, ['launch', '--boundary', options.boundary ?? 'exec', '--ready-fd', '3', '--', ...command], {
-    stdio: ['inherit', options.stdoutToStderr ? process.stderr : 'inherit', 'inherit', 'pipe'],
+  const {report, result} = await runWithReadyFd(helper, ['launch', '--boundary', options.boundary ?? 'exec'], command, options.stdoutToStderr)
+  const registered = report.find((l) => l.startsWith('{"mntns"'))
+  const failed = report.find((l) => l.startsWith('{"error"'))
+  if (failed !== undefined || registered === undefined) throw helperFailure(result.exitCode, failed ?? '', `cannot record ${command[0]}`)
+  const {mntns} = JSON.parse(registered) as {mntns: number}
+  const durationMs = performance.now() - started
+  const target = await removeTarget(helper, mntns)
+  return {...exitStatus(result.exitCode, result.signal), durationMs, target}
+}
+
+/**
+ * Runs a helper subcommand that becomes COMMAND. fd 3 carries the helper's word: {"mntns":N} once registered
+ * (launch), then EOF when the exec succeeded (the descriptor is close-on-exec) or an {"error":…} line when not.
+ * Signals sent to us are passed on, so an interrupted command still ends with its recording read.
+ */
+async function runWithReadyFd(helper: string, args: string[], command: string[], stdoutToStderr = false) {
+  const child = execa(helper, [...args, '--ready-fd', '3', '--', ...command], {
+    stdio: ['inherit', stdoutToStderr ? process.stderr : 'inherit', 'inherit', 'pipe'],
     reject: false,
   })
   const forward = (signal: NodeJS.Signals) => child.kill(signal)
   for (const signal of SIGNALS_TO_FORWARD) process.on(signal, forward)
   try {
     const [report, result] = await Promise.all([readAll(child.stdio[3] as NodeJS.ReadableStream), child])
-    const lines = report.split('\n').filter(Boolean)
-    const registered = lines.find((l) => l.startsWith('{"mntns"'))
-    const failed = lines.find((l) => l.startsWith('{"error"'))
-    if (failed !== undefined || registered === undefined) {
-      throw helperFailure(result.exitCode, failed ?? '', `cannot record ${command[0]}`)
-    }
-    const {mntns} = JSON.parse(registered) as {mntns: number}
-    const durationMs = performance.now() - started
-    const target = await removeTarget(helper, mntns)
-    return {...exitStatus(result.exitCode, result.signal), durationMs, target}
+    return {report: report.split('\n').filter(Boolean), result}
   } finally {
     for (const signal of SIGNALS_TO_FORWARD) process.off(signal, forward)
   }
@@ -64,18 +69,8 @@ async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
 /** Runs `command` under the seccomp filter described by `specPath` (see enforce.ts); stdio passes through. */
 export async function enforceCommand(helper: string, specPath: string, command: string[], options: {log?: boolean; stdoutToStderr?: boolean} = {}): Promise<LaunchResult> {
   const started = performance.now()
-  const child = execa(helper, ['enforce', '--spec', specPath, ...(options.log ? ['--log'] : []), '--ready-fd', '3', '--', ...command], {
-    stdio: ['inherit', options.stdoutToStderr ? process.stderr : 'inherit', 'inherit', 'pipe'],
-    reject: false,
-  })
-  const forward = (signal: NodeJS.Signals) => child.kill(signal)
-  for (const signal of SIGNALS_TO_FORWARD) process.on(signal, forward)
-  try {
-    const [report, result] = await Promise.all([readAll(child.stdio[3] as NodeJS.ReadableStream), child])
-    const failed = report.split('\n').find((l) => l.startsWith('{"error"'))
-    if (failed !== undefined) throw helperFailure(result.exitCode, failed, `cannot run ${command[0]} under the profile`)
-    return {...exitStatus(result.exitCode, result.signal), durationMs: performance.now() - started}
-  } finally {
-    for (const signal of SIGNALS_TO_FORWARD) process.off(signal, forward)
-  }
+  const {report, result} = await runWithReadyFd(helper, ['enforce', '--spec', specPath, ...(options.log ? ['--log'] : [])], command, options.stdoutToStderr)
+  const failed = report.find((l) => l.startsWith('{"error"'))
+  if (failed !== undefined) throw helperFailure(result.exitCode, failed, `cannot run ${command[0]} under the profile`)
+  return {...exitStatus(result.exitCode, result.signal), durationMs: performance.now() - started}
 }
