@@ -23,7 +23,7 @@ pins=/sys/fs/bpf/seccomp-recorder
 ((ROUNDS >= 5)) || { echo "syscall-overhead: ROUNDS must be >= 5" >&2; exit 1; }
 
 # Build what is needed (the helper via the normal build, the loop here).
-"$root/scripts/build-native.sh"
+"$root/bpf/build.sh"
 if [[ ! -x $loop || $root/bench/getppid-loop.c -nt $loop ]]; then
 	clang -O2 -Wall -Wextra -o "$loop" "$root/bench/getppid-loop.c"
 	echo "built ${loop#"$root"/}"
@@ -44,12 +44,15 @@ if [[ ${RT:-0} == 1 ]]; then
 	pin+=(chrt -f 10)
 fi
 
-bg=()
+# Clean-up removes only our own targets (removing the last one detaches).
+bg=() ours=()
 cleanup() {
 	local p
 	for p in "${bg[@]}"; do kill "$p" 2>/dev/null || true; done
-	"$helper" detach >/dev/null 2>&1 || true
+	for p in "${ours[@]}"; do "$helper" remove --mntns "$p" >/dev/null 2>&1 || true; done
+	rm -rf "$tmp"
 }
+tmp=$(mktemp -d)
 trap cleanup EXIT
 
 median() { tr ' ' '\n' | grep . | sort -g | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
@@ -57,14 +60,17 @@ mntns_of() { sed 's/[^0-9,]//g; s/,.*//' "$1"; }
 now_ns() { date +%s%N; }
 
 base="" rec="" unrec="" after=""
-tmp=$(mktemp -d)
 for ((r = 1; r <= ROUNDS; r++)); do
 	base+=" $("${pin[@]}" "$loop" "$N")"
 	# Recorded: the helper registers its own new namespace, then becomes the loop.
-	rec+=" $("$helper" launch --ready-fd 3 -- "${pin[@]}" "$loop" "$N" 3>"$tmp/ready")"
+	ns=$("$helper" launch --ready-fd 3 -- "${pin[@]}" "$loop" "$N" 3>"$tmp/ready") ||
+		{ echo "syscall-overhead: launch failed: $(cat "$tmp/ready")" >&2; exit 1; }
+	rec+=" $ns"
 	# The loop's recording stays registered: the recorder is active for everyone.
+	ours=("$(mntns_of "$tmp/ready")")
 	unrec+=" $("${pin[@]}" "$loop" "$N")"
-	"$helper" remove --mntns "$(mntns_of "$tmp/ready")" >"$tmp/removed"
+	"$helper" remove --mntns "${ours[0]}" >"$tmp/removed"
+	ours=()
 	grep -q '"detached":true' "$tmp/removed" || { echo "syscall-overhead: not detached after remove" >&2; exit 1; }
 	after+=" $("${pin[@]}" "$loop" "$N")"
 done
@@ -81,6 +87,8 @@ ratio after-detach/baseline "$d" "$b"
 "$helper" launch --ready-fd 3 -- sleep 600 3>"$tmp/keeper" &
 bg+=($!)
 while [[ ! -s $tmp/keeper ]]; do sleep 0.05; done
+grep -q '"mntns"' "$tmp/keeper" || { echo "syscall-overhead: launch failed: $(cat "$tmp/keeper")" >&2; exit 1; }
+ours+=("$(mntns_of "$tmp/keeper")")
 
 # Kernel memory: what bpftool charges each preallocated map, per entry.
 mem() {
@@ -104,20 +112,22 @@ for ((i = 0; i < 20; i++)); do
 	"$helper" add --pid "${bg[1]}" >"$tmp/add"
 	t1=$(now_ns)
 	times+=" $(((t1 - t0) / 1000))"
-	"$helper" remove --mntns "$(mntns_of "$tmp/add")" >/dev/null
+	ours+=("$(mntns_of "$tmp/add")")
+	"$helper" remove --mntns "${ours[1]}" >/dev/null
+	ours=("${ours[0]}")
 done
 median <<<"$times" | awk '{ printf "helper add (attached): median %.2f ms of 20\n", $1 / 1000 }'
 
-# Start-up time of `attach` from cold (nothing pinned).
-kill "${bg[0]}" && wait "${bg[0]}" 2>/dev/null || true
-"$helper" detach >/dev/null
+# Start-up time of `attach` from cold (nothing pinned); detach only while nobody records.
+"$helper" remove --mntns "${ours[0]}" >/dev/null
+ours=()
 times=""
 for ((i = 0; i < 20; i++)); do
+	"$helper" list | grep -q '"attached":false' || { echo "helper attach (cold): skipped, someone else is recording"; exit 0; }
 	t0=$(now_ns)
 	"$helper" attach >/dev/null
 	t1=$(now_ns)
 	times+=" $(((t1 - t0) / 1000))"
-	"$helper" detach >/dev/null
+	"$helper" list | grep -q '"targets":\[\]' && "$helper" detach >/dev/null
 done
 median <<<"$times" | awk '{ printf "helper attach (cold): median %.2f ms of 20\n", $1 / 1000 }'
-rm -rf "$tmp"
