@@ -654,7 +654,8 @@ struct opts {
 	long pid;    /* -1: --self */
 	__u32 mntns, boundary;
 	int ready_fd;
-	bool has_pid, has_mntns, log;
+	bool has_pid, has_mntns, log, keep_attached;
+	long after; /* detach-idle --after SECONDS */
 };
 
 __attribute__((noreturn)) static void usage(const char *what)
@@ -662,7 +663,7 @@ __attribute__((noreturn)) static void usage(const char *what)
 	fail(EX_USAGE, "usage", 0,
 	     "%s; usage: seccomp-recorder-helper attach | add --pid PID|--self [--boundary B] | read --mntns N | "
 	     "remove --mntns N | list | detach | launch [--boundary B] [--ready-fd FD] -- CMD... | "
-	     "enforce --spec FILE [--log] -- CMD... | hook-prestart --spool DIR [--on-error fail|warn] < STATE  "
+	     "enforce --spec FILE [--log] -- CMD... | detach-idle [--after SECONDS] | hook-prestart --spool DIR [--on-error fail|warn] < STATE  "
 	     "(B: exec, seccomp, exec,seccomp, all)",
 	     what);
 }
@@ -722,6 +723,10 @@ static void parse(int argc, char **argv, struct opts *o)
 			o->spec = v, i++;
 		} else if (!strcmp(a, "--log")) {
 			o->log = true;
+		} else if (!strcmp(a, "--keep-attached")) {
+			o->keep_attached = true;
+		} else if (!strcmp(a, "--after")) {
+			o->after = parse_num(v, 3600, "bad --after (0-3600 seconds)"), i++;
 		} else if (!strcmp(a, "--spool") && v && v[0] == '/') {
 			o->spool = v, i++;
 		} else if (!strcmp(a, "--on-error") && v && (!strcmp(v, "fail") || !strcmp(v, "warn"))) {
@@ -1039,7 +1044,7 @@ int main(int argc, char **argv)
 	if (!strcmp(o.cmd, "hook-prestart"))
 		return cmd_hook_prestart(&o);
 	if (strcmp(o.cmd, "attach") && strcmp(o.cmd, "add") && strcmp(o.cmd, "read") && strcmp(o.cmd, "remove") &&
-	    strcmp(o.cmd, "list") && strcmp(o.cmd, "detach") && strcmp(o.cmd, "launch"))
+	    strcmp(o.cmd, "list") && strcmp(o.cmd, "detach") && strcmp(o.cmd, "launch") && strcmp(o.cmd, "detach-idle"))
 		usage("unknown subcommand");
 	if ((!strcmp(o.cmd, "read") || !strcmp(o.cmd, "remove")) && !o.has_mntns)
 		usage("--mntns N is required");
@@ -1056,6 +1061,15 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(o.cmd, "launch"))
 		return cmd_launch(&o);
+	/* Detach once nothing has recorded for a while (started in the background by the poststop stage):
+	 * back-to-back containers then find the recorder attached, and an idle host pays nothing. */
+	if (!strcmp(o.cmd, "detach-idle")) {
+		reset_signals();
+		sleep((unsigned int)o.after);
+		lock();
+		printf("{\"detached\":%s}\n", detach_if_idle() ? "true" : "false");
+		return EX_OK;
+	}
 
 	/* The remaining subcommands change state: one helper at a time. */
 	lock();
@@ -1079,7 +1093,7 @@ int main(int argc, char **argv)
 		printf("{\"mntns\":%u,\"ns_id\":%llu}\n", inum, (unsigned long long)id);
 	} else if (!strcmp(o.cmd, "remove")) {
 		print_result(o.mntns, true);
-		printf(",\"detached\":%s}\n", detach_if_idle() ? "true" : "false");
+		printf(",\"detached\":%s}\n", !o.keep_attached && detach_if_idle() ? "true" : "false");
 	} else if (!strcmp(o.cmd, "detach")) {
 		printf("{\"detached\":%s}\n", unpin_all() ? "true" : "false");
 	}

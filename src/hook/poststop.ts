@@ -81,7 +81,8 @@ async function takeTarget(helper: string, spool: string, note: SpoolNote): Promi
       throw new UserError(`the recording of mount namespace ${note.mntns} (ns_id ${note.ns_id}) is gone: its number now belongs to another container`, {exit: EXIT.RUNTIME, code: 'recording-gone'})
     }
   }
-  return removeTarget(helper, note.mntns)
+  // The recorder stays attached for a moment (see entry.ts): the next container likely follows soon.
+  return removeTarget(helper, note.mntns, {keepAttached: true})
 }
 
 export async function finalizeContainer(options: {stateText: string; config: RecorderConfig; helper: string; now?: Date}): Promise<FinalizeResult> {

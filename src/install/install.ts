@@ -64,13 +64,14 @@ export async function readManifest(layout: InstallLayout): Promise<InstallManife
  * with an empty environment, so the config and the installed helper are named here.
  */
 export function poststopScript(options: {config: string; helper: string; node?: string; cli?: string}): string {
+  // bin/hook-poststop.js: the lean hook entry (no oclif start-up).
   const quote = (s: string) => `'${s.replaceAll("'", "'\\''")}'`
   const node = options.node ?? process.execPath
-  const cli = options.cli ?? join(PACKAGE_ROOT, 'bin', 'run.js')
+  const entry = options.cli ?? join(PACKAGE_ROOT, 'bin', 'hook-poststop.js')
   return [
     '#!/bin/sh',
     "# seccomp-recorder poststop hook, written by `seccomp-recorder install`: finalises the container's recording.",
-    `SECCOMP_RECORDER_CONFIG=${quote(options.config)} SECCOMP_RECORDER_HELPER=${quote(options.helper)} exec ${quote(node)} ${quote(cli)} hook poststop "$@"`,
+    `SECCOMP_RECORDER_CONFIG=${quote(options.config)} SECCOMP_RECORDER_HELPER=${quote(options.helper)} exec ${quote(node)} ${quote(entry)} "$@"`,
     '',
   ].join('\n')
 }

@@ -118,6 +118,8 @@ export async function runHelper<T>(helper: string, args: string[], what: string)
 }
 
 export const readTarget = (helper: string, mntns: number) => runHelper<KernelTarget>(helper, ['read', '--mntns', String(mntns)], `reading recording ${mntns}`)
-export const removeTarget = (helper: string, mntns: number) => runHelper<KernelTarget & {detached: boolean}>(helper, ['remove', '--mntns', String(mntns)], `finishing recording ${mntns}`)
+/** Reads and removes a target in one step; the recorder detaches when it was the last one, unless keepAttached. */
+export const removeTarget = (helper: string, mntns: number, options: {keepAttached?: boolean} = {}) =>
+  runHelper<KernelTarget & {detached: boolean}>(helper, ['remove', '--mntns', String(mntns), ...(options.keepAttached ? ['--keep-attached'] : [])], `finishing recording ${mntns}`)
 export const helperStatus = (helper: string) => runHelper<HelperStatus>(helper, ['list'], 'listing recordings')
 export const detachAll = (helper: string) => runHelper<{detached: boolean}>(helper, ['detach'], 'detaching the recorder')

@@ -49,7 +49,7 @@ export const STATUS_OUTPUT = {
   },
 } as const
 
-/** `hook poststop --json` */
+/** What bin/hook-poststop.js prints on stdout (the runtime ignores it; tests and logs read it). */
 export const HOOK_POSTSTOP_OUTPUT = {
   type: 'object',
   additionalProperties: false,

@@ -4,7 +4,8 @@
  * Each command's schema lives in its own file here.
  */
 import {DIFF_OUTPUT} from './diff.js'
-import {HOOK_POSTSTOP_OUTPUT, INSTALL_OUTPUT, STATUS_OUTPUT, UNINSTALL_OUTPUT} from './hook.js'
+import {INSTALL_OUTPUT, STATUS_OUTPUT, UNINSTALL_OUTPUT} from './hook.js'
+export {HOOK_POSTSTOP_OUTPUT} from './hook.js'
 import {PROFILES_BUILD_OUTPUT} from './profiles-build.js'
 import {PROFILES_LIST_OUTPUT} from './profiles-list.js'
 import {PROFILES_MERGE_OUTPUT} from './profiles-merge.js'
@@ -27,7 +28,6 @@ export const OUTPUT_SCHEMAS: Record<string, object> = {
   install: INSTALL_OUTPUT,
   uninstall: UNINSTALL_OUTPUT,
   status: STATUS_OUTPUT,
-  'hook poststop': HOOK_POSTSTOP_OUTPUT,
   'profiles build': PROFILES_BUILD_OUTPUT,
   'profiles list': PROFILES_LIST_OUTPUT,
   'profiles merge': PROFILES_MERGE_OUTPUT,

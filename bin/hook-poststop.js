@@ -1,0 +1,8 @@
+#!/usr/bin/env node
+// The OCI poststop hook's entry: the runtime runs it with the container's state on stdin after the container is
+// gone. It bypasses oclif (which would load every command) so the runtime waits as little as possible; the work
+// is src/hook/poststop.ts. Exit codes come from the one table (src/cli/exit-codes.ts).
+import {text} from 'node:stream/consumers'
+import {runPoststopHook} from '../dist/src/hook/entry.js'
+
+process.exitCode = await runPoststopHook(await text(process.stdin))

@@ -1,0 +1,43 @@
+import {spawn} from 'node:child_process'
+import {isUserError} from '../cli/errors.js'
+import {EXIT} from '../cli/exit-codes.js'
+import {loadConfig} from '../config/config.js'
+import {AnnotationError} from '../oci/annotations.js'
+import {StateError} from '../oci/state.js'
+import {helperPath} from '../recorder/native-helper.js'
+import {finalizeContainer} from './poststop.js'
+
+/** How long the recorder stays attached after the last recording ends, so back-to-back containers start fast. */
+export const LINGER_SECONDS = 5
+
+/**
+ * The poststop hook: finalise the container's recording, say what happened on stderr (runtimes log it), print the
+ * result as JSON on stdout, and return an exit code from the table. Never a stack trace: the runtime shows this.
+ */
+export async function runPoststopHook(stateText: string, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  try {
+    const config = await loadConfig()
+    const helper = helperPath(env)
+    const result = await finalizeContainer({stateText, config, helper})
+    if (result.recorded) detachLater(helper)
+    if (!result.recorded) process.stderr.write(`seccomp-recorder: ${result.id}: ${result.skipped}\n`)
+    for (const o of result.outputs) process.stderr.write(`seccomp-recorder: ${result.id}: ${result.syscalls} syscalls → ${o.path}\n`)
+    process.stdout.write(`${JSON.stringify(result)}\n`)
+    return EXIT.OK
+  } catch (error) {
+    const refused = error instanceof AnnotationError || error instanceof StateError
+    process.stderr.write(`seccomp-recorder: ${(error as Error).message}\n`)
+    return refused ? EXIT.REFUSED : isUserError(error) ? error.exit : EXIT.RUNTIME
+  }
+}
+
+/**
+ * Detach the recorder once nothing has recorded for LINGER_SECONDS: a tiny detached helper process that sleeps,
+ * then detaches only if no target is left (under the helper's lock). It is not tied to the container's cgroup
+ * (it is started after the container is gone) and resets its signal state itself.
+ */
+function detachLater(helper: string): void {
+  const child = spawn(helper, ['detach-idle', '--after', String(LINGER_SECONDS)], {detached: true, stdio: 'ignore'})
+  child.on('error', () => undefined)
+  child.unref()
+}
