@@ -12,6 +12,7 @@ import {after, before, describe, it} from 'node:test'
 import {Ajv} from 'ajv'
 import {OUTPUT_SCHEMAS} from '../../src/cli/output-schemas/index.js'
 import {EXIT} from '../../src/cli/exit-codes.js'
+import {LINGER_SECONDS} from '../../src/hook/entry.js'
 import {REPO_ROOT, runCli} from '../helpers/cli.js'
 import {BUSYBOX, CLI, nativeHelper, requireKernelPrerequisites} from './harness.js'
 
@@ -144,9 +145,12 @@ describe('record (real kernel)', {timeout: 300_000}, () => {
 
   it('leaves nothing attached when no recording is active', async () => {
     const helper = await nativeHelper()
-    const list = JSON.parse(spawnSync(helper, ['list'], {encoding: 'utf8'}).stdout) as {attached: boolean; targets: unknown[]}
-    assert.deepEqual(list.targets, [])
-    assert.equal(list.attached, false)
+    const list = () => JSON.parse(spawnSync(helper, ['list'], {encoding: 'utf8'}).stdout) as {attached: boolean; targets: unknown[]}
+    assert.deepEqual(list().targets, [])
+    // The hook's poststop keeps the recorder attached for LINGER_SECONDS after the last container; record does not.
+    const deadline = Date.now() + (LINGER_SECONDS + 3) * 1000
+    while (list().attached && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250))
+    assert.equal(list().attached, false)
   })
 })
 
