@@ -6,10 +6,31 @@
  * "annotations" must not use escapes and must not repeat: runtimes never escape them, and a hostile
  * document could otherwise show one value to us and another to the runtime.
  */
+#include <stdio.h>
 #include <string.h>
 #include "oci-state.h"
 
 #define MAX_DEPTH 64
+#define MAX_KEYS 1024 /* per object we look into: more is refused */
+
+/* Keys seen in one object, to refuse repeats (runtimes never repeat a key; a hostile document would). */
+struct keys {
+	const char *k[MAX_KEYS];
+	size_t n[MAX_KEYS];
+	int count;
+};
+
+static bool seen_before(struct keys *ks, const char *k, size_t n)
+{
+	for (int i = 0; i < ks->count; i++)
+		if (ks->n[i] == n && !memcmp(ks->k[i], k, n))
+			return true;
+	if (ks->count == MAX_KEYS)
+		return true; /* treated as a repeat: refused */
+	ks->k[ks->count] = k;
+	ks->n[ks->count++] = n;
+	return false;
+}
 
 struct scan {
 	const char *p, *end;
@@ -199,10 +220,12 @@ static bool key_is(const char *k, size_t n, const char *name)
 /* The annotations object: only the container type is of interest. */
 static bool annotations(struct scan *s, struct scr_oci_state *out)
 {
+	static struct keys ks;
 	const char *k, *v;
 	size_t kn, vn;
-	bool esc, seen = false;
+	bool esc;
 
+	ks.count = 0;
 	if (!eat(s, '{'))
 		return bad(s, "\"annotations\" must be an object");
 	if (eat(s, '}'))
@@ -212,6 +235,8 @@ static bool annotations(struct scan *s, struct scr_oci_state *out)
 			return false;
 		if (esc)
 			return bad(s, "escaped annotation key");
+		if (seen_before(&ks, k, kn))
+			return bad(s, "repeated annotation key (or more than 1024 annotations)");
 		if (!eat(s, ':'))
 			return bad(s, "':' expected");
 		ws(s);
@@ -220,10 +245,9 @@ static bool annotations(struct scan *s, struct scr_oci_state *out)
 		if (!string(s, &v, &vn, &esc))
 			return false;
 		if (key_is(k, kn, "io.kubernetes.cri-o.ContainerType")) {
-			if (seen)
-				return bad(s, "duplicate container type annotation");
-			seen = true;
-			out->sandbox = !esc && vn == 7 && !memcmp(v, "sandbox", 7);
+			if (esc)
+				return bad(s, "escaped container type");
+			out->sandbox = vn == 7 && !memcmp(v, "sandbox", 7);
 		}
 	} while (eat(s, ','));
 	return eat(s, '}') || bad(s, "',' or '}' expected");
@@ -245,6 +269,7 @@ static bool valid_id(const char *k, size_t n)
 
 bool scr_parse_oci_state(const char *text, size_t len, struct scr_oci_state *out, const char **why)
 {
+	static struct keys top;
 	struct scan s = { .p = text, .end = text + len };
 	bool have_id = false, have_pid = false, have_ann = false;
 	const char *k, *v;
@@ -252,6 +277,7 @@ bool scr_parse_oci_state(const char *text, size_t len, struct scr_oci_state *out
 	bool esc;
 
 	memset(out, 0, sizeof(*out));
+	top.count = 0;
 	if (!eat(&s, '{')) {
 		*why = "the state is not a JSON object";
 		return false;
@@ -262,6 +288,13 @@ bool scr_parse_oci_state(const char *text, size_t len, struct scr_oci_state *out
 				goto fail;
 			if (esc) {
 				bad(&s, "escaped key at the top level");
+				goto fail;
+			}
+			if (seen_before(&top, k, kn)) {
+				static char msg[128];
+
+				snprintf(msg, sizeof(msg), "repeated key \"%.*s\" at the top level", (int)(kn > 64 ? 64 : kn), k);
+				bad(&s, msg);
 				goto fail;
 			}
 			if (!eat(&s, ':')) {

@@ -15,11 +15,10 @@ export const LINGER_SECONDS = 5
  * result as JSON on stdout, and return an exit code from the table. Never a stack trace: the runtime shows this.
  */
 export async function runPoststopHook(stateText: string, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const helper = helperPath(env)
   try {
     const config = await loadConfig()
-    const helper = helperPath(env)
     const result = await finalizeContainer({stateText, config, helper})
-    if (result.recorded) detachLater(helper)
     if (!result.recorded) process.stderr.write(`seccomp-recorder: ${result.id}: ${result.skipped}\n`)
     for (const o of result.outputs) process.stderr.write(`seccomp-recorder: ${result.id}: ${result.syscalls} syscalls → ${o.path}\n`)
     process.stdout.write(`${JSON.stringify(result)}\n`)
@@ -28,6 +27,9 @@ export async function runPoststopHook(stateText: string, env: NodeJS.ProcessEnv 
     const refused = error instanceof AnnotationError || error instanceof StateError
     process.stderr.write(`seccomp-recorder: ${(error as Error).message}\n`)
     return refused ? EXIT.REFUSED : isUserError(error) ? error.exit : EXIT.RUNTIME
+  } finally {
+    // Whatever happened to this container, its target was taken with the recorder kept attached: detach later.
+    detachLater(helper)
   }
 }
 

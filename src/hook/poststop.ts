@@ -4,7 +4,6 @@ import {UserError} from '../cli/errors.js'
 import {EXIT} from '../cli/exit-codes.js'
 import type {RecorderConfig} from '../config/config.js'
 import {mergeProfiles} from '../aggregate/merge.js'
-import {parseStrictJson} from '../json/strict-json.js'
 import {AnnotationError, recordingRequests, runtimeTailOverride, type RecordingRequest} from '../oci/annotations.js'
 import {annotationsOf, parseOciState, type OciState} from '../oci/state.js'
 import {checkProfileText} from '../profile/load.js'
@@ -28,7 +27,8 @@ export interface SpoolNote {
   ns_id: number
   runtime: string
   registered_unix_ms: number
-  state: unknown
+  /** The OCI state as the prestart received it (text, checked strictly at use). */
+  state: string
 }
 
 export interface FinalizeResult {
@@ -40,6 +40,11 @@ export interface FinalizeResult {
   outputs: Array<{kind: RecordingRequest['kind']; path: string; name?: string}>
 }
 
+/**
+ * The prestart's note. Its own fields are ours; the embedded state is the runtime's bytes as they came (the native
+ * scanner is less strict than parseOciState, e.g. about repeated keys), so it is kept as text and checked strictly
+ * only after the kernel target was taken.
+ */
 export async function readSpoolNote(spool: string, id: string): Promise<SpoolNote | undefined> {
   let text: string
   try {
@@ -48,12 +53,18 @@ export async function readSpoolNote(spool: string, id: string): Promise<SpoolNot
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
     throw error
   }
-  const parsed = parseStrictJson(text)
-  const note = parsed.ok ? (parsed.value as Partial<SpoolNote>) : undefined
-  if (!note || typeof note.mntns !== 'number' || typeof note.runtime !== 'string' || typeof note.registered_unix_ms !== 'number') {
+  const at = text.indexOf('"state":')
+  const end = text.lastIndexOf('}')
+  let note: Partial<SpoolNote> | undefined
+  try {
+    note = JSON.parse(text) as Partial<SpoolNote>
+  } catch {
+    note = undefined
+  }
+  if (!note || at < 0 || typeof note.mntns !== 'number' || typeof note.runtime !== 'string' || typeof note.registered_unix_ms !== 'number') {
     throw new UserError(`spool note ${join(spool, `${id}.json`)} is damaged`, {exit: EXIT.RUNTIME, code: 'spool-damaged'})
   }
-  return note as SpoolNote
+  return {...(note as SpoolNote), state: text.slice(at + '"state":'.length, end)}
 }
 
 /**
@@ -95,7 +106,7 @@ export async function finalizeContainer(options: {stateText: string; config: Rec
   // Take the kernel's marks first: whatever happens next, the target must not stay registered.
   const target = await takeTarget(options.helper, config.spool, note)
   try {
-    const prestart: OciState = parseOciState(JSON.stringify(note.state))
+    const prestart: OciState = parseOciState(note.state)
     const annotations = await annotationsOf(prestart)
     const naming = namingFromOciAnnotations(annotations)
     if (naming.sandbox) return {id: state.id, recorded: false, skipped: 'a pod sandbox (infra) container is never recorded', outputs: []}

@@ -8,9 +8,16 @@ import {escapePointerSegment, type Violation} from '../profile/violations.js'
  */
 export type StrictJson = {ok: true; value: unknown; tree: JsonNode; locate: (offset: number) => {line: number; column: number}} | {ok: false; errors: Violation[]}
 
+/** Deeper documents are refused before parsing (the parser recurses per level; no real document nests this deep). */
+export const MAX_JSON_DEPTH = 512
+
 export function parseStrictJson(text: string): StrictJson {
   const starts = lineStarts(text)
   const locate = (offset: number) => offsetToLineColumn(starts, offset)
+  const tooDeep = depthExceeded(text, MAX_JSON_DEPTH)
+  if (tooDeep !== undefined) {
+    return {ok: false, errors: [{severity: 'error', code: 'json.too-deep', pointer: '', message: `not accepted: nested deeper than ${MAX_JSON_DEPTH} levels`, ...locate(tooDeep)}]}
+  }
   const syntaxErrors: ParseError[] = []
   const tree = parseTree(text, syntaxErrors, {disallowComments: true, allowTrailingComma: false, allowEmptyContent: false})
   if (syntaxErrors.length > 0 || tree === undefined) {
@@ -28,6 +35,23 @@ export function parseStrictJson(text: string): StrictJson {
   const duplicates = duplicateKeys(tree, locate)
   if (duplicates.length > 0) return {ok: false, errors: duplicates}
   return {ok: true, value, tree, locate}
+}
+
+/** Offset where nesting first exceeds `limit` ([ and { outside strings), or undefined. */
+function depthExceeded(text: string, limit: number): number | undefined {
+  let depth = 0
+  let inString = false
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (inString) {
+      if (c === 92) i++ // backslash: skip the escaped character
+      else if (c === 34) inString = false
+    } else if (c === 34) inString = true
+    else if (c === 91 || c === 123) {
+      if (++depth > limit) return i
+    } else if (c === 93 || c === 125) depth--
+  }
+  return undefined
 }
 
 function describeSyntaxError(code: string): string {

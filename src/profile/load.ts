@@ -104,7 +104,7 @@ function schemaViolation(error: ErrorObject, document: unknown, tree: JsonNode, 
       break
     case 'additionalProperties':
       pointer = `${pointer}/${escapePointerSegment(String(params.additionalProperty))}`
-      message = `unknown property "${String(params.additionalProperty)}"${suggestKey(String(params.additionalProperty), error.parentSchema)}`
+      message = `unknown property ${JSON.stringify(String(params.additionalProperty))}${suggestKey(String(params.additionalProperty), error.parentSchema)}`
       break
     case 'enum':
       message = `must be one of ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')} (got ${got})`

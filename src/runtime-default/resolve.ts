@@ -58,7 +58,7 @@ export function explainResolution(profile: SeccompProfile, options: ResolveOptio
 
   let architectures: SeccompArch[] = [...(profile.architectures ?? [])]
   const entry = profile.archMap?.find((m) => m.architecture === options.arch)
-  if (entry) architectures = [entry.architecture, ...(entry.subArchitectures ?? [])]
+  if (entry) architectures = [...new Set([entry.architecture, ...(entry.subArchitectures ?? [])])]
   if (architectures.length > 0) out.architectures = architectures
   if (profile.flags?.length) out.flags = [...profile.flags]
   if (profile.listenerPath !== undefined) out.listenerPath = profile.listenerPath
