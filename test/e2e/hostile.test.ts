@@ -359,7 +359,6 @@ describe('hostile input to the real hook (native prestart, poststop entry, real 
 
   it(
     'a poststop that refuses after taking the recording does not leave the recorder attached once idle',
-    {todo: 'src/hook/entry.ts starts detach-idle only when result.recorded: after a refusal (or a skipped sandbox) the target was removed with --keep-attached and nothing ever detaches, so every syscall on the host keeps paying for the attached programs'},
     async () => {
       const tree = makeCaseTree('e2e-linger', {spool: false})
       const env = writeConfigOnce(tree)
