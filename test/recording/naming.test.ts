@@ -99,7 +99,12 @@ describe('safeNameSegment', () => {
       fc.property(fc.uniqueArray(fc.string({unit: 'grapheme', maxLength: 40}), {minLength: 2, maxLength: 20}), (strings) => {
         const encoded = strings.map(safeNameSegment)
         assert.equal(new Set(encoded).size, strings.length)
-        strings.forEach((s, i) => assert.equal(decodeSafeNameSegment(encoded[i]!), s))
+        // Below the bound the encoding decodes back; above it (e.g. 40 four-byte graphemes) it is the hashed form.
+        strings.forEach((s, i) => {
+          const decoded = decodeSafeNameSegment(encoded[i]!)
+          if (decoded === undefined) assert.ok(encoded[i]!.length >= MAX_SAFE_SEGMENT - 2, `${JSON.stringify(s)} is short enough to decode`)
+          else assert.equal(decoded, s)
+        })
       }),
       {numRuns: 300},
     )
