@@ -35,8 +35,8 @@ Exit status: 0 when no difference matches --fail-on, 1 when one does, 2 for bad 
   ]
 
   static override args = {
-    profile: Args.string({description: 'the profile to check (with --against), or the old profile A', required: true}),
-    other: Args.string({description: 'the new profile B to compare with A'}),
+    profile: Args.string({ignoreStdin: true, description: 'the profile to check (with --against), or the old profile A', required: true}),
+    other: Args.string({ignoreStdin: true, description: 'the new profile B to compare with A'}),
   }
 
   static override flags = {

@@ -26,7 +26,7 @@ With --kubernetes, nothing is written locally: a ConfigMap holding the profiles 
     {description: 'Install profiles on every node of a cluster', command: '<%= config.bin %> <%= command.id %> --kubernetes --prefix seccomp-recorder profiles/*.json | kubectl apply -f -'},
   ]
   static override strict = false
-  static override args = {profile: Args.string({description: 'profile file(s) to publish (flat OCI JSON)', required: true})}
+  static override args = {profile: Args.string({ignoreStdin: true, description: 'profile file(s) to publish (flat OCI JSON)', required: true})}
   static override flags = {
     ...rootFlags,
     prefix: prefixFlag,

@@ -28,7 +28,7 @@ Without --output the profile goes to stdout and CMD's stdout goes to stderr. sec
     {description: 'Keep the run in the recordings store, to aggregate with other runs', command: '<%= config.bin %> <%= command.id %> --name ci/my-tool --output /dev/null -- my-tool --selftest'},
   ]
   static override strict = false
-  static override args = {command: Args.string({description: 'the command to record, after --', required: true})}
+  static override args = {command: Args.string({ignoreStdin: true, description: 'the command to record, after --', required: true})}
   static override flags = {
     output: Flags.string({char: 'o', description: 'write the profile to this file (atomically) instead of stdout'}),
     name: Flags.string({description: 'also save the run in the recordings store under this profile name (e.g. team/app/tool); `profiles build` aggregates it'}),

@@ -30,7 +30,7 @@ seccomp-recorder exits with CMD's exit status (128+N when signal N ended it).`
     {description: 'As JSON, with the denied syscalls', command: '<%= config.bin %> <%= command.id %> --json --profile true.json -- /bin/true'},
   ]
   static override strict = false
-  static override args = {command: Args.string({description: 'the command to run, after --', required: true})}
+  static override args = {command: Args.string({ignoreStdin: true, description: 'the command to run, after --', required: true})}
   static override flags = {
     profile: Flags.string({char: 'p', description: 'the seccomp profile to enforce (flat OCI JSON)', required: true}),
     'report-denied': Flags.boolean({description: 'log denials in the kernel and report them (default on)', default: true, allowNo: true}),

@@ -16,7 +16,7 @@ Only files listed in <root>/.seccomp-recorder-published.json with the content se
     {description: 'Stop tracking a profile someone edited by hand, leaving the file', command: '<%= config.bin %> <%= command.id %> --forget --prefix seccomp-recorder team/app/web'},
   ]
   static override strict = false
-  static override args = {name: Args.string({description: 'profile name(s) or localhostProfile path(s)', required: true})}
+  static override args = {name: Args.string({ignoreStdin: true, description: 'profile name(s) or localhostProfile path(s)', required: true})}
   static override flags = {
     ...rootFlags,
     prefix: prefixFlag,

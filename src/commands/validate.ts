@@ -16,7 +16,7 @@ Exit status: 0 when every profile is valid, 1 when one is invalid (or has warnin
     {description: 'Machine-readable report', command: '<%= config.bin %> <%= command.id %> --json my-app.json'},
   ]
   static override strict = false
-  static override args = {profile: Args.string({description: 'profile file(s) to check (JSON)', required: true})}
+  static override args = {profile: Args.string({ignoreStdin: true, description: 'profile file(s) to check (JSON)', required: true})}
   static override flags = {strict: Flags.boolean({description: 'treat warnings as failures', default: false})}
 
   async run(): Promise<ValidationJson> {

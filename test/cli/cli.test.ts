@@ -74,6 +74,8 @@ describe('exit codes', () => {
     assert.equal(runCli(['validate', 'fixtures/profiles/invalid/truncated.json']).status, EXIT.CHECK_FAILED)
     assert.equal(runCli(['validate', 'fixtures/profiles/valid/minimal.json', 'fixtures/profiles/no-such.json']).status, EXIT.USAGE)
     assert.equal(runCli(['validate']).status, EXIT.USAGE)
+    // Arguments never come from stdin (oclif would read a missing one from a pipe).
+    assert.equal(runCli(['validate'], {input: 'fixtures/profiles/valid/minimal.json\n'}).status, EXIT.USAGE)
     assert.equal(runCli(['validate', '--no-such-flag', 'x.json']).status, EXIT.USAGE)
     assert.equal(runCli(['validate', 'fixtures/profiles/warnings/unknown-syscall.json']).status, EXIT.OK)
     assert.equal(runCli(['validate', '--strict', 'fixtures/profiles/warnings/unknown-syscall.json']).status, EXIT.CHECK_FAILED)

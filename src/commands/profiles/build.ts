@@ -24,7 +24,7 @@ Files in the store that are not valid recordings are reported and skipped.`
     {description: 'Summary with coverage counts for scripts, nothing written', command: '<%= config.bin %> <%= command.id %> --store ./store --dry-run --json'},
   ]
   static override strict = false
-  static override args = {name: Args.string({description: 'profile names to build (default: all); * matches within a /-segment, ** across', required: false})}
+  static override args = {name: Args.string({ignoreStdin: true, description: 'profile names to build (default: all); * matches within a /-segment, ** across', required: false})}
   static override flags = {
     store: storeFlag,
     ...filterFlags,

@@ -17,7 +17,7 @@ NAME arguments and the filters narrow the list; files that are not valid recordi
     {description: 'Names matching a pattern, as JSON', command: "<%= config.bin %> <%= command.id %> 'default/*/*' --json"},
   ]
   static override strict = false
-  static override args = {name: Args.string({description: 'only these names; * matches within a /-segment, ** across', required: false})}
+  static override args = {name: Args.string({ignoreStdin: true, description: 'only these names; * matches within a /-segment, ** across', required: false})}
   static override flags = {store: storeFlag, ...filterFlags}
 
   async run(): Promise<ListJson> {

@@ -23,7 +23,7 @@ The merged profile goes to stdout (flat OCI JSON, or SPO YAML with --format spo)
     {description: 'Write the union as an SPO SeccompProfile', command: '<%= config.bin %> <%= command.id %> a.json b.json --format spo --name default/web/nginx --output web.yaml'},
   ]
   static override strict = false
-  static override args = {profile: Args.string({description: 'two or more profile files (JSON); with --check the first is compared with the others', required: true})}
+  static override args = {profile: Args.string({ignoreStdin: true, description: 'two or more profile files (JSON); with --check the first is compared with the others', required: true})}
   static override flags = {
     check: Flags.boolean({description: 'exit 1 unless the first profile allows everything the others allow; print the differences', default: false}),
     output: Flags.string({char: 'o', description: 'write the merged profile to FILE (atomically) instead of stdout', helpValue: 'FILE'}),

@@ -15,7 +15,7 @@ The normalised JSON (stable key order, sorted unique names, rules with equal con
     {description: 'Normalised JSON, e.g. to commit or to diff with other tools', command: '<%= config.bin %> <%= command.id %> --normalised my-app.json > my-app.normal.json'},
     {description: 'Summary and normalised profile as JSON', command: '<%= config.bin %> <%= command.id %> --json profiles/runtime-default/moby-default.json'},
   ]
-  static override args = {profile: Args.string({description: 'profile file (JSON)', required: true})}
+  static override args = {profile: Args.string({ignoreStdin: true, description: 'profile file (JSON)', required: true})}
   static override flags = {
     normalised: Flags.boolean({description: 'print only the normalised profile JSON', exclusive: ['json']}),
     names: Flags.boolean({description: 'list every allowed and denied name in the summary'}),
