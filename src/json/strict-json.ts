@@ -37,7 +37,7 @@ export function parseStrictJson(text: string): StrictJson {
   return {ok: true, value, tree, locate}
 }
 
-/** Offset where nesting first exceeds `limit` ([ and { outside strings), or undefined. */
+/** Offset where nesting first exceeds `limit` ([ and { outside strings, as the parser sees strings), or undefined. */
 function depthExceeded(text: string, limit: number): number | undefined {
   let depth = 0
   let inString = false
@@ -45,7 +45,7 @@ function depthExceeded(text: string, limit: number): number | undefined {
     const c = text.charCodeAt(i)
     if (inString) {
       if (c === 92) i++ // backslash: skip the escaped character
-      else if (c === 34) inString = false
+      else if (c === 34 || c === 10 || c === 13) inString = false // the parser also ends a string at a line break
     } else if (c === 34) inString = true
     else if (c === 91 || c === 123) {
       if (++depth > limit) return i
