@@ -1,25 +1,17 @@
 import type {ChalkInstance} from 'chalk'
-import type {PublishAction, PublishResult} from '../../publish/publish.js'
+import type {PublishAction, PublishedProfile, PublishResult} from '../../publish/publish.js'
 import type {KubernetesManifests} from '../../publish/kubernetes.js'
 import {securityContextFor, securityContextYaml, type LocalhostSecurityContext} from '../../publish/snippet.js'
 import {formatViolation, type Violation} from '../../profile/violations.js'
 
-export interface PublishedProfileJson {
-  source: string
-  name: string
-  localhostProfile: string
+/** A published profile as --json shows it: the publish result, plus what the user pastes and the ConfigMap key. */
+export interface PublishedProfileJson extends Omit<PublishedProfile, 'action'> {
   /** The file: on this host, or (with --kubernetes) on every node. */
   path: string
-  sha256: string
-  bytes: number
   /** `configmap` with --kubernetes: carried by the ConfigMap, installed by the DaemonSet. */
   action: PublishAction | 'configmap'
-  backup: string | null
-  tracked: boolean
-  createdDirs: string[]
   configMapKey: string | null
   securityContext: LocalhostSecurityContext
-  warnings: Violation[]
 }
 
 export interface PublishJson {
