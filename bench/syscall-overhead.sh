@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Cost of the kernel recorder on the syscall path, measured with getppid:
 #   baseline            nothing attached
+#   empty-program       an empty tp_btf/sys_enter program attached (the floor:
+#                       what any program on this hook costs on this machine)
 #   recorded            the loop runs recorded (helper launch)
 #   unrecorded-active   the loop runs unrecorded while a recording is active
 #   after-detach        the last target removed, nothing attached any more
@@ -17,6 +19,8 @@ N=${N:-10000000}
 ROUNDS=${ROUNDS:-5}
 helper=$out/seccomp-recorder-helper
 loop=$out/getppid-loop
+empty_obj=$out/empty-sys-enter.bpf.o
+empty_attach=$out/empty-attach
 pins=/sys/fs/bpf/seccomp-recorder
 
 [[ $EUID -eq 0 ]] || { echo "syscall-overhead: needs root" >&2; exit 1; }
@@ -27,6 +31,14 @@ pins=/sys/fs/bpf/seccomp-recorder
 if [[ ! -x $loop || $root/bench/getppid-loop.c -nt $loop ]]; then
 	clang -O2 -Wall -Wextra -o "$loop" "$root/bench/getppid-loop.c"
 	echo "built ${loop#"$root"/}"
+fi
+if [[ ! -e $empty_obj || $root/bench/empty-sys-enter.bpf.c -nt $empty_obj ]]; then
+	clang -g -O2 -target bpf -D__TARGET_ARCH_x86 -I"$out" -c "$root/bench/empty-sys-enter.bpf.c" -o "$empty_obj"
+	echo "built ${empty_obj#"$root"/}"
+fi
+if [[ ! -x $empty_attach || $root/bench/empty-attach.c -nt $empty_attach ]]; then
+	clang -O2 -Wall -Wextra -o "$empty_attach" "$root/bench/empty-attach.c" -lbpf
+	echo "built ${empty_attach#"$root"/}"
 fi
 
 # A baseline only means something if nobody else is recording right now.
@@ -59,9 +71,23 @@ median() { tr ' ' '\n' | grep . | sort -g | awk '{a[NR] = $1} END {print (NR % 2
 mntns_of() { sed 's/[^0-9,]//g; s/,.*//' "$1"; }
 now_ns() { date +%s%N; }
 
-base="" rec="" unrec="" after=""
+# The empty program, attached for one run: held while its stdin (a fifo) is open.
+mkfifo "$tmp/hold"
+with_empty_program() {
+	"$empty_attach" "$empty_obj" <"$tmp/hold" >"$tmp/empty-ready" &
+	bg+=($!)
+	exec 8>"$tmp/hold"
+	while [[ ! -s $tmp/empty-ready ]]; do sleep 0.01; done
+	"$@"
+	exec 8>&-
+	wait "${bg[-1]}"
+	unset 'bg[-1]'
+}
+
+base="" empty="" rec="" unrec="" after=""
 for ((r = 1; r <= ROUNDS; r++)); do
 	base+=" $("${pin[@]}" "$loop" "$N")"
+	empty+=" $(with_empty_program "${pin[@]}" "$loop" "$N")"
 	# Recorded: the helper registers its own new namespace, then becomes the loop.
 	ns=$("$helper" launch --ready-fd 3 -- "${pin[@]}" "$loop" "$N" 3>"$tmp/ready") ||
 		{ echo "syscall-overhead: launch failed: $(cat "$tmp/ready")" >&2; exit 1; }
@@ -75,13 +101,16 @@ for ((r = 1; r <= ROUNDS; r++)); do
 	after+=" $("${pin[@]}" "$loop" "$N")"
 done
 
-b=$(median <<<"$base") rc=$(median <<<"$rec") u=$(median <<<"$unrec") d=$(median <<<"$after")
-printf '%-18s %8.1f ns/call   (runs:%s)\n' baseline "$b" "$base" recorded "$rc" "$rec" \
+b=$(median <<<"$base") e=$(median <<<"$empty") rc=$(median <<<"$rec") u=$(median <<<"$unrec") d=$(median <<<"$after")
+printf '%-18s %8.1f ns/call   (runs:%s)\n' baseline "$b" "$base" empty-program "$e" "$empty" recorded "$rc" "$rec" \
 	unrecorded-active "$u" "$unrec" after-detach "$d" "$after"
-ratio() { awk -v a="$2" -v b="$3" -v l="$1" 'BEGIN { printf "%s = %.2fx\n", l, a / b }'; }
+ratio() { awk -v a="$2" -v b="$3" -v l="$1" 'BEGIN { printf "%-40s = %.2fx\n", l, a / b }'; }
+ratio empty-program/baseline "$e" "$b"
 ratio recorded/baseline "$rc" "$b"
 ratio unrecorded-while-active/baseline "$u" "$b"
 ratio after-detach/baseline "$d" "$b"
+ratio "recorded/empty-program (our own cost)" "$rc" "$e"
+ratio "unrecorded-while-active/empty-program" "$u" "$e"
 
 # Keep one recording active (a recorded sleep) for the memory figures and `add`.
 "$helper" launch --ready-fd 3 -- sleep 600 3>"$tmp/keeper" &
