@@ -40,15 +40,22 @@
 /* Exit codes (the TypeScript side keeps the same table). */
 enum { EX_OK = 0, EX_USAGE = 2, EX_NO_TARGET = 3, EX_NO_BPF = 4, EX_FULL = 5, EX_RUNTIME = 6, EX_EXEC = 127 };
 
-/* Pins: the sys_enter link is pinned last and marks a complete attach. */
-#define PIN_TARGETS SCR_PIN_DIR "/targets"
-#define PIN_WORDS SCR_PIN_DIR "/words"
-#define PIN_FILTER SCR_PIN_DIR "/filter"
-#define PIN_ENTER SCR_PIN_DIR "/link_sys_enter"
-#define PIN_NEWTASK SCR_PIN_DIR "/link_task_newtask"
-#define PIN_EXIT SCR_PIN_DIR "/link_process_exit"
-static const char *const links[] = { PIN_ENTER, PIN_NEWTASK, PIN_EXIT };
-static const char *const pins[] = { PIN_ENTER, PIN_NEWTASK, PIN_EXIT, PIN_TARGETS, PIN_WORDS, PIN_FILTER };
+/*
+ * Pins, in a bpffs directory (SCR_PIN_DIR, or $SECCOMP_RECORDER_BPFFS: a
+ * separate recorder, e.g. for tests).  The sys_enter link is pinned last and
+ * marks a complete attach.
+ */
+enum { PIN_ENTER, PIN_NEWTASK, PIN_EXIT, PIN_TARGETS, PIN_WORDS, PIN_FILTER, PIN_COUNT };
+#define PIN_FIRST_MAP PIN_TARGETS
+static const char *const pin_names[PIN_COUNT] = { "link_sys_enter", "link_task_newtask", "link_process_exit",
+						  "targets", "words", "filter" };
+/* The kernel's names of the pinned maps (BPF_OBJ_NAME_LEN), in pin order. */
+static const char *const map_names[PIN_COUNT] = { [PIN_TARGETS] = "scr_targets", [PIN_WORDS] = "scr_words",
+						  [PIN_FILTER] = "scr_filter" };
+static char pin_dir[256], pin_path[PIN_COUNT][320];
+
+__attribute__((noreturn)) static void usage(const char *what);
+static unsigned long parse_num(const char *s, unsigned long max, const char *what);
 
 /* Linux >= 6.8; Debian 12's headers predate it. */
 #ifndef NS_GET_MNTNS_ID
@@ -207,9 +214,23 @@ static void unlock(void)
 	lock_fd = -1;
 }
 
-static bool pinned(const char *path)
+/* $SECCOMP_RECORDER_BPFFS (a directory below /sys/fs/bpf) or the default. */
+static void set_pin_dir(void)
 {
-	return access(path, F_OK) == 0;
+	const char *dir = getenv("SECCOMP_RECORDER_BPFFS");
+
+	if (!dir || !*dir)
+		dir = SCR_PIN_DIR;
+	if (strncmp(dir, "/sys/fs/bpf/", 12) || strstr(dir, "/.") || strlen(dir) >= sizeof(pin_dir) || dir[12] == 0)
+		usage("SECCOMP_RECORDER_BPFFS must be a directory below /sys/fs/bpf/ (no . or .. components)");
+	snprintf(pin_dir, sizeof(pin_dir), "%s", dir);
+	for (int i = 0; i < PIN_COUNT; i++)
+		snprintf(pin_path[i], sizeof(pin_path[i]), "%s/%s", pin_dir, pin_names[i]);
+}
+
+static bool pinned(int pin)
+{
+	return access(pin_path[pin], F_OK) == 0;
 }
 
 /* Remove every pin; links go first so the programs stop before the maps go. */
@@ -217,18 +238,46 @@ static bool unpin_all(void)
 {
 	bool any = false;
 
-	for (size_t i = 0; i < sizeof(pins) / sizeof(pins[0]); i++)
-		any |= unlink(pins[i]) == 0;
-	rmdir(SCR_PIN_DIR);
+	for (int i = 0; i < PIN_COUNT; i++)
+		any |= unlink(pin_path[i]) == 0;
+	rmdir(pin_dir);
 	return any;
 }
 
-/* ---- attach ------------------------------------------------------------ */
+/* ---- attach and repair -------------------------------------------------- */
 
 struct attach_info {
 	bool already, follows_nested;
 	double load_ms;
+	/* What a repair did: maps pinned again from the running program; programs attached again to pinned
+	 * maps that still held recordings (those recordings are marked interrupted); leftovers removed. */
+	bool repinned, reattached, cleaned;
 };
+
+static int targets_fd = -1, words_fd = -1, filter_fd = -1;
+
+static void close_maps(void)
+{
+	int *fds[] = { &targets_fd, &words_fd, &filter_fd };
+
+	for (int i = 0; i < 3; i++) {
+		if (*fds[i] >= 0)
+			close(*fds[i]);
+		*fds[i] = -1;
+	}
+}
+
+/* Open the pinned maps; false when any of them is missing. */
+static bool open_maps(void)
+{
+	if (targets_fd >= 0 && words_fd >= 0 && filter_fd >= 0)
+		return true;
+	close_maps();
+	targets_fd = bpf_obj_get(pin_path[PIN_TARGETS]);
+	words_fd = bpf_obj_get(pin_path[PIN_WORDS]);
+	filter_fd = bpf_obj_get(pin_path[PIN_FILTER]);
+	return targets_fd >= 0 && words_fd >= 0 && filter_fd >= 0;
+}
 
 static void pin_or_fail(int err, const char *path)
 {
@@ -236,59 +285,191 @@ static void pin_or_fail(int err, const char *path)
 		fail(EX_NO_BPF, "bpf-unavailable", -err, "cannot pin %s", path);
 }
 
-/* Load, attach and pin unless already pinned (caller holds the lock). */
-static void attach(struct attach_info *ai)
+/* Do the pinned maps have this build's layout?  (A helper of another build may have pinned them.) */
+static bool layout_matches(void)
 {
-	struct recorder *skel;
-	struct timespec t0, t1;
+	static const __u32 want[3][3] = { { sizeof(__u32), sizeof(struct scr_target), 0 },
+					  { sizeof(struct scr_word_key), sizeof(__u64), 0 },
+					  { sizeof(__u32), sizeof(__u32), SCR_FILTER_SLOTS } };
+	int fds[] = { targets_fd, words_fd, filter_fd };
 
-	memset(ai, 0, sizeof(*ai));
-	ai->follows_nested = pinned(PIN_NEWTASK);
-	if ((ai->already = pinned(PIN_ENTER)))
-		return;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (int i = 0; i < 3; i++) {
+		struct bpf_map_info info = {};
+		__u32 len = sizeof(info);
 
-	/* Leftovers of an interrupted attach are useless: start clean. */
-	unpin_all();
+		if (bpf_obj_get_info_by_fd(fds[i], &info, &len) != 0 || info.key_size != want[i][0] ||
+		    info.value_size != want[i][1] || (want[i][2] && info.max_entries != want[i][2]))
+			return false;
+	}
+	return true;
+}
 
-	/* Load (CO-RE against the running kernel's BTF) and attach all programs. */
-	skel = recorder__open_and_load();
+/* Does the pinned targets map hold any entry?  (Works whatever its value layout.) */
+static bool holds_targets(void)
+{
+	__u32 key;
+
+	return targets_fd >= 0 && bpf_map_get_next_key(targets_fd, NULL, &key) == 0;
+}
+
+/*
+ * The sys_enter link is pinned but a map pin is missing (removed by hand): the running program still holds
+ * its maps, with every recording in them.  Find them through the program and pin them again.
+ */
+static bool repin_maps(void)
+{
+	__u32 map_ids[16], n = 16, len;
+	struct bpf_link_info link = {};
+	struct bpf_prog_info prog = {};
+	bool done = false;
+	int fd, prog_fd;
+
+	len = sizeof(link);
+	fd = bpf_obj_get(pin_path[PIN_ENTER]);
+	if (fd < 0 || bpf_obj_get_info_by_fd(fd, &link, &len) != 0)
+		return false;
+	close(fd);
+	prog_fd = bpf_prog_get_fd_by_id(link.prog_id);
+	if (prog_fd < 0)
+		return false;
+	len = sizeof(prog);
+	prog.nr_map_ids = n;
+	prog.map_ids = (__u64)(unsigned long)map_ids;
+	if (bpf_obj_get_info_by_fd(prog_fd, &prog, &len) != 0) {
+		close(prog_fd);
+		return false;
+	}
+	close(prog_fd);
+	for (__u32 i = 0; i < prog.nr_map_ids && i < n; i++) {
+		struct bpf_map_info info = {};
+		int map_fd = bpf_map_get_fd_by_id(map_ids[i]);
+
+		len = sizeof(info);
+		if (map_fd < 0 || bpf_obj_get_info_by_fd(map_fd, &info, &len) != 0) {
+			if (map_fd >= 0)
+				close(map_fd);
+			continue;
+		}
+		for (int p = PIN_FIRST_MAP; p < PIN_COUNT; p++)
+			if (!strcmp(info.name, map_names[p]) && !pinned(p))
+				done |= bpf_obj_pin(map_fd, pin_path[p]) == 0;
+		close(map_fd);
+	}
+	close_maps();
+	return done;
+}
+
+/* Flag every target of the pinned maps: the programs were detached for a while, syscalls were missed. */
+static void mark_interrupted(void)
+{
+	__u32 key, *kp = NULL;
+	struct scr_target t;
+
+	for (; bpf_map_get_next_key(targets_fd, kp, &key) == 0; kp = &key)
+		if (bpf_map_lookup_elem(targets_fd, &key, &t) == 0 && !(t.flags & SCR_INTERRUPTED)) {
+			t.flags |= SCR_INTERRUPTED;
+			bpf_map_update_elem(targets_fd, &key, &t, BPF_EXIST);
+		}
+}
+
+/* Load and attach the programs, on the pinned maps when reuse (else on new ones), and pin what is new. */
+static void load_and_pin(bool reuse)
+{
+	const char *max = getenv("SECCOMP_RECORDER_MAX_TARGETS");
+	struct recorder *skel = recorder__open();
+	int err = 0;
+
 	if (!skel)
+		fail(EX_NO_BPF, "bpf-unavailable", errno, "cannot open the BPF programs");
+	/* A smaller targets map, for tests of a full map (only when the maps are new). */
+	if (max && !reuse)
+		err = bpf_map__set_max_entries(skel->maps.scr_targets, (__u32)parse_num(max, 65536, "bad SECCOMP_RECORDER_MAX_TARGETS"));
+	if (reuse && !err)
+		err = bpf_map__reuse_fd(skel->maps.scr_targets, targets_fd) ?:
+		      bpf_map__reuse_fd(skel->maps.scr_words, words_fd) ?:
+		      bpf_map__reuse_fd(skel->maps.scr_filter, filter_fd);
+	if (err || recorder__load(skel) != 0)
 		fail(EX_NO_BPF, "bpf-unavailable", errno, "cannot load the BPF programs (SCR_HELPER_DEBUG=1 shows why)");
 	if (recorder__attach(skel) != 0)
 		fail(EX_NO_BPF, "bpf-unavailable", errno, "cannot attach the BPF programs");
 
 	/* Pin maps, the helper links, then the sys_enter link (marks "attached"). */
-	if (mkdir(SCR_PIN_DIR, 0700) != 0 && errno != EEXIST)
-		fail(EX_NO_BPF, "bpf-unavailable", errno, "cannot create %s", SCR_PIN_DIR);
-	pin_or_fail(bpf_map__pin(skel->maps.scr_targets, PIN_TARGETS), PIN_TARGETS);
-	pin_or_fail(bpf_map__pin(skel->maps.scr_words, PIN_WORDS), PIN_WORDS);
-	pin_or_fail(bpf_map__pin(skel->maps.scr_filter, PIN_FILTER), PIN_FILTER);
-	pin_or_fail(bpf_link__pin(skel->links.scr_exit, PIN_EXIT), PIN_EXIT);
-	pin_or_fail(bpf_link__pin(skel->links.scr_newtask, PIN_NEWTASK), PIN_NEWTASK);
-	pin_or_fail(bpf_link__pin(skel->links.scr_sys_enter, PIN_ENTER), PIN_ENTER);
+	if (mkdir(pin_dir, 0700) != 0 && errno != EEXIST)
+		fail(EX_NO_BPF, "bpf-unavailable", errno, "cannot create %s", pin_dir);
+	if (!reuse) {
+		pin_or_fail(bpf_map__pin(skel->maps.scr_targets, pin_path[PIN_TARGETS]), pin_path[PIN_TARGETS]);
+		pin_or_fail(bpf_map__pin(skel->maps.scr_words, pin_path[PIN_WORDS]), pin_path[PIN_WORDS]);
+		pin_or_fail(bpf_map__pin(skel->maps.scr_filter, pin_path[PIN_FILTER]), pin_path[PIN_FILTER]);
+	}
+	pin_or_fail(bpf_link__pin(skel->links.scr_exit, pin_path[PIN_EXIT]), pin_path[PIN_EXIT]);
+	pin_or_fail(bpf_link__pin(skel->links.scr_newtask, pin_path[PIN_NEWTASK]), pin_path[PIN_NEWTASK]);
+	pin_or_fail(bpf_link__pin(skel->links.scr_sys_enter, pin_path[PIN_ENTER]), pin_path[PIN_ENTER]);
 
 	/* Pinned links stay attached after our descriptors are closed. */
 	recorder__destroy(skel);
+}
+
+/*
+ * Bring the pins into a consistent state (caller holds the lock) and, with want_attached, make sure the
+ * programs run.  Never drops a recording: pinned maps holding targets are kept and re-attached to.
+ *   links and maps pinned               nothing to do ("already")
+ *   link pinned, a map pin missing      pin the program's maps again
+ *   no link, maps holding targets       attach again on those maps; their targets are marked interrupted
+ *   anything else                       leftovers (an interrupted attach, another build's idle maps) go
+ */
+static void ensure_pins(struct attach_info *ai, bool want_attached)
+{
+	struct timespec t0, t1;
+	bool reuse;
+
+	memset(ai, 0, sizeof(*ai));
+	if (pinned(PIN_ENTER) && !open_maps() && (ai->repinned = repin_maps()) && !open_maps())
+		ai->repinned = false;
+	if (pinned(PIN_ENTER) && open_maps()) {
+		if (!layout_matches()) {
+			if (holds_targets())
+				fail(EX_NO_BPF, "other-build", 0,
+				     "the recorder pinned in %s was loaded by another build of seccomp-recorder-helper and still "
+				     "records; let those recordings finish (then run `seccomp-recorder gc`)",
+				     pin_dir);
+			/* Idle, from another build: replace it. */
+		} else {
+			ai->already = true;
+			ai->follows_nested = pinned(PIN_NEWTASK) && pinned(PIN_EXIT);
+			if (ai->follows_nested)
+				return;
+			/* A helper link is gone: re-attach everything on the same maps (below). */
+		}
+	}
+
+	/* Not attached (or incompletely).  Keep maps that still hold recordings of this build's layout. */
+	reuse = open_maps() && layout_matches() && holds_targets();
+	if (!reuse) {
+		close_maps();
+		ai->cleaned = unpin_all();
+		if (!want_attached)
+			return;
+	} else {
+		for (int i = PIN_ENTER; i < PIN_FIRST_MAP; i++)
+			unlink(pin_path[i]);
+		mark_interrupted();
+		ai->reattached = true;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	load_and_pin(reuse);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	ai->load_ms = (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6;
+	ai->already = false;
 	ai->follows_nested = true;
 }
 
-/* ---- targets ----------------------------------------------------------- */
-
-static int targets_fd = -1, words_fd = -1, filter_fd = -1;
-
-/* Open the pinned maps; false when nothing is attached. */
-static bool open_maps(void)
+/* Load, attach and pin unless already attached (caller holds the lock). */
+static void attach(struct attach_info *ai)
 {
-	if (targets_fd >= 0)
-		return true;
-	targets_fd = bpf_obj_get(PIN_TARGETS);
-	words_fd = bpf_obj_get(PIN_WORDS);
-	filter_fd = bpf_obj_get(PIN_FILTER);
-	return targets_fd >= 0 && words_fd >= 0 && filter_fd >= 0;
+	ensure_pins(ai, true);
 }
+
+/* ---- targets ----------------------------------------------------------- */
 
 static void set_slot(__u32 inum, __u32 on)
 {
@@ -378,8 +559,16 @@ static void add_target(__u32 inum, __u64 id, __u32 flags)
 			     inum, old.owner);
 		fail(EX_RUNTIME, "exists", EEXIST, "mount namespace %u is already registered", inum);
 	}
-	if (errno == E2BIG || errno == ENOMEM)
-		fail(EX_FULL, "map-full", errno, "the targets map is full (%d entries)", SCR_MAX_TARGETS);
+	if (errno == E2BIG || errno == ENOMEM) {
+		struct bpf_map_info info = {};
+		__u32 len = sizeof(info);
+
+		bpf_obj_get_info_by_fd(targets_fd, &info, &len);
+		fail(EX_FULL, "map-full", E2BIG,
+		     "the recorder's targets map is full (%u recorded or nested mount namespaces): this one is not "
+		     "recorded; the others are unaffected",
+		     info.max_entries);
+	}
 	fail(EX_RUNTIME, "bpf-error", errno, "cannot register mount namespace %u", inum);
 }
 
@@ -450,8 +639,9 @@ static void print_result(__u32 inum, bool del)
 		nested.n--;
 	}
 
-	printf("{\"mntns\":%u,\"ns_id\":%llu,\"state\":\"%s\",\"lost\":%u,\"nested\":", inum,
-	       (unsigned long long)t.ns_id, t.state == SCR_STATE_RECORDING ? "recording" : "armed", t.lost);
+	printf("{\"mntns\":%u,\"ns_id\":%llu,\"state\":\"%s\",\"lost\":%u,\"interrupted\":%s,\"nested\":", inum,
+	       (unsigned long long)t.ns_id, t.state == SCR_STATE_RECORDING ? "recording" : "armed", t.lost,
+	       t.flags & SCR_INTERRUPTED ? "true" : "false");
 	print_vec(&nested);
 	printf(",\"syscalls\":{");
 	for (int a = 0; a < SCR_ABI_COUNT; a++) {
@@ -662,7 +852,7 @@ __attribute__((noreturn)) static void usage(const char *what)
 {
 	fail(EX_USAGE, "usage", 0,
 	     "%s; usage: seccomp-recorder-helper attach | add --pid PID|--self [--boundary B] | read --mntns N | "
-	     "remove --mntns N | list | detach | launch [--boundary B] [--ready-fd FD] -- CMD... | "
+	     "remove --mntns N | list | detach | repair | launch [--boundary B] [--ready-fd FD] -- CMD... | "
 	     "enforce --spec FILE [--log] -- CMD... | detach-idle [--after SECONDS] | hook-prestart --spool DIR [--on-error fail|warn] < STATE  "
 	     "(B: exec, seccomp, exec,seccomp, all)",
 	     what);
@@ -758,10 +948,10 @@ static int cmd_list(void)
 	}
 	printf("],\"prog_ids\":[");
 	first = true;
-	for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++) {
+	for (int i = PIN_ENTER; i < PIN_FIRST_MAP; i++) {
 		struct bpf_link_info info = {};
 		__u32 len = sizeof(info);
-		int fd = bpf_obj_get(links[i]);
+		int fd = bpf_obj_get(pin_path[i]);
 
 		if (fd >= 0 && bpf_obj_get_info_by_fd(fd, &info, &len) == 0) {
 			printf("%s%u", first ? "" : ",", info.prog_id);
@@ -1038,19 +1228,35 @@ int main(int argc, char **argv)
 
 	libbpf_set_print(libbpf_log);
 	parse(argc, argv, &o);
+	set_pin_dir();
 
 	if (!strcmp(o.cmd, "enforce"))
 		return cmd_enforce(&o);
 	if (!strcmp(o.cmd, "hook-prestart"))
 		return cmd_hook_prestart(&o);
 	if (strcmp(o.cmd, "attach") && strcmp(o.cmd, "add") && strcmp(o.cmd, "read") && strcmp(o.cmd, "remove") &&
-	    strcmp(o.cmd, "list") && strcmp(o.cmd, "detach") && strcmp(o.cmd, "launch") && strcmp(o.cmd, "detach-idle"))
+	    strcmp(o.cmd, "list") && strcmp(o.cmd, "detach") && strcmp(o.cmd, "launch") && strcmp(o.cmd, "detach-idle") &&
+	    strcmp(o.cmd, "repair"))
 		usage("unknown subcommand");
 	if ((!strcmp(o.cmd, "read") || !strcmp(o.cmd, "remove")) && !o.has_mntns)
 		usage("--mntns N is required");
 	if (!strcmp(o.cmd, "add") && !o.has_pid)
 		usage("--pid PID or --self is required");
 	need_bpf();
+
+	/* Pins removed by hand, an attach cut short (link and maps not both there): put things right, under the
+	 * lock, before anything reads the maps; recordings that missed syscalls are flagged interrupted. */
+	if (!strcmp(o.cmd, "repair") || pinned(PIN_ENTER) != open_maps()) {
+		lock();
+		ensure_pins(&ai, false);
+		unlock();
+		if (!strcmp(o.cmd, "repair")) {
+			printf("{\"attached\":%s,\"repinned\":%s,\"reattached\":%s,\"cleaned\":%s}\n",
+			       pinned(PIN_ENTER) ? "true" : "false", ai.repinned ? "true" : "false",
+			       ai.reattached ? "true" : "false", ai.cleaned ? "true" : "false");
+			return EX_OK;
+		}
+	}
 
 	if (!strcmp(o.cmd, "list"))
 		return cmd_list();

@@ -47,6 +47,7 @@ enum {
 	SCR_BOUNDARY_EXEC = 1 << 0,    /* start at (and mark) the first execve/execveat */
 	SCR_BOUNDARY_SECCOMP = 1 << 1, /* start after a seccomp filter install */
 	SCR_RECORD_ALL = 1 << 2,       /* recording from registration on */
+	SCR_INTERRUPTED = 1 << 3,      /* the programs were detached for a while: syscalls were missed */
 };
 
 /* ABIs of the rare-words map (scr_word_key.abi). */
