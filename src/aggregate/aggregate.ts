@@ -1,7 +1,7 @@
 import type {SeccompProfile} from '../profile/model.js'
 import {profileFromSyscalls} from '../profile/from-syscalls.js'
 import {normaliseProfile} from '../profile/normalise.js'
-import type {Recording} from '../recording/model.js'
+import {isIncomplete, type Recording} from '../recording/model.js'
 import type {SyscallSet} from '../recording/syscall-set.js'
 import type {Abi} from '../syscalls/index.js'
 import {mergeProfiles} from './merge.js'
@@ -62,7 +62,7 @@ export function aggregate(recordings: readonly Recording[]): Aggregate {
       entry.recordings += 1
       unknownCounts.set(key, entry)
     }
-    if (recording.lost > 0) incomplete += 1
+    if (isIncomplete(recording)) incomplete += 1
     runtimes.add(recording.runtime)
     arches.add(recording.arch)
     if (first === null || recording.startedAt < first) first = recording.startedAt

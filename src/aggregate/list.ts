@@ -1,6 +1,6 @@
 import {readFile, stat} from 'node:fs/promises'
 import type {RecordingFilter} from '../recording/filter.js'
-import type {Recording} from '../recording/model.js'
+import {isIncomplete, type Recording} from '../recording/model.js'
 import type {InvalidRecordingFile, RecordingStore} from '../recording/store.js'
 import {parseCoverage} from './build.js'
 
@@ -51,7 +51,7 @@ export async function listProfiles(store: RecordingStore, filter: RecordingFilte
     profiles.push({
       name,
       recordings: recordings.length,
-      incomplete: recordings.filter((r) => r.lost > 0).length,
+      incomplete: recordings.filter(isIncomplete).length,
       namespaces: distinct((r) => r.container.namespace),
       workloads: distinct((r) => r.container.workload),
       containers: distinct((r) => r.container.name),

@@ -9,7 +9,7 @@ import {ensureHelper} from '../recorder/native-helper.js'
 
 export default class Install extends BaseCommand {
   static override summary = 'Install the OCI hook that records containers which ask for it.'
-  static override description = `Builds the BPF recorder and native helper with clang if needed, places the hook executables in /usr/local/libexec/seccomp-recorder, writes hooks.d configs (prestart: the native helper registers the container before its first instruction; poststop: the recording is written) and, with --oci-config, adds the hooks to a runc/crun config.json. Writes /etc/seccomp-recorder/config.yaml with defaults when there is none. Idempotent; \`uninstall\` removes exactly what it created.
+  static override description = `Builds the BPF recorder and native helper with clang if needed, places the hook executables in /usr/local/libexec/seccomp-recorder, writes hooks.d configs (prestart: the native helper registers the container before its first instruction; poststop: the recording is written) and, with --oci-config, adds the hooks to a runc/crun config.json. Writes /etc/seccomp-recorder/config.yaml with defaults when there is none, and puts a damaged pinned recorder right (map pins removed by hand are pinned again from the running program; programs detached while recordings were active are attached again and those recordings flagged interrupted; leftovers of an attach cut short are removed). Idempotent; \`uninstall\` removes exactly what it created.
 Containers are recorded when they carry ${RECORD_ANNOTATION}=auto|NAME (into the recordings store) or ${TRACE_SYSCALL_ANNOTATION}=of:/abs/out.json[;if:/abs/base.json].`
   static override examples = [
     {description: 'For podman and CRI-O (default hooks dir)', command: '<%= config.bin %> <%= command.id %>'},
@@ -34,10 +34,20 @@ Containers are recorded when they carry ${RECORD_ANNOTATION}=auto|NAME (into the
 
 function describe(r: InstallResult): string {
   const c = terminalColours()
-  const lines = [c.green('installed'), `  hook executables  ${r.helper}, ${r.poststop}`, ...r.hookFiles.map((f) => `  hooks.d config    ${f}`), ...r.ociConfigs.map((f) => `  config.json hooks ${f}`), `  config            ${r.config.path}${r.config.created ? ' (created with defaults)' : ''}`, '', c.bold('Record a container')]
+  const lines = [c.green('installed'), `  hook executables  ${r.helper}, ${r.poststop}`, ...r.hookFiles.map((f) => `  hooks.d config    ${f}`), ...r.ociConfigs.map((f) => `  config.json hooks ${f}`), `  config            ${r.config.path}${r.config.created ? ' (created with defaults)' : ''}`, ...repairLines(r), '', c.bold('Record a container')]
   lines.push(`  podman:  podman run --hooks-dir ${r.hooksDirs[0] ?? DEFAULT_HOOKS_DIR} --annotation ${RECORD_ANNOTATION}=auto IMAGE …`)
   lines.push(`  CRI-O:   in crio.conf [crio.runtime] hooks_dir = ["${r.hooksDirs[0] ?? DEFAULT_HOOKS_DIR}"], and allowed_annotations = ["${TRACE_SYSCALL_ANNOTATION}", "${RECORD_ANNOTATION}"]`)
   lines.push(`           for the runtime handler; then annotate the pod: ${RECORD_ANNOTATION}: auto`)
   lines.push('  then:    seccomp-recorder profiles build && seccomp-recorder publish …')
   return lines.join('\n')
+}
+
+/** What install put right in the pinned recorder, if anything. */
+function repairLines(r: InstallResult): string[] {
+  const c = terminalColours()
+  const lines: string[] = []
+  if (r.recorder.repinned) lines.push(c.yellow('  recorder          map pins were missing: pinned again from the running program (no recording lost)'))
+  if (r.recorder.reattached) lines.push(c.yellow('  recorder          was detached while recording: attached again; the active recordings are marked interrupted (incomplete)'))
+  if (r.recorder.cleaned) lines.push(c.yellow('  recorder          leftovers of an interrupted attach removed'))
+  return lines
 }

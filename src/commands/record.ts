@@ -56,7 +56,7 @@ Without --output the profile goes to stdout and CMD's stdout goes to stderr. sec
     const profile = profileFromSyscalls(set)
     if (flags.output !== undefined) await writeFileAtomic(flags.output, formatProfileJson(profile), {mode: 0o644})
     if (flags.name !== undefined) {
-      const recording = createRecording({source: 'record', name: flags.name, runtime: 'record', set, lost: run.target.lost, startedAt, command, exitCode: run.exitCode})
+      const recording = createRecording({source: 'record', name: flags.name, runtime: 'record', set, lost: run.target.lost, interrupted: run.target.interrupted, startedAt, command, exitCode: run.exitCode})
       await new RecordingStore(flags.store).save(recording)
     }
     else if (profileOnStdout) process.stdout.write(formatProfileJson(profile))
@@ -65,6 +65,13 @@ Without --output the profile goes to stdout and CMD's stdout goes to stderr. sec
     if (!this.jsonEnabled()) process.stderr.write(`${report.display(terminalColours(process.env, Boolean(process.stderr.isTTY)))}\n`)
     if (run.target.lost > 0) {
       throw new UserError(`the kernel could not store ${run.target.lost} syscalls: the profile is incomplete`, {exit: EXIT.RUNTIME, code: 'lost-syscalls'})
+    }
+    if (run.target.interrupted) {
+      throw new UserError('the kernel recorder was detached while the command ran (its pins in bpffs were removed): the profile is incomplete', {
+        exit: EXIT.RUNTIME,
+        code: 'recorder-interrupted',
+        suggestions: ['Record again; do not remove /sys/fs/bpf/seccomp-recorder while recordings run.'],
+      })
     }
     this.setExitCode(run.exitCode as never)
     return report.getJson()

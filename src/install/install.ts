@@ -7,7 +7,7 @@ import {EXIT} from '../cli/exit-codes.js'
 import {defaultConfigText, loadConfig} from '../config/config.js'
 import {addOciConfigHooks, hookCommands, hooksDConfigs, removeOciConfigHooks, type HookCommands} from '../oci/hooks-config.js'
 import {parseStrictJson} from '../json/strict-json.js'
-import {detachAll, helperStatus, PACKAGE_ROOT} from '../recorder/native-helper.js'
+import {detachAll, helperStatus, PACKAGE_ROOT, repairRecorder, type RecorderRepair} from '../recorder/native-helper.js'
 import {HOOK_FILES, helperInstallPath, poststopInstallPath, type InstallLayout} from './layout.js'
 
 /**
@@ -30,6 +30,8 @@ export interface InstallResult {
   ociConfigs: string[]
   config: {path: string; created: boolean}
   manifest: string
+  /** The pinned recorder as install found it, put right (pins removed by hand, an attach cut short). */
+  recorder: RecorderRepair
 }
 
 const sha256 = (data: string | Buffer) => createHash('sha256').update(data).digest('hex')
@@ -113,7 +115,9 @@ export async function install(options: {layout: InstallLayout; builtHelper: stri
 
   const manifest: InstallManifest = {version: 1, installedAt: new Date().toISOString(), files: [...files.values()], ociConfigs: [...ociConfigs], commands}
   await writeOwned(layout.manifestPath, `${JSON.stringify(manifest, null, 2)}\n`, 0o644)
-  return {helper, poststop, hooksDirs: options.hooksDirs.map((d) => resolve(d)), hookFiles, ociConfigs: [...ociConfigs], config: {path: layout.configPath, created: configCreated}, manifest: layout.manifestPath}
+  // A recorder broken mid-way (pins removed, a helper killed while attaching) is put right now, not at the next container.
+  const recorder = await repairRecorder(helper)
+  return {helper, poststop, hooksDirs: options.hooksDirs.map((d) => resolve(d)), hookFiles, ociConfigs: [...ociConfigs], config: {path: layout.configPath, created: configCreated}, manifest: layout.manifestPath, recorder}
 }
 
 async function readOciConfig(path: string): Promise<Record<string, unknown>> {

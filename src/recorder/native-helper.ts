@@ -33,6 +33,8 @@ export interface KernelTarget {
   exited: boolean
   /** Syscalls the kernel could not store (map full): a recording with lost > 0 is incomplete. */
   lost: number
+  /** The recorder's programs were detached for a while (its pins removed): syscalls were missed. */
+  interrupted: boolean
   nested: number[]
   syscalls: Partial<Record<KernelAbi, number[]>>
 }
@@ -122,4 +124,15 @@ export const readTarget = (helper: string, mntns: number) => runHelper<KernelTar
 export const removeTarget = (helper: string, mntns: number, options: {keepAttached?: boolean} = {}) =>
   runHelper<KernelTarget & {detached: boolean}>(helper, ['remove', '--mntns', String(mntns), ...(options.keepAttached ? ['--keep-attached'] : [])], `finishing recording ${mntns}`)
 export const helperStatus = (helper: string) => runHelper<HelperStatus>(helper, ['list'], 'listing recordings')
+/** What `repair` found and did to the pinned recorder (see ensure_pins in bpf/recorder.c). */
+export interface RecorderRepair {
+  attached: boolean
+  /** Map pins were missing: pinned again from the running program (nothing lost). */
+  repinned: boolean
+  /** The programs were detached while recordings were active: attached again, those recordings marked interrupted. */
+  reattached: boolean
+  /** Leftovers of an interrupted attach (or of another build, idle) were removed. */
+  cleaned: boolean
+}
+export const repairRecorder = (helper: string) => runHelper<RecorderRepair>(helper, ['repair'], 'checking the recorder\'s pins')
 export const detachAll = (helper: string) => runHelper<{detached: boolean}>(helper, ['detach'], 'detaching the recorder')

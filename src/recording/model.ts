@@ -34,9 +34,14 @@ export interface Recording {
   unknown: SyscallSet['unknown']
   /** Syscalls the kernel could not store: non-zero means this recording is incomplete. */
   lost: number
+  /** The kernel recorder was detached for a while during this run (its pins removed): incomplete. */
+  interrupted?: true
   command?: string[]
   exitCode?: number | null
 }
+
+/** A recording that may lack syscalls the workload made (lost by the kernel, or the recorder interrupted). */
+export const isIncomplete = (recording: Pick<Recording, 'lost' | 'interrupted'>): boolean => recording.lost > 0 || recording.interrupted === true
 
 export type RecordingSource = 'hook' | 'record'
 
@@ -89,6 +94,7 @@ export const RECORDING_SCHEMA = {
       items: {type: 'object', additionalProperties: false, required: ['abi', 'nr'], properties: {abi: {enum: [...ABIS]}, nr: {type: 'integer', minimum: 0, maximum: 4_294_967_295}}},
     },
     lost: {type: 'integer', minimum: 0},
+    interrupted: {const: true},
     command: {type: 'array', maxItems: 4096, items: {type: 'string', maxLength: 65536}},
     exitCode: {type: ['integer', 'null'], minimum: 0, maximum: 255},
   },
@@ -146,6 +152,7 @@ export interface NewRecording {
   runtime: string
   set: SyscallSet
   lost?: number
+  interrupted?: boolean
   startedAt: Date
   endedAt?: Date
   command?: string[]
@@ -184,6 +191,7 @@ export function createRecording(input: NewRecording): Recording {
     unknown: [...input.set.unknown],
     lost: input.lost ?? 0,
   }
+  if (input.interrupted === true) recording.interrupted = true
   if (input.command !== undefined) recording.command = input.command
   if (input.exitCode !== undefined) recording.exitCode = input.exitCode
   const check = validateRecording(recording)

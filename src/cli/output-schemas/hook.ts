@@ -4,7 +4,7 @@ import {stringList} from './common.js'
 export const INSTALL_OUTPUT = {
   type: 'object',
   additionalProperties: false,
-  required: ['helper', 'poststop', 'hooksDirs', 'hookFiles', 'ociConfigs', 'config', 'manifest'],
+  required: ['helper', 'poststop', 'hooksDirs', 'hookFiles', 'ociConfigs', 'config', 'manifest', 'recorder'],
   properties: {
     helper: {type: 'string'},
     poststop: {type: 'string'},
@@ -13,6 +13,12 @@ export const INSTALL_OUTPUT = {
     ociConfigs: stringList,
     config: {type: 'object', additionalProperties: false, required: ['path', 'created'], properties: {path: {type: 'string'}, created: {type: 'boolean'}}},
     manifest: {type: 'string'},
+    recorder: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['attached', 'repinned', 'reattached', 'cleaned'],
+      properties: {attached: {type: 'boolean'}, repinned: {type: 'boolean'}, reattached: {type: 'boolean'}, cleaned: {type: 'boolean'}},
+    },
   },
 } as const
 

@@ -1,0 +1,161 @@
+/**
+ * Faults of the kernel recorder itself, on the real kernel: its targets map full, its pins removed while it
+ * records, an attach cut short. Each test runs a recorder of its own (SECCOMP_RECORDER_BPFFS, a small
+ * SECCOMP_RECORDER_MAX_TARGETS), so the recordings of other tests are never at stake.
+ */
+import assert from 'node:assert/strict'
+import {spawn, spawnSync} from 'node:child_process'
+import {existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, unlinkSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {setTimeout as sleep} from 'node:timers/promises'
+import {after, before, describe, it} from 'node:test'
+import {EXIT} from '../../src/cli/exit-codes.js'
+import {runCli} from '../helpers/cli.js'
+import {BUSYBOX, CLI, nativeHelper, requireKernelPrerequisites} from './harness.js'
+
+const work = mkdtempSync(join(tmpdir(), 'scr-e2e-faults-'))
+let helper = ''
+let pinCounter = 0
+
+/** A recorder of its own for one test: its pins directory and, optionally, a small targets map. */
+function recorderEnv(maxTargets?: number): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {...process.env, SECCOMP_RECORDER_BPFFS: `/sys/fs/bpf/scr-test-${process.pid}-${pinCounter++}`}
+  if (maxTargets !== undefined) env.SECCOMP_RECORDER_MAX_TARGETS = String(maxTargets)
+  return env
+}
+
+function helperJson<T>(env: NodeJS.ProcessEnv, args: string[]): T {
+  const run = spawnSync(helper, args, {encoding: 'utf8', env})
+  assert.equal(run.status, 0, `helper ${args.join(' ')}: ${run.stderr}`)
+  return JSON.parse(run.stdout) as T
+}
+
+interface Listing {
+  attached: boolean
+  targets: Array<{mntns: number; state: string}>
+}
+
+/** Starts `record --json --output FILE -- COMMAND` in the background; resolves with its exit code and JSON. */
+function recordInBackground(env: NodeJS.ProcessEnv, output: string, command: string[]): Promise<{code: number | null; stdout: string; stderr: string}> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, 'record', '--json', '--output', output, '--', ...command], {env, stdio: ['ignore', 'pipe', 'pipe']})
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()))
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()))
+    child.on('close', (code) => resolve({code, stdout, stderr}))
+  })
+}
+
+async function waitForTargets(env: NodeJS.ProcessEnv, count: number): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    const listing = helperJson<Listing>(env, ['list'])
+    if (listing.targets.filter((t) => t.state !== 'nested').length >= count) return
+    await sleep(25)
+  }
+  assert.fail(`fewer than ${count} targets registered after 5 s`)
+}
+
+const names = (path: string): string[] => (JSON.parse(readFileSync(path, 'utf8')) as {syscalls: Array<{names: string[]}>}).syscalls.flatMap((r) => r.names).sort()
+
+/** Each workload makes one syscall the others never make (sysinfo, statfs, sync, sched_getaffinity). */
+const WORKLOADS = ['uptime', 'df /', 'sync', 'nproc'].map((applet) => [BUSYBOX, 'sh', '-c', `sleep 1; ${BUSYBOX} ${applet} >/dev/null`])
+
+describe('recorder faults (real kernel)', {timeout: 300_000}, () => {
+  const pinDirs: string[] = []
+  before(async () => {
+    requireKernelPrerequisites()
+    helper = await nativeHelper()
+  })
+  after(() => {
+    for (const dir of pinDirs) {
+      spawnSync(helper, ['detach'], {env: {...process.env, SECCOMP_RECORDER_BPFFS: dir}})
+    }
+    rmSync(work, {recursive: true, force: true})
+  })
+  const own = (env: NodeJS.ProcessEnv) => {
+    pinDirs.push(env.SECCOMP_RECORDER_BPFFS!)
+    return env
+  }
+
+  it('a full targets map: the next recording fails with a clear error and exit code, the others stay exact', async () => {
+    const env = own(recorderEnv(WORKLOADS.length))
+    const running = WORKLOADS.map((command, i) => recordInBackground(env, join(work, `full-${i}.json`), command))
+    await waitForTargets(env, WORKLOADS.length)
+
+    const refused = runCli(['record', '--output', join(work, 'full-extra.json'), '--', '/bin/true'], {env})
+    assert.equal(refused.status, EXIT.RUNTIME, refused.stderr)
+    assert.match(refused.stderr, /targets map is full \(4 recorded or nested mount namespaces\): this one is not recorded; the others are unaffected/)
+    assert.doesNotMatch(refused.stderr, /\n\s+at /, 'no stack trace')
+    assert.ok(!existsSync(join(work, 'full-extra.json')), 'nothing written for the refused recording')
+
+    const results = await Promise.all(running)
+    results.forEach((r, i) => assert.equal(r.code, 0, `workload ${i}: ${r.stderr}`))
+    // Ground truth: the same workloads recorded one at a time once the map has room again.
+    for (const [i, command] of WORKLOADS.entries()) {
+      const alone = runCli(['record', '--output', join(work, `alone-${i}.json`), '--', ...command], {env})
+      assert.equal(alone.status, 0, alone.stderr)
+      assert.deepEqual(names(join(work, `full-${i}.json`)), names(join(work, `alone-${i}.json`)), `workload ${i} (${command.at(-1)})`)
+    }
+    assert.ok(names(join(work, 'full-0.json')).includes('sysinfo') && !names(join(work, 'full-1.json')).includes('sysinfo'))
+  })
+
+  it('map pins removed while recording: the next helper pins them again from the running program, nothing is lost', async () => {
+    const env = own(recorderEnv())
+    const output = join(work, 'repinned.json')
+    const running = recordInBackground(env, output, WORKLOADS[0]!)
+    await waitForTargets(env, 1)
+    for (const map of ['targets', 'words', 'filter']) unlinkSync(join(env.SECCOMP_RECORDER_BPFFS!, map))
+
+    const result = await running
+    assert.equal(result.code, 0, result.stderr)
+    const alone = join(work, 'repinned-alone.json')
+    assert.equal(runCli(['record', '--output', alone, '--', ...WORKLOADS[0]!], {env}).status, 0)
+    assert.deepEqual(names(output), names(alone))
+  })
+
+  it('links removed while recording (recorder detached): the recording is flagged interrupted, and the next attach works', async () => {
+    const env = own(recorderEnv())
+    const output = join(work, 'interrupted.json')
+    const running = recordInBackground(env, output, WORKLOADS[1]!)
+    await waitForTargets(env, 1)
+    for (const link of ['link_sys_enter', 'link_task_newtask', 'link_process_exit']) unlinkSync(join(env.SECCOMP_RECORDER_BPFFS!, link))
+    // The programs are gone with their links; whichever helper comes next (here `list`) attaches again on the
+    // pinned maps and flags the recording.
+    assert.equal(helperJson<Listing>(env, ['list']).attached, true, 'the next helper re-attaches')
+
+    const result = await running
+    assert.equal(result.code, EXIT.RUNTIME, `an interrupted recording must not pass as complete: ${result.stdout}`)
+    assert.match(result.stdout + result.stderr, /recorder was detached while the command ran/)
+    assert.equal(helperJson<Listing>(env, ['list']).attached, false, 'detached again once nothing records')
+
+    const again = runCli(['record', '--output', join(work, 'after.json'), '--', ...WORKLOADS[1]!], {env})
+    assert.equal(again.status, 0, again.stderr)
+    assert.ok(names(join(work, 'after.json')).includes('statfs'))
+  })
+
+  it('repair: puts back missing map pins, re-attaches to maps that still hold recordings, removes leftovers', async () => {
+    const env = own(recorderEnv())
+    const dir = env.SECCOMP_RECORDER_BPFFS!
+    // Leftovers of an attach cut short (maps pinned, no link): removed, nothing stays attached.
+    helperJson(env, ['attach'])
+    unlinkSync(join(dir, 'link_sys_enter'))
+    assert.deepEqual(helperJson(env, ['repair']), {attached: false, repinned: false, reattached: false, cleaned: true})
+    assert.ok(!existsSync(dir), 'pins directory removed')
+
+    // A recording in progress whose links and one map pin are gone: re-attached on the same maps.
+    const keeper = spawn(helper, ['launch', '--ready-fd', '3', '--', BUSYBOX, 'sleep', '30'], {env, stdio: ['ignore', 'ignore', 'inherit', 'pipe']})
+    try {
+      await waitForTargets(env, 1)
+      const [target] = helperJson<Listing>(env, ['list']).targets
+      for (const name of readdirSync(dir).filter((n) => n.startsWith('link_'))) unlinkSync(join(dir, name))
+      assert.deepEqual(helperJson(env, ['repair']), {attached: true, repinned: false, reattached: true, cleaned: false})
+      const read = helperJson<{interrupted: boolean; syscalls: {x86_64: number[]}}>(env, ['read', '--mntns', String(target!.mntns)])
+      assert.equal(read.interrupted, true)
+      assert.ok(read.syscalls.x86_64.includes(59), 'what was marked before the interruption is kept (execve)')
+    } finally {
+      keeper.kill('SIGKILL')
+    }
+  })
+})
