@@ -158,4 +158,30 @@ describe('recorder faults (real kernel)', {timeout: 300_000}, () => {
       keeper.kill('SIGKILL')
     }
   })
+
+  it('install after the pins were removed puts the recorder right and says so; the recording in progress is kept', async () => {
+    const env = own(recorderEnv())
+    const dir = env.SECCOMP_RECORDER_BPFFS!
+    const layout = {
+      SECCOMP_RECORDER_LIBEXEC: join(work, 'libexec'),
+      SECCOMP_RECORDER_INSTALL_MANIFEST: join(work, 'install.json'),
+      SECCOMP_RECORDER_CONFIG: join(work, 'config.yaml'),
+    }
+    const keeper = spawn(helper, ['launch', '--ready-fd', '3', '--', BUSYBOX, 'sh', '-c', `sleep 1; ${BUSYBOX} sync`], {env, stdio: ['ignore', 'ignore', 'inherit', 'pipe']})
+    try {
+      await waitForTargets(env, 1)
+      const [target] = helperJson<Listing>(env, ['list']).targets
+      for (const map of ['targets', 'words', 'filter']) unlinkSync(join(dir, map))
+      const installed = runCli(['install', '--json', '--hooks-dir', join(work, 'hooks.d')], {env: {...env, ...layout}})
+      assert.equal(installed.status, 0, installed.stderr)
+      assert.deepEqual((JSON.parse(installed.stdout) as {recorder: object}).recorder, {attached: true, repinned: true, reattached: false, cleaned: false})
+      await new Promise((resolve) => keeper.on('close', resolve))
+      const read = helperJson<{interrupted: boolean; syscalls: {x86_64: number[]}}>(env, ['read', '--mntns', String(target!.mntns)])
+      assert.equal(read.interrupted, false)
+      assert.ok(read.syscalls.x86_64.includes(162), 'sync, made after the repair, is recorded')
+    } finally {
+      keeper.kill('SIGKILL')
+      runCli(['uninstall', '--json'], {env: {...env, ...layout}})
+    }
+  })
 })
