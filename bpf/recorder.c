@@ -564,7 +564,7 @@ static void add_target(__u32 inum, __u64 id, __u32 flags)
 		__u32 len = sizeof(info);
 
 		bpf_obj_get_info_by_fd(targets_fd, &info, &len);
-		fail(EX_FULL, "map-full", E2BIG,
+		fail(EX_FULL, "map-full", 0,
 		     "the recorder's targets map is full (%u recorded or nested mount namespaces): this one is not "
 		     "recorded; the others are unaffected",
 		     info.max_entries);

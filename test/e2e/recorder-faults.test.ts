@@ -184,4 +184,35 @@ describe('recorder faults (real kernel)', {timeout: 300_000}, () => {
       runCli(['uninstall', '--json'], {env: {...env, ...layout}})
     }
   })
+
+  it('a full targets map at prestart: --on-error fail stops the container with a plain message, warn lets it run unrecorded', async () => {
+    const env = own(recorderEnv(1))
+    const spool = join(work, 'spool-full')
+    const sleepers = [0, 1, 2].map(() => spawn('unshare', ['-m', '--propagation', 'private', BUSYBOX, 'sleep', '30'], {stdio: 'ignore'}))
+    try {
+      await sleep(300)
+      const state = (i: number) => JSON.stringify({ociVersion: '1.0.2', id: `full-${i}`, status: 'created', pid: sleepers[i]!.pid, bundle: work, annotations: {'seccomp-recorder.io/record': 'auto'}})
+      const prestart = (i: number, onError: string) => spawnSync(helper, ['hook-prestart', '--spool', spool, '--on-error', onError], {env, input: state(i), encoding: 'utf8'})
+      const first = prestart(0, 'fail')
+      assert.equal(first.status, 0, first.stderr)
+      assert.ok(existsSync(join(spool, 'full-0.json')))
+
+      const refused = prestart(1, 'fail')
+      assert.equal(refused.status, 5, 'the helper\'s exit code for a full map')
+      assert.equal(refused.stderr, 'seccomp-recorder: the recorder\'s targets map is full (1 recorded or nested mount namespaces): this one is not recorded; the others are unaffected\n')
+      assert.ok(!existsSync(join(spool, 'full-1.json')), 'no spool note for the refused container')
+
+      const warned = prestart(2, 'warn')
+      assert.equal(warned.status, 0, 'with --on-error warn the container starts')
+      assert.match(warned.stderr, /^seccomp-recorder: warning: the recorder's targets map is full/)
+      assert.ok(!existsSync(join(spool, 'full-2.json')))
+
+      // The first container's recording is still there and still recording.
+      const listing = helperJson<Listing>(env, ['list'])
+      assert.equal(listing.targets.length, 1)
+      assert.equal(listing.targets[0]!.state, 'armed', 'waiting for its boundary, as registered')
+    } finally {
+      for (const s of sleepers) s.kill('SIGKILL')
+    }
+  })
 })
