@@ -128,7 +128,8 @@ mem() {
 	printf 'kernel memory: %-7s map %8d B memlock / %5d entries = %4d B per %s\n' "$1" "$bytes" "$entries" \
 		$((bytes / entries)) "$2"
 }
-mem targets "target (or nested namespace)"
+mem slots "target in its slot (most targets)"
+mem targets "target whose slot was taken, or nested namespace"
 mem words "rare word (only for non-native or >= 512 numbers)"
 
 # Start-up time of `add` while attached (a process in a namespace of its own).

@@ -3,13 +3,14 @@
  * seccomp-recorder, kernel side.
  *
  * Marks, per recorded mount namespace, which syscalls were made: one bit per
- * syscall number in a hash map entry.  Nothing is sent to user space per
+ * syscall number in the namespace's entry (in its slot of an array, or in a
+ * hash map when the slot is taken; see recorder.h).  Nothing is sent to user space per
  * syscall; the helper (recorder.c) reads the bitmaps when asked.
  *
  * Programs (all BTF tracepoints; fentry/fexit are refused on locked-down
  * kernels such as the development VM, so following nested namespaces does
  * not rely on them):
- *   scr_sys_enter  tp_btf/sys_enter           every syscall: filter, lookup; a miss is done
+ *   scr_sys_enter  tp_btf/sys_enter           every syscall: slot (and filter) load; a miss is done
  *   scr_newtask    tp_btf/task_newtask        clone/clone3 with CLONE_NEWNS in a target
  *   scr_exit       tp_btf/sched_process_exit  drop an unshare note of a dying task
  * unshare(CLONE_NEWNS) in a target is noted per task and the new namespace is
@@ -30,6 +31,15 @@ char LICENSE[] SEC("license") = "GPL";
 #define SCR_PR_SET_SECCOMP 22         /* prctl(2) option */
 #define SCR_SECCOMP_MODE_FILTER 2     /* prctl(PR_SET_SECCOMP) mode */
 
+/* Targets whose slot is free: index inum & (SCR_SLOTS - 1), free while inum is 0. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SCR_SLOTS);
+	__type(key, __u32);
+	__type(value, struct scr_target);
+} scr_slots SEC(".maps");
+
+/* Targets whose slot was taken, and nested namespaces. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, SCR_MAX_TARGETS);
@@ -44,10 +54,10 @@ struct {
 	__type(value, __u64);
 } scr_words SEC(".maps");
 
-/* Non-zero slot: some scr_targets key may have this number (see recorder.h). */
+/* Non-zero: some scr_targets key may have a number in this slot (see recorder.h). */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, SCR_FILTER_SLOTS);
+	__uint(max_entries, SCR_FILTER_SLOTS + 1); /* + the helper's count, SCR_COUNT_INDEX */
 	__type(key, __u32);
 	__type(value, __u32);
 } scr_filter SEC(".maps");
@@ -75,6 +85,18 @@ static __always_inline __u32 *scr_pending_count(void)
 	__u32 zero = 0;
 
 	return bpf_map_lookup_elem(&scr_pending, &zero);
+}
+
+/* The entry for a namespace number: its slot when it holds it, else the hash (if the filter says so). */
+static __always_inline struct scr_target *scr_find(__u32 inum)
+{
+	__u32 slot = inum & (SCR_SLOTS - 1), *maybe;
+	struct scr_target *t = bpf_map_lookup_elem(&scr_slots, &slot);
+
+	if (t && t->inum == inum)
+		return t;
+	maybe = bpf_map_lookup_elem(&scr_filter, &slot);
+	return maybe && *maybe ? bpf_map_lookup_elem(&scr_targets, &inum) : NULL;
 }
 
 /* Older kernels keep the mount namespace id in mnt_namespace.seq. */
@@ -115,7 +137,7 @@ static __always_inline void scr_set_slot(__u32 inum)
 /* Count something that could not be stored in the owner's entry. */
 static __always_inline void scr_lost(__u32 owner)
 {
-	struct scr_target *t = bpf_map_lookup_elem(&scr_targets, &owner);
+	struct scr_target *t = scr_find(owner);
 
 	if (t)
 		__sync_fetch_and_add(&t->lost, 1);
@@ -124,16 +146,17 @@ static __always_inline void scr_lost(__u32 owner)
 /* Register a just-created namespace as nested in owner; returns its entry. */
 static __always_inline struct scr_target *scr_add_nested(__u32 inum, __u32 owner, __u64 id)
 {
-	struct scr_target nested = { .owner = owner, .ns_id = id }, *old;
+	struct scr_target nested = { .inum = inum, .owner = owner, .ns_id = id }, *old;
 
 	/* The owner may just have been removed: then there is nothing to record into. */
-	if (!bpf_map_lookup_elem(&scr_targets, &owner))
+	if (!scr_find(owner))
 		return NULL;
 
 	/* The number is fresh, so any entry holding it is stale.  A stale nested
 	 * entry carries no data and is replaced; a stale target still holds an
-	 * unread recording and is kept (the nested namespace is then lost). */
-	old = bpf_map_lookup_elem(&scr_targets, &inum);
+	 * unread recording and is kept (the nested namespace is then lost).
+	 * Nested entries always go into the hash: only the helper writes slots. */
+	old = scr_find(inum);
 	if (old && old->owner == inum) {
 		scr_lost(owner);
 		return NULL;
@@ -242,7 +265,7 @@ SEC("tp_btf/sys_enter")
 int BPF_PROG(scr_sys_enter, struct pt_regs *regs, long id)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
-	__u32 inum, slot, owner, abi = SCR_ABI_X86_64, *pending, *maybe;
+	__u32 inum, owner, abi = SCR_ABI_X86_64, *pending;
 	struct mnt_namespace *mnt;
 	struct scr_target *t;
 	struct nsproxy *nsp;
@@ -255,10 +278,9 @@ int BPF_PROG(scr_sys_enter, struct pt_regs *regs, long id)
 	mnt = nsp->mnt_ns;
 	inum = mnt->ns.inum;
 
-	/* What every untraced syscall pays for: one filter load, at most one hash lookup. */
-	slot = inum & (SCR_FILTER_SLOTS - 1);
-	maybe = bpf_map_lookup_elem(&scr_filter, &slot);
-	t = maybe && *maybe ? bpf_map_lookup_elem(&scr_targets, &inum) : NULL;
+	/* What every untraced syscall pays for: a slot and a filter load (a hash lookup only on a
+	 * shared slot); a recorded namespace in its slot: one load. */
+	t = scr_find(inum);
 	if (!t) {
 		/* Unless a recorded task has just unshared its mount namespace. */
 		pending = scr_pending_count();
@@ -279,7 +301,7 @@ int BPF_PROG(scr_sys_enter, struct pt_regs *regs, long id)
 	/* Nested namespace: record into its owner. */
 	owner = t->owner;
 	if (owner != inum) {
-		t = bpf_map_lookup_elem(&scr_targets, &owner);
+		t = scr_find(owner);
 		if (!t)
 			return 0;
 	}
@@ -356,7 +378,7 @@ int BPF_PROG(scr_newtask, struct task_struct *child, u64 clone_flags)
 		return 0;
 	mnt = nsp->mnt_ns;
 	inum = mnt->ns.inum;
-	t = bpf_map_lookup_elem(&scr_targets, &inum);
+	t = scr_find(inum);
 	if (!t || !scr_same_ns(t, scr_ns_id(mnt)))
 		return 0;
 

@@ -45,13 +45,14 @@ enum { EX_OK = 0, EX_USAGE = 2, EX_NO_TARGET = 3, EX_NO_BPF = 4, EX_FULL = 5, EX
  * separate recorder, e.g. for tests).  The sys_enter link is pinned last and
  * marks a complete attach.
  */
-enum { PIN_ENTER, PIN_NEWTASK, PIN_EXIT, PIN_TARGETS, PIN_WORDS, PIN_FILTER, PIN_COUNT };
-#define PIN_FIRST_MAP PIN_TARGETS
+enum { PIN_ENTER, PIN_NEWTASK, PIN_EXIT, PIN_SLOTS, PIN_TARGETS, PIN_WORDS, PIN_FILTER, PIN_COUNT };
+#define PIN_FIRST_MAP PIN_SLOTS
+#define MAP_COUNT (PIN_COUNT - PIN_FIRST_MAP)
 static const char *const pin_names[PIN_COUNT] = { "link_sys_enter", "link_task_newtask", "link_process_exit",
-						  "targets", "words", "filter" };
+						  "slots", "targets", "words", "filter" };
 /* The kernel's names of the pinned maps (BPF_OBJ_NAME_LEN), in pin order. */
-static const char *const map_names[PIN_COUNT] = { [PIN_TARGETS] = "scr_targets", [PIN_WORDS] = "scr_words",
-						  [PIN_FILTER] = "scr_filter" };
+static const char *const map_names[PIN_COUNT] = { [PIN_SLOTS] = "scr_slots", [PIN_TARGETS] = "scr_targets",
+						  [PIN_WORDS] = "scr_words", [PIN_FILTER] = "scr_filter" };
 static char pin_dir[256], pin_path[PIN_COUNT][320];
 
 __attribute__((noreturn)) static void usage(const char *what);
@@ -254,13 +255,13 @@ struct attach_info {
 	bool repinned, reattached, cleaned;
 };
 
-static int targets_fd = -1, words_fd = -1, filter_fd = -1;
+static int slots_fd = -1, targets_fd = -1, words_fd = -1, filter_fd = -1;
 
 static void close_maps(void)
 {
-	int *fds[] = { &targets_fd, &words_fd, &filter_fd };
+	int *fds[MAP_COUNT] = { &slots_fd, &targets_fd, &words_fd, &filter_fd };
 
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < MAP_COUNT; i++) {
 		if (*fds[i] >= 0)
 			close(*fds[i]);
 		*fds[i] = -1;
@@ -270,13 +271,14 @@ static void close_maps(void)
 /* Open the pinned maps; false when any of them is missing. */
 static bool open_maps(void)
 {
-	if (targets_fd >= 0 && words_fd >= 0 && filter_fd >= 0)
+	if (slots_fd >= 0 && targets_fd >= 0 && words_fd >= 0 && filter_fd >= 0)
 		return true;
 	close_maps();
+	slots_fd = bpf_obj_get(pin_path[PIN_SLOTS]);
 	targets_fd = bpf_obj_get(pin_path[PIN_TARGETS]);
 	words_fd = bpf_obj_get(pin_path[PIN_WORDS]);
 	filter_fd = bpf_obj_get(pin_path[PIN_FILTER]);
-	return targets_fd >= 0 && words_fd >= 0 && filter_fd >= 0;
+	return slots_fd >= 0 && targets_fd >= 0 && words_fd >= 0 && filter_fd >= 0;
 }
 
 static void pin_or_fail(int err, const char *path)
@@ -288,12 +290,13 @@ static void pin_or_fail(int err, const char *path)
 /* Do the pinned maps have this build's layout?  (A helper of another build may have pinned them.) */
 static bool layout_matches(void)
 {
-	static const __u32 want[3][3] = { { sizeof(__u32), sizeof(struct scr_target), 0 },
-					  { sizeof(struct scr_word_key), sizeof(__u64), 0 },
-					  { sizeof(__u32), sizeof(__u32), SCR_FILTER_SLOTS } };
-	int fds[] = { targets_fd, words_fd, filter_fd };
+	static const __u32 want[MAP_COUNT][3] = { { sizeof(__u32), sizeof(struct scr_target), SCR_SLOTS },
+						  { sizeof(__u32), sizeof(struct scr_target), 0 },
+						  { sizeof(struct scr_word_key), sizeof(__u64), 0 },
+						  { sizeof(__u32), sizeof(__u32), SCR_SLOTS + 1 } };
+	int fds[MAP_COUNT] = { slots_fd, targets_fd, words_fd, filter_fd };
 
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < MAP_COUNT; i++) {
 		struct bpf_map_info info = {};
 		__u32 len = sizeof(info);
 
@@ -304,12 +307,92 @@ static bool layout_matches(void)
 	return true;
 }
 
-/* Does the pinned targets map hold any entry?  (Works whatever its value layout.) */
+/* ---- entries: a target lives in its slot, or in the hash when the slot is taken ---- */
+
+static __u32 slot_of(__u32 inum)
+{
+	return inum & (SCR_SLOTS - 1);
+}
+
+/* Every slot at once (one batch syscall instead of SCR_SLOTS lookups); false if the maps are unusable. */
+static struct scr_target slot_vals[SCR_SLOTS];
+
+static bool read_slots(void)
+{
+	static __u32 keys[SCR_SLOTS];
+	__u32 count = SCR_SLOTS, out;
+	int err;
+
+	memset(slot_vals, 0, sizeof(slot_vals));
+	err = bpf_map_lookup_batch(slots_fd, NULL, &out, keys, slot_vals, &count, NULL);
+	return (err == 0 || errno == ENOENT) && count == SCR_SLOTS;
+}
+
+/* The entry for inum, wherever it is; *in_slot (if given) says where. */
+static bool find_entry(__u32 inum, struct scr_target *t, bool *in_slot)
+{
+	__u32 slot = slot_of(inum);
+	bool found = bpf_map_lookup_elem(slots_fd, &slot, t) == 0 && t->inum == inum;
+
+	if (in_slot)
+		*in_slot = found;
+	return found || bpf_map_lookup_elem(targets_fd, &inum, t) == 0;
+}
+
+/* The helper's running count of own targets (filter[SCR_COUNT_INDEX]); exact only after count_targets. */
+static __u32 stored_count(void)
+{
+	__u32 key = SCR_COUNT_INDEX, n = 0;
+
+	bpf_map_lookup_elem(filter_fd, &key, &n);
+	return n;
+}
+
+static void store_count(__u32 n)
+{
+	__u32 key = SCR_COUNT_INDEX;
+
+	bpf_map_update_elem(filter_fd, &key, &n, BPF_ANY);
+}
+
+/* Take an entry out, with its data as it was at that moment (a slot is then freed). */
+static bool take_entry(__u32 inum, struct scr_target *t)
+{
+	static const struct scr_target free_slot;
+	__u32 slot = slot_of(inum), n;
+	bool taken;
+
+	if (bpf_map_lookup_elem(slots_fd, &slot, t) == 0 && t->inum == inum)
+		taken = bpf_map_update_elem(slots_fd, &slot, &free_slot, BPF_ANY) == 0;
+	else
+		taken = bpf_map_lookup_and_delete_elem(targets_fd, &inum, t) == 0;
+	if (taken && t->owner == inum && (n = stored_count()) > 0)
+		store_count(n - 1);
+	return taken;
+}
+
+/* Number of own targets (nested entries not counted); -1 if the slots cannot be read. */
+static int count_targets(void)
+{
+	__u32 key, *kp = NULL;
+	struct scr_target t;
+	int n = 0;
+
+	if (!read_slots())
+		return -1;
+	for (int i = 0; i < SCR_SLOTS; i++)
+		n += slot_vals[i].inum != 0;
+	for (; bpf_map_get_next_key(targets_fd, kp, &key) == 0; kp = &key)
+		n += bpf_map_lookup_elem(targets_fd, &key, &t) == 0 && t.owner == key;
+	return n;
+}
+
+/* Does any entry exist, nested or not?  (Only called once the layout matches.) */
 static bool holds_targets(void)
 {
 	__u32 key;
 
-	return targets_fd >= 0 && bpf_map_get_next_key(targets_fd, NULL, &key) == 0;
+	return bpf_map_get_next_key(targets_fd, NULL, &key) == 0 || count_targets() != 0;
 }
 
 /*
@@ -359,12 +442,19 @@ static bool repin_maps(void)
 	return done;
 }
 
-/* Flag every target of the pinned maps: the programs were detached for a while, syscalls were missed. */
+/* Flag every target of the pinned maps: the programs were detached for a while, syscalls were missed.
+ * (Nothing marks into these maps meanwhile: their programs are gone, the new ones not attached yet.) */
 static void mark_interrupted(void)
 {
 	__u32 key, *kp = NULL;
 	struct scr_target t;
 
+	if (read_slots())
+		for (__u32 i = 0; i < SCR_SLOTS; i++)
+			if (slot_vals[i].inum) {
+				slot_vals[i].flags |= SCR_INTERRUPTED;
+				bpf_map_update_elem(slots_fd, &i, &slot_vals[i], BPF_ANY);
+			}
 	for (; bpf_map_get_next_key(targets_fd, kp, &key) == 0; kp = &key)
 		if (bpf_map_lookup_elem(targets_fd, &key, &t) == 0 && !(t.flags & SCR_INTERRUPTED)) {
 			t.flags |= SCR_INTERRUPTED;
@@ -381,11 +471,12 @@ static void load_and_pin(bool reuse)
 
 	if (!skel)
 		fail(EX_NO_BPF, "bpf-unavailable", errno, "cannot open the BPF programs");
-	/* A smaller targets map, for tests of a full map (only when the maps are new). */
+	/* Fewer targets at once, for tests of a full recorder (only when the maps are new). */
 	if (max && !reuse)
 		err = bpf_map__set_max_entries(skel->maps.scr_targets, (__u32)parse_num(max, 65536, "bad SECCOMP_RECORDER_MAX_TARGETS"));
 	if (reuse && !err)
-		err = bpf_map__reuse_fd(skel->maps.scr_targets, targets_fd) ?:
+		err = bpf_map__reuse_fd(skel->maps.scr_slots, slots_fd) ?:
+		      bpf_map__reuse_fd(skel->maps.scr_targets, targets_fd) ?:
 		      bpf_map__reuse_fd(skel->maps.scr_words, words_fd) ?:
 		      bpf_map__reuse_fd(skel->maps.scr_filter, filter_fd);
 	if (err || recorder__load(skel) != 0)
@@ -397,6 +488,7 @@ static void load_and_pin(bool reuse)
 	if (mkdir(pin_dir, 0700) != 0 && errno != EEXIST)
 		fail(EX_NO_BPF, "bpf-unavailable", errno, "cannot create %s", pin_dir);
 	if (!reuse) {
+		pin_or_fail(bpf_map__pin(skel->maps.scr_slots, pin_path[PIN_SLOTS]), pin_path[PIN_SLOTS]);
 		pin_or_fail(bpf_map__pin(skel->maps.scr_targets, pin_path[PIN_TARGETS]), pin_path[PIN_TARGETS]);
 		pin_or_fail(bpf_map__pin(skel->maps.scr_words, pin_path[PIN_WORDS]), pin_path[PIN_WORDS]);
 		pin_or_fail(bpf_map__pin(skel->maps.scr_filter, pin_path[PIN_FILTER]), pin_path[PIN_FILTER]);
@@ -473,7 +565,7 @@ static void attach(struct attach_info *ai)
 
 static void set_slot(__u32 inum, __u32 on)
 {
-	__u32 slot = inum & (SCR_FILTER_SLOTS - 1);
+	__u32 slot = slot_of(inum);
 
 	bpf_map_update_elem(filter_fd, &slot, &on, BPF_ANY);
 }
@@ -495,14 +587,8 @@ static void refresh_filter(const __u32 *removed, size_t n)
  * (Nested entries alone, e.g. orphaned by a race with remove, do not count.) */
 static bool detach_if_idle(void)
 {
-	__u32 key, *kp = NULL;
-	struct scr_target t;
-
-	if (!open_maps())
+	if (!open_maps() || count_targets() != 0)
 		return false;
-	for (; bpf_map_get_next_key(targets_fd, kp, &key) == 0; kp = &key)
-		if (bpf_map_lookup_elem(targets_fd, &key, &t) == 0 && t.owner == key)
-			return false;
 	return unpin_all();
 }
 
@@ -533,42 +619,72 @@ static bool host_mntns(__u32 inum)
 	       (stat("/proc/1/ns/mnt", &st) == 0 && st.st_ino == inum);
 }
 
-/* Insert a new target (BPF_NOEXIST). Caller holds the lock. */
+/* The most own targets at once: the hash map's size (it must be able to hold them all). */
+static int max_targets(void)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	return bpf_obj_get_info_by_fd(targets_fd, &info, &len) == 0 ? (int)info.max_entries : SCR_MAX_TARGETS;
+}
+
+/* Insert a new target: into its slot when free, else into the hash. Caller holds the lock. */
 static void add_target(__u32 inum, __u64 id, __u32 flags)
 {
-	struct scr_target t = { .owner = inum, .flags = flags, .ns_id = id }, old;
+	struct scr_target t = { .inum = inum, .owner = inum, .flags = flags, .ns_id = id }, old;
+	__u32 slot = slot_of(inum);
+	int n;
 
 	t.state = (flags & SCR_RECORD_ALL) ? SCR_STATE_RECORDING : SCR_STATE_ARMED;
 	if (!open_maps())
 		fail(EX_NO_BPF, "bpf-unavailable", errno, "cannot open the pinned maps");
-	set_slot(inum, 1); /* before the entry: the kernel must never miss it */
-	if (bpf_map_update_elem(targets_fd, &inum, &t, BPF_NOEXIST) == 0)
-		return;
-	if (errno == EEXIST && bpf_map_lookup_elem(targets_fd, &inum, &old) == 0) {
+	if (find_entry(inum, &old, NULL)) {
 		bool stale = id && old.ns_id && old.ns_id != id;
 
-		/* A nested entry of a dead namespace with the same number holds no data. */
-		if (stale && old.owner != inum && bpf_map_update_elem(targets_fd, &inum, &t, BPF_EXIST) == 0)
-			return;
-		if (stale)
+		if (stale && old.owner == inum)
 			fail(EX_RUNTIME, "stale", EEXIST,
 			     "mount namespace number %u (reused) still holds the unread recording of an earlier, dead "
 			     "namespace (ns_id %llu): read and remove it first", inum, (unsigned long long)old.ns_id);
-		if (old.owner != inum)
+		/* A nested entry of a dead namespace with the same number holds no data. */
+		if (stale)
+			bpf_map_delete_elem(targets_fd, &inum);
+		else if (old.owner != inum)
 			fail(EX_RUNTIME, "exists", EEXIST, "mount namespace %u is already recorded, nested in target %u",
 			     inum, old.owner);
-		fail(EX_RUNTIME, "exists", EEXIST, "mount namespace %u is already registered", inum);
+		else
+			fail(EX_RUNTIME, "exists", EEXIST, "mount namespace %u is already registered", inum);
 	}
-	if (errno == E2BIG || errno == ENOMEM) {
-		struct bpf_map_info info = {};
-		__u32 len = sizeof(info);
-
-		bpf_obj_get_info_by_fd(targets_fd, &info, &len);
+	/* The running count, checked exactly (and put right) only when it says full. */
+	n = (int)stored_count();
+	if (n >= max_targets()) {
+		n = count_targets();
+		if (n < 0)
+			fail(EX_RUNTIME, "bpf-error", errno, "cannot read the recorder's slots");
+		store_count((__u32)n);
+	}
+	if (n >= max_targets())
 		fail(EX_FULL, "map-full", 0,
-		     "the recorder's targets map is full (%u recorded or nested mount namespaces): this one is not "
-		     "recorded; the others are unaffected",
-		     info.max_entries);
+		     "the recorder is full (%d mount namespaces recorded at once): this one is not recorded; the "
+		     "others are unaffected",
+		     n);
+
+	/* Its slot, when free: the kernel finds it with one array load. */
+	if (bpf_map_lookup_elem(slots_fd, &slot, &old) == 0 && !old.inum) {
+		if (bpf_map_update_elem(slots_fd, &slot, &t, BPF_ANY) != 0)
+			fail(EX_RUNTIME, "bpf-error", errno, "cannot register mount namespace %u", inum);
+		store_count((__u32)n + 1);
+		return;
 	}
+	set_slot(inum, 1); /* before the entry: the kernel must never miss it */
+	if (bpf_map_update_elem(targets_fd, &inum, &t, BPF_NOEXIST) == 0) {
+		store_count((__u32)n + 1);
+		return;
+	}
+	if (errno == E2BIG || errno == ENOMEM)
+		fail(EX_FULL, "map-full", 0,
+		     "the recorder is full (%d entries for recorded and nested mount namespaces): this one is not "
+		     "recorded; the others are unaffected",
+		     max_targets());
 	fail(EX_RUNTIME, "bpf-error", errno, "cannot register mount namespace %u", inum);
 }
 
@@ -577,8 +693,8 @@ static void get_target(__u32 inum, struct scr_target *t)
 {
 	if (!open_maps())
 		fail(EX_NO_TARGET, "no-such-target", ENOENT, "nothing is attached");
-	if (bpf_map_lookup_elem(targets_fd, &inum, t) != 0)
-		fail(EX_NO_TARGET, "no-such-target", errno, "no target for mount namespace %u", inum);
+	if (!find_entry(inum, t, NULL))
+		fail(EX_NO_TARGET, "no-such-target", ENOENT, "no target for mount namespace %u", inum);
 	if (t->owner != inum)
 		fail(EX_NO_TARGET, "no-such-target", ENOENT, "mount namespace %u is nested in target %u", inum,
 		     t->owner);
@@ -599,10 +715,10 @@ static void print_result(__u32 inum, bool del)
 	bool first = true;
 
 	get_target(inum, &t);
-	if (del && bpf_map_lookup_and_delete_elem(targets_fd, &inum, &t) != 0)
+	if (del && !take_entry(inum, &t))
 		fail(EX_NO_TARGET, "no-such-target", errno, "no target for mount namespace %u", inum);
 
-	/* Nested namespaces: every entry whose owner is this target. */
+	/* Nested namespaces (always in the hash): every entry whose owner is this target. */
 	while (bpf_map_get_next_key(targets_fd, kp, &key) == 0) {
 		struct scr_target n;
 
@@ -929,6 +1045,14 @@ static void parse(int argc, char **argv, struct opts *o)
 
 /* ---- subcommands ------------------------------------------------------- */
 
+static void list_entry(__u32 key, const struct scr_target *t, bool *first)
+{
+	printf("%s{\"mntns\":%u,\"ns_id\":%llu,\"owner\":%u,\"state\":\"%s\"}", *first ? "" : ",", key,
+	       (unsigned long long)t->ns_id, t->owner,
+	       t->owner != key ? "nested" : t->state == SCR_STATE_RECORDING ? "recording" : "armed");
+	*first = false;
+}
+
 static int cmd_list(void)
 {
 	__u32 key, *kp = NULL;
@@ -937,14 +1061,14 @@ static int cmd_list(void)
 
 	printf("{\"attached\":%s,\"follows_nested\":%s,\"targets\":[", pinned(PIN_ENTER) ? "true" : "false",
 	       pinned(PIN_NEWTASK) ? "true" : "false");
+	if (open_maps() && read_slots())
+		for (int i = 0; i < SCR_SLOTS; i++)
+			if (slot_vals[i].inum)
+				list_entry(slot_vals[i].inum, &slot_vals[i], &first);
 	while (open_maps() && bpf_map_get_next_key(targets_fd, kp, &key) == 0) {
 		kp = &key;
-		if (bpf_map_lookup_elem(targets_fd, &key, &t) != 0)
-			continue;
-		printf("%s{\"mntns\":%u,\"ns_id\":%llu,\"owner\":%u,\"state\":\"%s\"}", first ? "" : ",", key,
-		       (unsigned long long)t.ns_id, t.owner,
-		       t.owner != key ? "nested" : t.state == SCR_STATE_RECORDING ? "recording" : "armed");
-		first = false;
+		if (bpf_map_lookup_elem(targets_fd, &key, &t) == 0)
+			list_entry(key, &t, &first);
 	}
 	printf("],\"prog_ids\":[");
 	first = true;
@@ -1000,7 +1124,7 @@ static int cmd_launch(struct opts *o)
 		if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
 			fail(EX_RUNTIME, "mount", errno, "cannot make / private");
 		inum = mntns_inum("/proc/self/ns/mnt", &id);
-		if (attempt == 16 || !open_maps() || bpf_map_lookup_elem(targets_fd, &inum, &old) != 0)
+		if (attempt == 16 || !open_maps() || !find_entry(inum, &old, NULL))
 			break;
 		if (open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC) < 0) /* closed by the exec */
 			break;
@@ -1022,7 +1146,7 @@ static int cmd_launch(struct opts *o)
 	/* exec failed: take the target back so nothing stays registered. */
 	err = errno;
 	lock();
-	bpf_map_delete_elem(targets_fd, &inum);
+	take_entry(inum, &(struct scr_target){});
 	refresh_filter(&inum, 1);
 	detach_on_failure = true;
 	fail(EX_EXEC, "exec-failed", err, "cannot execute %s", o->argv[0]);
@@ -1135,7 +1259,7 @@ static void salvage_stale(const char *spool, __u32 inum, __u64 id)
 	struct scr_target old;
 	int fd, saved;
 
-	if (!open_maps() || bpf_map_lookup_elem(targets_fd, &inum, &old) != 0 || old.owner != inum || !id ||
+	if (!open_maps() || !find_entry(inum, &old, NULL) || old.owner != inum || !id ||
 	    !old.ns_id || old.ns_id == id)
 		return;
 	snprintf(dst, sizeof(dst), "%s/orphan-%llu.json", spool, (unsigned long long)old.ns_id);
@@ -1213,7 +1337,8 @@ static int cmd_hook_prestart(struct opts *o)
 	if (!write_spool(o->spool, &st, inum, id, state, len)) {
 		int err = errno;
 
-		bpf_map_delete_elem(targets_fd, &inum);
+		take_entry(inum, &(struct scr_target){});
+		refresh_filter(&inum, 1);
 		fail(EX_RUNTIME, "spool", err, "cannot write %s/%s.json", o->spool, st.id);
 	}
 	detach_on_failure = false;

@@ -16,19 +16,27 @@
 #define SCR_LOCK_DIR "/run/seccomp-recorder"
 #define SCR_LOCK_FILE SCR_LOCK_DIR "/helper.lock"
 
-/* Map sizes (both maps are preallocated hash maps). */
-#define SCR_MAX_TARGETS 4096 /* recorded namespaces + nested namespaces */
-#define SCR_MAX_WORDS 8192   /* rare (non-native or >= 512) syscall words */
-
 /*
- * filter map: ARRAY of SCR_FILTER_SLOTS __u32, slot = inum & (SLOTS - 1).
- * A slot is non-zero while some targets entry has a number in it, so a zero
- * slot lets an untraced syscall skip the hash lookup (an inlined array load
- * instead of a hash function call).  Set before an entry is inserted (and by
- * the kernel again after), cleared by the helper only after a removal, then
- * set again for every remaining entry: never a false negative.
+ * Where targets live (both maps preallocated):
+ *   slots    ARRAY of SCR_SLOTS struct scr_target, index inum & (SCR_SLOTS - 1): a recorded
+ *            namespace whose slot is free lives here, so its syscalls cost one inlined array load.
+ *            Written only by the helper (under its lock); the kernel only marks into entries.
+ *   targets  HASH inum -> struct scr_target: a target whose slot was taken, and every nested
+ *            namespace (inserted by the kernel).
+ *   filter   ARRAY of SCR_SLOTS __u32: non-zero while some targets (hash) entry may have a number
+ *            in that slot, so a miss skips the hash lookup.  Set before an entry is inserted (and by
+ *            the kernel again after), cleared by the helper only after a removal, then set again for
+ *            every remaining entry: never a false negative.  One more element, SCR_COUNT_INDEX,
+ *            is the helper's count of own targets (the kernel never reads it; the helper
+ *            recounts exactly before it refuses a target, so a count left wrong by a killed
+ *            helper heals itself).
+ * An entry in slots is free when its inum is 0 (no namespace has inode number 0).
  */
-#define SCR_FILTER_SLOTS 4096
+#define SCR_SLOTS 4096
+#define SCR_FILTER_SLOTS SCR_SLOTS
+#define SCR_COUNT_INDEX SCR_SLOTS
+#define SCR_MAX_TARGETS 4096 /* recorded namespaces at once (and the hash map's size) */
+#define SCR_MAX_WORDS 8192   /* rare (non-native or >= 512) syscall words */
 
 /* Native x86_64 numbers 0..SCR_NATIVE_BITS-1 live in scr_target.native. */
 #define SCR_NATIVE_WORDS 8
@@ -61,8 +69,8 @@ enum {
 #define SCR_X32_SYSCALL_BIT 0x40000000
 
 /*
- * targets map: key = mount-namespace inode number (__u32).
- * owner == key for a target's own entry; a nested namespace (created inside
+ * A target (in slots or targets): inum = its mount-namespace inode number (the hash key).
+ * owner == inum for a target's own entry; a nested namespace (created inside
  * a recorded one) points to its owner and only its owner's entry is used.
  *
  * ns_id is the namespace's never-reused 64-bit id (NS_GET_MNTNS_ID), because
@@ -71,10 +79,12 @@ enum {
  * claims it at the namespace's first syscall.
  */
 struct scr_target {
+	__u32 inum;
 	__u32 owner;
 	__u32 state;
 	__u32 flags;
 	__u32 lost; /* syscalls (or nested namespaces) that could not be stored */
+	__u32 pad;
 	__u64 native[SCR_NATIVE_WORDS]; /* bit nr of native x86_64 syscall nr */
 	__u64 ns_id;
 };

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict'
 import {spawn, spawnSync} from 'node:child_process'
-import {existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, unlinkSync} from 'node:fs'
+import {existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, unlinkSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
@@ -59,8 +59,15 @@ async function waitForTargets(env: NodeJS.ProcessEnv, count: number): Promise<vo
 
 const names = (path: string): string[] => (JSON.parse(readFileSync(path, 'utf8')) as {syscalls: Array<{names: string[]}>}).syscalls.flatMap((r) => r.names).sort()
 
-/** Each workload makes one syscall the others never make (sysinfo, statfs, sync, sched_getaffinity). */
-const WORKLOADS = ['uptime', 'df /', 'sync', 'nproc'].map((applet) => [BUSYBOX, 'sh', '-c', `sleep 1; ${BUSYBOX} ${applet} >/dev/null`])
+/** Released by creating this file: workloads stay alive until the test says so (no timing guesses). */
+const BARRIER = join(work, 'go')
+/** Each workload makes one syscall the others never make (sysinfo, statfs, sync, sched_getaffinity), after it is released. */
+const WORKLOADS = ['uptime', 'df /', 'sync', 'nproc'].map((applet) => [
+  BUSYBOX,
+  'sh',
+  '-c',
+  `sleep 0.1; while [ ! -e ${BARRIER} ]; do sleep 0.1; done; ${BUSYBOX} ${applet} >/dev/null`,
+])
 
 describe('recorder faults (real kernel)', {timeout: 300_000}, () => {
   const pinDirs: string[] = []
@@ -81,15 +88,17 @@ describe('recorder faults (real kernel)', {timeout: 300_000}, () => {
 
   it('a full targets map: the next recording fails with a clear error and exit code, the others stay exact', async () => {
     const env = own(recorderEnv(WORKLOADS.length))
+    rmSync(BARRIER, {force: true})
     const running = WORKLOADS.map((command, i) => recordInBackground(env, join(work, `full-${i}.json`), command))
     await waitForTargets(env, WORKLOADS.length)
 
     const refused = runCli(['record', '--output', join(work, 'full-extra.json'), '--', '/bin/true'], {env})
     assert.equal(refused.status, EXIT.RUNTIME, refused.stderr)
-    assert.match(refused.stderr, /targets map is full \(4 recorded or nested mount namespaces\): this one is not recorded; the others are unaffected/)
+    assert.match(refused.stderr, /the recorder is full \(4 mount namespaces recorded at once\): this one is not recorded; the others are unaffected/)
     assert.doesNotMatch(refused.stderr, /\n\s+at /, 'no stack trace')
     assert.ok(!existsSync(join(work, 'full-extra.json')), 'nothing written for the refused recording')
 
+    writeFileSync(BARRIER, '')
     const results = await Promise.all(running)
     results.forEach((r, i) => assert.equal(r.code, 0, `workload ${i}: ${r.stderr}`))
     // Ground truth: the same workloads recorded one at a time once the map has room again.
@@ -106,7 +115,8 @@ describe('recorder faults (real kernel)', {timeout: 300_000}, () => {
     const output = join(work, 'repinned.json')
     const running = recordInBackground(env, output, WORKLOADS[0]!)
     await waitForTargets(env, 1)
-    for (const map of ['targets', 'words', 'filter']) unlinkSync(join(env.SECCOMP_RECORDER_BPFFS!, map))
+    for (const map of ['slots', 'targets', 'words', 'filter']) unlinkSync(join(env.SECCOMP_RECORDER_BPFFS!, map))
+    writeFileSync(BARRIER, '')
 
     const result = await running
     assert.equal(result.code, 0, result.stderr)
@@ -124,6 +134,7 @@ describe('recorder faults (real kernel)', {timeout: 300_000}, () => {
     // The programs are gone with their links; whichever helper comes next (here `list`) attaches again on the
     // pinned maps and flags the recording.
     assert.equal(helperJson<Listing>(env, ['list']).attached, true, 'the next helper re-attaches')
+    writeFileSync(BARRIER, '')
 
     const result = await running
     assert.equal(result.code, EXIT.RUNTIME, `an interrupted recording must not pass as complete: ${result.stdout}`)
@@ -171,7 +182,7 @@ describe('recorder faults (real kernel)', {timeout: 300_000}, () => {
     try {
       await waitForTargets(env, 1)
       const [target] = helperJson<Listing>(env, ['list']).targets
-      for (const map of ['targets', 'words', 'filter']) unlinkSync(join(dir, map))
+      for (const map of ['slots', 'targets', 'words', 'filter']) unlinkSync(join(dir, map))
       const installed = runCli(['install', '--json', '--hooks-dir', join(work, 'hooks.d')], {env: {...env, ...layout}})
       assert.equal(installed.status, 0, installed.stderr)
       assert.deepEqual((JSON.parse(installed.stdout) as {recorder: object}).recorder, {attached: true, repinned: true, reattached: false, cleaned: false})
@@ -199,12 +210,12 @@ describe('recorder faults (real kernel)', {timeout: 300_000}, () => {
 
       const refused = prestart(1, 'fail')
       assert.equal(refused.status, 5, 'the helper\'s exit code for a full map')
-      assert.equal(refused.stderr, 'seccomp-recorder: the recorder\'s targets map is full (1 recorded or nested mount namespaces): this one is not recorded; the others are unaffected\n')
+      assert.equal(refused.stderr, 'seccomp-recorder: the recorder is full (1 mount namespaces recorded at once): this one is not recorded; the others are unaffected\n')
       assert.ok(!existsSync(join(spool, 'full-1.json')), 'no spool note for the refused container')
 
       const warned = prestart(2, 'warn')
       assert.equal(warned.status, 0, 'with --on-error warn the container starts')
-      assert.match(warned.stderr, /^seccomp-recorder: warning: the recorder's targets map is full/)
+      assert.match(warned.stderr, /^seccomp-recorder: warning: the recorder is full/)
       assert.ok(!existsSync(join(spool, 'full-2.json')))
 
       // The first container's recording is still there and still recording.
