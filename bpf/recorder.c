@@ -199,6 +199,7 @@ static void need_bpf(void)
 
 /* Serialise state changes between concurrent helpers (hooks run in parallel). */
 static int lock_fd = -1;
+static void close_maps(void);
 
 static void lock(void)
 {
@@ -207,6 +208,9 @@ static void lock(void)
 	lock_fd = open(SCR_LOCK_FILE, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (lock_fd < 0 || flock(lock_fd, LOCK_EX) != 0)
 		fail(EX_RUNTIME, "lock", errno, "cannot lock %s", SCR_LOCK_FILE);
+	/* Maps opened before the lock may have been replaced meanwhile (a detach, then a new attach): judging
+	 * the new recorder by the old maps could unpin it with its recordings.  Open them afresh. */
+	close_maps();
 }
 
 static void unlock(void)
@@ -1146,7 +1150,8 @@ static int cmd_launch(struct opts *o)
 	/* exec failed: take the target back so nothing stays registered. */
 	err = errno;
 	lock();
-	take_entry(inum, &(struct scr_target){});
+	if (open_maps())
+		take_entry(inum, &(struct scr_target){});
 	refresh_filter(&inum, 1);
 	detach_on_failure = true;
 	fail(EX_EXEC, "exec-failed", err, "cannot execute %s", o->argv[0]);

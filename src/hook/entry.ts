@@ -35,8 +35,9 @@ export async function runPoststopHook(stateText: string, env: NodeJS.ProcessEnv 
 
 /**
  * Detach the recorder once nothing has recorded for LINGER_SECONDS: a tiny detached helper process that sleeps,
- * then detaches only if no target is left (under the helper's lock). It is not tied to the container's cgroup
- * (it is started after the container is gone) and resets its signal state itself.
+ * then detaches only if no target is left (under the helper's lock, with the maps opened afresh after it: a detach
+ * and a new attach may have replaced them during the sleep). It is not tied to the container's cgroup (it is
+ * started after the container is gone) and resets its signal state itself.
  */
 function detachLater(helper: string): void {
   const child = spawn(helper, ['detach-idle', '--after', String(LINGER_SECONDS)], {detached: true, stdio: 'ignore'})
