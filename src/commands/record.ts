@@ -1,8 +1,10 @@
+import {join} from 'node:path'
 import {Args, Flags} from '@oclif/core'
 import ora from 'ora'
 import writeFileAtomic from 'write-file-atomic'
 import {BaseCommand} from '../cli/base-command.js'
 import {UserError} from '../cli/errors.js'
+import {loadConfig} from '../config/config.js'
 import {EXIT} from '../cli/exit-codes.js'
 import {terminalColours} from '../cli/output.js'
 import {RecordReport, type RecordJson} from '../cli/formatters/record-report.js'
@@ -51,15 +53,31 @@ Without --output the profile goes to stdout and CMD's stdout goes to stderr. sec
     const helper = await ensureHelper({onBuild: () => spinner.start()})
     spinner.stop()
 
-    const run = await recordCommand(helper, command, {boundary: flags.boundary as Boundary, stdoutToStderr: profileOnStdout || this.jsonEnabled()})
+    const store = new RecordingStore(flags.store)
+    const spool = await loadConfig().then((c) => c.spool, () => undefined)
+    let recordingId: string | undefined
+    let endedAt: Date | undefined
+    const run = await recordCommand(helper, command, {
+      boundary: flags.boundary as Boundary,
+      stdoutToStderr: profileOnStdout || this.jsonEnabled(),
+      spool,
+      // With --name the run is saved before its target leaves the kernel (same id if saved again): a `record`
+      // killed at any point leaves either the recording or the target, which `gc` salvages.
+      persist:
+        flags.name === undefined
+          ? undefined
+          : async (target, status, marking) => {
+              endedAt ??= new Date()
+              const recording = createRecording({id: recordingId, source: 'record', name: flags.name!, runtime: 'record', set: nameKernelSyscalls(target), lost: target.lost, interrupted: target.interrupted, startedAt, endedAt, command, exitCode: status.exitCode})
+              recordingId = recording.id
+              await marking(join(store.recordingDir(recording.name), `${recording.id}.json`))
+              await store.save(recording)
+            },
+    })
     const set = nameKernelSyscalls(run.target)
     const profile = profileFromSyscalls(set)
     if (flags.output !== undefined) await writeFileAtomic(flags.output, formatProfileJson(profile), {mode: 0o644})
-    if (flags.name !== undefined) {
-      const recording = createRecording({source: 'record', name: flags.name, runtime: 'record', set, lost: run.target.lost, interrupted: run.target.interrupted, startedAt, command, exitCode: run.exitCode})
-      await new RecordingStore(flags.store).save(recording)
-    }
-    else if (profileOnStdout) process.stdout.write(formatProfileJson(profile))
+    if (flags.name === undefined && profileOnStdout) process.stdout.write(formatProfileJson(profile))
 
     const report = new RecordReport({command, exitCode: run.exitCode, signal: run.signal, durationMs: run.durationMs, syscalls: set.names, unknown: set.unknown, lost: run.target.lost, output: flags.output ?? null, profile})
     if (!this.jsonEnabled()) process.stderr.write(`${report.display(terminalColours(process.env, Boolean(process.stderr.isTTY)))}\n`)

@@ -1,6 +1,5 @@
 import {readFile, rm} from 'node:fs/promises'
-import {join} from 'node:path'
-import {UserError} from '../cli/errors.js'
+import {isUserError, UserError} from '../cli/errors.js'
 import {EXIT} from '../cli/exit-codes.js'
 import type {RecorderConfig} from '../config/config.js'
 import {mergeProfiles} from '../aggregate/merge.js'
@@ -10,12 +9,15 @@ import {checkProfileText} from '../profile/load.js'
 import {profileFromSyscalls} from '../profile/from-syscalls.js'
 import {formatProfileJson} from '../profile/normalise.js'
 import {readTarget, removeTarget, type KernelTarget} from '../recorder/native-helper.js'
-import {createRecording} from '../recording/model.js'
+import {writeFileAtomic} from '../recording/atomic.js'
+import {withLock} from '../recording/lock.js'
+import {createRecording, newRecordingId} from '../recording/model.js'
 import {namingFromOciAnnotations, podmanNameFromBundle, profileNameFor, workloadFromPodName} from '../recording/naming.js'
 import {RecordingStore} from '../recording/store.js'
 import {nameKernelSyscalls, syscallCount} from '../recording/syscall-set.js'
 import {runtimeTail, withRuntimeTail} from '../runtime-tail/tails.js'
 import {readConfined, writeConfined} from './confined-output.js'
+import {containerLockPath, journalPath, notePath, orphanPath, readJournal, readTargetFile, targetAdds, unionTargets, writeJournal, type Journal} from './spool.js'
 
 /**
  * The poststop stage: the container is gone; turn what the kernel marked into what the annotations asked for.
@@ -48,7 +50,7 @@ export interface FinalizeResult {
 export async function readSpoolNote(spool: string, id: string): Promise<SpoolNote | undefined> {
   let text: string
   try {
-    text = await readFile(join(spool, `${id}.json`), 'utf8')
+    text = await readFile(notePath(spool, id), 'utf8')
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
     throw error
@@ -62,54 +64,137 @@ export async function readSpoolNote(spool: string, id: string): Promise<SpoolNot
     note = undefined
   }
   if (!note || at < 0 || typeof note.mntns !== 'number' || typeof note.runtime !== 'string' || typeof note.registered_unix_ms !== 'number') {
-    throw new UserError(`spool note ${join(spool, `${id}.json`)} is damaged`, {exit: EXIT.RUNTIME, code: 'spool-damaged'})
+    throw new UserError(`spool note ${notePath(spool, id)} is damaged`, {exit: EXIT.RUNTIME, code: 'spool-damaged'})
   }
   return {...(note as SpoolNote), state: text.slice(at + '"state":'.length, end)}
 }
 
 /**
- * The container's kernel target. When its inode number was reused by a newer container before we got here, the
- * prestart hook of that container moved this one's marks into the spool as orphan-<ns_id>.json.
+ * What holds the container's syscalls now, without taking it: the orphan file a prestart moved them into when the
+ * namespace's inode number was reused, else the kernel target — only if it still belongs to this namespace (ns_id).
+ * Nothing anywhere: the recording is gone; the note is removed (it can never be finalised) and that is an error.
  */
-async function takeTarget(helper: string, spool: string, note: SpoolNote): Promise<KernelTarget> {
-  const orphan = join(spool, `orphan-${note.ns_id}.json`)
-  const fromOrphan = async (): Promise<KernelTarget | undefined> => {
-    try {
-      const target = JSON.parse(await readFile(orphan, 'utf8')) as KernelTarget
-      await rm(orphan, {force: true})
-      return target
-    } catch {
-      return undefined
-    }
-  }
+async function peekTarget(helper: string, spool: string, note: SpoolNote): Promise<{target: KernelTarget; fromKernel: boolean}> {
   if (note.ns_id) {
-    const salvaged = await fromOrphan()
-    if (salvaged) return salvaged
-    const current = await readTarget(helper, note.mntns).catch(() => undefined)
-    if (current?.ns_id && current.ns_id !== note.ns_id) {
-      const late = await fromOrphan()
-      if (late) return late
-      throw new UserError(`the recording of mount namespace ${note.mntns} (ns_id ${note.ns_id}) is gone: its number now belongs to another container`, {exit: EXIT.RUNTIME, code: 'recording-gone'})
-    }
+    const orphan = await readTargetFile(orphanPath(spool, note.ns_id))
+    if (orphan) return {target: orphan, fromKernel: false}
   }
-  // The recorder stays attached for a moment (see entry.ts): the next container likely follows soon.
-  return removeTarget(helper, note.mntns, {keepAttached: true})
+  const current = await kernelTarget(helper, note.mntns)
+  if (current && sameNamespace(note, current)) return {target: current, fromKernel: true}
+  // The number was reused between the two reads: the prestart that reused it moved this one aside.
+  const late = note.ns_id ? await readTargetFile(orphanPath(spool, note.ns_id)) : undefined
+  if (late) return {target: late, fromKernel: false}
+  const what = `the recording of mount namespace ${note.mntns}${note.ns_id ? ` (ns_id ${note.ns_id})` : ''}`
+  throw new UserError(current ? `${what} is gone: its number now belongs to another namespace` : `${what} is gone: no kernel target and no orphan left`, {exit: EXIT.RUNTIME, code: 'recording-gone'})
 }
 
+/** The kernel's target for an inode number, or undefined when there is none. */
+export async function kernelTarget(helper: string, mntns: number): Promise<KernelTarget | undefined> {
+  try {
+    return await readTarget(helper, mntns)
+  } catch (error) {
+    if (isUserError(error) && error.code === 'helper.no-such-target') return undefined
+    throw error
+  }
+}
+
+/** Whether a kernel target (or orphan) is the one registered for this namespace: same ns_id when both know it. */
+export function sameNamespace(ns: {mntns: number; ns_id?: number}, target: KernelTarget): boolean {
+  return target.mntns === ns.mntns && (!ns.ns_id || !target.ns_id || ns.ns_id === target.ns_id)
+}
+
+/**
+ * With the journal written: take the syscalls out of where they are (orphan file, kernel target) and add to the
+ * journal whatever was marked since it was written. Removing the kernel target re-checks its ns_id: if the
+ * number changed hands between the read and the removal, the new owner's target is put where its own finaliser
+ * looks for it (orphan-<its ns_id>.json), exactly as a prestart would have.
+ */
+async function releaseTarget(helper: string, spool: string, note: SpoolNote, journal: Journal, justRead: boolean): Promise<Journal> {
+  let taken = journal.target
+  if (note.ns_id) {
+    const orphan = await readTargetFile(orphanPath(spool, note.ns_id)).catch(() => undefined)
+    if (orphan) {
+      taken = unionTargets(taken, orphan)
+      if (targetAdds(journal.target, taken)) await writeJournal(spool, {...journal, target: taken})
+      await rm(orphanPath(spool, note.ns_id), {force: true})
+    }
+  }
+  // Unless it was read from the kernel a moment ago, the number may belong to a running container by now (an
+  // interrupted run resumed; the orphan case): check before removing.
+  const current = justRead ? journal.target : await kernelTarget(helper, note.mntns)
+  if (current && sameNamespace(note, current)) {
+    // The recorder stays attached for a moment (see entry.ts): the next container likely follows soon.
+    const removed = await removeTarget(helper, note.mntns, {keepAttached: true}).catch((error: unknown) => {
+      if (isUserError(error) && error.code === 'helper.no-such-target') return undefined
+      throw error
+    })
+    if (removed && !sameNamespace(note, removed) && removed.ns_id) {
+      await writeFileAtomic(orphanPath(spool, removed.ns_id), `${JSON.stringify(removed)}\n`, {mode: 0o600})
+    } else if (removed) {
+      taken = unionTargets(taken, removed)
+    }
+  }
+  if (!targetAdds(journal.target, taken)) return journal
+  const updated = {...journal, target: taken}
+  await writeJournal(spool, updated)
+  return updated
+}
+
+/** Runs fn holding the container's finalisation lock: the poststop and gc never finalise one container twice. */
+export async function withContainerLock<T>(spool: string, id: string, fn: () => Promise<T>, options: {timeoutMs?: number} = {}): Promise<T> {
+  return withLock(containerLockPath(spool, id), fn, {what: `the recording of container ${id}`, timeoutMs: options.timeoutMs ?? CONTAINER_LOCK_TIMEOUT_MS})
+}
+
+/** A poststop waits this long for gc (or a second poststop) finalising the same container. */
+export const CONTAINER_LOCK_TIMEOUT_MS = 30_000
+
+/** The poststop hook: the runtime's state names the container; the one finaliser does the rest. */
 export async function finalizeContainer(options: {stateText: string; config: RecorderConfig; helper: string; now?: Date}): Promise<FinalizeResult> {
   const state = parseOciState(options.stateText)
   const {config} = options
-  const note = await readSpoolNote(config.spool, state.id)
-  if (note === undefined) return {id: state.id, recorded: false, skipped: 'no recording was registered for this container', outputs: []}
-  const spoolPath = join(config.spool, `${state.id}.json`)
+  // No note: nothing was registered (and no lock file is made for it).
+  if ((await readSpoolNote(config.spool, state.id)) === undefined) return {id: state.id, recorded: false, skipped: 'no recording was registered for this container', outputs: []}
+  return withContainerLock(config.spool, state.id, () => finalizeNote({id: state.id, config, helper: options.helper, now: options.now}))
+}
 
-  // Take the kernel's marks first: whatever happens next, the target must not stay registered.
-  const target = await takeTarget(options.helper, config.spool, note)
+/**
+ * The one finalisation of a registered container, for the poststop hook and for `gc` alike; the caller holds the
+ * container's lock (withContainerLock). Steps, each safe to interrupt (kill -9) and to run again:
+ *   1. the syscalls are copied into the journal (<id>.taken) — from an earlier, interrupted run's journal if any;
+ *   2. the orphan file and the kernel target are removed (the kernel's marks first, whatever happens next);
+ *   3. the outputs the annotations ask for are written (the journal's recording id: written again, not twice);
+ *   4. the note, then the journal, are removed.
+ */
+export async function finalizeNote(options: {id: string; config: RecorderConfig; helper: string; now?: Date}): Promise<FinalizeResult> {
+  const {config, id} = options
+  const spool = config.spool
+  const note = await readSpoolNote(spool, id)
+  if (note === undefined) return {id, recorded: false, skipped: 'no recording was registered for this container (or it was finalised already)', outputs: []}
+  const spoolPath = notePath(spool, id)
+
+  let journal = await readJournal(spool, id)
+  if (journal && (journal.mntns !== note.mntns || journal.ns_id !== note.ns_id)) journal = undefined // an earlier container's
+  let justRead = false
+  if (journal === undefined) {
+    let peeked: {target: KernelTarget; fromKernel: boolean}
+    try {
+      peeked = await peekTarget(options.helper, spool, note)
+    } catch (error) {
+      if (isUserError(error) && error.code === 'recording-gone') await rm(spoolPath, {force: true})
+      throw error
+    }
+    const endedAt = options.now ?? new Date()
+    journal = {version: 1, id, mntns: note.mntns, ns_id: note.ns_id, endedAt: endedAt.toISOString(), recordingId: newRecordingId(endedAt, id), target: peeked.target}
+    await writeJournal(spool, journal)
+    justRead = peeked.fromKernel
+  }
+  journal = await releaseTarget(options.helper, spool, note, journal, justRead)
+  const target = journal.target
   try {
     const prestart: OciState = parseOciState(note.state)
     const annotations = await annotationsOf(prestart)
     const naming = namingFromOciAnnotations(annotations)
-    if (naming.sandbox) return {id: state.id, recorded: false, skipped: 'a pod sandbox (infra) container is never recorded', outputs: []}
+    if (naming.sandbox) return {id, recorded: false, skipped: 'a pod sandbox (infra) container is never recorded', outputs: []}
 
     const requests = recordingRequests(annotations)
     const tailMode = runtimeTailOverride(annotations) ?? config.runtimeTail
@@ -129,21 +214,33 @@ export async function finalizeContainer(options: {stateText: string; config: Rec
         const podmanName = naming.manager === 'podman' || naming.manager === null ? await podmanNameFromBundle(prestart.bundle, prestart.id) : null
         const name = profileNameFor({namespace: naming.namespace, pod: naming.pod, container: naming.container, podmanName, annotation: request.name ?? naming.annotation, id: prestart.id})
         const recording = createRecording({
+          id: journal.recordingId,
           source: 'hook',
           name,
           container: {id: prestart.id, name: naming.container ?? podmanName ?? '', pod: naming.pod, namespace: naming.namespace, workload: naming.pod === null ? null : workloadFromPodName(naming.pod)},
           runtime: note.runtime || 'unknown',
           set,
           lost: target.lost,
+          interrupted: target.interrupted === true,
           startedAt: new Date(note.registered_unix_ms),
-          endedAt: options.now ?? new Date(),
+          endedAt: new Date(journal.endedAt),
         })
         const path = await new RecordingStore(config.store).save(recording)
         outputs.push({kind: request.kind, path, name})
       }
     }
-    return {id: state.id, recorded: true, syscalls: syscallCount(set), outputs}
+    // Written (nothing recorded is dropped), but an incomplete recording must not pass as a complete one.
+    if (target.lost > 0 || target.interrupted === true) {
+      const why = target.interrupted === true ? 'the kernel recorder was detached for a while during the run (its pins were removed)' : `the kernel could not store ${target.lost} syscalls`
+      throw new UserError(`the recording of container ${id} is incomplete: ${why}; ${outputs.map((o) => o.path).join(', ')} may lack syscalls the workload needs`, {
+        exit: EXIT.RUNTIME,
+        code: 'recording-incomplete',
+        suggestions: ['Record the workload again.'],
+      })
+    }
+    return {id, recorded: true, syscalls: syscallCount(set), outputs}
   } finally {
     await rm(spoolPath, {force: true})
+    await rm(journalPath(spool, id), {force: true})
   }
 }

@@ -43,7 +43,8 @@ export interface HelperStatus {
   attached: boolean
   follows_nested: boolean
   tracks_exit?: boolean
-  targets: Array<{mntns: number; owner: number; state: string}>
+  /** Own entries have owner === mntns and state armed|recording; nested namespaces have state 'nested'. */
+  targets: Array<{mntns: number; ns_id?: number; owner: number; state: string}>
   prog_ids: number[]
 }
 
@@ -135,4 +136,6 @@ export interface RecorderRepair {
   cleaned: boolean
 }
 export const repairRecorder = (helper: string) => runHelper<RecorderRepair>(helper, ['repair'], 'checking the recorder\'s pins')
+/** Detaches the recorder now if no target is left (under the helper's lock). */
+export const detachIfIdle = (helper: string) => runHelper<{detached: boolean}>(helper, ['detach-idle', '--after', '0'], 'detaching the idle recorder')
 export const detachAll = (helper: string) => runHelper<{detached: boolean}>(helper, ['detach'], 'detaching the recorder')

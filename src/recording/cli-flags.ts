@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core'
 import {parseTimeBound, type RecordingFilter} from './filter.js'
-import type {RecordingSource} from './model.js'
+import {RECORDING_SOURCES, type RecordingSource} from './model.js'
 import {DEFAULT_STORE_ROOT, defaultStoreRoot, STORE_ENV} from './store.js'
 
 /** Flags shared by the commands that read the recordings store. */
@@ -16,7 +16,7 @@ export const filterFlags = {
   namespace: Flags.string({description: 'only recordings of pods in this namespace (repeatable)', multiple: true, helpValue: 'NS'}),
   workload: Flags.string({description: 'only recordings of this workload, e.g. a Deployment name (repeatable)', multiple: true, helpValue: 'NAME'}),
   container: Flags.string({description: 'only recordings of containers with this name (repeatable)', multiple: true, helpValue: 'NAME'}),
-  source: Flags.string({description: 'only recordings made by the OCI hook or by `record`', options: ['hook', 'record']}),
+  source: Flags.string({description: 'only recordings made by the OCI hook, by `record`, or salvaged by `gc`', options: [...RECORDING_SOURCES]}),
   since: Flags.string({description: 'only runs that ended at or after this time: ISO 8601, or a duration back from now (30m, 24h, 7d)', helpValue: 'TIME'}),
   until: Flags.string({description: 'only runs that ended at or before this time: ISO 8601, or a duration back from now', helpValue: 'TIME'}),
 }

@@ -43,7 +43,9 @@ export interface Recording {
 /** A recording that may lack syscalls the workload made (lost by the kernel, or the recorder interrupted). */
 export const isIncomplete = (recording: Pick<Recording, 'lost' | 'interrupted'>): boolean => recording.lost > 0 || recording.interrupted === true
 
-export type RecordingSource = 'hook' | 'record'
+/** Who wrote it: the OCI hook's poststop (or gc finishing what a lost poststop left), `record`, or gc salvaging a target nobody finalised. */
+export type RecordingSource = 'hook' | 'record' | 'gc'
+export const RECORDING_SOURCES: readonly RecordingSource[] = ['hook', 'record', 'gc']
 
 export interface RecordingContainer {
   id: string | null
@@ -74,7 +76,7 @@ export const RECORDING_SCHEMA = {
   properties: {
     version: {const: RECORDING_VERSION},
     id: {type: 'string', pattern: RECORDING_ID.source},
-    source: {enum: ['hook', 'record']},
+    source: {enum: [...RECORDING_SOURCES]},
     name: {type: 'string', minLength: 1, maxLength: 512},
     container: {
       type: 'object',
@@ -146,6 +148,8 @@ export function machineArch(): string {
 }
 
 export interface NewRecording {
+  /** A chosen id (default: a fresh one): writing the same run again then replaces it instead of adding one. */
+  id?: string
   source: RecordingSource
   name: string
   container?: Partial<RecordingContainer>
@@ -172,7 +176,7 @@ export function createRecording(input: NewRecording): Recording {
   const containerId = input.container?.id ?? null
   const recording: Recording = {
     version: 1,
-    id: newRecordingId(endedAt, containerId),
+    id: input.id ?? newRecordingId(endedAt, containerId),
     source: input.source,
     name: input.name,
     container: {

@@ -47,7 +47,7 @@ const JSON_RUNS: Record<string, string[][]> = {
 }
 
 /** Commands whose --json output needs root and the kernel recorder: checked against their schemas in test/e2e/. */
-const KERNEL_COMMANDS = ['record', 'run', 'install', 'uninstall', 'status']
+const KERNEL_COMMANDS = ['record', 'run', 'install', 'uninstall', 'status', 'gc']
 
 describe('exit codes', () => {
   it('has one table with unique codes and names', () => {

@@ -1,9 +1,11 @@
 import {spawn} from 'node:child_process'
 import {createHash} from 'node:crypto'
-import {lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync} from 'node:fs'
+import {lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, watch, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {REPO_ROOT} from '../helpers/cli.js'
+import {loadProfile} from '../../src/profile/load.js'
+import {formatProfileJson, normaliseProfile} from '../../src/profile/normalise.js'
+import {fixture, REPO_ROOT} from '../helpers/cli.js'
 
 const made: string[] = []
 process.on('exit', () => {
@@ -76,4 +78,41 @@ export async function inParallel<T>(tasks: Array<() => Promise<T>>, limit = 4): 
   }
   await Promise.all(Array.from({length: Math.min(limit, tasks.length)}, worker))
   return results
+}
+
+/** A large-ish profile (~1000 conditional rules, ~200 KiB normalised): two variants, A and B. */
+export async function bigProfileVariants(dir: string): Promise<Array<{path: string; bytes: Buffer}>> {
+  const {profile} = await loadProfile(fixture('publish', 'busybox-allow.json'))
+  const names = profile.syscalls![0]!.names
+  return ['a', 'b'].map((variant, v) => {
+    const rules = Array.from({length: 1000}, (_, i) => ({names: [names[i % names.length]!], action: 'SCMP_ACT_ALLOW' as const, args: [{index: 1, value: i * 2 + v, op: 'SCMP_CMP_EQ' as const}]}))
+    const big = {...profile, syscalls: [...profile.syscalls!, ...rules]}
+    const path = join(dir, `big-${variant}.json`)
+    writeFileSync(path, JSON.stringify(big))
+    return {path, bytes: Buffer.from(formatProfileJson(normaliseProfile(big)))}
+  })
+}
+
+/** Runs `publish` once; kills it with SIGKILL after `delayMs`, or when a temp file appears in `root` ('temp'). */
+export function publishAndKill(root: string, source: string, when: number | 'temp' | 'never'): Promise<{killed: boolean; status: number | null; ms: number}> {
+  return new Promise((done) => {
+    const started = Date.now()
+    const child = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'run.js'), 'publish', '--root', root, '--name', 'big', source], {cwd: REPO_ROOT, stdio: 'ignore'})
+    let killed = false
+    const kill = () => {
+      if (child.exitCode === null && child.signalCode === null) killed = child.kill('SIGKILL')
+    }
+    const watcher =
+      when === 'temp'
+        ? watch(root, (_event, name) => {
+            if (typeof name === 'string' && name.startsWith('.seccomp-recorder-tmp.')) kill()
+          })
+        : undefined
+    const timer = typeof when === 'number' ? setTimeout(kill, when) : undefined
+    child.on('exit', (status) => {
+      watcher?.close()
+      clearTimeout(timer)
+      done({killed, status, ms: Date.now() - started})
+    })
+  })
 }

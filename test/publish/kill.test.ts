@@ -1,14 +1,10 @@
 import assert from 'node:assert/strict'
-import {spawn} from 'node:child_process'
-import {readFileSync, watch, writeFileSync} from 'node:fs'
+import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {describe, it} from 'node:test'
-import {loadProfile} from '../../src/profile/load.js'
-import {formatProfileJson, normaliseProfile} from '../../src/profile/normalise.js'
 import {MANIFEST_FILE, parseManifest, sha256} from '../../src/publish/manifest.js'
 import {listPublished} from '../../src/publish/published.js'
-import {fixture, REPO_ROOT} from '../helpers/cli.js'
-import {tempDir, tempFiles} from './helpers.js'
+import {bigProfileVariants as variants, publishAndKill, tempDir, tempFiles} from './helpers.js'
 
 /**
  * kill -9 during publish, many times: the target is always the complete old or new document, never partial;
@@ -22,47 +18,10 @@ import {tempDir, tempFiles} from './helpers.js'
 const KILLS = Number(process.env.PUBLISH_KILLS ?? 50)
 const WORKERS = 3
 
-/** A large-ish profile (~1000 conditional rules, ~200 KiB normalised): two variants, A and B. */
-async function variants(dir: string): Promise<Array<{path: string; bytes: Buffer}>> {
-  const {profile} = await loadProfile(fixture('publish', 'busybox-allow.json'))
-  const names = profile.syscalls![0]!.names
-  return ['a', 'b'].map((variant, v) => {
-    const rules = Array.from({length: 1000}, (_, i) => ({names: [names[i % names.length]!], action: 'SCMP_ACT_ALLOW' as const, args: [{index: 1, value: i * 2 + v, op: 'SCMP_CMP_EQ' as const}]}))
-    const big = {...profile, syscalls: [...profile.syscalls!, ...rules]}
-    const path = join(dir, `big-${variant}.json`)
-    writeFileSync(path, JSON.stringify(big))
-    return {path, bytes: Buffer.from(formatProfileJson(normaliseProfile(big)))}
-  })
-}
-
 interface Outcome {
   killed: boolean
   leftTemps: number
   ms: number
-}
-
-/** Runs `publish` once; kills it with SIGKILL after `delayMs`, or when a temp file appears in `root` ('temp'). */
-function publishAndKill(root: string, source: string, when: number | 'temp' | 'never'): Promise<{killed: boolean; status: number | null; ms: number}> {
-  return new Promise((done) => {
-    const started = Date.now()
-    const child = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'run.js'), 'publish', '--root', root, '--name', 'big', source], {cwd: REPO_ROOT, stdio: 'ignore'})
-    let killed = false
-    const kill = () => {
-      if (child.exitCode === null && child.signalCode === null) killed = child.kill('SIGKILL')
-    }
-    const watcher =
-      when === 'temp'
-        ? watch(root, (_event, name) => {
-            if (typeof name === 'string' && name.startsWith('.seccomp-recorder-tmp.')) kill()
-          })
-        : undefined
-    const timer = typeof when === 'number' ? setTimeout(kill, when) : undefined
-    child.on('exit', (status) => {
-      watcher?.close()
-      clearTimeout(timer)
-      done({killed, status, ms: Date.now() - started})
-    })
-  })
 }
 
 describe('publish under kill -9', () => {

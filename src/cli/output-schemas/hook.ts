@@ -1,3 +1,4 @@
+import {GC_OUTPUT} from './gc.js'
 import {stringList} from './common.js'
 
 /** `install --json` */
@@ -52,6 +53,8 @@ export const STATUS_OUTPUT = {
     hookFiles: stringList,
     recorder: {type: ['object', 'null'], required: ['attached', 'targets'], properties: {attached: {type: 'boolean'}, targets: {type: 'array'}, prog_ids: {type: 'array', items: {type: 'integer'}}}},
     spool: stringList,
+    /** `status --repair`: what the repair (gc) did, before the checks above were made. */
+    repair: GC_OUTPUT,
   },
 } as const
 

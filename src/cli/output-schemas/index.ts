@@ -4,6 +4,7 @@
  * Each command's schema lives in its own file here.
  */
 import {DIFF_OUTPUT} from './diff.js'
+import {GC_OUTPUT} from './gc.js'
 import {INSTALL_OUTPUT, STATUS_OUTPUT, UNINSTALL_OUTPUT} from './hook.js'
 export {HOOK_POSTSTOP_OUTPUT} from './hook.js'
 import {PROFILES_BUILD_OUTPUT} from './profiles-build.js'
@@ -28,6 +29,7 @@ export const OUTPUT_SCHEMAS: Record<string, object> = {
   install: INSTALL_OUTPUT,
   uninstall: UNINSTALL_OUTPUT,
   status: STATUS_OUTPUT,
+  gc: GC_OUTPUT,
   'profiles build': PROFILES_BUILD_OUTPUT,
   'profiles list': PROFILES_LIST_OUTPUT,
   'profiles merge': PROFILES_MERGE_OUTPUT,

@@ -1,4 +1,5 @@
 import {stringList} from './common.js'
+import {RECORDING_SOURCES} from '../../recording/model.js'
 import {invalidRecordingFile} from './profiles-build.js'
 
 /** `profiles list --json` */
@@ -22,7 +23,7 @@ export const PROFILES_LIST_OUTPUT = {
           workloads: stringList,
           containers: stringList,
           runtimes: stringList,
-          sources: {type: 'array', items: {enum: ['hook', 'record']}},
+          sources: {type: 'array', items: {enum: [...RECORDING_SOURCES]}},
           firstStartedAt: {type: 'string'},
           lastEndedAt: {type: 'string'},
           built: {
