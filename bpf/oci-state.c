@@ -93,7 +93,7 @@ static bool string(struct scan *s, const char **start, size_t *len, bool *escape
 				s->p += 6;
 				continue;
 			}
-			if (!strchr("\"\\/bfnrt", c))
+			if (c == '\0' || !strchr("\"\\/bfnrt", c)) /* strchr finds the terminating NUL */
 				return bad(s, "invalid escape");
 			s->p += 2;
 			continue;
@@ -294,6 +294,10 @@ bool scr_parse_oci_state(const char *text, size_t len, struct scr_oci_state *out
 				static char msg[128];
 
 				snprintf(msg, sizeof(msg), "repeated key \"%.*s\" at the top level", (int)(kn > 64 ? 64 : kn), k);
+				/* The key is the pod's and the message goes to the runtime's log: no DEL (string() refuses < 0x20). */
+				for (char *c = msg; *c; c++)
+					if (*c == 0x7f)
+						*c = '?';
 				bad(&s, msg);
 				goto fail;
 			}

@@ -8,6 +8,18 @@ import {escapePointerSegment, type Violation} from '../profile/violations.js'
  */
 export type StrictJson = {ok: true; value: unknown; tree: JsonNode; locate: (offset: number) => {line: number; column: number}} | {ok: false; errors: Violation[]}
 
+/**
+ * Hostile text made safe for a one-line message (refusals reach the runtime's log and terminals): C0 and C1
+ * control characters, DEL and the Unicode line separators become \uXXXX escapes.
+ */
+export function escapeControls(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+}
+
+/** A hostile string quoted for a message: JSON.stringify leaves DEL, C1 controls and line separators as they are. */
+export const quoteForMessage = (text: string): string => escapeControls(JSON.stringify(text))
+
 /** Deeper documents are refused before parsing (the parser recurses per level; no real document nests this deep). */
 export const MAX_JSON_DEPTH = 512
 
@@ -30,7 +42,8 @@ export function parseStrictJson(text: string): StrictJson {
   try {
     value = JSON.parse(text)
   } catch (error) {
-    return {ok: false, errors: [{severity: 'error', code: 'json.syntax', pointer: '', message: `not valid JSON: ${(error as Error).message}`}]}
+    // V8's message quotes the input around the error.
+    return {ok: false, errors: [{severity: 'error', code: 'json.syntax', pointer: '', message: `not valid JSON: ${escapeControls((error as Error).message.slice(0, 200))}`}]}
   }
   const duplicates = duplicateKeys(tree, locate)
   if (duplicates.length > 0) return {ok: false, errors: duplicates}
@@ -85,7 +98,7 @@ function duplicateKeys(tree: JsonNode, locate: (offset: number) => {line: number
         const [keyNode, valueNode] = property.children ?? []
         const key = String(keyNode?.value)
         const childPointer = `${pointer}/${escapePointerSegment(key)}`
-        if (seen.has(key)) found.push({severity: 'error', code: 'json.duplicate-key', pointer: childPointer, message: `duplicate key "${key}": parsers disagree on which value wins`, ...locate(property.offset)})
+        if (seen.has(key)) found.push({severity: 'error', code: 'json.duplicate-key', pointer: childPointer, message: `duplicate key ${quoteForMessage(key.slice(0, 100))}: parsers disagree on which value wins`, ...locate(property.offset)})
         seen.add(key)
         if (valueNode) walk(valueNode, childPointer)
       }

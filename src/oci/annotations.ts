@@ -6,6 +6,8 @@
  * - `seccomp-recorder.io/record` = `auto` (name from CRI-O labels or the container name) or an explicit profile
  *   name such as `team/web`: the recording goes into the recordings store and is aggregated under that name.
  */
+import {quoteForMessage} from '../json/strict-json.js'
+
 export const TRACE_SYSCALL_ANNOTATION = 'io.containers.trace-syscall'
 export const RECORD_ANNOTATION = 'seccomp-recorder.io/record'
 export const RECORD_TAIL_ANNOTATION = 'seccomp-recorder.io/runtime-tail'
@@ -33,7 +35,7 @@ export function checkAbsolutePath(annotation: string, path: string): string {
   if (path.length > MAX_ANNOTATION_VALUE) throw new AnnotationError(annotation, `path longer than ${MAX_ANNOTATION_VALUE} characters`)
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(path)) throw new AnnotationError(annotation, 'path contains NUL or control characters')
-  if (!path.startsWith('/')) throw new AnnotationError(annotation, `path must be absolute (got ${JSON.stringify(path.slice(0, 80))})`)
+  if (!path.startsWith('/')) throw new AnnotationError(annotation, `path must be absolute (got ${quoteForMessage(path.slice(0, 80))})`)
   if (path.split('/').some((segment) => segment === '..' || segment === '.')) throw new AnnotationError(annotation, 'path must not contain "." or ".." components')
   if (path.endsWith('/')) throw new AnnotationError(annotation, 'path names a directory, not a file')
   return path
@@ -46,9 +48,9 @@ export function parseTraceSyscall(value: string): {output: string; base: string 
   const fields = new Map<string, string>()
   for (const part of value.split(';')) {
     const colon = part.indexOf(':')
-    if (colon < 0) throw new AnnotationError(a, `${JSON.stringify(part.slice(0, 80))} is not of:PATH or if:PATH`)
+    if (colon < 0) throw new AnnotationError(a, `${quoteForMessage(part.slice(0, 80))} is not of:PATH or if:PATH`)
     const key = part.slice(0, colon).trim()
-    if (key !== 'of' && key !== 'if') throw new AnnotationError(a, `unknown field ${JSON.stringify(key.slice(0, 20))} (expected of: and optionally if:)`)
+    if (key !== 'of' && key !== 'if') throw new AnnotationError(a, `unknown field ${quoteForMessage(key.slice(0, 20))} (expected of: and optionally if:)`)
     if (fields.has(key)) throw new AnnotationError(a, `field ${key}: given twice`)
     fields.set(key, part.slice(colon + 1))
   }
@@ -67,7 +69,7 @@ export function parseRecordName(value: string): string | null {
   const segments = trimmed.split('/')
   for (const segment of segments) {
     if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(segment)) {
-      throw new AnnotationError(a, `name segment ${JSON.stringify(segment.slice(0, 63))} must be 1-63 of [A-Za-z0-9._-] starting with a letter or digit`)
+      throw new AnnotationError(a, `name segment ${quoteForMessage(segment.slice(0, 63))} must be 1-63 of [A-Za-z0-9._-] starting with a letter or digit`)
     }
   }
   if (segments.length > 3) throw new AnnotationError(a, 'name has more than 3 segments (namespace/workload/container)')

@@ -1,6 +1,6 @@
 import {readFile} from 'node:fs/promises'
 import {isAbsolute, join} from 'node:path'
-import {parseStrictJson} from '../json/strict-json.js'
+import {escapeControls, parseStrictJson, quoteForMessage} from '../json/strict-json.js'
 
 /**
  * The OCI state a runtime gives hooks on stdin: `{ociVersion, id, status, pid, bundle, annotations}`.
@@ -31,7 +31,7 @@ export class StateError extends Error {
 export function parseOciState(text: string): OciState {
   if (Buffer.byteLength(text) > MAX_STATE_BYTES) throw new StateError(`larger than ${MAX_STATE_BYTES} bytes`)
   const parsed = parseStrictJson(text)
-  if (!parsed.ok) throw new StateError(parsed.errors.map((e) => e.message).join('; '))
+  if (!parsed.ok) throw new StateError(`${parsed.errors[0]?.message}${parsed.errors.length > 1 ? ` (and ${parsed.errors.length - 1} more)` : ''}`)
   const state = parsed.value
   if (state === null || typeof state !== 'object' || Array.isArray(state)) throw new StateError('not a JSON object')
   const s = state as Record<string, unknown>
@@ -45,7 +45,7 @@ export function parseOciState(text: string): OciState {
   const annotations = s.annotations ?? {}
   if (annotations === null || typeof annotations !== 'object' || Array.isArray(annotations)) throw new StateError(`"annotations" must be an object, got ${describe(annotations)}`)
   for (const [key, value] of Object.entries(annotations)) {
-    if (typeof value !== 'string') throw new StateError(`annotation ${JSON.stringify(key.slice(0, 100))} must be a string, got ${describe(value)}`)
+    if (typeof value !== 'string') throw new StateError(`annotation ${quoteForMessage(key.slice(0, 100))} must be a string, got ${describe(value)}`)
   }
   return {
     ociVersion: typeof s.ociVersion === 'string' ? s.ociVersion : '',
@@ -81,5 +81,5 @@ export async function annotationsOf(state: OciState): Promise<Record<string, str
 function describe(value: unknown): string {
   if (value === undefined) return 'nothing'
   const text = JSON.stringify(value) ?? String(value)
-  return text.length > 60 ? `${text.slice(0, 57)}…` : text
+  return escapeControls(text.length > 60 ? `${text.slice(0, 57)}…` : text)
 }
