@@ -53,9 +53,7 @@ function recordContainer(runtime: string, noNewPrivileges: boolean, boundary: st
 }
 
 /** Go runtime calls runc can make at any point after the filter is in: timers, futexes, preemption signals (tgkill to itself, rt_sigreturn). */
-// A new OS thread of runc init (clone in the parent; mmap/munmap for its stack; sigaltstack, rt_sigprocmask in the
-// thread) usually starts before the filter, but under load it can come after: seen by the 100-container load run.
-const RUNC_GO_RUNTIME = ['clone', 'epoll_pwait', 'futex', 'getpid', 'gettid', 'mmap', 'munmap', 'nanosleep', 'rt_sigprocmask', 'rt_sigreturn', 'sched_yield', 'sigaltstack', 'tgkill']
+const RUNC_GO_RUNTIME = ['epoll_pwait', 'futex', 'getpid', 'gettid', 'nanosleep', 'rt_sigreturn', 'sched_yield', 'tgkill']
 
 const tails: Record<string, Set<string>> = {runc: new Set(RUNC_GO_RUNTIME), crun: new Set()}
 for (let i = 0; i < runs; i++) {
