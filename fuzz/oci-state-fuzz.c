@@ -155,6 +155,15 @@ static bool m_word(struct model *m, const char *w)
 }
 
 /* Any JSON value at the given depth (the top-level object's members are at depth 1). */
+/* After a member or element: 1 after a ',' (another follows), 0 after close (done), -1 otherwise. */
+static int m_next(struct model *m, char close)
+{
+	skip_ws(m);
+	if (m->p < m->end && (*m->p == ',' || *m->p == close))
+		return *m->p++ == ',' ? 1 : 0;
+	return -1;
+}
+
 static bool m_value(struct model *m, int depth)
 {
 	struct span s;
@@ -183,16 +192,10 @@ static bool m_value(struct model *m, int depth)
 			m->p++;
 			if (!m_value(m, depth + 1))
 				return false;
-			skip_ws(m);
-			if (m->p < m->end && *m->p == ',') {
-				m->p++;
-				continue;
-			}
-			if (m->p < m->end && *m->p == '}') {
-				m->p++;
-				return true;
-			}
-			return false;
+			int next = m_next(m, '}');
+
+			if (next <= 0)
+				return next == 0;
 		}
 	case '[':
 		m->p++;
@@ -204,16 +207,10 @@ static bool m_value(struct model *m, int depth)
 		for (;;) {
 			if (!m_value(m, depth + 1))
 				return false;
-			skip_ws(m);
-			if (m->p < m->end && *m->p == ',') {
-				m->p++;
-				continue;
-			}
-			if (m->p < m->end && *m->p == ']') {
-				m->p++;
-				return true;
-			}
-			return false;
+			int next = m_next(m, ']');
+
+			if (next <= 0)
+				return next == 0;
 		}
 	case '"':
 		return m_string(m, &s);
