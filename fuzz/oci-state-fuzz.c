@@ -164,6 +164,22 @@ static int m_next(struct model *m, char close)
 	return -1;
 }
 
+struct keyset;
+static bool keyset_add(struct keyset *ks, const struct span *k);
+
+/* A member's key and its ':' (added to ks when given: repeated keys are refused). */
+static bool m_key(struct model *m, struct span *k, struct keyset *ks)
+{
+	skip_ws(m);
+	if (!m_string(m, k) || (ks && !keyset_add(ks, k)))
+		return false;
+	skip_ws(m);
+	if (m->p >= m->end || *m->p != ':')
+		return false;
+	m->p++;
+	return true;
+}
+
 static bool m_value(struct model *m, int depth)
 {
 	struct span s;
@@ -183,14 +199,7 @@ static bool m_value(struct model *m, int depth)
 			return true;
 		}
 		for (;;) {
-			skip_ws(m);
-			if (!m_string(m, &s))
-				return false;
-			skip_ws(m);
-			if (m->p >= m->end || *m->p != ':')
-				return false;
-			m->p++;
-			if (!m_value(m, depth + 1))
+			if (!m_key(m, &s, NULL) || !m_value(m, depth + 1))
 				return false;
 			int next = m_next(m, '}');
 
@@ -265,13 +274,10 @@ static bool m_annotations(struct model *m)
 		return true;
 	}
 	for (;;) {
-		skip_ws(m);
-		if (!m_string(m, &k) || !keyset_add(&ks, &k))
+		int next;
+
+		if (!m_key(m, &k, &ks))
 			return false;
-		skip_ws(m);
-		if (m->p >= m->end || *m->p != ':')
-			return false;
-		m->p++;
 		skip_ws(m);
 		if (!m_string(m, &v))
 			return false;
@@ -280,16 +286,9 @@ static bool m_annotations(struct model *m)
 				return false;
 			m->sandbox = span_is(&v, "sandbox");
 		}
-		skip_ws(m);
-		if (m->p < m->end && *m->p == ',') {
-			m->p++;
-			continue;
-		}
-		if (m->p < m->end && *m->p == '}') {
-			m->p++;
-			return true;
-		}
-		return false;
+		next = m_next(m, '}');
+		if (next <= 0)
+			return next == 0;
 	}
 }
 
@@ -325,14 +324,9 @@ static bool model_accepts(const uint8_t *data, size_t size, struct model *m)
 	if (m->p < m->end && *m->p == '}') {
 		m->p++;
 	} else {
-		for (;;) {
-			skip_ws(m);
-			if (!m_string(m, &k) || !keyset_add(&top, &k))
+		for (int next = 1; next == 1;) {
+			if (!m_key(m, &k, &top))
 				return false;
-			skip_ws(m);
-			if (m->p >= m->end || *m->p != ':')
-				return false;
-			m->p++;
 			skip_ws(m);
 			if (span_is(&k, "id")) {
 				if (!m_string(m, &m->id) || !id_ok(&m->id))
@@ -349,16 +343,9 @@ static bool model_accepts(const uint8_t *data, size_t size, struct model *m)
 			} else if (!m_value(m, 1)) {
 				return false;
 			}
-			skip_ws(m);
-			if (m->p < m->end && *m->p == ',') {
-				m->p++;
-				continue;
-			}
-			if (m->p < m->end && *m->p == '}') {
-				m->p++;
-				break;
-			}
-			return false;
+			next = m_next(m, '}');
+			if (next < 0)
+				return false;
 		}
 	}
 	skip_ws(m);
