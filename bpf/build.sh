@@ -11,18 +11,9 @@ src=$root/bpf
 self=$root/bpf/build.sh
 btf=/sys/kernel/btf/vmlinux
 
-die() { echo "bpf/build.sh: $*" >&2; exit 1; }
-
-# stale OUTPUT INPUT...: true when OUTPUT is missing or older than an input.
-stale() {
-	local target=$1 dep
-	shift
-	[[ -e $target ]] || return 0
-	for dep in "$@"; do
-		[[ $dep -nt $target ]] && return 0
-	done
-	return 1
-}
+script=bpf/build.sh
+# shellcheck source=build-steps.sh
+source "$root/bpf/build-steps.sh"
 
 # Prerequisites, checked once and only when something has to be built.
 checked=
@@ -41,8 +32,6 @@ check_tools() {
 	done
 }
 
-# step OUTPUT: announce and prepare a step (output goes to OUTPUT.tmp, then mv).
-built() { mv -f "$1.tmp" "$1" && echo "built ${1#"$root"/}"; }
 
 mkdir -p "$out"
 

@@ -13,18 +13,9 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 out=${BUILD_DIR:-$root/build}/fuzz
 self=$root/fuzz/build.sh
 
-die() { echo "fuzz/build.sh: $*" >&2; exit 1; }
-
-stale() {
-	local target=$1 dep
-	shift
-	[[ -e $target ]] || return 0
-	for dep in "$@"; do
-		[[ $dep -nt $target ]] && return 0
-	done
-	return 1
-}
-built() { mv -f "$1.tmp" "$1" && echo "built ${1#"$root"/}"; }
+script=fuzz/build.sh
+# shellcheck source=../bpf/build-steps.sh
+source "$root/bpf/build-steps.sh"
 
 mkdir -p "$out/jazzer"
 exec 9>"$out/.build.lock"
