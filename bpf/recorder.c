@@ -972,7 +972,7 @@ __attribute__((noreturn)) static void usage(const char *what)
 {
 	fail(EX_USAGE, "usage", 0,
 	     "%s; usage: seccomp-recorder-helper attach | add --pid PID|--self [--boundary B] | read --mntns N | "
-	     "remove --mntns N | list | detach | repair | launch [--boundary B] [--ready-fd FD] -- CMD... | "
+	     "remove --mntns N | list | detach | repair | ns-ids -- PID... | launch [--boundary B] [--ready-fd FD] -- CMD... | "
 	     "enforce --spec FILE [--log] -- CMD... | detach-idle [--after SECONDS] | hook-prestart --spool DIR [--on-error fail|warn] < STATE  "
 	     "(B: exec, seccomp, exec,seccomp, all)",
 	     what);
@@ -1048,6 +1048,39 @@ static void parse(int argc, char **argv, struct opts *o)
 }
 
 /* ---- subcommands ------------------------------------------------------- */
+
+/* ns-ids -- PID...: the mount namespace (inode number, never-reused id) of each process; gone ones left out.
+ * Inode and id come from the same open file, so a reused pid cannot mix two namespaces. */
+static int cmd_ns_ids(char **pids)
+{
+	bool first = true;
+
+	for (char **p = pids; p && *p; p++)
+		parse_num(*p, 0x7fffffff, "bad PID");
+	printf("{\"namespaces\":[");
+	for (; pids && *pids; pids++) {
+		char path[64];
+		struct stat st;
+		__u64 id = 0;
+		long pid = (long)parse_num(*pids, 0x7fffffff, "bad PID");
+		int fd;
+
+		snprintf(path, sizeof(path), "/proc/%ld/ns/mnt", pid);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		if (fstat(fd, &st) == 0) {
+			printf("%s{\"pid\":%ld,\"mntns\":%llu", first ? "" : ",", pid, (unsigned long long)st.st_ino);
+			if (ioctl(fd, NS_GET_MNTNS_ID, &id) == 0)
+				printf(",\"ns_id\":%llu", (unsigned long long)id);
+			putchar('}');
+			first = false;
+		}
+		close(fd);
+	}
+	printf("]}\n");
+	return EX_OK;
+}
 
 static void list_entry(__u32 key, const struct scr_target *t, bool *first)
 {
@@ -1364,6 +1397,8 @@ int main(int argc, char **argv)
 		return cmd_enforce(&o);
 	if (!strcmp(o.cmd, "hook-prestart"))
 		return cmd_hook_prestart(&o);
+	if (!strcmp(o.cmd, "ns-ids"))
+		return cmd_ns_ids(o.argv);
 	if (strcmp(o.cmd, "attach") && strcmp(o.cmd, "add") && strcmp(o.cmd, "read") && strcmp(o.cmd, "remove") &&
 	    strcmp(o.cmd, "list") && strcmp(o.cmd, "detach") && strcmp(o.cmd, "launch") && strcmp(o.cmd, "detach-idle") &&
 	    strcmp(o.cmd, "repair"))

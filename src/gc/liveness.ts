@@ -1,6 +1,6 @@
-import {execFile} from 'node:child_process'
 import {readdirSync, statSync} from 'node:fs'
-import {promisify} from 'node:util'
+import {execa} from 'execa'
+import {ensureHelper} from '../recorder/native-helper.js'
 
 /**
  * Is a recorded mount namespace still in use? A namespace is identified by its inode number (what the kernel
@@ -11,12 +11,12 @@ import {promisify} from 'node:util'
  *     exits while /proc is being read could slip past one scan, never past two);
  *   - some process has it, and the ns_id is known → the ns_id of that process's namespace decides: another ns_id
  *     means the number was reused and the recorded namespace is dead;
- *   - the ns_id cannot be read (no ns ids on this kernel, no perl) → alive: never finalise a recording that may
+ *   - the ns_id cannot be read (no ns ids on this kernel, no helper) → alive: never finalise a recording that may
  *     still be running.
  *
- * Node cannot ioctl, so the ns_id of a process's namespace is read by a few lines of perl (perl-base is
- * Essential on Debian): open /proc/PID/ns/mnt, fstat (the inode, from the same open file, so a reused pid cannot
- * fool it), ioctl(NS_GET_MNTNS_ID). Processes we may not inspect (EACCES: not ours to trace, e.g. a sandbox's
+ * Node cannot ioctl, so the ns_id of a process's namespace is read by the native helper (`ns-ids`): open
+ * /proc/PID/ns/mnt, fstat (the inode, from the same open file, so a reused pid cannot fool it),
+ * ioctl(NS_GET_MNTNS_ID). Processes we may not inspect (EACCES: not ours to trace, e.g. a sandbox's
  * init) are left out: the prestart opened the container's /proc/PID/ns/mnt itself, so a recorded container's
  * processes are always visible to root.
  */
@@ -36,9 +36,6 @@ export interface NamespaceProbe {
   check(ns: NamespaceRef): Promise<Liveness>
 }
 
-/** _IOR(0xb7, 0x5, __u64): NS_GET_MNTNS_ID (x86_64, arm64 and other asm-generic ioctl encodings). */
-const NS_GET_MNTNS_ID = 0x8008b705
-const PERL_NS_IDS = `for my $p (@ARGV) { open(my $f, '<', "/proc/$p/ns/mnt") or next; my @s = stat($f); my $b = "\\0" x 8; print "$p $s[1] ", (ioctl($f, ${NS_GET_MNTNS_ID}, $b) ? unpack('Q', $b) : '-'), "\\n"; close($f) }`
 
 /** Mount-namespace inode number → pids of the processes in it, from /proc (threads share their process's). */
 export function scanMountNamespaces(proc = '/proc'): Map<number, number[]> {
@@ -77,21 +74,19 @@ function namespaceInodes(proc: string, pid: string): number[] {
 
 /**
  * ns ids of the mount namespaces of these processes: pid → {inode, ns_id (undefined: unknown)}; processes that
- * are gone are absent. Undefined when they cannot be read at all (no perl).
+ * are gone are absent. Undefined when they cannot be read at all (no helper).
  */
 export async function mountNamespaceIds(pids: number[]): Promise<Map<number, {ino: number; nsId?: number}> | undefined> {
   const result = new Map<number, {ino: number; nsId?: number}>()
   if (pids.length === 0) return result
-  let stdout: string
+  let namespaces: Array<{pid: number; mntns: number; ns_id?: number}>
   try {
-    stdout = (await promisify(execFile)('perl', ['-e', PERL_NS_IDS, ...pids.map(String)], {timeout: 10_000})).stdout
+    const run = await execa(await ensureHelper(), ['ns-ids', '--', ...pids.map(String)], {stdin: 'ignore', timeout: 10_000})
+    namespaces = (JSON.parse(run.stdout) as {namespaces: typeof namespaces}).namespaces
   } catch {
     return undefined
   }
-  for (const line of stdout.split('\n')) {
-    const m = /^([0-9]+) ([0-9]+) ([0-9]+|-)$/.exec(line)
-    if (m) result.set(Number(m[1]), {ino: Number(m[2]), ...(m[3] === '-' ? {} : {nsId: Number(m[3])})})
-  }
+  for (const ns of namespaces) result.set(ns.pid, {ino: ns.mntns, ...(ns.ns_id === undefined ? {} : {nsId: ns.ns_id})})
   return result
 }
 
@@ -112,7 +107,7 @@ export class ProcNamespaceProbe implements NamespaceProbe {
     }
     if (!ns.ns_id) return {alive: true, why: `${pids.length} process(es) in mount namespace ${ns.mntns} (no ns id to tell a reused number)`}
     const ids = await mountNamespaceIds(pids.slice(0, 16))
-    if (ids === undefined) return {alive: true, why: `${pids.length} process(es) in mount namespace ${ns.mntns}; their ns id cannot be read (perl), so it is kept`}
+    if (ids === undefined) return {alive: true, why: `${pids.length} process(es) in mount namespace ${ns.mntns}; their ns id cannot be read (native helper), so it is kept`}
     const same = [...ids.values()].filter((v) => v.ino === ns.mntns)
     if (same.some((v) => v.nsId === ns.ns_id)) return {alive: true, why: `running: ${pids.length} process(es) in its mount namespace`}
     if (same.length > 0 && same.every((v) => v.nsId !== undefined)) return {alive: false, why: `its mount namespace is gone: inode number ${ns.mntns} now belongs to namespace ${same[0]!.nsId}`}
