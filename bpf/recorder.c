@@ -1151,7 +1151,9 @@ static int cmd_launch(struct opts *o)
 	detach_on_failure = true;
 	/*
 	 * A namespace number may still be held by a finished recording nobody has read yet (numbers are reused at
-	 * once). Then keep that namespace open, so the next one gets another number, and try again.
+	 * once, lowest first). Then keep that namespace open, so the next one gets another number, and try again.
+	 * Each namespace kept open holds a number that has an entry, so this ends within (entries + 1) tries, however
+	 * many finished recordings wait to be read (50 concurrent `record` runs on 2 cores leave more than 16).
 	 */
 	for (int attempt = 0;; attempt++) {
 		struct scr_target old;
@@ -1161,7 +1163,7 @@ static int cmd_launch(struct opts *o)
 		if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
 			fail(EX_RUNTIME, "mount", errno, "cannot make / private");
 		inum = mntns_inum("/proc/self/ns/mnt", &id);
-		if (attempt == 16 || !open_maps() || !find_entry(inum, &old, NULL))
+		if (attempt > SCR_SLOTS + max_targets() || !open_maps() || !find_entry(inum, &old, NULL))
 			break;
 		if (open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC) < 0) /* closed by the exec */
 			break;

@@ -126,20 +126,42 @@ describe('record (real kernel)', {timeout: 300_000}, () => {
     const results = await Promise.all(
       runs.map(
         (applet) =>
-          new Promise<{applet: string[]; stdout: string; status: number | null}>((resolve) => {
+          new Promise<{applet: string[]; stdout: string; stderr: string; status: number | null}>((resolve) => {
             // stderr is a pipe like strace's stdout: the command's stdout goes there under --json, and busybox asks (ioctl) what it writes to.
             const child = spawn(process.execPath, [CLI, 'record', '--json', '--', BUSYBOX, ...applet], {stdio: ['ignore', 'pipe', 'pipe']})
-            child.stderr.resume()
             let stdout = ''
+            let stderr = ''
             child.stdout.on('data', (c: Buffer) => (stdout += c.toString()))
-            child.on('close', (status) => resolve({applet, stdout, status}))
+            child.stderr.on('data', (c: Buffer) => (stderr += c.toString()))
+            child.on('close', (status) => resolve({applet, stdout, stderr, status}))
           }),
       ),
     )
     for (const r of results) {
-      assert.equal(r.status, 0, `${r.applet.join(' ')} failed`)
+      assert.equal(r.status, 0, `${r.applet.join(' ')} failed: ${r.stdout.slice(-2000)} ${r.stderr.slice(-2000)}`)
       const recorded = JSON.parse(r.stdout) as Recorded
       assert.deepEqual(recorded.syscalls.x86_64, expected.get(r.applet.join(' ')), `busybox ${r.applet.join(' ')}`)
+    }
+  })
+
+  it('records a command while 40 finished recordings wait to be read (their namespace numbers come back first)', async () => {
+    const helper = await nativeHelper()
+    // 40 namespaces registered, then ended unread: the kernel hands their inode numbers out again, lowest first.
+    const sleepers = Array.from({length: 40}, () => spawn('unshare', ['--mount', '--propagation', 'private', BUSYBOX, 'sleep', '60'], {stdio: 'ignore'}))
+    await new Promise((r) => setTimeout(r, 300))
+    const stale: number[] = []
+    try {
+      for (const sleeper of sleepers) {
+        const added = spawnSync(helper, ['add', '--pid', String(sleeper.pid), '--boundary', 'all'], {encoding: 'utf8'})
+        assert.equal(added.status, 0, added.stdout + added.stderr)
+        stale.push((JSON.parse(added.stdout) as {mntns: number}).mntns)
+      }
+      await Promise.all(sleepers.map((s) => new Promise((r) => (s.kill('SIGKILL'), s.on('exit', r)))))
+      const recorded = record([BUSYBOX, 'true'])
+      assert.equal(recorded.exitCode, 0)
+      assert.deepEqual(recorded.syscalls.x86_64, straceNames([BUSYBOX, 'true']))
+    } finally {
+      for (const mntns of stale) spawnSync(helper, ['remove', '--mntns', String(mntns)])
     }
   })
 
