@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The floor of the syscall-overhead benchmark: a tp_btf/sys_enter program
- * that does nothing.  Whatever it costs, every recorder on this hook pays.
+ * The floors of the syscall-overhead benchmark: programs that do nothing, one
+ * per way of running BPF at syscall entry.  Whatever they cost, every recorder
+ * on that hook pays.  The benchmark attaches one at a time (empty-attach OBJ NAME).
+ *   empty_tp_btf   tp_btf/sys_enter   the hook the recorder uses (BTF-typed arguments)
+ *   empty_raw_tp   raw_tp/sys_enter   the raw tracepoint without BTF
+ *   empty_classic  tracepoint/raw_syscalls/sys_enter   the classic (perf) tracepoint
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -10,7 +14,19 @@
 char LICENSE[] SEC("license") = "GPL";
 
 SEC("tp_btf/sys_enter")
-int BPF_PROG(empty_sys_enter, struct pt_regs *regs, long id)
+int BPF_PROG(empty_tp_btf, struct pt_regs *regs, long id)
+{
+	return 0;
+}
+
+SEC("raw_tp/sys_enter")
+int empty_raw_tp(void *ctx)
+{
+	return 0;
+}
+
+SEC("tracepoint/raw_syscalls/sys_enter")
+int empty_classic(void *ctx)
 {
 	return 0;
 }

@@ -3,10 +3,13 @@
 #   baseline            nothing attached
 #   empty-program       an empty tp_btf/sys_enter program attached (the floor:
 #                       what any program on this hook costs on this machine)
+#   empty-raw-tp        an empty raw_tp/sys_enter program (the raw tracepoint
+#                       without BTF), and empty-classic on the classic
+#                       raw_syscalls:sys_enter tracepoint: the other hooks' floors
 #   recorded            the loop runs recorded (helper launch)
 #   unrecorded-active   the loop runs unrecorded while a recording is active
 #   after-detach        the last target removed, nothing attached any more
-# Interleaved: each round runs the four in this order; medians over ROUNDS.
+# Interleaved: each round runs them in this order; medians over ROUNDS.
 # Also: kernel memory per target (bpftool memlock / max_entries) and the
 # helper's start-up time for `add` (attached) and `attach` (cold).
 # Needs root and nothing else attached. Env: N (calls per run), ROUNDS, CPU,
@@ -71,23 +74,31 @@ median() { tr ' ' '\n' | grep . | sort -g | awk '{a[NR] = $1} END {print (NR % 2
 mntns_of() { sed 's/[^0-9,]//g; s/,.*//' "$1"; }
 now_ns() { date +%s%N; }
 
-# The empty program, attached for one run: held while its stdin (a fifo) is open.
+# An empty program (by name), attached for one run: held while its stdin (a fifo) is open.
 mkfifo "$tmp/hold"
 with_empty_program() {
-	"$empty_attach" "$empty_obj" <"$tmp/hold" >"$tmp/empty-ready" &
+	local name=$1
+	shift
+	rm -f "$tmp/empty-ready"
+	"$empty_attach" "$empty_obj" "$name" <"$tmp/hold" >"$tmp/empty-ready" &
 	bg+=($!)
 	exec 8>"$tmp/hold"
-	while [[ ! -s $tmp/empty-ready ]]; do sleep 0.01; done
+	while [[ ! -s $tmp/empty-ready ]]; do
+		kill -0 "${bg[-1]}" 2>/dev/null || { echo "syscall-overhead: empty-attach $name failed" >&2; exit 1; }
+		sleep 0.01
+	done
 	"$@"
 	exec 8>&-
 	wait "${bg[-1]}"
 	unset 'bg[-1]'
 }
 
-base="" empty="" rec="" unrec="" after=""
+base="" empty="" raw="" classic="" rec="" unrec="" after=""
 for ((r = 1; r <= ROUNDS; r++)); do
 	base+=" $("${pin[@]}" "$loop" "$N")"
-	empty+=" $(with_empty_program "${pin[@]}" "$loop" "$N")"
+	empty+=" $(with_empty_program empty_tp_btf "${pin[@]}" "$loop" "$N")"
+	raw+=" $(with_empty_program empty_raw_tp "${pin[@]}" "$loop" "$N")"
+	classic+=" $(with_empty_program empty_classic "${pin[@]}" "$loop" "$N")"
 	# Recorded: the helper registers its own new namespace, then becomes the loop.
 	ns=$("$helper" launch --ready-fd 3 -- "${pin[@]}" "$loop" "$N" 3>"$tmp/ready") ||
 		{ echo "syscall-overhead: launch failed: $(cat "$tmp/ready")" >&2; exit 1; }
@@ -101,16 +112,22 @@ for ((r = 1; r <= ROUNDS; r++)); do
 	after+=" $("${pin[@]}" "$loop" "$N")"
 done
 
-b=$(median <<<"$base") e=$(median <<<"$empty") rc=$(median <<<"$rec") u=$(median <<<"$unrec") d=$(median <<<"$after")
-printf '%-18s %8.1f ns/call   (runs:%s)\n' baseline "$b" "$base" empty-program "$e" "$empty" recorded "$rc" "$rec" \
-	unrecorded-active "$u" "$unrec" after-detach "$d" "$after"
+b=$(median <<<"$base") e=$(median <<<"$empty") er=$(median <<<"$raw") ec=$(median <<<"$classic")
+rc=$(median <<<"$rec") u=$(median <<<"$unrec") d=$(median <<<"$after")
+printf '%-18s %8.1f ns/call   (runs:%s)\n' baseline "$b" "$base" empty-program "$e" "$empty" empty-raw-tp "$er" "$raw" \
+	empty-classic "$ec" "$classic" recorded "$rc" "$rec" unrecorded-active "$u" "$unrec" after-detach "$d" "$after"
 ratio() { awk -v a="$2" -v b="$3" -v l="$1" 'BEGIN { printf "%-40s = %.2fx\n", l, a / b }'; }
 ratio empty-program/baseline "$e" "$b"
+ratio empty-raw-tp/baseline "$er" "$b"
+ratio empty-classic/baseline "$ec" "$b"
 ratio recorded/baseline "$rc" "$b"
 ratio unrecorded-while-active/baseline "$u" "$b"
 ratio after-detach/baseline "$d" "$b"
 ratio "recorded/empty-program (our own cost)" "$rc" "$e"
 ratio "unrecorded-while-active/empty-program" "$u" "$e"
+# Every program run is an indirect call from the tracepoint: with retpolines it costs much more.
+[[ -r /sys/devices/system/cpu/vulnerabilities/spectre_v2 ]] &&
+	echo "kernel spectre_v2: $(cat /sys/devices/system/cpu/vulnerabilities/spectre_v2)"
 
 # Keep one recording active (a recorded sleep) for the memory figures and `add`.
 "$helper" launch --ready-fd 3 -- sleep 600 3>"$tmp/keeper" &
