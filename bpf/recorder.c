@@ -1287,23 +1287,15 @@ static bool write_spool(const char *spool, const struct scr_oci_state *st, __u32
 	return true;
 }
 
-/*
- * Inode numbers are reused as soon as a namespace dies, often before its recording was read (the poststop
- * stage runs later). A new container must not fail to start for that, and the old recording must not be lost:
- * it is moved into the spool as orphan-<ns_id>.json, where the poststop stage of its container finds it.
- * Caller holds the lock.
- */
-static void salvage_stale(const char *spool, __u32 inum, __u64 id)
+/* Write the target of inum to <spool>/orphan-<ns_id>.json atomically (temp file, fsync, rename); with del the
+ * target is taken out of the maps in the same snapshot. */
+static void write_orphan(const char *spool, __u32 inum, __u64 ns_id, bool del)
 {
 	char tmp[4352], dst[4352];
-	struct scr_target old;
 	int fd, saved;
 
-	if (!open_maps() || !find_entry(inum, &old, NULL) || old.owner != inum || !id ||
-	    !old.ns_id || old.ns_id == id)
-		return;
-	snprintf(dst, sizeof(dst), "%s/orphan-%llu.json", spool, (unsigned long long)old.ns_id);
-	snprintf(tmp, sizeof(tmp), "%s/.orphan-%llu.%d.tmp", spool, (unsigned long long)old.ns_id, getpid());
+	snprintf(dst, sizeof(dst), "%s/orphan-%llu.json", spool, (unsigned long long)ns_id);
+	snprintf(tmp, sizeof(tmp), "%s/.orphan-%llu.%d.tmp", spool, (unsigned long long)ns_id, getpid());
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		fail(EX_RUNTIME, "spool", errno, "cannot write %s", tmp);
@@ -1311,13 +1303,31 @@ static void salvage_stale(const char *spool, __u32 inum, __u64 id)
 	fflush(stdout);
 	saved = dup(STDOUT_FILENO);
 	dup2(fd, STDOUT_FILENO);
-	print_result(inum, true);
+	print_result(inum, del);
 	printf("}\n");
 	fflush(stdout);
 	dup2(saved, STDOUT_FILENO);
 	close(saved);
 	if (fsync(fd) != 0 || close(fd) != 0 || rename(tmp, dst) != 0)
 		fail(EX_RUNTIME, "spool", errno, "cannot write %s", dst);
+}
+
+/*
+ * Inode numbers are reused as soon as a namespace dies, often before its recording was read (the poststop
+ * stage runs later). A new container must not fail to start for that, and the old recording must not be lost:
+ * it is moved into the spool as orphan-<ns_id>.json, where the poststop stage of its container finds it.
+ * Written before the target is removed, then again with the removal: killed in between, both are there and the
+ * poststop (or gc) takes the union. Caller holds the lock.
+ */
+static void salvage_stale(const char *spool, __u32 inum, __u64 id)
+{
+	struct scr_target old;
+
+	if (!open_maps() || !find_entry(inum, &old, NULL) || old.owner != inum || !id ||
+	    !old.ns_id || old.ns_id == id)
+		return;
+	write_orphan(spool, inum, old.ns_id, false);
+	write_orphan(spool, inum, old.ns_id, true);
 }
 
 /*

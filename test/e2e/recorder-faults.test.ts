@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict'
 import {spawn, spawnSync} from 'node:child_process'
-import {existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, unlinkSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, unlinkSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
@@ -193,6 +193,53 @@ describe('recorder faults (real kernel)', {timeout: 300_000}, () => {
     } finally {
       keeper.kill('SIGKILL')
       runCli(['uninstall', '--json'], {env: {...env, ...layout}})
+    }
+  })
+
+  it('a namespace number reused before its recording was read: prestart moves the old recording, whole, into the spool', async () => {
+    const env = own(recorderEnv())
+    const spool = join(work, 'spool-reuse')
+    const go = join(work, 'go-reuse')
+    const state = (id: string, pid: number) => JSON.stringify({ociVersion: '1.0.2', id, status: 'created', pid, bundle: work, annotations: {'seccomp-recorder.io/record': 'auto'}})
+    const prestart = (id: string, pid: number) => spawnSync(helper, ['hook-prestart', '--spool', spool], {env, input: state(id, pid), encoding: 'utf8'})
+    const mntns = (pid: number) => statSync(`/proc/${pid}/ns/mnt`).ino
+    const unshared = (script: string) => spawn('unshare', ['-m', '--propagation', 'private', BUSYBOX, 'sh', '-c', script], {stdio: 'ignore'})
+    // The first container: registered, then released into its workload (exec busybox uptime: sysinfo), then gone.
+    const first = unshared(`while [ ! -e ${go} ]; do ${BUSYBOX} sleep 0.05; done; exec ${BUSYBOX} uptime`)
+    const later: Array<ReturnType<typeof spawn>> = []
+    try {
+      await sleep(300)
+      const registered = prestart('reuse-a', first.pid!)
+      assert.equal(registered.status, 0, registered.stderr)
+      const note = JSON.parse(readFileSync(join(spool, 'reuse-a.json'), 'utf8')) as {mntns: number; ns_id: number}
+      assert.equal(note.mntns, mntns(first.pid!))
+      const exited = new Promise((r) => first.on('exit', r))
+      writeFileSync(go, '')
+      await exited
+      // The kernel hands the number out again, lowest first: new namespaces until one gets it.
+      let second: ReturnType<typeof spawn> | undefined
+      for (let i = 0; i < 20 && !second; i++) {
+        const candidate = unshared(`${BUSYBOX} sleep 30`)
+        later.push(candidate)
+        await sleep(100)
+        if (mntns(candidate.pid!) === note.mntns) second = candidate
+      }
+      assert.ok(second, `no new namespace got number ${note.mntns} back`)
+
+      const reused = prestart('reuse-b', second.pid!)
+      assert.equal(reused.status, 0, reused.stderr)
+      const orphan = JSON.parse(readFileSync(join(spool, `orphan-${note.ns_id}.json`), 'utf8')) as {mntns: number; ns_id: number; syscalls: {x86_64: number[]}}
+      assert.equal(orphan.mntns, note.mntns)
+      assert.equal(orphan.ns_id, note.ns_id)
+      for (const nr of [59, 99]) assert.ok(orphan.syscalls.x86_64.includes(nr), `syscall ${nr} (execve, sysinfo) in ${JSON.stringify(orphan)}`)
+      assert.deepEqual(readdirSync(spool).filter((f) => f.startsWith('.')), [], 'no temp file left')
+      // The number now records the second container only.
+      const listing = helperJson<{targets: Array<{mntns: number; ns_id: number; state: string}>}>(env, ['list'])
+      assert.deepEqual(listing.targets.map((t) => [t.mntns, t.state]), [[note.mntns, 'armed']])
+      assert.notEqual(listing.targets[0]!.ns_id, note.ns_id)
+    } finally {
+      first.kill('SIGKILL')
+      for (const s of later) s.kill('SIGKILL')
     }
   })
 
