@@ -190,6 +190,7 @@ export async function finalizeNote(options: {id: string; config: RecorderConfig;
   }
   journal = await releaseTarget(options.helper, spool, note, journal, justRead)
   const target = journal.target
+  let keepForRetry = false
   try {
     const prestart: OciState = parseOciState(note.state)
     const annotations = await annotationsOf(prestart)
@@ -239,8 +240,26 @@ export async function finalizeNote(options: {id: string; config: RecorderConfig;
       })
     }
     return {id, recorded: true, syscalls: syscallCount(set), outputs}
+  } catch (error) {
+    // A disk that is full or read-only for the moment: the journal holds the syscalls, so keep it with the note
+    // and let `gc` finish the job later. A refusal (bad annotation, path outside the roots) would fail again: drop it.
+    if (!isWriteFailure(error)) throw error
+    keepForRetry = true
+    throw new UserError(`${(error as Error).message}; the recording of container ${id} is kept in ${spool}`, {
+      exit: EXIT.RUNTIME,
+      code: 'output-failed',
+      suggestions: ['Run `seccomp-recorder gc` once the output can be written: it finishes this recording.'],
+    })
   } finally {
-    await rm(spoolPath, {force: true})
-    await rm(journalPath(spool, id), {force: true})
+    if (!keepForRetry) {
+      await rm(spoolPath, {force: true})
+      await rm(journalPath(spool, id), {force: true})
+    }
   }
+}
+
+/** An output that could not be written for a reason outside the request itself (full, read-only, unwritable). */
+function isWriteFailure(error: unknown): boolean {
+  if (isUserError(error)) return error.code === 'io' || error.code === 'unwritable'
+  return error instanceof Error && typeof (error as NodeJS.ErrnoException).code === 'string' && !(error instanceof AnnotationError)
 }

@@ -169,6 +169,38 @@ describe('gc: registered containers', () => {
     assert.deepEqual((await gc(f)).actions, [])
     assert.equal(recordings(f).length, 2)
   })
+
+  it('an output that cannot be written keeps note and journal (kernel target taken); gc finishes the run once it can', async () => {
+    const f = fixture([{mntns: 131, ns_id: 31, syscalls: {x86_64: [0, 1, 59]}}])
+    f.writeNote('c31', {mntns: 131, ns_id: 31})
+    // The store is a regular file: saving fails (ENOTDIR), as on a broken or read-only disk.
+    writeFileSync(f.config.store, 'not a directory')
+    const state = JSON.stringify({ociVersion: '1.0.2', id: 'c31', status: 'stopped', pid: 0, bundle: f.dir})
+    await assert.rejects(finalizeContainer({stateText: state, config: f.config, helper: f.helper}), (error: Error & {code?: string}) => {
+      assert.equal(error.code, 'output-failed')
+      assert.match(error.message, /cannot write .*: a parent is not a directory; the recording of container c31 is kept in /)
+      return true
+    })
+    assert.deepEqual(f.kernel().targets, [], 'the kernel target was taken into the journal')
+    assert.deepEqual(spoolFiles(f), ['c31.json', 'c31.taken'])
+
+    rmSync(f.config.store)
+    const result = await gc(f)
+    assert.deepEqual(result.actions.map((a) => [a.action, a.subject, a.done]), [['finalise', 'container c31', true]])
+    const [recording, ...more] = recordings(f)
+    assert.equal(more.length, 0)
+    assert.deepEqual(recording!.syscalls, hookNames({x86_64: [0, 1, 59]}))
+    assert.deepEqual(spoolFiles(f), [])
+  })
+
+  it('a refused output (path outside the output roots) is not kept: retrying could never write it', async () => {
+    const f = fixture([{mntns: 132, ns_id: 32, syscalls: {x86_64: [0]}}])
+    f.writeNote('c32', {mntns: 132, ns_id: 32, annotations: {'io.containers.trace-syscall': 'of:/etc/scr-refused.json'}})
+    const state = JSON.stringify({ociVersion: '1.0.2', id: 'c32', status: 'stopped', pid: 0, bundle: f.dir})
+    await assert.rejects(finalizeContainer({stateText: state, config: f.config, helper: f.helper}), (error: Error & {code?: string}) => error.code !== 'output-failed')
+    assert.deepEqual(spoolFiles(f), [])
+    assert.ok(!existsSync('/etc/scr-refused.json'))
+  })
 })
 
 describe('gc: recordings nobody will finalise', () => {
