@@ -9,8 +9,9 @@ export class UserError extends Error {
   readonly suggestions: string[]
   readonly code: string
 
-  constructor(message: string, options: {exit?: ExitCode; suggestions?: string[]; code?: string} = {}) {
-    super(message)
+  /** `cause`: the underlying error (e.g. the system error of a failed write), for callers that tell kinds apart. */
+  constructor(message: string, options: {exit?: ExitCode; suggestions?: string[]; code?: string; cause?: unknown} = {}) {
+    super(message, options.cause === undefined ? undefined : {cause: options.cause})
     this.name = 'UserError'
     this.exit = options.exit ?? EXIT.USAGE
     this.suggestions = options.suggestions ?? []

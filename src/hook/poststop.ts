@@ -241,14 +241,15 @@ export async function finalizeNote(options: {id: string; config: RecorderConfig;
     }
     return {id, recorded: true, syscalls: syscallCount(set), outputs}
   } catch (error) {
-    // A disk that is full or read-only for the moment: the journal holds the syscalls, so keep it with the note
-    // and let `gc` finish the job later. A refusal (bad annotation, path outside the roots) would fail again: drop it.
-    if (!isWriteFailure(error)) throw error
+    // A full or read-only disk, an unusable store: the journal holds the syscalls, so keep it with the note and let
+    // `gc` finish the job once that is mended. What the request itself got wrong would fail again: not kept.
+    if (!isStorageFailure(error)) throw error
     keepForRetry = true
     throw new UserError(`${(error as Error).message}; the recording of container ${id} is kept in ${spool}`, {
       exit: EXIT.RUNTIME,
       code: 'output-failed',
       suggestions: ['Run `seccomp-recorder gc` once the output can be written: it finishes this recording.'],
+      cause: error,
     })
   } finally {
     if (!keepForRetry) {
@@ -258,8 +259,17 @@ export async function finalizeNote(options: {id: string; config: RecorderConfig;
   }
 }
 
-/** An output that could not be written for a reason outside the request itself (full, read-only, unwritable). */
-function isWriteFailure(error: unknown): boolean {
-  if (isUserError(error)) return error.code === 'io' || error.code === 'unwritable'
-  return error instanceof Error && typeof (error as NodeJS.ErrnoException).code === 'string' && !(error instanceof AnnotationError)
+/** System errors of the storage rather than of the path asked for: they go away when the disk is mended. */
+const STORAGE_ERRNOS = new Set(['ENOSPC', 'EDQUOT', 'EROFS', 'EIO', 'EACCES', 'EPERM'])
+
+/**
+ * Whether an output failed for a reason outside the request: the store could not be written (it is the
+ * configuration's, whatever the errno), or a trace-syscall output hit a storage condition. An existing directory
+ * at the output path, a path outside the roots or a symlink are the request's own fault.
+ */
+function isStorageFailure(error: unknown): boolean {
+  if (isUserError(error) && error.code === 'unwritable') return true
+  const system = isUserError(error) && error.code === 'io' ? error.cause : error
+  const errno = (system as NodeJS.ErrnoException | undefined)?.code
+  return system instanceof Error && !isUserError(system) && typeof errno === 'string' && STORAGE_ERRNOS.has(errno)
 }

@@ -61,6 +61,7 @@ function ioError(error: unknown, action: string, path: string): UserError {
     exit: code === 'EACCES' || code === 'EPERM' ? EXIT.PREREQUISITE : EXIT.RUNTIME,
     code: 'io',
     suggestions: code === 'EACCES' || code === 'EPERM' ? ['The kubelet seccomp root belongs to root: run as root, or publish into a directory you own with --root.'] : [],
+    cause: error,
   })
 }
 

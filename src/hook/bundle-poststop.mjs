@@ -1,0 +1,23 @@
+// Build step (`npm run build`, after tsc): bundles the compiled poststop entry (dist/src/hook/poststop-main.js) and
+// everything it imports into dist/src/hook/poststop.bundle.mjs, which bin/hook-poststop.js runs. One file to load
+// instead of a few hundred halves the hook's start-up; the bundle sits at the depth of the modules it replaces,
+// so the paths they compute from import.meta.url (PACKAGE_ROOT, profiles/) stay the same.
+// esbuild-wasm: esbuild as WebAssembly, no platform binary.
+import {dirname, join} from 'node:path'
+import {fileURLToPath} from 'node:url'
+import {build} from 'esbuild-wasm'
+
+const hookDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'src', 'hook')
+await build({
+  entryPoints: [join(hookDir, 'poststop-main.js')],
+  outfile: join(hookDir, 'poststop.bundle.mjs'),
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  // ES module builds first: jsonc-parser's "main" is a UMD build whose require() calls a bundle cannot follow.
+  mainFields: ['module', 'main'],
+  logLevel: 'warning',
+  // Bundled CommonJS dependencies (ajv, yaml) call require() for Node's own modules: give them one.
+  banner: {js: "import {createRequire as __createRequire} from 'node:module'; const require = __createRequire(import.meta.url);"},
+})
