@@ -6,6 +6,8 @@
 #   empty-raw-tp        an empty raw_tp/sys_enter program (the raw tracepoint
 #                       without BTF), and empty-classic on the classic
 #                       raw_syscalls:sys_enter tracepoint: the other hooks' floors
+#   read-mntns          a tp_btf program that only finds the current task's mount
+#                       namespace: the least a recorder keyed by it can do
 #   recorded            the loop runs recorded (helper launch)
 #   unrecorded-active   the loop runs unrecorded while a recording is active
 #   after-detach        the last target removed, nothing attached any more
@@ -93,12 +95,13 @@ with_empty_program() {
 	unset 'bg[-1]'
 }
 
-base="" empty="" raw="" classic="" rec="" unrec="" after=""
+base="" empty="" raw="" classic="" mntns="" rec="" unrec="" after=""
 for ((r = 1; r <= ROUNDS; r++)); do
 	base+=" $("${pin[@]}" "$loop" "$N")"
 	empty+=" $(with_empty_program empty_tp_btf "${pin[@]}" "$loop" "$N")"
 	raw+=" $(with_empty_program empty_raw_tp "${pin[@]}" "$loop" "$N")"
 	classic+=" $(with_empty_program empty_classic "${pin[@]}" "$loop" "$N")"
+	mntns+=" $(with_empty_program read_mntns_tp_btf "${pin[@]}" "$loop" "$N")"
 	# Recorded: the helper registers its own new namespace, then becomes the loop.
 	ns=$("$helper" launch --ready-fd 3 -- "${pin[@]}" "$loop" "$N" 3>"$tmp/ready") ||
 		{ echo "syscall-overhead: launch failed: $(cat "$tmp/ready")" >&2; exit 1; }
@@ -112,19 +115,22 @@ for ((r = 1; r <= ROUNDS; r++)); do
 	after+=" $("${pin[@]}" "$loop" "$N")"
 done
 
-b=$(median <<<"$base") e=$(median <<<"$empty") er=$(median <<<"$raw") ec=$(median <<<"$classic")
+b=$(median <<<"$base") e=$(median <<<"$empty") er=$(median <<<"$raw") ec=$(median <<<"$classic") em=$(median <<<"$mntns")
 rc=$(median <<<"$rec") u=$(median <<<"$unrec") d=$(median <<<"$after")
 printf '%-18s %8.1f ns/call   (runs:%s)\n' baseline "$b" "$base" empty-program "$e" "$empty" empty-raw-tp "$er" "$raw" \
-	empty-classic "$ec" "$classic" recorded "$rc" "$rec" unrecorded-active "$u" "$unrec" after-detach "$d" "$after"
+	empty-classic "$ec" "$classic" read-mntns "$em" "$mntns" recorded "$rc" "$rec" unrecorded-active "$u" "$unrec" after-detach "$d" "$after"
 ratio() { awk -v a="$2" -v b="$3" -v l="$1" 'BEGIN { printf "%-40s = %.2fx\n", l, a / b }'; }
 ratio empty-program/baseline "$e" "$b"
 ratio empty-raw-tp/baseline "$er" "$b"
 ratio empty-classic/baseline "$ec" "$b"
+ratio read-mntns/baseline "$em" "$b"
 ratio recorded/baseline "$rc" "$b"
 ratio unrecorded-while-active/baseline "$u" "$b"
 ratio after-detach/baseline "$d" "$b"
 ratio "recorded/empty-program (our own cost)" "$rc" "$e"
 ratio "unrecorded-while-active/empty-program" "$u" "$e"
+ratio "recorded/read-mntns" "$rc" "$em"
+ratio "unrecorded-while-active/read-mntns" "$u" "$em"
 # Every program run is an indirect call from the tracepoint: with retpolines it costs much more.
 [[ -r /sys/devices/system/cpu/vulnerabilities/spectre_v2 ]] &&
 	echo "kernel spectre_v2: $(cat /sys/devices/system/cpu/vulnerabilities/spectre_v2)"
