@@ -54,6 +54,13 @@ function recordContainer(runtime: string, noNewPrivileges: boolean, boundary: st
 
 /** Go runtime calls runc can make at any point after the filter is in: timers, futexes, preemption signals (tgkill to itself, rt_sigreturn). */
 const RUNC_GO_RUNTIME = ['epoll_pwait', 'futex', 'getpid', 'gettid', 'nanosleep', 'rt_sigreturn', 'sched_yield', 'tgkill']
+/**
+ * What a thread runc init starts after its filter makes: the parent's clone (Go) or clone3, then the new thread's
+ * stack and signal set-up. Quiet runs like these never show it; under load it does (perf on raw_syscalls:sys_enter,
+ * and bench/load-podman.ts: 4 of 200 runc containers at 100 at once). Added to profiles only on request
+ * (config runtimeThreads, annotation seccomp-recorder.io/runtime-threads).
+ */
+const RUNC_LATE_THREAD = ['clone', 'clone3', 'mmap', 'munmap', 'rt_sigprocmask', 'sigaltstack']
 
 const tails: Record<string, Set<string>> = {runc: new Set(RUNC_GO_RUNTIME), crun: new Set()}
 for (let i = 0; i < runs; i++) {
@@ -69,6 +76,7 @@ const data = {
   about: 'What each runtime does after installing the seccomp filter and before the workload execs. Measured by bench/measure-runtime-tails.ts; every recorded profile adds these (both runtimes by default).',
   measured: {runc: version('runc'), crun: version('crun'), kernel: execFileSync('uname', ['-r'], {encoding: 'utf8'}).trim(), runs, date: new Date().toISOString().slice(0, 10)},
   goRuntime: {runc: RUNC_GO_RUNTIME},
+  lateThreads: {runc: RUNC_LATE_THREAD},
   tails: Object.fromEntries(Object.entries(tails).map(([runtime, names]) => [runtime, [...names].filter((n) => !workload.has(n)).sort()])),
 }
 writeFileSync(join(PACKAGE_ROOT, 'profiles', 'runtime-tails.json'), `${JSON.stringify(data, null, 2)}\n`)

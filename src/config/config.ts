@@ -19,6 +19,11 @@ export interface RecorderConfig {
   onError: 'fail' | 'warn'
   /** Add what both runc and crun need after seccomp is applied (default), or only the recording runtime's. */
   runtimeTail: 'both' | 'own'
+  /**
+   * Also add what runc does when it starts a thread after the filter (clone, mmap, sigaltstack, …): rare when the
+   * machine is quiet, a few percent of containers under heavy load. Off by default: it adds about 5 syscalls.
+   */
+  runtimeThreads: boolean
   /** Where the prestart hook leaves a note per registered container for the poststop stage. */
   spool: string
 }
@@ -30,6 +35,7 @@ export const DEFAULT_CONFIG: Readonly<RecorderConfig> = Object.freeze({
   store: '/var/lib/seccomp-recorder',
   onError: 'fail',
   runtimeTail: 'both',
+  runtimeThreads: false,
   spool: '/run/seccomp-recorder/spool',
 })
 
@@ -42,6 +48,7 @@ const CONFIG_SCHEMA = {
     store: absolutePath,
     onError: {enum: ['fail', 'warn']},
     runtimeTail: {enum: ['both', 'own']},
+    runtimeThreads: {type: 'boolean'},
     spool: absolutePath,
   },
 } as const
@@ -69,7 +76,7 @@ export async function loadConfig(path = configPath()): Promise<RecorderConfig> {
   }
   if (!validateConfig(document)) {
     const problems = (validateConfig.errors ?? []).map((e) => `${e.instancePath || '(document)'} ${e.message}`).join('; ')
-    throw new UserError(`config ${path} is invalid: ${problems}`, {exit: EXIT.REFUSED, code: 'config-invalid', suggestions: ['Keys: outputRoots, store, onError (fail|warn), runtimeTail (both|own), spool.']})
+    throw new UserError(`config ${path} is invalid: ${problems}`, {exit: EXIT.REFUSED, code: 'config-invalid', suggestions: ['Keys: outputRoots, store, onError (fail|warn), runtimeTail (both|own), runtimeThreads (true|false), spool.']})
   }
   const merged = {...DEFAULT_CONFIG, ...(document as Partial<RecorderConfig>)}
   return {...merged, outputRoots: merged.outputRoots.map((r) => normalize(r).replace(/\/+$/, '')).filter((r) => isAbsolute(r) && r !== '')}
@@ -87,6 +94,9 @@ store: ${DEFAULT_CONFIG.store}
 onError: ${DEFAULT_CONFIG.onError}
 # Profiles include what both runc and crun do after seccomp is applied (both), or the recording runtime's only (own).
 runtimeTail: ${DEFAULT_CONFIG.runtimeTail}
+# Also allow what runc does when it starts a thread after applying seccomp, which happens to a few percent of
+# containers on a heavily loaded machine (true), or leave it out, as it is rare when the machine is quiet (false).
+runtimeThreads: ${DEFAULT_CONFIG.runtimeThreads}
 # Where the prestart hook leaves a note per recorded container for the poststop stage.
 spool: ${DEFAULT_CONFIG.spool}
 `

@@ -3,7 +3,7 @@ import {isUserError, UserError} from '../cli/errors.js'
 import {EXIT} from '../cli/exit-codes.js'
 import type {RecorderConfig} from '../config/config.js'
 import {mergeProfiles} from '../aggregate/merge.js'
-import {AnnotationError, recordingRequests, runtimeTailOverride, type RecordingRequest} from '../oci/annotations.js'
+import {AnnotationError, recordingRequests, runtimeTailOverride, runtimeThreadsOverride, type RecordingRequest} from '../oci/annotations.js'
 import {annotationsOf, parseOciState, type OciState} from '../oci/state.js'
 import {checkProfileText} from '../profile/load.js'
 import {profileFromSyscalls} from '../profile/from-syscalls.js'
@@ -199,7 +199,8 @@ export async function finalizeNote(options: {id: string; config: RecorderConfig;
 
     const requests = recordingRequests(annotations)
     const tailMode = runtimeTailOverride(annotations) ?? config.runtimeTail
-    const set = withRuntimeTail(nameKernelSyscalls(target), runtimeTail(tailMode, note.runtime))
+    const lateThreads = runtimeThreadsOverride(annotations) ?? config.runtimeThreads
+    const set = withRuntimeTail(nameKernelSyscalls(target), runtimeTail(tailMode, note.runtime, lateThreads))
     const outputs: FinalizeResult['outputs'] = []
     for (const request of requests) {
       if (request.kind === 'trace-syscall') {

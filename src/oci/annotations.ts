@@ -11,6 +11,7 @@ import {quoteForMessage} from '../json/strict-json.js'
 export const TRACE_SYSCALL_ANNOTATION = 'io.containers.trace-syscall'
 export const RECORD_ANNOTATION = 'seccomp-recorder.io/record'
 export const RECORD_TAIL_ANNOTATION = 'seccomp-recorder.io/runtime-tail'
+export const RECORD_THREADS_ANNOTATION = 'seccomp-recorder.io/runtime-threads'
 
 /** What an annotation value may be at most; longer ones are refused before any parsing. */
 export const MAX_ANNOTATION_VALUE = 4096
@@ -92,4 +93,12 @@ export function runtimeTailOverride(annotations: Record<string, string>): 'both'
   if (value === undefined) return undefined
   if (value === 'both' || value === 'own') return value
   throw new AnnotationError(RECORD_TAIL_ANNOTATION, 'must be "both" or "own"')
+}
+
+/** `seccomp-recorder.io/runtime-threads: true|false` overrides the config's `runtimeThreads` for one container. */
+export function runtimeThreadsOverride(annotations: Record<string, string>): boolean | undefined {
+  const value = annotations[RECORD_THREADS_ANNOTATION]
+  if (value === undefined) return undefined
+  if (value === 'true' || value === 'false') return value === 'true'
+  throw new AnnotationError(RECORD_THREADS_ANNOTATION, 'must be "true" or "false"')
 }

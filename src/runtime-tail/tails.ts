@@ -13,6 +13,8 @@ import {nativeAbi} from '../syscalls/index.js'
  */
 interface TailData {
   tails: Record<string, string[]>
+  /** What a runtime's thread started after the filter does (runc: under load); added only when asked for. */
+  lateThreads: Record<string, string[]>
 }
 
 let data: TailData | undefined
@@ -23,11 +25,14 @@ function tailData(): TailData {
 
 export const KNOWN_RUNTIMES = ['runc', 'crun'] as const
 
-/** The tail to add: both runtimes', or only the recording runtime's ('own'; both when that runtime is unknown). */
-export function runtimeTail(mode: 'both' | 'own', recordingRuntime: string): string[] {
-  const tails = tailData().tails
-  const own = tails[recordingRuntime]
-  const names = mode === 'own' && own ? own : Object.values(tails).flat()
+/**
+ * The tail to add: both runtimes', or only the recording runtime's ('own'; both when that runtime is unknown).
+ * With lateThreads, also what those runtimes' threads started after the filter do.
+ */
+export function runtimeTail(mode: 'both' | 'own', recordingRuntime: string, lateThreads = false): string[] {
+  const {tails, lateThreads: threads} = tailData()
+  const runtimes = mode === 'own' && tails[recordingRuntime] ? [recordingRuntime] : Object.keys(tails)
+  const names = runtimes.flatMap((r) => [...(tails[r] ?? []), ...(lateThreads ? threads[r] ?? [] : [])])
   return [...new Set(names)].sort()
 }
 

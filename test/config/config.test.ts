@@ -24,15 +24,18 @@ describe('loadConfig', () => {
   })
 
   it('reads overrides', async () => {
-    const config = await loadConfig(write('custom.yaml', 'outputRoots: [/srv/profiles/]\nonError: warn\n'))
+    const config = await loadConfig(write('custom.yaml', 'outputRoots: [/srv/profiles/]\nonError: warn\nruntimeThreads: true\n'))
     assert.deepEqual(config.outputRoots, ['/srv/profiles'])
     assert.equal(config.onError, 'warn')
+    assert.equal(config.runtimeThreads, true)
+    assert.equal(DEFAULT_CONFIG.runtimeThreads, false)
   })
 
   for (const [name, text, why] of [
     ['unknown keys', 'outputroots: [/x]\n', /invalid/],
     ['relative roots', 'outputRoots: [out]\n', /invalid/],
     ['a bad onError', 'onError: ignore\n', /invalid/],
+    ['runtimeThreads that is not a boolean', 'runtimeThreads: "yes"\n', /invalid/],
     ['broken YAML', 'outputRoots: [/x\n', /not valid YAML/],
     ['duplicate keys', 'onError: warn\nonError: fail\n', /not valid YAML/],
   ] as const) {

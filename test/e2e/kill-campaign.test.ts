@@ -66,7 +66,7 @@ const spool = join(work, 'spool')
 const store = join(work, 'store')
 const out = join(work, 'out')
 const configPath = join(work, 'config.yaml')
-const config: RecorderConfig = {outputRoots: [out], store, onError: 'fail', runtimeTail: 'both', spool}
+const config: RecorderConfig = {outputRoots: [out], store, onError: 'fail', runtimeTail: 'both', runtimeThreads: false, spool}
 let helper = ''
 let childEnv: NodeJS.ProcessEnv = {}
 const pinDir = `/sys/fs/bpf/scr-test-kill-${process.pid}`
@@ -358,7 +358,7 @@ describe('kill -9 campaign', {timeout: 600_000}, () => {
       await exited
       const note = (await readSpoolNote(spool, id))!
       const kernel = helperJson<KernelTarget>(['read', '--mntns', String(note.mntns)])
-      return {expected: withRuntimeTail(nameKernelSyscalls(kernel), runtimeTail(config.runtimeTail, note.runtime)).names}
+      return {expected: withRuntimeTail(nameKernelSyscalls(kernel), runtimeTail(config.runtimeTail, note.runtime, config.runtimeThreads)).names}
     }
     const poststop = (id: string) => {
       const child = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'hook-poststop.js')], {env: childEnv, stdio: ['pipe', 'ignore', 'pipe']})

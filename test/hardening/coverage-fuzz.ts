@@ -16,7 +16,7 @@ import {createHash} from 'node:crypto'
 import {existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {createRequire} from 'node:module'
 import {dirname, join} from 'node:path'
-import {RECORD_ANNOTATION, RECORD_TAIL_ANNOTATION, TRACE_SYSCALL_ANNOTATION} from '../../src/oci/annotations.js'
+import {RECORD_ANNOTATION, RECORD_TAIL_ANNOTATION, RECORD_THREADS_ANNOTATION, TRACE_SYSCALL_ANNOTATION} from '../../src/oci/annotations.js'
 import {PROFILE_SCHEMA} from '../../src/profile/schema.js'
 import {CRIO_CONTAINER_NAME, CRIO_CONTAINER_TYPE, CRIO_LABELS} from '../../src/recording/naming.js'
 import {REPO_ROOT} from '../helpers/cli.js'
@@ -138,7 +138,7 @@ function schemaWords(schema: unknown, out: Set<string>): void {
 }
 
 function dictionary(target: CoverageTarget): string[] {
-  const state = ['"ociVersion"', '"id"', '"status"', '"pid"', '"bundle"', '"annotations"', `"${CRIO_CONTAINER_TYPE}"`, '"sandbox"', '"container"', `"${CRIO_LABELS}"`, `"${CRIO_CONTAINER_NAME}"`, `"${TRACE_SYSCALL_ANNOTATION}"`, `"${RECORD_ANNOTATION}"`, `"${RECORD_TAIL_ANNOTATION}"`, '"created"', '"1.0.2"', '"/run/b"', '2147483639', '2147483640', '4194304', '4194303']
+  const state = ['"ociVersion"', '"id"', '"status"', '"pid"', '"bundle"', '"annotations"', `"${CRIO_CONTAINER_TYPE}"`, '"sandbox"', '"container"', `"${CRIO_LABELS}"`, `"${CRIO_CONTAINER_NAME}"`, `"${TRACE_SYSCALL_ANNOTATION}"`, `"${RECORD_ANNOTATION}"`, `"${RECORD_TAIL_ANNOTATION}"`, `"${RECORD_THREADS_ANNOTATION}"`, '"created"', '"1.0.2"', '"/run/b"', '2147483639', '2147483640', '4194304', '4194303']
   switch (target) {
     case 'state':
     case 'oci-state-c':

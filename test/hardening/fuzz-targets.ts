@@ -9,7 +9,7 @@
 import {readdirSync, readFileSync, statSync} from 'node:fs'
 import {join} from 'node:path'
 import fc from 'fast-check'
-import {AnnotationError, MAX_ANNOTATION_VALUE, parseRecordName, parseTraceSyscall, recordingRequests, runtimeTailOverride} from '../../src/oci/annotations.js'
+import {AnnotationError, MAX_ANNOTATION_VALUE, parseRecordName, parseTraceSyscall, recordingRequests, runtimeTailOverride, runtimeThreadsOverride} from '../../src/oci/annotations.js'
 import {CONTAINER_ID, parseOciState, StateError} from '../../src/oci/state.js'
 import {checkProfileText} from '../../src/profile/load.js'
 import {formatProfileJson, normaliseProfile} from '../../src/profile/normalise.js'
@@ -82,6 +82,10 @@ export function runTarget(target: TargetName, input: string): string {
       attempt('tail', () => {
         const tail = runtimeTailOverride({'seccomp-recorder.io/runtime-tail': input})
         promise(tail === 'both' || tail === 'own', `accepted tail ${JSON.stringify(input.slice(0, 40))}`)
+      })
+      attempt('threads', () => {
+        const threads = runtimeThreadsOverride({'seccomp-recorder.io/runtime-threads': input})
+        promise(input === String(threads), `accepted runtime-threads ${JSON.stringify(input.slice(0, 40))}`)
       })
       attempt('requests', () => void recordingRequests({'io.containers.trace-syscall': input, 'seccomp-recorder.io/record': input}))
       // Never throws, whatever the annotations hold.

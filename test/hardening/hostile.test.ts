@@ -13,7 +13,7 @@ import {after, describe, it} from 'node:test'
 import {UserError} from '../../src/cli/errors.js'
 import type {RecorderConfig} from '../../src/config/config.js'
 import {finalizeContainer, type FinalizeResult} from '../../src/hook/poststop.js'
-import {AnnotationError, recordingRequests, runtimeTailOverride} from '../../src/oci/annotations.js'
+import {AnnotationError, recordingRequests, runtimeTailOverride, runtimeThreadsOverride} from '../../src/oci/annotations.js'
 import {parseOciState, StateError} from '../../src/oci/state.js'
 import {
   annotationValues,
@@ -79,7 +79,7 @@ function assertGivenBack(message: string): void {
 }
 
 function configFor(tree: CaseTree): RecorderConfig {
-  return {outputRoots: [tree.vars.outputRoot], store: tree.vars.store, onError: 'fail', runtimeTail: 'both', spool: tree.vars.spool}
+  return {outputRoots: [tree.vars.outputRoot], store: tree.vars.store, onError: 'fail', runtimeTail: 'both', runtimeThreads: false, spool: tree.vars.spool}
 }
 
 /** What the native prestart leaves in the spool: the validated state embedded as it came (bpf/recorder.c write_spool). */
@@ -227,6 +227,7 @@ describe('hostile annotations: parsers and the poststop stage', () => {
       const error = await thrown(() => {
         requests = recordingRequests(annotations)
         runtimeTailOverride(annotations)
+        runtimeThreadsOverride(annotations)
       })
       if (expected.outcome === 'refused') return assertRefusal(error, expected, 'recordingRequests')
       assert.equal(error, undefined, `recordingRequests threw ${(error as Error)?.constructor?.name}: ${(error as Error)?.message}`)

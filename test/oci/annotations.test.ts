@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
-import {AnnotationError, parseRecordName, parseTraceSyscall, recordingRequests, runtimeTailOverride} from '../../src/oci/annotations.js'
+import {AnnotationError, parseRecordName, parseTraceSyscall, recordingRequests, runtimeTailOverride, runtimeThreadsOverride} from '../../src/oci/annotations.js'
 
 describe('io.containers.trace-syscall', () => {
   it('reads of: and if: in either order', () => {
@@ -57,5 +57,13 @@ describe('recordingRequests', () => {
     assert.equal(runtimeTailOverride({'seccomp-recorder.io/runtime-tail': 'own'}), 'own')
     assert.equal(runtimeTailOverride({}), undefined)
     assert.throws(() => runtimeTailOverride({'seccomp-recorder.io/runtime-tail': 'all'}), AnnotationError)
+  })
+
+  it('reads the runtime-threads override: exactly "true" or "false"', () => {
+    assert.equal(runtimeThreadsOverride({'seccomp-recorder.io/runtime-threads': 'true'}), true)
+    assert.equal(runtimeThreadsOverride({'seccomp-recorder.io/runtime-threads': 'false'}), false)
+    assert.equal(runtimeThreadsOverride({}), undefined)
+    for (const bad of ['yes', 'TRUE', '1', '', 'true\n'])
+      assert.throws(() => runtimeThreadsOverride({'seccomp-recorder.io/runtime-threads': bad}), /seccomp-recorder.io\/runtime-threads.*must be "true" or "false"/)
   })
 })

@@ -26,7 +26,7 @@ export class GcFixture {
   readonly live = new Set<string>()
 
   constructor(targets: FakeTarget[] = []) {
-    this.config = {outputRoots: [join(this.dir, 'out')], store: join(this.dir, 'store'), onError: 'fail', runtimeTail: 'both', spool: join(this.dir, 'spool')}
+    this.config = {outputRoots: [join(this.dir, 'out')], store: join(this.dir, 'store'), onError: 'fail', runtimeTail: 'both', runtimeThreads: false, spool: join(this.dir, 'spool')}
     mkdirSync(this.config.spool, {recursive: true})
     mkdirSync(this.config.outputRoots[0]!, {recursive: true})
     this.stateFile = join(this.dir, 'kernel.json')
