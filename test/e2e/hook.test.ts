@@ -101,6 +101,20 @@ describe('OCI hook (real kernel, podman, runc, crun)', {timeout: 600_000}, () =>
     }
   })
 
+  it('seccomp-recorder.io/runtime-threads: "true" adds what a runc thread started after the filter does; the profile still runs', () => {
+    const plain = join(out, 'threads-off.json')
+    const threads = join(out, 'threads-on.json')
+    for (const [path, extra] of [[plain, {}], [threads, {'seccomp-recorder.io/runtime-threads': 'true'}]] as const) {
+      const recorded = podman(podmanRunArgs({runtime: 'crun', rootfs, hooksDir, annotations: {'io.containers.trace-syscall': `of:${path}`, ...extra}, args: ['/bin/true']}))
+      assert.equal(recorded.status, 0, recorded.stderr)
+    }
+    const added = profileNames(threads).filter((n) => !profileNames(plain).includes(n))
+    assert.ok(added.includes('clone3') && added.includes('sigaltstack'), `added: ${added.join(' ')}`)
+    assert.deepEqual(profileNames(plain).filter((n) => !profileNames(threads).includes(n)), [])
+    const rerun = podman(podmanRunArgs({runtime: 'runc', rootfs, seccomp: threads, args: ['/bin/true']}))
+    assert.equal(rerun.status, 0, rerun.stderr)
+  })
+
   it('two containers with the same annotation at the same time never mix their syscalls', async () => {
     const a = join(out, 'same-a.json')
     const b = join(out, 'same-b.json')
