@@ -1155,7 +1155,7 @@ static int cmd_launch(struct opts *o)
 	 * Each namespace kept open holds a number that has an entry, so this ends within (entries + 1) tries, however
 	 * many finished recordings wait to be read (50 concurrent `record` runs on 2 cores leave more than 16).
 	 */
-	for (int attempt = 0;; attempt++) {
+	for (int attempt = 0, tries = SCR_SLOTS + max_targets();; attempt++) {
 		struct scr_target old;
 
 		if (unshare(CLONE_NEWNS) != 0)
@@ -1163,10 +1163,13 @@ static int cmd_launch(struct opts *o)
 		if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
 			fail(EX_RUNTIME, "mount", errno, "cannot make / private");
 		inum = mntns_inum("/proc/self/ns/mnt", &id);
-		if (attempt > SCR_SLOTS + max_targets() || !open_maps() || !find_entry(inum, &old, NULL))
+		if (attempt > tries || !open_maps() || !find_entry(inum, &old, NULL))
 			break;
 		if (open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC) < 0) /* closed by the exec */
-			break;
+			fail(EX_RUNTIME, "busy", errno,
+			     "%d namespace numbers in a row still hold unread recordings and no more can be held open: "
+			     "let those recordings be read (`seccomp-recorder gc` finishes abandoned ones)",
+			     attempt + 1);
 	}
 
 	/* Register it; the boundary (exec by default) excludes our own set-up. */

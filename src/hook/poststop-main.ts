@@ -1,7 +1,7 @@
 /**
  * The poststop hook process: the runtime runs it with the container's state on stdin after the container is gone.
  * The build bundles this entry and what it imports into one file (dist/src/hook/poststop.bundle.mjs, see
- * scripts/bundle-poststop.mjs): the runtime waits for this process, and resolving and loading a few hundred
+ * src/hook/bundle-poststop.mjs): the runtime waits for this process, and resolving and loading a few hundred
  * module files took about half of it. The work is src/hook/entry.ts and poststop.ts.
  */
 import {text} from 'node:stream/consumers'

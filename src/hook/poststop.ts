@@ -110,15 +110,7 @@ export function sameNamespace(ns: {mntns: number; ns_id?: number}, target: Kerne
  * looks for it (orphan-<its ns_id>.json), exactly as a prestart would have.
  */
 async function releaseTarget(helper: string, spool: string, note: SpoolNote, journal: Journal, justRead: boolean): Promise<Journal> {
-  let taken = journal.target
-  if (note.ns_id) {
-    const orphan = await readTargetFile(orphanPath(spool, note.ns_id)).catch(() => undefined)
-    if (orphan) {
-      taken = unionTargets(taken, orphan)
-      if (targetAdds(journal.target, taken)) await writeJournal(spool, {...journal, target: taken})
-      await rm(orphanPath(spool, note.ns_id), {force: true})
-    }
-  }
+  let taken = note.ns_id ? await takeOrphan(spool, note.ns_id, journal, journal.target) : journal.target
   // Unless it was read from the kernel a moment ago, the number may belong to a running container by now (an
   // interrupted run resumed; the orphan case): check before removing.
   const current = justRead ? journal.target : await kernelTarget(helper, note.mntns)
@@ -132,12 +124,26 @@ async function releaseTarget(helper: string, spool: string, note: SpoolNote, jou
       await writeFileAtomic(orphanPath(spool, removed.ns_id), `${JSON.stringify(removed)}\n`, {mode: 0o600})
     } else if (removed) {
       taken = unionTargets(taken, removed)
+    } else if (note.ns_id) {
+      // Gone between the read and the removal: a prestart whose namespace got this number moved it into the
+      // orphan file meanwhile. Take it from there, or gc would store the run a second time.
+      taken = await takeOrphan(spool, note.ns_id, journal, taken)
     }
   }
   if (!targetAdds(journal.target, taken)) return journal
   const updated = {...journal, target: taken}
   await writeJournal(spool, updated)
   return updated
+}
+
+/** Adds this namespace's orphan file, if there is one, to taken: the journal is written first, then the file goes. */
+async function takeOrphan(spool: string, nsId: number, journal: Journal, taken: KernelTarget): Promise<KernelTarget> {
+  const orphan = await readTargetFile(orphanPath(spool, nsId)).catch(() => undefined)
+  if (!orphan) return taken
+  const merged = unionTargets(taken, orphan)
+  if (targetAdds(journal.target, merged)) await writeJournal(spool, {...journal, target: merged})
+  await rm(orphanPath(spool, nsId), {force: true})
+  return merged
 }
 
 /** Runs fn holding the container's finalisation lock: the poststop and gc never finalise one container twice. */
@@ -160,10 +166,14 @@ export async function finalizeContainer(options: {stateText: string; config: Rec
 /**
  * The one finalisation of a registered container, for the poststop hook and for `gc` alike; the caller holds the
  * container's lock (withContainerLock). Steps, each safe to interrupt (kill -9) and to run again:
- *   1. the syscalls are copied into the journal (<id>.taken) — from an earlier, interrupted run's journal if any;
+ *   1. the syscalls are copied into the journal (<id>.taken), with the note's own fields — from an earlier,
+ *      interrupted run's journal if any;
  *   2. the orphan file and the kernel target are removed (the kernel's marks first, whatever happens next);
  *   3. the outputs the annotations ask for are written (the journal's recording id: written again, not twice);
- *   4. the note, then the journal, are removed.
+ *   4. the note, then the journal, are removed — unless an output could not be written for a reason of the storage
+ *      (full, read-only): then both stay for `gc` to finish.
+ * A journal of an earlier run of the same container id (podman restart) whose outputs are still owed is finished
+ * first, with the note it carries.
  */
 export async function finalizeNote(options: {id: string; config: RecorderConfig; helper: string; now?: Date}): Promise<FinalizeResult> {
   const {config, id} = options
@@ -173,7 +183,10 @@ export async function finalizeNote(options: {id: string; config: RecorderConfig;
   const spoolPath = notePath(spool, id)
 
   let journal = await readJournal(spool, id)
-  if (journal && (journal.mntns !== note.mntns || journal.ns_id !== note.ns_id)) journal = undefined // an earlier container's
+  if (journal && (journal.mntns !== note.mntns || journal.ns_id !== note.ns_id)) {
+    await finishEarlierRun(options.helper, config, note, journal)
+    journal = undefined
+  }
   let justRead = false
   if (journal === undefined) {
     let peeked: {target: KernelTarget; fromKernel: boolean}
@@ -184,13 +197,49 @@ export async function finalizeNote(options: {id: string; config: RecorderConfig;
       throw error
     }
     const endedAt = options.now ?? new Date()
-    journal = {version: 1, id, mntns: note.mntns, ns_id: note.ns_id, endedAt: endedAt.toISOString(), recordingId: newRecordingId(endedAt, id), target: peeked.target}
+    const {runtime, registered_unix_ms, state} = note
+    journal = {version: 1, id, mntns: note.mntns, ns_id: note.ns_id, endedAt: endedAt.toISOString(), recordingId: newRecordingId(endedAt, id), target: peeked.target, note: {runtime, registered_unix_ms, state}}
     await writeJournal(spool, journal)
     justRead = peeked.fromKernel
   }
   journal = await releaseTarget(options.helper, spool, note, journal, justRead)
-  const target = journal.target
   let keepForRetry = false
+  try {
+    return await writeOutputs(id, note, journal, config)
+  } catch (error) {
+    keepForRetry = isUserError(error) && error.code === 'output-failed'
+    throw error
+  } finally {
+    if (!keepForRetry) {
+      await rm(spoolPath, {force: true})
+      await rm(journalPath(spool, id), {force: true})
+    }
+  }
+}
+
+/**
+ * The journal of an earlier run of this container id, left because its outputs could not be written yet (or its
+ * finaliser was killed), and the prestart of a new run (podman restart) has replaced its note: finish that run
+ * with the note the journal carries (or, from an older journal without one, this note: a restarted container keeps
+ * its configuration). Its outputs still failing for a reason of the storage: everything stays for gc.
+ */
+async function finishEarlierRun(helper: string, config: RecorderConfig, current: SpoolNote, journal: Journal): Promise<void> {
+  const started = Math.min(current.registered_unix_ms, Date.parse(journal.endedAt))
+  const note: SpoolNote = {...(journal.note ?? {runtime: current.runtime, registered_unix_ms: started, state: current.state}), mntns: journal.mntns, ns_id: journal.ns_id}
+  const released = await releaseTarget(helper, config.spool, note, journal, false)
+  try {
+    await writeOutputs(journal.id, note, released, config)
+  } catch (error) {
+    if (isUserError(error) && error.code === 'output-failed') throw error
+    // Refused or incomplete: that run's outputs are written or can never be; it is done either way.
+  }
+  await rm(journalPath(config.spool, journal.id), {force: true})
+}
+
+/** Step 3: the outputs the note's annotations ask for, from the journal's syscalls. */
+async function writeOutputs(id: string, note: SpoolNote, journal: Journal, config: RecorderConfig): Promise<FinalizeResult> {
+  const spool = config.spool
+  const target = journal.target
   try {
     const prestart: OciState = parseOciState(note.state)
     const annotations = await annotationsOf(prestart)
@@ -242,21 +291,15 @@ export async function finalizeNote(options: {id: string; config: RecorderConfig;
     }
     return {id, recorded: true, syscalls: syscallCount(set), outputs}
   } catch (error) {
-    // A full or read-only disk, an unusable store: the journal holds the syscalls, so keep it with the note and let
-    // `gc` finish the job once that is mended. What the request itself got wrong would fail again: not kept.
+    // A full or read-only disk, an unusable store: the journal holds the syscalls, so it is kept with the note and
+    // `gc` finishes the job once that is mended. What the request itself got wrong would fail again: not kept.
     if (!isStorageFailure(error)) throw error
-    keepForRetry = true
     throw new UserError(`${(error as Error).message}; the recording of container ${id} is kept in ${spool}`, {
       exit: EXIT.RUNTIME,
       code: 'output-failed',
-      suggestions: ['Run `seccomp-recorder gc` once the output can be written: it finishes this recording.'],
+      suggestions: [`Run \`seccomp-recorder gc\` once the output can be written: it finishes this recording (or remove ${notePath(spool, id)} and ${journalPath(spool, id)} to drop it).`],
       cause: error,
     })
-  } finally {
-    if (!keepForRetry) {
-      await rm(spoolPath, {force: true})
-      await rm(journalPath(spool, id), {force: true})
-    }
   }
 }
 

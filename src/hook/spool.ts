@@ -133,6 +133,11 @@ export interface Journal {
   endedAt: string
   recordingId: string
   target: KernelTarget
+  /**
+   * The note's own fields, so the run can be finished even after a new run of the same container id (podman
+   * restart) replaced its note. Absent in journals written before it was kept.
+   */
+  note?: {runtime: string; registered_unix_ms: number; state: string}
 }
 
 export async function readJournal(spool: string, id: string): Promise<Journal | undefined> {
@@ -145,7 +150,8 @@ export async function readJournal(spool: string, id: string): Promise<Journal | 
   }
   try {
     const j = JSON.parse(text) as Partial<Journal>
-    if (j.version === 1 && j.id === id && Number.isInteger(j.mntns) && Number.isInteger(j.ns_id) && typeof j.endedAt === 'string' && !Number.isNaN(Date.parse(j.endedAt)) && typeof j.recordingId === 'string' && isTarget(j.target)) return j as Journal
+    const noteOk = j.note === undefined || (typeof j.note === 'object' && j.note !== null && typeof j.note.runtime === 'string' && typeof j.note.registered_unix_ms === 'number' && typeof j.note.state === 'string')
+    if (j.version === 1 && j.id === id && Number.isInteger(j.mntns) && Number.isInteger(j.ns_id) && typeof j.endedAt === 'string' && !Number.isNaN(Date.parse(j.endedAt)) && typeof j.recordingId === 'string' && isTarget(j.target) && noteOk) return j as Journal
   } catch {
     // written atomically, so never partial; anything else is not ours: ignore it
   }

@@ -3,10 +3,11 @@
  * busybox root filesystems, runc/crun bundles and podman invocations with the flags this machine needs
  * (see DESIGN.md). A missing prerequisite fails loudly with the reason and the fix — never a silent skip.
  */
-import {execFileSync, spawnSync} from 'node:child_process'
-import {chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync} from 'node:fs'
+import {execFileSync, spawn, spawnSync, type ChildProcess} from 'node:child_process'
+import {chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, symlinkSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
+import {setTimeout as sleep} from 'node:timers/promises'
 import {ensureHelper} from '../../src/recorder/native-helper.js'
 import {REPO_ROOT} from '../helpers/cli.js'
 
@@ -42,6 +43,34 @@ let helper: string | undefined
 export async function nativeHelper(): Promise<string> {
   helper ??= await ensureHelper()
   return helper
+}
+
+/**
+ * `unshare --mount --propagation private COMMAND…` once it is in its new mount namespace (polled, not guessed: on
+ * a loaded machine the child may take a while): the process and its namespace's inode number.
+ */
+export async function inNewMountNamespace(command: string[]): Promise<{child: ChildProcess; mntns: number}> {
+  const child = spawn('unshare', ['--mount', '--propagation', 'private', ...command], {stdio: 'ignore'})
+  const ours = statSync('/proc/self/ns/mnt').ino
+  for (let waited = 0; waited < 10_000; waited += 20) {
+    try {
+      const mntns = statSync(`/proc/${child.pid}/ns/mnt`).ino
+      if (mntns !== ours) return {child, mntns}
+    } catch {
+      // not started yet, or already gone (then the deadline says so)
+    }
+    await sleep(20)
+  }
+  child.kill('SIGKILL')
+  throw new Error(`unshare ${command.join(' ')} did not enter a new mount namespace within 10 s`)
+}
+
+/** Kills a child and resolves once it has exited (at once if it already had). */
+export function killAndWait(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve()
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  child.kill('SIGKILL')
+  return exited
 }
 
 /** A directory with a root filesystem holding busybox and its applet links. */

@@ -14,7 +14,7 @@ import {OUTPUT_SCHEMAS} from '../../src/cli/output-schemas/index.js'
 import {EXIT} from '../../src/cli/exit-codes.js'
 import {LINGER_SECONDS} from '../../src/hook/entry.js'
 import {REPO_ROOT, runCli} from '../helpers/cli.js'
-import {BUSYBOX, CLI, nativeHelper, requireKernelPrerequisites} from './harness.js'
+import {BUSYBOX, CLI, inNewMountNamespace, killAndWait, nativeHelper, requireKernelPrerequisites} from './harness.js'
 
 const work = mkdtempSync(join(tmpdir(), 'scr-e2e-record-'))
 const PYTHON_LAUNCHER = join(REPO_ROOT, 'test', 'e2e', 'libseccomp-launch.py')
@@ -146,22 +146,31 @@ describe('record (real kernel)', {timeout: 300_000}, () => {
 
   it('records a command while 40 finished recordings wait to be read (their namespace numbers come back first)', async () => {
     const helper = await nativeHelper()
-    // 40 namespaces registered, then ended unread: the kernel hands their inode numbers out again, lowest first.
-    const sleepers = Array.from({length: 40}, () => spawn('unshare', ['--mount', '--propagation', 'private', BUSYBOX, 'sleep', '60'], {stdio: 'ignore'}))
-    await new Promise((r) => setTimeout(r, 300))
-    const stale: number[] = []
+    // A recorder of its own: the 40 unread targets never reach the machine's (or a real gc's) view.
+    const env = {...process.env, SECCOMP_RECORDER_BPFFS: `/sys/fs/bpf/scr-test-record-${process.pid}`}
+    const run = (args: string[]) => spawnSync(helper, args, {encoding: 'utf8', env})
+    const sleepers: Awaited<ReturnType<typeof inNewMountNamespace>>[] = []
     try {
-      for (const sleeper of sleepers) {
-        const added = spawnSync(helper, ['add', '--pid', String(sleeper.pid), '--boundary', 'all'], {encoding: 'utf8'})
+      // 40 namespaces registered, then ended unread: the kernel hands their inode numbers out again, lowest first.
+      for (let i = 0; i < 40; i++) sleepers.push(await inNewMountNamespace([BUSYBOX, 'sleep', '60']))
+      for (const {child} of sleepers) {
+        const added = run(['add', '--pid', String(child.pid), '--boundary', 'all'])
         assert.equal(added.status, 0, added.stdout + added.stderr)
-        stale.push((JSON.parse(added.stdout) as {mntns: number}).mntns)
       }
-      await Promise.all(sleepers.map((s) => new Promise((r) => (s.kill('SIGKILL'), s.on('exit', r)))))
-      const recorded = record([BUSYBOX, 'true'])
-      assert.equal(recorded.exitCode, 0)
-      assert.deepEqual(recorded.syscalls.x86_64, straceNames([BUSYBOX, 'true']))
+      await Promise.all(sleepers.map((s) => killAndWait(s.child)))
+      // The precondition: a new namespace now gets one of those numbers.
+      const probe = await inNewMountNamespace([BUSYBOX, 'sleep', '60'])
+      await killAndWait(probe.child)
+      assert.ok(sleepers.some((s) => s.mntns === probe.mntns), `number ${probe.mntns} is not one of the unread recordings'`)
+
+      const recorded = runCli(['record', '--json', '--', BUSYBOX, 'true'], {env})
+      assert.equal(recorded.status, 0, recorded.stdout + recorded.stderr)
+      const parsed = JSON.parse(recorded.stdout) as Recorded
+      assert.deepEqual(parsed.syscalls.x86_64, straceNames([BUSYBOX, 'true']))
     } finally {
-      for (const mntns of stale) spawnSync(helper, ['remove', '--mntns', String(mntns)])
+      await Promise.all(sleepers.map((s) => killAndWait(s.child)))
+      for (const {mntns} of sleepers) run(['remove', '--mntns', String(mntns)])
+      run(['detach'])
     }
   })
 

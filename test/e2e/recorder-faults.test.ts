@@ -5,14 +5,14 @@
  */
 import assert from 'node:assert/strict'
 import {spawn, spawnSync} from 'node:child_process'
-import {existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, unlinkSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, unlinkSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
 import {after, before, describe, it} from 'node:test'
 import {EXIT} from '../../src/cli/exit-codes.js'
 import {runCli} from '../helpers/cli.js'
-import {BUSYBOX, CLI, nativeHelper, requireKernelPrerequisites} from './harness.js'
+import {BUSYBOX, CLI, inNewMountNamespace, killAndWait, nativeHelper, requireKernelPrerequisites} from './harness.js'
 
 const work = mkdtempSync(join(tmpdir(), 'scr-e2e-faults-'))
 let helper = ''
@@ -202,31 +202,28 @@ describe('recorder faults (real kernel)', {timeout: 300_000}, () => {
     const go = join(work, 'go-reuse')
     const state = (id: string, pid: number) => JSON.stringify({ociVersion: '1.0.2', id, status: 'created', pid, bundle: work, annotations: {'seccomp-recorder.io/record': 'auto'}})
     const prestart = (id: string, pid: number) => spawnSync(helper, ['hook-prestart', '--spool', spool], {env, input: state(id, pid), encoding: 'utf8'})
-    const mntns = (pid: number) => statSync(`/proc/${pid}/ns/mnt`).ino
-    const unshared = (script: string) => spawn('unshare', ['-m', '--propagation', 'private', BUSYBOX, 'sh', '-c', script], {stdio: 'ignore'})
     // The first container: registered, then released into its workload (exec busybox uptime: sysinfo), then gone.
-    const first = unshared(`while [ ! -e ${go} ]; do ${BUSYBOX} sleep 0.05; done; exec ${BUSYBOX} uptime`)
-    const later: Array<ReturnType<typeof spawn>> = []
+    const first = await inNewMountNamespace([BUSYBOX, 'sh', '-c', `while [ ! -e ${go} ]; do ${BUSYBOX} sleep 0.05; done; exec ${BUSYBOX} uptime`])
+    const later: Array<Awaited<ReturnType<typeof inNewMountNamespace>>> = []
     try {
-      await sleep(300)
-      const registered = prestart('reuse-a', first.pid!)
+      const registered = prestart('reuse-a', first.child.pid!)
       assert.equal(registered.status, 0, registered.stderr)
       const note = JSON.parse(readFileSync(join(spool, 'reuse-a.json'), 'utf8')) as {mntns: number; ns_id: number}
-      assert.equal(note.mntns, mntns(first.pid!))
-      const exited = new Promise((r) => first.on('exit', r))
+      assert.equal(note.mntns, first.mntns)
+      const exited = new Promise((r) => first.child.once('exit', r))
       writeFileSync(go, '')
       await exited
-      // The kernel hands the number out again, lowest first: new namespaces until one gets it.
-      let second: ReturnType<typeof spawn> | undefined
+      // The kernel hands the number out again, lowest first: new namespaces (kept, so each takes the next number)
+      // until one gets it.
+      let second: (typeof later)[number] | undefined
       for (let i = 0; i < 20 && !second; i++) {
-        const candidate = unshared(`${BUSYBOX} sleep 30`)
+        const candidate = await inNewMountNamespace([BUSYBOX, 'sleep', '30'])
         later.push(candidate)
-        await sleep(100)
-        if (mntns(candidate.pid!) === note.mntns) second = candidate
+        if (candidate.mntns === note.mntns) second = candidate
       }
       assert.ok(second, `no new namespace got number ${note.mntns} back`)
 
-      const reused = prestart('reuse-b', second.pid!)
+      const reused = prestart('reuse-b', second.child.pid!)
       assert.equal(reused.status, 0, reused.stderr)
       const orphan = JSON.parse(readFileSync(join(spool, `orphan-${note.ns_id}.json`), 'utf8')) as {mntns: number; ns_id: number; syscalls: {x86_64: number[]}}
       assert.equal(orphan.mntns, note.mntns)
@@ -238,8 +235,7 @@ describe('recorder faults (real kernel)', {timeout: 300_000}, () => {
       assert.deepEqual(listing.targets.map((t) => [t.mntns, t.state]), [[note.mntns, 'armed']])
       assert.notEqual(listing.targets[0]!.ns_id, note.ns_id)
     } finally {
-      first.kill('SIGKILL')
-      for (const s of later) s.kill('SIGKILL')
+      await Promise.all([first, ...later].map((p) => killAndWait(p.child)))
     }
   })
 

@@ -193,11 +193,30 @@ describe('gc: registered containers', () => {
     assert.deepEqual(spoolFiles(f), [])
   })
 
+  it('a kept run survives a restart of its container (same id, new note): the next finaliser writes both runs', async () => {
+    const f = fixture([{mntns: 141, ns_id: 41, syscalls: {x86_64: [0, 1, 59]}}])
+    f.writeNote('c41', {mntns: 141, ns_id: 41})
+    const state = JSON.stringify({ociVersion: '1.0.2', id: 'c41', status: 'stopped', pid: 0, bundle: f.dir})
+    writeFileSync(f.config.store, 'not a directory')
+    await assert.rejects(finalizeContainer({stateText: state, config: f.config, helper: f.helper}), /kept in/)
+    // podman restart: the prestart registers the new run under the same container id, replacing the note.
+    f.setKernel({attached: true, targets: [{mntns: 142, ns_id: 42, syscalls: {x86_64: [0, 2]}}]})
+    f.writeNote('c41', {mntns: 142, ns_id: 42})
+    rmSync(f.config.store)
+    const result = await finalizeContainer({stateText: state, config: f.config, helper: f.helper})
+    assert.equal(result.recorded, true)
+    const runs = recordings(f).map((r) => r.syscalls).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)))
+    const expected = [hookNames({x86_64: [0, 1, 59]}), hookNames({x86_64: [0, 2]})].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)))
+    assert.deepEqual(runs, expected)
+    assert.deepEqual(f.kernel().targets, [])
+    assert.deepEqual(spoolFiles(f), [])
+  })
+
   it('a refused output (path outside the output roots) is not kept: retrying could never write it', async () => {
     const f = fixture([{mntns: 132, ns_id: 32, syscalls: {x86_64: [0]}}])
     f.writeNote('c32', {mntns: 132, ns_id: 32, annotations: {'io.containers.trace-syscall': 'of:/etc/scr-refused.json'}})
     const state = JSON.stringify({ociVersion: '1.0.2', id: 'c32', status: 'stopped', pid: 0, bundle: f.dir})
-    await assert.rejects(finalizeContainer({stateText: state, config: f.config, helper: f.helper}), (error: Error & {code?: string}) => error.code !== 'output-failed')
+    await assert.rejects(finalizeContainer({stateText: state, config: f.config, helper: f.helper}), (error: Error & {code?: string}) => error.code === 'outside-roots' || /outside/.test(error.message))
     assert.deepEqual(spoolFiles(f), [])
     assert.ok(!existsSync('/etc/scr-refused.json'))
   })
