@@ -180,6 +180,18 @@ static bool m_key(struct model *m, struct span *k, struct keyset *ks)
 	return true;
 }
 
+/* Past an opening bracket: true (and past the closing one) when the object or array is empty. */
+static bool m_empty(struct model *m, char close)
+{
+	m->p++;
+	skip_ws(m);
+	if (m->p < m->end && *m->p == close) {
+		m->p++;
+		return true;
+	}
+	return false;
+}
+
 static bool m_value(struct model *m, int depth)
 {
 	struct span s;
@@ -192,12 +204,8 @@ static bool m_value(struct model *m, int depth)
 		return false;
 	switch (*m->p) {
 	case '{':
-		m->p++;
-		skip_ws(m);
-		if (m->p < m->end && *m->p == '}') {
-			m->p++;
+		if (m_empty(m, '}'))
 			return true;
-		}
 		for (;;) {
 			if (!m_key(m, &s, NULL) || !m_value(m, depth + 1))
 				return false;
@@ -207,12 +215,8 @@ static bool m_value(struct model *m, int depth)
 				return next == 0;
 		}
 	case '[':
-		m->p++;
-		skip_ws(m);
-		if (m->p < m->end && *m->p == ']') {
-			m->p++;
+		if (m_empty(m, ']'))
 			return true;
-		}
 		for (;;) {
 			if (!m_value(m, depth + 1))
 				return false;
@@ -267,12 +271,8 @@ static bool m_annotations(struct model *m)
 	skip_ws(m);
 	if (m->p >= m->end || *m->p != '{')
 		return false;
-	m->p++;
-	skip_ws(m);
-	if (m->p < m->end && *m->p == '}') {
-		m->p++;
+	if (m_empty(m, '}'))
 		return true;
-	}
 	for (;;) {
 		int next;
 
@@ -319,11 +319,7 @@ static bool model_accepts(const uint8_t *data, size_t size, struct model *m)
 	skip_ws(m);
 	if (m->p >= m->end || *m->p != '{')
 		return false;
-	m->p++;
-	skip_ws(m);
-	if (m->p < m->end && *m->p == '}') {
-		m->p++;
-	} else {
+	if (!m_empty(m, '}')) {
 		for (int next = 1; next == 1;) {
 			if (!m_key(m, &k, &top))
 				return false;

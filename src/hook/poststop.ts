@@ -1,4 +1,4 @@
-import {readFile, rm} from 'node:fs/promises'
+import {rm} from 'node:fs/promises'
 import {isUserError, UserError} from '../cli/errors.js'
 import {EXIT} from '../cli/exit-codes.js'
 import type {RecorderConfig} from '../config/config.js'
@@ -9,7 +9,7 @@ import {checkProfileText} from '../profile/load.js'
 import {profileFromSyscalls} from '../profile/from-syscalls.js'
 import {formatProfileJson} from '../profile/normalise.js'
 import {readTarget, removeTarget, type KernelTarget} from '../recorder/native-helper.js'
-import {writeFileAtomic} from '../recording/atomic.js'
+import {readTextIfExists, writeFileAtomic} from '../recording/atomic.js'
 import {withLock} from '../recording/lock.js'
 import {createRecording, newRecordingId} from '../recording/model.js'
 import {namingFromOciAnnotations, podmanNameFromBundle, profileNameFor, workloadFromPodName} from '../recording/naming.js'
@@ -48,13 +48,8 @@ export interface FinalizeResult {
  * only after the kernel target was taken.
  */
 export async function readSpoolNote(spool: string, id: string): Promise<SpoolNote | undefined> {
-  let text: string
-  try {
-    text = await readFile(notePath(spool, id), 'utf8')
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
-    throw error
-  }
+  const text = await readTextIfExists(notePath(spool, id))
+  if (text === undefined) return undefined
   const at = text.indexOf('"state":')
   const end = text.lastIndexOf('}')
   let note: Partial<SpoolNote> | undefined

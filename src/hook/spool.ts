@@ -1,6 +1,6 @@
-import {readFile, readdir} from 'node:fs/promises'
+import {readdir} from 'node:fs/promises'
 import {join} from 'node:path'
-import {writeFileAtomic} from '../recording/atomic.js'
+import {readTextIfExists, writeFileAtomic} from '../recording/atomic.js'
 import type {KernelTarget} from '../recorder/native-helper.js'
 import {CONTAINER_ID} from '../oci/state.js'
 
@@ -84,14 +84,8 @@ export function isNoteText(text: string): boolean {
 
 /** Reads a kernel target document (an orphan file); undefined when absent or not one (e.g. a note named orphan-N). */
 export async function readTargetFile(path: string): Promise<KernelTarget | undefined> {
-  let text: string
-  try {
-    text = await readFile(path, 'utf8')
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
-    throw error
-  }
-  return parseTarget(text)
+  const text = await readTextIfExists(path)
+  return text === undefined ? undefined : parseTarget(text)
 }
 
 export function parseTarget(text: string): KernelTarget | undefined {
@@ -141,13 +135,8 @@ export interface Journal {
 }
 
 export async function readJournal(spool: string, id: string): Promise<Journal | undefined> {
-  let text: string
-  try {
-    text = await readFile(journalPath(spool, id), 'utf8')
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
-    throw error
-  }
+  const text = await readTextIfExists(journalPath(spool, id))
+  if (text === undefined) return undefined
   try {
     const j = JSON.parse(text) as Partial<Journal>
     const noteOk = j.note === undefined || (typeof j.note === 'object' && j.note !== null && typeof j.note.runtime === 'string' && typeof j.note.registered_unix_ms === 'number' && typeof j.note.state === 'string')

@@ -1,6 +1,6 @@
 import {randomBytes} from 'node:crypto'
 import {constants} from 'node:fs'
-import {open, rename, unlink} from 'node:fs/promises'
+import {open, readFile, rename, unlink} from 'node:fs/promises'
 import {basename, dirname, join} from 'node:path'
 
 export interface AtomicWriteOptions {
@@ -50,6 +50,16 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, o
 }
 
 /** fsync a directory so a rename or unlink in it survives power loss. */
+/** A whole small file as text (files written with writeFileAtomic are whole or absent); undefined when absent. */
+export async function readTextIfExists(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, 'utf8')
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    throw error
+  }
+}
+
 export async function syncDirectory(dir: string): Promise<void> {
   const handle = await open(dir, constants.O_RDONLY | constants.O_DIRECTORY)
   try {

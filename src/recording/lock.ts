@@ -1,10 +1,11 @@
 import {randomBytes, randomUUID} from 'node:crypto'
 import {readFileSync, readlinkSync} from 'node:fs'
-import {link, readFile, stat, unlink, writeFile} from 'node:fs/promises'
+import {link, stat, unlink, writeFile} from 'node:fs/promises'
 import {hostname} from 'node:os'
 import {setTimeout as sleep} from 'node:timers/promises'
 import {UserError} from '../cli/errors.js'
 import {EXIT} from '../cli/exit-codes.js'
+import {readTextIfExists} from './atomic.js'
 
 /**
  * An exclusive lock between processes, for read-modify-write sections of the store (building a profile and its
@@ -129,14 +130,8 @@ interface ReadLock {
 }
 
 async function readLock(path: string): Promise<ReadLock | undefined> {
-  let raw: string
-  try {
-    raw = await readFile(path, 'utf8')
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
-    throw error
-  }
-  return {raw, owner: parseOwner(raw)}
+  const raw = await readTextIfExists(path)
+  return raw === undefined ? undefined : {raw, owner: parseOwner(raw)}
 }
 
 function parseOwner(raw: string): LockOwner | null {
