@@ -200,7 +200,7 @@ export async function finalizeNote(options: {id: string; config: RecorderConfig;
   journal = await releaseTarget(options.helper, spool, note, journal, justRead)
   let keepForRetry = false
   try {
-    return await writeOutputs(id, note, journal, config)
+    return await writeOutputs(note, journal, config)
   } catch (error) {
     keepForRetry = isUserError(error) && error.code === 'output-failed'
     throw error
@@ -223,7 +223,7 @@ async function finishEarlierRun(helper: string, config: RecorderConfig, current:
   const note: SpoolNote = {...(journal.note ?? {runtime: current.runtime, registered_unix_ms: started, state: current.state}), mntns: journal.mntns, ns_id: journal.ns_id}
   const released = await releaseTarget(helper, config.spool, note, journal, false)
   try {
-    await writeOutputs(journal.id, note, released, config)
+    await writeOutputs(note, released, config)
   } catch (error) {
     if (isUserError(error) && error.code === 'output-failed') throw error
     // Refused or incomplete: that run's outputs are written or can never be; it is done either way.
@@ -232,8 +232,9 @@ async function finishEarlierRun(helper: string, config: RecorderConfig, current:
 }
 
 /** Step 3: the outputs the note's annotations ask for, from the journal's syscalls. */
-async function writeOutputs(id: string, note: SpoolNote, journal: Journal, config: RecorderConfig): Promise<FinalizeResult> {
-  const spool = config.spool
+async function writeOutputs(note: SpoolNote, journal: Journal, config: RecorderConfig): Promise<FinalizeResult> {
+  const {spool} = config
+  const {id} = journal
   const target = journal.target
   try {
     const prestart: OciState = parseOciState(note.state)
