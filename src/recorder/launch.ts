@@ -68,15 +68,16 @@ export async function recordCommand(helper: string, command: string[], options: 
       await writeFileAtomic(marker, `${JSON.stringify({recording: path})}\n`, {mode: 0o600})
     }
     const status = exitStatus(result.exitCode, result.signal)
+    // Nothing to persist: the removal's snapshot is the whole recording (one helper call).
+    if (!options.persist) return {...status, durationMs, target: await removeTarget(helper, ns.mntns)}
     let target = await readTarget(helper, ns.mntns)
     // A persist that fails (an unwritable store) must not leave the target registered: remove it, then report.
-    const persisted = options.persist ? options.persist(target, status, marking).then(() => undefined, (error: unknown) => ({error})) : undefined
-    const persistFailed = await persisted
+    const persistFailed = await options.persist(target, status, marking).then(() => undefined, (error: unknown) => ({error}))
     const removed = await removeTarget(helper, ns.mntns)
     if (persistFailed) throw persistFailed.error
     if (targetAdds(target, removed)) {
       target = unionTargets(target, removed)
-      if (options.persist) await options.persist(target, status, marking)
+      await options.persist(target, status, marking)
     }
     if (marker !== undefined) await rm(marker, {force: true})
     return {...status, durationMs, target}
