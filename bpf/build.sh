@@ -63,9 +63,10 @@ fi
 
 # 4. The helper.
 if stale "$out/seccomp-recorder-helper" "$src/recorder.c" "$src/recorder.h" "$src/oci-state.c" "$src/oci-state.h" \
+	"$src/admission.c" "$src/admission.h" \
 	"$out/recorder.skel.h" "$self"; then
 	check_tools
-	clang -O2 -g -Wall -Wextra -I"$out" -I"$src" "$src/recorder.c" "$src/oci-state.c" \
+	clang -O2 -g -Wall -Wextra -I"$out" -I"$src" "$src/recorder.c" "$src/oci-state.c" "$src/admission.c" \
 		-o "$out/seccomp-recorder-helper.tmp" -lbpf -lelf -lz -lseccomp
 	built "$out/seccomp-recorder-helper"
 fi

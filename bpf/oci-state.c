@@ -2,10 +2,11 @@
 /*
  * A strict, allocation-free JSON scanner for the OCI state (see oci-state.h). It validates the whole document
  * (RFC 8259: no comments, no trailing commas, no control characters in strings, bounded nesting) and picks out
- * "id", "pid" and annotations["io.kubernetes.cri-o.ContainerType"]. Keys of the top level and of
+ * "id", "pid" and the annotations the admission decides on (admission.c). Keys of the top level and of
  * "annotations" must not use escapes and must not repeat: runtimes never escape them, and a hostile
  * document could otherwise show one value to us and another to the runtime.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include "oci-state.h"
@@ -217,7 +218,45 @@ static bool key_is(const char *k, size_t n, const char *name)
 	return n == strlen(name) && !memcmp(k, name, n);
 }
 
-/* The annotations object: only the container type is of interest. */
+static bool key_has_prefix(const char *k, size_t n, const char *prefix)
+{
+	size_t pn = strlen(prefix);
+
+	return n >= pn && !memcmp(k, prefix, pn);
+}
+
+/* The annotation values the admission decides on (see oci-state.h). */
+static const struct {
+	const char *key;
+	size_t offset;
+} picked[] = {
+	{ "io.kubernetes.cri-o.ContainerType", offsetof(struct scr_oci_state, crio_type) },
+	{ "io.kubernetes.cri-o.ContainerName", offsetof(struct scr_oci_state, crio_name) },
+	{ "io.kubernetes.cri-o.Labels", offsetof(struct scr_oci_state, crio_labels) },
+	{ "io.kubernetes.cri.container-type", offsetof(struct scr_oci_state, cri_type) },
+	{ "io.kubernetes.cri.sandbox-namespace", offsetof(struct scr_oci_state, cri_namespace) },
+	{ "io.container.manager", offsetof(struct scr_oci_state, manager) },
+	{ "io.containers.trace-syscall", offsetof(struct scr_oci_state, trace) },
+	{ "seccomp-recorder.io/record", offsetof(struct scr_oci_state, record) },
+	{ "seccomp-recorder.io/runtime-tail", offsetof(struct scr_oci_state, tail) },
+	{ "seccomp-recorder.io/runtime-threads", offsetof(struct scr_oci_state, threads) },
+};
+
+static void pick(struct scr_oci_state *out, const char *k, size_t kn, const char *v, size_t vn, bool esc)
+{
+	out->crio_any |= key_has_prefix(k, kn, "io.kubernetes.cri-o.");
+	out->cri_any |= key_has_prefix(k, kn, "io.kubernetes.cri.");
+	for (size_t i = 0; i < sizeof(picked) / sizeof(picked[0]); i++) {
+		if (key_is(k, kn, picked[i].key)) {
+			struct scr_json_str *str = (struct scr_json_str *)((char *)out + picked[i].offset);
+
+			*str = (struct scr_json_str){ .p = v, .n = vn, .set = true, .escaped = esc };
+			return;
+		}
+	}
+}
+
+/* The annotations object: the values the admission decides on are picked out. */
 static bool annotations(struct scan *s, struct scr_oci_state *out)
 {
 	static struct keys ks;
@@ -244,6 +283,7 @@ static bool annotations(struct scan *s, struct scr_oci_state *out)
 			return bad(s, "annotation values must be strings");
 		if (!string(s, &v, &vn, &esc))
 			return false;
+		pick(out, k, kn, v, vn, esc);
 		if (key_is(k, kn, "io.kubernetes.cri-o.ContainerType")) {
 			if (esc)
 				return bad(s, "escaped container type");

@@ -13,10 +13,31 @@
 #define SCR_STATE_MAX (1024 * 1024) /* larger states are refused */
 #define SCR_ID_MAX 128
 
+/* An annotation value as it stands in the state: the bytes between its quotes, still JSON-escaped. */
+struct scr_json_str {
+	const char *p;
+	size_t n;
+	bool set;     /* the key is present */
+	bool escaped; /* the value holds escapes: whoever needs the value refuses it rather than decode it */
+};
+
 struct scr_oci_state {
 	char id[SCR_ID_MAX + 1];
 	long pid;              /* 0 when absent */
 	bool sandbox;          /* io.kubernetes.cri-o.ContainerType == "sandbox" */
+	/* What the admission (admission.h) decides on; the pointers point into the text given to the parser. */
+	struct scr_json_str crio_type;     /* io.kubernetes.cri-o.ContainerType */
+	struct scr_json_str crio_name;     /* io.kubernetes.cri-o.ContainerName */
+	struct scr_json_str crio_labels;   /* io.kubernetes.cri-o.Labels */
+	struct scr_json_str cri_type;      /* io.kubernetes.cri.container-type (containerd) */
+	struct scr_json_str cri_namespace; /* io.kubernetes.cri.sandbox-namespace (containerd) */
+	struct scr_json_str manager;       /* io.container.manager (podman) */
+	struct scr_json_str trace;         /* io.containers.trace-syscall */
+	struct scr_json_str record;        /* seccomp-recorder.io/record */
+	struct scr_json_str tail;          /* seccomp-recorder.io/runtime-tail */
+	struct scr_json_str threads;       /* seccomp-recorder.io/runtime-threads */
+	bool crio_any;         /* some key starts with io.kubernetes.cri-o. */
+	bool cri_any;          /* some key starts with io.kubernetes.cri. (containerd) */
 };
 
 /* Parse len bytes; on failure returns false and points *why at a static message. */

@@ -33,6 +33,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <seccomp.h>
+#include "admission.h"
 #include "oci-state.h"
 #include "recorder.h"
 #include "recorder.skel.h"
@@ -958,8 +959,12 @@ static scmp_filter_ctx build_filter(const char *path, bool log)
 
 /* ---- command line ------------------------------------------------------ */
 
+#define SCR_MAX_ROOTS 64
+
 struct opts {
 	const char *cmd, *spec, *spool;
+	const char *roots[SCR_MAX_ROOTS]; /* hook-prestart --output-root, repeatable */
+	int nroots;
 	char **argv; /* after "--" */
 	long pid;    /* -1: --self */
 	__u32 mntns, boundary;
@@ -973,7 +978,7 @@ __attribute__((noreturn)) static void usage(const char *what)
 	fail(EX_USAGE, "usage", 0,
 	     "%s; usage: seccomp-recorder-helper attach | add --pid PID|--self [--boundary B] | read --mntns N | "
 	     "remove --mntns N | list | detach | repair | ns-ids -- PID... | launch [--boundary B] [--ready-fd FD] -- CMD... | "
-	     "enforce --spec FILE [--log] -- CMD... | detach-idle [--after SECONDS] | hook-prestart --spool DIR [--on-error fail|warn] < STATE  "
+	     "enforce --spec FILE [--log] -- CMD... | detach-idle [--after SECONDS] | hook-prestart --spool DIR [--output-root DIR]... [--on-error fail|warn] < STATE  "
 	     "(B: exec, seccomp, exec,seccomp, all)",
 	     what);
 }
@@ -1039,6 +1044,9 @@ static void parse(int argc, char **argv, struct opts *o)
 			o->after = parse_num(v, 3600, "bad --after (0-3600 seconds)"), i++;
 		} else if (!strcmp(a, "--spool") && v && v[0] == '/') {
 			o->spool = v, i++;
+		} else if (!strcmp(a, "--output-root") && v && v[0] == '/' && v[1] && v[strlen(v) - 1] != '/' &&
+			   o->nroots < SCR_MAX_ROOTS) {
+			o->roots[o->nroots++] = v, i++;
 		} else if (!strcmp(a, "--on-error") && v && (!strcmp(v, "fail") || !strcmp(v, "warn"))) {
 			hook_warn_only = !strcmp(v, "warn"), i++;
 		} else {
@@ -1341,6 +1349,7 @@ static void salvage_stale(const char *spool, __u32 inum, __u64 id)
 static int cmd_hook_prestart(struct opts *o)
 {
 	static char state[SCR_STATE_MAX + 1];
+	char refusal[512];
 	struct scr_oci_state st;
 	struct attach_info ai;
 	const char *why;
@@ -1365,9 +1374,15 @@ static int cmd_hook_prestart(struct opts *o)
 		fail(EX_USAGE, "state", 0, "the OCI state is larger than %d bytes", SCR_STATE_MAX);
 	if (!scr_parse_oci_state(state, len, &st, &why))
 		fail(EX_USAGE, "state", 0, "refusing the OCI state: %s", why);
-	/* A pod's infra (sandbox) container is never recorded. */
-	if (st.sandbox)
+	/* What the poststop would refuse is refused now, where the user sees it; a pod's sandbox is never recorded. */
+	switch (scr_admit(&st, o->roots, o->nroots, refusal, sizeof(refusal))) {
+	case SCR_SKIP:
 		return EX_OK;
+	case SCR_REFUSE:
+		fail(EX_USAGE, "refused", 0, "container %s: %s", st.id, refusal);
+	case SCR_ADMIT:
+		break;
+	}
 	if (!st.pid)
 		fail(EX_USAGE, "state", 0, "the OCI state has no \"pid\": is this hook configured for prestart?");
 

@@ -241,6 +241,7 @@ async function writeOutputs(note: SpoolNote, journal: Journal, config: RecorderC
     const annotations = await annotationsOf(prestart)
     const naming = namingFromOciAnnotations(annotations)
     if (naming.sandbox) return {id, recorded: false, skipped: 'a pod sandbox (infra) container is never recorded', outputs: []}
+    const tenant = naming.kubernetes ? naming.namespace : null
 
     const requests = recordingRequests(annotations)
     const tailMode = runtimeTailOverride(annotations) ?? config.runtimeTail
@@ -251,11 +252,11 @@ async function writeOutputs(note: SpoolNote, journal: Journal, config: RecorderC
       if (request.kind === 'trace-syscall') {
         let profile = profileFromSyscalls(set)
         if (request.base !== null) {
-          const check = checkProfileText(readConfined(request.base, config.outputRoots))
+          const check = checkProfileText(readConfined(request.base, config.outputRoots, tenant))
           if (!check.valid) throw new AnnotationError('io.containers.trace-syscall', `base profile ${request.base} is invalid: ${check.errors[0]?.message}`)
           profile = mergeProfiles([check.profile, profile])
         }
-        writeConfined(request.output, formatProfileJson(profile), config.outputRoots)
+        writeConfined(request.output, formatProfileJson(profile), config.outputRoots, tenant)
         outputs.push({kind: request.kind, path: request.output})
       } else {
         const podmanName = naming.manager === 'podman' || naming.manager === null ? await podmanNameFromBundle(prestart.bundle, prestart.id) : null

@@ -95,7 +95,7 @@ export async function install(options: {layout: InstallLayout; builtHelper: stri
     configCreated = true
   }
 
-  const commands = hookCommands({helper, poststop, spool: config.spool, onError: config.onError})
+  const commands = hookCommands({helper, poststop, spool: config.spool, outputRoots: config.outputRoots, onError: config.onError})
   const hooksD = hooksDConfigs(commands)
   const hookFiles: string[] = []
   for (const dir of options.hooksDirs.map((d) => resolve(d))) {

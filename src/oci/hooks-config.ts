@@ -32,10 +32,16 @@ export interface HookCommands {
   poststop: HookCommand
 }
 
-/** The two hook commands: the native helper at prestart (the start path cannot wait for Node), Node at poststop. */
-export function hookCommands(options: {helper: string; poststop: string; spool: string; onError: 'fail' | 'warn'}): HookCommands {
+/**
+ * The two hook commands: the native helper at prestart (the start path cannot wait for Node), Node at poststop.
+ * The prestart gets the config values it decides on as arguments (spool, output roots, onError): it refuses what the
+ * poststop would refuse before the container starts. They are fixed at install, so a config change takes effect
+ * with the next install.
+ */
+export function hookCommands(options: {helper: string; poststop: string; spool: string; outputRoots: readonly string[]; onError: 'fail' | 'warn'}): HookCommands {
+  const roots = options.outputRoots.flatMap((root) => ['--output-root', root])
   return {
-    prestart: {path: options.helper, args: ['seccomp-recorder-helper', 'hook-prestart', '--spool', options.spool, '--on-error', options.onError], timeout: 10},
+    prestart: {path: options.helper, args: ['seccomp-recorder-helper', 'hook-prestart', '--spool', options.spool, ...roots, '--on-error', options.onError], timeout: 10},
     poststop: {path: options.poststop, args: ['seccomp-recorder-poststop'], timeout: 60},
   }
 }

@@ -2,6 +2,9 @@ import {createHash} from 'node:crypto'
 import {open} from 'node:fs/promises'
 import {basename, dirname, join} from 'node:path'
 import {parseRecordName, RECORD_ANNOTATION} from '../oci/annotations.js'
+import {containerIdentity, OBJECT_NAME, type ContainerIdentity} from '../oci/identity.js'
+
+export {OBJECT_NAME}
 
 /**
  * How container runs get the profile name users think in: `<namespace>/<workload>/<container>` for
@@ -137,8 +140,6 @@ export function decodeSafeNameSegment(encoded: string): string | undefined {
 
 /** Longest profile name accepted. */
 export const MAX_PROFILE_NAME = 512
-/** Container, pod and namespace names as Kubernetes and podman allow them (podman: `[a-zA-Z0-9][a-zA-Z0-9_.-]*`). */
-export const OBJECT_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,252}$/
 export const DEFAULT_NAME_TEMPLATE = '{namespace}/{workload}/{container}'
 const PLACEHOLDERS = ['namespace', 'pod', 'workload', 'container', 'name'] as const
 type Placeholder = (typeof PLACEHOLDERS)[number]
@@ -239,108 +240,29 @@ function validObjectName(value: unknown): string | null {
 // ---------------------------------------------------------------------------------------------
 // Names from OCI annotations
 
-export const CRIO_CONTAINER_TYPE = 'io.kubernetes.cri-o.ContainerType'
-export const CRIO_LABELS = 'io.kubernetes.cri-o.Labels'
-export const CRIO_CONTAINER_NAME = 'io.kubernetes.cri-o.ContainerName'
-export const CONTAINERD_CONTAINER_TYPE = 'io.kubernetes.cri.container-type'
-export const CONTAINERD_CONTAINER_NAME = 'io.kubernetes.cri.container-name'
-export const CONTAINERD_SANDBOX_NAME = 'io.kubernetes.cri.sandbox-name'
-export const CONTAINERD_SANDBOX_NAMESPACE = 'io.kubernetes.cri.sandbox-namespace'
-export const PODMAN_MANAGER = 'io.container.manager'
-
-const LABEL_CONTAINER = 'io.kubernetes.container.name'
-const LABEL_POD = 'io.kubernetes.pod.name'
-const LABEL_NAMESPACE = 'io.kubernetes.pod.namespace'
-/** The Labels annotation is parsed only up to this size; anything larger is ignored as hostile. */
-export const MAX_LABELS_JSON = 64 * 1024
-/** CRI-O's `k8s_<container>_<pod>_<namespace>_<pod uid>_<attempt>`. */
-const CRIO_NAME = /^k8s_([^_]+)_([^_]+)_([^_]+)_([^_]*)_([0-9]+)$/
-
-export interface OciNaming {
-  container: string | null
-  pod: string | null
-  namespace: string | null
-  /** The pod's infra (pause) container: never record it. */
-  sandbox: boolean
+export interface OciNaming extends ContainerIdentity {
   /** An explicit profile name from `seccomp-recorder.io/record` (null for `auto` or a value parseRecordName refuses). */
   annotation: string | null
-  /** Which manager the annotations point to. podman also writes some `io.kubernetes.cri-o.*` keys, so those alone do not mean CRI-O. */
-  manager: 'cri-o' | 'containerd' | 'podman' | null
 }
 
 /**
- * What CRI-O, containerd and podman tell about a container in its OCI annotations. Every value is treated
- * as hostile: non-objects, non-string values, oversized JSON and names outside OBJECT_NAME are ignored
- * (null), never thrown on; only own properties are read.
+ * What the container manager tells about a container (src/oci/identity.ts: trusted keys only; throws
+ * AnnotationError on contradictory ones) and the profile name the container asks for, if any.
  */
 export function namingFromOciAnnotations(annotations: unknown): OciNaming {
-  const naming: OciNaming = {container: null, pod: null, namespace: null, sandbox: false, annotation: null, manager: null}
-  if (annotations === null || typeof annotations !== 'object' || Array.isArray(annotations)) return naming
-  const get = (key: string): string | null => {
-    if (!Object.hasOwn(annotations, key)) return null
-    const value = (annotations as Record<string, unknown>)[key]
-    return typeof value === 'string' ? value : null
-  }
-
-  const labelsText = get(CRIO_LABELS)
-  const crioType = get(CRIO_CONTAINER_TYPE)
-  if (labelsText !== null || crioType !== null) naming.manager = 'cri-o'
-  if (labelsText !== null && labelsText.length <= MAX_LABELS_JSON) {
-    const labels = parseObject(labelsText)
-    if (labels) {
-      naming.container = objectName(labels[LABEL_CONTAINER])
-      naming.pod = objectName(labels[LABEL_POD])
-      naming.namespace = objectName(labels[LABEL_NAMESPACE])
-    }
-  }
-  const crioName = get(CRIO_CONTAINER_NAME)
-  const parsed = crioName !== null && crioName.length <= 1024 ? CRIO_NAME.exec(crioName) : null
-  if (parsed) {
-    naming.manager ??= 'cri-o'
-    naming.container ??= objectName(parsed[1])
-    naming.pod ??= objectName(parsed[2])
-    naming.namespace ??= objectName(parsed[3])
-  }
-
-  const containerdType = get(CONTAINERD_CONTAINER_TYPE)
-  if (naming.manager === null && (containerdType !== null || get(CONTAINERD_SANDBOX_NAME) !== null)) {
-    naming.manager = 'containerd'
-    naming.container = objectName(get(CONTAINERD_CONTAINER_NAME))
-    naming.pod = objectName(get(CONTAINERD_SANDBOX_NAME))
-    naming.namespace = objectName(get(CONTAINERD_SANDBOX_NAMESPACE))
-  }
-  if (naming.manager === null && get(PODMAN_MANAGER) === 'libpod') naming.manager = 'podman'
-
-  naming.sandbox = crioType === 'sandbox' || containerdType === 'sandbox' || (parsed !== null && parsed[1] === 'POD') || naming.container === 'POD'
-  if (naming.container === 'POD') naming.container = null
-
-  const requested = get(RECORD_ANNOTATION)
-  if (requested !== null) {
+  const identity = containerIdentity(annotations)
+  let annotation: string | null = null
+  const own = annotations !== null && typeof annotations === 'object' ? (annotations as Record<string, unknown>) : {}
+  const requested = Object.hasOwn(own, RECORD_ANNOTATION) ? own[RECORD_ANNOTATION] : undefined
+  if (typeof requested === 'string') {
     try {
       const name = parseRecordName(requested)
-      naming.annotation = name !== null && profileNameProblem(name) === null ? name : null
+      annotation = name !== null && profileNameProblem(name) === null ? name : null
     } catch {
-      naming.annotation = null
+      annotation = null
     }
   }
-  return naming
-}
-
-function parseObject(text: string): Record<string, unknown> | null {
-  try {
-    const value: unknown = JSON.parse(text)
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) return null
-    // Only own keys, copied into a prototype-less object: `__proto__` in the JSON cannot reach anything.
-    const out: Record<string, unknown> = Object.create(null)
-    for (const key of Object.keys(value)) out[key] = (value as Record<string, unknown>)[key]
-    return out
-  } catch {
-    return null
-  }
-}
-
-function objectName(value: unknown): string | null {
-  return typeof value === 'string' && OBJECT_NAME.test(value) ? value : null
+  return {...identity, annotation}
 }
 
 /** containers.json larger than this is not read. */
@@ -364,7 +286,7 @@ export async function podmanNameFromBundle(bundle: string, id: string): Promise<
       for (const entry of entries) {
         if (entry && typeof entry === 'object' && (entry as {id?: unknown}).id === id) {
           const names = (entry as {names?: unknown}).names
-          return Array.isArray(names) ? objectName(names[0]) : null
+          return Array.isArray(names) ? validObjectName(names[0]) : null
         }
       }
       return null

@@ -180,6 +180,9 @@ function assertOneHumanLine(stderr: string, pattern: RegExp, what: string): void
   assert.match(stderr, pattern, what)
 }
 
+/** The prestart as install configures it for this tree: its spool and its output root. */
+const prestartArgs = (tree: CaseTree) => ['hook-prestart', '--spool', tree.vars.spool, '--output-root', tree.vars.outputRoot]
+
 function writeConfig(tree: CaseTree): Record<string, string> {
   const path = join(tree.vars.tmp, 'config.yaml')
   writeFileSync(path, `outputRoots: [${JSON.stringify(tree.vars.outputRoot)}]\nstore: ${JSON.stringify(tree.vars.store)}\nspool: ${JSON.stringify(tree.vars.spool)}\nonError: fail\n`)
@@ -268,7 +271,7 @@ describe('hostile input to the real hook (native prestart, poststop entry, real 
       const stdin = assemble(c.input, tree.vars, pids)
       const before = snapshot(tree.vars.tmp)
       try {
-        const r = run(helper, ['hook-prestart', '--spool', tree.vars.spool], stdin)
+        const r = run(helper, prestartArgs(tree), stdin)
         if (expected.outcome === 'refused' || expected.outcome === 'skipped') {
           if (expected.outcome === 'refused') {
             assert.equal(r.status, expected.exit, `exit code; stderr: ${r.stderr}`)
@@ -303,7 +306,7 @@ describe('hostile input to the real hook (native prestart, poststop entry, real 
         const {pids, live, watch} = await pidsFor(kinds(c.input))
         const before = snapshot(tree.vars.tmp)
         try {
-          const r = run(helper, ['hook-prestart', '--spool', tree.vars.spool, '--on-error', 'warn'], assemble(c.input, tree.vars, pids))
+          const r = run(helper, [...prestartArgs(tree), '--on-error', 'warn'], assemble(c.input, tree.vars, pids))
           assert.equal(r.status, 0, `exit code; stderr: ${r.stderr}`)
           assertOneHumanLine(r.stderr, /^seccomp-recorder: warning: /, 'prestart --on-error warn')
           assert.match(r.stderr, new RegExp(expected.message.replace(/^\^seccomp-recorder: /, '^seccomp-recorder: warning: ')))
@@ -325,7 +328,7 @@ describe('hostile input to the real hook (native prestart, poststop entry, real 
     const id = 'h-e2e-dup'
     const state = `{"ociVersion":"1.0.2","id":"${id}","status":"created","pid":${live.pid},"bundle":"${tree.vars.bundle}","bundle":"/run/other"}`
     try {
-      const r = run(helper, ['hook-prestart', '--spool', tree.vars.spool], state)
+      const r = run(helper, prestartArgs(tree), state)
       assert.equal(r.status, 2, r.stderr)
       assert.match(r.stderr, /repeated key "bundle"/)
       assert.equal(registered(live.inode), false)
@@ -336,7 +339,9 @@ describe('hostile input to the real hook (native prestart, poststop entry, real 
   })
 
   for (const c of annotationCases) {
-    it(`${c.name}: registered by prestart, poststop → ${c.expect.poststop.outcome}`, {todo: c.knownBug?.poststop}, async () => {
+    const prestart = c.expect.prestart
+    const title = prestart.outcome === 'refused' ? `refused by prestart (exit ${prestart.exit}), nothing registered` : `registered by prestart, poststop → ${c.expect.poststop.outcome}`
+    it(`${c.name}: ${title}`, {todo: c.knownBug?.poststop}, async () => {
       const tree = makeCaseTree('e2e-ann', {spool: false})
       runSetup(c.setup, tree.vars)
       writeConfigOnce(tree)
@@ -345,7 +350,14 @@ describe('hostile input to the real hook (native prestart, poststop entry, real 
       const state = JSON.stringify({ociVersion: '1.0.2', id, status: 'created', pid: live.pid, bundle: tree.vars.bundle, annotations: annotationValues(c, tree.vars)})
       const before = snapshot(tree.vars.tmp)
       try {
-        const r = run(helper, ['hook-prestart', '--spool', tree.vars.spool], state)
+        const r = run(helper, prestartArgs(tree), state)
+        if (prestart.outcome === 'refused') {
+          assert.equal(r.status, prestart.exit, `exit code; stderr: ${r.stderr}`)
+          assertOneHumanLine(r.stderr, new RegExp(prestart.message), 'prestart')
+          assert.equal(registered(live.inode), false, 'registered despite the refusal')
+          assert.deepEqual(compareSnapshots(before, snapshot(tree.vars.tmp)), {added: [], removed: [], changed: []}, 'the tree changed')
+          return
+        }
         assert.equal(r.status, 0, `prestart refused a well-formed state: ${r.stderr}`)
         assert.ok(registered(live.inode), 'not registered')
         poststopAndCheck({tree, id, inode: live.inode, expected: c.expect.poststop, before, mustNotExist: c.mustNotExist})
@@ -364,11 +376,11 @@ describe('hostile input to the real hook (native prestart, poststop entry, real 
       const env = writeConfigOnce(tree)
       const live = await liveContainerProcess()
       const id = 'h-e2e-linger'
-      const state = JSON.stringify({ociVersion: '1.0.2', id, status: 'created', pid: live.pid, bundle: tree.vars.bundle, annotations: {'io.containers.trace-syscall': 'of:/root/../etc/h-hostile.json'}})
+      const state = JSON.stringify({ociVersion: '1.0.2', id, status: 'created', pid: live.pid, bundle: tree.vars.bundle, annotations: {'io.containers.trace-syscall': `of:${tree.vars.outputRoot}/x.json;if:${tree.vars.outputRoot}/missing-base.json`}})
       try {
         // Earlier recorded cases scheduled detach-idle runs: let them finish, so that only this poststop counts.
         await noPendingDetach()
-        assert.equal(run(helper, ['hook-prestart', '--spool', tree.vars.spool], state).status, 0)
+        assert.equal(run(helper, prestartArgs(tree), state).status, 0)
         const r = run(process.execPath, [POSTSTOP], stoppedState(id, tree.vars.bundle), env)
         assert.equal(r.status, 3, r.stderr)
         assert.equal(registered(live.inode), false)

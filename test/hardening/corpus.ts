@@ -49,7 +49,8 @@ export interface AnnotationCase {
   description: string
   setup?: SetupStep[]
   annotations: Record<string, string | Segment[]>
-  expect: {requests: Outcome; poststop: Outcome}
+  /** prestart: the native admission (bpf/admission.c) on these annotations in a well-formed state. */
+  expect: {requests: Outcome; prestart: PrestartOutcome; poststop: Outcome}
   /** Absolute paths outside the temporary tree that must not exist afterwards. */
   mustNotExist?: string[]
   knownBug?: Partial<Record<'requests' | 'poststop', string>>

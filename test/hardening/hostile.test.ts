@@ -164,7 +164,12 @@ describe('hostile corpus: shape', () => {
       assert.equal(c.expect.prestart.outcome === 'accepted', c.expect.poststop !== undefined, `${c.file}: poststop is expected exactly when prestart accepts`)
       for (const o of [c.expect.parseOciState, c.expect.prestart, c.expect.poststop]) if (o && 'message' in o) new RegExp(o.message)
     }
-    for (const c of annotationCases) assert.ok(c.description && c.annotations && c.expect.requests && c.expect.poststop, c.file)
+    for (const c of annotationCases) {
+      assert.ok(c.description && c.annotations && c.expect.requests && c.expect.prestart && c.expect.poststop, c.file)
+      for (const o of [c.expect.requests, c.expect.prestart, c.expect.poststop]) if ('message' in o) new RegExp(o.message)
+      // What the poststop refuses for a reason that needs no file system, the prestart refuses before the container starts.
+      if (c.expect.requests.outcome === 'refused') assert.equal(c.expect.prestart.outcome, 'refused', `${c.file}: the prestart lets through what recordingRequests refuses`)
+    }
   })
 })
 

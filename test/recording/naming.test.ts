@@ -4,6 +4,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {after, describe, it} from 'node:test'
 import fc from 'fast-check'
+import {AnnotationError} from '../../src/oci/annotations.js'
 import {
   decodeSafeNameSegment,
   GENERATED_ALPHABET,
@@ -167,10 +168,11 @@ describe('profileNameFor', () => {
 
 describe('namingFromOciAnnotations', () => {
   const labels = JSON.stringify({'io.kubernetes.container.name': 'nginx', 'io.kubernetes.pod.name': 'web-7d4b9c8f6d-x2k4q', 'io.kubernetes.pod.namespace': 'shop', 'io.kubernetes.pod.uid': 'u'})
+  const crioName = 'k8s_nginx_web-7d4b9c8f6d-x2k4q_shop_0d6f-11_2'
 
-  it('reads CRI-O labels', () => {
-    const naming = namingFromOciAnnotations({'io.kubernetes.cri-o.ContainerType': 'container', 'io.kubernetes.cri-o.Labels': labels})
-    assert.deepEqual(naming, {container: 'nginx', pod: 'web-7d4b9c8f6d-x2k4q', namespace: 'shop', sandbox: false, annotation: null, manager: 'cri-o'})
+  it('reads CRI-O ContainerName and Labels', () => {
+    const naming = namingFromOciAnnotations({'io.kubernetes.cri-o.ContainerType': 'container', 'io.kubernetes.cri-o.ContainerName': crioName, 'io.kubernetes.cri-o.Labels': labels})
+    assert.deepEqual(naming, {manager: 'cri-o', kubernetes: true, container: 'nginx', pod: 'web-7d4b9c8f6d-x2k4q', namespace: 'shop', sandbox: false, annotation: null})
     assert.equal(profileNameFor(naming), 'shop/web/nginx')
   })
 
@@ -178,11 +180,6 @@ describe('namingFromOciAnnotations', () => {
     assert.equal(namingFromOciAnnotations({'io.kubernetes.cri-o.ContainerType': 'sandbox'}).sandbox, true)
     assert.equal(namingFromOciAnnotations({'io.kubernetes.cri-o.ContainerName': 'k8s_POD_web-0_shop_uid_0'}).sandbox, true)
     assert.equal(namingFromOciAnnotations({'io.kubernetes.cri.container-type': 'sandbox', 'io.kubernetes.cri.sandbox-name': 'web-0'}).sandbox, true)
-  })
-
-  it('falls back to CRI-O ContainerName', () => {
-    const naming = namingFromOciAnnotations({'io.kubernetes.cri-o.ContainerName': 'k8s_nginx_web-7d4b9c8f6d-x2k4q_shop_0d6f-11_2'})
-    assert.deepEqual([naming.container, naming.pod, naming.namespace, naming.sandbox], ['nginx', 'web-7d4b9c8f6d-x2k4q', 'shop', false])
   })
 
   it('reads containerd keys', () => {
@@ -198,30 +195,26 @@ describe('namingFromOciAnnotations', () => {
       'io.podman.annotations.autoremove': 'TRUE',
       'org.opencontainers.image.stopSignal': '15',
     })
-    assert.deepEqual(naming, {container: null, pod: null, namespace: null, sandbox: false, annotation: null, manager: 'podman'})
+    assert.deepEqual(naming, {manager: 'podman', kubernetes: false, container: null, pod: null, namespace: null, sandbox: false, annotation: null})
   })
 
-  it('takes an explicit name from seccomp-recorder.io/record', () => {
-    const base = {'io.kubernetes.cri-o.Labels': labels}
+  it('takes an explicit name from seccomp-recorder.io/record, under the pod\'s namespace', () => {
+    const base = {'io.kubernetes.cri-o.ContainerName': crioName}
     assert.equal(namingFromOciAnnotations({...base, 'seccomp-recorder.io/record': 'team/web'}).annotation, 'team/web')
     assert.equal(namingFromOciAnnotations({...base, 'seccomp-recorder.io/record': 'auto'}).annotation, null)
     assert.equal(namingFromOciAnnotations({...base, 'seccomp-recorder.io/record': '../x'}).annotation, null)
-    const naming = namingFromOciAnnotations({...base, 'seccomp-recorder.io/record': 'custom'})
-    assert.equal(profileNameFor(naming), 'shop/custom')
+    assert.equal(profileNameFor(namingFromOciAnnotations({...base, 'seccomp-recorder.io/record': 'custom'})), 'shop/custom')
+    assert.equal(profileNameFor(namingFromOciAnnotations({...base, 'seccomp-recorder.io/record': 'payments/api/web'})), 'shop/payments/api/web')
   })
 
-  it('ignores hostile values', () => {
+  it('ignores hostile values in the names', () => {
     const hostile: unknown[] = [
       null,
       'string',
       [],
-      {'io.kubernetes.cri-o.Labels': 'not json'},
-      {'io.kubernetes.cri-o.Labels': '[1,2]'},
-      {'io.kubernetes.cri-o.Labels': JSON.stringify({'io.kubernetes.container.name': 42, 'io.kubernetes.pod.name': ['a'], 'io.kubernetes.pod.namespace': {x: 1}})},
-      {'io.kubernetes.cri-o.Labels': JSON.stringify({'io.kubernetes.container.name': '../../etc', 'io.kubernetes.pod.name': 'a/b', 'io.kubernetes.pod.namespace': 'x'.repeat(300)})},
-      {'io.kubernetes.cri-o.Labels': `{"__proto__": {"io.kubernetes.container.name": "polluted"}, "pad": "${'x'.repeat(70_000)}"}`},
       {'io.kubernetes.cri-o.Labels': 5},
-      Object.assign(Object.create({'io.kubernetes.cri-o.Labels': labels}), {}),
+      Object.assign(Object.create({'io.kubernetes.cri-o.ContainerName': crioName}), {}),
+      {'io.container.manager': 'libpod', 'io.kubernetes.cri-o.ContainerType': 'container'},
     ]
     for (const annotations of hostile) {
       const naming = namingFromOciAnnotations(annotations)
@@ -232,14 +225,21 @@ describe('namingFromOciAnnotations', () => {
     assert.equal(({} as Record<string, unknown>)['io.kubernetes.container.name'], undefined, 'no prototype pollution')
   })
 
-  it('never throws and only returns valid names, whatever the input', () => {
+  it('only returns valid names or refuses with an AnnotationError, whatever the input', () => {
     const values = fc.oneof(fc.string(), fc.json(), fc.anything())
-    const keys = fc.constantFrom('io.kubernetes.cri-o.Labels', 'io.kubernetes.cri-o.ContainerType', 'io.kubernetes.cri-o.ContainerName', 'io.kubernetes.cri.sandbox-name', 'seccomp-recorder.io/record', 'x')
+    const keys = fc.constantFrom('io.kubernetes.cri-o.Labels', 'io.kubernetes.cri-o.ContainerType', 'io.kubernetes.cri-o.ContainerName', 'io.kubernetes.cri.sandbox-name', 'io.kubernetes.cri.sandbox-namespace', 'io.container.manager', 'seccomp-recorder.io/record', 'x')
     fc.assert(
       fc.property(fc.oneof(fc.anything(), fc.dictionary(keys, values)), (annotations) => {
-        const naming = namingFromOciAnnotations(annotations)
+        let naming
+        try {
+          naming = namingFromOciAnnotations(annotations)
+        } catch (error) {
+          assert.ok(error instanceof AnnotationError, String(error))
+          return
+        }
         for (const v of [naming.container, naming.pod, naming.namespace]) if (v !== null) assert.match(v, OBJECT_NAME)
         if (naming.annotation !== null) assert.equal(profileNameProblem(naming.annotation), null)
+        if (naming.kubernetes && !naming.sandbox) assert.notEqual(naming.namespace, null)
         profileNameFor(naming)
       }),
       {numRuns: 500},
