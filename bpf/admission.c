@@ -133,15 +133,19 @@ static bool crio_name(const struct scr_json_str *v, struct span *container, stru
 static enum scr_admission identity(const struct scr_oci_state *st, bool *kubernetes, struct span *ns, char *why,
 				   size_t size)
 {
-	bool crio = st->crio_name.set || st->crio_labels.set, containerd = st->cri_any, libpod = st->manager.set;
+	/* io.container.manager claims a manager only with the values CRI-O and podman write. */
+	bool libpod = str_is(&st->manager, "libpod"), containerd = st->cri_any;
+	bool crio = st->crio_name.set || st->crio_labels.set || str_is(&st->manager, "cri-o");
 	const char *conflict = crio && containerd	   ? "CRI-O's and containerd's keys"
 			       : containerd && st->crio_any ? "containerd's keys and io.kubernetes.cri-o.*"
-			       : crio && libpod		   ? "CRI-O's keys and io.container.manager"
-			       : containerd && libpod	   ? "containerd's keys and io.container.manager"
+			       : crio && libpod		   ? "CRI-O's keys and io.container.manager=libpod"
+			       : containerd && libpod	   ? "containerd's keys and io.container.manager=libpod"
 							   : NULL;
 	struct span container = { "", 0 };
 	bool sandbox, named;
 
+	if (st->manager.set && st->manager.escaped)
+		return refuse(why, size, "annotation io.container.manager: escaped characters are not accepted in the value");
 	if (conflict)
 		return refuse(why, size,
 			      "annotation " SCR_IDENTITY ": contradictory keys (%s): a pod set keys of another container "

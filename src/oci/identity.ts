@@ -2,12 +2,15 @@
  * Who made a container, and for Kubernetes which namespace, pod and container it is: the identity that tenancy
  * (which part of an output root a container may use) and profile names rest on. It comes only from keys the
  * container manager sets itself and that override anything a pod passes through:
- * - CRI-O always sets `io.kubernetes.cri-o.ContainerName` (`k8s_<container>_<pod>_<namespace>_<uid>_<attempt>`) and
- *   `io.kubernetes.cri-o.Labels`, after copying the pod's annotations, so its values win;
+ * - CRI-O always sets `io.kubernetes.cri-o.ContainerName` (`k8s_<container>_<pod>_<namespace>_<uid>_<attempt>`),
+ *   `io.kubernetes.cri-o.Labels` and `io.container.manager: cri-o`, after copying the pod's annotations, so its
+ *   values win;
  * - containerd always sets `io.kubernetes.cri.*` (container-type, sandbox-namespace, sandbox-name, container-name)
  *   after the pod annotations its runtime handler passes through;
  * - podman sets `io.container.manager: libpod` (and, for containers in a pod, CRI-O's ContainerType and SandboxID,
- *   but never ContainerName or Labels).
+ *   but never ContainerName or Labels); its user's own `--annotation` overrides any of them, but that user runs
+ *   podman as root and owns the host anyway.
+ * `io.container.manager` claims a manager only with the two values above; any other value claims nothing.
  * A pod can add keys of the *other* manager, never remove its own manager's: so keys of two managers at once are a
  * spoofing attempt (or a broken manager) and the container is refused, never guessed at.
  *
@@ -68,14 +71,16 @@ export function containerIdentity(input: unknown): ContainerIdentity {
     return typeof value === 'string' ? value : null
   }
   const keys = Object.keys(annotations)
-  const crio = get(CRIO_CONTAINER_NAME) !== null || get(CRIO_LABELS) !== null
+  // io.container.manager claims a manager only with the values CRI-O ("cri-o") and podman ("libpod") write.
+  const claim = get(PODMAN_MANAGER)
+  const libpod = claim === 'libpod'
+  const crio = get(CRIO_CONTAINER_NAME) !== null || get(CRIO_LABELS) !== null || claim === 'cri-o'
   const crioAny = keys.some((k) => k.startsWith(CRIO_PREFIX))
   const containerd = keys.some((k) => k.startsWith(CONTAINERD_PREFIX))
-  const libpod = Object.hasOwn(annotations, PODMAN_MANAGER)
   if (crio && containerd) throw contradiction("CRI-O's and containerd's keys")
   if (containerd && crioAny) throw contradiction(`containerd's keys and ${CRIO_PREFIX}*`)
-  if (crio && libpod) throw contradiction(`CRI-O's keys and ${PODMAN_MANAGER}`)
-  if (containerd && libpod) throw contradiction(`containerd's keys and ${PODMAN_MANAGER}`)
+  if (crio && libpod) throw contradiction(`CRI-O's keys and ${PODMAN_MANAGER}=libpod`)
+  if (containerd && libpod) throw contradiction(`containerd's keys and ${PODMAN_MANAGER}=libpod`)
 
   if (containerd) {
     const identity: ContainerIdentity = {

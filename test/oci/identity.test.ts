@@ -3,7 +3,7 @@ import {describe, it} from 'node:test'
 import {AnnotationError} from '../../src/oci/annotations.js'
 import {containerIdentity} from '../../src/oci/identity.js'
 
-const crio = {'io.kubernetes.cri-o.ContainerType': 'container', 'io.kubernetes.cri-o.ContainerName': 'k8s_api_api-7d4b9c8f6d-x2k4q_payments_0d6f-11_0'}
+const crio = {'io.container.manager': 'cri-o', 'io.kubernetes.cri-o.ContainerType': 'container', 'io.kubernetes.cri-o.ContainerName': 'k8s_api_api-7d4b9c8f6d-x2k4q_payments_0d6f-11_0'}
 const containerd = {
   'io.kubernetes.cri.container-type': 'container',
   'io.kubernetes.cri.container-name': 'api',
@@ -25,6 +25,9 @@ describe('containerIdentity', () => {
     assert.deepEqual(containerIdentity(pod), {manager: 'podman', kubernetes: false, namespace: null, pod: null, container: null, sandbox: false})
     assert.equal(containerIdentity({}).manager, 'none')
     assert.equal(containerIdentity({'io.kubernetes.cri-o.ContainerType': 'sandbox'}).sandbox, true)
+    // Only "cri-o" and "libpod" claim a manager: another value, as a podman user may set, claims nothing.
+    assert.equal(containerIdentity({...containerd, 'io.container.manager': ''}).manager, 'containerd')
+    assert.throws(() => containerIdentity({'io.container.manager': 'cri-o'}), /namespace cannot be told/)
   })
 
   it("refuses a pod that sets another manager's keys (a spoof under a passthrough)", () => {
@@ -34,6 +37,7 @@ describe('containerIdentity', () => {
       ['any CRI-O key under containerd', {...containerd, 'io.kubernetes.cri-o.ContainerType': 'sandbox'}],
       ['containerd keys under CRI-O', {...crio, 'io.kubernetes.cri.sandbox-namespace': 'payments'}],
       ['podman under CRI-O', {...crio, 'io.container.manager': 'libpod'}],
+      ['a CRI-O claim under containerd', {...containerd, 'io.container.manager': 'cri-o'}],
       ['podman under containerd', {...containerd, 'io.container.manager': 'libpod'}],
     ]
     for (const [what, annotations] of spoofs) {
