@@ -136,11 +136,10 @@ static enum scr_admission identity(const struct scr_oci_state *st, bool *kuberne
 	/* io.container.manager claims a manager only with the values CRI-O and podman write. */
 	bool libpod = str_is(&st->manager, "libpod"), containerd = st->cri_any;
 	bool crio = st->crio_name.set || st->crio_labels.set || str_is(&st->manager, "cri-o");
-	const char *conflict = crio && containerd	   ? "CRI-O's and containerd's keys"
-			       : containerd && st->crio_any ? "containerd's keys and io.kubernetes.cri-o.*"
-			       : crio && libpod		   ? "CRI-O's keys and io.container.manager=libpod"
-			       : containerd && libpod	   ? "containerd's keys and io.container.manager=libpod"
-							   : NULL;
+	const char *conflict = crio && containerd     ? "CRI-O's and containerd's keys"
+			       : crio && libpod	      ? "CRI-O's keys and io.container.manager=libpod"
+			       : containerd && libpod ? "containerd's keys and io.container.manager=libpod"
+						      : NULL;
 	struct span container = { "", 0 };
 	bool sandbox, named;
 

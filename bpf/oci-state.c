@@ -244,7 +244,6 @@ static const struct {
 
 static void pick(struct scr_oci_state *out, const char *k, size_t kn, const char *v, size_t vn, bool esc)
 {
-	out->crio_any |= key_has_prefix(k, kn, "io.kubernetes.cri-o.");
 	out->cri_any |= key_has_prefix(k, kn, "io.kubernetes.cri.");
 	for (size_t i = 0; i < sizeof(picked) / sizeof(picked[0]); i++) {
 		if (key_is(k, kn, picked[i].key)) {

@@ -36,7 +36,6 @@ struct scr_oci_state {
 	struct scr_json_str record;        /* seccomp-recorder.io/record */
 	struct scr_json_str tail;          /* seccomp-recorder.io/runtime-tail */
 	struct scr_json_str threads;       /* seccomp-recorder.io/runtime-threads */
-	bool crio_any;         /* some key starts with io.kubernetes.cri-o. */
 	bool cri_any;          /* some key starts with io.kubernetes.cri. (containerd) */
 };
 

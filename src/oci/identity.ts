@@ -11,8 +11,11 @@
  *   but never ContainerName or Labels); its user's own `--annotation` overrides any of them, but that user runs
  *   podman as root and owns the host anyway.
  * `io.container.manager` claims a manager only with the two values above; any other value claims nothing.
- * A pod can add keys of the *other* manager, never remove its own manager's: so keys of two managers at once are a
- * spoofing attempt (or a broken manager) and the container is refused, never guessed at.
+ * A pod can add keys of the *other* manager, never remove its own manager's: so the identifying keys of two managers
+ * at once (CRI-O's name, labels or manager claim; any `io.kubernetes.cri.*`; podman's claim) are a spoofing attempt
+ * (or a broken manager) and the container is refused, never guessed at. Other `io.kubernetes.cri-o.*` keys
+ * (Created, TTY, ContainerType, SandboxID: podman writes them too) identify nobody and are read only for a CRI-O or
+ * podman container's sandbox type.
  *
  * The native prestart (bpf/admission.c) applies the same rules before the container's first instruction, so a
  * refusal stops the container where the user sees it; this module is the authority the poststop applies again.
@@ -75,10 +78,8 @@ export function containerIdentity(input: unknown): ContainerIdentity {
   const claim = get(PODMAN_MANAGER)
   const libpod = claim === 'libpod'
   const crio = get(CRIO_CONTAINER_NAME) !== null || get(CRIO_LABELS) !== null || claim === 'cri-o'
-  const crioAny = keys.some((k) => k.startsWith(CRIO_PREFIX))
   const containerd = keys.some((k) => k.startsWith(CONTAINERD_PREFIX))
   if (crio && containerd) throw contradiction("CRI-O's and containerd's keys")
-  if (containerd && crioAny) throw contradiction(`containerd's keys and ${CRIO_PREFIX}*`)
   if (crio && libpod) throw contradiction(`CRI-O's keys and ${PODMAN_MANAGER}=libpod`)
   if (containerd && libpod) throw contradiction(`containerd's keys and ${PODMAN_MANAGER}=libpod`)
 

@@ -27,6 +27,8 @@ describe('containerIdentity', () => {
     assert.equal(containerIdentity({'io.kubernetes.cri-o.ContainerType': 'sandbox'}).sandbox, true)
     // Only "cri-o" and "libpod" claim a manager: another value, as a podman user may set, claims nothing.
     assert.equal(containerIdentity({...containerd, 'io.container.manager': ''}).manager, 'containerd')
+    // CRI-O's other keys identify nobody (podman writes Created and TTY): under containerd they are ignored.
+    assert.deepEqual(containerIdentity({...containerd, 'io.kubernetes.cri-o.ContainerType': 'sandbox', 'io.kubernetes.cri-o.TTY': 'false'}).sandbox, false)
     assert.throws(() => containerIdentity({'io.container.manager': 'cri-o'}), /namespace cannot be told/)
   })
 
@@ -34,7 +36,6 @@ describe('containerIdentity', () => {
     const spoofs: Array<[string, Record<string, string>]> = [
       ['CRI-O labels under containerd', {...containerd, 'io.kubernetes.cri-o.Labels': labels('payments')}],
       ['CRI-O name under containerd', {...containerd, 'io.kubernetes.cri-o.ContainerName': 'k8s_api_api-0_payments_u_0'}],
-      ['any CRI-O key under containerd', {...containerd, 'io.kubernetes.cri-o.ContainerType': 'sandbox'}],
       ['containerd keys under CRI-O', {...crio, 'io.kubernetes.cri.sandbox-namespace': 'payments'}],
       ['podman under CRI-O', {...crio, 'io.container.manager': 'libpod'}],
       ['a CRI-O claim under containerd', {...containerd, 'io.container.manager': 'cri-o'}],
