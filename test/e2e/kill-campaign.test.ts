@@ -16,6 +16,12 @@
  * random moment of a run, or the instant a file of interest appears in the spool or the store (inotify), so that
  * kills land in the windows that matter (journal written, target being removed, recording being saved, …).
  * Tries per stage: KILL_TRIES_A, _B, _C, _D. The kernel stages use a recorder of their own (SECCOMP_RECORDER_BPFFS).
+ *
+ * Nothing here writes to or through a device: the workloads write into the test's directory and `record` writes
+ * its profile there. A workload writing to /dev/null made the recorded set depend on the machine: glibc's stdio
+ * probes a character device with ioctl(TCGETS) (isatty) before its first write and a regular file not, so once a
+ * `record --output /dev/null` had replaced /dev/null with a regular file (or someone put it back) the same
+ * workload was recorded with or without `ioctl`.
  */
 import assert from 'node:assert/strict'
 import {spawn, spawnSync, type ChildProcess} from 'node:child_process'
@@ -65,6 +71,8 @@ const work = mkdtempSync(join(tmpdir(), 'scr-kill-'))
 const spool = join(work, 'spool')
 const store = join(work, 'store')
 const out = join(work, 'out')
+/** Where `record` writes its profiles (never a device: see the header). */
+const recordOut = join(work, 'record-out')
 const configPath = join(work, 'config.yaml')
 const config: RecorderConfig = {outputRoots: [out], store, onError: 'fail', runtimeTail: 'both', runtimeThreads: false, spool}
 let helper = ''
@@ -261,7 +269,7 @@ describe('kill -9 campaign', {timeout: 600_000}, () => {
     helper = await nativeHelper()
     // The kernel stages record into a recorder of their own: no other test's recordings are at stake.
     process.env.SECCOMP_RECORDER_BPFFS = pinDir
-    for (const dir of [spool, store, out]) mkdirSync(dir, {recursive: true})
+    for (const dir of [spool, store, out, recordOut]) mkdirSync(dir, {recursive: true})
     writeFileSync(configPath, `outputRoots: [${out}]\nstore: ${store}\nspool: ${spool}\n`)
     childEnv = {...process.env, SECCOMP_RECORDER_CONFIG: configPath, SECCOMP_RECORDER_STORE: store, NO_COLOR: '1'}
     stageD = runStageD()
@@ -278,13 +286,16 @@ describe('kill -9 campaign', {timeout: 600_000}, () => {
 
   it(`a: record is killed while recording (${TRIES.a} tries)`, async (t) => {
     const rand = streamFor('a')
-    const workload = (token: string) => [BUSYBOX, 'sh', '-c', `${BUSYBOX} touch ${join(work, `ran-${token}`)}; ${BUSYBOX} sync; ${BUSYBOX} uname >/dev/null`, token]
+    // Its output goes to a regular file of its own: the same syscalls whatever the machine's /dev/null is.
+    const workload = (token: string) => [BUSYBOX, 'sh', '-c', `${BUSYBOX} touch ${join(work, `ran-${token}`)}; ${BUSYBOX} sync; ${BUSYBOX} uname >${join(work, `uname-${token}`)}`, token]
+    const profileOf = (token: string) => join(recordOut, `${token}.json`)
     // Ground truth: the same workload recorded twice without interference (it is deterministic).
     const truth: SyscallSet['names'][] = []
     let full = 0
     for (const n of [0, 1]) {
       const begin = Date.now()
-      const run = runCli(['record', '--name', `truth/${n}`, '--store', join(work, 'truth'), '--output', '/dev/null', '--', ...workload(`scr-kill-truth-${process.pid}-${n}`)], {env: childEnv})
+      const token = `scr-kill-truth-${process.pid}-${n}`
+      const run = runCli(['record', '--name', `truth/${n}`, '--store', join(work, 'truth'), '--output', profileOf(token), '--', ...workload(token)], {env: childEnv})
       full = Math.max(full, Date.now() - begin)
       assert.equal(run.status, 0, run.stderr)
     }
@@ -301,7 +312,7 @@ describe('kill -9 campaign', {timeout: 600_000}, () => {
       const delayMs = trigger === 'time' ? Math.floor(rand() * full * 1.1) : full * 2
       await attempt('a', i, `${trigger}${trigger === 'time' ? ` ${delayMs} ms` : ''}`, async () => {
         const before = new Set((await recordingsNow()).map((x) => x.id))
-        const child = spawn(process.execPath, [CLI, 'record', '--name', name, '--output', '/dev/null', '--', ...workload(token)], {env: childEnv, stdio: ['ignore', 'ignore', 'pipe']})
+        const child = spawn(process.execPath, [CLI, 'record', '--name', name, '--output', profileOf(token), '--', ...workload(token)], {env: childEnv, stdio: ['ignore', 'ignore', 'pipe']})
         const watchDir = trigger === 'store write' ? store : spool
         const run = await killAt(child, {
           delayMs,
@@ -338,7 +349,7 @@ describe('kill -9 campaign', {timeout: 600_000}, () => {
     const rand = streamFor('b')
     const bundle = join(work, 'bundle')
     mkdirSync(bundle, {recursive: true})
-    const WORKLOAD = `${BUSYBOX} sync; ${BUSYBOX} uname >/dev/null; echo x > /dev/null`
+    const WORKLOAD = `${BUSYBOX} sync; ${BUSYBOX} uname >${join(work, 'b-uname')}; echo x >${join(work, 'b-echo')}`
 
     /** A "container": a process in a mount namespace of its own, registered by the real prestart, that then runs the workload and exits. */
     async function container(id: string, annotations: Record<string, string>): Promise<{expected: SyscallSet['names']}> {
