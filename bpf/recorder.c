@@ -88,6 +88,33 @@ static FILE *report;
  * --on-error warn a failure lets the container start unrecorded. */
 static bool hook_mode, hook_warn_only;
 
+/*
+ * crun (1.8) drops what its hooks print and reports only "error executing hook": a hook's line goes to crun's own
+ * stderr as well, which its caller (podman, conmon, a terminal) shows. runc shows the hook's stderr itself.
+ */
+static void copy_to_crun_stderr(const char *line)
+{
+	char path[64], comm[32] = "";
+	FILE *f;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", getppid());
+	if (!(f = fopen(path, "re")))
+		return;
+	if (!fgets(comm, sizeof(comm), f))
+		comm[0] = 0;
+	fclose(f);
+	if (strcmp(comm, "crun\n"))
+		return;
+	snprintf(path, sizeof(path), "/proc/%d/fd/2", getppid());
+	fd = open(path, O_WRONLY | O_APPEND | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (write(fd, line, strlen(line)) < 0)
+		; /* best effort: the line is on our own stderr too */
+	close(fd);
+}
+
 /* One JSON line on stderr (and the ready fd): {"KEY":"message"REST}. */
 static void emit(const char *key, const char *rest, int err, const char *fmt, va_list ap)
 {
@@ -97,7 +124,11 @@ static void emit(const char *key, const char *rest, int err, const char *fmt, va
 	if (err && n >= 0 && (size_t)n < sizeof(msg))
 		snprintf(msg + n, sizeof(msg) - n, ": %s", strerror(err));
 	if (hook_mode) {
-		fprintf(stderr, "seccomp-recorder: %s%s\n", strcmp(key, "error") ? "warning: " : "", msg);
+		char line[600];
+
+		snprintf(line, sizeof(line), "seccomp-recorder: %s%s\n", strcmp(key, "error") ? "warning: " : "", msg);
+		fputs(line, stderr);
+		copy_to_crun_stderr(line);
 		return;
 	}
 	/* With a ready fd the caller reports the message; the command's stderr stays its own. */

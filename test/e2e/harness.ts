@@ -138,6 +138,9 @@ export function containerName(prefix: string): string {
   return `scr-${prefix}-${process.pid}-${counter}`
 }
 
+/** podman reads --annotation as a CSV list: a value holding a quote or comma (JSON, say) is quoted as one field. */
+const csvField = (text: string) => (/[",]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text)
+
 /** `podman run` with the flags this machine needs (DESIGN.md); returns the arguments after `podman`. */
 export function podmanRunArgs(options: {runtime: 'runc' | 'crun'; rootfs: string; args: string[]; name?: string; hooksDir?: string; annotations?: Record<string, string>; seccomp?: string}): string[] {
   return [
@@ -149,7 +152,7 @@ export function podmanRunArgs(options: {runtime: 'runc' | 'crun'; rootfs: string
     'run', '--rm', '--network', 'none',
     '--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=1024:1024',
     ...(options.name ? ['--name', options.name] : []),
-    ...Object.entries(options.annotations ?? {}).flatMap(([k, v]) => ['--annotation', `${k}=${v}`]),
+    ...Object.entries(options.annotations ?? {}).flatMap(([k, v]) => ['--annotation', csvField(`${k}=${v}`)]),
     ...(options.seccomp ? ['--security-opt', `seccomp=${options.seccomp}`] : []),
     '--rootfs', options.rootfs,
     ...options.args,

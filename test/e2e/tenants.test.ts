@@ -1,0 +1,156 @@
+/**
+ * Hostile tenants on one node, end to end through podman (runc and crun) and the installed hook: tenant A
+ * (namespace `payments`) records its workload, builds and publishes its profile; tenant B (namespace `evil`) runs
+ * pods beside it that try to write and read A's outputs, spoof A's identity and fill the kernel recorder. A's
+ * outputs must be byte-identical with and without B, and every attempt of B is refused with a message at the start
+ * of its container (the prestart), where its owner sees it.
+ *
+ * podman stands in for the Kubernetes container managers with their keys: CRI-O-style containers carry what CRI-O
+ * writes (`io.container.manager: cri-o`, ContainerName, Labels); containerd-style ones containerd's
+ * `io.kubernetes.cri.*` keys, with podman's own `io.container.manager: libpod` overridden by an empty value (a value
+ * that claims no manager), as containerd writes none.
+ */
+import assert from 'node:assert/strict'
+import {spawn} from 'node:child_process'
+import {existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {before, describe, it} from 'node:test'
+import {runCli} from '../helpers/cli.js'
+import {busyboxRootfs, nativeHelper, podmanRunArgs, prepareCgroupsForCrun, requireKernelPrerequisites} from './harness.js'
+
+const work = mkdtempSync(join(tmpdir(), 'scr-e2e-tenants-'))
+const rootfs = busyboxRootfs(work)
+const WORKLOAD_A = 'echo payments; uname; cat /proc/uptime > /tmp/up'
+
+type Annotations = Record<string, string>
+
+const containerd = (namespace: string, pod: string, container: string): Annotations => ({
+  'io.container.manager': '',
+  'io.kubernetes.cri.container-type': 'container',
+  'io.kubernetes.cri.sandbox-id': 'f00d',
+  'io.kubernetes.cri.sandbox-namespace': namespace,
+  'io.kubernetes.cri.sandbox-name': pod,
+  'io.kubernetes.cri.container-name': container,
+})
+
+const crio = (namespace: string, pod: string, container: string): Annotations => ({
+  'io.container.manager': 'cri-o',
+  'io.kubernetes.cri-o.ContainerType': 'container',
+  'io.kubernetes.cri-o.ContainerName': `k8s_${container}_${pod}_${namespace}_0d6f-11_0`,
+  'io.kubernetes.cri-o.Labels': JSON.stringify({'io.kubernetes.container.name': container, 'io.kubernetes.pod.name': pod, 'io.kubernetes.pod.namespace': namespace}),
+})
+
+/**
+ * One node: its own hooks dir, config, store, output root, kubelet root. runtimeThreads is on so that A's profile
+ * does not depend on the load B's pods add (runc starts a late thread under load; see the README).
+ */
+interface Node {
+  env: NodeJS.ProcessEnv
+  hooksDir: string
+  out: string
+  store: string
+  kubelet: string
+}
+
+function makeNode(name: string): Node {
+  const dir = join(work, name)
+  mkdirSync(dir)
+  const node: Node = {
+    env: {
+      SECCOMP_RECORDER_LIBEXEC: join(dir, 'libexec'),
+      SECCOMP_RECORDER_INSTALL_MANIFEST: join(dir, 'install.json'),
+      SECCOMP_RECORDER_CONFIG: join(dir, 'config.yaml'),
+    },
+    hooksDir: join(dir, 'hooks.d'),
+    out: join(dir, 'out'),
+    store: join(dir, 'store'),
+    kubelet: join(dir, 'kubelet-seccomp'),
+  }
+  writeFileSync(node.env.SECCOMP_RECORDER_CONFIG!, `outputRoots: [${node.out}]\nstore: ${node.store}\nspool: ${join(dir, 'spool')}\nonError: fail\nruntimeThreads: true\n`)
+  const installed = runCli(['install', '--hooks-dir', node.hooksDir], {env: node.env})
+  assert.equal(installed.status, 0, installed.stderr)
+  return node
+}
+
+function podmanRun(node: Node, runtime: 'runc' | 'crun', annotations: Annotations, script: string): Promise<{status: number | null; stderr: string}> {
+  const child = spawn('podman', podmanRunArgs({runtime, rootfs, hooksDir: node.hooksDir, annotations, args: ['/bin/sh', '-c', script]}), {stdio: ['ignore', 'ignore', 'pipe']})
+  let stderr = ''
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
+  return new Promise((resolve) => child.on('close', (status) => resolve({status, stderr})))
+}
+
+/** Tenant A's pods: a containerd-style and a CRI-O-style replica, each recording into the store and into its own of: file. */
+function tenantA(node: Node, runtime: 'runc' | 'crun'): Array<Promise<{status: number | null; stderr: string}>> {
+  return [
+    podmanRun(node, runtime, {...containerd('payments', 'api-7d4b9c8f6d-x2k4q', 'api'), 'seccomp-recorder.io/record': 'auto', 'io.containers.trace-syscall': `of:${node.out}/payments/api.json`}, WORKLOAD_A),
+    podmanRun(node, runtime, {...crio('payments', 'api-7d4b9c8f6d-b5n8m', 'api'), 'seccomp-recorder.io/record': 'auto', 'io.containers.trace-syscall': `of:${node.out}/payments/api-crio.json`}, WORKLOAD_A),
+  ]
+}
+
+/** Tenant B's attempts, each with the refusal its container start must show. */
+function tenantB(node: Node): Array<{what: string; annotations: Annotations; refusal: RegExp}> {
+  const evil = containerd('evil', 'tool-5f6d7c8b9a-zq2wx', 'tool')
+  return [
+    {what: "writes A's output", annotations: {...evil, 'io.containers.trace-syscall': `of:${node.out}/payments/api.json`}, refusal: /outside .*\/evil\/, the part of the output roots that belongs to the pod's namespace evil/},
+    {what: "reads A's output as its base", annotations: {...evil, 'io.containers.trace-syscall': `of:${node.out}/evil/x.json;if:${node.out}/payments/api.json`}, refusal: /belongs to the pod's namespace evil/},
+    {what: "rewrites A's CRI-O output as a superset", annotations: {...crio('evil', 'tool-0', 'tool'), 'io.containers.trace-syscall': `if:${node.out}/payments/api-crio.json;of:${node.out}/payments/api-crio.json`}, refusal: /belongs to the pod's namespace evil/},
+    {what: "spoofs A's name with CRI-O's keys under containerd", annotations: {...evil, ...crio('payments', 'api-7d4b9c8f6d-x2k4q', 'api'), 'io.container.manager': '', 'seccomp-recorder.io/record': 'auto'}, refusal: /contradictory keys \(CRI-O's and containerd's keys\)/},
+    {what: 'pretends to be a podman container', annotations: {...crio('evil', 'tool-0', 'tool'), 'io.container.manager': 'libpod', 'io.containers.trace-syscall': `of:${node.out}/payments/api.json`}, refusal: /contradictory keys \(CRI-O's keys and io.container.manager=libpod\)/},
+  ]
+}
+
+/** Everything A ends up with: its of: files, its built profile and what publish wrote, as bytes. */
+function outputsOfA(node: Node): Record<string, string> {
+  const built = runCli(['profiles', 'build', '--store', node.store, '--namespace', 'payments'], {env: node.env})
+  assert.equal(built.status, 0, built.stderr)
+  const profiles = readdirSync(join(node.store, 'profiles')).filter((f) => f.endsWith('.json') && !f.endsWith('.coverage.json'))
+  assert.deepEqual(profiles, ['payments_2Fapi_2Fapi.json'], 'A has exactly one profile, payments/api/api')
+  const profile = join(node.store, 'profiles', profiles[0]!)
+  const published = runCli(['publish', '--root', node.kubelet, '--prefix', 'seccomp-recorder', '--name', 'payments/api/api', profile], {env: node.env})
+  assert.equal(published.status, 0, published.stderr)
+  return {
+    'of: containerd-style': readFileSync(join(node.out, 'payments', 'api.json'), 'utf8'),
+    'of: CRI-O-style': readFileSync(join(node.out, 'payments', 'api-crio.json'), 'utf8'),
+    'built profile': readFileSync(profile, 'utf8'),
+    published: readFileSync(join(node.kubelet, 'seccomp-recorder', 'payments', 'api', 'api.json'), 'utf8'),
+  }
+}
+
+describe('hostile tenants on one node (real kernel, podman)', {timeout: 600_000}, () => {
+  before(async () => {
+    requireKernelPrerequisites()
+    prepareCgroupsForCrun()
+    await nativeHelper()
+  })
+
+  for (const runtime of ['runc', 'crun'] as const) {
+    it(`${runtime}: A's recorded, built and published profile is byte-identical with and without B's pods; B is refused at start`, async () => {
+      const alone = makeNode(`alone-${runtime}`)
+      for (const run of await Promise.all(tenantA(alone, runtime))) assert.equal(run.status, 0, run.stderr)
+      const expected = outputsOfA(alone)
+
+      const shared = makeNode(`shared-${runtime}`)
+      const attempts = tenantB(shared)
+      const bRuns = attempts.map((a) => podmanRun(shared, runtime, a.annotations, 'echo evil'))
+      const aRuns = tenantA(shared, runtime)
+      const results = await Promise.all([...aRuns, ...bRuns])
+      for (const run of results.slice(0, aRuns.length)) assert.equal(run.status, 0, `A failed beside B: ${run.stderr}`)
+      results.slice(aRuns.length).forEach((run, i) => {
+        assert.notEqual(run.status, 0, `B ${attempts[i]!.what}: its container started`)
+        // runc passes the hook's reason on; crun 1.8 drops what hooks print and says only that the hook failed.
+        const reason = runtime === 'runc' ? attempts[i]!.refusal : /error executing hook .*seccomp-recorder-helper.*exit code: 2/
+        assert.match(run.stderr, reason, `B ${attempts[i]!.what}: ${run.stderr}`)
+      })
+      assert.deepEqual(outputsOfA(shared), expected)
+      // Nothing of B reached the node: no output outside its own part, nothing stored under any name.
+      assert.deepEqual(readdirSync(shared.out), ['payments'])
+      assert.deepEqual(readdirSync(join(shared.store, 'recordings')), ['payments_2Fapi_2Fapi'])
+      for (const node of [alone, shared]) {
+        assert.equal(runCli(['uninstall'], {env: node.env}).status, 0)
+        rmSync(join(node.out), {recursive: true, force: true})
+      }
+      assert.equal(existsSync(join(shared.out, 'evil')), false)
+    })
+  }
+})
