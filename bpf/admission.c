@@ -111,12 +111,13 @@ static bool split_next(struct splitter *it, char sep, struct span *field)
 /* CRI-O's k8s_<container>_<pod>_<namespace>_<pod uid>_<attempt>: its container and namespace parts. */
 static bool crio_name(const struct scr_json_str *v, struct span *container, struct span *ns)
 {
-	struct splitter it = split((struct span){ v->p, v->n });
+	struct splitter it;
 	struct span f[7];
 	size_t fields = 0;
 
 	if (!v->set || v->escaped || v->n > 1024)
 		return false;
+	it = split((struct span){ v->p, v->n });
 	while (fields < 7 && split_next(&it, '_', &f[fields]))
 		fields++;
 	if (fields != 6 || !span_is(f[0], "k8s") || !f[1].n || !f[2].n || !f[3].n || !f[5].n)

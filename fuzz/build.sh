@@ -25,13 +25,15 @@ command -v clang >/dev/null || die "clang not found: apt-get install clang"
 
 # 1. The native scanner's harness.
 harness=$out/oci-state-fuzzer
-if stale "$harness" "$root/fuzz/oci-state-fuzz.c" "$root/bpf/oci-state.c" "$root/bpf/oci-state.h" "$self"; then
+if stale "$harness" "$root/fuzz/oci-state-fuzz.c" "$root/bpf/oci-state.c" "$root/bpf/oci-state.h" \
+	"$root/bpf/admission.c" "$root/bpf/admission.h" "$self"; then
 	[[ -e $(clang -print-resource-dir)/lib/linux/libclang_rt.fuzzer-x86_64.a ]] ||
 		die "clang's libFuzzer runtime is missing: apt-get install libclang-rt-14-dev"
 	san=(-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)
 	clang -g -O1 -Wall -Wextra "${san[@]}" -fsanitize=fuzzer-no-link -I"$root/bpf" -c "$root/bpf/oci-state.c" -o "$out/oci-state.o"
+	clang -g -O1 -Wall -Wextra "${san[@]}" -fsanitize=fuzzer-no-link -I"$root/bpf" -c "$root/bpf/admission.c" -o "$out/admission.o"
 	clang -g -O1 -Wall -Wextra "${san[@]}" -I"$root/bpf" -c "$root/fuzz/oci-state-fuzz.c" -o "$out/oci-state-fuzz.o"
-	clang "${san[@]}" -fsanitize=fuzzer "$out/oci-state.o" "$out/oci-state-fuzz.o" -o "$harness.tmp"
+	clang "${san[@]}" -fsanitize=fuzzer "$out/oci-state.o" "$out/admission.o" "$out/oci-state-fuzz.o" -o "$harness.tmp"
 	built "$harness"
 fi
 

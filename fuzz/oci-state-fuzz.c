@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "admission.h"
 #include "oci-state.h"
 
 #define MODEL_MAX_DEPTH 64
@@ -355,6 +356,33 @@ static void finding(const char *what, const uint8_t *data, size_t size)
 	abort();
 }
 
+/*
+ * The admission (bpf/admission.c) on every accepted state, with and without roots: under the sanitizers any read
+ * outside the annotation spans shows; a verdict is one of the three, and a refusal one printable line.
+ */
+static void check_admission(const struct scr_oci_state *st, const uint8_t *data, size_t size)
+{
+	static const char *const roots[] = { "/var/lib/seccomp-recorder/output", "/o" };
+	char why[512];
+
+	for (int nroots = 0; nroots <= 2; nroots += 2) {
+		enum scr_admission verdict;
+
+		memset(why, 0, sizeof(why));
+		verdict = scr_admit(st, roots, nroots, why, sizeof(why));
+		if (verdict != SCR_ADMIT && verdict != SCR_SKIP && verdict != SCR_REFUSE)
+			finding("admission returned no verdict", data, size);
+		if (verdict != SCR_REFUSE)
+			continue;
+		size_t n = strnlen(why, sizeof(why));
+		if (n == 0 || n == sizeof(why))
+			finding("admission refused without a one-line reason", data, size);
+		for (size_t i = 0; i < n; i++)
+			if ((unsigned char)why[i] < 0x20 || why[i] == 0x7f)
+				finding("control character in the admission's reason", data, size);
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct scr_oci_state st;
@@ -385,6 +413,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			finding("accepted pid out of range", data, size);
 		if (st.sandbox != m.sandbox)
 			finding("sandbox flag differs from the document's container type", data, size);
+		check_admission(&st, data, size);
 	} else {
 		if (why == NULL)
 			finding("refused without a reason", data, size);

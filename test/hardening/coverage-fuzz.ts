@@ -18,7 +18,7 @@ import {createRequire} from 'node:module'
 import {dirname, join} from 'node:path'
 import {RECORD_ANNOTATION, RECORD_TAIL_ANNOTATION, RECORD_THREADS_ANNOTATION, TRACE_SYSCALL_ANNOTATION} from '../../src/oci/annotations.js'
 import {PROFILE_SCHEMA} from '../../src/profile/schema.js'
-import {CRIO_CONTAINER_NAME, CRIO_CONTAINER_TYPE, CRIO_LABELS} from '../../src/oci/identity.js'
+import {CONTAINERD_CONTAINER_TYPE, CONTAINERD_SANDBOX_NAMESPACE, CRIO_CONTAINER_NAME, CRIO_CONTAINER_TYPE, CRIO_LABELS, PODMAN_MANAGER} from '../../src/oci/identity.js'
 import {REPO_ROOT} from '../helpers/cli.js'
 import {assemble, loadStateCases, UNIT_PIDS} from './corpus.js'
 import {seeds} from './fuzz-targets.js'
@@ -138,7 +138,9 @@ function schemaWords(schema: unknown, out: Set<string>): void {
 }
 
 function dictionary(target: CoverageTarget): string[] {
-  const state = ['"ociVersion"', '"id"', '"status"', '"pid"', '"bundle"', '"annotations"', `"${CRIO_CONTAINER_TYPE}"`, '"sandbox"', '"container"', `"${CRIO_LABELS}"`, `"${CRIO_CONTAINER_NAME}"`, `"${TRACE_SYSCALL_ANNOTATION}"`, `"${RECORD_ANNOTATION}"`, `"${RECORD_TAIL_ANNOTATION}"`, `"${RECORD_THREADS_ANNOTATION}"`, '"created"', '"1.0.2"', '"/run/b"', '2147483639', '2147483640', '4194304', '4194303']
+  const state = ['"ociVersion"', '"id"', '"status"', '"pid"', '"bundle"', '"annotations"', `"${CRIO_CONTAINER_TYPE}"`, '"sandbox"', '"container"', `"${CRIO_LABELS}"`, `"${CRIO_CONTAINER_NAME}"`, `"${TRACE_SYSCALL_ANNOTATION}"`, `"${RECORD_ANNOTATION}"`, `"${RECORD_TAIL_ANNOTATION}"`, `"${RECORD_THREADS_ANNOTATION}"`, '"created"', '"1.0.2"', '"/run/b"', '2147483639', '2147483640', '4194304', '4194303',
+    // what the native admission (bpf/admission.c) decides on
+    `"${CONTAINERD_CONTAINER_TYPE}"`, `"${CONTAINERD_SANDBOX_NAMESPACE}"`, `"${PODMAN_MANAGER}"`, '"cri-o"', '"libpod"', '"k8s_c_p_ns_u_0"', '"of:/o/ns/x.json"', '"if:/o/ns/b.json"', '"of:/var/lib/seccomp-recorder/output/ns/x.json;if:/o/a.json"', '"ns"']
   switch (target) {
     case 'state':
     case 'oci-state-c':
