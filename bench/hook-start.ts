@@ -73,5 +73,5 @@ for (const runtime of ['runc run', 'podman run']) {
 }
 const recorded = JSON.parse(readFileSync(join(work, 'out', 'bench.json'), 'utf8')) as {syscalls: Array<{names: string[]}>}
 console.log(`last recorded profile: ${recorded.syscalls[0]?.names.length ?? 0} syscalls`)
-cli(['uninstall'])
+cli(['uninstall', '--all'])
 rmSync(work, {recursive: true, force: true})

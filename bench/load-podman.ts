@@ -188,7 +188,7 @@ function cleanup(): void {
   const left = spawnSync('podman', ['--storage-driver', 'vfs', 'ps', '-a', '--format', '{{.Names}}', '--filter', `name=^${namePrefix}`], {encoding: 'utf8'})
   const names = left.stdout.split('\n').filter((name) => name.startsWith(namePrefix))
   if (names.length > 0) spawnSync('podman', ['--storage-driver', 'vfs', 'rm', '-f', '-t', '0', ...names], {stdio: 'ignore'})
-  const uninstalled = cli(['uninstall'])
+  const uninstalled = cli(['uninstall', '--all'])
   if (uninstalled.status !== 0) process.stderr.write(`uninstall failed: ${uninstalled.stderr}\n`)
   if (KEEP) console.log(`kept ${work}`)
   else rmSync(work, {recursive: true, force: true})

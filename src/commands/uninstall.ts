@@ -1,29 +1,48 @@
+import {Flags} from '@oclif/core'
 import {BaseCommand} from '../cli/base-command.js'
+import {EXIT} from '../cli/exit-codes.js'
 import {terminalColours} from '../cli/output.js'
 import {uninstall, type UninstallResult} from '../install/install.js'
-import {installLayout} from '../install/layout.js'
+import {DEFAULT_HOOKS_DIR, installLayout} from '../install/layout.js'
 
 export default class Uninstall extends BaseCommand {
-  static override summary = 'Remove exactly what install created, and detach the recorder from the kernel.'
-  static override description = `Reads install's manifest and removes the files it lists (a file changed since install is kept and reported), removes our hooks from the runc/crun config.json files install touched, and detaches the BPF recorder (stopping recordings still active), so nothing of seccomp-recorder stays attached. Recordings and profiles in the store are kept.`
+  static override summary = 'Remove what install created in the hooks dirs and config.json files named, and nothing installed elsewhere.'
+  static override description = `Takes install's targets: --hooks-dir DIR and --oci-config FILE (repeatable); without either it removes the default install (${DEFAULT_HOOKS_DIR}), as install without flags creates it; --all removes every target install lists. In each target it removes exactly what install created there: the hooks.d files (a file changed since install is kept and reported) and our hooks in a config.json. Hooks installed into other directories or config.json files are left as they are, byte for byte.
+Shared parts — the hook executables, the config file install wrote, install's manifest — stay while another target still uses them (reported as kept, with the targets that use them) and are removed with the last target. The BPF recorder is then detached from the kernel if nothing records; a recording in progress (another install's, a \`record\`'s, or a container started before) is never stopped: the recorder stays attached until the last one ends (or \`seccomp-recorder gc\`), and uninstall says so. Recordings and profiles in the store are kept.`
   static override examples = [
-    {description: 'Remove the hook', command: '<%= config.bin %> <%= command.id %>'},
-    {description: 'As JSON', command: '<%= config.bin %> <%= command.id %> --json'},
+    {description: 'Remove the default install', command: '<%= config.bin %> <%= command.id %>'},
+    {description: 'Remove the install in one hooks dir only; other installs keep working', command: '<%= config.bin %> <%= command.id %> --hooks-dir /etc/containers/oci/hooks.d'},
+    {description: 'Remove our hooks from a runc/crun bundle', command: '<%= config.bin %> <%= command.id %> --oci-config ./bundle/config.json'},
+    {description: 'Remove every install target, as JSON', command: '<%= config.bin %> <%= command.id %> --all --json'},
   ]
+  static override flags = {
+    'hooks-dir': Flags.string({description: `hooks.d directory to remove our hooks from (repeatable; default ${DEFAULT_HOOKS_DIR} when no target is named)`, multiple: true}),
+    'oci-config': Flags.string({description: 'a runc/crun config.json to remove our hooks from (repeatable)', multiple: true}),
+    all: Flags.boolean({description: 'remove every target install lists, and the shared parts'}),
+  }
 
   async run(): Promise<UninstallResult> {
-    const result = await uninstall({layout: installLayout()})
-    if (!this.jsonEnabled()) {
-      const c = terminalColours()
-      if (!result.wasInstalled) this.log('not installed: nothing to remove')
-      else {
-        this.log(c.green('uninstalled'))
-        for (const f of result.removed) this.log(`  removed ${f}`)
-        for (const f of result.ociConfigs) this.log(`  hooks removed from ${f}`)
-        for (const k of result.kept) this.log(c.yellow(`  kept ${k.path}: ${k.why}`))
-        if (result.detached) this.log(`  recorder detached${result.activeRecordingsStopped > 0 ? ` (${result.activeRecordingsStopped} active recordings stopped)` : ''}`)
-      }
-    }
+    const {flags} = await this.parse(Uninstall)
+    const named = flags['hooks-dir'] !== undefined || flags['oci-config'] !== undefined
+    if (flags.all && named) this.error('--all removes every target: name targets with --hooks-dir/--oci-config, or give --all alone', {exit: EXIT.USAGE})
+    const targets = flags.all ? 'all' : {hooksDirs: flags['hooks-dir'] ?? (named ? [] : [DEFAULT_HOOKS_DIR]), ociConfigs: flags['oci-config'] ?? []}
+    const result = await uninstall({layout: installLayout(), targets})
+    if (!this.jsonEnabled()) this.log(describe(result))
     return result
   }
+}
+
+function describe(r: UninstallResult): string {
+  const c = terminalColours()
+  if (!r.wasInstalled) return 'not installed: nothing to remove'
+  const lines: string[] = []
+  const didSomething = r.removed.length > 0 || r.ociConfigs.length > 0
+  if (didSomething) lines.push(c.green(r.remaining.length > 0 ? 'uninstalled from the targets named' : 'uninstalled'))
+  for (const t of r.notInstalled) lines.push(c.yellow(`  not installed in ${t}: nothing removed there`))
+  for (const f of r.removed) lines.push(`  removed ${f}`)
+  for (const f of r.ociConfigs) lines.push(`  hooks removed from ${f}`)
+  for (const k of r.kept) lines.push(c.yellow(`  kept ${k.path}: ${k.why}`))
+  if (r.detached) lines.push('  recorder detached')
+  if (r.remaining.length > 0 && r.notInstalled.length > 0) lines.push(`  installed in: ${r.remaining.join(', ')} (name them with --hooks-dir/--oci-config, or --all)`)
+  return lines.join('\n')
 }

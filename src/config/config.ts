@@ -1,9 +1,12 @@
 import {readFile} from 'node:fs/promises'
-import {isAbsolute, normalize} from 'node:path'
 import {Ajv} from 'ajv'
 import {parse as parseYaml} from 'yaml'
 import {UserError} from '../cli/errors.js'
 import {EXIT} from '../cli/exit-codes.js'
+import {DEFAULT_HOOKS_DIR, installLayout, OVERRIDE_HOOKS_DIR} from '../install/layout.js'
+import {DEFAULT_SECCOMP_ROOT} from '../publish/root.js'
+import {RecordingStore} from '../recording/store.js'
+import {normalisedPath, pathsOverlap, resolvedPath} from './path-overlap.js'
 
 /**
  * The machine-wide configuration the hook obeys (it runs as root on input that pods control):
@@ -11,9 +14,15 @@ import {EXIT} from '../cli/exit-codes.js'
  * File: /etc/seccomp-recorder/config.yaml ($SECCOMP_RECORDER_CONFIG overrides); defaults when absent.
  */
 export interface RecorderConfig {
-  /** Directories that `io.containers.trace-syscall` of:/if: paths must lie in. */
+  /**
+   * Directories that `io.containers.trace-syscall` of:/if: paths must lie in. None may be `/`, hold another, or
+   * overlap the store's data, the spool, the kubelet seccomp root or the hook's own files (refused at load).
+   */
   outputRoots: string[]
-  /** Recordings store (see src/recording/store.ts). */
+  /**
+   * Recordings store (see src/recording/store.ts). Its data is `<store>/recordings`, `<store>/profiles` and
+   * `<store>/locks`: other directories below it (the default output root) are not the store's.
+   */
   store: string
   /** Recording asked for but cannot start: fail the container start (default) or warn and run it unrecorded. */
   onError: 'fail' | 'warn'
@@ -79,16 +88,62 @@ export async function loadConfig(path = configPath()): Promise<RecorderConfig> {
     throw new UserError(`config ${path} is invalid: ${problems}`, {exit: EXIT.REFUSED, code: 'config-invalid', suggestions: ['Keys: outputRoots, store, onError (fail|warn), runtimeTail (both|own), runtimeThreads (true|false), spool.']})
   }
   const merged = {...DEFAULT_CONFIG, ...(document as Partial<RecorderConfig>)}
-  return {...merged, outputRoots: merged.outputRoots.map((r) => normalize(r).replace(/\/+$/, '')).filter((r) => isAbsolute(r) && r !== '')}
+  const config = {...merged, outputRoots: merged.outputRoots.map(normalisedPath)}
+  await refuseOverlappingOutputRoots(config, path)
+  return config
+}
+
+/**
+ * What a pod's of: path must never reach, with what it is: the store's data, the spool, the kubelet seccomp root,
+ * this config file and the hook's installation (its executables run as root; a stray JSON in a hooks.d directory
+ * breaks every container start).
+ */
+function protectedPlaces(config: RecorderConfig, path: string): Array<{what: string; path: string}> {
+  const store = new RecordingStore(config.store)
+  const layout = installLayout()
+  return [
+    {what: 'the store\'s recordings', path: store.recordingsDir},
+    {what: 'the store\'s profiles', path: store.profilesDir},
+    {what: 'the store\'s locks', path: store.locksDir},
+    {what: 'the spool', path: config.spool},
+    {what: 'the kubelet seccomp root', path: DEFAULT_SECCOMP_ROOT},
+    {what: 'the config file', path},
+    {what: 'the hook executables', path: layout.libexecDir},
+    {what: 'the install manifest', path: layout.manifestPath},
+    {what: 'the hooks.d directory', path: DEFAULT_HOOKS_DIR},
+    {what: 'the hooks.d directory', path: OVERRIDE_HOOKS_DIR},
+  ]
+}
+
+/** Refuses (exit 3) an output root that is `/`, holds or equals another one, or overlaps a protected place. */
+async function refuseOverlappingOutputRoots(config: RecorderConfig, path: string): Promise<void> {
+  const refuse = (why: string) =>
+    new UserError(`config ${path}: ${why}`, {exit: EXIT.REFUSED, code: 'config-overlap', suggestions: ['Give outputRoots directories of their own, e.g. /var/lib/seccomp-recorder/output, apart from the store\'s recordings/profiles/locks, the spool and the kubelet seccomp root.']})
+  const shown = async (p: string) => {
+    const resolved = await resolvedPath(p)
+    return resolved === normalisedPath(p) ? p : `${p} (${resolved})`
+  }
+  for (const [i, root] of config.outputRoots.entries()) {
+    if (root === '/') throw refuse('the output root / would let a pod write anywhere')
+    for (const other of config.outputRoots.slice(0, i)) {
+      if (await pathsOverlap(root, other)) throw refuse(`output roots ${await shown(other)} and ${await shown(root)} overlap: list each directory once`)
+    }
+    for (const place of protectedPlaces(config, path)) {
+      if (await pathsOverlap(root, place.path)) throw refuse(`output root ${await shown(root)} overlaps ${place.what} ${await shown(place.path)}`)
+    }
+  }
 }
 
 /** The config file install writes when there is none: the defaults, commented. */
 export function defaultConfigText(): string {
   return `# seccomp-recorder: configuration of the OCI hook (runs as root on input that pods control).
 # Directories that the io.containers.trace-syscall annotation (of:/if: paths) may write into and read from.
+# None may be /, hold another, or overlap the store's recordings/, profiles/ or locks/, the spool, the kubelet
+# seccomp root (/var/lib/kubelet/seccomp), this file or the hook's own installation: such a config is refused.
 outputRoots:
 ${DEFAULT_CONFIG.outputRoots.map((r) => `  - ${r}`).join('\n')}
-# Recordings store: recordings per container run, profiles aggregated per container name.
+# Recordings store: recordings per container run (<store>/recordings), profiles aggregated per container name
+# (<store>/profiles) and their locks (<store>/locks); other directories below it, like the output root, are not its.
 store: ${DEFAULT_CONFIG.store}
 # Recording requested but it cannot start: fail the container start (fail) or warn and run unrecorded (warn).
 onError: ${DEFAULT_CONFIG.onError}

@@ -7,12 +7,13 @@ import {EXIT} from '../cli/exit-codes.js'
 import {defaultConfigText, loadConfig} from '../config/config.js'
 import {addOciConfigHooks, hookCommands, hooksDConfigs, removeOciConfigHooks, type HookCommands} from '../oci/hooks-config.js'
 import {parseStrictJson} from '../json/strict-json.js'
-import {detachAll, helperStatus, PACKAGE_ROOT, repairRecorder, type RecorderRepair} from '../recorder/native-helper.js'
-import {HOOK_FILES, helperInstallPath, poststopInstallPath, type InstallLayout} from './layout.js'
+import {detachIfIdle, helperStatus, PACKAGE_ROOT, repairRecorder, type RecorderRepair} from '../recorder/native-helper.js'
+import {HOOK_FILES, helperInstallPath, poststopInstallPath, recorderPinDir, type InstallLayout} from './layout.js'
 
 /**
  * install / uninstall. install is idempotent and lists everything it creates (with a content hash) in a manifest;
- * uninstall removes exactly those files — unless they were changed since — and our entries in runc/crun configs.
+ * its targets are the hooks.d directories and config.json files it was given. uninstall removes, for the targets it
+ * names, exactly those files — unless they were changed since — and our entries in runc/crun configs.
  */
 export interface InstallManifest {
   version: 1
@@ -134,37 +135,83 @@ async function readOciConfig(path: string): Promise<Record<string, unknown>> {
   return parsed.value as Record<string, unknown>
 }
 
+/** What uninstall removes: the install targets it names (install's own flags), or every target install lists. */
+export type UninstallTargets = {hooksDirs: string[]; ociConfigs: string[]} | 'all'
+
 export interface UninstallResult {
   removed: string[]
   kept: Array<{path: string; why: string}>
+  /** config.json files our hooks were removed from. */
   ociConfigs: string[]
+  /** Targets named that this install does not list (nothing done there). */
+  notInstalled: string[]
+  /** Targets still installed (hooks.d directories and config.json files): the shared parts stay for them. */
+  remaining: string[]
   detached: boolean
-  activeRecordingsStopped: number
+  /** Recordings in progress when the last target went: the recorder stays attached for them (nothing is stopped). */
+  activeRecordings: number
   wasInstalled: boolean
 }
 
-export async function uninstall(options: {layout: InstallLayout}): Promise<UninstallResult> {
+/** An install's targets: the hooks.d directories its files are in and the config.json files it added hooks to. */
+export function installTargets(manifest: InstallManifest): {hooksDirs: string[]; ociConfigs: string[]} {
+  const hooksDirs = new Set(manifest.files.filter((f) => f.kind === 'hooks.d').map((f) => dirname(f.path)))
+  return {hooksDirs: [...hooksDirs], ociConfigs: [...manifest.ociConfigs]}
+}
+
+/**
+ * Removes what install created in the targets named, and nothing installed elsewhere. The shared parts (the hook
+ * executables, the config file install wrote, the manifest) stay while another target still uses them and go with
+ * the last one; the recorder is then detached if nothing records (a recording in progress may be another
+ * install's or a `record`'s: it is never stopped, and the recorder detaches itself once the last one ends).
+ */
+export async function uninstall(options: {layout: InstallLayout; targets: UninstallTargets}): Promise<UninstallResult> {
   const {layout} = options
   const manifest = await readManifest(layout)
-  const result: UninstallResult = {removed: [], kept: [], ociConfigs: [], detached: false, activeRecordingsStopped: 0, wasInstalled: manifest !== undefined}
-  if (manifest === undefined) return result
+  const named = options.targets === 'all' ? undefined : {hooksDirs: options.targets.hooksDirs.map((d) => resolve(d)), ociConfigs: options.targets.ociConfigs.map((p) => resolve(p))}
+  const result: UninstallResult = {removed: [], kept: [], ociConfigs: [], notInstalled: [], remaining: [], detached: false, activeRecordings: 0, wasInstalled: manifest !== undefined}
+  if (manifest === undefined) {
+    result.notInstalled = named === undefined ? [] : [...named.hooksDirs, ...named.ociConfigs]
+    return result
+  }
+  const installed = installTargets(manifest)
+  const chosen = named ?? installed
+  result.notInstalled = [...chosen.hooksDirs.filter((d) => !installed.hooksDirs.includes(d)), ...chosen.ociConfigs.filter((p) => !installed.ociConfigs.includes(p))]
 
-  // Stop recording first: nothing of ours may stay attached to the kernel once we are gone.
-  const helper = helperInstallPath(layout)
-  if (await exists(helper)) {
-    const status = await helperStatus(helper).catch(() => undefined)
-    result.activeRecordingsStopped = status?.targets.filter((t) => t.state !== 'nested').length ?? 0
-    if (status?.attached) result.detached = (await detachAll(helper)).detached
+  for (const path of chosen.ociConfigs.filter((p) => installed.ociConfigs.includes(p))) {
+    if (await exists(path)) {
+      const current = await readOciConfig(path)
+      await writeFileAtomic(path, `${JSON.stringify(removeOciConfigHooks(current, manifest.commands), null, 2)}\n`, {fsync: true})
+      result.ociConfigs.push(path)
+    }
+  }
+  const removesHooksFile = (f: InstallManifest['files'][number]) => f.kind === 'hooks.d' && chosen.hooksDirs.includes(dirname(f.path))
+  await removeUnchanged(manifest.files.filter(removesHooksFile), result)
+
+  const rest: InstallManifest = {...manifest, files: manifest.files.filter((f) => !removesHooksFile(f)), ociConfigs: manifest.ociConfigs.filter((p) => !chosen.ociConfigs.includes(p))}
+  const left = installTargets(rest)
+  result.remaining = [...left.hooksDirs, ...left.ociConfigs]
+  if (result.remaining.length > 0) {
+    const changed = rest.files.length !== manifest.files.length || rest.ociConfigs.length !== manifest.ociConfigs.length
+    if (changed) await writeOwned(layout.manifestPath, `${JSON.stringify(rest, null, 2)}\n`, 0o644)
+    const why = `still used by the install in ${result.remaining.join(', ')}`
+    for (const file of rest.files.filter((f) => f.kind !== 'hooks.d')) result.kept.push({path: file.path, why})
+    result.kept.push({path: layout.manifestPath, why})
+    return result
   }
 
-  for (const path of manifest.ociConfigs) {
-    if (!(await exists(path))) continue
-    const current = await readOciConfig(path)
-    await writeFileAtomic(path, `${JSON.stringify(removeOciConfigHooks(current, manifest.commands), null, 2)}\n`, {fsync: true})
-    result.ociConfigs.push(path)
-  }
+  // The last target is gone: the shared parts go too, and the recorder unless something records.
+  await detachUnlessRecording(helperInstallPath(layout), result)
+  await removeUnchanged(rest.files, result)
+  await rmdir(layout.libexecDir).catch(() => undefined)
+  await rm(layout.manifestPath, {force: true})
+  result.removed.push(layout.manifestPath)
+  return result
+}
 
-  for (const file of manifest.files) {
+/** Removes the files that still hold what install wrote; a file changed since is the user's and is kept. */
+async function removeUnchanged(files: InstallManifest['files'], result: UninstallResult): Promise<void> {
+  for (const file of files) {
     let content: Buffer
     try {
       content = await readFile(file.path)
@@ -178,8 +225,16 @@ export async function uninstall(options: {layout: InstallLayout}): Promise<Unins
     await rm(file.path, {force: true})
     result.removed.push(file.path)
   }
-  await rmdir(layout.libexecDir).catch(() => undefined)
-  await rm(layout.manifestPath, {force: true})
-  result.removed.push(layout.manifestPath)
-  return result
+}
+
+/** Detaches the recorder when nothing records (checked under the helper's lock); else says what keeps it. */
+async function detachUnlessRecording(helper: string, result: UninstallResult): Promise<void> {
+  if (!(await exists(helper))) return
+  const status = await helperStatus(helper).catch(() => undefined)
+  if (!status?.attached) return
+  result.detached = (await detachIfIdle(helper)).detached
+  if (result.detached) return
+  const after = await helperStatus(helper).catch(() => undefined)
+  result.activeRecordings = after?.targets.filter((t) => t.state !== 'nested' && t.owner === t.mntns).length ?? 0
+  result.kept.push({path: recorderPinDir(), why: `${result.activeRecordings} recording(s) in progress (other installs', a \`record\`'s, or containers started before this uninstall): not stopped; the recorder detaches itself once the last one ends, or run \`seccomp-recorder gc\``})
 }

@@ -104,7 +104,7 @@ describe('gc (real kernel, podman)', {timeout: 300_000}, () => {
 
   after(() => {
     spawnSync(helper, ['detach'], {env: {...process.env, ...env}})
-    runCli(['uninstall'], {env})
+    runCli(['uninstall', '--all'], {env})
     rmSync(work, {recursive: true, force: true})
   })
 

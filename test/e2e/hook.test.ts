@@ -166,14 +166,14 @@ describe('OCI hook (real kernel, podman, runc, crun)', {timeout: 600_000}, () =>
     assert.equal(existsSync(outside), false)
   })
 
-  it('install, uninstall, install again leaves exactly one hook config; uninstall leaves nothing', async () => {
+  it('install, uninstall, install again leaves exactly one hook config; uninstall --all leaves nothing', async () => {
     const dir = join(work, 'hooks-cycle.d')
     for (const step of ['install', 'uninstall', 'install'] as const) {
-      const run = runCli(step === 'install' ? ['install', '--hooks-dir', dir] : ['uninstall'], {env})
+      const run = runCli([step, '--hooks-dir', dir], {env})
       assert.equal(run.status, 0, run.stderr)
     }
     assert.deepEqual(readdirSync(dir).sort(), ['seccomp-recorder-poststop.json', 'seccomp-recorder-prestart.json'])
-    const uninstalled = runCli(['uninstall', '--json'], {env})
+    const uninstalled = runCli(['uninstall', '--all', '--json'], {env})
     assert.equal(uninstalled.status, 0)
     assertSchema('uninstall', uninstalled.stdout)
     assert.deepEqual(readdirSync(dir), [])

@@ -192,7 +192,7 @@ describe('recorder faults (real kernel)', {timeout: 300_000}, () => {
       assert.ok(read.syscalls.x86_64.includes(162), 'sync, made after the repair, is recorded')
     } finally {
       keeper.kill('SIGKILL')
-      runCli(['uninstall', '--json'], {env: {...env, ...layout}})
+      runCli(['uninstall', '--all', '--json'], {env: {...env, ...layout}})
     }
   })
 

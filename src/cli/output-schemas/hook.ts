@@ -27,13 +27,15 @@ export const INSTALL_OUTPUT = {
 export const UNINSTALL_OUTPUT = {
   type: 'object',
   additionalProperties: false,
-  required: ['removed', 'kept', 'ociConfigs', 'detached', 'activeRecordingsStopped', 'wasInstalled'],
+  required: ['removed', 'kept', 'ociConfigs', 'notInstalled', 'remaining', 'detached', 'activeRecordings', 'wasInstalled'],
   properties: {
     removed: stringList,
     kept: {type: 'array', items: {type: 'object', additionalProperties: false, required: ['path', 'why'], properties: {path: {type: 'string'}, why: {type: 'string'}}}},
     ociConfigs: stringList,
+    notInstalled: stringList,
+    remaining: stringList,
     detached: {type: 'boolean'},
-    activeRecordingsStopped: {type: 'integer', minimum: 0},
+    activeRecordings: {type: 'integer', minimum: 0},
     wasInstalled: {type: 'boolean'},
   },
 } as const
