@@ -147,7 +147,7 @@ describe('hostile tenants on one node (real kernel, podman)', {timeout: 600_000}
       assert.deepEqual(readdirSync(shared.out), ['payments'])
       assert.deepEqual(readdirSync(join(shared.store, 'recordings')), ['payments_2Fapi_2Fapi'])
       for (const node of [alone, shared]) {
-        assert.equal(runCli(['uninstall'], {env: node.env}).status, 0)
+        assert.equal(runCli(['uninstall', '--all'], {env: node.env}).status, 0)
         rmSync(join(node.out), {recursive: true, force: true})
       }
       assert.equal(existsSync(join(shared.out, 'evil')), false)
