@@ -3,6 +3,7 @@ import {Args, Flags} from '@oclif/core'
 import {loadInputProfile} from '../../aggregate/build.js'
 import {mergeProfiles, supersetFindings, type SupersetFinding} from '../../aggregate/merge.js'
 import {BaseCommand} from '../../cli/base-command.js'
+import {stringifyJson} from '../../json/stringify.js'
 import {UserError} from '../../cli/errors.js'
 import {EXIT} from '../../cli/exit-codes.js'
 import {terminalColours} from '../../cli/output.js'
@@ -49,7 +50,7 @@ The merged profile goes to stdout (flat OCI JSON, or SPO YAML with --format spo)
     else if (!flags.check && !jsonOut) process.stdout.write(text)
 
     const report = new MergeReport({profiles: paths, format: fileFormat, output: flags.output ?? null, check: flags.check, superset: flags.check ? findings.length === 0 : null, findings, merged})
-    if (flags.format === 'json' && !this.jsonEnabled()) process.stdout.write(`${JSON.stringify(report.getJson(), null, 2)}\n`)
+    if (flags.format === 'json' && !this.jsonEnabled()) process.stdout.write(`${stringifyJson(report.getJson(), 2)}\n`)
     else if (!this.jsonEnabled()) {
       if (flags.check) this.log(report.displayCheck(terminalColours()))
       else process.stderr.write(`${report.displaySummary(terminalColours(process.env, Boolean(process.stderr.isTTY)))}\n`)
