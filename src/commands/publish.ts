@@ -8,6 +8,7 @@ import {EXIT} from '../cli/exit-codes.js'
 import {terminalColours} from '../cli/output.js'
 import {PublishReport, type PublishJson} from '../cli/formatters/publish-report.js'
 import {prefixFlag, rootFlags} from '../publish/flags.js'
+import {withoutCoverageSidecars} from '../publish/inputs.js'
 import {buildKubernetesManifests, DEFAULT_IMAGE, DEFAULT_NAMESPACE, DEFAULT_RESOURCE_NAME} from '../publish/kubernetes.js'
 import {prepareProfiles, publishProfiles} from '../publish/publish.js'
 import {seccompRoot} from '../publish/root.js'
@@ -42,7 +43,8 @@ With --kubernetes, nothing is written locally: a ConfigMap holding the profiles 
 
   async run(): Promise<PublishJson> {
     const {argv, flags} = await this.parse(Publish)
-    const paths = argv as string[]
+    const {profiles: paths, skipped} = await withoutCoverageSidecars(argv as string[])
+    if (paths.length === 0) throw new UserError('nothing to publish: every file given is a coverage sidecar (<name>.coverage.json), not a profile', {exit: EXIT.USAGE, code: 'usage'})
     const kubernetesOnly = (['output', 'namespace', 'image', 'resource-name'] as const).filter((f) => flags[f] !== undefined)
     if (!flags.kubernetes && kubernetesOnly.length > 0) throw new UserError(`--${kubernetesOnly[0]} only applies with --kubernetes`, {exit: EXIT.USAGE, code: 'usage'})
     if (flags.kubernetes && flags.force) throw new UserError('--force only applies when publishing into a directory, not with --kubernetes', {exit: EXIT.USAGE, code: 'usage'})
@@ -58,7 +60,7 @@ With --kubernetes, nothing is written locally: a ConfigMap holding the profiles 
 
     if (!flags.kubernetes) {
       const result = await publishProfiles(profiles, {root, prefix, force: flags.force, dryRun: flags['dry-run']})
-      const report = PublishReport.fromDirectory(result)
+      const report = PublishReport.fromDirectory(result, skipped)
       if (!this.jsonEnabled()) this.log(report.display(c))
       return report.getJson()
     }
@@ -85,7 +87,7 @@ With --kubernetes, nothing is written locally: a ConfigMap holding the profiles 
       }
     }
     const sources = new Map(profiles.map((p) => [p.location.localhostProfile, {source: p.source, warnings: p.warnings}]))
-    const report = PublishReport.fromKubernetes(manifests, {root, prefix, dryRun: flags['dry-run'], namespace: options.namespace, resourceName: options.resourceName, image: options.image, output}, sources)
+    const report = PublishReport.fromKubernetes(manifests, {root, prefix, dryRun: flags['dry-run'], namespace: options.namespace, resourceName: options.resourceName, image: options.image, output}, sources, skipped)
     if (!this.jsonEnabled()) {
       if (toStdout && !flags['dry-run']) {
         // The YAML is the output (pipe it to kubectl); the summary goes to stderr.
