@@ -17,6 +17,15 @@ export abstract class BaseCommand extends Command {
     process.exitCode = code
   }
 
+  /**
+   * Flags and arguments are checked before run() starts, so bad usage never runs a command (not even one that
+   * does not parse its own input, as `uninstall` did: `uninstall --bogus` uninstalled).
+   */
+  override async init(): Promise<void> {
+    await super.init()
+    await this.parse(this.ctor)
+  }
+
   /** Plain JSON (never coloured), with u64 argument values (bigint) as their exact digits. */
   override logJson(json: unknown): void {
     process.stdout.write(`${stringifyJson(json, 2)}\n`)
