@@ -25,7 +25,9 @@ const commandNotFound: Hook.CommandNotFound = async function (options) {
       throw DECLINED
     }}
     try {
-      return await askToRunSuggestion.call(quiet, options)
+      // The words oclif joined into the id after the command are its arguments.
+      const argv = [...options.id.split(':').slice(id.split(':').length), ...(options.argv ?? [])]
+      return await askToRunSuggestion.call(quiet, {...options, id, argv})
     } catch (error) {
       if (error !== DECLINED) throw error
     }

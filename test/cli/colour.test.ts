@@ -1,26 +1,13 @@
 import assert from 'node:assert/strict'
-import {spawnSync} from 'node:child_process'
-import {mkdtempSync, rmSync} from 'node:fs'
-import {tmpdir} from 'node:os'
-import {join} from 'node:path'
 import {describe, it} from 'node:test'
 import {terminalColours} from '../../src/cli/output.js'
-import {REPO_ROOT, runCli} from '../helpers/cli.js'
+import {runCli, runCliAtTerminal} from '../helpers/cli.js'
 
 const ESC = /\u001b\[/
 const TRUNCATED = 'fixtures/profiles/invalid/truncated.json'
 
-/** Runs the CLI at a terminal: util-linux `script` gives it a pseudo-terminal (its log goes to a temp file). */
 function runAtTerminal(args: string[], env: NodeJS.ProcessEnv): string {
-  const dir = mkdtempSync(join(tmpdir(), 'scr-tty-'))
-  try {
-    const command = [process.execPath, join(REPO_ROOT, 'bin', 'run.js'), ...args].map((a) => `'${a}'`).join(' ')
-    const run = spawnSync('script', ['-q', '-e', '-c', command, join(dir, 'typescript')], {cwd: REPO_ROOT, encoding: 'utf8', env: {...process.env, NO_COLOR: undefined, FORCE_COLOR: undefined, ...env}, input: '', timeout: 120_000})
-    if (run.error) throw new Error(`util-linux script is needed for this test: ${run.error.message}`)
-    return run.stdout
-  } finally {
-    rmSync(dir, {recursive: true, force: true})
-  }
+  return runCliAtTerminal(args, {env}).stdout
 }
 
 describe('FORCE_COLOR and NO_COLOR', () => {

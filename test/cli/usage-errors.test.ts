@@ -5,7 +5,7 @@ import {describe, it} from 'node:test'
 import {Ajv} from 'ajv'
 import {EXIT} from '../../src/cli/exit-codes.js'
 import {ERROR_OUTPUT_SCHEMA} from '../../src/cli/output-schemas/common.js'
-import {REPO_ROOT, runCli} from '../helpers/cli.js'
+import {REPO_ROOT, runCli, runCliAtTerminal} from '../helpers/cli.js'
 
 function commandIds(): string[] {
   const dir = join(REPO_ROOT, 'dist', 'src', 'commands')
@@ -102,5 +102,23 @@ describe('did you mean', () => {
     assert.equal(run.status, EXIT.USAGE)
     assert.doesNotMatch(run.stderr, /did you mean/)
     assert.match(run.stderr, /seccomp-recorder --help` lists the commands/)
+  })
+
+  it('at an interactive terminal, offers to run the closest command (@oclif/plugin-not-found) and reports a refusal as usage', () => {
+    const yes = runCliAtTerminal(['validat', 'fixtures/profiles/valid/minimal.json'], {input: 'y\r'})
+    assert.match(yes.stdout, /Did you mean .*validate/)
+    assert.match(yes.stdout, /1 profile valid/, 'ran validate with the arguments given')
+    assert.equal(yes.status, 0)
+    const no = runCliAtTerminal(['validat', 'fixtures/profiles/valid/minimal.json'], {input: 'n\r'})
+    assert.equal(no.status, EXIT.USAGE)
+    assert.match(no.stdout, /validat is not a seccomp-recorder command/)
+    assert.doesNotMatch(no.stdout, /profile valid/)
+  })
+
+  it('never asks with --json', () => {
+    const run = runCliAtTerminal(['validat', '--json', 'fixtures/profiles/valid/minimal.json'], {input: 'y\r'})
+    assert.equal(run.status, EXIT.USAGE)
+    assert.doesNotMatch(run.stdout, /Did you mean/)
+    assert.match(run.stdout, /"code": "unknown-command"/)
   })
 })
