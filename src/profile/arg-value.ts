@@ -40,7 +40,8 @@ export function readArgValues(document: unknown, tree: JsonNode, text: string, l
         const at = locate((node.parent ?? node).offset)
         if (!/^(0|[1-9][0-9]*)$/.test(literal)) {
           violations.push({severity: 'error', code: 'arg.not-digits', pointer, message: `must be written as plain decimal digits (got ${literal.slice(0, 40)}): runtimes read it as a u64 and refuse exponents and fractions`, ...at})
-        } else if (BigInt(literal) > U64_MAX) {
+        } else if (literal.length > 20 || BigInt(literal) > U64_MAX) {
+          // 2^64-1 has 20 digits: longer literals are not converted at all (a 4 MiB number would be slow to parse)
           violations.push({severity: 'error', code: 'arg.out-of-range', pointer, message: `must be ≤ ${U64_MAX} (2^64-1), the largest u64 (got ${literal.slice(0, 40)}${literal.length > 40 ? '…' : ''})`, ...at})
         } else {
           exact.push({arg: arg as Record<string, unknown>, key, value: BigInt(literal)})
