@@ -12,6 +12,7 @@ import {
   type SeccompRule,
 } from '../profile/model.js'
 import {normaliseProfile} from '../profile/normalise.js'
+import {stringifyJson} from '../json/stringify.js'
 
 /**
  * The union of seccomp profiles: what any of them allows, the merged profile allows.
@@ -121,7 +122,7 @@ function conditionsOf(rule: SeccompRule): Conditions {
 }
 
 function conditionsKey(conditions: Conditions): string {
-  return conditions.args || conditions.includes || conditions.excludes ? JSON.stringify(conditions) : UNCONDITIONAL
+  return conditions.args || conditions.includes || conditions.excludes ? stringifyJson(conditions) : UNCONDITIONAL
 }
 
 function unconditionalVerdict(fn: ProfileFunction, name: string): Verdict {

@@ -1,7 +1,9 @@
 import {Command, Errors} from '@oclif/core'
+import {stringifyJson} from '../json/stringify.js'
+import {closestMatch} from './did-you-mean.js'
+import {writeUserError} from './error-output.js'
 import {isUserError, UserError} from './errors.js'
 import {EXIT, type ExitCode} from './exit-codes.js'
-import {terminalColours} from './output.js'
 
 /**
  * What every seccomp-recorder command shares: `--json` (stable JSON on stdout, nothing else there) and
@@ -15,21 +17,60 @@ export abstract class BaseCommand extends Command {
     process.exitCode = code
   }
 
+  /**
+   * Flags and arguments are checked before run() starts, so bad usage never runs a command (not even one that
+   * does not parse its own input, as `uninstall` did: `uninstall --bogus` uninstalled).
+   */
+  override async init(): Promise<void> {
+    await super.init()
+    await this.parse(this.ctor)
+  }
+
+  /** Plain JSON (never coloured), with u64 argument values (bigint) as their exact digits. */
+  override logJson(json: unknown): void {
+    process.stdout.write(`${stringifyJson(json, 2)}\n`)
+  }
+
   protected override async catch(error: Error & {exitCode?: number}): Promise<unknown> {
-    // oclif's own errors (bad flags, missing args, this.exit) keep their exit codes and wording.
-    if (!isUserError(error) && (error instanceof Errors.CLIError || (error as {oclif?: unknown}).oclif !== undefined)) return super.catch(error)
+    // this.exit() inside a command: its code stands.
+    if (error instanceof Errors.ExitError) return super.catch(error)
     const userError = isUserError(error)
       ? error
-      : // An unexpected failure is a bug or an environment problem: say so plainly; DEBUG=* shows the stack.
-        new UserError(`unexpected error: ${error.message}`, {exit: EXIT.RUNTIME, code: 'internal', suggestions: ['Run again with DEBUG=* to see where it happened, and report it.']})
+      : error instanceof Errors.CLIError
+        ? this.usageError(error)
+        : // An unexpected failure is a bug or an environment problem: say so plainly; DEBUG=* shows the stack.
+          new UserError(`unexpected error: ${error.message}`, {exit: EXIT.RUNTIME, code: 'internal', suggestions: ['Run again with DEBUG=* to see where it happened, and report it.']})
     if (process.env.DEBUG && !isUserError(error)) process.stderr.write(`${error.stack}\n`)
     process.exitCode = userError.exit
-    if (this.jsonEnabled()) {
-      return super.catch(new Errors.CLIError(userError.message, {exit: userError.exit, code: userError.code, suggestions: userError.suggestions}))
-    }
-    const c = terminalColours(process.env, Boolean(process.stderr.isTTY))
-    const suggestions = userError.suggestions.map((s) => `\n  ${c.dim('try:')} ${s}`).join('')
-    process.stderr.write(`${c.red('Error:')} ${userError.message}${suggestions}\n`)
+    writeUserError(userError, this.jsonEnabled())
+    if (this.jsonEnabled()) return undefined
     return this.exit(userError.exit)
+  }
+
+  /** oclif's parser errors (unknown flag, missing argument, bad flag value) as a usage error, with a "did you mean" for flags. */
+  private usageError(error: Errors.CLIError): UserError {
+    const message = error.message.replace(/\nSee more help with --help$/, '')
+    const help = `${this.config.bin} ${this.id?.replaceAll(':', ' ') ?? ''} --help`.replace(/ +/g, ' ')
+    const unknownFlags = (error as {flags?: unknown}).flags
+    const suggestions: string[] = []
+    let code = 'usage'
+    if (Array.isArray(unknownFlags)) {
+      code = 'unknown-flag'
+      const known = this.knownFlags()
+      for (const flag of unknownFlags.map(String)) {
+        const match = closestMatch(flag.replace(/=.*$/, ''), known)
+        if (match !== undefined) suggestions.push(`did you mean ${match}? (for ${flag})`)
+      }
+    }
+    suggestions.push(`${help} shows the flags and arguments`)
+    // A parser error is bad usage (oclif gives 2); anything else it throws keeps its own code.
+    const exit = (error.oclif?.exit ?? EXIT.USAGE) as ExitCode
+    return new UserError(message, {exit, code, suggestions})
+  }
+
+  /** `--name` and `-c` of every flag of this command, --json included. */
+  private knownFlags(): string[] {
+    const flags = Object.values(this.ctor.flags ?? {}) as Array<{name: string; char?: string; allowNo?: boolean}>
+    return flags.flatMap((f) => [`--${f.name}`, ...(f.allowNo ? [`--no-${f.name}`] : []), ...(f.char ? [`-${f.char}`] : [])]).concat(this.ctor.enableJsonFlag ? ['--json'] : [])
   }
 }

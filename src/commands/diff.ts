@@ -2,6 +2,7 @@ import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../cli/base-command.js'
 import {UserError} from '../cli/errors.js'
 import {EXIT} from '../cli/exit-codes.js'
+import {RESOLUTION_FLAGS, resolutionFlagValues} from '../cli/resolution-flags.js'
 import {terminalColours} from '../cli/output.js'
 import {ProfileDiffReport, RuntimeDefaultDiffReport, type DiffInput, type DiffJson, type ResolutionTarget} from '../cli/formatters/diff-report.js'
 import {loadCoverage, type Coverage} from '../diff/coverage.js'
@@ -12,9 +13,8 @@ import {unifiedDiff} from '../diff/unified.js'
 import {loadProfile} from '../profile/load.js'
 import type {SeccompArch, SeccompProfile} from '../profile/model.js'
 import {formatProfileJson, normaliseProfile} from '../profile/normalise.js'
-import {abisOf, archDisplayName, nativeArch, parseArch, sortArches} from '../runtime-default/arch.js'
+import {abisOf, archDisplayName, sortArches} from '../runtime-default/arch.js'
 import {capabilitySet, CONTAINERS_COMMON_DEFAULT_CAPS} from '../runtime-default/capabilities.js'
-import {parseKernelVersion, runningKernel} from '../runtime-default/kernel.js'
 import {loadRuntimeDefault, parseRuntimeDefaultSpec} from '../runtime-default/load.js'
 import {resolveProfile} from '../runtime-default/resolve.js'
 
@@ -41,11 +41,7 @@ Exit status: 0 when no difference matches --fail-on, 1 when one does, 2 for bad 
 
   static override flags = {
     against: Flags.string({description: 'compare with a runtime default instead of a second profile', helpValue: 'runtime-default[:host|containers-common|moby|containerd]'}),
-    arch: Flags.string({description: 'architecture to resolve docker/moby-format profiles for: SCMP_ARCH_* or x86_64, aarch64, … [default: this machine]'}),
-    kernel: Flags.string({description: 'kernel version for minKernel rules [default: the running kernel]'}),
-    caps: Flags.string({description: "bounding capabilities instead of the runtime's defaults, comma-separated (CHOWN,SETUID or CAP_…; none; ALL)"}),
-    'cap-add': Flags.string({description: 'add capabilities to the bounding set (repeatable, comma-separated)', multiple: true}),
-    'cap-drop': Flags.string({description: 'drop capabilities from the bounding set (repeatable, comma-separated; ALL)', multiple: true}),
+    ...RESOLUTION_FLAGS,
     'fail-on': Flags.option({description: 'which differences make the exit status 1', options: FAIL_ON, default: 'added' as FailOn})(),
     format: Flags.option({description: 'human-readable output format (--json for JSON)', options: ['human', 'markdown'] as const})(),
     unified: Flags.boolean({description: 'also show a unified diff of the normalised JSON'}),
@@ -61,11 +57,7 @@ Exit status: 0 when no difference matches --fail-on, 1 when one does, 2 for bad 
     if (flags.against === undefined && args.other === undefined) {
       throw new UserError('diff needs a second profile or --against runtime-default', {exit: EXIT.USAGE, code: 'bad-arguments', suggestions: [`diff ${args.profile} --against runtime-default`, `diff ${args.profile} NEW.json`]})
     }
-    const arch = flags.arch === undefined ? nativeArch() : parseArch(flags.arch)
-    const kernel = flags.kernel ?? runningKernel()
-    parseKernelVersion(kernel)
-    const customCaps = flags.caps !== undefined || (flags['cap-add'] ?? []).length > 0 || (flags['cap-drop'] ?? []).length > 0
-    const capOptions = {caps: flags.caps === undefined ? undefined : [flags.caps], add: flags['cap-add'], drop: flags['cap-drop']}
+    const {arch, kernel, capOptions, customCaps} = resolutionFlagValues(flags)
 
     const report = flags.against === undefined ? await this.profiles(args.profile, args.other!, {arch, kernel, capOptions, customCaps, failOn: flags['fail-on'], unified: flags.unified}) : await this.againstRuntimeDefault(args.profile, flags.against, {arch, kernel, capOptions, customCaps, failOn: flags['fail-on'], unified: flags.unified})
 

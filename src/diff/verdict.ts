@@ -1,5 +1,6 @@
 import {constants} from 'node:os'
 import type {SeccompAction, SeccompArg, SeccompProfile, SeccompRule} from '../profile/model.js'
+import {compareArgValues} from '../profile/arg-value.js'
 import {describeConditions} from '../profile/summary.js'
 
 /**
@@ -46,7 +47,7 @@ export function effectiveErrno(action: SeccompAction, errnoRet: number | undefin
 
 /** The canonical form of one comparison: valueTwo only where it means something (MASKED_EQ, default 0). */
 export function canonicalArg(arg: SeccompArg): SeccompArg {
-  return arg.op === 'SCMP_CMP_MASKED_EQ' ? {index: arg.index, value: arg.value, valueTwo: arg.valueTwo ?? 0, op: arg.op} : {index: arg.index, value: arg.value, op: arg.op}
+  return arg.op === 'SCMP_CMP_MASKED_EQ' ? {index: arg.index, value: arg.value, valueTwo: arg.valueTwo ?? 0n, op: arg.op} : {index: arg.index, value: arg.value, op: arg.op}
 }
 
 function argKey(arg: SeccompArg): string {
@@ -122,7 +123,7 @@ export class ProfileIndex {
 
 /** By argument index, then value (numerically), then operator. */
 function compareArgs(a: SeccompArg, b: SeccompArg): number {
-  return a.index - b.index || a.value - b.value || (a.op < b.op ? -1 : a.op > b.op ? 1 : 0) || (a.valueTwo ?? 0) - (b.valueTwo ?? 0)
+  return a.index - b.index || compareArgValues(a.value, b.value) || (a.op < b.op ? -1 : a.op > b.op ? 1 : 0) || compareArgValues(a.valueTwo ?? 0n, b.valueTwo ?? 0n)
 }
 
 /** Allowing rules first, then by their comparisons (see compareArgs), then errno. */

@@ -7,6 +7,7 @@ import {UserError} from '../cli/errors.js'
 import {profileFormat, type ProfileFormat, type SeccompProfile} from './model.js'
 import {PROFILE_SCHEMA} from './schema.js'
 import {lintProfile} from './lint.js'
+import {readArgValues} from './arg-value.js'
 import {escapePointerSegment, formatViolation, pointerSegments, type Violation} from './violations.js'
 
 export type ProfileCheck =
@@ -33,7 +34,10 @@ export function checkProfileText(text: string): ProfileCheck {
   if (!validate(document)) {
     for (const error of validate.errors ?? []) errors.push(schemaViolation(error, document, tree, locate))
   }
+  const argValues = readArgValues(document, tree, text, locate)
+  errors.push(...argValues.violations)
   if (errors.length > 0) return {valid: false, errors: dedupe(errors), warnings: []}
+  argValues.setExact()
 
   const profile = document as SeccompProfile
   const findings = lintProfile(profile).map((v) => ({...v, ...locateNode(tree, v.pointer, locate)}))

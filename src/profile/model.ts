@@ -67,10 +67,11 @@ export type SeccompFlag = (typeof SECCOMP_FLAGS)[number]
 /** The most arguments a syscall has, and so the most comparisons one rule can make. */
 export const MAX_SYSCALL_ARGS = 6
 
+/** A comparison of one syscall argument; values are u64, held exactly as bigint (see arg-value.ts). */
 export interface SeccompArg {
   index: number
-  value: number
-  valueTwo?: number
+  value: bigint
+  valueTwo?: bigint
   op: SeccompOperator
 }
 

@@ -1,4 +1,6 @@
 import {constants} from 'node:os'
+import {stringifyJson} from '../json/stringify.js'
+import {compareArgValues} from './arg-value.js'
 import {isEmptyFilter, type RuleFilter, type SeccompArg, type SeccompProfile, type SeccompRule} from './model.js'
 
 /**
@@ -24,7 +26,7 @@ export function normaliseProfile(profile: SeccompProfile): SeccompProfile {
   const groups = new Map<string, {conditions: Omit<SeccompRule, 'names'>; names: Set<string>}>()
   for (const rule of profile.syscalls ?? []) {
     const conditions = normaliseConditions(rule)
-    const key = JSON.stringify(conditions)
+    const key = stringifyJson(conditions)
     const group = groups.get(key) ?? {conditions, names: new Set<string>()}
     for (const name of rule.names) group.names.add(name)
     groups.set(key, group)
@@ -54,7 +56,7 @@ function normaliseArg(arg: SeccompArg): SeccompArg {
 }
 
 function compareArgs(a: SeccompArg, b: SeccompArg): number {
-  return a.index - b.index || compare(a.op, b.op) || a.value - b.value || (a.valueTwo ?? 0) - (b.valueTwo ?? 0)
+  return a.index - b.index || compare(a.op, b.op) || compareArgValues(a.value, b.value) || compareArgValues(a.valueTwo ?? 0n, b.valueTwo ?? 0n)
 }
 
 function normaliseFilter(filter: RuleFilter): RuleFilter {
@@ -78,5 +80,5 @@ function compare(a: string, b: string): number {
 
 /** Normalised profile as text: 2-space JSON, one syscall name per line, newline at the end. */
 export function formatProfileJson(profile: SeccompProfile): string {
-  return `${JSON.stringify(profile, null, 2)}\n`
+  return `${stringifyJson(profile, 2)}\n`
 }

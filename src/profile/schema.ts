@@ -7,8 +7,11 @@ import {MAX_SYSCALL_ARGS, SECCOMP_ACTIONS, SECCOMP_ARCHES, SECCOMP_FLAGS, SECCOM
  */
 
 const uint32 = {type: 'integer', minimum: 0, maximum: 4_294_967_295} as const
-/** Comparison values are u64; JSON numbers are exact up to 2^53, which is as far as we can check. */
-const uint64 = {type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER} as const
+/**
+ * Comparison values are u64. JSON.parse cannot tell 2^64-1 from 2^64, so the upper bound and the plain-digits
+ * form are checked on the literal text (readArgValues in arg-value.ts), which also keeps the exact value.
+ */
+const uint64 = {type: 'integer', minimum: 0} as const
 const arch = {type: 'string', enum: [...SECCOMP_ARCHES]} as const
 const errnoName = {type: 'string', pattern: '^E[A-Z0-9]+$'} as const
 /** Go writes nil slices as null; runtimes read null as "none", so optional lists accept it. */

@@ -7,7 +7,8 @@ import {formatProfileJson, normaliseProfile} from '../profile/normalise.js'
 import type {Violation} from '../profile/violations.js'
 import {DEFAULT_LOCK_TIMEOUT_MS, withRootLock} from './lock.js'
 import {emptyManifest, ownership, readManifest, reconcile, sha256, writeManifest, type Manifest, type Publication} from './manifest.js'
-import {locateLocalhostProfile, locateProfile, nameFromPath, type ProfileLocation} from './names.js'
+import {publishedNameOf} from './inputs.js'
+import {locateLocalhostProfile, locateProfile, type ProfileLocation} from './names.js'
 import {profilePath, profileState} from './root.js'
 import {Dir, type FileState} from './safe-fs.js'
 
@@ -76,8 +77,9 @@ export async function prepareProfiles(paths: string[], options: {name?: string; 
   if (options.name !== undefined && paths.length !== 1) {
     throw new UserError(`--name names one profile, but ${paths.length} were given`, {exit: EXIT.USAGE, code: 'usage', suggestions: ['Publish them one at a time, or let each take its file name.']})
   }
-  // Names first: a hostile name is refused before any file is read.
-  const locations = paths.map((path) => locateProfile(options.name ?? nameFromPath(path), options.prefix))
+  // Names first: a hostile name is refused before any profile is read.
+  const names = options.name !== undefined ? [options.name] : await Promise.all(paths.map(publishedNameOf))
+  const locations = names.map((name) => locateProfile(name, options.prefix))
   const seen = new Map<string, string>()
   paths.forEach((path, i) => {
     const key = locations[i]!.localhostProfile

@@ -10,9 +10,9 @@ const NAMES = ['read', 'write', 'openat', 'close', 'ptrace', 'personality', 'clo
 const ACTIONS: SeccompAction[] = ['SCMP_ACT_ALLOW', 'SCMP_ACT_LOG', 'SCMP_ACT_TRACE', 'SCMP_ACT_ERRNO', 'SCMP_ACT_TRAP', 'SCMP_ACT_KILL_THREAD', 'SCMP_ACT_KILL', 'SCMP_ACT_KILL_PROCESS']
 /** A small pool so that different profiles share conditions. */
 const ARGS: SeccompArg[][] = [
-  [{index: 0, value: 8, op: 'SCMP_CMP_EQ'}],
-  [{index: 0, value: 0, op: 'SCMP_CMP_EQ'}],
-  [{index: 1, value: 0x7e020000, valueTwo: 0, op: 'SCMP_CMP_MASKED_EQ'}],
+  [{index: 0, value: 8n, op: 'SCMP_CMP_EQ'}],
+  [{index: 0, value: 0n, op: 'SCMP_CMP_EQ'}],
+  [{index: 1, value: 0x7e020000n, valueTwo: 0n, op: 'SCMP_CMP_MASKED_EQ'}],
 ]
 
 const errno = fc.option(fc.constantFrom(1, 38, 13), {nil: undefined})
@@ -141,15 +141,15 @@ describe('mergeProfiles: cases', () => {
       defaultAction: 'SCMP_ACT_ERRNO',
       syscalls: [
         {names: ['clone3'], action: 'SCMP_ACT_ERRNO', errnoRet: 38},
-        {names: ['personality'], action: 'SCMP_ACT_ALLOW', args: [{index: 0, value: 8, op: 'SCMP_CMP_EQ'}]},
-        {names: ['read'], action: 'SCMP_ACT_ALLOW', args: [{index: 0, value: 0, op: 'SCMP_CMP_EQ'}]},
+        {names: ['personality'], action: 'SCMP_ACT_ALLOW', args: [{index: 0, value: 8n, op: 'SCMP_CMP_EQ'}]},
+        {names: ['read'], action: 'SCMP_ACT_ALLOW', args: [{index: 0, value: 0n, op: 'SCMP_CMP_EQ'}]},
       ],
     }
     assert.deepEqual(mergeProfiles([recorded, runtime]), {
       defaultAction: 'SCMP_ACT_ERRNO',
       defaultErrnoRet: 1,
       syscalls: [
-        {names: ['personality'], action: 'SCMP_ACT_ALLOW', args: [{index: 0, value: 8, op: 'SCMP_CMP_EQ'}]},
+        {names: ['personality'], action: 'SCMP_ACT_ALLOW', args: [{index: 0, value: 8n, op: 'SCMP_CMP_EQ'}]},
         {names: ['read'], action: 'SCMP_ACT_ALLOW'},
         {names: ['clone3'], action: 'SCMP_ACT_ERRNO', errnoRet: 38},
       ],

@@ -62,7 +62,7 @@ describe('diff A B on the fixtures', () => {
 
 // Random flat profiles over a few names, actions, conditions, errnos, architectures and flags.
 const name = fc.constantFrom('read', 'write', 'openat', 'clone', 'personality', 'socket', 'ptrace', 'kill')
-const arg = fc.record({index: fc.integer({min: 0, max: 2}), value: fc.constantFrom(0, 8, 16, 0x7e020000), op: fc.constantFrom(...SECCOMP_OPERATORS)})
+const arg = fc.record({index: fc.integer({min: 0, max: 2}), value: fc.constantFrom(0n, 8n, 16n, 0x7e020000n, (1n << 63n) + 1n, (1n << 64n) - 1n), op: fc.constantFrom(...SECCOMP_OPERATORS)})
 const rule: fc.Arbitrary<SeccompRule> = fc.record(
   {
     names: fc.uniqueArray(name, {minLength: 1, maxLength: 3}),

@@ -3,11 +3,11 @@ import {describe, it} from 'node:test'
 import {allowsSubset, describeVerdict, effectiveErrno, errnoName, ProfileIndex} from '../../src/diff/verdict.js'
 import type {SeccompProfile, SeccompRule} from '../../src/profile/model.js'
 
-const EQ8 = {index: 0, value: 8, op: 'SCMP_CMP_EQ'} as const
-const EQ0 = {index: 0, value: 0, op: 'SCMP_CMP_EQ'} as const
-const NE16 = {index: 0, value: 16, op: 'SCMP_CMP_NE'} as const
-const EQ16 = {index: 0, value: 16, op: 'SCMP_CMP_EQ'} as const
-const ARG2_EQ9 = {index: 2, value: 9, op: 'SCMP_CMP_EQ'} as const
+const EQ8 = {index: 0, value: 8n, op: 'SCMP_CMP_EQ'} as const
+const EQ0 = {index: 0, value: 0n, op: 'SCMP_CMP_EQ'} as const
+const NE16 = {index: 0, value: 16n, op: 'SCMP_CMP_NE'} as const
+const EQ16 = {index: 0, value: 16n, op: 'SCMP_CMP_EQ'} as const
+const ARG2_EQ9 = {index: 2, value: 9n, op: 'SCMP_CMP_EQ'} as const
 
 const verdict = (profile: SeccompProfile, name: string) => new ProfileIndex(profile).verdict(name)
 
@@ -55,13 +55,13 @@ describe('verdicts', () => {
   })
 
   it('treats MASKED_EQ without valueTwo like valueTwo 0, and rule order and duplicates as irrelevant', () => {
-    const a: SeccompProfile = {defaultAction: 'SCMP_ACT_ERRNO', syscalls: [{names: ['clone'], action: 'SCMP_ACT_ALLOW', args: [{index: 0, value: 0x7e020000, op: 'SCMP_CMP_MASKED_EQ'}]}]}
+    const a: SeccompProfile = {defaultAction: 'SCMP_ACT_ERRNO', syscalls: [{names: ['clone'], action: 'SCMP_ACT_ALLOW', args: [{index: 0, value: 0x7e020000n, op: 'SCMP_CMP_MASKED_EQ'}]}]}
     const b: SeccompProfile = {
       defaultAction: 'SCMP_ACT_ERRNO',
       defaultErrnoRet: 1,
       syscalls: [
-        {names: ['clone'], action: 'SCMP_ACT_ALLOW', args: [{index: 0, value: 0x7e020000, valueTwo: 0, op: 'SCMP_CMP_MASKED_EQ'}]},
-        {names: ['clone'], action: 'SCMP_ACT_ALLOW', args: [{index: 0, value: 0x7e020000, valueTwo: 0, op: 'SCMP_CMP_MASKED_EQ'}]},
+        {names: ['clone'], action: 'SCMP_ACT_ALLOW', args: [{index: 0, value: 0x7e020000n, valueTwo: 0n, op: 'SCMP_CMP_MASKED_EQ'}]},
+        {names: ['clone'], action: 'SCMP_ACT_ALLOW', args: [{index: 0, value: 0x7e020000n, valueTwo: 0n, op: 'SCMP_CMP_MASKED_EQ'}]},
       ],
     }
     assert.equal(new ProfileIndex(a).rulesKey('clone'), new ProfileIndex(b).rulesKey('clone'))

@@ -13,6 +13,7 @@ import {diffProfiles, isEmptyDiff, mirrorProfileDiff} from '../../src/diff/profi
 import {checkProfileText} from '../../src/profile/load.js'
 import {SECCOMP_OPERATORS, isEmptyFilter, profileFormat, type RuleFilter, type SeccompAction, type SeccompArch, type SeccompProfile, type SeccompRule} from '../../src/profile/model.js'
 import {formatProfileJson, normaliseProfile} from '../../src/profile/normalise.js'
+import {U64_MAX} from '../../src/profile/arg-value.js'
 import {explainResolution, resolveProfile, type ResolveOptions} from '../../src/runtime-default/resolve.js'
 import {seccompArchName} from '../../src/runtime-default/arch.js'
 import {kernelAtLeast, parseKernelVersion} from '../../src/runtime-default/kernel.js'
@@ -26,7 +27,7 @@ const KERNELS = ['4.4', '4.8', '5.6', '5.10.0', '6.8', '6.18.44']
 const ERRNO_NAMES = ['EPERM', 'ENOSYS', 'EACCES', 'EINVAL']
 const option = <T>(arb: fc.Arbitrary<T>, freq = 2) => fc.option(arb, {nil: undefined, freq})
 
-const value = fc.oneof(fc.constantFrom(0, 1, 8, 0x7e020000, 2 ** 32 - 1, Number.MAX_SAFE_INTEGER), fc.nat())
+const value = fc.oneof(fc.constantFrom(0n, 1n, 8n, 0x7e020000n, 2n ** 32n - 1n, 2n ** 53n + 1n, 2n ** 63n, U64_MAX), fc.bigInt({min: 0n, max: U64_MAX}))
 const arg = fc
   .record({index: fc.integer({min: 0, max: 5}), value, valueTwo: option(value), op: fc.constantFrom(...SECCOMP_OPERATORS)})
   .map(({valueTwo, ...a}) => (valueTwo === undefined ? a : {...a, valueTwo}))

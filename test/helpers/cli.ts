@@ -1,5 +1,6 @@
 import {spawnSync} from 'node:child_process'
-import {existsSync, readFileSync} from 'node:fs'
+import {existsSync, mkdtempSync, readFileSync, rmSync} from 'node:fs'
+import {tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
@@ -33,4 +34,26 @@ export function runCli(args: string[], options: {env?: NodeJS.ProcessEnv; input?
   })
   if (result.error) throw result.error
   return {status: result.status ?? -1, stdout: result.stdout, stderr: result.stderr}
+}
+
+/**
+ * Runs the real CLI at a terminal: util-linux `script` gives it a pseudo-terminal for stdin, stdout and stderr
+ * (its log goes to a temp file); `input` is typed at that terminal. Returns what the terminal showed.
+ */
+export function runCliAtTerminal(args: string[], options: {env?: NodeJS.ProcessEnv; input?: string} = {}): CliRun {
+  const dir = mkdtempSync(join(tmpdir(), 'scr-tty-'))
+  try {
+    const command = [process.execPath, join(REPO_ROOT, 'bin', 'run.js'), ...args].map((a) => `'${a.replaceAll("'", `'\\''`)}'`).join(' ')
+    const result = spawnSync('script', ['-q', '-e', '-c', command, join(dir, 'typescript')], {
+      cwd: REPO_ROOT,
+      encoding: 'utf8',
+      env: {...process.env, NO_COLOR: undefined, FORCE_COLOR: undefined, ...options.env},
+      input: options.input ?? '',
+      timeout: 120_000,
+    })
+    if (result.error) throw new Error(`util-linux script (a pseudo-terminal) is needed for this test: ${result.error.message}`)
+    return {status: result.status ?? -1, stdout: result.stdout, stderr: result.stderr}
+  } finally {
+    rmSync(dir, {recursive: true, force: true})
+  }
 }

@@ -4,6 +4,7 @@ import fc from 'fast-check'
 import {SECCOMP_ACTIONS, SECCOMP_OPERATORS, type SeccompProfile, type SeccompRule} from '../../src/profile/model.js'
 import {loadProfile} from '../../src/profile/load.js'
 import {normaliseProfile} from '../../src/profile/normalise.js'
+import {stringifyJson} from '../../src/json/stringify.js'
 import {REPO_ROOT} from '../helpers/cli.js'
 
 const names = fc.constantFrom('read', 'write', 'openat', 'close', 'mmap', 'futex', 'clone', 'personality', 'socket')
@@ -12,7 +13,7 @@ const rule: fc.Arbitrary<SeccompRule> = fc.record(
     names: fc.array(names, {minLength: 1, maxLength: 4}),
     action: fc.constantFrom(...SECCOMP_ACTIONS.filter((a) => a !== 'SCMP_ACT_NOTIFY')),
     errnoRet: fc.option(fc.integer({min: 0, max: 200}), {nil: undefined}),
-    args: fc.option(fc.array(fc.record({index: fc.integer({min: 0, max: 5}), value: fc.integer({min: 0, max: 1 << 20}), op: fc.constantFrom(...SECCOMP_OPERATORS)}), {maxLength: 3}), {nil: undefined}),
+    args: fc.option(fc.array(fc.record({index: fc.integer({min: 0, max: 5}), value: fc.oneof(fc.bigInt({min: 0n, max: 1n << 20n}), fc.bigInt({min: 0n, max: (1n << 64n) - 1n})), op: fc.constantFrom(...SECCOMP_OPERATORS)}), {maxLength: 3}), {nil: undefined}),
     comment: fc.option(fc.string(), {nil: undefined}),
   },
   {requiredKeys: ['names', 'action']},
@@ -36,7 +37,7 @@ describe('normaliseProfile', () => {
     fc.assert(
       fc.property(profileArbitrary, fc.integer(), (p, seed) => {
         const shuffled = {...p, syscalls: shuffle([...(p.syscalls ?? [])].map((r) => ({...r, names: shuffle([...r.names], seed)})), seed)}
-        assert.deepEqual(JSON.stringify(normaliseProfile(shuffled)), JSON.stringify(normaliseProfile(p)))
+        assert.deepEqual(stringifyJson(normaliseProfile(shuffled)), stringifyJson(normaliseProfile(p)))
       }),
       {numRuns: 300},
     )
@@ -48,11 +49,11 @@ describe('normaliseProfile', () => {
       syscalls: [
         {names: ['write', 'read'], action: 'SCMP_ACT_ALLOW', comment: 'io'},
         {names: ['close', 'read'], action: 'SCMP_ACT_ALLOW'},
-        {names: ['personality'], action: 'SCMP_ACT_ALLOW', args: [{index: 0, value: 8, op: 'SCMP_CMP_EQ'}]},
+        {names: ['personality'], action: 'SCMP_ACT_ALLOW', args: [{index: 0, value: 8n, op: 'SCMP_CMP_EQ'}]},
       ],
     })
     assert.deepEqual(normal.syscalls, [
-      {names: ['personality'], action: 'SCMP_ACT_ALLOW', args: [{index: 0, value: 8, op: 'SCMP_CMP_EQ'}]},
+      {names: ['personality'], action: 'SCMP_ACT_ALLOW', args: [{index: 0, value: 8n, op: 'SCMP_CMP_EQ'}]},
       {names: ['close', 'read', 'write'], action: 'SCMP_ACT_ALLOW'},
     ])
   })

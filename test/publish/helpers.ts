@@ -5,6 +5,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {loadProfile} from '../../src/profile/load.js'
 import {formatProfileJson, normaliseProfile} from '../../src/profile/normalise.js'
+import {stringifyJson} from '../../src/json/stringify.js'
 import {fixture, REPO_ROOT} from '../helpers/cli.js'
 
 const made: string[] = []
@@ -85,10 +86,10 @@ export async function bigProfileVariants(dir: string): Promise<Array<{path: stri
   const {profile} = await loadProfile(fixture('publish', 'busybox-allow.json'))
   const names = profile.syscalls![0]!.names
   return ['a', 'b'].map((variant, v) => {
-    const rules = Array.from({length: 1000}, (_, i) => ({names: [names[i % names.length]!], action: 'SCMP_ACT_ALLOW' as const, args: [{index: 1, value: i * 2 + v, op: 'SCMP_CMP_EQ' as const}]}))
+    const rules = Array.from({length: 1000}, (_, i) => ({names: [names[i % names.length]!], action: 'SCMP_ACT_ALLOW' as const, args: [{index: 1, value: BigInt(i * 2 + v), op: 'SCMP_CMP_EQ' as const}]}))
     const big = {...profile, syscalls: [...profile.syscalls!, ...rules]}
     const path = join(dir, `big-${variant}.json`)
-    writeFileSync(path, JSON.stringify(big))
+    writeFileSync(path, stringifyJson(big))
     return {path, bytes: Buffer.from(formatProfileJson(normaliseProfile(big)))}
   })
 }

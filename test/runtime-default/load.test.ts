@@ -14,6 +14,7 @@ import {containerdFromMoby} from '../../src/runtime-default/containerd.js'
 import {findHostProfile, loadRuntimeDefault, parseRuntimeDefaultSpec} from '../../src/runtime-default/load.js'
 import {resolveRuntimeDefault} from '../../src/runtime-default/index.js'
 import {resolveProfile} from '../../src/runtime-default/resolve.js'
+import {stringifyJson} from '../../src/json/stringify.js'
 import {REPO_ROOT} from '../helpers/cli.js'
 
 const HOST_CANDIDATES = ['/etc/containers/seccomp.json', '/usr/share/containers/seccomp.json']
@@ -43,7 +44,7 @@ describe('loadRuntimeDefault', () => {
     assert.equal(m.verdict('riscv_hwprobe').allowance, 'allowed')
     assert.equal(c.verdict('riscv_hwprobe').allowance, 'denied')
     // Nothing else differs.
-    const differing = [...new Set([...m.names(), ...c.names()])].filter((n) => JSON.stringify(m.verdict(n)) !== JSON.stringify(c.verdict(n)))
+    const differing = [...new Set([...m.names(), ...c.names()])].filter((n) => stringifyJson(m.verdict(n)) !== stringifyJson(c.verdict(n)))
     assert.deepEqual(differing.sort(), ['lsm_get_self_attr', 'lsm_list_modules', 'lsm_set_self_attr', 'riscv_hwprobe'])
     assert.equal(moby.syscalls?.some((r) => r.names.includes('lsm_list_modules')), true, 'the derivation must not change moby\'s own profile')
   })

@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 import {loadProfile, checkProfileText} from '../../src/profile/load.js'
+import {stringifyJson} from '../../src/json/stringify.js'
 import type {SeccompArch, SeccompProfile} from '../../src/profile/model.js'
 import {capabilitySet, CONTAINERS_COMMON_DEFAULT_CAPS, DOCKER_DEFAULT_CAPS, parseCapabilities} from '../../src/runtime-default/capabilities.js'
 import {nativeArch, parseArch, seccompArchName, sortArches} from '../../src/runtime-default/arch.js'
@@ -131,10 +132,10 @@ describe('resolveProfile: argument conditions and containers-common extensions',
       architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32'],
       syscalls: [
         {names: ['read'], action: 'SCMP_ACT_ALLOW'},
-        {names: ['personality'], action: 'SCMP_ACT_ALLOW', args: [{index: 0, value: 8, valueTwo: 0, op: 'SCMP_CMP_EQ'}]},
-        {names: ['socket'], action: 'SCMP_ACT_ERRNO', errnoRet: 22, args: [{index: 0, value: 16, valueTwo: 0, op: 'SCMP_CMP_EQ'}, {index: 2, value: 9, valueTwo: 0, op: 'SCMP_CMP_EQ'}]},
-        {names: ['socket'], action: 'SCMP_ACT_ALLOW', args: [{index: 0, value: 16, op: 'SCMP_CMP_NE'}]},
-        {names: ['clone'], action: 'SCMP_ACT_ALLOW', args: [{index: 0, value: 2114060288, op: 'SCMP_CMP_MASKED_EQ'}]},
+        {names: ['personality'], action: 'SCMP_ACT_ALLOW', args: [{index: 0, value: 8n, valueTwo: 0n, op: 'SCMP_CMP_EQ'}]},
+        {names: ['socket'], action: 'SCMP_ACT_ERRNO', errnoRet: 22, args: [{index: 0, value: 16n, valueTwo: 0n, op: 'SCMP_CMP_EQ'}, {index: 2, value: 9n, valueTwo: 0n, op: 'SCMP_CMP_EQ'}]},
+        {names: ['socket'], action: 'SCMP_ACT_ALLOW', args: [{index: 0, value: 16n, op: 'SCMP_CMP_NE'}]},
+        {names: ['clone'], action: 'SCMP_ACT_ALLOW', args: [{index: 0, value: 2114060288n, op: 'SCMP_CMP_MASKED_EQ'}]},
         {names: ['clone3'], action: 'SCMP_ACT_ERRNO', errnoRet: 38},
       ],
     } satisfies SeccompProfile)
@@ -144,7 +145,7 @@ describe('resolveProfile: argument conditions and containers-common extensions',
     const resolved = resolveProfile(await load('arg-conditional.json'), {arch: X86_64, caps: ['CAP_AUDIT_WRITE', 'CAP_SYS_ADMIN'], kernel: '6.1'})
     assert.deepEqual(resolved.syscalls, [
       {names: ['read'], action: 'SCMP_ACT_ALLOW'},
-      {names: ['personality'], action: 'SCMP_ACT_ALLOW', args: [{index: 0, value: 8, valueTwo: 0, op: 'SCMP_CMP_EQ'}]},
+      {names: ['personality'], action: 'SCMP_ACT_ALLOW', args: [{index: 0, value: 8n, valueTwo: 0n, op: 'SCMP_CMP_EQ'}]},
       {names: ['socket'], action: 'SCMP_ACT_ALLOW'},
       {names: ['clone', 'clone3'], action: 'SCMP_ACT_ALLOW'},
     ])
@@ -153,7 +154,7 @@ describe('resolveProfile: argument conditions and containers-common extensions',
   it('produces a flat OCI profile that validates as such', async () => {
     for (const file of ['arch-map.json', 'caps.json', 'min-kernel.json', 'arg-conditional.json']) {
       const resolved = resolveProfile(await load(file), {arch: X86_64, caps: DOCKER_DEFAULT_CAPS, kernel: '6.1'})
-      const check = checkProfileText(JSON.stringify(resolved))
+      const check = checkProfileText(stringifyJson(resolved))
       assert.equal(check.valid, true, file)
       assert.equal(check.format, 'oci', file)
     }

@@ -1,6 +1,7 @@
 import type {ChalkInstance} from 'chalk'
 import type {SupersetFinding} from '../../aggregate/merge.js'
-import type {SeccompProfile} from '../../profile/model.js'
+import type {SeccompArch, SeccompProfile} from '../../profile/model.js'
+import {archDisplayName} from '../../runtime-default/arch.js'
 
 export interface MergeJson {
   /** The input files, in order (the first is the one --check compares against). */
@@ -12,6 +13,8 @@ export interface MergeJson {
   superset: boolean | null
   /** With --check: what the others add; empty without --check. */
   findings: SupersetFinding[]
+  /** The docker/moby-format inputs, resolved for this target before merging; null when every input was flat OCI. */
+  resolved: null | {arch: SeccompArch; kernel: string; caps: string[]; profiles: string[]}
   merged: SeccompProfile
 }
 
@@ -21,6 +24,14 @@ export class MergeReport {
 
   getJson(): MergeJson {
     return this.json
+  }
+
+  /** Which inputs were docker/moby format and what they were resolved for (stderr). */
+  displayResolution(c: ChalkInstance): string {
+    const r = this.json.resolved
+    if (r === null) return ''
+    const caps = r.caps.length === 0 ? 'no capabilities' : `${r.caps.length} bounding capabilities`
+    return `${c.yellow('note')} ${r.profiles.join(', ')} ${r.profiles.length === 1 ? 'is' : 'are'} docker/moby format: resolved for ${archDisplayName(r.arch)}, kernel ${r.kernel}, ${caps} (--arch, --kernel, --caps) before merging`
   }
 
   /** The --check report (stdout). */

@@ -1,5 +1,6 @@
 import type {ChalkInstance} from 'chalk'
 import type {PublishAction, PublishedProfile, PublishResult} from '../../publish/publish.js'
+import type {SkippedInput} from '../../publish/inputs.js'
 import type {KubernetesManifests} from '../../publish/kubernetes.js'
 import {securityContextFor, securityContextYaml, type LocalhostSecurityContext} from '../../publish/snippet.js'
 import {formatViolation, type Violation} from '../../profile/violations.js'
@@ -21,6 +22,8 @@ export interface PublishJson {
   prefix: string
   dryRun: boolean
   profiles: PublishedProfileJson[]
+  /** Files given but not published: coverage sidecars (`<name>.coverage.json`). */
+  skipped: SkippedInput[]
   cleaned: string[]
   kubernetes: null | {
     namespace: string
@@ -41,13 +44,14 @@ const WOULD: Record<PublishAction, string> = {create: 'would create', update: 'w
 export class PublishReport {
   constructor(readonly json: PublishJson) {}
 
-  static fromDirectory(result: PublishResult): PublishReport {
+  static fromDirectory(result: PublishResult, skipped: SkippedInput[] = []): PublishReport {
     return new PublishReport({
       mode: 'directory',
       root: result.root,
       prefix: result.prefix,
       dryRun: result.dryRun,
       profiles: result.profiles.map((p) => ({...p, configMapKey: null, securityContext: securityContextFor(p.localhostProfile)})),
+      skipped,
       cleaned: result.cleaned,
       kubernetes: null,
     })
@@ -57,6 +61,7 @@ export class PublishReport {
     manifests: KubernetesManifests,
     options: {root: string; prefix: string; dryRun: boolean; namespace: string; resourceName: string; image: string; output: string | null},
     sources: Map<string, {source: string; warnings: Violation[]}>,
+    skipped: SkippedInput[] = [],
   ): PublishReport {
     return new PublishReport({
       mode: 'kubernetes',
@@ -78,6 +83,7 @@ export class PublishReport {
         securityContext: securityContextFor(p.localhostProfile),
         warnings: sources.get(p.localhostProfile)?.warnings ?? [],
       })),
+      skipped,
       cleaned: [],
       kubernetes: {namespace: options.namespace, configMap: options.resourceName, daemonSet: options.resourceName, image: options.image, hostPath: manifests.hostPath, output: options.output, yaml: manifests.yaml},
     })
@@ -115,6 +121,7 @@ export class PublishReport {
       if (j.cleaned.length > 0) lines.push(c.dim(`removed ${j.cleaned.length} temp file${j.cleaned.length === 1 ? '' : 's'} left by an interrupted publish`))
       if (j.dryRun) lines.push(c.yellow('dry run: nothing written'))
     }
+    if (j.skipped.length > 0) lines.push(c.dim(`skipped ${j.skipped.length} coverage sidecar${j.skipped.length === 1 ? '' : 's'} (not profiles): ${j.skipped.map((s) => s.path).join(', ')}`))
     for (const p of j.profiles) for (const w of p.warnings) lines.push(`${c.yellow('warning')} ${formatViolation(w, p.source)}`)
     lines.push('', c.bold(`Use ${j.profiles.length === 1 ? 'it' : 'them'} in a pod spec`) + c.dim(' (a container\'s securityContext, or the pod\'s for all its containers):'))
     for (const p of j.profiles) {

@@ -5,7 +5,7 @@ import {stringList} from './common.js'
 export const PROFILES_MERGE_OUTPUT = {
   type: 'object',
   additionalProperties: false,
-  required: ['profiles', 'format', 'output', 'check', 'superset', 'findings', 'merged'],
+  required: ['profiles', 'format', 'output', 'check', 'superset', 'findings', 'resolved', 'merged'],
   properties: {
     profiles: {type: 'array', minItems: 2, items: {type: 'string'}},
     format: {enum: ['oci', 'spo']},
@@ -27,6 +27,17 @@ export const PROFILES_MERGE_OUTPUT = {
           from: {type: 'array', minItems: 1, items: {type: 'integer', minimum: 2}},
         },
       },
+    },
+    resolved: {
+      oneOf: [
+        {type: 'null'},
+        {
+          type: 'object',
+          additionalProperties: false,
+          required: ['arch', 'kernel', 'caps', 'profiles'],
+          properties: {arch: {type: 'string', pattern: '^SCMP_ARCH_'}, kernel: {type: 'string'}, caps: stringList, profiles: {type: 'array', minItems: 1, items: {type: 'string'}}},
+        },
+      ],
     },
     merged: {...PROFILE_SCHEMA, $id: undefined},
   },

@@ -9,7 +9,7 @@ const localhostProfile = {type: 'string', pattern: '^[A-Za-z0-9_-][A-Za-z0-9._-]
 export const PUBLISH_OUTPUT = {
   type: 'object',
   additionalProperties: false,
-  required: ['mode', 'root', 'prefix', 'dryRun', 'profiles', 'cleaned', 'kubernetes'],
+  required: ['mode', 'root', 'prefix', 'dryRun', 'profiles', 'skipped', 'cleaned', 'kubernetes'],
   properties: {
     mode: {enum: ['directory', 'kubernetes']},
     root: absolutePath,
@@ -50,6 +50,10 @@ export const PUBLISH_OUTPUT = {
           warnings: {type: 'array', items: violation},
         },
       },
+    },
+    skipped: {
+      type: 'array',
+      items: {type: 'object', additionalProperties: false, required: ['path', 'reason'], properties: {path: {type: 'string'}, reason: {type: 'string'}}},
     },
     cleaned: stringList,
     kubernetes: {

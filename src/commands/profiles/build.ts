@@ -1,6 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 import {buildProfiles, loadBaseProfile} from '../../aggregate/build.js'
 import {BaseCommand} from '../../cli/base-command.js'
+import {stringifyJson} from '../../json/stringify.js'
 import {UserError} from '../../cli/errors.js'
 import {EXIT} from '../../cli/exit-codes.js'
 import {terminalColours} from '../../cli/output.js'
@@ -57,7 +58,7 @@ Files in the store that are not valid recordings are reported and skipped.`
     }
     if (flags.output === '-') process.stdout.write(result.built[0]!.text)
     const report = BuildReport.from(result, {format: fileFormat, dryRun: flags['dry-run'], base: flags.base ?? null})
-    if (flags.format === 'json' && !this.jsonEnabled()) process.stdout.write(`${JSON.stringify(report.getJson(), null, 2)}\n`)
+    if (flags.format === 'json' && !this.jsonEnabled()) process.stdout.write(`${stringifyJson(report.getJson(), 2)}\n`)
     else if (!this.jsonEnabled()) {
       const toStderr = flags.output === '-'
       const text = report.display(terminalColours(process.env, Boolean((toStderr ? process.stderr : process.stdout).isTTY)))
