@@ -88,9 +88,12 @@ export function runTarget(target: TargetName, input: string): string {
         promise(input === String(threads), `accepted runtime-threads ${JSON.stringify(input.slice(0, 40))}`)
       })
       attempt('requests', () => void recordingRequests({'io.containers.trace-syscall': input, 'seccomp-recorder.io/record': input}))
-      // Never throws, whatever the annotations hold.
-      const naming = namingFromOciAnnotations({'io.kubernetes.cri-o.Labels': input, 'io.kubernetes.cri-o.ContainerName': input, 'seccomp-recorder.io/record': input, 'io.kubernetes.cri-o.ContainerType': input})
-      promise([naming.container, naming.pod, naming.namespace].every((n) => n === null || /^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(n)), 'naming accepted a hostile object name')
+      // Names a container or refuses it (a namespace that cannot be told, contradictory keys) with an AnnotationError.
+      attempt('naming', () => {
+        const naming = namingFromOciAnnotations({'io.kubernetes.cri-o.Labels': input, 'io.kubernetes.cri-o.ContainerName': input, 'seccomp-recorder.io/record': input, 'io.kubernetes.cri-o.ContainerType': input, 'io.container.manager': input})
+        promise([naming.container, naming.pod, naming.namespace].every((n) => n === null || /^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(n)), 'naming accepted a hostile object name')
+        promise(!naming.kubernetes || naming.sandbox || naming.namespace !== null, 'a Kubernetes container named without its namespace')
+      })
       return outcomes.filter((o) => o.startsWith('trace') || o.startsWith('record')).join(',')
     }
     case 'profile': {
