@@ -1,9 +1,9 @@
-import {readFile} from 'node:fs/promises'
 import {Ajv, type ErrorObject} from 'ajv'
 import {findNodeAtLocation, type Node as JsonNode} from 'jsonc-parser'
 import {parseStrictJson} from '../json/strict-json.js'
 import {EXIT} from '../cli/exit-codes.js'
 import {UserError} from '../cli/errors.js'
+import {BoundedReadError, readBoundedFile} from '../fs/bounded-read.js'
 import {profileFormat, type ProfileFormat, type SeccompProfile} from './model.js'
 import {PROFILE_SCHEMA} from './schema.js'
 import {lintProfile} from './lint.js'
@@ -13,7 +13,11 @@ export type ProfileCheck =
   | {valid: true; profile: SeccompProfile; format: ProfileFormat; errors: []; warnings: Violation[]}
   | {valid: false; profile?: undefined; format?: undefined; errors: Violation[]; warnings: Violation[]}
 
-/** Profiles larger than this are refused before parsing (the largest real profiles are ~30 KiB). */
+/**
+ * Profiles larger than this are refused before they are read whole: the largest real profiles are ~30 KiB, and
+ * one naming every syscall of every architecture with conditions stays under 1 MiB; 4 MiB keeps the parser's
+ * tree and the schema check of a hostile file to a few hundred MB at most.
+ */
 export const MAX_PROFILE_BYTES = 4 * 1024 * 1024
 
 let compiled: ReturnType<Ajv['compile']> | undefined
@@ -77,14 +81,10 @@ export class ProfileReadError extends UserError {
 export async function readProfileText(path: string): Promise<string> {
   let bytes: Buffer
   try {
-    bytes = await readFile(path)
+    bytes = readBoundedFile(path, {maxBytes: MAX_PROFILE_BYTES})
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'permission denied' : (error as Error).message
-    throw new ProfileReadError(path, why, 'unreadable')
-  }
-  if (bytes.length > MAX_PROFILE_BYTES) {
-    throw new ProfileReadError(path, `${bytes.length} bytes; profiles larger than ${MAX_PROFILE_BYTES} bytes are refused`, 'too-large')
+    if (!(error instanceof BoundedReadError)) throw error
+    throw new ProfileReadError(path, error.reason, error.problem === 'too-large' ? 'too-large' : 'unreadable')
   }
   try {
     return new TextDecoder('utf-8', {fatal: true, ignoreBOM: false}).decode(bytes)
