@@ -48,9 +48,9 @@ export interface BuildResult {
 export async function buildProfiles(store: RecordingStore, options: BuildOptions = {}): Promise<BuildResult> {
   const filter = options.filter ?? {}
   const format = options.format ?? 'oci'
+  if (options.output !== undefined && options.output !== '-' && !options.dryRun) outputTarget(options.output)
   const names = (await store.names()).filter((name) => matchesName(name, filter.names))
   if (names.length === 0) throw noRecordings(store, filter)
-  if (options.output !== undefined && options.output !== '-' && !options.dryRun) outputTarget(options.output)
   if (options.output !== undefined && names.length > 1) {
     throw new UserError(`--output writes one profile, but ${names.length} names match: ${names.slice(0, 5).join(', ')}${names.length > 5 ? ', …' : ''}`, {
       exit: EXIT.USAGE,
