@@ -1,4 +1,4 @@
-import {readFile, stat} from 'node:fs/promises'
+import {stat} from 'node:fs/promises'
 import {Ajv} from 'ajv'
 import {UserError} from '../cli/errors.js'
 import {EXIT} from '../cli/exit-codes.js'
@@ -7,10 +7,11 @@ import {SPO_ANNOTATION_RECORDINGS} from '../formats/spo.js'
 import {loadProfile, ProfileReadError} from '../profile/load.js'
 import type {SeccompProfile} from '../profile/model.js'
 import {formatProfileJson} from '../profile/normalise.js'
-import {writeFileAtomic} from '../recording/atomic.js'
+import {readCoverageText} from '../diff/coverage.js'
+import {outputTarget, writeOutputFile} from '../fs/output-file.js'
 import {matchesName, type RecordingFilter} from '../recording/filter.js'
 import type {InvalidRecordingFile, RecordingStore} from '../recording/store.js'
-import {coveragePathFor, writeError} from '../recording/store.js'
+import {coveragePathFor} from '../recording/store.js'
 import {aggregate, COVERAGE_SCHEMA, formatCoverageJson, withBase, type Aggregate, type Coverage} from './aggregate.js'
 
 /**
@@ -47,6 +48,7 @@ export interface BuildResult {
 export async function buildProfiles(store: RecordingStore, options: BuildOptions = {}): Promise<BuildResult> {
   const filter = options.filter ?? {}
   const format = options.format ?? 'oci'
+  if (options.output !== undefined && options.output !== '-' && !options.dryRun) outputTarget(options.output)
   const names = (await store.names()).filter((name) => matchesName(name, filter.names))
   if (names.length === 0) throw noRecordings(store, filter)
   if (options.output !== undefined && names.length > 1) {
@@ -78,12 +80,10 @@ export async function buildProfiles(store: RecordingStore, options: BuildOptions
       const entry: BuiltProfile = {...result, name, text, written: {profile: null, coverage: null, spo: null}}
       if (options.dryRun || options.output === '-') return entry
       if (options.output !== undefined) {
-        const coverage = coveragePathFor(options.output)
-        for (const [path, content] of [[coverage, formatCoverageJson(result.coverage)], [options.output, text]] as const) {
-          await writeFileAtomic(path, content).catch((error: unknown) => {
-            throw writeError(path, error)
-          })
-        }
+        // A FIFO or device is written through and has no directory of its own for a sidecar beside it.
+        const coverage = outputTarget(options.output).kind === 'file' ? coveragePathFor(options.output) : null
+        if (coverage !== null) await writeOutputFile(coverage, formatCoverageJson(result.coverage))
+        await writeOutputFile(options.output, text)
         entry.written = {profile: options.output, coverage, spo: null}
         return entry
       }
@@ -151,6 +151,12 @@ export interface BuiltOnDisk {
 
 let coverageValidator: ReturnType<Ajv['compile']> | undefined
 
+/** The sidecar at `path`, or null when it is absent, unreadable, too large or not a coverage file. */
+export function readCoverageFile(path: string): Coverage | null {
+  const text = readCoverageText(path)
+  return text === undefined ? null : parseCoverage(text)
+}
+
 /** Parses a coverage sidecar; null if it is not one. */
 export function parseCoverage(text: string): Coverage | null {
   coverageValidator ??= new Ajv({strict: true}).compile(COVERAGE_SCHEMA)
@@ -172,6 +178,6 @@ export async function readBuiltProfile(store: RecordingStore, name: string): Pro
     return null
   }
   const {profile} = await loadProfile(paths.profile)
-  const coverage = await readFile(paths.coverage, 'utf8').then(parseCoverage, () => null)
+  const coverage = readCoverageFile(paths.coverage)
   return {name, profilePath: paths.profile, coveragePath: paths.coverage, profile, coverage, builtAt}
 }

@@ -1,8 +1,8 @@
-import {readFile, stat} from 'node:fs/promises'
+import {stat} from 'node:fs/promises'
 import type {RecordingFilter} from '../recording/filter.js'
 import {isIncomplete, type Recording} from '../recording/model.js'
 import type {InvalidRecordingFile, RecordingStore} from '../recording/store.js'
-import {parseCoverage} from './build.js'
+import {readCoverageFile} from './build.js'
 
 /** `profiles list`: what the store holds per name, and whether the built profile is up to date. */
 
@@ -73,7 +73,7 @@ async function builtState(store: RecordingStore, name: string, recordings: numbe
   } catch {
     return null
   }
-  const coverage = await readFile(paths.coverage, 'utf8').then(parseCoverage, () => null)
+  const coverage = readCoverageFile(paths.coverage)
   const upToDate = coverage !== null && coverage.recordings === recordings && builtAt.getTime() >= Date.parse(lastEndedAt)
   return {path: paths.profile, coveragePath: paths.coverage, builtAt: builtAt.toISOString(), recordings: coverage?.recordings ?? null, upToDate}
 }

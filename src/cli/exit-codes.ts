@@ -6,7 +6,10 @@ export const EXIT = {
   OK: 0,
   /** A check did not pass: invalid profile, differences found by `diff`, `merge --check` not a superset. */
   CHECK_FAILED: 1,
-  /** Bad flags or arguments, or an input file that cannot be read or parsed as what the command needs. */
+  /**
+   * Bad flags or arguments, or an input file that cannot be read or parsed as what the command needs: also an input
+   * that is not a regular file or is over its size cap, and an output that is a directory, socket or block device.
+   */
   USAGE: 2,
   /** Refused by policy: a path outside the configured roots, a hostile name, a bad config file. */
   REFUSED: 3,
@@ -25,7 +28,7 @@ export type ExitCode = (typeof EXIT)[keyof typeof EXIT]
 export const EXIT_CODE_TABLE: ReadonlyArray<{code: ExitCode; name: keyof typeof EXIT; meaning: string}> = [
   {code: EXIT.OK, name: 'OK', meaning: 'success; for diff and merge --check: no finding'},
   {code: EXIT.CHECK_FAILED, name: 'CHECK_FAILED', meaning: 'a check failed: invalid profile, differences (diff --fail-on), merge --check not a superset'},
-  {code: EXIT.USAGE, name: 'USAGE', meaning: 'bad flags or arguments; input unreadable or not parseable'},
+  {code: EXIT.USAGE, name: 'USAGE', meaning: 'bad flags or arguments; input unreadable, not a regular file, too large or not parseable; output a directory, socket or block device'},
   {code: EXIT.REFUSED, name: 'REFUSED', meaning: 'refused by policy: path outside the configured roots, hostile name, bad config'},
   {code: EXIT.PREREQUISITE, name: 'PREREQUISITE', meaning: 'a prerequisite is missing (root, BTF, tracefs/bpffs, clang, libbpf); see `status`'},
   {code: EXIT.RUNTIME, name: 'RUNTIME', meaning: 'recording, the native helper or a container runtime failed'},

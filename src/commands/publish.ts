@@ -1,11 +1,11 @@
 import {mkdir} from 'node:fs/promises'
 import {isAbsolute, join, resolve} from 'node:path'
 import {Args, Flags} from '@oclif/core'
-import writeFileAtomic from 'write-file-atomic'
 import {BaseCommand} from '../cli/base-command.js'
 import {UserError} from '../cli/errors.js'
 import {EXIT} from '../cli/exit-codes.js'
 import {terminalColours} from '../cli/output.js'
+import {writeOutputFile} from '../fs/output-file.js'
 import {PublishReport, type PublishJson} from '../cli/formatters/publish-report.js'
 import {prefixFlag, rootFlags} from '../publish/flags.js'
 import {withoutCoverageSidecars} from '../publish/inputs.js'
@@ -81,10 +81,10 @@ With --kubernetes, nothing is written locally: a ConfigMap holding the profiles 
       if (!flags['dry-run']) {
         try {
           await mkdir(resolve(flags.output!), {recursive: true, mode: 0o755})
-          await writeFileAtomic(output, manifests.yaml, {mode: 0o644})
         } catch (error) {
           throw new UserError(`cannot write ${output}: ${(error as Error).message}`, {exit: EXIT.USAGE, code: 'unwritable'})
         }
+        await writeOutputFile(output, manifests.yaml)
       }
     }
     const sources = new Map(profiles.map((p) => [p.location.localhostProfile, {source: p.source, warnings: p.warnings}]))

@@ -1,11 +1,11 @@
 import {join} from 'node:path'
 import {Args, Flags} from '@oclif/core'
 import ora from 'ora'
-import writeFileAtomic from 'write-file-atomic'
 import {BaseCommand} from '../cli/base-command.js'
 import {UserError} from '../cli/errors.js'
 import {loadConfig} from '../config/config.js'
 import {EXIT} from '../cli/exit-codes.js'
+import {outputTarget, writeOutputFile} from '../fs/output-file.js'
 import {terminalColours} from '../cli/output.js'
 import {RecordReport, type RecordJson} from '../cli/formatters/record-report.js'
 import {profileFromSyscalls} from '../profile/from-syscalls.js'
@@ -27,12 +27,12 @@ Without --output the profile goes to stdout and CMD's stdout goes to stderr. sec
     {description: 'Record a shell snippet into a profile', command: "<%= config.bin %> <%= command.id %> --output sh.json -- busybox sh -c 'ls /; sleep 0.1'"},
     {description: 'Profile on stdout', command: '<%= config.bin %> <%= command.id %> -- /bin/true > true.json'},
     {description: 'Result and profile as JSON for scripts', command: '<%= config.bin %> <%= command.id %> --json -- ls -l /'},
-    {description: 'Keep the run in the recordings store, to aggregate with other runs', command: '<%= config.bin %> <%= command.id %> --name ci/my-tool --output /dev/null -- my-tool --selftest'},
+    {description: 'Keep the run in the recordings store, to aggregate with other runs', command: '<%= config.bin %> <%= command.id %> --name ci/my-tool --output my-tool.json -- my-tool --selftest'},
   ]
   static override strict = false
   static override args = {command: Args.string({ignoreStdin: true, description: 'the command to record, after --', required: true})}
   static override flags = {
-    output: Flags.string({char: 'o', description: 'write the profile to this file (atomically) instead of stdout'}),
+    output: Flags.string({char: 'o', description: 'write the profile to this file (atomically) instead of stdout; a FIFO or character device is written through, never replaced'}),
     name: Flags.string({description: 'also save the run in the recordings store under this profile name (e.g. team/app/tool); `profiles build` aggregates it'}),
     store: storeFlag,
     boundary: Flags.string({
@@ -48,6 +48,8 @@ Without --output the profile goes to stdout and CMD's stdout goes to stderr. sec
     const profileOnStdout = flags.output === undefined && !this.jsonEnabled()
     const problem = flags.name === undefined ? null : profileNameProblem(flags.name)
     if (problem) throw new UserError(`--name ${flags.name}: ${problem}`, {exit: EXIT.REFUSED, code: 'bad-name'})
+    // A directory, socket or block device as --output is refused before the command runs, not after.
+    if (flags.output !== undefined) outputTarget(flags.output)
     const startedAt = new Date()
     const spinner = ora({text: 'building the BPF recorder (first use)', stream: process.stderr})
     const helper = await ensureHelper({onBuild: () => spinner.start()})
@@ -76,7 +78,7 @@ Without --output the profile goes to stdout and CMD's stdout goes to stderr. sec
     })
     const set = nameKernelSyscalls(run.target)
     const profile = profileFromSyscalls(set)
-    if (flags.output !== undefined) await writeFileAtomic(flags.output, formatProfileJson(profile), {mode: 0o644})
+    if (flags.output !== undefined) await writeOutputFile(flags.output, formatProfileJson(profile))
     if (flags.name === undefined && profileOnStdout) process.stdout.write(formatProfileJson(profile))
 
     const report = new RecordReport({command, exitCode: run.exitCode, signal: run.signal, durationMs: run.durationMs, syscalls: set.names, unknown: set.unknown, lost: run.target.lost, output: flags.output ?? null, profile})

@@ -1,8 +1,8 @@
-import {readFile} from 'node:fs/promises'
 import {Ajv} from 'ajv'
 import {parse as parseYaml} from 'yaml'
 import {UserError} from '../cli/errors.js'
 import {EXIT} from '../cli/exit-codes.js'
+import {BoundedReadError, readBoundedText} from '../fs/bounded-read.js'
 import {DEFAULT_HOOKS_DIR, installLayout, OVERRIDE_HOOKS_DIR} from '../install/layout.js'
 import {DEFAULT_SECCOMP_ROOT} from '../publish/root.js'
 import {RecordingStore} from '../recording/store.js'
@@ -68,14 +68,17 @@ export function configPath(env: NodeJS.ProcessEnv = process.env): string {
   return env.SECCOMP_RECORDER_CONFIG ?? DEFAULT_CONFIG_PATH
 }
 
+/** A config file is a few lines; larger ones are refused unread. */
+const MAX_CONFIG_BYTES = 1024 * 1024
+
 /** Loads the config file if it exists (defaults otherwise). A broken file is an error, never silently ignored. */
 export async function loadConfig(path = configPath()): Promise<RecorderConfig> {
   let text: string
   try {
-    text = await readFile(path, 'utf8')
+    text = readBoundedText(path, {maxBytes: MAX_CONFIG_BYTES})
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {...DEFAULT_CONFIG, outputRoots: [...DEFAULT_CONFIG.outputRoots]}
-    throw new UserError(`cannot read config ${path}: ${(error as Error).message}`, {exit: EXIT.REFUSED, code: 'config-unreadable'})
+    if (error instanceof BoundedReadError && error.problem === 'missing') return {...DEFAULT_CONFIG, outputRoots: [...DEFAULT_CONFIG.outputRoots]}
+    throw new UserError(`cannot read config ${path}: ${error instanceof BoundedReadError ? error.reason : (error as Error).message}`, {exit: EXIT.REFUSED, code: 'config-unreadable'})
   }
   let document: unknown
   try {

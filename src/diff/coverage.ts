@@ -1,5 +1,5 @@
-import {readFile} from 'node:fs/promises'
 import {basename, dirname, join} from 'node:path'
+import {BoundedReadError, readBoundedText} from '../fs/bounded-read.js'
 
 /**
  * How often each syscall was seen across the recordings a profile was built from: the sidecar
@@ -10,6 +10,18 @@ export interface Coverage {
   path: string
   recordings: number
   syscalls: Record<string, number>
+}
+
+/** Sidecars larger than this are not read: one count per syscall name is a few KiB. */
+export const MAX_COVERAGE_BYTES = 4 * 1024 * 1024
+
+/** A sidecar's text, or undefined when it is absent, unreadable or not a regular file of at most MAX_COVERAGE_BYTES. */
+export function readCoverageText(path: string): string | undefined {
+  try {
+    return readBoundedText(path, {maxBytes: MAX_COVERAGE_BYTES})
+  } catch {
+    return undefined
+  }
 }
 
 /** Where the sidecar of a profile may be: `app.coverage.json` next to `app.json`, then `app.json.coverage.json`. */
@@ -23,9 +35,10 @@ export async function loadCoverage(profilePath: string): Promise<{coverage: Cove
   for (const path of coverageCandidates(profilePath)) {
     let text: string
     try {
-      text = await readFile(path, 'utf8')
-    } catch {
-      continue
+      text = readBoundedText(path, {maxBytes: MAX_COVERAGE_BYTES})
+    } catch (error) {
+      if (error instanceof BoundedReadError && error.problem === 'missing') continue
+      return {coverage: null, warning: `${(error as Error).message}: coverage not shown`}
     }
     const coverage = parseCoverage(text, path)
     if (coverage === null) return {coverage: null, warning: `${path} is not a coverage file ({"recordings": N, "syscalls": {"name": count}}): coverage not shown`}

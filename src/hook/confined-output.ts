@@ -1,5 +1,6 @@
 import {Dir} from '../publish/safe-fs.js'
 import {AnnotationError, TRACE_SYSCALL_ANNOTATION} from '../oci/annotations.js'
+import {MAX_PROFILE_BYTES} from '../profile/load.js'
 
 /**
  * Files the `io.containers.trace-syscall` annotation names (of: output, if: base) are confined to the configured
@@ -45,8 +46,9 @@ export function readConfined(path: string, roots: readonly string[], tenant: str
   const dir = top.walk(segments, {create: false})
   try {
     if (dir === undefined) throw new AnnotationError(TRACE_SYSCALL_ANNOTATION, `base profile ${path} does not exist`)
-    const state = dir.readFile(file)
-    if (state.kind !== 'file') throw new AnnotationError(TRACE_SYSCALL_ANNOTATION, `base profile ${path} is not a regular file`)
+    const state = dir.readFile(file, {maxBytes: MAX_PROFILE_BYTES})
+    if (state.kind === 'missing') throw new AnnotationError(TRACE_SYSCALL_ANNOTATION, `base profile ${path} does not exist`)
+    if (state.kind !== 'file') throw new AnnotationError(TRACE_SYSCALL_ANNOTATION, `base profile ${path} is not a regular file (${state.kind === 'other' ? state.what : 'a symlink'})`)
     return Buffer.from(state.bytes).toString('utf8')
   } finally {
     dir?.close()

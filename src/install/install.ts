@@ -4,6 +4,7 @@ import {dirname, join, resolve} from 'node:path'
 import writeFileAtomic from 'write-file-atomic'
 import {UserError} from '../cli/errors.js'
 import {EXIT} from '../cli/exit-codes.js'
+import {BoundedReadError, readBoundedText, readBoundedTextIfExists} from '../fs/bounded-read.js'
 import {defaultConfigText, loadConfig} from '../config/config.js'
 import {addOciConfigHooks, hookCommands, hooksDConfigs, removeOciConfigHooks, type HookCommands} from '../oci/hooks-config.js'
 import {parseStrictJson} from '../json/strict-json.js'
@@ -35,6 +36,9 @@ export interface InstallResult {
   recorder: RecorderRepair
 }
 
+/** The install manifest and runc/crun config.json files are a few KiB; larger ones are refused unread. */
+const MAX_INSTALL_JSON_BYTES = 16 * 1024 * 1024
+
 const sha256 = (data: string | Buffer) => createHash('sha256').update(data).digest('hex')
 
 async function writeOwned(path: string, content: string | Buffer, mode: number): Promise<string> {
@@ -51,12 +55,13 @@ async function exists(path: string): Promise<boolean> {
 }
 
 export async function readManifest(layout: InstallLayout): Promise<InstallManifest | undefined> {
-  let text: string
+  let text: string | undefined
   try {
-    text = await readFile(layout.manifestPath, 'utf8')
-  } catch {
-    return undefined
+    text = readBoundedTextIfExists(layout.manifestPath, {maxBytes: MAX_INSTALL_JSON_BYTES})
+  } catch (error) {
+    throw new UserError(`install manifest ${layout.manifestPath} is damaged: ${error instanceof BoundedReadError ? error.reason : (error as Error).message}`, {exit: EXIT.RUNTIME, code: 'manifest-damaged'})
   }
+  if (text === undefined) return undefined
   const parsed = parseStrictJson(text)
   if (!parsed.ok) throw new UserError(`install manifest ${layout.manifestPath} is damaged: ${parsed.errors[0]?.message}`, {exit: EXIT.RUNTIME, code: 'manifest-damaged'})
   return parsed.value as InstallManifest
@@ -124,9 +129,9 @@ export async function install(options: {layout: InstallLayout; builtHelper: stri
 async function readOciConfig(path: string): Promise<Record<string, unknown>> {
   let text: string
   try {
-    text = await readFile(path, 'utf8')
+    text = readBoundedText(path, {maxBytes: MAX_INSTALL_JSON_BYTES})
   } catch (error) {
-    throw new UserError(`cannot read OCI config ${path}: ${(error as Error).message}`, {exit: EXIT.USAGE, code: 'oci-config-unreadable'})
+    throw new UserError(`cannot read OCI config ${path}: ${error instanceof BoundedReadError ? error.reason : (error as Error).message}`, {exit: EXIT.USAGE, code: 'oci-config-unreadable'})
   }
   const parsed = parseStrictJson(text)
   if (!parsed.ok || typeof parsed.value !== 'object' || parsed.value === null || Array.isArray(parsed.value)) {

@@ -1,5 +1,5 @@
 import {parseTree, printParseErrorCode, type Node as JsonNode, type ParseError} from 'jsonc-parser'
-import {escapePointerSegment, type Violation} from '../profile/violations.js'
+import {escapePointerSegment, limitPerCode, MAX_VIOLATIONS_PER_CODE, type Violation} from '../profile/violations.js'
 
 /**
  * Strict JSON for documents we must not misread: syntax errors with line:column (only the first one: the rest
@@ -91,6 +91,7 @@ function describeSyntaxError(code: string): string {
 
 function duplicateKeys(tree: JsonNode, locate: (offset: number) => {line: number; column: number}): Violation[] {
   const found: Violation[] = []
+  let count = 0
   const walk = (node: JsonNode, pointer: string) => {
     if (node.type === 'object') {
       const seen = new Set<string>()
@@ -98,7 +99,8 @@ function duplicateKeys(tree: JsonNode, locate: (offset: number) => {line: number
         const [keyNode, valueNode] = property.children ?? []
         const key = String(keyNode?.value)
         const childPointer = `${pointer}/${escapePointerSegment(key)}`
-        if (seen.has(key)) found.push({severity: 'error', code: 'json.duplicate-key', pointer: childPointer, message: `duplicate key ${quoteForMessage(key.slice(0, 100))}: parsers disagree on which value wins`, ...locate(property.offset)})
+        // The first few are listed, the rest counted (limitPerCode turns them into "… and K more").
+        if (seen.has(key) && ++count <= MAX_VIOLATIONS_PER_CODE) found.push({severity: 'error', code: 'json.duplicate-key', pointer: childPointer, message: `duplicate key ${quoteForMessage(key.slice(0, 100))}: parsers disagree on which value wins`, ...locate(property.offset)})
         seen.add(key)
         if (valueNode) walk(valueNode, childPointer)
       }
@@ -107,7 +109,8 @@ function duplicateKeys(tree: JsonNode, locate: (offset: number) => {line: number
     }
   }
   walk(tree, '')
-  return found
+  if (count > found.length) found.push({severity: 'error', code: 'json.duplicate-key', pointer: '', message: '', more: count - found.length})
+  return limitPerCode(found)
 }
 
 function lineStarts(text: string): number[] {

@@ -1,5 +1,5 @@
-import {readFile} from 'node:fs/promises'
 import {isAbsolute, join} from 'node:path'
+import {BoundedReadError, readBoundedTextIfExists} from '../fs/bounded-read.js'
 import {escapeControls, parseStrictJson, quoteForMessage} from '../json/strict-json.js'
 
 /**
@@ -57,18 +57,23 @@ export function parseOciState(text: string): OciState {
   }
 }
 
+/** A bundle's config.json larger than this is not read (real ones are a few KiB to a few hundred). */
+const MAX_BUNDLE_CONFIG_BYTES = 16 * 1024 * 1024
+
 /**
  * Annotations from the state, or — for older runtimes that omit them there — from `<bundle>/config.json`.
  * config.json can be large; only its `annotations` object is used, with the same checks.
  */
 export async function annotationsOf(state: OciState): Promise<Record<string, string>> {
   if (Object.keys(state.annotations).length > 0) return state.annotations
-  let text: string
+  let text: string | undefined
   try {
-    text = await readFile(join(state.bundle, 'config.json'), 'utf8')
-  } catch {
-    return {}
+    text = readBoundedTextIfExists(join(state.bundle, 'config.json'), {maxBytes: MAX_BUNDLE_CONFIG_BYTES})
+  } catch (error) {
+    if (!(error instanceof BoundedReadError) || error.problem === 'unreadable') return {}
+    throw new StateError(`${state.bundle}/config.json ${error.reason}`)
   }
+  if (text === undefined) return {}
   const parsed = parseStrictJson(text)
   if (!parsed.ok) throw new StateError(`${state.bundle}/config.json: ${parsed.errors[0]?.message}`)
   const annotations = (parsed.value as {annotations?: unknown}).annotations

@@ -1,46 +1,60 @@
-import {readFile} from 'node:fs/promises'
 import {Ajv, type ErrorObject} from 'ajv'
 import {findNodeAtLocation, type Node as JsonNode} from 'jsonc-parser'
 import {parseStrictJson} from '../json/strict-json.js'
 import {EXIT} from '../cli/exit-codes.js'
 import {UserError} from '../cli/errors.js'
+import {BoundedReadError, readBoundedFile} from '../fs/bounded-read.js'
 import {profileFormat, type ProfileFormat, type SeccompProfile} from './model.js'
 import {PROFILE_SCHEMA} from './schema.js'
 import {lintProfile} from './lint.js'
 import {readArgValues} from './arg-value.js'
-import {escapePointerSegment, formatViolation, pointerSegments, type Violation} from './violations.js'
+import {countViolations, escapePointerSegment, formatViolation, limitPerCode, MAX_VIOLATIONS_PER_CODE, pointerSegments, type Violation} from './violations.js'
 
 export type ProfileCheck =
   | {valid: true; profile: SeccompProfile; format: ProfileFormat; errors: []; warnings: Violation[]}
   | {valid: false; profile?: undefined; format?: undefined; errors: Violation[]; warnings: Violation[]}
 
-/** Profiles larger than this are refused before parsing (the largest real profiles are ~30 KiB). */
+/**
+ * Profiles larger than this are refused before they are read whole: the largest real profiles are ~30 KiB, and
+ * one naming every syscall of every architecture with conditions stays under 1 MiB; 4 MiB keeps the parser's
+ * tree and the schema check of a hostile file to a few hundred MB at most.
+ */
 export const MAX_PROFILE_BYTES = 4 * 1024 * 1024
 
-let compiled: ReturnType<Ajv['compile']> | undefined
-function schemaValidator(): ReturnType<Ajv['compile']> {
-  compiled ??= new Ajv({allErrors: true, strict: true, verbose: true}).compile(PROFILE_SCHEMA)
-  return compiled
+/**
+ * Profiles larger than this are checked against the schema up to their first error only: with allErrors, Ajv
+ * keeps one error object per bad item (a 4 MiB array of numbers as "syscalls" took 1.6 GB and 25 s).
+ */
+export const FULL_SCHEMA_REPORT_BYTES = 256 * 1024
+
+const compiled = new Map<boolean, ReturnType<Ajv['compile']>>()
+function schemaValidator(allErrors: boolean): ReturnType<Ajv['compile']> {
+  let validate = compiled.get(allErrors)
+  if (validate === undefined) compiled.set(allErrors, (validate = new Ajv({allErrors, strict: true, verbose: true}).compile(PROFILE_SCHEMA)))
+  return validate
 }
 
 /** Checks a profile given as text: JSON syntax, duplicate keys, the schema, semantic rules and lint warnings. */
 export function checkProfileText(text: string): ProfileCheck {
   const parsed = parseStrictJson(text)
-  if (!parsed.ok) return {valid: false, errors: parsed.errors, warnings: []}
+  if (!parsed.ok) return {valid: false, errors: limitPerCode(parsed.errors), warnings: []}
   const {value: document, tree, locate} = parsed
 
   const errors: Violation[] = []
-  const validate = schemaValidator()
+  const fullReport = text.length <= FULL_SCHEMA_REPORT_BYTES
+  const validate = schemaValidator(fullReport)
   if (!validate(document)) {
     for (const error of validate.errors ?? []) errors.push(schemaViolation(error, document, tree, locate))
+    if (!fullReport) errors.push({severity: 'error', code: 'schema.first-only', pointer: '', message: `only the first schema error is shown: profiles larger than ${FULL_SCHEMA_REPORT_BYTES / 1024} KiB are checked up to their first error`})
   }
   const argValues = readArgValues(document, tree, text, locate)
   errors.push(...argValues.violations)
-  if (errors.length > 0) return {valid: false, errors: dedupe(errors), warnings: []}
+  if (errors.length > 0) return {valid: false, errors: limitPerCode(dedupe(errors)), warnings: []}
   argValues.setExact()
 
   const profile = document as SeccompProfile
-  const findings = lintProfile(profile).map((v) => ({...v, ...locateNode(tree, v.pointer, locate)}))
+  // Limited before locating: one finding per name of a huge profile must not cost a tree walk each.
+  const findings = limitPerCode(lintProfile(profile)).map((v) => (v.more === undefined ? {...v, ...locateNode(tree, v.pointer, locate)} : v))
   const semanticErrors = findings.filter((v) => v.severity === 'error')
   const warnings = findings.filter((v) => v.severity === 'warning')
   if (semanticErrors.length > 0) return {valid: false, errors: semanticErrors, warnings}
@@ -56,8 +70,9 @@ export async function checkProfileFile(path: string): Promise<ProfileCheck> {
 export async function loadProfile(path: string): Promise<{profile: SeccompProfile; format: ProfileFormat; warnings: Violation[]}> {
   const check = await checkProfileFile(path)
   if (!check.valid) {
-    const shown = check.errors.slice(0, 20).map((v) => `  ${formatViolation(v, path)}`)
-    const more = check.errors.length > 20 ? [`  … and ${check.errors.length - 20} more`] : []
+    const shown = check.errors.slice(0, MAX_VIOLATIONS_PER_CODE).map((v) => `  ${formatViolation(v, path)}`)
+    const left = countViolations(check.errors.slice(MAX_VIOLATIONS_PER_CODE))
+    const more = left > 0 ? [`  … and ${left} more`] : []
     throw new UserError([`${path} is not a valid seccomp profile:`, ...shown, ...more].join('\n'), {
       exit: EXIT.USAGE,
       code: 'invalid-profile',
@@ -81,14 +96,10 @@ export class ProfileReadError extends UserError {
 export async function readProfileText(path: string): Promise<string> {
   let bytes: Buffer
   try {
-    bytes = await readFile(path)
+    bytes = readBoundedFile(path, {maxBytes: MAX_PROFILE_BYTES})
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'permission denied' : (error as Error).message
-    throw new ProfileReadError(path, why, 'unreadable')
-  }
-  if (bytes.length > MAX_PROFILE_BYTES) {
-    throw new ProfileReadError(path, `${bytes.length} bytes; profiles larger than ${MAX_PROFILE_BYTES} bytes are refused`, 'too-large')
+    if (!(error instanceof BoundedReadError)) throw error
+    throw new ProfileReadError(path, error.reason, error.problem === 'too-large' ? 'too-large' : 'unreadable')
   }
   try {
     return new TextDecoder('utf-8', {fatal: true, ignoreBOM: false}).decode(bytes)

@@ -1,5 +1,5 @@
 import {spawnSync} from 'node:child_process'
-import {closeSync, constants, ftruncateSync, openSync, readFileSync, writeSync} from 'node:fs'
+import {closeSync, constants, ftruncateSync, openSync, writeSync} from 'node:fs'
 import {UserError} from '../cli/errors.js'
 import {EXIT} from '../cli/exit-codes.js'
 import type {Dir} from './safe-fs.js'
@@ -68,7 +68,9 @@ export async function withRootLock<T>(root: Dir, timeoutMs: number, body: () => 
 
 function readHolder(root: Dir): string | undefined {
   try {
-    const text = readFileSync(root.at(LOCK_FILE), 'utf8').trim()
+    // Never follows a symlink, never blocks on a FIFO, reads a pid's worth at most.
+    const state = root.readFile(LOCK_FILE, {maxBytes: 64})
+    const text = state.kind === 'file' ? state.bytes.toString('utf8').trim() : ''
     return /^[0-9]+$/.test(text) ? text : undefined
   } catch {
     return undefined

@@ -20,6 +20,8 @@ import {
 import {join} from 'node:path'
 import {UserError} from '../cli/errors.js'
 import {EXIT} from '../cli/exit-codes.js'
+import {formatSize} from '../fs/bounded-read.js'
+import {describeFileType} from '../fs/file-type.js'
 
 /**
  * Directory handles that never follow a symlink below the root. Node has no openat(2), but Linux resolves
@@ -63,16 +65,6 @@ function ioError(error: unknown, action: string, path: string): UserError {
     suggestions: code === 'EACCES' || code === 'EPERM' ? ['The kubelet seccomp root belongs to root: run as root, or publish into a directory you own with --root.'] : [],
     cause: error,
   })
-}
-
-function describe(mode: number): string {
-  const type = mode & constants.S_IFMT
-  if (type === constants.S_IFDIR) return 'a directory'
-  if (type === constants.S_IFLNK) return 'a symlink'
-  if (type === constants.S_IFIFO) return 'a FIFO'
-  if (type === constants.S_IFSOCK) return 'a socket'
-  if (type === constants.S_IFCHR || type === constants.S_IFBLK) return 'a device'
-  return 'not a regular file'
 }
 
 export class Dir {
@@ -151,7 +143,7 @@ export class Dir {
         if (code === 'ELOOP' || code === 'ENOTDIR') {
           let what = 'not a directory'
           try {
-            what = describe(lstatSync(this.at(name)).mode)
+            what = describeFileType(lstatSync(this.at(name)).mode)
           } catch {
             // vanished meanwhile: keep the generic wording
           }
@@ -184,8 +176,9 @@ export class Dir {
     return current === this ? new Dir(openSync(this.at('.'), O_RDONLY | O_DIRECTORY), this.path) : current
   }
 
-  /** What is at `name`: never follows a symlink, never blocks on a FIFO. */
-  readFile(name: string): FileState {
+  /** What is at `name`: never follows a symlink, never blocks on a FIFO, never reads more than `maxBytes`. */
+  readFile(name: string, options: {maxBytes?: number} = {}): FileState {
+    const maxBytes = options.maxBytes ?? MAX_READ_BYTES
     let fd: number
     try {
       fd = openSync(this.at(name), O_RDONLY | O_NOFOLLOW | O_NONBLOCK)
@@ -198,8 +191,8 @@ export class Dir {
     }
     try {
       const stat = fstatSync(fd)
-      if (!stat.isFile()) return {kind: 'other', what: describe(stat.mode)}
-      if (stat.size > MAX_READ_BYTES) return {kind: 'other', what: `a file of ${stat.size} bytes`}
+      if (!stat.isFile()) return {kind: 'other', what: describeFileType(stat.mode)}
+      if (stat.size > maxBytes) return {kind: 'other', what: `a file larger than ${formatSize(maxBytes)} (${stat.size} bytes)`}
       const bytes = Buffer.alloc(stat.size)
       let offset = 0
       while (offset < bytes.length) {
@@ -237,12 +230,35 @@ export class Dir {
     }
     closeSync(fd)
     try {
+      this.refuseToReplace(name)
+    } catch (error) {
+      this.unlinkQuietly(temp)
+      throw error
+    }
+    try {
       renameSync(this.at(temp), this.at(name))
     } catch (error) {
       this.unlinkQuietly(temp)
       throw ioError(error, 'replace', this.display(name))
     }
     this.sync()
+  }
+
+  /**
+   * Only a regular file (or a symlink, which is replaced itself and never followed) may be replaced: a device,
+   * FIFO, socket or directory someone put at `name` is not ours (a pod must not get us to write into a device).
+   */
+  private refuseToReplace(name: string): void {
+    let mode: number
+    try {
+      mode = lstatSync(this.at(name)).mode
+    } catch (error) {
+      if (errno(error) === 'ENOENT') return
+      throw ioError(error, 'inspect', this.display(name))
+    }
+    const type = mode & constants.S_IFMT
+    if (type === constants.S_IFREG || type === constants.S_IFLNK) return
+    throw refused(`cannot replace ${this.display(name)}: it is ${describeFileType(mode)}, not a regular file`, 'not-a-file')
   }
 
   /**

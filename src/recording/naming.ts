@@ -1,6 +1,6 @@
 import {createHash} from 'node:crypto'
-import {open} from 'node:fs/promises'
 import {basename, dirname, join} from 'node:path'
+import {readBoundedText} from '../fs/bounded-read.js'
 import {parseRecordName, RECORD_ANNOTATION} from '../oci/annotations.js'
 import {containerIdentity, OBJECT_NAME, type ContainerIdentity} from '../oci/identity.js'
 
@@ -277,22 +277,15 @@ export async function podmanNameFromBundle(bundle: string, id: string): Promise<
   if (basename(bundle) !== 'userdata' || basename(dirname(bundle)) !== id || !basename(dirname(dirname(bundle))).endsWith('-containers')) return null
   const path = join(dirname(dirname(bundle)), 'containers.json')
   try {
-    const handle = await open(path, 'r')
-    try {
-      const {size} = await handle.stat()
-      if (size > MAX_CONTAINERS_JSON) return null
-      const entries: unknown = JSON.parse(await handle.readFile('utf8'))
-      if (!Array.isArray(entries)) return null
-      for (const entry of entries) {
-        if (entry && typeof entry === 'object' && (entry as {id?: unknown}).id === id) {
-          const names = (entry as {names?: unknown}).names
-          return Array.isArray(names) ? validObjectName(names[0]) : null
-        }
+    const entries: unknown = JSON.parse(readBoundedText(path, {maxBytes: MAX_CONTAINERS_JSON}))
+    if (!Array.isArray(entries)) return null
+    for (const entry of entries) {
+      if (entry && typeof entry === 'object' && (entry as {id?: unknown}).id === id) {
+        const names = (entry as {names?: unknown}).names
+        return Array.isArray(names) ? validObjectName(names[0]) : null
       }
-      return null
-    } finally {
-      await handle.close()
     }
+    return null
   } catch {
     return null
   }

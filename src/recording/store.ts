@@ -1,9 +1,9 @@
-import {closeSync, constants, openSync, readFileSync} from 'node:fs'
 import {mkdir, readdir} from 'node:fs/promises'
 import {setImmediate as yieldToLoop} from 'node:timers/promises'
 import {join} from 'node:path'
 import {UserError} from '../cli/errors.js'
 import {EXIT} from '../cli/exit-codes.js'
+import {BoundedReadError, readBoundedFile} from '../fs/bounded-read.js'
 import {writeFileAtomic, type AtomicWriteOptions} from './atomic.js'
 import {isGlob, matchesFilter, matchesName, type RecordingFilter} from './filter.js'
 import {withLock, type LockOptions} from './lock.js'
@@ -264,16 +264,10 @@ export class RecordingStore {
     const path = join(this.recordingsDir, dir, file)
     let bytes: Buffer
     try {
-      const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW)
-      try {
-        bytes = readFileSync(fd)
-      } finally {
-        closeSync(fd)
-      }
+      bytes = readBoundedFile(path, {maxBytes: MAX_RECORDING_BYTES, noFollow: true})
     } catch (error) {
-      return {path, reason: `unreadable: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`}
+      return {path, reason: error instanceof BoundedReadError && error.problem !== 'unreadable' ? `refused: ${error.reason}` : `unreadable: ${error instanceof BoundedReadError ? error.reason : (error as Error).message}`}
     }
-    if (bytes.length > MAX_RECORDING_BYTES) return {path, reason: `${bytes.length} bytes; recordings larger than ${MAX_RECORDING_BYTES} bytes are refused`}
     let document: unknown
     try {
       document = JSON.parse(bytes.toString('utf8'))

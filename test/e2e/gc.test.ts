@@ -151,7 +151,7 @@ describe('gc (real kernel, podman)', {timeout: 300_000}, () => {
   })
 
   it('salvages the recording of a `record` killed with SIGKILL, exactly, as orphan/<boot>-<ns_id>', async () => {
-    const child = spawn(process.execPath, [CLI, 'record', '--name', 'gc-e2e/killed', '--output', '/dev/null', '--', BUSYBOX, 'sh', '-c', `sleep 1; ${BUSYBOX} sync; ${BUSYBOX} uname`], {env: {...process.env, ...env}, stdio: 'ignore'})
+    const child = spawn(process.execPath, [CLI, 'record', '--name', 'gc-e2e/killed', '--output', join(work, 'killed.json'), '--', BUSYBOX, 'sh', '-c', `sleep 1; ${BUSYBOX} sync; ${BUSYBOX} uname`], {env: {...process.env, ...env}, stdio: 'ignore'})
     const target = await waitFor('the record target', () => targets()[0])
     await waitFor('record to take its namespace lock', () => (existsSync(join(spool, `ns.${target.ns_id}.lock`)) ? true : undefined))
     // While `record` lives, gc leaves its target alone.

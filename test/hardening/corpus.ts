@@ -14,10 +14,21 @@ import {fixture} from '../helpers/cli.js'
 export const HOSTILE_DIR = fixture('hostile')
 
 export type PidKind = 'live' | 'exited' | 'zombie' | 'self' | 'init' | 'kthreadd'
-export type Segment = string | {hex: string} | {repeat: string; count: number} | {pid: PidKind} | {var: VarName}
+export type Segment = string | {hex: string} | {repeat: string; count: number} | {numbered: string; count: number; separator?: string} | {pid: PidKind} | {var: VarName}
 export type VarName = 'tmp' | 'outputRoot' | 'outside' | 'store' | 'spool' | 'bundle'
 
-export type SetupStep = {mkdir: string} | {file: string; content: string | Segment[]} | {symlink: string; target: string} | {hardlink: string; target: string} | {fifo: string}
+export type SetupStep =
+  | {mkdir: string}
+  | {file: string; content: string | Segment[]}
+  | {symlink: string; target: string}
+  | {hardlink: string; target: string}
+  | {fifo: string}
+  /** A device node made with mknod inside the case tree: `{"mknod": P, "type": "c", "major": 1, "minor": 3}` is a null device. */
+  | {mknod: string; type: 'c' | 'b'; major: number; minor: number}
+  /** A unix socket file (bound, nobody listening any more). */
+  | {socket: string}
+  /** A sparse regular file of `size` bytes (no disk used). */
+  | {sparse: string; size: number}
 
 /** What one stage does with a case. `message` is a regular expression (source text). */
 export type Outcome =
@@ -63,7 +74,32 @@ function loadDir<T>(dir: string, kind: string): T[] {
     .map((f) => ({kind, name: f.replace(/\.json$/, ''), file: join('fixtures', 'hostile', dir, f), ...JSON.parse(readFileSync(join(HOSTILE_DIR, dir, f), 'utf8'))}) as T)
 }
 
+/**
+ * A bad input given to the CLI by a user (fixtures/hostile/cli/): devices, FIFOs, sockets, huge files, huge
+ * documents. Run with a small heap (`--max-old-space-size`) and a deadline: a clear message, the documented exit
+ * code, bounded memory and time, and the nodes named in `unchanged` still what they were.
+ */
+export interface CliCase {
+  kind: 'cli'
+  name: string
+  file: string
+  description: string
+  setup?: SetupStep[]
+  /** Arguments after `seccomp-recorder` ({{var}} substituted). */
+  args: string[]
+  expect: {
+    exit: number
+    /** Regular expressions that stdout and stderr (together) must match. */
+    output: string[]
+    /** At most this many lines of output in all (warnings are capped per kind). */
+    maxLines?: number
+  }
+  /** Paths whose node (type, inode, device number) must be the same afterwards. */
+  unchanged?: string[]
+}
+
 export const loadStateCases = (): StateCase[] => loadDir<StateCase>('states', 'state')
+export const loadCliCases = (): CliCase[] => loadDir<CliCase>('cli', 'cli')
 export const loadAnnotationCases = (): AnnotationCase[] => loadDir<AnnotationCase>('annotations', 'annotations')
 
 /** The temporary tree one case runs in. Roots (where writing is allowed) are outputRoot, store and spool. */
@@ -109,6 +145,9 @@ export function runSetup(steps: readonly SetupStep[] | undefined, vars: Record<s
     else if ('symlink' in step) symlinkSync(substitute(step.target, vars), substitute(step.symlink, vars))
     else if ('hardlink' in step) linkSync(substitute(step.target, vars), substitute(step.hardlink, vars))
     else if ('fifo' in step) execFileSync('mkfifo', [substitute(step.fifo, vars)])
+    else if ('mknod' in step) execFileSync('mknod', [substitute(step.mknod, vars), step.type, String(step.major), String(step.minor)])
+    else if ('socket' in step) execFileSync('python3', ['-c', 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])', substitute(step.socket, vars)])
+    else if ('sparse' in step) execFileSync('truncate', ['-s', String(step.size), substitute(step.sparse, vars)])
   }
 }
 
@@ -118,6 +157,7 @@ export function assemble(segments: readonly Segment[], vars: Record<string, stri
     if (typeof s === 'string') return Buffer.from(substitute(s, vars), 'utf8')
     if ('hex' in s) return Buffer.from(s.hex.replace(/\s+/g, ''), 'hex')
     if ('repeat' in s) return Buffer.from(s.repeat.repeat(s.count), 'utf8')
+    if ('numbered' in s) return Buffer.from(Array.from({length: s.count}, (_, n) => s.numbered.replaceAll('{{n}}', String(n))).join(s.separator ?? ''), 'utf8')
     if ('pid' in s) {
       const pid = pids[s.pid]
       if (pid === undefined) throw new Error(`no pid of kind ${s.pid}`)

@@ -1,6 +1,6 @@
 import type {ChalkInstance} from 'chalk'
 import type {ProfileFormat} from '../../profile/model.js'
-import {formatViolation, type Violation} from '../../profile/violations.js'
+import {countViolations, formatViolation, type Violation} from '../../profile/violations.js'
 
 export interface ValidatedFile {
   path: string
@@ -41,9 +41,11 @@ export class ValidationReport {
   display(c: ChalkInstance): string {
     const lines: string[] = []
     for (const file of this.files) {
-      const warnings = file.warnings.length === 0 ? '' : `, ${file.warnings.length} warning${file.warnings.length === 1 ? '' : 's'}`
+      const warningCount = countViolations(file.warnings)
+      const errorCount = countViolations(file.errors)
+      const warnings = warningCount === 0 ? '' : `, ${warningCount} warning${warningCount === 1 ? '' : 's'}`
       if (file.valid) lines.push(`${c.green('valid')}    ${file.path} (${file.format} format${warnings})`)
-      else lines.push(`${c.red('invalid')}  ${file.path} (${file.errors.length} error${file.errors.length === 1 ? '' : 's'}${warnings})`)
+      else lines.push(`${c.red('invalid')}  ${file.path} (${errorCount} error${errorCount === 1 ? '' : 's'}${warnings})`)
       for (const v of file.errors) lines.push(`  ${c.red('error')}   ${formatViolation(v, file.path)}`)
       for (const v of file.warnings) lines.push(`  ${c.yellow('warning')} ${formatViolation(v, file.path)}`)
     }

@@ -11,6 +11,8 @@ export const violation = {
     message: {type: 'string'},
     line: {type: 'integer', minimum: 1},
     column: {type: 'integer', minimum: 1},
+    /** Only on the entry that stands for the violations of this code left out (at most 20 per code are listed). */
+    more: {type: 'integer', minimum: 1},
   },
 } as const
 

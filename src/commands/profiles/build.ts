@@ -15,7 +15,7 @@ import {RecordingStore} from '../../recording/store.js'
 export default class ProfilesBuild extends BaseCommand {
   static override summary = 'Build one profile per container name from the recordings in the store.'
   static override description = `Unions every recording of a name — all replicas and all runs of a workload, e.g. default/web/nginx — into one flat OCI profile (default SCMP_ACT_ERRNO with EPERM, one SCMP_ACT_ALLOW rule, the architectures seen) and writes it with its coverage sidecar: how many recordings saw each syscall, {"recordings": N, "syscalls": {"read": N, …}}.
-Without NAME every name in the store is built. Profiles go to <store>/profiles/<safe name>.json and <safe name>.coverage.json (names are made file-safe: "/" becomes "_2F"), written atomically under a per-name lock; --output writes one profile elsewhere, --output - prints it.
+Without NAME every name in the store is built. Profiles go to <store>/profiles/<safe name>.json and <safe name>.coverage.json (names are made file-safe: "/" becomes "_2F"), written atomically under a per-name lock; --output writes one profile elsewhere (a FIFO or character device is written through, without the coverage sidecar), --output - prints it.
 --format spo also writes a security-profiles-operator SeccompProfile (YAML); --format json prints the summary --json prints. --base unions a profile into each result (least restrictive action wins, as in \`profiles merge\`).
 Files in the store that are not valid recordings are reported and skipped.`
   static override examples = [

@@ -9,7 +9,7 @@ import {EXIT} from '../../cli/exit-codes.js'
 import {terminalColours} from '../../cli/output.js'
 import {MergeReport, type MergeJson} from '../../cli/formatters/profiles-merge.js'
 import {renderProfile} from '../../formats/index.js'
-import {writeFileAtomic} from '../../recording/atomic.js'
+import {outputTarget, writeOutputFile} from '../../fs/output-file.js'
 import {RESOLUTION_FLAGS, resolutionFlagValues, type ResolutionFlagValues} from '../../cli/resolution-flags.js'
 import {profileFormat, type SeccompArch, type SeccompProfile} from '../../profile/model.js'
 import {capabilitySet, CONTAINERS_COMMON_DEFAULT_CAPS} from '../../runtime-default/capabilities.js'
@@ -32,7 +32,7 @@ The merged profile goes to stdout (flat OCI JSON, or SPO YAML with --format spo)
   static override args = {profile: Args.string({ignoreStdin: true, description: 'two or more profile files (JSON); with --check the first is compared with the others', required: true})}
   static override flags = {
     check: Flags.boolean({description: 'exit 1 unless the first profile allows everything the others allow; print the differences', default: false}),
-    output: Flags.string({char: 'o', description: 'write the merged profile to FILE (atomically) instead of stdout', helpValue: 'FILE'}),
+    output: Flags.string({char: 'o', description: 'write the merged profile to FILE (atomically) instead of stdout; a FIFO or character device is written through, never replaced', helpValue: 'FILE'}),
     format: Flags.string({char: 'f', description: 'oci: flat OCI JSON; spo: SPO SeccompProfile YAML; json: the --json summary', options: ['oci', 'spo', 'json'], default: 'oci'}),
     name: Flags.string({description: 'profile name for SPO metadata (default: the output file name, else "merged")', helpValue: 'NAME'}),
     ...RESOLUTION_FLAGS,
@@ -44,6 +44,7 @@ The merged profile goes to stdout (flat OCI JSON, or SPO YAML with --format spo)
     if (paths.length < 2) {
       throw new UserError(`merge needs at least two profiles (got ${paths.length})`, {exit: EXIT.USAGE, code: 'too-few-profiles', suggestions: ['seccomp-recorder profiles merge a.json b.json']})
     }
+    if (flags.output !== undefined) outputTarget(flags.output)
     const target = mergeTarget(resolutionFlagValues(flags))
     const profiles: SeccompProfile[] = []
     const resolved: string[] = []
@@ -59,7 +60,7 @@ The merged profile goes to stdout (flat OCI JSON, or SPO YAML with --format spo)
     const name = flags.name ?? (flags.output ? basename(flags.output).replace(/\.(json|ya?ml)$/, '') : 'merged')
     const text = renderProfile(merged, fileFormat, {name, comment: `Merged by seccomp-recorder from ${paths.join(', ')}.`})
     const jsonOut = this.jsonEnabled() || flags.format === 'json'
-    if (flags.output !== undefined) await writeOutput(flags.output, text)
+    if (flags.output !== undefined) await writeOutputFile(flags.output, text)
     else if (!flags.check && !jsonOut) process.stdout.write(text)
 
     const report = new MergeReport({profiles: paths, format: fileFormat, output: flags.output ?? null, check: flags.check, superset: flags.check ? findings.length === 0 : null, findings, resolved: resolution, merged})
@@ -77,13 +78,4 @@ The merged profile goes to stdout (flat OCI JSON, or SPO YAML with --format spo)
 /** Where docker/moby-format inputs are resolved for: the flags, with podman/CRI-O's default capabilities (as `diff A B`). */
 function mergeTarget(values: ResolutionFlagValues): {arch: SeccompArch; kernel: string; caps: string[]} {
   return {arch: values.arch, kernel: values.kernel, caps: capabilitySet(CONTAINERS_COMMON_DEFAULT_CAPS, values.capOptions)}
-}
-
-async function writeOutput(path: string, text: string): Promise<void> {
-  try {
-    await writeFileAtomic(path, text)
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code
-    throw new UserError(`cannot write ${path}: ${code === 'ENOENT' ? 'no such directory' : code === 'EACCES' ? 'permission denied' : (error as Error).message}`, {exit: EXIT.USAGE, code: 'unwritable-output'})
-  }
 }
