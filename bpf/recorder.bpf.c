@@ -432,10 +432,13 @@ int BPF_PROG(scr_sys_enter, struct pt_regs *regs, long id)
 			} else {
 				if (!n->owner)
 					__sync_fetch_and_add(pending, 1);
+				/* Leaving a nested namespace nobody else holds: it dies if the unshare succeeds.
+				 * (nsproxy and namespace read again here: keeps them out of the hot path's registers.) */
+				struct nsproxy *cur = task->nsproxy;
+
 				n->owner = owner;
-				/* Leaving a nested namespace nobody else holds: it dies if the unshare succeeds. */
-				n->dying = owner != inum && scr_last_holder(nsp, mnt) ? inum : 0;
-				n->dying_id = scr_ns_id(mnt);
+				n->dying = owner != inum && cur && scr_last_holder(cur, cur->mnt_ns) ? inum : 0;
+				n->dying_id = cur ? scr_ns_id(cur->mnt_ns) : 0;
 			}
 		}
 	} else {
