@@ -152,8 +152,8 @@ mem() {
 		$((bytes / entries)) "$2"
 }
 mem slots "target in its slot (most targets)"
-mem targets "target whose slot was taken, or nested namespace"
-mem words "rare word (only for non-native or >= 512 numbers)"
+mem targets "entry of its cap (bucket array; entries allocated on use)"
+mem words "entry of its cap (bucket array; entries allocated on use)"
 
 # Start-up time of `add` while attached (a process in a namespace of its own).
 unshare -m sleep 600 &

@@ -12,9 +12,18 @@
  * not rely on them):
  *   scr_sys_enter  tp_btf/sys_enter           every syscall: slot (and filter) load; a miss is done
  *   scr_newtask    tp_btf/task_newtask        clone/clone3 with CLONE_NEWNS in a target
- *   scr_exit       tp_btf/sched_process_exit  drop an unshare note of a dying task
+ *   scr_exit       tp_btf/sched_process_exit  drop an unshare note of a dying task; drop the
+ *                                             nested namespace its last task leaves
  * unshare(CLONE_NEWNS) in a target is noted per task and the new namespace is
  * adopted as nested at that task's next syscall.
+ *
+ * Quotas (recorder.h): a recording holds at most SCR_NESTED_QUOTA live nested
+ * namespaces and SCR_WORDS_QUOTA words of numbers no ABI has; beyond them it is
+ * flagged incomplete (over_nested, over_words) and takes nothing from the maps.
+ * Nested entries do not accumulate: the entry of a nested namespace is deleted
+ * when the last task holding it exits or unshares away from it, and when its
+ * number turns out to belong to a newer namespace.  Nested entries hold no marks
+ * (they record into their owner), so dropping one loses nothing.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -42,14 +51,17 @@ struct {
 /* Targets whose slot was taken, and nested namespaces. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, SCR_MAX_TARGETS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, SCR_TARGETS_ENTRIES(SCR_MAX_TARGETS));
 	__type(key, __u32);
 	__type(value, struct scr_target);
 } scr_targets SEC(".maps");
 
+/* Rare words: non-native numbers and native ones >= SCR_NATIVE_BITS (see recorder.h). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, SCR_MAX_WORDS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, SCR_WORDS_ENTRIES(SCR_MAX_TARGETS));
 	__type(key, struct scr_word_key);
 	__type(value, __u64);
 } scr_words SEC(".maps");
@@ -62,12 +74,12 @@ struct {
 	__type(value, __u32);
 } scr_filter SEC(".maps");
 
-/* Tasks of a target that called unshare(CLONE_NEWNS): value = owner. */
+/* Tasks of a target that called unshare(CLONE_NEWNS). */
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, int);
-	__type(value, __u32);
+	__type(value, struct scr_unshare_note);
 } scr_unshared SEC(".maps");
 
 /* Number of tasks in scr_unshared: while 0, a miss costs nothing more.
@@ -102,7 +114,15 @@ static __always_inline struct scr_target *scr_find(__u32 inum)
 /* Older kernels keep the mount namespace id in mnt_namespace.seq. */
 struct mnt_namespace___seq {
 	u64 seq;
-};
+} __attribute__((preserve_access_index));
+
+/* Before Linux 6.18 the namespace's reference count is ns_common.count. */
+struct ns_common___count {
+	refcount_t count;
+} __attribute__((preserve_access_index));
+struct mnt_namespace___count {
+	struct ns_common___count ns;
+} __attribute__((preserve_access_index));
 
 /* Never-reused id of a mount namespace (0 when the kernel has none). */
 static __always_inline __u64 scr_ns_id(struct mnt_namespace *mnt)
@@ -112,6 +132,24 @@ static __always_inline __u64 scr_ns_id(struct mnt_namespace *mnt)
 	if (bpf_core_field_exists(((struct mnt_namespace___seq *)mnt)->seq))
 		return ((struct mnt_namespace___seq *)mnt)->seq;
 	return 0;
+}
+
+/*
+ * Does the task hold the only reference to its mount namespace?  Then the namespace dies when
+ * the task exits or leaves it: its nsproxy is the task's alone and the namespace has no other
+ * holder (another nsproxy, an open /proc/PID/ns/mnt, a bind mount).  False when unsure.
+ */
+static __always_inline bool scr_last_holder(struct nsproxy *nsp, struct mnt_namespace *mnt)
+{
+	int refs = 0;
+
+	if (nsp->count.refs.counter != 1)
+		return false;
+	if (bpf_core_field_exists(mnt->ns.__ns_ref))
+		refs = mnt->ns.__ns_ref.refs.counter;
+	else if (bpf_core_field_exists(((struct mnt_namespace___count *)mnt)->ns.count))
+		refs = ((struct mnt_namespace___count *)mnt)->ns.count.refs.counter;
+	return refs == 1;
 }
 
 /* Is entry t made for this namespace?  An unknown id (0) is claimed once. */
@@ -143,47 +181,96 @@ static __always_inline void scr_lost(__u32 owner)
 		__sync_fetch_and_add(&t->lost, 1);
 }
 
+/* Count one more thing refused by a quota (saturating: never wraps back to "complete"). */
+static __always_inline void scr_over(__u32 *counter)
+{
+	if (*counter != (__u32)-1)
+		__sync_fetch_and_add(counter, 1);
+}
+
+/* Take one unit of a quota (exact under concurrency); false when it is used up. */
+static __always_inline bool scr_charge(__u32 *used, __u32 quota)
+{
+	if (__sync_fetch_and_add(used, 1) < quota)
+		return true;
+	__sync_fetch_and_add(used, -1);
+	return false;
+}
+
+/* Give a nested namespace's unit back to its owner (if the owner is still there). */
+static __always_inline void scr_uncharge_nested(__u32 owner)
+{
+	struct scr_target *t = scr_find(owner);
+
+	if (t && t->owner == owner && t->nested)
+		__sync_fetch_and_add(&t->nested, -1);
+}
+
+/* Delete the nested entry of namespace (inum, id), if that is what the hash holds for inum. */
+static __always_inline void scr_drop_nested(__u32 inum, __u64 id)
+{
+	struct scr_target *t = bpf_map_lookup_elem(&scr_targets, &inum);
+	__u32 owner;
+
+	if (!t || t->owner == inum || t->ns_id != id)
+		return;
+	owner = t->owner;
+	if (bpf_map_delete_elem(&scr_targets, &inum) == 0)
+		scr_uncharge_nested(owner);
+}
+
 /* Register a just-created namespace as nested in owner; returns its entry. */
 static __always_inline struct scr_target *scr_add_nested(__u32 inum, __u32 owner, __u64 id)
 {
-	struct scr_target nested = { .inum = inum, .owner = owner, .ns_id = id }, *old;
+	struct scr_target nested = { .inum = inum, .owner = owner, .ns_id = id }, *old, *o;
 
 	/* The owner may just have been removed: then there is nothing to record into. */
-	if (!scr_find(owner))
+	o = scr_find(owner);
+	if (!o)
 		return NULL;
 
 	/* The number is fresh, so any entry holding it is stale.  A stale nested
-	 * entry carries no data and is replaced; a stale target still holds an
-	 * unread recording and is kept (the nested namespace is then lost).
-	 * Nested entries always go into the hash: only the helper writes slots. */
+	 * entry carries no data: it is dropped (its owner gets its unit back); a
+	 * stale target still holds an unread recording and is kept (the nested
+	 * namespace is then lost).  Nested entries always go into the hash: only
+	 * the helper writes slots. */
 	old = scr_find(inum);
 	if (old && old->owner == inum) {
-		scr_lost(owner);
+		__sync_fetch_and_add(&o->lost, 1);
+		return NULL;
+	}
+	if (old)
+		scr_drop_nested(inum, old->ns_id);
+
+	/* The owner's quota of live nested namespaces: beyond it, flag the owner, take nothing. */
+	if (!scr_charge(&o->nested, SCR_NESTED_QUOTA)) {
+		scr_over(&o->over_nested);
 		return NULL;
 	}
 	scr_set_slot(inum);
-	if (bpf_map_update_elem(&scr_targets, &inum, &nested, BPF_ANY) != 0) {
-		scr_lost(owner); /* map full */
+	if (bpf_map_update_elem(&scr_targets, &inum, &nested, BPF_NOEXIST) != 0) {
+		__sync_fetch_and_add(&o->nested, -1);
+		__sync_fetch_and_add(&o->lost, 1); /* out of memory, or inserted meanwhile */
 		return NULL;
 	}
 	scr_set_slot(inum); /* again: the helper may have cleared it meanwhile */
 	return bpf_map_lookup_elem(&scr_targets, &inum);
 }
 
-/* Drop the current task's unshare note, if any. */
-static __always_inline __u32 scr_forget(struct task_struct *task)
+/* Take the current task's unshare note, if any, into *out. */
+static __always_inline bool scr_forget(struct task_struct *task, struct scr_unshare_note *out)
 {
-	__u32 *note = bpf_task_storage_get(&scr_unshared, task, 0, 0);
-	__u32 owner, *pending;
+	struct scr_unshare_note *note = bpf_task_storage_get(&scr_unshared, task, 0, 0);
+	__u32 *pending;
 
 	if (!note)
-		return 0;
-	owner = *note;
+		return false;
+	*out = *note;
 	bpf_task_storage_delete(&scr_unshared, task);
 	pending = scr_pending_count();
 	if (pending)
 		__sync_fetch_and_add(pending, -1);
-	return owner;
+	return out->owner != 0;
 }
 
 /* execve/execveat for the given ABI. */
@@ -222,7 +309,8 @@ static __always_inline bool scr_installs_filter(__u32 abi, __u64 nr, struct pt_r
 	return a0 == SCR_PR_SET_SECCOMP && a1 == SCR_SECCOMP_MODE_FILTER && a2;
 }
 
-/* Set bit nr for (owner, abi): native numbers in the target, others in scr_words. */
+/* Set bit nr for (owner, abi): native numbers in the target, others in scr_words (rare words,
+ * charged against the owner's quota unless a real syscall can have that number). */
 static __always_inline void scr_mark(struct scr_target *t, __u32 owner, __u32 abi, __u64 nr)
 {
 	struct scr_word_key key = {};
@@ -248,9 +336,18 @@ static __always_inline void scr_mark(struct scr_target *t, __u32 owner, __u32 ab
 	key.word = nr >> 6;
 	word = bpf_map_lookup_elem(&scr_words, &key);
 	if (!word) {
+		/* A new word: reserved for ia32/x32 numbers a real syscall can have, else from the quota. */
+		bool reserved = abi != SCR_ABI_X86_64 && key.word < SCR_REAL_WORDS;
+
+		if (!reserved && !scr_charge(&t->words, SCR_WORDS_QUOTA)) {
+			scr_over(&t->over_words);
+			return;
+		}
 		if (bpf_map_update_elem(&scr_words, &key, &bit, BPF_NOEXIST) == 0)
 			return;
-		/* Another CPU may have created it meanwhile; else the map is full. */
+		if (!reserved)
+			__sync_fetch_and_add(&t->words, -1);
+		/* Another CPU may have created it meanwhile; else out of memory. */
 		word = bpf_map_lookup_elem(&scr_words, &key);
 		if (!word) {
 			__sync_fetch_and_add(&t->lost, 1);
@@ -266,6 +363,7 @@ int BPF_PROG(scr_sys_enter, struct pt_regs *regs, long id)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	__u32 inum, owner, abi = SCR_ABI_X86_64, *pending;
+	struct scr_unshare_note note;
 	struct mnt_namespace *mnt;
 	struct scr_target *t;
 	struct nsproxy *nsp;
@@ -286,17 +384,23 @@ int BPF_PROG(scr_sys_enter, struct pt_regs *regs, long id)
 		pending = scr_pending_count();
 		if (!pending || !*pending)
 			return 0;
-		owner = scr_forget(task);
-		if (!owner)
+		if (!scr_forget(task, &note))
 			return 0;
-		t = scr_add_nested(inum, owner, scr_ns_id(mnt));
+		/* The nested namespace it left died with the unshare: drop it first (frees its unit). */
+		if (note.dying)
+			scr_drop_nested(note.dying, note.dying_id);
+		t = scr_add_nested(inum, note.owner, scr_ns_id(mnt));
 		if (!t)
 			return 0;
 	}
 
-	/* The entry must be for this very namespace, not a dead one with the same number. */
-	if (!scr_same_ns(t, scr_ns_id(mnt)))
+	/* The entry must be for this very namespace, not a dead one with the same number
+	 * (a nested one is then dropped: its namespace is gone). */
+	if (!scr_same_ns(t, scr_ns_id(mnt))) {
+		if (t->owner != inum)
+			scr_drop_nested(inum, t->ns_id);
 		return 0;
+	}
 
 	/* Nested namespace: record into its owner. */
 	owner = t->owner;
@@ -320,21 +424,27 @@ int BPF_PROG(scr_sys_enter, struct pt_regs *regs, long id)
 	 * Any other syscall clears a note left by an unshare that failed. */
 	if (nr == (abi == SCR_ABI_X86 ? 310 : 272)) {
 		if (scr_arg0(abi, regs) & SCR_CLONE_NEWNS) {
-			__u32 *note = bpf_task_storage_get(&scr_unshared, task, 0,
-							   BPF_LOCAL_STORAGE_GET_F_CREATE);
+			struct scr_unshare_note *n = bpf_task_storage_get(&scr_unshared, task, 0,
+									   BPF_LOCAL_STORAGE_GET_F_CREATE);
 			pending = scr_pending_count();
-			if (!note || !pending) {
+			if (!n || !pending) {
 				__sync_fetch_and_add(&t->lost, 1);
 			} else {
-				if (!*note)
+				if (!n->owner)
 					__sync_fetch_and_add(pending, 1);
-				*note = owner;
+				/* Leaving a nested namespace nobody else holds: it dies if the unshare succeeds.
+				 * (nsproxy and namespace read again here: keeps them out of the hot path's registers.) */
+				struct nsproxy *cur = task->nsproxy;
+
+				n->owner = owner;
+				n->dying = owner != inum && cur && scr_last_holder(cur, cur->mnt_ns) ? inum : 0;
+				n->dying_id = cur ? scr_ns_id(cur->mnt_ns) : 0;
 			}
 		}
 	} else {
 		pending = scr_pending_count();
 		if (pending && *pending)
-			scr_forget(task);
+			scr_forget(task, &note);
 	}
 
 	/* Armed: wait for the boundary.  ARMED -> RECORDING is a compare-and-swap
@@ -394,10 +504,30 @@ int BPF_PROG(scr_newtask, struct task_struct *child, u64 clone_flags)
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(scr_exit)
 {
+	struct task_struct *task = bpf_get_current_task_btf();
 	__u32 *pending = scr_pending_count();
+	struct scr_unshare_note note;
+	struct mnt_namespace *mnt;
+	struct scr_target *t;
+	struct nsproxy *nsp;
+	__u32 inum;
 
 	/* A task that unshared and died before its next syscall leaves a note. */
 	if (pending && *pending)
-		scr_forget(bpf_get_current_task_btf());
+		scr_forget(task, &note);
+
+	/* Is the task in a nested namespace (really that one)? */
+	nsp = task->nsproxy;
+	if (!nsp)
+		return 0;
+	mnt = nsp->mnt_ns;
+	inum = mnt->ns.inum;
+	t = scr_find(inum);
+	if (!t || t->owner == inum || t->ns_id != scr_ns_id(mnt))
+		return 0;
+
+	/* Its last task is leaving: the namespace dies, its entry goes (it holds no marks). */
+	if (scr_last_holder(nsp, mnt))
+		scr_drop_nested(inum, t->ns_id);
 	return 0;
 }

@@ -326,10 +326,11 @@ static void pin_or_fail(int err, const char *path)
 /* Do the pinned maps have this build's layout?  (A helper of another build may have pinned them.) */
 static bool layout_matches(void)
 {
-	static const __u32 want[MAP_COUNT][3] = { { sizeof(__u32), sizeof(struct scr_target), SCR_SLOTS },
-						  { sizeof(__u32), sizeof(struct scr_target), 0 },
-						  { sizeof(struct scr_word_key), sizeof(__u64), 0 },
-						  { sizeof(__u32), sizeof(__u32), SCR_SLOTS + 1 } };
+	/* key size, value size, entries (0: any), flags */
+	static const __u32 want[MAP_COUNT][4] = { { sizeof(__u32), sizeof(struct scr_target), SCR_SLOTS, 0 },
+						  { sizeof(__u32), sizeof(struct scr_target), 0, BPF_F_NO_PREALLOC },
+						  { sizeof(struct scr_word_key), sizeof(__u64), 0, BPF_F_NO_PREALLOC },
+						  { sizeof(__u32), sizeof(__u32), SCR_SLOTS + 1, 0 } };
 	int fds[MAP_COUNT] = { slots_fd, targets_fd, words_fd, filter_fd };
 
 	for (int i = 0; i < MAP_COUNT; i++) {
@@ -337,7 +338,8 @@ static bool layout_matches(void)
 		__u32 len = sizeof(info);
 
 		if (bpf_obj_get_info_by_fd(fds[i], &info, &len) != 0 || info.key_size != want[i][0] ||
-		    info.value_size != want[i][1] || (want[i][2] && info.max_entries != want[i][2]))
+		    info.value_size != want[i][1] || (want[i][2] && info.max_entries != want[i][2]) ||
+		    (info.map_flags & BPF_F_NO_PREALLOC) != want[i][3])
 			return false;
 	}
 	return true;
@@ -507,9 +509,14 @@ static void load_and_pin(bool reuse)
 
 	if (!skel)
 		fail(EX_NO_BPF, "bpf-unavailable", errno, "cannot open the BPF programs");
-	/* Fewer targets at once, for tests of a full recorder (only when the maps are new). */
-	if (max && !reuse)
-		err = bpf_map__set_max_entries(skel->maps.scr_targets, (__u32)parse_num(max, 65536, "bad SECCOMP_RECORDER_MAX_TARGETS"));
+	/* Fewer targets at once, for tests of a full recorder (only when the maps are new); the hashes
+	 * are sized for every target at its quotas (recorder.h). */
+	if (max && !reuse) {
+		__u32 n = (__u32)parse_num(max, 65536, "bad SECCOMP_RECORDER_MAX_TARGETS");
+
+		err = bpf_map__set_max_entries(skel->maps.scr_targets, SCR_TARGETS_ENTRIES(n)) ?:
+		      bpf_map__set_max_entries(skel->maps.scr_words, SCR_WORDS_ENTRIES(n));
+	}
 	if (reuse && !err)
 		err = bpf_map__reuse_fd(skel->maps.scr_slots, slots_fd) ?:
 		      bpf_map__reuse_fd(skel->maps.scr_targets, targets_fd) ?:
@@ -655,13 +662,14 @@ static bool host_mntns(__u32 inum)
 	       (stat("/proc/1/ns/mnt", &st) == 0 && st.st_ino == inum);
 }
 
-/* The most own targets at once: the hash map's size (it must be able to hold them all). */
+/* The most own targets at once: the hash is sized for each of them and its nested quota (recorder.h). */
 static int max_targets(void)
 {
 	struct bpf_map_info info = {};
 	__u32 len = sizeof(info);
 
-	return bpf_obj_get_info_by_fd(targets_fd, &info, &len) == 0 ? (int)info.max_entries : SCR_MAX_TARGETS;
+	return bpf_obj_get_info_by_fd(targets_fd, &info, &len) == 0 ? (int)(info.max_entries / SCR_TARGETS_ENTRIES(1))
+								    : SCR_MAX_TARGETS;
 }
 
 /* Insert a new target: into its slot when free, else into the hash. Caller holds the lock. */
@@ -791,9 +799,10 @@ static void print_result(__u32 inum, bool del)
 		nested.n--;
 	}
 
-	printf("{\"mntns\":%u,\"ns_id\":%llu,\"state\":\"%s\",\"lost\":%u,\"interrupted\":%s,\"nested\":", inum,
-	       (unsigned long long)t.ns_id, t.state == SCR_STATE_RECORDING ? "recording" : "armed", t.lost,
-	       t.flags & SCR_INTERRUPTED ? "true" : "false");
+	printf("{\"mntns\":%u,\"ns_id\":%llu,\"state\":\"%s\",\"lost\":%u,\"interrupted\":%s,"
+	       "\"quota\":{\"nested\":%u,\"words\":%u},\"nested\":",
+	       inum, (unsigned long long)t.ns_id, t.state == SCR_STATE_RECORDING ? "recording" : "armed", t.lost,
+	       t.flags & SCR_INTERRUPTED ? "true" : "false", t.over_nested, t.over_words);
 	print_vec(&nested);
 	printf(",\"syscalls\":{");
 	for (int a = 0; a < SCR_ABI_COUNT; a++) {

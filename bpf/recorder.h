@@ -17,12 +17,12 @@
 #define SCR_LOCK_FILE SCR_LOCK_DIR "/helper.lock"
 
 /*
- * Where targets live (both maps preallocated):
+ * Where targets live:
  *   slots    ARRAY of SCR_SLOTS struct scr_target, index inum & (SCR_SLOTS - 1): a recorded
  *            namespace whose slot is free lives here, so its syscalls cost one inlined array load.
  *            Written only by the helper (under its lock); the kernel only marks into entries.
  *   targets  HASH inum -> struct scr_target: a target whose slot was taken, and every nested
- *            namespace (inserted by the kernel).
+ *            namespace (inserted by the kernel, at most SCR_NESTED_QUOTA live ones per target).
  *   filter   ARRAY of SCR_SLOTS __u32: non-zero while some targets (hash) entry may have a number
  *            in that slot, so a miss skips the hash lookup.  Set before an entry is inserted (and by
  *            the kernel again after), cleared by the helper only after a removal, then set again for
@@ -31,12 +31,28 @@
  *            recounts exactly before it refuses a target, so a count left wrong by a killed
  *            helper heals itself).
  * An entry in slots is free when its inum is 0 (no namespace has inode number 0).
+ *
+ * Quotas: every map a recording can make the kernel insert into is sized for all targets at their
+ * quota at once, so one recording can never take an entry another one needs:
+ *   targets  max_targets * (1 + SCR_NESTED_QUOTA): each target's own entry (when its slot is taken)
+ *            and its live nested namespaces.  A nested namespace beyond the quota is not followed
+ *            (counted in its owner's over_nested: that recording is incomplete).
+ *   words    max_targets * SCR_WORDS_PER_TARGET: the words a real syscall can need (ia32 and x32
+ *            numbers < SCR_REAL_WORDS * 64, reserved: never refused) and SCR_WORDS_QUOTA words of
+ *            numbers no ABI has (x86_64 >= 512, others >= SCR_REAL_WORDS * 64); beyond it such a
+ *            number is not stored (counted in over_words: incomplete).
+ * Both hashes allocate on insert (BPF_F_NO_PREALLOC): the sizes are caps, memory follows use.
  */
 #define SCR_SLOTS 4096
 #define SCR_FILTER_SLOTS SCR_SLOTS
 #define SCR_COUNT_INDEX SCR_SLOTS
-#define SCR_MAX_TARGETS 4096 /* recorded namespaces at once (and the hash map's size) */
-#define SCR_MAX_WORDS 8192   /* rare (non-native or >= 512) syscall words */
+#define SCR_MAX_TARGETS 4096 /* recorded namespaces at once */
+#define SCR_NESTED_QUOTA 32  /* live nested mount namespaces per recording */
+#define SCR_REAL_WORDS 9     /* ia32/x32 words 0..8 (numbers < 576) hold every real syscall */
+#define SCR_WORDS_QUOTA 4    /* words of numbers no ABI has, per recording (256 numbers) */
+#define SCR_WORDS_PER_TARGET (2 * SCR_REAL_WORDS + SCR_WORDS_QUOTA)
+#define SCR_TARGETS_ENTRIES(max) ((max) * (1 + SCR_NESTED_QUOTA))
+#define SCR_WORDS_ENTRIES(max) ((max) * SCR_WORDS_PER_TARGET)
 
 /* Native x86_64 numbers 0..SCR_NATIVE_BITS-1 live in scr_target.native. */
 #define SCR_NATIVE_WORDS 8
@@ -68,6 +84,13 @@ enum {
 
 #define SCR_X32_SYSCALL_BIT 0x40000000
 
+/* Task storage of a task that called unshare(CLONE_NEWNS) in a target: adopted at its next syscall. */
+struct scr_unshare_note {
+	__u32 owner; /* the target to record the new namespace into */
+	__u32 dying; /* the nested namespace it leaves, when no one else holds it (0: none) */
+	__u64 dying_id;
+};
+
 /*
  * A target (in slots or targets): inum = its mount-namespace inode number (the hash key).
  * owner == inum for a target's own entry; a nested namespace (created inside
@@ -83,10 +106,14 @@ struct scr_target {
 	__u32 owner;
 	__u32 state;
 	__u32 flags;
-	__u32 lost; /* syscalls (or nested namespaces) that could not be stored */
-	__u32 pad;
+	__u32 lost;   /* syscalls (or nested namespaces) that could not be stored */
+	__u32 nested; /* target: its live nested entries (charged against SCR_NESTED_QUOTA) */
 	__u64 native[SCR_NATIVE_WORDS]; /* bit nr of native x86_64 syscall nr */
 	__u64 ns_id;
+	__u32 words;       /* target: its words of numbers no ABI has (charged against SCR_WORDS_QUOTA) */
+	__u32 over_nested; /* target: nested namespaces not followed, quota reached (incomplete) */
+	__u32 over_words;  /* target: syscalls not stored, words quota reached (incomplete) */
+	__u32 pad;
 };
 
 /* rare-words map: value = __u64, bit nr%64 of word nr/64 for (owner, abi). */

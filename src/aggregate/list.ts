@@ -9,7 +9,7 @@ import {readCoverageFile} from './build.js'
 export interface ProfileListing {
   name: string
   recordings: number
-  /** Recordings that lost syscalls in the kernel. */
+  /** Incomplete recordings (syscalls lost in the kernel, the recorder interrupted, a kernel quota reached). */
   incomplete: number
   namespaces: string[]
   workloads: string[]

@@ -13,6 +13,7 @@ import {formatProfileJson} from '../profile/normalise.js'
 import {recordCommand} from '../recorder/launch.js'
 import {ensureHelper, type Boundary} from '../recorder/native-helper.js'
 import {storeFlag} from '../recording/cli-flags.js'
+import {incompleteReasons, quotaExceeded} from '../recording/incomplete.js'
 import {createRecording} from '../recording/model.js'
 import {profileNameProblem} from '../recording/naming.js'
 import {RecordingStore} from '../recording/store.js'
@@ -70,7 +71,7 @@ Without --output the profile goes to stdout and CMD's stdout goes to stderr. sec
           ? undefined
           : async (target, status, marking) => {
               endedAt ??= new Date()
-              const recording = createRecording({id: recordingId, source: 'record', name: flags.name!, runtime: 'record', set: nameKernelSyscalls(target), lost: target.lost, interrupted: target.interrupted, startedAt, endedAt, command, exitCode: status.exitCode})
+              const recording = createRecording({id: recordingId, source: 'record', name: flags.name!, runtime: 'record', set: nameKernelSyscalls(target), lost: target.lost, interrupted: target.interrupted, quota: target.quota, startedAt, endedAt, command, exitCode: status.exitCode})
               recordingId = recording.id
               await marking(join(store.recordingDir(recording.name), `${recording.id}.json`))
               await store.save(recording)
@@ -81,7 +82,7 @@ Without --output the profile goes to stdout and CMD's stdout goes to stderr. sec
     if (flags.output !== undefined) await writeOutputFile(flags.output, formatProfileJson(profile))
     if (flags.name === undefined && profileOnStdout) process.stdout.write(formatProfileJson(profile))
 
-    const report = new RecordReport({command, exitCode: run.exitCode, signal: run.signal, durationMs: run.durationMs, syscalls: set.names, unknown: set.unknown, lost: run.target.lost, output: flags.output ?? null, profile})
+    const report = new RecordReport({command, exitCode: run.exitCode, signal: run.signal, durationMs: run.durationMs, syscalls: set.names, unknown: set.unknown, lost: run.target.lost, quota: {nested: run.target.quota?.nested ?? 0, words: run.target.quota?.words ?? 0}, output: flags.output ?? null, profile})
     if (!this.jsonEnabled()) process.stderr.write(`${report.display(terminalColours(process.env, Boolean(process.stderr.isTTY)))}\n`)
     if (run.target.lost > 0) {
       throw new UserError(`the kernel could not store ${run.target.lost} syscalls: the profile is incomplete`, {exit: EXIT.RUNTIME, code: 'lost-syscalls'})
@@ -91,6 +92,13 @@ Without --output the profile goes to stdout and CMD's stdout goes to stderr. sec
         exit: EXIT.RUNTIME,
         code: 'recorder-interrupted',
         suggestions: ['Record again; do not remove /sys/fs/bpf/seccomp-recorder while recordings run.'],
+      })
+    }
+    if (quotaExceeded(run.target.quota)) {
+      throw new UserError(`the profile is incomplete: ${incompleteReasons({lost: 0, quota: run.target.quota}).join('; ')}`, {
+        exit: EXIT.RUNTIME,
+        code: 'quota-exceeded',
+        suggestions: ['The quotas keep one recording from filling the kernel recorder for everyone (see bpf/README.md, "Quotas"); record a workload that stays within them.'],
       })
     }
     this.setExitCode(run.exitCode as never)

@@ -11,6 +11,7 @@ import {detachIfIdle, ensureHelper, helperStatus, removeTarget, type KernelTarge
 import {writeFileAtomic} from '../recording/atomic.js'
 import {acquireLock, ownerAlive, withLock, type LockOwner} from '../recording/lock.js'
 import {createRecording, validateRecording} from '../recording/model.js'
+import {quotaExceeded} from '../recording/incomplete.js'
 import {RecordingStore} from '../recording/store.js'
 import {nameKernelSyscalls, syscallCount} from '../recording/syscall-set.js'
 import {ProcNamespaceProbe, type NamespaceProbe, type NamespaceRef} from './liveness.js'
@@ -351,7 +352,7 @@ class Gc {
     if (recordedNothing(target)) return {...base, action: 'discard', reason: `${why}; it recorded nothing`, done: true, outputs: []}
     const now = this.now()
     const {name, id} = salvageName(ns, this.bootId, now)
-    const recording = createRecording({id, source: 'gc', name, runtime: 'unknown', set, lost: target.lost, interrupted: target.interrupted === true, startedAt: now, endedAt: now})
+    const recording = createRecording({id, source: 'gc', name, runtime: 'unknown', set, lost: target.lost, interrupted: target.interrupted === true, quota: target.quota, startedAt: now, endedAt: now})
     const path = await this.store.save(recording)
     return {...base, action: 'salvage', reason: why, done: true, syscalls: syscallCount(set), outputs: [{kind: 'store', path, name}]}
   }
@@ -488,7 +489,7 @@ function claims(note: SpoolNote, ns: NamespaceRef): boolean {
 }
 
 function recordedNothing(target: KernelTarget): boolean {
-  return syscallCount(nameKernelSyscalls(target)) === 0 && target.lost === 0 && target.interrupted !== true
+  return syscallCount(nameKernelSyscalls(target)) === 0 && target.lost === 0 && target.interrupted !== true && !quotaExceeded(target.quota)
 }
 
 function processAlive(pid: number): boolean {

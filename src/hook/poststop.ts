@@ -12,6 +12,7 @@ import {readTarget, removeTarget, type KernelTarget} from '../recorder/native-he
 import {readTextIfExists, writeFileAtomic} from '../recording/atomic.js'
 import {withLock} from '../recording/lock.js'
 import {createRecording, newRecordingId} from '../recording/model.js'
+import {incompleteReasons} from '../recording/incomplete.js'
 import {namingFromOciAnnotations, podmanNameFromBundle, profileNameFor, workloadFromPodName} from '../recording/naming.js'
 import {RecordingStore} from '../recording/store.js'
 import {nameKernelSyscalls, syscallCount} from '../recording/syscall-set.js'
@@ -270,6 +271,7 @@ async function writeOutputs(note: SpoolNote, journal: Journal, config: RecorderC
           set,
           lost: target.lost,
           interrupted: target.interrupted === true,
+          quota: target.quota,
           startedAt: new Date(note.registered_unix_ms),
           endedAt: new Date(journal.endedAt),
         })
@@ -278,8 +280,9 @@ async function writeOutputs(note: SpoolNote, journal: Journal, config: RecorderC
       }
     }
     // Written (nothing recorded is dropped), but an incomplete recording must not pass as a complete one.
-    if (target.lost > 0 || target.interrupted === true) {
-      const why = target.interrupted === true ? 'the kernel recorder was detached for a while during the run (its pins were removed)' : `the kernel could not store ${target.lost} syscalls`
+    const reasons = incompleteReasons(target)
+    if (reasons.length > 0) {
+      const why = reasons.join('; ')
       throw new UserError(`the recording of container ${id} is incomplete: ${why}; ${outputs.map((o) => o.path).join(', ')} may lack syscalls the workload needs`, {
         exit: EXIT.RUNTIME,
         code: 'recording-incomplete',

@@ -107,6 +107,7 @@ function isTarget(value: unknown): value is KernelTarget {
     (t.ns_id === undefined || Number.isInteger(t.ns_id)) &&
     Number.isInteger(t.lost) &&
     (t.interrupted === undefined || typeof t.interrupted === 'boolean') &&
+    (t.quota === undefined || (t.quota !== null && typeof t.quota === 'object' && Number.isInteger(t.quota.nested) && t.quota.nested >= 0 && Number.isInteger(t.quota.words) && t.quota.words >= 0)) &&
     t.syscalls !== null &&
     typeof t.syscalls === 'object' &&
     Object.entries(t.syscalls).every(([abi, list]) => ['x86_64', 'x86', 'x32'].includes(abi) && numbers(list))
@@ -158,10 +159,14 @@ export function unionTargets(a: KernelTarget, b: KernelTarget): KernelTarget {
     const all = [...new Set([...(a.syscalls[abi] ?? []), ...(b.syscalls[abi] ?? [])])].sort((x, y) => x - y)
     if (all.length > 0) syscalls[abi] = all
   }
-  return {...a, lost: Math.max(a.lost, b.lost), interrupted: Boolean(a.interrupted || b.interrupted), syscalls}
+  const union: KernelTarget = {...a, lost: Math.max(a.lost, b.lost), interrupted: Boolean(a.interrupted || b.interrupted), syscalls}
+  if (a.quota !== undefined || b.quota !== undefined) {
+    union.quota = {nested: Math.max(a.quota?.nested ?? 0, b.quota?.nested ?? 0), words: Math.max(a.quota?.words ?? 0, b.quota?.words ?? 0)}
+  }
+  return union
 }
 
 /** Whether b has a syscall a lacks. */
 export function targetAdds(a: KernelTarget, b: KernelTarget): boolean {
-  return (['x86_64', 'x86', 'x32'] as const).some((abi) => (b.syscalls[abi] ?? []).some((nr) => !(a.syscalls[abi] ?? []).includes(nr))) || b.lost > a.lost || Boolean(b.interrupted && !a.interrupted)
+  return (['x86_64', 'x86', 'x32'] as const).some((abi) => (b.syscalls[abi] ?? []).some((nr) => !(a.syscalls[abi] ?? []).includes(nr))) || b.lost > a.lost || Boolean(b.interrupted && !a.interrupted) || (b.quota?.nested ?? 0) > (a.quota?.nested ?? 0) || (b.quota?.words ?? 0) > (a.quota?.words ?? 0)
 }

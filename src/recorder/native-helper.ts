@@ -5,6 +5,7 @@ import {fileURLToPath} from 'node:url'
 import {execa} from 'execa'
 import {UserError} from '../cli/errors.js'
 import {EXIT} from '../cli/exit-codes.js'
+import type {QuotaExceeded} from '../recording/incomplete.js'
 
 /**
  * Drives the native helper (`bpf/recorder.c`, built with clang against the kernel's BTF): it loads and pins the
@@ -35,6 +36,8 @@ export interface KernelTarget {
   lost: number
   /** The recorder's programs were detached for a while (its pins removed): syscalls were missed. */
   interrupted: boolean
+  /** Refused because this recording reached a kernel quota (non-zero: incomplete); absent from older helpers. */
+  quota?: QuotaExceeded
   nested: number[]
   syscalls: Partial<Record<KernelAbi, number[]>>
 }

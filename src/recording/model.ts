@@ -2,6 +2,7 @@ import {randomBytes} from 'node:crypto'
 import {release} from 'node:os'
 import {Ajv, type ErrorObject} from 'ajv'
 import {ABIS, nativeAbi, SCMP_ARCH_BY_ABI} from '../syscalls/index.js'
+import {quotaExceeded, type QuotaExceeded} from './incomplete.js'
 import {profileNameProblem} from './naming.js'
 import type {SyscallSet} from './syscall-set.js'
 
@@ -36,12 +37,15 @@ export interface Recording {
   lost: number
   /** The kernel recorder was detached for a while during this run (its pins removed): incomplete. */
   interrupted?: true
+  /** What the kernel refused because this run reached a quota (only when it did): incomplete. */
+  quota?: QuotaExceeded
   command?: string[]
   exitCode?: number | null
 }
 
 /** A recording that may lack syscalls the workload made (lost by the kernel, or the recorder interrupted). */
-export const isIncomplete = (recording: Pick<Recording, 'lost' | 'interrupted'>): boolean => recording.lost > 0 || recording.interrupted === true
+export const isIncomplete = (recording: Pick<Recording, 'lost' | 'interrupted' | 'quota'>): boolean =>
+  recording.lost > 0 || recording.interrupted === true || quotaExceeded(recording.quota)
 
 /** Who wrote it: the OCI hook's poststop (or gc finishing what a lost poststop left), `record`, or gc salvaging a target nobody finalised. */
 export type RecordingSource = 'hook' | 'record' | 'gc'
@@ -97,6 +101,12 @@ export const RECORDING_SCHEMA = {
     },
     lost: {type: 'integer', minimum: 0},
     interrupted: {const: true},
+    quota: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['nested', 'words'],
+      properties: {nested: {type: 'integer', minimum: 0}, words: {type: 'integer', minimum: 0}},
+    },
     command: {type: 'array', maxItems: 4096, items: {type: 'string', maxLength: 65536}},
     exitCode: {type: ['integer', 'null'], minimum: 0, maximum: 255},
   },
@@ -157,6 +167,7 @@ export interface NewRecording {
   set: SyscallSet
   lost?: number
   interrupted?: boolean
+  quota?: QuotaExceeded
   startedAt: Date
   endedAt?: Date
   command?: string[]
@@ -196,6 +207,7 @@ export function createRecording(input: NewRecording): Recording {
     lost: input.lost ?? 0,
   }
   if (input.interrupted === true) recording.interrupted = true
+  if (quotaExceeded(input.quota)) recording.quota = {nested: input.quota!.nested, words: input.quota!.words}
   if (input.command !== undefined) recording.command = input.command
   if (input.exitCode !== undefined) recording.exitCode = input.exitCode
   const check = validateRecording(recording)

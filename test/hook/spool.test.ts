@@ -45,5 +45,13 @@ describe('spool layout', () => {
     assert.equal(unionTargets(a, b).lost, 1)
     assert.equal(targetAdds(a, b), true)
     assert.equal(targetAdds(unionTargets(a, b), a), false)
+    // Quotas: the larger count of each wins; a snapshot that reached a quota adds something.
+    const q = {...a, quota: {nested: 2, words: 0}}
+    assert.deepEqual(unionTargets(q, {...a, quota: {nested: 1, words: 5}}).quota, {nested: 2, words: 5})
+    assert.equal(unionTargets(a, a).quota, undefined)
+    assert.equal(targetAdds(a, q), true)
+    assert.equal(targetAdds(q, a), false)
+    assert.equal(parseTarget('{"mntns":1,"lost":0,"quota":{"nested":-1,"words":0},"syscalls":{}}'), undefined)
+    assert.deepEqual(parseTarget('{"mntns":1,"lost":0,"quota":{"nested":1,"words":0},"syscalls":{}}')?.quota, {nested: 1, words: 0})
   })
 })

@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
-import {createRecording, newRecordingId, RECORDING_ID, validateRecording} from '../../src/recording/model.js'
+import {readFileSync} from 'node:fs'
+import {join} from 'node:path'
+import {incompleteReasons, KERNEL_QUOTAS} from '../../src/recording/incomplete.js'
+import {createRecording, isIncomplete, newRecordingId, RECORDING_ID, validateRecording} from '../../src/recording/model.js'
+import {REPO_ROOT} from '../helpers/cli.js'
 import {makeRecording} from './helpers/recordings.js'
 
 describe('Recording', () => {
@@ -31,6 +35,26 @@ describe('Recording', () => {
     assert.ok(newRecordingId(new Date('2026-01-01T00:00:00Z')) < newRecordingId(new Date('2026-01-01T00:00:01Z')))
   })
 
+  it('a quota reached makes the recording incomplete, with the quota named; none reached keeps it out', () => {
+    const base = {source: 'record' as const, name: 'tools/x', runtime: 'record', set: {names: {x86_64: ['read']}, unknown: []}, startedAt: new Date(), endedAt: new Date()}
+    const complete = createRecording({...base, quota: {nested: 0, words: 0}})
+    assert.equal(complete.quota, undefined)
+    assert.equal(isIncomplete(complete), false)
+    const flagged = createRecording({...base, quota: {nested: 3, words: 0}})
+    assert.deepEqual(flagged.quota, {nested: 3, words: 0})
+    assert.equal(validateRecording(flagged).valid, true)
+    assert.equal(isIncomplete(flagged), true)
+    assert.deepEqual(incompleteReasons(flagged), [`it reached its quota of ${KERNEL_QUOTAS.nestedNamespaces} live nested mount namespaces: 3 more were not followed (their syscalls are missing)`])
+    assert.match(incompleteReasons({lost: 0, quota: {nested: 0, words: 7}}).join(), /quota of 256 syscall numbers no ABI has: 7 more such calls were not stored/)
+  })
+
+  it('the quotas named to users are the kernel recorder\'s (bpf/recorder.h)', () => {
+    const header = readFileSync(join(REPO_ROOT, 'bpf', 'recorder.h'), 'utf8')
+    const define = (name: string) => Number(new RegExp(`#define ${name} (\\d+)`).exec(header)?.[1])
+    assert.equal(KERNEL_QUOTAS.nestedNamespaces, define('SCR_NESTED_QUOTA'))
+    assert.equal(KERNEL_QUOTAS.unknownNumbers, define('SCR_WORDS_QUOTA') * 64)
+  })
+
   it('rejects documents that are not recordings, saying where', () => {
     const good = makeRecording({})
     const cases: Array<[string, unknown, RegExp]> = [
@@ -48,6 +72,8 @@ describe('Recording', () => {
       ['empty name segment', {...good, name: 'a//b'}, /\/name: .*empty segments/],
       ['missing container field', {...good, container: {name: 'x'}}, /missing property "id"/],
       ['negative lost', {...good, lost: -1}, /\/lost/],
+      ['quota without words', {...good, quota: {nested: 1}}, /\/quota: missing property "words"/],
+      ['negative quota', {...good, quota: {nested: -1, words: 0}}, /\/quota\/nested/],
     ]
     for (const [what, document, pattern] of cases) {
       const check = validateRecording(document)

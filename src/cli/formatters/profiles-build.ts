@@ -83,7 +83,7 @@ export class BuildReport {
         lines.push(c.dim(`    every syscall was seen in all ${p.recordings} recordings`))
       }
       if (p.fromBase.length > 0) lines.push(`    ${p.fromBase.length} more allowed by the base profile ${j.base ?? ''}`.trimEnd())
-      if (p.incomplete > 0) lines.push(c.yellow(`    ${p.incomplete} recording${p.incomplete === 1 ? '' : 's'} lost syscalls in the kernel: the profile may lack some`))
+      if (p.incomplete > 0) lines.push(c.yellow(`    ${p.incomplete} recording${p.incomplete === 1 ? '' : 's'} ${p.incomplete === 1 ? 'is' : 'are'} incomplete (syscalls lost in the kernel, the recorder interrupted or a kernel quota reached): the profile may lack some`))
       for (const u of p.unknown) lines.push(c.yellow(`    unknown syscall number ${u.nr} on ${u.abi} (${u.recordings} recording${u.recordings === 1 ? '' : 's'}): not in the flat profile`))
     }
     lines.push(...invalidLines(c, j.invalid))

@@ -1,5 +1,6 @@
 import type {ChalkInstance} from 'chalk'
 import type {SeccompProfile} from '../../profile/model.js'
+import {incompleteReasons, type QuotaExceeded} from '../../recording/incomplete.js'
 import {allNames, type SyscallSet} from '../../recording/syscall-set.js'
 
 export interface RecordJson {
@@ -13,6 +14,8 @@ export interface RecordJson {
   unknown: SyscallSet['unknown']
   /** Syscalls the kernel could not store; non-zero means the recording is incomplete. */
   lost: number
+  /** Refused because the recording reached a kernel quota (nested namespaces not followed, unknown numbers not stored); non-zero: incomplete. */
+  quota: QuotaExceeded
   output: string | null
   profile: SeccompProfile
 }
@@ -33,6 +36,7 @@ export class RecordReport {
     for (const [abi, list] of Object.entries(j.syscalls)) lines.push(`  ${abi.padEnd(7)} ${list.length} syscalls`)
     for (const u of j.unknown) lines.push(c.yellow(`  unknown syscall number ${u.nr} on ${u.abi}: kept in the recording, not in the profile`))
     if (j.lost > 0) lines.push(c.red(`  ${j.lost} syscalls could not be stored by the kernel: this recording is incomplete`))
+    for (const reason of incompleteReasons({lost: 0, quota: j.quota})) lines.push(c.red(`  ${reason}: this recording is incomplete`))
     lines.push(j.output === null ? '  profile written to stdout' : `  profile written to ${j.output}`)
     return lines.join('\n')
   }

@@ -9,13 +9,14 @@ const exit = {exitCode: {type: 'integer', minimum: 0, maximum: 255}, signal: {ty
 export const RECORD_OUTPUT = {
   type: 'object',
   additionalProperties: false,
-  required: ['command', 'exitCode', 'signal', 'durationMs', 'syscalls', 'unknown', 'lost', 'output', 'profile'],
+  required: ['command', 'exitCode', 'signal', 'durationMs', 'syscalls', 'unknown', 'lost', 'quota', 'output', 'profile'],
   properties: {
     command,
     ...exit,
     syscalls: namesByAbi,
     unknown: {type: 'array', items: {type: 'object', additionalProperties: false, required: ['abi', 'nr'], properties: {abi: {type: 'string'}, nr: {type: 'integer', minimum: 0}}}},
     lost: {type: 'integer', minimum: 0},
+    quota: {type: 'object', additionalProperties: false, required: ['nested', 'words'], properties: {nested: {type: 'integer', minimum: 0}, words: {type: 'integer', minimum: 0}}},
     output: {type: ['string', 'null']},
     profile: {...PROFILE_SCHEMA, $id: undefined},
   },

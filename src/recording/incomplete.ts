@@ -1,0 +1,36 @@
+/**
+ * Why a recording may lack syscalls the workload made, in words for people: the kernel could not store some,
+ * the recorder was detached for a while, or the recording reached one of its kernel quotas (bpf/README.md,
+ * "Quotas"), which keep one recording from taking map entries another one needs.
+ */
+
+/** The kernel recorder's per-recording quotas (SCR_NESTED_QUOTA, SCR_WORDS_QUOTA in bpf/recorder.h). */
+export const KERNEL_QUOTAS = {
+  /** Live nested mount namespaces followed per recording. */
+  nestedNamespaces: 32,
+  /** Syscall numbers no ABI has (x86_64 >= 512, ia32/x32 >= 576) stored per recording: 4 words of 64. */
+  unknownNumbers: 4 * 64,
+} as const
+
+/** What the kernel refused because the recording reached a quota: nested namespaces not followed, calls not stored. */
+export interface QuotaExceeded {
+  nested: number
+  words: number
+}
+
+export const quotaExceeded = (quota: QuotaExceeded | undefined): boolean => quota !== undefined && (quota.nested > 0 || quota.words > 0)
+
+/** One sentence per reason the recording is incomplete (none: it is complete). */
+export function incompleteReasons(recording: {lost: number; interrupted?: boolean; quota?: QuotaExceeded}): string[] {
+  const reasons: string[] = []
+  if (recording.lost > 0) reasons.push(`the kernel could not store ${recording.lost} syscalls`)
+  if (recording.interrupted === true) reasons.push('the kernel recorder was detached for a while during the run (its pins were removed)')
+  const quota = recording.quota
+  if (quota !== undefined && quota.nested > 0) {
+    reasons.push(`it reached its quota of ${KERNEL_QUOTAS.nestedNamespaces} live nested mount namespaces: ${quota.nested} more were not followed (their syscalls are missing)`)
+  }
+  if (quota !== undefined && quota.words > 0) {
+    reasons.push(`it reached its quota of ${KERNEL_QUOTAS.unknownNumbers} syscall numbers no ABI has: ${quota.words} more such calls were not stored`)
+  }
+  return reasons
+}

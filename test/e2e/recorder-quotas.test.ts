@@ -1,0 +1,180 @@
+/**
+ * A hostile recording next to an honest one, on the real kernel: the hostile one tries to fill the kernel
+ * recorder's maps (nested mount namespaces, words of syscall numbers no ABI has); it is flagged with the quota it
+ * reached (record: exit 5, naming it) or, where the kernel drops what it abandons, stays complete with the map
+ * bounded; the honest one is complete and exact, and new recordings can still start. Each test runs a recorder of
+ * its own (SECCOMP_RECORDER_BPFFS) with few targets (SECCOMP_RECORDER_MAX_TARGETS), so the maps are small: every
+ * filler goes far beyond what they could hold without quotas.
+ */
+import assert from 'node:assert/strict'
+import {spawn, spawnSync} from 'node:child_process'
+import {existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {setTimeout as sleep} from 'node:timers/promises'
+import {after, afterEach, before, describe, it} from 'node:test'
+import {EXIT} from '../../src/cli/exit-codes.js'
+import {KERNEL_QUOTAS} from '../../src/recording/incomplete.js'
+import {runCli} from '../helpers/cli.js'
+import {BUSYBOX, CLI, nativeHelper, requireKernelPrerequisites} from './harness.js'
+import {buildMapFillers, IA32_SYSCALLS, type MapFillers} from './map-fillers.js'
+
+const work = mkdtempSync(join(tmpdir(), 'scr-e2e-quotas-'))
+const MAX_TARGETS = 4
+/** The hash's size for MAX_TARGETS (recorder.h: SCR_TARGETS_ENTRIES): own entries and nested ones at their quota. */
+const TARGETS_ENTRIES = MAX_TARGETS * (1 + KERNEL_QUOTAS.nestedNamespaces)
+/** The words map's size for MAX_TARGETS (SCR_WORDS_ENTRIES), in words of 64 numbers. */
+const WORDS_ENTRIES = MAX_TARGETS * (2 * 9 + KERNEL_QUOTAS.unknownNumbers / 64)
+let helper = ''
+let fillers: MapFillers
+let pinCounter = 0
+
+interface Listing {
+  targets: Array<{mntns: number; owner: number; state: string}>
+}
+
+interface RecordJson {
+  exitCode: number
+  syscalls: Record<string, string[]>
+  quota: {nested: number; words: number}
+  lost: number
+}
+
+function recorderEnv(): NodeJS.ProcessEnv {
+  return {...process.env, SECCOMP_RECORDER_BPFFS: `/sys/fs/bpf/scr-quotas-test-${process.pid}-${pinCounter++}`, SECCOMP_RECORDER_MAX_TARGETS: String(MAX_TARGETS)}
+}
+
+function listing(env: NodeJS.ProcessEnv): Listing {
+  const run = spawnSync(helper, ['list'], {encoding: 'utf8', env})
+  assert.equal(run.status, 0, run.stderr)
+  return JSON.parse(run.stdout) as Listing
+}
+
+/** `record --json --output FILE -- COMMAND` in the background. */
+function recordInBackground(env: NodeJS.ProcessEnv, output: string, command: string[]): Promise<{code: number | null; stdout: string; stderr: string}> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, 'record', '--json', '--output', output, '--', ...command], {env, stdio: ['ignore', 'pipe', 'pipe']})
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()))
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()))
+    child.on('close', (code) => resolve({code, stdout, stderr}))
+  })
+}
+
+async function waitForTargets(env: NodeJS.ProcessEnv, count: number): Promise<void> {
+  for (let i = 0; i < 400; i++) {
+    if (listing(env).targets.filter((t) => t.state !== 'nested').length >= count) return
+    await sleep(25)
+  }
+  assert.fail(`fewer than ${count} targets registered after 10 s`)
+}
+
+const profileNames = (path: string): string[] => (JSON.parse(readFileSync(path, 'utf8')) as {syscalls: Array<{names: string[]}>}).syscalls.flatMap((r) => r.names).sort()
+
+/** A workload that waits for the barrier file, then does its part. */
+const afterBarrier = (barrier: string, script: string): string[] => [BUSYBOX, 'sh', '-c', `${BUSYBOX} sleep 0.01; while [ ! -e ${barrier} ]; do ${BUSYBOX} sleep 0.05; done; ${script}`]
+
+describe('kernel recorder quotas: a hostile recording next to an honest one (real kernel)', {timeout: 600_000}, () => {
+  const pinDirs: string[] = []
+  /** Barriers released after each test whatever happened, so a failed assertion never leaves a workload waiting. */
+  const releaseAtEnd: string[] = []
+  afterEach(() => {
+    for (const barrier of releaseAtEnd.splice(0)) writeFileSync(barrier, '')
+  })
+  const own = (env: NodeJS.ProcessEnv) => {
+    pinDirs.push(env.SECCOMP_RECORDER_BPFFS!)
+    return env
+  }
+  before(async () => {
+    requireKernelPrerequisites()
+    helper = await nativeHelper()
+    fillers = buildMapFillers(join(work, 'fillers'))
+  })
+  after(() => {
+    for (const dir of pinDirs) spawnSync(helper, ['detach'], {env: {...process.env, SECCOMP_RECORDER_BPFFS: dir}})
+    rmSync(work, {recursive: true, force: true})
+  })
+
+  it('nested namespaces: made and abandoned thousands of times they are dropped (map bounded, complete); held beyond the quota the hostile run alone is flagged', async () => {
+    const env = own(recorderEnv())
+    const barrier = join(work, 'go-nested')
+    // The honest workload makes sync only inside a nested namespace of its own, after the hostile runs.
+    const honest = afterBarrier(barrier, `unshare --mount ${BUSYBOX} sync && ${BUSYBOX} uptime >/dev/null`)
+    const honestRun = recordInBackground(env, join(work, 'honest-nested.json'), honest)
+    releaseAtEnd.push(barrier)
+    await waitForTargets(env, 1)
+
+    // Thousands of namespaces made and abandoned (children that unshare and exit; one task unsharing again and
+    // again): far more than the hash holds (TARGETS_ENTRIES), so only dropping them keeps it from filling.
+    const loops = 2500
+    assert.ok(2 * loops > 10 * TARGETS_ENTRIES)
+    const looping = recordInBackground(env, join(work, 'loop.json'), [BUSYBOX, 'sh', '-c', `${fillers.unshareLoop} fork ${loops} && ${fillers.unshareLoop} self ${loops}`])
+    let done = false
+    let mostNested = 0
+    void looping.then(() => (done = true))
+    let started = false
+    while (!done) {
+      mostNested = Math.max(mostNested, listing(env).targets.filter((t) => t.state === 'nested').length)
+      if (!started) {
+        // New recordings still start while it loops.
+        const extra = runCli(['record', '--output', join(work, 'extra.json'), '--', '/bin/true'], {env})
+        assert.equal(extra.status, 0, extra.stderr)
+        started = true
+      }
+      await sleep(50)
+    }
+    const loop = await looping
+    assert.equal(loop.code, 0, loop.stderr)
+    const loopJson = JSON.parse(loop.stdout) as RecordJson
+    assert.deepEqual(loopJson.quota, {nested: 0, words: 0}, 'abandoned namespaces were dropped, so no quota was reached')
+    assert.equal(loopJson.lost, 0)
+    assert.ok(loopJson.syscalls.x86_64!.includes('unshare'))
+    assert.ok(mostNested <= 4, `nested entries stayed bounded while ${2 * loops} namespaces came and went (most seen at once: ${mostNested})`)
+
+    // Held: more live nested namespaces than the quota at once.
+    const held = KERNEL_QUOTAS.nestedNamespaces + 8
+    const hostile = runCli(['record', '--output', join(work, 'hold.json'), '--', fillers.unshareLoop, 'hold', String(held)], {env})
+    assert.equal(hostile.status, EXIT.RUNTIME, hostile.stderr)
+    assert.match(hostile.stderr, new RegExp(`quota of ${KERNEL_QUOTAS.nestedNamespaces} live nested mount namespaces: ([1-9]\\d*) more were not followed`))
+    const notFollowed = Number(new RegExp(`namespaces: (\\d+) more`).exec(hostile.stderr)![1])
+    assert.ok(notFollowed >= held - KERNEL_QUOTAS.nestedNamespaces, `${notFollowed} not followed`)
+    assert.doesNotMatch(hostile.stderr, /\n\s+at /, 'no stack trace')
+    assert.ok(existsSync(join(work, 'hold.json')), 'the incomplete profile is still written')
+    assert.equal(listing(env).targets.filter((t) => t.state === 'nested').length, 0, 'its nested entries went with their namespaces')
+
+    // The honest recording, running all along, is complete and exact: the same as recorded alone.
+    writeFileSync(barrier, '')
+    const honestResult = await honestRun
+    assert.equal(honestResult.code, 0, honestResult.stderr)
+    assert.deepEqual((JSON.parse(honestResult.stdout) as RecordJson).quota, {nested: 0, words: 0})
+    const alone = runCli(['record', '--output', join(work, 'honest-alone.json'), '--', ...honest], {env})
+    assert.equal(alone.status, 0, alone.stderr)
+    assert.deepEqual(profileNames(join(work, 'honest-nested.json')), profileNames(join(work, 'honest-alone.json')))
+    assert.ok(profileNames(join(work, 'honest-nested.json')).includes('sync'), 'the syscall made only in its nested namespace is there')
+  })
+
+  it('syscall numbers no ABI has, far beyond the words map: the hostile run is flagged, the ia32 syscalls next to it are all recorded', async () => {
+    const env = own(recorderEnv())
+    const barrier = join(work, 'go-words')
+    const honestRun = recordInBackground(env, join(work, 'ia32.json'), afterBarrier(barrier, fillers.ia32Syscalls))
+    releaseAtEnd.push(barrier)
+    await waitForTargets(env, 1)
+
+    const count = 20_000
+    assert.ok(count / 64 > 3 * WORDS_ENTRIES, 'the bogus numbers would fill the words map three times over')
+    const hostile = runCli(['record', '--output', join(work, 'bogus.json'), '--', fillers.bogusSyscalls, '512', String(count)], {env})
+    assert.equal(hostile.status, EXIT.RUNTIME, hostile.stderr)
+    const notStored = count - KERNEL_QUOTAS.unknownNumbers
+    assert.match(hostile.stderr, new RegExp(`quota of ${KERNEL_QUOTAS.unknownNumbers} syscall numbers no ABI has: ${notStored} more such calls were not stored`))
+    assert.doesNotMatch(hostile.stderr, /\n\s+at /, 'no stack trace')
+
+    writeFileSync(barrier, '')
+    const honest = await honestRun
+    assert.equal(honest.code, 0, honest.stderr)
+    const json = JSON.parse(honest.stdout) as RecordJson
+    assert.deepEqual(json.quota, {nested: 0, words: 0})
+    assert.equal(json.lost, 0)
+    assert.deepEqual(json.syscalls.x86, IA32_SYSCALLS.map((s) => s.name).sort(), 'every ia32 syscall, in every word')
+  })
+})
