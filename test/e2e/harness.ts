@@ -142,7 +142,7 @@ export function containerName(prefix: string): string {
 const csvField = (text: string) => (/[",]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text)
 
 /** `podman run` with the flags this machine needs (DESIGN.md); returns the arguments after `podman`. */
-export function podmanRunArgs(options: {runtime: 'runc' | 'crun'; rootfs: string; args: string[]; name?: string; hooksDir?: string; annotations?: Record<string, string>; seccomp?: string}): string[] {
+export function podmanRunArgs(options: {runtime: 'runc' | 'crun'; rootfs: string; args: string[]; name?: string; hooksDir?: string; annotations?: Record<string, string>; seccomp?: string; capAdd?: string[]}): string[] {
   return [
     '--runtime', options.runtime,
     '--storage-driver', 'vfs',
@@ -154,6 +154,7 @@ export function podmanRunArgs(options: {runtime: 'runc' | 'crun'; rootfs: string
     ...(options.name ? ['--name', options.name] : []),
     ...Object.entries(options.annotations ?? {}).flatMap(([k, v]) => ['--annotation', csvField(`${k}=${v}`)]),
     ...(options.seccomp ? ['--security-opt', `seccomp=${options.seccomp}`] : []),
+    ...(options.capAdd ?? []).flatMap((cap) => ['--cap-add', cap]),
     '--rootfs', options.rootfs,
     ...options.args,
   ]

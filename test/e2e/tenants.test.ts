@@ -18,6 +18,7 @@ import {join} from 'node:path'
 import {before, describe, it} from 'node:test'
 import {runCli} from '../helpers/cli.js'
 import {busyboxRootfs, nativeHelper, podmanRunArgs, prepareCgroupsForCrun, requireKernelPrerequisites} from './harness.js'
+import {buildMapFillers} from './map-fillers.js'
 
 const work = mkdtempSync(join(tmpdir(), 'scr-e2e-tenants-'))
 const rootfs = busyboxRootfs(work)
@@ -73,8 +74,8 @@ function makeNode(name: string): Node {
   return node
 }
 
-function podmanRun(node: Node, runtime: 'runc' | 'crun', annotations: Annotations, script: string): Promise<{status: number | null; stderr: string}> {
-  const child = spawn('podman', podmanRunArgs({runtime, rootfs, hooksDir: node.hooksDir, annotations, args: ['/bin/sh', '-c', script]}), {stdio: ['ignore', 'ignore', 'pipe']})
+function podmanRun(node: Node, runtime: 'runc' | 'crun', annotations: Annotations, script: string, options: {capAdd?: string[]; seccomp?: string} = {}): Promise<{status: number | null; stderr: string}> {
+  const child = spawn('podman', podmanRunArgs({runtime, rootfs, hooksDir: node.hooksDir, annotations, ...options, args: ['/bin/sh', '-c', script]}), {stdio: ['ignore', 'ignore', 'pipe']})
   let stderr = ''
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
   return new Promise((resolve) => child.on('close', (status) => resolve({status, stderr})))
@@ -100,6 +101,31 @@ function tenantB(node: Node): Array<{what: string; annotations: Annotations; ref
   ]
 }
 
+/**
+ * Tenant B's pods that record in their own namespace, as they may, but try to fill the kernel recorder's maps for
+ * everyone: namespaces held open beyond the per-recording quota, thousands of abandoned ones, bogus syscall numbers.
+ * Each may only flag its own recording incomplete (its poststop says so); A's recordings stay complete and exact.
+ */
+function tenantBFillers(node: Node, runtime: 'runc' | 'crun'): Array<Promise<{status: number | null; stderr: string}>> {
+  const pod = (n: number) => ({...containerd('evil', `filler-5f6d7c8b9a-zq2w${n}`, `filler${n}`), 'seccomp-recorder.io/record': 'auto'})
+  return [
+    podmanRun(node, runtime, pod(1), '/bin/unshare-loop hold 40', {capAdd: ['SYS_ADMIN']}),
+    podmanRun(node, runtime, pod(2), '/bin/unshare-loop fork 2000', {capAdd: ['SYS_ADMIN']}),
+    // Without a seccomp filter: podman's default would turn the bogus numbers away before the recorder sees them.
+    podmanRun(node, runtime, pod(3), '/bin/bogus-syscalls 512 20000', {seccomp: 'unconfined'}),
+  ]
+}
+
+/** Which quotas the recording of filler pod n reached (the counts depend on the runtime's own namespaces). */
+function quotaOf(node: Node, n: number): string {
+  const [dir, ...more] = readdirSync(join(node.store, 'recordings')).filter((d) => d.startsWith('evil_2F') && d.endsWith(`filler${n}`))
+  assert.ok(dir !== undefined && more.length === 0, `one recording name for filler ${n}`)
+  const files = readdirSync(join(node.store, 'recordings', dir))
+  assert.equal(files.length, 1, `one recording of filler ${n}`)
+  const quota = (JSON.parse(readFileSync(join(node.store, 'recordings', dir, files[0]!), 'utf8')) as {quota?: {nested: number; words: number}}).quota
+  return [quota?.nested ? 'nested' : '', quota?.words ? 'words' : ''].filter(Boolean).join('+') || 'none'
+}
+
 /** Everything A ends up with: its of: files, its built profile and what publish wrote, as bytes. */
 function outputsOfA(node: Node): Record<string, string> {
   const built = runCli(['profiles', 'build', '--store', node.store, '--namespace', 'payments'], {env: node.env})
@@ -122,6 +148,7 @@ describe('hostile tenants on one node (real kernel, podman)', {timeout: 600_000}
     requireKernelPrerequisites()
     prepareCgroupsForCrun()
     await nativeHelper()
+    buildMapFillers(join(rootfs, 'bin'))
   })
 
   for (const runtime of ['runc', 'crun'] as const) {
@@ -133,8 +160,13 @@ describe('hostile tenants on one node (real kernel, podman)', {timeout: 600_000}
       const shared = makeNode(`shared-${runtime}`)
       const attempts = tenantB(shared)
       const bRuns = attempts.map((a) => podmanRun(shared, runtime, a.annotations, 'echo evil'))
+      const fillers = tenantBFillers(shared, runtime)
       const aRuns = tenantA(shared, runtime)
       const results = await Promise.all([...aRuns, ...bRuns])
+      for (const run of await Promise.all(fillers)) assert.equal(run.status, 0, `a filler failed: ${run.stderr}`)
+      // Each filler flags only its own recording: over its nested quota, over its words quota; the abandoned
+      // namespaces of the loop were dropped as they died, so that one stays complete.
+      assert.deepEqual([1, 2, 3].map((n) => quotaOf(shared, n)), ['nested', 'none', 'words'])
       for (const run of results.slice(0, aRuns.length)) assert.equal(run.status, 0, `A failed beside B: ${run.stderr}`)
       results.slice(aRuns.length).forEach((run, i) => {
         assert.notEqual(run.status, 0, `B ${attempts[i]!.what}: its container started`)
@@ -143,9 +175,10 @@ describe('hostile tenants on one node (real kernel, podman)', {timeout: 600_000}
         assert.match(run.stderr, reason, `B ${attempts[i]!.what}: ${run.stderr}`)
       })
       assert.deepEqual(outputsOfA(shared), expected)
-      // Nothing of B reached the node: no output outside its own part, nothing stored under any name.
+      // Nothing of B reached A: no output in A's part, nothing stored under any of A's names.
       assert.deepEqual(readdirSync(shared.out), ['payments'])
-      assert.deepEqual(readdirSync(join(shared.store, 'recordings')), ['payments_2Fapi_2Fapi'])
+      const stored = readdirSync(join(shared.store, 'recordings')).sort()
+      assert.deepEqual(stored.filter((name) => !name.startsWith('evil_2F')), ['payments_2Fapi_2Fapi'])
       for (const node of [alone, shared]) {
         assert.equal(runCli(['uninstall', '--all'], {env: node.env}).status, 0)
         rmSync(join(node.out), {recursive: true, force: true})
