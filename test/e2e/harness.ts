@@ -161,3 +161,15 @@ export function podmanRunArgs(options: {runtime: 'runc' | 'crun'; rootfs: string
 }
 
 export const CLI = join(REPO_ROOT, 'bin', 'run.js')
+
+/** Starts `record --json --output FILE -- COMMAND` in the background; resolves with its exit code and JSON. */
+export function recordInBackground(env: NodeJS.ProcessEnv, output: string, command: string[]): Promise<{code: number | null; stdout: string; stderr: string}> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, 'record', '--json', '--output', output, '--', ...command], {env, stdio: ['ignore', 'pipe', 'pipe']})
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()))
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()))
+    child.on('close', (code) => resolve({code, stdout, stderr}))
+  })
+}

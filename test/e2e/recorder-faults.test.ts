@@ -12,7 +12,7 @@ import {setTimeout as sleep} from 'node:timers/promises'
 import {after, before, describe, it} from 'node:test'
 import {EXIT} from '../../src/cli/exit-codes.js'
 import {runCli} from '../helpers/cli.js'
-import {BUSYBOX, CLI, inNewMountNamespace, killAndWait, nativeHelper, requireKernelPrerequisites} from './harness.js'
+import {BUSYBOX, inNewMountNamespace, killAndWait, nativeHelper, recordInBackground, requireKernelPrerequisites} from './harness.js'
 
 const work = mkdtempSync(join(tmpdir(), 'scr-e2e-faults-'))
 let helper = ''
@@ -34,18 +34,6 @@ function helperJson<T>(env: NodeJS.ProcessEnv, args: string[]): T {
 interface Listing {
   attached: boolean
   targets: Array<{mntns: number; state: string}>
-}
-
-/** Starts `record --json --output FILE -- COMMAND` in the background; resolves with its exit code and JSON. */
-function recordInBackground(env: NodeJS.ProcessEnv, output: string, command: string[]): Promise<{code: number | null; stdout: string; stderr: string}> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, 'record', '--json', '--output', output, '--', ...command], {env, stdio: ['ignore', 'pipe', 'pipe']})
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()))
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()))
-    child.on('close', (code) => resolve({code, stdout, stderr}))
-  })
 }
 
 async function waitForTargets(env: NodeJS.ProcessEnv, count: number): Promise<void> {

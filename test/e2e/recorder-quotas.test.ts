@@ -7,7 +7,7 @@
  * filler goes far beyond what they could hold without quotas.
  */
 import assert from 'node:assert/strict'
-import {spawn, spawnSync} from 'node:child_process'
+import {spawnSync} from 'node:child_process'
 import {existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -16,7 +16,7 @@ import {after, afterEach, before, describe, it} from 'node:test'
 import {EXIT} from '../../src/cli/exit-codes.js'
 import {KERNEL_QUOTAS} from '../../src/recording/incomplete.js'
 import {runCli} from '../helpers/cli.js'
-import {BUSYBOX, CLI, nativeHelper, requireKernelPrerequisites} from './harness.js'
+import {BUSYBOX, nativeHelper, recordInBackground, requireKernelPrerequisites} from './harness.js'
 import {buildMapFillers, IA32_SYSCALLS, type MapFillers} from './map-fillers.js'
 
 const work = mkdtempSync(join(tmpdir(), 'scr-e2e-quotas-'))
@@ -48,18 +48,6 @@ function listing(env: NodeJS.ProcessEnv): Listing {
   const run = spawnSync(helper, ['list'], {encoding: 'utf8', env})
   assert.equal(run.status, 0, run.stderr)
   return JSON.parse(run.stdout) as Listing
-}
-
-/** `record --json --output FILE -- COMMAND` in the background. */
-function recordInBackground(env: NodeJS.ProcessEnv, output: string, command: string[]): Promise<{code: number | null; stdout: string; stderr: string}> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, 'record', '--json', '--output', output, '--', ...command], {env, stdio: ['ignore', 'pipe', 'pipe']})
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()))
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()))
-    child.on('close', (code) => resolve({code, stdout, stderr}))
-  })
 }
 
 async function waitForTargets(env: NodeJS.ProcessEnv, count: number): Promise<void> {
