@@ -197,12 +197,20 @@ static __always_inline bool scr_charge(__u32 *used, __u32 quota)
 	return false;
 }
 
-/* Give a nested namespace's unit back to its owner (if the owner is still there). */
-static __always_inline void scr_uncharge_nested(__u32 owner)
+/* The owner (owner, owner_id) of a nested entry, if it is still there: not another target given its number. */
+static __always_inline struct scr_target *scr_find_owner(__u32 owner, __u64 owner_id)
 {
-	struct scr_target *t = scr_find(owner);
+	struct scr_target *o = scr_find(owner);
 
-	if (t && t->owner == owner && t->nested)
+	return o && o->owner == owner && o->ns_id == owner_id ? o : NULL;
+}
+
+/* Give a nested namespace's unit back to its owner (if the owner is still there). */
+static __always_inline void scr_uncharge_nested(__u32 owner, __u64 owner_id)
+{
+	struct scr_target *t = scr_find_owner(owner, owner_id);
+
+	if (t && t->nested)
 		__sync_fetch_and_add(&t->nested, -1);
 }
 
@@ -210,22 +218,25 @@ static __always_inline void scr_uncharge_nested(__u32 owner)
 static __always_inline void scr_drop_nested(__u32 inum, __u64 id)
 {
 	struct scr_target *t = bpf_map_lookup_elem(&scr_targets, &inum);
+	__u64 owner_id;
 	__u32 owner;
 
 	if (!t || t->owner == inum || t->ns_id != id)
 		return;
 	owner = t->owner;
+	owner_id = t->owner_id;
 	if (bpf_map_delete_elem(&scr_targets, &inum) == 0)
-		scr_uncharge_nested(owner);
+		scr_uncharge_nested(owner, owner_id);
 }
 
-/* Register a just-created namespace as nested in owner; returns its entry. */
-static __always_inline struct scr_target *scr_add_nested(__u32 inum, __u32 owner, __u64 id)
+/* Register a just-created namespace as nested in owner (owner_id: its ns_id); returns its entry. */
+static __always_inline struct scr_target *scr_add_nested(__u32 inum, __u32 owner, __u64 owner_id, __u64 id)
 {
-	struct scr_target nested = { .inum = inum, .owner = owner, .ns_id = id }, *old, *o;
+	struct scr_target nested = { .inum = inum, .owner = owner, .ns_id = id, .owner_id = owner_id }, *old, *o;
 
-	/* The owner may just have been removed: then there is nothing to record into. */
-	o = scr_find(owner);
+	/* The owner may just have been removed (and its number given to another container): then there is
+	 * nothing to record into. */
+	o = scr_find_owner(owner, owner_id);
 	if (!o)
 		return NULL;
 
@@ -389,7 +400,7 @@ int BPF_PROG(scr_sys_enter, struct pt_regs *regs, long id)
 		/* The nested namespace it left died with the unshare: drop it first (frees its unit). */
 		if (note.dying)
 			scr_drop_nested(note.dying, note.dying_id);
-		t = scr_add_nested(inum, note.owner, scr_ns_id(mnt));
+		t = scr_add_nested(inum, note.owner, note.owner_id, scr_ns_id(mnt));
 		if (!t)
 			return 0;
 	}
@@ -402,10 +413,10 @@ int BPF_PROG(scr_sys_enter, struct pt_regs *regs, long id)
 		return 0;
 	}
 
-	/* Nested namespace: record into its owner. */
+	/* Nested namespace: record into its owner, if that is still the owner it was made for. */
 	owner = t->owner;
 	if (owner != inum) {
-		t = scr_find(owner);
+		t = scr_find_owner(owner, t->owner_id);
 		if (!t)
 			return 0;
 	}
@@ -437,6 +448,7 @@ int BPF_PROG(scr_sys_enter, struct pt_regs *regs, long id)
 				struct nsproxy *cur = task->nsproxy;
 
 				n->owner = owner;
+				n->owner_id = t->ns_id;
 				n->dying = owner != inum && cur && scr_last_holder(cur, cur->mnt_ns) ? inum : 0;
 				n->dying_id = cur ? scr_ns_id(cur->mnt_ns) : 0;
 			}
@@ -497,7 +509,7 @@ int BPF_PROG(scr_newtask, struct task_struct *child, u64 clone_flags)
 	if (!nsp)
 		return 0;
 	mnt = nsp->mnt_ns;
-	scr_add_nested(mnt->ns.inum, t->owner, scr_ns_id(mnt));
+	scr_add_nested(mnt->ns.inum, t->owner, t->owner == inum ? t->ns_id : t->owner_id, scr_ns_id(mnt));
 	return 0;
 }
 

@@ -95,10 +95,11 @@ static bool hook_mode, hook_warn_only;
 static void copy_to_crun_stderr(const char *line)
 {
 	char path[64], comm[32] = "";
+	pid_t runtime = getppid(); /* once: if crun died meanwhile, a second call would name another process */
 	FILE *f;
 	int fd;
 
-	snprintf(path, sizeof(path), "/proc/%d/comm", getppid());
+	snprintf(path, sizeof(path), "/proc/%d/comm", runtime);
 	if (!(f = fopen(path, "re")))
 		return;
 	if (!fgets(comm, sizeof(comm), f))
@@ -106,7 +107,7 @@ static void copy_to_crun_stderr(const char *line)
 	fclose(f);
 	if (strcmp(comm, "crun\n"))
 		return;
-	snprintf(path, sizeof(path), "/proc/%d/fd/2", getppid());
+	snprintf(path, sizeof(path), "/proc/%d/fd/2", runtime);
 	fd = open(path, O_WRONLY | O_APPEND | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 	if (fd < 0)
 		return;

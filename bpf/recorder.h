@@ -89,12 +89,15 @@ struct scr_unshare_note {
 	__u32 owner; /* the target to record the new namespace into */
 	__u32 dying; /* the nested namespace it leaves, when no one else holds it (0: none) */
 	__u64 dying_id;
+	__u64 owner_id; /* the owner's ns_id: its number may be reused before the note is taken */
 };
 
 /*
  * A target (in slots or targets): inum = its mount-namespace inode number (the hash key).
  * owner == inum for a target's own entry; a nested namespace (created inside
- * a recorded one) points to its owner and only its owner's entry is used.
+ * a recorded one) points to its owner and only its owner's entry is used, and
+ * only while that entry still has the owner's ns_id (owner_id): a nested
+ * namespace can outlive its owner, whose number then goes to another container.
  *
  * ns_id is the namespace's never-reused 64-bit id (NS_GET_MNTNS_ID), because
  * inode numbers are reused as soon as a namespace dies: an entry only matches
@@ -114,6 +117,7 @@ struct scr_target {
 	__u32 over_nested; /* target: nested namespaces not followed, quota reached (incomplete) */
 	__u32 over_words;  /* target: syscalls not stored, words quota reached (incomplete) */
 	__u32 pad;
+	__u64 owner_id;    /* nested: the owner's ns_id; once the owner is gone its number may be reused */
 };
 
 /* rare-words map: value = __u64, bit nr%64 of word nr/64 for (owner, abi). */

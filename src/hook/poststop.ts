@@ -260,7 +260,7 @@ async function writeOutputs(note: SpoolNote, journal: Journal, config: RecorderC
         writeConfined(request.output, formatProfileJson(profile), config.outputRoots, tenant)
         outputs.push({kind: request.kind, path: request.output})
       } else {
-        const podmanName = naming.manager === 'podman' || naming.manager === null ? await podmanNameFromBundle(prestart.bundle, prestart.id) : null
+        const podmanName = naming.manager === 'podman' || naming.manager === 'none' ? await podmanNameFromBundle(prestart.bundle, prestart.id) : null
         const name = profileNameFor({namespace: naming.namespace, pod: naming.pod, container: naming.container, podmanName, annotation: request.name ?? naming.annotation, id: prestart.id})
         const recording = createRecording({
           id: journal.recordingId,

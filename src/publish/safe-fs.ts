@@ -32,7 +32,7 @@ import {describeFileType} from '../fs/file-type.js'
  * Writes are atomic: a temp file in the same directory, fsync, rename over the target, fsync the directory.
  */
 
-const {O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_DIRECTORY, O_NONBLOCK} = constants
+const {O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_DIRECTORY, O_NONBLOCK, O_NOCTTY} = constants
 export const FILE_MODE = 0o644
 export const DIR_MODE = 0o755
 
@@ -181,7 +181,11 @@ export class Dir {
     const maxBytes = options.maxBytes ?? MAX_READ_BYTES
     let fd: number
     try {
-      fd = openSync(this.at(name), O_RDONLY | O_NOFOLLOW | O_NONBLOCK)
+      // Looked at first, so a device a pod placed in its directory is refused without being opened.
+      const before = lstatSync(this.at(name))
+      if (before.isSymbolicLink()) return {kind: 'symlink'}
+      if (!before.isFile()) return {kind: 'other', what: describeFileType(before.mode)}
+      fd = openSync(this.at(name), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY)
     } catch (error) {
       const code = errno(error)
       if (code === 'ENOENT') return {kind: 'missing'}

@@ -180,7 +180,8 @@ export interface NamingParts {
  * 2. `annotation` — for a Kubernetes container it is put under the pod's namespace (`team-a/custom`), so a pod
  *    cannot write into another namespace's profile by annotating itself with that profile's name;
  * 3. the template (default `{namespace}/{workload}/{container}`) when every placeholder it uses is known;
- * 4. podman's container name; 5. the container name; 6. `unnamed/<first 12 of the id>`.
+ * 4. podman's container name; 5. the container name; 6. `unnamed/<first 12 of the id>` — 5 and 6 under the
+ *    namespace when there is one (a Kubernetes container never falls back to a name outside its namespace).
  * Throws when `explicit` or the template result is not a valid name; an invalid annotation is ignored.
  */
 export function profileNameFor(parts: NamingParts): string {
@@ -207,10 +208,12 @@ export function profileNameFor(parts: NamingParts): string {
     if (problem) throw new Error(`name template ${JSON.stringify(template)}: ${problem}`)
     return filled
   }
-  if (podmanName !== null) return podmanName
-  if (container !== null) return container
+  // A Kubernetes container's fallbacks stay in its namespace: no name outside it belongs to the pod.
+  const scope = (name: string) => (namespace === null ? name : `${namespace}/${name}`)
+  if (podmanName !== null && namespace === null) return podmanName
+  if (container !== null) return scope(container)
   const id = typeof parts.id === 'string' ? parts.id.replace(/[^A-Za-z0-9]/g, '').slice(0, 12) : ''
-  return id === '' ? 'unnamed' : `unnamed/${id}`
+  return scope(id === '' ? 'unnamed' : `unnamed/${id}`)
 }
 
 /** Checks a name template: known placeholders only, and at least one. Returns the problem or null. */

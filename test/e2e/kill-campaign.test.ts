@@ -363,7 +363,7 @@ describe('kill -9 campaign', {timeout: 600_000}, () => {
         }
       })
       const state = JSON.stringify({ociVersion: '1.0.2', id, status: 'created', pid: child.pid, bundle, annotations})
-      const prestart = spawnSync(helper, ['hook-prestart', '--spool', spool], {input: state, encoding: 'utf8'})
+      const prestart = spawnSync(helper, ['hook-prestart', '--spool', spool, '--output-root', out], {input: state, encoding: 'utf8'})
       assert.equal(prestart.status, 0, `prestart: ${prestart.stderr}`)
       child.stdin!.end('go\n')
       await exited

@@ -7,7 +7,7 @@
  * filler goes far beyond what they could hold without quotas.
  */
 import assert from 'node:assert/strict'
-import {spawnSync} from 'node:child_process'
+import {execFileSync, spawnSync} from 'node:child_process'
 import {existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -16,7 +16,7 @@ import {after, afterEach, before, describe, it} from 'node:test'
 import {EXIT} from '../../src/cli/exit-codes.js'
 import {KERNEL_QUOTAS} from '../../src/recording/incomplete.js'
 import {runCli} from '../helpers/cli.js'
-import {BUSYBOX, nativeHelper, recordInBackground, requireKernelPrerequisites} from './harness.js'
+import {BUSYBOX, inNewMountNamespace, killAndWait, nativeHelper, recordInBackground, requireKernelPrerequisites} from './harness.js'
 import {buildMapFillers, IA32_SYSCALLS, type MapFillers} from './map-fillers.js'
 
 const work = mkdtempSync(join(tmpdir(), 'scr-e2e-quotas-'))
@@ -57,6 +57,27 @@ async function waitForTargets(env: NodeJS.ProcessEnv, count: number): Promise<vo
   }
   assert.fail(`fewer than ${count} targets registered after 10 s`)
 }
+
+/** x86_64 sysinfo: the leaver's first syscall after its spin. */
+const SYSINFO = 99
+/** Unshares its mount namespace, spins argv[1] loops without a syscall, then calls sysinfo. */
+const LEAVE_THEN_SPIN_C = String.raw`
+#define _GNU_SOURCE
+#include <sched.h>
+#include <stdlib.h>
+#include <sys/sysinfo.h>
+int main(int argc, char **argv)
+{
+	struct sysinfo si;
+	volatile unsigned long i, n = argc > 1 ? strtoul(argv[1], 0, 10) : 0;
+
+	if (unshare(CLONE_NEWNS) != 0)
+		return 1;
+	for (i = 0; i < n; i++)
+		;
+	return sysinfo(&si) != 0;
+}
+`
 
 const profileNames = (path: string): string[] => (JSON.parse(readFileSync(path, 'utf8')) as {syscalls: Array<{names: string[]}>}).syscalls.flatMap((r) => r.names).sort()
 
@@ -164,5 +185,49 @@ describe('kernel recorder quotas: a hostile recording next to an honest one (rea
     assert.deepEqual(json.quota, {nested: 0, words: 0})
     assert.equal(json.lost, 0)
     assert.deepEqual(json.syscalls.x86, IA32_SYSCALLS.map((s) => s.name).sort(), 'every ia32 syscall, in every word')
+  })
+
+  it("a task that left its namespace before the namespace's number went to another container never records into that container", async () => {
+    // The attack: the only task of a recorded container unshares its mount namespace and, before its next syscall,
+    // waits until the namespace it left is dead and its number belongs to a new container; its next syscall would
+    // then adopt its namespace as nested in the new container. The unshare note carries the owner's ns_id.
+    const env = own(recorderEnv())
+    const spool = join(work, 'spool-owner-reuse')
+    const go = join(work, 'go-owner-reuse')
+    const goNew = join(work, 'go-owner-reuse-new')
+    const leaver = join(work, 'leave-then-spin')
+    writeFileSync(`${leaver}.c`, LEAVE_THEN_SPIN_C)
+    execFileSync('clang', ['-O1', '-static', '-o', leaver, `${leaver}.c`])
+    releaseAtEnd.push(go, goNew)
+    const state = (id: string, pid: number) => JSON.stringify({ociVersion: '1.0.2', id, status: 'created', pid, bundle: work, annotations: {'seccomp-recorder.io/record': 'auto'}})
+    const prestart = (id: string, pid: number) => spawnSync(helper, ['hook-prestart', '--spool', spool], {env, input: state(id, pid), encoding: 'utf8'})
+    const old = await inNewMountNamespace([BUSYBOX, 'sh', '-c', `while [ ! -e ${go} ]; do ${BUSYBOX} sleep 0.05; done; exec ${leaver} 4000000000`])
+    const kept: Array<Awaited<ReturnType<typeof inNewMountNamespace>>> = []
+    try {
+      assert.equal(prestart('owner-old', old.child.pid!).status, 0)
+      writeFileSync(go, '')
+      // The number of the namespace it left comes back, lowest first: new namespaces until one has it.
+      let reused: Awaited<ReturnType<typeof inNewMountNamespace>> | undefined
+      for (let i = 0; i < 64 && !reused; i++) {
+        const next = await inNewMountNamespace([BUSYBOX, 'sh', '-c', `while [ ! -e ${goNew} ]; do ${BUSYBOX} sleep 0.05; done; exec ${BUSYBOX} sleep 2`])
+        kept.push(next)
+        if (next.mntns === old.mntns) reused = next
+      }
+      assert.ok(reused, `no new namespace got number ${old.mntns} back`)
+      const registered = prestart('owner-new', reused.child.pid!)
+      assert.equal(registered.status, 0, registered.stderr)
+      writeFileSync(goNew, '')
+      for (let i = 0; i < 200 && listing(env).targets.find((t) => t.mntns === old.mntns)?.state !== 'recording'; i++) await sleep(25)
+      assert.equal(old.child.exitCode, null, 'the leaver ended its spin before the new container was recording: spin longer')
+      await new Promise((resolve) => old.child.once('exit', resolve))
+      const read = JSON.parse(spawnSync(helper, ['read', '--mntns', String(old.mntns)], {env, encoding: 'utf8'}).stdout) as {syscalls: {x86_64: number[]}}
+      assert.ok(!read.syscalls.x86_64.includes(SYSINFO), `the new container's recording holds the leaver's sysinfo: ${read.syscalls.x86_64.join(',')}`)
+      assert.deepEqual(listing(env).targets.filter((t) => t.state === 'nested'), [], 'the leaver was adopted as nested')
+    } finally {
+      writeFileSync(go, '')
+      writeFileSync(goNew, '')
+      await killAndWait(old.child)
+      for (const k of kept) await killAndWait(k.child)
+    }
   })
 })
