@@ -12,8 +12,8 @@ import {join} from 'node:path'
 import {performance} from 'node:perf_hooks'
 import {aggregate} from '../src/aggregate/aggregate.js'
 import {buildProfiles} from '../src/aggregate/build.js'
-import {createRecording} from '../src/recording/model.js'
-import {RecordingStore} from '../src/recording/store.js'
+import {createRecording} from '../src/store/model.js'
+import {RecordingStore} from '../src/store/store.js'
 import {syscallNames} from '../src/syscalls/index.js'
 
 const TARGET_S = 2

@@ -9,8 +9,8 @@ import {spawn, spawnSync} from 'node:child_process'
 import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {PACKAGE_ROOT} from '../src/recorder/native-helper.js'
 import {busyboxRootfs, ociBundle, podmanRunArgs, prepareCgroupsForCrun, requireKernelPrerequisites} from '../test/e2e/harness.js'
+import {PACKAGE_ROOT} from '../src/core/paths.js'
 
 const runs = Number(process.argv[2] ?? 20)
 requireKernelPrerequisites()

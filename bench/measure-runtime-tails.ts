@@ -12,8 +12,8 @@ import {execFileSync, spawnSync} from 'node:child_process'
 import {chmodSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {syscallName, syscallNames} from '../src/syscalls/index.js'
-import {PACKAGE_ROOT} from '../src/recorder/native-helper.js'
 import {nativeHelper, ociBundle, prepareCgroupsForCrun, requireKernelPrerequisites} from '../test/e2e/harness.js'
+import {PACKAGE_ROOT} from '../src/core/paths.js'
 
 const runs = Number(process.argv[2] ?? 20)
 requireKernelPrerequisites()

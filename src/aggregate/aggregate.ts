@@ -1,8 +1,8 @@
 import type {SeccompProfile} from '../profile/model.js'
 import {profileFromSyscalls} from '../profile/from-syscalls.js'
 import {normaliseProfile} from '../profile/normalise.js'
-import {isIncomplete, type Recording} from '../recording/model.js'
-import type {SyscallSet} from '../recording/syscall-set.js'
+import {isIncomplete, type Recording} from '../store/model.js'
+import type {SyscallSet} from '../syscalls/syscall-set.js'
 import type {Abi} from '../syscalls/index.js'
 import {mergeProfiles} from './merge.js'
 

@@ -1,5 +1,5 @@
-import {UserError} from '../cli/errors.js'
-import {EXIT} from '../cli/exit-codes.js'
+import {UserError} from '../core/errors.js'
+import {EXIT} from '../core/exit-codes.js'
 import {
   isEmptyFilter,
   type ArchMapEntry,

@@ -2,8 +2,8 @@ import {Command, Errors} from '@oclif/core'
 import {stringifyJson} from '../json/stringify.js'
 import {closestMatch} from './did-you-mean.js'
 import {writeUserError} from './error-output.js'
-import {isUserError, UserError} from './errors.js'
-import {EXIT, type ExitCode} from './exit-codes.js'
+import {isUserError, UserError} from '../core/errors.js'
+import {EXIT, type ExitCode} from '../core/exit-codes.js'
 
 /**
  * What every seccomp-recorder command shares: `--json` (stable JSON on stdout, nothing else there) and

@@ -2,8 +2,8 @@ import {toConfiguredId, type Hook} from '@oclif/core'
 import askToRunSuggestion from '@oclif/plugin-not-found'
 import {closestMatch} from './did-you-mean.js'
 import {writeUserError} from './error-output.js'
-import {UserError} from './errors.js'
-import {EXIT} from './exit-codes.js'
+import {UserError} from '../core/errors.js'
+import {EXIT} from '../core/exit-codes.js'
 
 const DECLINED = Symbol('suggestion declined')
 

@@ -1,5 +1,5 @@
 import {stringifyJson} from '../json/stringify.js'
-import type {UserError} from './errors.js'
+import type {UserError} from '../core/errors.js'
 import {terminalColours} from './output.js'
 
 /**

@@ -1,5 +1,5 @@
 import {Help} from '@oclif/core'
-import {formatExitCodeTable} from './exit-codes.js'
+import {formatExitCodeTable} from '../core/exit-codes.js'
 
 /** The journey from recording to publishing, shown in `seccomp-recorder --help`. */
 const ROOT_EXAMPLES = [

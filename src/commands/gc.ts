@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../cli/base-command.js'
-import {EXIT} from '../cli/exit-codes.js'
+import {EXIT} from '../core/exit-codes.js'
 import {terminalColours} from '../cli/output.js'
 import {GcReport, type GcJson} from '../cli/formatters/gc-report.js'
 import {loadConfig} from '../config/config.js'

@@ -3,9 +3,9 @@ import ora from 'ora'
 import {BaseCommand} from '../cli/base-command.js'
 import {terminalColours} from '../cli/output.js'
 import {install, type InstallResult} from '../install/install.js'
-import {DEFAULT_HOOKS_DIR, installLayout} from '../install/layout.js'
+import {DEFAULT_HOOKS_DIR, installLayout} from '../core/paths.js'
 import {RECORD_ANNOTATION, TRACE_SYSCALL_ANNOTATION} from '../oci/annotations.js'
-import {ensureHelper} from '../recorder/native-helper.js'
+import {ensureHelper} from '../kernel/native-helper.js'
 
 export default class Install extends BaseCommand {
   static override summary = 'Install the OCI hook that records containers which ask for it.'

@@ -6,10 +6,10 @@ import ora from 'ora'
 import {BaseCommand} from '../cli/base-command.js'
 import {terminalColours} from '../cli/output.js'
 import {loadProfile} from '../profile/load.js'
-import {bootTimeMicros, readDenialsSince, type Denial} from '../recorder/denials.js'
-import {compileEnforceSpec} from '../recorder/enforce-spec.js'
-import {enforceCommand} from '../recorder/launch.js'
-import {ensureHelper} from '../recorder/native-helper.js'
+import {bootTimeMicros, readDenialsSince, type Denial} from '../launch/denials.js'
+import {compileEnforceSpec} from '../launch/enforce-spec.js'
+import {enforceCommand} from '../launch/launch.js'
+import {ensureHelper} from '../kernel/native-helper.js'
 
 interface RunJson {
   command: string[]

@@ -1,12 +1,12 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../cli/base-command.js'
-import {EXIT} from '../cli/exit-codes.js'
+import {EXIT} from '../core/exit-codes.js'
 import {terminalColours} from '../cli/output.js'
 import {GcReport} from '../cli/formatters/gc-report.js'
 import {loadConfig} from '../config/config.js'
 import {recorderHelper, runGc, type GcResult} from '../gc/gc.js'
 import {diagnose, type Status} from '../install/doctor.js'
-import {installLayout} from '../install/layout.js'
+import {installLayout} from '../core/paths.js'
 
 export default class StatusCommand extends BaseCommand {
   static override summary = 'Check every prerequisite, the hook and what is recording now.'

@@ -1,9 +1,9 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../cli/base-command.js'
-import {EXIT} from '../cli/exit-codes.js'
+import {EXIT} from '../core/exit-codes.js'
 import {terminalColours} from '../cli/output.js'
 import {uninstall, type UninstallResult} from '../install/install.js'
-import {DEFAULT_HOOKS_DIR, installLayout} from '../install/layout.js'
+import {DEFAULT_HOOKS_DIR, installLayout} from '../core/paths.js'
 
 export default class Uninstall extends BaseCommand {
   static override summary = 'Remove what install created in the hooks dirs and config.json files named, and nothing installed elsewhere.'

@@ -2,7 +2,7 @@ import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../cli/base-command.js'
 import {terminalColours} from '../cli/output.js'
 import {UnpublishReport, type UnpublishJson} from '../cli/formatters/publish-unpublish.js'
-import {prefixFlag, rootFlags} from '../publish/flags.js'
+import {prefixFlag, rootFlags} from '../cli/flags/publish.js'
 import {unpublishLocation, unpublishProfiles} from '../publish/published.js'
 import {seccompRoot} from '../publish/root.js'
 

@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../cli/base-command.js'
-import {EXIT} from '../cli/exit-codes.js'
+import {EXIT} from '../core/exit-codes.js'
 import {terminalColours} from '../cli/output.js'
 import {ValidationReport, type ValidatedFile, type ValidationJson} from '../cli/formatters/validation-report.js'
 import {checkProfileFile, ProfileReadError} from '../profile/load.js'

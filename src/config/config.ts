@@ -1,11 +1,9 @@
 import {Ajv} from 'ajv'
 import {parse as parseYaml} from 'yaml'
-import {UserError} from '../cli/errors.js'
-import {EXIT} from '../cli/exit-codes.js'
+import {UserError} from '../core/errors.js'
+import {EXIT} from '../core/exit-codes.js'
 import {BoundedReadError, readBoundedText} from '../fs/bounded-read.js'
-import {DEFAULT_HOOKS_DIR, installLayout, OVERRIDE_HOOKS_DIR} from '../install/layout.js'
-import {DEFAULT_SECCOMP_ROOT} from '../publish/root.js'
-import {RecordingStore} from '../recording/store.js'
+import {DEFAULT_HOOKS_DIR, DEFAULT_SECCOMP_ROOT, installLayout, OVERRIDE_HOOKS_DIR, storeLayout} from '../core/paths.js'
 import {normalisedPath, pathsOverlap, resolvedPath} from './path-overlap.js'
 
 /**
@@ -102,7 +100,7 @@ export async function loadConfig(path = configPath()): Promise<RecorderConfig> {
  * breaks every container start).
  */
 function protectedPlaces(config: RecorderConfig, path: string): Array<{what: string; path: string}> {
-  const store = new RecordingStore(config.store)
+  const store = storeLayout(config.store)
   const layout = installLayout()
   return [
     {what: 'the store\'s recordings', path: store.recordingsDir},

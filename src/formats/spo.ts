@@ -1,7 +1,7 @@
 import {createHash} from 'node:crypto'
 import {Document} from 'yaml'
-import {UserError} from '../cli/errors.js'
-import {EXIT} from '../cli/exit-codes.js'
+import {UserError} from '../core/errors.js'
+import {EXIT} from '../core/exit-codes.js'
 import {profileFormat, SECCOMP_ARCHES, type SeccompArg, type SeccompProfile} from '../profile/model.js'
 import {normaliseProfile} from '../profile/normalise.js'
 

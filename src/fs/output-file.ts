@@ -1,8 +1,8 @@
 import {closeSync, constants, fstatSync, lstatSync, openSync, realpathSync, statSync, writeSync, type Stats} from 'node:fs'
 import {setTimeout as sleep} from 'node:timers/promises'
-import {UserError} from '../cli/errors.js'
-import {EXIT} from '../cli/exit-codes.js'
-import {writeFileAtomic} from '../recording/atomic.js'
+import {UserError} from '../core/errors.js'
+import {EXIT} from '../core/exit-codes.js'
+import {writeFileAtomic} from './atomic-write.js'
 import {describeErrno, describeFileType, errnoOf} from './file-type.js'
 
 /**

@@ -1,6 +1,6 @@
 import {readdirSync, statSync} from 'node:fs'
 import {execa} from 'execa'
-import {ensureHelper} from '../recorder/native-helper.js'
+import {ensureHelper} from '../kernel/native-helper.js'
 
 /**
  * Is a recorded mount namespace still in use? A namespace is identified by its inode number (what the kernel

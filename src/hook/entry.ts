@@ -1,11 +1,11 @@
 import {spawn} from 'node:child_process'
-import {isUserError} from '../cli/errors.js'
-import {EXIT} from '../cli/exit-codes.js'
+import {isUserError} from '../core/errors.js'
+import {EXIT} from '../core/exit-codes.js'
 import {loadConfig} from '../config/config.js'
 import {AnnotationError} from '../oci/annotations.js'
 import {StateError} from '../oci/state.js'
-import {helperPath} from '../recorder/native-helper.js'
-import {finalizeContainer} from './poststop.js'
+import {helperPath} from '../kernel/native-helper.js'
+import {finalizeContainer} from '../spool/finalise.js'
 
 /** How long the recorder stays attached after the last recording ends, so back-to-back containers start fast. */
 export const LINGER_SECONDS = 5

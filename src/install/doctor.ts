@@ -2,9 +2,9 @@ import {existsSync, readdirSync, readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {execa} from 'execa'
 import {loadConfig} from '../config/config.js'
-import {helperStatus, helperPath, type HelperStatus} from '../recorder/native-helper.js'
+import {helperStatus, helperPath, type HelperStatus} from '../kernel/native-helper.js'
 import {readManifest} from './install.js'
-import {DEFAULT_HOOKS_DIR, helperInstallPath, HOOK_FILES, OVERRIDE_HOOKS_DIR, type InstallLayout} from './layout.js'
+import {DEFAULT_HOOKS_DIR, helperInstallPath, HOOK_FILES, OVERRIDE_HOOKS_DIR, type InstallLayout} from '../core/paths.js'
 
 /** One line of `status`: what was checked, whether it is fine, and what to do when it is not. */
 export interface Check {

@@ -1,5 +1,5 @@
 import {parseTree, printParseErrorCode, type Node as JsonNode, type ParseError} from 'jsonc-parser'
-import {escapePointerSegment, limitPerCode, MAX_VIOLATIONS_PER_CODE, type Violation} from '../profile/violations.js'
+import {escapePointerSegment, limitPerCode, MAX_VIOLATIONS_PER_CODE, type Violation} from './violations.js'
 
 /**
  * Strict JSON for documents we must not misread: syntax errors with line:column (only the first one: the rest

@@ -1,5 +1,5 @@
 import {findNodeAtLocation, type Node as JsonNode} from 'jsonc-parser'
-import type {Violation} from './violations.js'
+import type {Violation} from '../json/violations.js'
 
 /**
  * Seccomp argument comparison values (`args[].value`, `valueTwo`) are u64 in the kernel, libseccomp and

@@ -1,4 +1,4 @@
-import {allNames, architecturesOf, type SyscallSet} from '../recording/syscall-set.js'
+import {allNames, architecturesOf, type SyscallSet} from '../syscalls/syscall-set.js'
 import type {SeccompArch, SeccompProfile} from './model.js'
 import {errnoNumber} from './normalise.js'
 

@@ -1,6 +1,6 @@
 import {abiForScmpArch, companionAbis, isKnownSyscall, nativeAbi, type Abi} from '../syscalls/index.js'
 import {isUnconditional, type SeccompProfile} from './model.js'
-import type {Violation} from './violations.js'
+import type {Violation} from '../json/violations.js'
 
 /**
  * Semantic checks beyond the schema. Errors are things a runtime refuses; warnings validate but bite:

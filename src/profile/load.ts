@@ -1,14 +1,14 @@
 import {Ajv, type ErrorObject} from 'ajv'
 import {findNodeAtLocation, type Node as JsonNode} from 'jsonc-parser'
 import {parseStrictJson} from '../json/strict-json.js'
-import {EXIT} from '../cli/exit-codes.js'
-import {UserError} from '../cli/errors.js'
+import {EXIT} from '../core/exit-codes.js'
+import {UserError} from '../core/errors.js'
 import {BoundedReadError, readBoundedFile} from '../fs/bounded-read.js'
 import {profileFormat, type ProfileFormat, type SeccompProfile} from './model.js'
 import {PROFILE_SCHEMA} from './schema.js'
 import {lintProfile} from './lint.js'
 import {readArgValues} from './arg-value.js'
-import {countViolations, escapePointerSegment, formatViolation, limitPerCode, MAX_VIOLATIONS_PER_CODE, pointerSegments, type Violation} from './violations.js'
+import {countViolations, escapePointerSegment, formatViolation, limitPerCode, MAX_VIOLATIONS_PER_CODE, pointerSegments, type Violation} from '../json/violations.js'
 
 export type ProfileCheck =
   | {valid: true; profile: SeccompProfile; format: ProfileFormat; errors: []; warnings: Violation[]}

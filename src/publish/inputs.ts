@@ -1,12 +1,12 @@
 import {stat} from 'node:fs/promises'
 import {basename, dirname, join} from 'node:path'
-import {UserError} from '../cli/errors.js'
-import {EXIT} from '../cli/exit-codes.js'
+import {UserError} from '../core/errors.js'
+import {EXIT} from '../core/exit-codes.js'
 import {parseCoverage} from '../aggregate/build.js'
 import {readProfileText} from '../profile/load.js'
-import {decodeSafeNameSegment, safeNameSegment} from '../recording/naming.js'
-import {RecordingStore} from '../recording/store.js'
+import {RecordingStore} from '../store/store.js'
 import {nameFromPath} from './names.js'
+import {decodeSafeNameSegment, safeNameSegment} from '../store/names.js'
 
 /**
  * What `publish` makes of the files it is given, so that `publish <store>/profiles/*.json` does the right thing:

@@ -1,8 +1,8 @@
 import {createHash} from 'node:crypto'
 import {posix} from 'node:path'
 import {stringify} from 'yaml'
-import {UserError} from '../cli/errors.js'
-import {EXIT} from '../cli/exit-codes.js'
+import {UserError} from '../core/errors.js'
+import {EXIT} from '../core/exit-codes.js'
 import {configMapKey} from './names.js'
 import type {PreparedProfile} from './publish.js'
 

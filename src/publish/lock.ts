@@ -1,8 +1,8 @@
 import {spawnSync} from 'node:child_process'
 import {closeSync, constants, ftruncateSync, openSync, writeSync} from 'node:fs'
-import {UserError} from '../cli/errors.js'
-import {EXIT} from '../cli/exit-codes.js'
-import type {Dir} from './safe-fs.js'
+import {UserError} from '../core/errors.js'
+import {EXIT} from '../core/exit-codes.js'
+import type {Dir} from '../fs/safe-dir.js'
 
 /**
  * One writer at a time per seccomp root: an exclusive flock(2) on `<root>/.seccomp-recorder.lock`.

@@ -1,10 +1,10 @@
 import {createHash} from 'node:crypto'
 import {dirname} from 'node:path'
 import {Ajv} from 'ajv'
-import {UserError} from '../cli/errors.js'
-import {EXIT} from '../cli/exit-codes.js'
+import {UserError} from '../core/errors.js'
+import {EXIT} from '../core/exit-codes.js'
 import {locateLocalhostProfile} from './names.js'
-import type {Dir, FileState} from './safe-fs.js'
+import type {Dir, FileState} from '../fs/safe-dir.js'
 
 /**
  * What seccomp-recorder published into a seccomp root: `<root>/.seccomp-recorder-published.json`, keyed by

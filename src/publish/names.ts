@@ -1,7 +1,7 @@
 import {createHash} from 'node:crypto'
 import {basename} from 'node:path'
-import {UserError} from '../cli/errors.js'
-import {EXIT} from '../cli/exit-codes.js'
+import {UserError} from '../core/errors.js'
+import {EXIT} from '../core/exit-codes.js'
 
 /**
  * Profile names and where they land. A name such as `team/app/web` (aggregation: namespace/workload/container)

@@ -1,16 +1,16 @@
 import {resolve} from 'node:path'
-import {UserError} from '../cli/errors.js'
-import {EXIT} from '../cli/exit-codes.js'
+import {UserError} from '../core/errors.js'
+import {EXIT} from '../core/exit-codes.js'
 import {loadProfile} from '../profile/load.js'
 import {profileFormat, type SeccompProfile} from '../profile/model.js'
 import {formatProfileJson, normaliseProfile} from '../profile/normalise.js'
-import type {Violation} from '../profile/violations.js'
+import type {Violation} from '../json/violations.js'
 import {DEFAULT_LOCK_TIMEOUT_MS, withRootLock} from './lock.js'
 import {emptyManifest, ownership, readManifest, reconcile, sha256, writeManifest, type Manifest, type Publication} from './manifest.js'
 import {publishedNameOf} from './inputs.js'
 import {locateLocalhostProfile, locateProfile, type ProfileLocation} from './names.js'
 import {profilePath, profileState} from './root.js'
-import {Dir, type FileState} from './safe-fs.js'
+import {Dir, type FileState} from '../fs/safe-dir.js'
 
 /**
  * `publish`: profiles land in `<root>/<prefix>/<name>.json` as flat OCI JSON, one atomic rename each, under

@@ -1,11 +1,11 @@
-import {UserError} from '../cli/errors.js'
-import {EXIT} from '../cli/exit-codes.js'
+import {UserError} from '../core/errors.js'
+import {EXIT} from '../core/exit-codes.js'
 import {DEFAULT_LOCK_TIMEOUT_MS, withRootLock} from './lock.js'
 import {MANIFEST_FILE, ownership, readManifest, writeManifest, type Ownership} from './manifest.js'
 import {locateLocalhostProfile, locateProfile, type ProfileLocation} from './names.js'
 import {settle, stateOrModified} from './publish.js'
 import {profilePath} from './root.js'
-import {Dir} from './safe-fs.js'
+import {Dir} from '../fs/safe-dir.js'
 
 /** `published list` and `unpublish`: what the root's manifest says we published, and taking it back. */
 

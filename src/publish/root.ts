@@ -1,12 +1,10 @@
 import {join, resolve} from 'node:path'
-import {UserError} from '../cli/errors.js'
-import {EXIT} from '../cli/exit-codes.js'
-import {Dir, type FileState} from './safe-fs.js'
+import {UserError} from '../core/errors.js'
+import {EXIT} from '../core/exit-codes.js'
+import {DEFAULT_SECCOMP_ROOT} from '../core/paths.js'
+import {Dir, type FileState} from '../fs/safe-dir.js'
 import type {ProfileLocation} from './names.js'
 
-/** The kubelet's default `--root-dir`; Localhost profiles live in its `seccomp/` directory. */
-export const DEFAULT_KUBELET_ROOT_DIR = '/var/lib/kubelet'
-export const DEFAULT_SECCOMP_ROOT = join(DEFAULT_KUBELET_ROOT_DIR, 'seccomp')
 
 /**
  * The seccomp root from `--root` (the directory itself) or `--kubelet-root-dir` (as the kubelet's `--root-dir`:

@@ -1,5 +1,5 @@
-import {EXIT} from '../cli/exit-codes.js'
-import {UserError} from '../cli/errors.js'
+import {EXIT} from '../core/exit-codes.js'
+import {UserError} from '../core/errors.js'
 import type {SeccompArch} from '../profile/model.js'
 import {ABIS, abiForScmpArch, type Abi} from '../syscalls/index.js'
 

@@ -1,5 +1,5 @@
-import {EXIT} from '../cli/exit-codes.js'
-import {UserError} from '../cli/errors.js'
+import {EXIT} from '../core/exit-codes.js'
+import {UserError} from '../core/errors.js'
 
 /** Every Linux capability (include/uapi/linux/capability.h, CAP_CHOWN = 0 … CAP_CHECKPOINT_RESTORE = 40). */
 export const LINUX_CAPABILITIES = [

@@ -1,6 +1,6 @@
 import {release} from 'node:os'
-import {EXIT} from '../cli/exit-codes.js'
-import {UserError} from '../cli/errors.js'
+import {EXIT} from '../core/exit-codes.js'
+import {UserError} from '../core/errors.js'
 
 export interface KernelVersion {
   major: number

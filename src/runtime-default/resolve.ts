@@ -1,5 +1,5 @@
-import {EXIT} from '../cli/exit-codes.js'
-import {UserError} from '../cli/errors.js'
+import {EXIT} from '../core/exit-codes.js'
+import {UserError} from '../core/errors.js'
 import {isEmptyFilter, type RuleFilter, type SeccompArch, type SeccompProfile, type SeccompRule} from '../profile/model.js'
 import {errnoNumber} from '../profile/normalise.js'
 import {seccompArchName} from './arch.js'

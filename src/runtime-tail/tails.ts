@@ -1,8 +1,8 @@
 import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {PACKAGE_ROOT} from '../recorder/native-helper.js'
-import type {SyscallSet} from '../recording/syscall-set.js'
+import type {SyscallSet} from '../syscalls/syscall-set.js'
 import {nativeAbi} from '../syscalls/index.js'
+import {PACKAGE_ROOT} from '../core/paths.js'
 
 /**
  * What a runtime does after it installs a container's seccomp filter and before the workload's execve: capset,

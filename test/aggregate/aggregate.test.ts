@@ -6,13 +6,13 @@ import fc from 'fast-check'
 import {aggregate, withBase} from '../../src/aggregate/aggregate.js'
 import {buildProfiles, parseCoverage, readBuiltProfile} from '../../src/aggregate/build.js'
 import {listProfiles} from '../../src/aggregate/list.js'
-import {isUserError} from '../../src/cli/errors.js'
-import {EXIT} from '../../src/cli/exit-codes.js'
+import {isUserError} from '../../src/core/errors.js'
+import {EXIT} from '../../src/core/exit-codes.js'
 import {checkProfileText} from '../../src/profile/load.js'
-import type {Recording} from '../../src/recording/model.js'
-import {RecordingStore} from '../../src/recording/store.js'
+import type {Recording} from '../../src/store/model.js'
+import {RecordingStore} from '../../src/store/store.js'
 import {fixture} from '../helpers/cli.js'
-import {copyFixtureStore, makeRecording, tempDir} from '../recording/helpers/recordings.js'
+import {copyFixtureStore, makeRecording, tempDir} from '../store/helpers/recordings.js'
 
 const dirs: string[] = []
 after(() => dirs.forEach((d) => rmSync(d, {recursive: true, force: true})))

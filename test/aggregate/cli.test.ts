@@ -4,14 +4,14 @@ import {join} from 'node:path'
 import {after, describe, it} from 'node:test'
 import {Ajv} from 'ajv'
 import {parse} from 'yaml'
-import {EXIT} from '../../src/cli/exit-codes.js'
+import {EXIT} from '../../src/core/exit-codes.js'
 import {ERROR_OUTPUT_SCHEMA} from '../../src/cli/output-schemas/common.js'
 import {PROFILES_BUILD_OUTPUT} from '../../src/cli/output-schemas/profiles-build.js'
 import {PROFILES_LIST_OUTPUT} from '../../src/cli/output-schemas/profiles-list.js'
 import {PROFILES_MERGE_OUTPUT} from '../../src/cli/output-schemas/profiles-merge.js'
 import {checkProfileText} from '../../src/profile/load.js'
 import {runCli} from '../helpers/cli.js'
-import {copyFixtureStore, tempDir} from '../recording/helpers/recordings.js'
+import {copyFixtureStore, tempDir} from '../store/helpers/recordings.js'
 
 const ajv = new Ajv({allErrors: true, strict: false})
 const dirs: string[] = []

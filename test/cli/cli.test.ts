@@ -3,7 +3,7 @@ import {readdirSync, readFileSync} from 'node:fs'
 import {join, relative} from 'node:path'
 import {describe, it} from 'node:test'
 import {Ajv} from 'ajv'
-import {EXIT, EXIT_CODE_TABLE, formatExitCodeTable} from '../../src/cli/exit-codes.js'
+import {EXIT, EXIT_CODE_TABLE, formatExitCodeTable} from '../../src/core/exit-codes.js'
 import {ERROR_OUTPUT_SCHEMA, OUTPUT_SCHEMAS} from '../../src/cli/output-schemas/index.js'
 import {fixture, REPO_ROOT, runCli} from '../helpers/cli.js'
 

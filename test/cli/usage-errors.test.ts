@@ -3,7 +3,7 @@ import {readdirSync} from 'node:fs'
 import {join, relative} from 'node:path'
 import {describe, it} from 'node:test'
 import {Ajv} from 'ajv'
-import {EXIT} from '../../src/cli/exit-codes.js'
+import {EXIT} from '../../src/core/exit-codes.js'
 import {ERROR_OUTPUT_SCHEMA} from '../../src/cli/output-schemas/common.js'
 import {REPO_ROOT, runCli, runCliAtTerminal} from '../helpers/cli.js'
 

@@ -8,7 +8,7 @@ import {chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSyn
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
-import {ensureHelper} from '../../src/recorder/native-helper.js'
+import {ensureHelper} from '../../src/kernel/native-helper.js'
 import {REPO_ROOT} from '../helpers/cli.js'
 
 export const BUSYBOX = '/bin/busybox'

@@ -6,7 +6,7 @@ import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
 import {Ajv} from 'ajv'
 import {parseAllDocuments} from 'yaml'
-import {EXIT} from '../../src/cli/exit-codes.js'
+import {EXIT} from '../../src/core/exit-codes.js'
 import {PUBLISH_OUTPUT} from '../../src/cli/output-schemas/publish.js'
 import {runCli} from '../helpers/cli.js'
 

@@ -10,7 +10,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
 import {after, before, describe, it} from 'node:test'
-import {EXIT} from '../../src/cli/exit-codes.js'
+import {EXIT} from '../../src/core/exit-codes.js'
 import {runCli} from '../helpers/cli.js'
 import {BUSYBOX, inNewMountNamespace, killAndWait, nativeHelper, recordInBackground, requireKernelPrerequisites} from './harness.js'
 

@@ -13,11 +13,11 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
 import {after, afterEach, before, describe, it} from 'node:test'
-import {EXIT} from '../../src/cli/exit-codes.js'
-import {KERNEL_QUOTAS} from '../../src/recording/incomplete.js'
+import {EXIT} from '../../src/core/exit-codes.js'
 import {runCli} from '../helpers/cli.js'
 import {BUSYBOX, inNewMountNamespace, killAndWait, nativeHelper, recordInBackground, requireKernelPrerequisites} from './harness.js'
 import {buildMapFillers, IA32_SYSCALLS, type MapFillers} from './map-fillers.js'
+import {KERNEL_QUOTAS} from '../../src/kernel/quotas.js'
 
 const work = mkdtempSync(join(tmpdir(), 'scr-e2e-quotas-'))
 const MAX_TARGETS = 4

@@ -5,14 +5,14 @@ import {Ajv} from 'ajv'
 import fc from 'fast-check'
 import {parse, parseAllDocuments} from 'yaml'
 import {buildProfiles} from '../../src/aggregate/build.js'
-import {isUserError} from '../../src/cli/errors.js'
+import {isUserError} from '../../src/core/errors.js'
 import {renderProfile} from '../../src/formats/index.js'
 import {formatSpoYaml, spoObjectMeta, toSpoSeccompProfile, type SpoSeccompProfile} from '../../src/formats/spo.js'
 import {SECCOMP_OPERATORS, type SeccompAction, type SeccompProfile} from '../../src/profile/model.js'
 import {normaliseProfile} from '../../src/profile/normalise.js'
-import {RecordingStore} from '../../src/recording/store.js'
+import {RecordingStore} from '../../src/store/store.js'
 import {fixture} from '../helpers/cli.js'
-import {copyFixtureStore} from '../recording/helpers/recordings.js'
+import {copyFixtureStore} from '../store/helpers/recordings.js'
 
 /** versions[v1beta1].schema.openAPIV3Schema of the CRD fixture, made strict: unknown fields are errors (kubectl's strict field validation). */
 function crdSchema(): object {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import {closeSync, openSync, symlinkSync, truncateSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {after, afterEach, before, describe, it} from 'node:test'
-import {EXIT} from '../../src/cli/exit-codes.js'
+import {EXIT} from '../../src/core/exit-codes.js'
 import {BoundedReadError, formatSize, readBoundedFile, readBoundedText, readBoundedTextIfExists} from '../../src/fs/bounded-read.js'
 import {assertDevNullIntact, identity, makeSpecialFiles, type SpecialFiles} from './helpers.js'
 

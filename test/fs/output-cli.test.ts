@@ -8,9 +8,9 @@ import assert from 'node:assert/strict'
 import {closeSync, constants, existsSync, openSync, readdirSync, readFileSync, readSync, rmSync} from 'node:fs'
 import {join} from 'node:path'
 import {after, afterEach, before, describe, it} from 'node:test'
-import {EXIT} from '../../src/cli/exit-codes.js'
+import {EXIT} from '../../src/core/exit-codes.js'
 import {fixture, runCli, type CliRun} from '../helpers/cli.js'
-import {copyFixtureStore} from '../recording/helpers/recordings.js'
+import {copyFixtureStore} from '../store/helpers/recordings.js'
 import {assertDevNullIntact, identity, makeSpecialFiles, targetIdentity, tempFiles, type SpecialFiles} from './helpers.js'
 
 const A = fixture('profiles', 'valid', 'minimal.json')

@@ -3,8 +3,8 @@ import {chmodSync, closeSync, constants, lstatSync, openSync, readFileSync, read
 import {join} from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
 import {after, afterEach, before, describe, it} from 'node:test'
-import {UserError} from '../../src/cli/errors.js'
-import {EXIT} from '../../src/cli/exit-codes.js'
+import {UserError} from '../../src/core/errors.js'
+import {EXIT} from '../../src/core/exit-codes.js'
 import {outputTarget, writeOutputFile} from '../../src/fs/output-file.js'
 import {assertDevNullIntact, identity, makeSpecialFiles, targetIdentity, tempFiles, type SpecialFiles} from './helpers.js'
 

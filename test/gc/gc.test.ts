@@ -5,11 +5,11 @@ import {after, describe, it} from 'node:test'
 import {Ajv} from 'ajv'
 import {GC_OUTPUT} from '../../src/cli/output-schemas/gc.js'
 import {runGc, salvageName, type GcResult} from '../../src/gc/gc.js'
-import {finalizeContainer, withContainerLock} from '../../src/hook/poststop.js'
-import {journalPath, writeJournal} from '../../src/hook/spool.js'
-import {validateRecording, type Recording} from '../../src/recording/model.js'
-import {RecordingStore} from '../../src/recording/store.js'
-import {nameKernelSyscalls} from '../../src/recording/syscall-set.js'
+import {finalizeContainer, withContainerLock} from '../../src/spool/finalise.js'
+import {journalPath, writeJournal} from '../../src/spool/layout.js'
+import {validateRecording, type Recording} from '../../src/store/model.js'
+import {RecordingStore} from '../../src/store/store.js'
+import {nameKernelSyscalls} from '../../src/syscalls/syscall-set.js'
 import {runtimeTail, withRuntimeTail} from '../../src/runtime-tail/tails.js'
 import {DEAD_PID, GcFixture} from './helpers/fixture.js'
 
@@ -276,7 +276,7 @@ describe('gc: recordings nobody will finalise', () => {
   it('releases a target `record --name` had saved already (its marker names a valid recording)', async () => {
     const f = fixture([{mntns: 206, ns_id: 36, syscalls: {x86_64: [0]}}])
     const store = new RecordingStore(f.config.store)
-    const {makeRecording} = await import('../recording/helpers/recordings.js')
+    const {makeRecording} = await import('../store/helpers/recordings.js')
     const saved = await store.save(makeRecording({name: 'ci/tool', source: 'record'}))
     writeFileSync(f.spoolPath('ns.36.record'), JSON.stringify({recording: saved}))
     f.writeLock(f.spoolPath('ns.36.lock'))

@@ -13,9 +13,9 @@ import {AnnotationError, MAX_ANNOTATION_VALUE, parseRecordName, parseTraceSyscal
 import {CONTAINER_ID, parseOciState, StateError} from '../../src/oci/state.js'
 import {checkProfileText} from '../../src/profile/load.js'
 import {formatProfileJson, normaliseProfile} from '../../src/profile/normalise.js'
-import {namingFromOciAnnotations} from '../../src/recording/naming.js'
 import {REPO_ROOT} from '../helpers/cli.js'
 import {annotationValues, assemble, decodeStdin, loadAnnotationCases, loadStateCases, UNIT_PIDS} from './corpus.js'
+import {namingFromOciAnnotations} from '../../src/naming/oci-annotations.js'
 
 export type TargetName = 'state' | 'annotations' | 'profile'
 

@@ -10,9 +10,9 @@ import {chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync}
 import {tmpdir} from 'node:os'
 import {join, relative} from 'node:path'
 import {after, describe, it} from 'node:test'
-import {UserError} from '../../src/cli/errors.js'
+import {UserError} from '../../src/core/errors.js'
 import type {RecorderConfig} from '../../src/config/config.js'
-import {finalizeContainer, type FinalizeResult} from '../../src/hook/poststop.js'
+import {finalizeContainer, type FinalizeResult} from '../../src/spool/finalise.js'
 import {AnnotationError, recordingRequests, runtimeTailOverride, runtimeThreadsOverride} from '../../src/oci/annotations.js'
 import {parseOciState, StateError} from '../../src/oci/state.js'
 import {

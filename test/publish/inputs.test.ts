@@ -3,13 +3,13 @@ import {existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync}
 import {join} from 'node:path'
 import {after, describe, it} from 'node:test'
 import {Ajv} from 'ajv'
-import {EXIT} from '../../src/cli/exit-codes.js'
+import {EXIT} from '../../src/core/exit-codes.js'
 import {PUBLISH_OUTPUT} from '../../src/cli/output-schemas/publish.js'
 import {publishedNameOf, withoutCoverageSidecars} from '../../src/publish/inputs.js'
-import {safeNameSegment} from '../../src/recording/naming.js'
-import {RecordingStore} from '../../src/recording/store.js'
+import {RecordingStore} from '../../src/store/store.js'
 import {runCli} from '../helpers/cli.js'
-import {copyFixtureStore, makeRecording, tempDir} from '../recording/helpers/recordings.js'
+import {copyFixtureStore, makeRecording, tempDir} from '../store/helpers/recordings.js'
+import {safeNameSegment} from '../../src/store/names.js'
 
 const ajv = new Ajv({allErrors: true, strict: false})
 const dirs: string[] = []

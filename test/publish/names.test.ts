@@ -2,8 +2,8 @@ import assert from 'node:assert/strict'
 import {resolve, sep} from 'node:path'
 import {describe, it} from 'node:test'
 import fc from 'fast-check'
-import {UserError} from '../../src/cli/errors.js'
-import {EXIT} from '../../src/cli/exit-codes.js'
+import {UserError} from '../../src/core/errors.js'
+import {EXIT} from '../../src/core/exit-codes.js'
 import {checkProfileName, configMapKey, locateLocalhostProfile, locateProfile, MAX_CONFIGMAP_KEY, MAX_LAST_SEGMENT_BYTES, nameFromPath} from '../../src/publish/names.js'
 
 const refused = (fn: () => unknown, pattern?: RegExp) =>

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict'
 import {existsSync, readFileSync} from 'node:fs'
 import {describe, it} from 'node:test'
-import {UserError} from '../../src/cli/errors.js'
+import {UserError} from '../../src/core/errors.js'
 import {ProfileIndex} from '../../src/diff/verdict.js'
 import type {SeccompRule} from '../../src/profile/model.js'
 import {CONTAINERS_COMMON_DEFAULT_CAPS, DOCKER_DEFAULT_CAPS} from '../../src/runtime-default/capabilities.js'

@@ -13,7 +13,7 @@ import {capabilitySet, CONTAINERS_COMMON_DEFAULT_CAPS, DOCKER_DEFAULT_CAPS, pars
 import {nativeArch, parseArch, seccompArchName, sortArches} from '../../src/runtime-default/arch.js'
 import {kernelAtLeast, parseKernelVersion} from '../../src/runtime-default/kernel.js'
 import {explainResolution, resolveProfile} from '../../src/runtime-default/resolve.js'
-import {UserError} from '../../src/cli/errors.js'
+import {UserError} from '../../src/core/errors.js'
 import {fixture} from '../helpers/cli.js'
 
 async function load(name: string): Promise<SeccompProfile> {

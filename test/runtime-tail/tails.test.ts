@@ -2,8 +2,8 @@ import assert from 'node:assert/strict'
 import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {describe, it} from 'node:test'
-import {PACKAGE_ROOT} from '../../src/recorder/native-helper.js'
 import {runtimeTail, withRuntimeTail} from '../../src/runtime-tail/tails.js'
+import {PACKAGE_ROOT} from '../../src/core/paths.js'
 
 const data = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'profiles', 'runtime-tails.json'), 'utf8')) as {tails: Record<string, string[]>; lateThreads: Record<string, string[]>}
 const union = (...lists: string[][]) => [...new Set(lists.flat())].sort()

@@ -1,7 +1,7 @@
 import type {ChalkInstance} from 'chalk'
 import type {SeccompProfile} from '../../profile/model.js'
 import type {ProfileSummary} from '../../profile/summary.js'
-import {formatViolation, type Violation} from '../../profile/violations.js'
+import {formatViolation, type Violation} from '../../json/violations.js'
 
 export interface ProfileViewJson {
   path: string

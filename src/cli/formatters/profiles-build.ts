@@ -2,7 +2,7 @@ import type {ChalkInstance} from 'chalk'
 import type {Coverage} from '../../aggregate/aggregate.js'
 import type {BuildResult} from '../../aggregate/build.js'
 import type {SeccompProfile} from '../../profile/model.js'
-import type {InvalidRecordingFile} from '../../recording/store.js'
+import type {InvalidRecordingFile} from '../../store/store.js'
 import {CoverageView} from './profiles-coverage.js'
 
 export interface BuiltProfileJson {

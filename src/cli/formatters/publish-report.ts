@@ -3,7 +3,7 @@ import type {PublishAction, PublishedProfile, PublishResult} from '../../publish
 import type {SkippedInput} from '../../publish/inputs.js'
 import type {KubernetesManifests} from '../../publish/kubernetes.js'
 import {securityContextFor, securityContextYaml, type LocalhostSecurityContext} from '../../publish/snippet.js'
-import {formatViolation, type Violation} from '../../profile/violations.js'
+import {formatViolation, type Violation} from '../../json/violations.js'
 
 /** A published profile as --json shows it: the publish result, plus what the user pastes and the ConfigMap key. */
 export interface PublishedProfileJson extends Omit<PublishedProfile, 'action'> {

@@ -1,7 +1,8 @@
 import type {ChalkInstance} from 'chalk'
 import type {SeccompProfile} from '../../profile/model.js'
-import {incompleteReasons, type QuotaExceeded} from '../../recording/incomplete.js'
-import {allNames, type SyscallSet} from '../../recording/syscall-set.js'
+import {incompleteReasons} from '../../store/incomplete.js'
+import {allNames, type SyscallSet} from '../../syscalls/syscall-set.js'
+import {type QuotaExceeded} from '../../kernel/quotas.js'
 
 export interface RecordJson {
   command: string[]

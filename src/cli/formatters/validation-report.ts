@@ -1,6 +1,6 @@
 import type {ChalkInstance} from 'chalk'
 import type {ProfileFormat} from '../../profile/model.js'
-import {countViolations, formatViolation, type Violation} from '../../profile/violations.js'
+import {countViolations, formatViolation, type Violation} from '../../json/violations.js'
 
 export interface ValidatedFile {
   path: string

@@ -1,5 +1,5 @@
 import {stringList} from './common.js'
-import {RECORDING_SOURCES} from '../../recording/model.js'
+import {RECORDING_SOURCES} from '../../store/model.js'
 import {invalidRecordingFile} from './profiles-build.js'
 
 /** `profiles list --json` */

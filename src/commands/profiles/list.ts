@@ -4,8 +4,8 @@ import {BaseCommand} from '../../cli/base-command.js'
 import {terminalColours} from '../../cli/output.js'
 import {ProfilesListView, type ListJson} from '../../cli/formatters/profiles-list.js'
 import {RecordingsProgress} from '../../cli/formatters/profiles-progress.js'
-import {filterFlags, filterFromFlags, storeFlag} from '../../recording/cli-flags.js'
-import {RecordingStore} from '../../recording/store.js'
+import {filterFlags, filterFromFlags, storeFlag} from '../../cli/flags/recording.js'
+import {RecordingStore} from '../../store/store.js'
 
 export default class ProfilesList extends BaseCommand {
   static override summary = 'List the profile names in the recordings store, with their recordings and build state.'

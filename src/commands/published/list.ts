@@ -1,9 +1,9 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../cli/base-command.js'
-import {EXIT} from '../../cli/exit-codes.js'
+import {EXIT} from '../../core/exit-codes.js'
 import {terminalColours} from '../../cli/output.js'
 import {PublishedListView, type PublishedListJson} from '../../cli/formatters/publish-list.js'
-import {rootFlags} from '../../publish/flags.js'
+import {rootFlags} from '../../cli/flags/publish.js'
 import {listPublished} from '../../publish/published.js'
 import {seccompRoot} from '../../publish/root.js'
 

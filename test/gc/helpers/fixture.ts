@@ -4,7 +4,7 @@ import {readlinkSync} from 'node:fs'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import type {RecorderConfig} from '../../../src/config/config.js'
-import {processStartTime} from '../../../src/recording/lock.js'
+import {processStartTime} from '../../../src/fs/lock.js'
 import type {NamespaceProbe, NamespaceRef} from '../../../src/gc/liveness.js'
 import type {FakeState, FakeTarget} from './fake-helper.js'
 

@@ -1,0 +1,61 @@
+import {dirname, join} from 'node:path'
+import {fileURLToPath} from 'node:url'
+
+/**
+ * Every place on the machine seccomp-recorder reads or writes by default, in one table. Each is overridable (flags,
+ * config, environment variables) for tests and packagers; the modules that use a place import its default from here.
+ */
+
+/** The installed package: `bin/`, `bpf/`, `build/`, `profiles/` (this file is dist/src/core/paths.js). */
+export const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..')
+
+/** The kubelet's default `--root-dir`; Localhost profiles live in its `seccomp/` directory. */
+export const DEFAULT_KUBELET_ROOT_DIR = '/var/lib/kubelet'
+export const DEFAULT_SECCOMP_ROOT = join(DEFAULT_KUBELET_ROOT_DIR, 'seccomp')
+
+export const DEFAULT_STORE_ROOT = '/var/lib/seccomp-recorder'
+export const STORE_ENV = 'SECCOMP_RECORDER_STORE'
+
+/** `$SECCOMP_RECORDER_STORE`, or /var/lib/seccomp-recorder. */
+export function defaultStoreRoot(env: NodeJS.ProcessEnv = process.env): string {
+  const configured = env[STORE_ENV]?.trim()
+  return configured ? configured : DEFAULT_STORE_ROOT
+}
+
+/** The recordings store's three directories (see src/store/store.ts for what each holds). */
+export function storeLayout(root: string): {recordingsDir: string; profilesDir: string; locksDir: string} {
+  return {recordingsDir: join(root, 'recordings'), profilesDir: join(root, 'profiles'), locksDir: join(root, 'locks')}
+}
+
+/**
+ * Where `install` puts things. Everything install creates is listed in its manifest, and `uninstall` removes
+ * exactly that. Overridable for tests and packagers through environment variables.
+ */
+export interface InstallLayout {
+  /** The hook executables: the native helper (prestart) and the poststop wrapper. */
+  libexecDir: string
+  /** install's manifest: what it created, with content hashes. */
+  manifestPath: string
+  configPath: string
+}
+
+export const DEFAULT_HOOKS_DIR = '/usr/share/containers/oci/hooks.d'
+export const OVERRIDE_HOOKS_DIR = '/etc/containers/oci/hooks.d'
+
+export function installLayout(env: NodeJS.ProcessEnv = process.env): InstallLayout {
+  const libexecDir = env.SECCOMP_RECORDER_LIBEXEC ?? '/usr/local/libexec/seccomp-recorder'
+  return {
+    libexecDir,
+    manifestPath: env.SECCOMP_RECORDER_INSTALL_MANIFEST ?? '/var/lib/seccomp-recorder/install.json',
+    configPath: env.SECCOMP_RECORDER_CONFIG ?? '/etc/seccomp-recorder/config.yaml',
+  }
+}
+
+export const helperInstallPath = (layout: InstallLayout) => join(layout.libexecDir, 'seccomp-recorder-helper')
+export const poststopInstallPath = (layout: InstallLayout) => join(layout.libexecDir, 'poststop')
+
+/** File names of our hooks.d configs (one per stage: each names a different executable). */
+export const HOOK_FILES = {prestart: 'seccomp-recorder-prestart.json', poststop: 'seccomp-recorder-poststop.json'} as const
+
+/** Where the kernel recorder is pinned in bpffs (bpf/recorder.c reads the same variable). */
+export const recorderPinDir = (env: NodeJS.ProcessEnv = process.env) => env.SECCOMP_RECORDER_BPFFS ?? '/sys/fs/bpf/seccomp-recorder'
