@@ -2,7 +2,7 @@ import {Command, Errors} from '@oclif/core'
 import {stringifyJson} from '../json/stringify.js'
 import {closestMatch} from './did-you-mean.js'
 import {writeUserError} from './error-output.js'
-import {isUserError, UserError} from '../core/errors.js'
+import {isUserError, UserError, type ErrorCode} from '../core/errors.js'
 import {EXIT, type ExitCode} from '../core/exit-codes.js'
 
 /**
@@ -53,7 +53,7 @@ export abstract class BaseCommand extends Command {
     const help = `${this.config.bin} ${this.id?.replaceAll(':', ' ') ?? ''} --help`.replace(/ +/g, ' ')
     const unknownFlags = (error as {flags?: unknown}).flags
     const suggestions: string[] = []
-    let code = 'usage'
+    let code: ErrorCode = 'usage'
     if (Array.isArray(unknownFlags)) {
       code = 'unknown-flag'
       const known = this.knownFlags()

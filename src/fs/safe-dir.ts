@@ -18,7 +18,7 @@ import {
   writeSync,
 } from 'node:fs'
 import {join} from 'node:path'
-import {UserError} from '../core/errors.js'
+import {UserError, type ErrorCode} from '../core/errors.js'
 import {EXIT} from '../core/exit-codes.js'
 import {formatSize} from './bounded-read.js'
 import {describeFileType} from './file-type.js'
@@ -47,7 +47,7 @@ export type FileState =
   | {kind: 'symlink'}
   | {kind: 'other'; what: string}
 
-function refused(message: string, code: string, suggestions: string[] = []): UserError {
+function refused(message: string, code: ErrorCode, suggestions: string[] = []): UserError {
   return new UserError(message, {exit: EXIT.REFUSED, code, suggestions})
 }
 

@@ -2,7 +2,7 @@ import {Ajv, type ErrorObject} from 'ajv'
 import {findNodeAtLocation, type Node as JsonNode} from 'jsonc-parser'
 import {parseStrictJson} from '../json/strict-json.js'
 import {EXIT} from '../core/exit-codes.js'
-import {UserError} from '../core/errors.js'
+import {UserError, type ErrorCode} from '../core/errors.js'
 import {BoundedReadError, readBoundedFile} from '../fs/bounded-read.js'
 import {profileFormat, type ProfileFormat, type SeccompProfile} from './model.js'
 import {PROFILE_SCHEMA} from './schema.js'
@@ -87,7 +87,7 @@ export class ProfileReadError extends UserError {
   constructor(
     readonly path: string,
     readonly reason: string,
-    code: string,
+    code: ErrorCode,
   ) {
     super(`cannot read profile ${path}: ${reason}`, {exit: EXIT.USAGE, code})
   }
