@@ -5,12 +5,12 @@ import {join} from 'node:path'
 import {after, describe, it} from 'node:test'
 import fc from 'fast-check'
 import {AnnotationError} from '../../src/oci/annotations.js'
-import {decodeSafeNameSegment, MAX_SAFE_SEGMENT, profileNameProblem, safeNameSegment} from '../../src/store/names.js'
 import {GENERATED_ALPHABET, workloadFromPodName} from '../../src/naming/workload.js'
 import {profileNameFor} from '../../src/naming/profile-name.js'
 import {namingFromOciAnnotations} from '../../src/naming/oci-annotations.js'
 import {podmanNameFromBundle} from '../../src/naming/podman.js'
 import {OBJECT_NAME} from '../../src/oci/identity.js'
+import {profileNameProblem} from '../../src/store/names.js'
 
 const generated = (min: number, max: number) => fc.string({unit: fc.constantFrom(...GENERATED_ALPHABET), minLength: min, maxLength: max})
 /** Workload names that do not themselves end like something Kubernetes generates: every segment starts with a vowel. */
@@ -54,75 +54,6 @@ describe('workloadFromPodName', () => {
     fc.assert(fc.property(workloadName, (name) => workloadFromPodName(name) === name), {numRuns: 300})
   })
 })
-
-describe('safeNameSegment', () => {
-  const cases: Array<[string, string]> = [
-    ['default/web/nginx', 'default_2Fweb_2Fnginx'],
-    ['nginx', 'nginx'],
-    ['a_b', 'a__b'],
-    ['', '_'],
-    ['.', '_2E'],
-    ['..', '_2E.'],
-    ['.hidden', '_2Ehidden'],
-    ['a.b-c', 'a.b-c'],
-    ['café', 'caf_C3_A9'],
-    ['a b', 'a_20b'],
-    ['../../etc/passwd', '_2E._2F.._2Fetc_2Fpasswd'],
-  ]
-  for (const [input, output] of cases) it(`${JSON.stringify(input)} → ${output}`, () => {
-    assert.equal(safeNameSegment(input), output)
-    assert.equal(decodeSafeNameSegment(output), input)
-  })
-
-  it('gives a bounded file name of allowed characters, never . or ..', () => {
-    fc.assert(
-      fc.property(fc.string({unit: 'binary', maxLength: 300}), (s) => {
-        const safe = safeNameSegment(s)
-        assert.match(safe, /^[A-Za-z0-9._-]+$/)
-        assert.ok(safe.length <= MAX_SAFE_SEGMENT)
-        assert.notEqual(safe, '.')
-        assert.notEqual(safe, '..')
-        assert.ok(!safe.startsWith('.'))
-        assert.equal(safeNameSegment(s), safe, 'deterministic')
-      }),
-      {numRuns: 1000},
-    )
-  })
-
-  it('is reversible below the length bound and injective', () => {
-    fc.assert(
-      fc.property(fc.uniqueArray(fc.string({unit: 'grapheme', maxLength: 40}), {minLength: 2, maxLength: 20}), (strings) => {
-        const encoded = strings.map(safeNameSegment)
-        assert.equal(new Set(encoded).size, strings.length)
-        // Below the bound the encoding decodes back; above it (e.g. 40 four-byte graphemes) it is the hashed form.
-        strings.forEach((s, i) => {
-          const decoded = decodeSafeNameSegment(encoded[i]!)
-          if (decoded === undefined) assert.ok(encoded[i]!.length >= MAX_SAFE_SEGMENT - 2, `${JSON.stringify(s)} is short enough to decode`)
-          else assert.equal(decoded, s)
-        })
-      }),
-      {numRuns: 300},
-    )
-  })
-
-  it('hashes long and ill-formed names, keeping them distinct', () => {
-    const long = 'x'.repeat(400)
-    const a = safeNameSegment(long)
-    const b = safeNameSegment(`${long}y`)
-    assert.equal(a.length, MAX_SAFE_SEGMENT)
-    assert.match(a, /_h[0-9a-f]{16}$/)
-    assert.notEqual(a, b)
-    assert.equal(decodeSafeNameSegment(a), undefined)
-    const lone = safeNameSegment('a\uD800b')
-    assert.match(lone, /_h[0-9a-f]{16}$/)
-    assert.notEqual(lone, safeNameSegment('a\uDC00b'))
-  })
-
-  it('rejects what it cannot have produced', () => {
-    for (const bad of ['_2e', '_', 'a_', 'a_G0', '.x', 'a/b', '_2Ex_h0123']) if (bad !== '_') assert.equal(decodeSafeNameSegment(bad), undefined, bad)
-  })
-})
-
 describe('profileNameFor', () => {
   it('names Kubernetes containers <namespace>/<workload>/<container>', () => {
     assert.equal(profileNameFor({namespace: 'shop', pod: 'web-7d4b9c8f6d-x2k4q', container: 'nginx'}), 'shop/web/nginx')
