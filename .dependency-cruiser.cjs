@@ -71,7 +71,11 @@ module.exports = {
     tsPreCompilationDeps: true,
     tsConfig: {fileName: 'tsconfig.json'},
     // resolve packages as Node does for an ES module (package.json "exports", "import" condition)
-    enhancedResolveOptions: {exportsFields: ['exports'], conditionNames: ['import', 'node', 'default'], mainFields: ['main', 'types']},
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'node', 'default'],
+      mainFields: ['main', 'types'],
+    },
     // sources import './x.js' for './x.ts' (NodeNext resolution)
   },
 }
