@@ -9,8 +9,8 @@ export const CONTAINERD_DIFFERENCES = `${CONTAINERD_UNCONDITIONAL.join(', ')} al
 
 /**
  * containerd's built-in default profile (Go code, contrib/seccomp/seccomp_default.go) expressed from moby's
- * default.json. DESIGN.md: "containerd's Go default is nearly the same: it allows lsm_* unconditionally and
- * lacks riscv_hwprobe". So: the lsm_* names leave whatever conditional rules name them and get an
+ * default.json. containerd's Go default is nearly moby's: it allows lsm_* unconditionally and lacks
+ * riscv_hwprobe. So: the lsm_* names leave whatever conditional rules name them and get an
  * unconditional SCMP_ACT_ALLOW rule of their own; riscv_hwprobe leaves every rule; empty rules go.
  * (containerd omits defaultErrnoRet; runtimes then use EPERM, which is moby's 1.)
  */

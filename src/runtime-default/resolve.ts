@@ -28,7 +28,7 @@ export interface RuleDecision {
 /**
  * Resolves a docker/moby-format profile (archMap, per-rule includes/excludes, containers-common `errno`
  * names) for one host into the flat OCI profile a runtime loads, the way moby's and containers-common's
- * `setupSeccomp` do (DESIGN.md, "Resolving a docker-format profile"):
+ * `setupSeccomp` do:
  *  - `architectures` comes from the `archMap` entry of the target architecture: it and its sub-architectures
  *    (no matching entry: none, so the runtime uses only the native one); a profile's own `architectures` stays;
  *  - a rule is dropped when ANY `excludes` condition holds: its `arches` list the target (libseccomp names:

@@ -1,7 +1,7 @@
 /**
  * What the end-to-end tests need from the real machine: root, BTF, tracefs and bpffs, the built helper,
  * busybox root filesystems, runc/crun bundles and podman invocations with the flags this machine needs
- * (see DESIGN.md). A missing prerequisite fails loudly with the reason and the fix — never a silent skip.
+ * (docs/TESTING.md). A missing prerequisite fails loudly with the reason and the fix — never a silent skip.
  */
 import {execFileSync, spawn, spawnSync, type ChildProcess} from 'node:child_process'
 import {chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, symlinkSync, writeFileSync} from 'node:fs'
@@ -30,7 +30,7 @@ export function requireKernelPrerequisites(): void {
   if (problems.length > 0) throw new Error(`end-to-end prerequisites missing:\n- ${problems.join('\n- ')}`)
 }
 
-/** crun refuses this machine's hybrid cgroup layout unless hugetlb is mounted as a v1 hierarchy (DESIGN.md). */
+/** crun refuses this machine's hybrid cgroup layout unless hugetlb is mounted as a v1 hierarchy (docs/TESTING.md). */
 export function prepareCgroupsForCrun(): void {
   if (readFileSync('/proc/self/mounts', 'utf8').includes(' /sys/fs/cgroup/hugetlb ')) return
   if (!existsSync('/sys/fs/cgroup/unified')) return
@@ -141,7 +141,7 @@ export function containerName(prefix: string): string {
 /** podman reads --annotation as a CSV list: a value holding a quote or comma (JSON, say) is quoted as one field. */
 const csvField = (text: string) => (/[",]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text)
 
-/** `podman run` with the flags this machine needs (DESIGN.md); returns the arguments after `podman`. */
+/** `podman run` with the flags this machine needs (docs/TESTING.md); returns the arguments after `podman`. */
 export function podmanRunArgs(options: {runtime: 'runc' | 'crun'; rootfs: string; args: string[]; name?: string; hooksDir?: string; annotations?: Record<string, string>; seccomp?: string; capAdd?: string[]}): string[] {
   return [
     '--runtime', options.runtime,

@@ -182,7 +182,7 @@ describe('diffProfiles on the whole model', () => {
   })
 })
 
-/** When a rule applies to a target, written apart from resolve.ts from DESIGN.md's rules. */
+/** When a rule applies to a target, written apart from resolve.ts, from moby's rules as resolve.ts's header states them. */
 function applies(rule: SeccompRule, t: ResolveOptions): boolean {
   const arch = seccompArchName(t.arch)
   const kernel = parseKernelVersion(t.kernel)

@@ -1,6 +1,6 @@
 /**
  * The resolver, rule by rule, on small fixtures (fixtures/runtime-default/). Every expectation below was worked
- * out by hand from the fixture and DESIGN.md's rules: archMap entry of the target + its sub-architectures;
+ * out by hand from the fixture and the rules moby and containers-common apply (src/runtime-default/resolve.ts): archMap entry of the target + its sub-architectures;
  * excludes drops a rule if ANY condition holds; includes keeps it only if ALL hold; minKernel compares with
  * the target kernel; argument comparisons stay.
  */
