@@ -61,12 +61,15 @@ if stale "$out/recorder.skel.h" "$out/recorder.bpf.o"; then
 	built "$out/recorder.skel.h"
 fi
 
-# 4. The helper.
-if stale "$out/seccomp-recorder-helper" "$src/recorder.c" "$src/recorder.h" "$src/oci-state.c" "$src/oci-state.h" \
-	"$src/admission.c" "$src/admission.h" \
-	"$out/recorder.skel.h" "$self"; then
+# 4. The helper: every C file of bpf/ but the BPF program (bpf/README.md says which does what). Every .c, .h and
+# .def file there is an input, so a new file can neither be left out of the build nor of the staleness check.
+helper_sources=()
+for f in "$src"/*.c; do
+	[[ $f == *.bpf.c ]] || helper_sources+=("$f")
+done
+if stale "$out/seccomp-recorder-helper" "$src"/*.c "$src"/*.h "$src"/*.def "$out/recorder.skel.h" "$self"; then
 	check_tools
-	clang -O2 -g -Wall -Wextra -I"$out" -I"$src" "$src/recorder.c" "$src/oci-state.c" "$src/admission.c" \
+	clang -O2 -g -Wall -Wextra -I"$out" -I"$src" "${helper_sources[@]}" \
 		-o "$out/seccomp-recorder-helper.tmp" -lbpf -lelf -lz -lseccomp
 	built "$out/seccomp-recorder-helper"
 fi

@@ -1,3 +1,4 @@
+import type {HelperReason} from './helper-codes.generated.js'
 import {EXIT, type ExitCode} from './exit-codes.js'
 
 /**
@@ -23,10 +24,10 @@ export const ERROR_CODES = [
 ] as const
 
 /**
- * `helper.<reason>`: the native helper failed, with the reason it printed (src/kernel/native-helper.ts);
+ * `helper.<reason>`: the native helper failed, with the reason it printed (one of bpf/helper-codes.def);
  * `io.<errno code>`: a system call failed (EACCES, ENOSPC, …).
  */
-export type ErrorCode = (typeof ERROR_CODES)[number] | `helper.${string}` | `io.${string}`
+export type ErrorCode = (typeof ERROR_CODES)[number] | `helper.${HelperReason | 'unknown' | 'failed' | 'bad-output'}` | `io.${string}`
 
 /**
  * An error the user can act on: a message, an exit code from the one table, and suggestions.

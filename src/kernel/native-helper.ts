@@ -2,16 +2,18 @@ import {existsSync, statSync} from 'node:fs'
 import {readdir} from 'node:fs/promises'
 import {dirname, join} from 'node:path'
 import {execa} from 'execa'
-import {UserError} from '../core/errors.js'
+import {UserError, type ErrorCode} from '../core/errors.js'
 import {EXIT} from '../core/exit-codes.js'
 import {PACKAGE_ROOT} from '../core/paths.js'
-import type {QuotaExceeded} from './quotas.js'
 import type {KernelSyscalls} from '../syscalls/syscall-set.js'
+import {HELPER_EXIT_CODE, HELPER_REASONS, type HelperExitName, type HelperReason} from '../core/helper-codes.generated.js'
+import type {QuotaExceeded} from './quotas.js'
 
 /**
- * Drives the native helper (`bpf/recorder.c`, built with clang against the kernel's BTF): it loads and pins the
+ * Drives the native helper (`bpf/main.c` and the files beside it, built with clang against the kernel's BTF): it loads and pins the
  * BPF recorder, registers targets, reads and removes their syscalls, and launches commands recorded or enforced.
- * The helper has no policy; this module turns its JSON and exit codes into types and UserErrors.
+ * The helper has no policy; this module turns its JSON and exit codes into types and UserErrors. Its exit codes and
+ * failure reasons come from one table, bpf/helper-codes.def (generated into src/core/helper-codes.generated.ts).
  */
 
 const BUILD_SCRIPT = join(PACKAGE_ROOT, 'bpf', 'build.sh')
@@ -51,22 +53,41 @@ export interface HelperStatus {
 
 export type Boundary = 'exec' | 'seccomp' | 'exec,seccomp' | 'all'
 
-/** Helper exit codes (bpf/recorder.c) and what they mean for us. */
-const HELPER_EXIT: Record<number, {exit: (typeof EXIT)[keyof typeof EXIT]; suggestions: string[]}> = {
-  2: {exit: EXIT.USAGE, suggestions: []},
-  3: {exit: EXIT.RUNTIME, suggestions: ['The recording target is gone: was it removed by another process, or did `seccomp-recorder gc` run?']},
-  4: {exit: EXIT.PREREQUISITE, suggestions: ['Run `seccomp-recorder status` to see which prerequisite is missing and how to fix it.']},
-  5: {exit: EXIT.RUNTIME, suggestions: ['Too many recordings are active at once; wait for some to finish or remove stale ones with `seccomp-recorder gc`.']},
-  6: {exit: EXIT.RUNTIME, suggestions: []},
-  127: {exit: EXIT.CANNOT_EXECUTE, suggestions: []},
+/** What each helper exit code (bpf/helper-codes.def) means for us. */
+const HELPER_EXIT: Record<Exclude<HelperExitName, 'OK'>, {exit: (typeof EXIT)[keyof typeof EXIT]; suggestions: string[]}> = {
+  USAGE: {exit: EXIT.USAGE, suggestions: []},
+  NO_TARGET: {exit: EXIT.RUNTIME, suggestions: ['The recording target is gone: was it removed by another process, or did `seccomp-recorder gc` run?']},
+  NO_BPF: {exit: EXIT.PREREQUISITE, suggestions: ['Run `seccomp-recorder status` to see which prerequisite is missing and how to fix it.']},
+  FULL: {exit: EXIT.RUNTIME, suggestions: ['Too many recordings are active at once; wait for some to finish or remove stale ones with `seccomp-recorder gc`.']},
+  RUNTIME: {exit: EXIT.RUNTIME, suggestions: []},
+  EXEC: {exit: EXIT.CANNOT_EXECUTE, suggestions: []},
+}
+
+/** The name of a helper exit code, if it is one of the table's. */
+function helperExitName(exitCode: number): HelperExitName | undefined {
+  return (Object.keys(HELPER_EXIT_CODE) as HelperExitName[]).find((name) => HELPER_EXIT_CODE[name] === exitCode)
+}
+
+export function isHelperReason(value: unknown): value is HelperReason {
+  return typeof value === 'string' && Object.hasOwn(HELPER_REASONS, value)
+}
+
+/** The UserError code of a helper failure with this reason: compare `error.code` against it, so a typo fails to compile. */
+export const helperErrorCode = (reason: HelperReason | 'unknown' | 'failed') => `helper.${reason}` as const
+
+/** The helper's failure line: its message, its reason ('unknown' when missing or not in bpf/helper-codes.def), its errno. */
+export interface HelperError {
+  error: string
+  reason: HelperReason | 'unknown'
+  errno?: number
 }
 
 /** The last JSON error line the helper printed on stderr, if any. */
-export function parseHelperError(stderr: string): {error: string; reason: string; errno?: number} | undefined {
+export function parseHelperError(stderr: string): HelperError | undefined {
   for (const line of stderr.trim().split('\n').reverse()) {
     try {
       const parsed = JSON.parse(line) as {error?: unknown; reason?: unknown; errno?: unknown}
-      if (typeof parsed.error === 'string') return {error: parsed.error, reason: String(parsed.reason ?? 'unknown'), ...(typeof parsed.errno === 'number' ? {errno: parsed.errno} : {})}
+      if (typeof parsed.error === 'string') return {error: parsed.error, reason: isHelperReason(parsed.reason) ? parsed.reason : 'unknown', ...(typeof parsed.errno === 'number' ? {errno: parsed.errno} : {})}
     } catch {
       // not one of the helper's JSON lines
     }
@@ -76,9 +97,10 @@ export function parseHelperError(stderr: string): {error: string; reason: string
 
 export function helperFailure(exitCode: number | undefined, stderr: string, what: string): UserError {
   const parsed = parseHelperError(stderr)
-  const mapped = HELPER_EXIT[exitCode ?? 6] ?? {exit: EXIT.RUNTIME, suggestions: []}
+  const name = helperExitName(exitCode ?? HELPER_EXIT_CODE.RUNTIME)
+  const mapped = name !== undefined && name !== 'OK' ? HELPER_EXIT[name] : {exit: EXIT.RUNTIME, suggestions: []}
   const reason = parsed?.error ?? (stderr.trim() || `exit code ${exitCode}`)
-  return new UserError(`${what}: ${reason}`, {exit: mapped.exit, code: `helper.${parsed?.reason ?? 'failed'}`, suggestions: mapped.suggestions})
+  return new UserError(`${what}: ${reason}`, {exit: mapped.exit, code: helperErrorCode(parsed?.reason ?? 'failed'), suggestions: mapped.suggestions})
 }
 
 /**
@@ -107,7 +129,7 @@ export async function ensureHelper(options: {onBuild?: () => void; env?: NodeJS.
 
 async function sourcesNewerThan(mtimeMs: number): Promise<boolean> {
   const names = await readdir(SOURCES_DIR)
-  return names.some((name) => /\.(c|h|sh)$/.test(name) && statSync(join(SOURCES_DIR, name)).mtimeMs > mtimeMs)
+  return names.some((name) => /\.(c|h|def|sh)$/.test(name) && statSync(join(SOURCES_DIR, name)).mtimeMs > mtimeMs)
 }
 
 /** Runs one helper subcommand that prints one JSON document. */
@@ -126,7 +148,7 @@ export const readTarget = (helper: string, mntns: number) => runHelper<KernelTar
 export const removeTarget = (helper: string, mntns: number, options: {keepAttached?: boolean} = {}) =>
   runHelper<KernelTarget & {detached: boolean}>(helper, ['remove', '--mntns', String(mntns), ...(options.keepAttached ? ['--keep-attached'] : [])], `finishing recording ${mntns}`)
 export const helperStatus = (helper: string) => runHelper<HelperStatus>(helper, ['list'], 'listing recordings')
-/** What `repair` found and did to the pinned recorder (see ensure_pins in bpf/recorder.c). */
+/** What `repair` found and did to the pinned recorder (see ensure_pins in bpf/pins.c). */
 export interface RecorderRepair {
   attached: boolean
   /** Map pins were missing: pinned again from the running program (nothing lost). */
