@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR Apache-2.0) */
 /*
  * Layouts shared by the kernel side (recorder.bpf.c) and the helper
- * (recorder.c).  The TypeScript side never reads the maps itself: it talks
+ * (main.c and the files beside it).  The TypeScript side never reads the maps itself: it talks
  * to the helper, which prints JSON.
  */
 #ifndef SCR_RECORDER_H

@@ -82,7 +82,7 @@ function configFor(tree: CaseTree): RecorderConfig {
   return {outputRoots: [tree.vars.outputRoot], store: tree.vars.store, onError: 'fail', runtimeTail: 'both', runtimeThreads: false, spool: tree.vars.spool}
 }
 
-/** What the native prestart leaves in the spool: the validated state embedded as it came (bpf/recorder.c write_spool). */
+/** What the native prestart leaves in the spool: the validated state embedded as it came (bpf/prestart.c write_spool). */
 function writeNote(tree: CaseTree, id: string, stateBytes: Buffer): void {
   const head = Buffer.from(`{"mntns":${MNTNS},"ns_id":0,"runtime":"runc","registered_unix_ms":${Date.now()},"state":`)
   writeFileSync(join(tree.vars.spool, `${id}.json`), Buffer.concat([head, stateBytes, Buffer.from('}\n')]))
