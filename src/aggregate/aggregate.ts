@@ -1,24 +1,17 @@
 import type {SeccompProfile} from '../profile/model.js'
 import {profileFromSyscalls} from '../profile/from-syscalls.js'
 import {normaliseProfile} from '../profile/normalise.js'
+import {allowedNames} from '../profile/semantics.js'
 import {isIncomplete, type Recording} from '../store/model.js'
 import type {SyscallSet} from '../syscalls/syscall-set.js'
 import type {Abi} from '../syscalls/index.js'
+import type {Coverage} from '../store/coverage.js'
 import {mergeProfiles} from './merge.js'
-
-/**
- * Per-syscall coverage of a built profile: how many of the `recordings` saw each syscall (on any ABI). The
- * sidecar `<profile>.coverage.json` holds exactly this object; syscalls a base profile adds and no recording
- * saw are not in it.
- */
-export interface Coverage {
-  recordings: number
-  syscalls: Record<string, number>
-}
 
 export interface Aggregate {
   /** The flat OCI profile: default SCMP_ACT_ERRNO (EPERM), architectures of the ABIs seen, one ALLOW rule. */
   profile: SeccompProfile
+  /** How many recordings saw each syscall: the sidecar's content (store/coverage.ts). */
   coverage: Coverage
   /** The union as a syscall set (names per ABI, unknown numbers). */
   set: SyscallSet
@@ -96,26 +89,6 @@ export function aggregate(recordings: readonly Recording[]): Aggregate {
 export function withBase(result: Aggregate, base: SeccompProfile | undefined): Aggregate & {fromBase: string[]} {
   if (base === undefined) return {...result, fromBase: []}
   const profile = mergeProfiles([result.profile, base])
-  const allowed = new Set<string>()
-  for (const rule of profile.syscalls ?? []) {
-    if ((rule.action === 'SCMP_ACT_ALLOW' || rule.action === 'SCMP_ACT_LOG') && !rule.args?.length && !rule.includes && !rule.excludes) for (const n of rule.names) allowed.add(n)
-  }
-  const fromBase = [...allowed].filter((n) => !Object.hasOwn(result.coverage.syscalls, n)).sort()
+  const fromBase = allowedNames(profile).filter((n) => !Object.hasOwn(result.coverage.syscalls, n))
   return {...result, profile, fromBase}
 }
-
-/** The sidecar's text: `{"recordings": N, "syscalls": {…}}`, names sorted, newline at the end. */
-export function formatCoverageJson(coverage: Coverage): string {
-  return `${JSON.stringify({recordings: coverage.recordings, syscalls: coverage.syscalls}, null, 2)}\n`
-}
-
-/** JSON Schema of the coverage sidecar (for readers such as `diff`). */
-export const COVERAGE_SCHEMA = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['recordings', 'syscalls'],
-  properties: {
-    recordings: {type: 'integer', minimum: 0},
-    syscalls: {type: 'object', propertyNames: {pattern: '^[a-z0-9_]+$'}, additionalProperties: {type: 'integer', minimum: 1}},
-  },
-} as const

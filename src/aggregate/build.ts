@@ -1,5 +1,4 @@
 import {stat} from 'node:fs/promises'
-import {Ajv} from 'ajv'
 import {UserError} from '../core/errors.js'
 import {EXIT} from '../core/exit-codes.js'
 import {renderProfile, type ProfileFileFormat} from '../formats/index.js'
@@ -7,12 +6,11 @@ import {SPO_ANNOTATION_RECORDINGS} from '../formats/spo.js'
 import {loadProfile, ProfileReadError} from '../profile/load.js'
 import type {SeccompProfile} from '../profile/model.js'
 import {formatProfileJson} from '../profile/normalise.js'
-import {readCoverageText} from '../diff/coverage.js'
 import {outputTarget, writeOutputFile} from '../fs/output-file.js'
 import {matchesName, type RecordingFilter} from '../store/filter.js'
 import type {InvalidRecordingFile, RecordingStore} from '../store/store.js'
-import {coveragePathFor} from '../store/store.js'
-import {aggregate, COVERAGE_SCHEMA, formatCoverageJson, withBase, type Aggregate, type Coverage} from './aggregate.js'
+import {coveragePathFor, formatCoverageJson, readCoverageFile, type Coverage} from '../store/coverage.js'
+import {aggregate, withBase, type Aggregate} from './aggregate.js'
 
 /**
  * `profiles build`: one profile per name from the store's recordings. Writing into the store happens under the
@@ -147,25 +145,6 @@ export interface BuiltOnDisk {
   /** null when the sidecar is missing or invalid. */
   coverage: Coverage | null
   builtAt: string
-}
-
-let coverageValidator: ReturnType<Ajv['compile']> | undefined
-
-/** The sidecar at `path`, or null when it is absent, unreadable, too large or not a coverage file. */
-export function readCoverageFile(path: string): Coverage | null {
-  const text = readCoverageText(path)
-  return text === undefined ? null : parseCoverage(text)
-}
-
-/** Parses a coverage sidecar; null if it is not one. */
-export function parseCoverage(text: string): Coverage | null {
-  coverageValidator ??= new Ajv({strict: true}).compile(COVERAGE_SCHEMA)
-  try {
-    const value: unknown = JSON.parse(text)
-    return coverageValidator(value) ? (value as Coverage) : null
-  } catch {
-    return null
-  }
 }
 
 /** The built profile of a name and its coverage, or null when none was built. Throws a UserError if the profile is invalid. */

@@ -2,7 +2,7 @@ import {stat} from 'node:fs/promises'
 import type {RecordingFilter} from '../store/filter.js'
 import {isIncomplete, type Recording} from '../store/model.js'
 import type {InvalidRecordingFile, RecordingStore} from '../store/store.js'
-import {readCoverageFile} from './build.js'
+import {readCoverageFile} from '../store/coverage.js'
 
 /** `profiles list`: what the store holds per name, and whether the built profile is up to date. */
 

@@ -4,7 +4,6 @@ import {
   isEmptyFilter,
   type ArchMapEntry,
   type RuleFilter,
-  type SeccompAction,
   type SeccompArch,
   type SeccompArg,
   type SeccompFlag,
@@ -12,6 +11,8 @@ import {
   type SeccompRule,
 } from '../profile/model.js'
 import {normaliseProfile} from '../profile/normalise.js'
+import {describeConditions} from '../profile/conditions-text.js'
+import {compareVerdicts, leastRestrictive, sameVerdict, verdictOf, type Verdict} from '../profile/semantics.js'
 import {stringifyJson} from '../json/stringify.js'
 
 /**
@@ -28,57 +29,13 @@ import {stringifyJson} from '../json/stringify.js'
  * Because it is a pointwise maximum with one canonical form, merging is commutative, associative and idempotent
  * (on the normalised output), and mergeProfiles([p]) is p's canonical form.
  *
- * Order, least restrictive first (ACTION_ORDER):
- *   ALLOW > LOG > NOTIFY > TRACE > ERRNO > TRAP > KILL_THREAD > KILL > KILL_PROCESS
- * LOG allows (and logs); NOTIFY and TRACE hand the decision to a user-space agent or tracer; ERRNO fails the call,
- * TRAP sends SIGSYS; the KILLs end a thread or the process (KILL is libseccomp's alias of KILL_THREAD, ranked
- * below it so the order is total). Between two ERRNO (or TRACE) verdicts the higher errno number wins: in practice
- * ENOSYS (38) over EPERM (1), which lets glibc fall back from clone3 to clone. A missing errnoRet means EPERM.
+ * Verdicts (action with its errno), their order and which wins are profile/semantics.ts's: ALLOW beats LOG beats
+ * NOTIFY … beats KILL_PROCESS, and between two ERRNO (or TRACE) verdicts the higher errno (ENOSYS over EPERM). A
+ * missing errnoRet means EPERM.
  *
  * Architectures, archMap and flags are unioned. listenerPath/listenerMetadata must agree where set.
  * Conditions (argument comparisons, docker includes/excludes) are compared exactly, not by meaning.
  */
-
-export const ACTION_ORDER: readonly SeccompAction[] = [
-  'SCMP_ACT_ALLOW',
-  'SCMP_ACT_LOG',
-  'SCMP_ACT_NOTIFY',
-  'SCMP_ACT_TRACE',
-  'SCMP_ACT_ERRNO',
-  'SCMP_ACT_TRAP',
-  'SCMP_ACT_KILL_THREAD',
-  'SCMP_ACT_KILL',
-  'SCMP_ACT_KILL_PROCESS',
-]
-const RANK = new Map<SeccompAction, number>(ACTION_ORDER.map((action, i) => [action, ACTION_ORDER.length - i]))
-const EPERM = 1
-
-/** An action with its errno (ERRNO and TRACE only). */
-export interface Verdict {
-  action: SeccompAction
-  errnoRet?: number
-}
-
-export function hasErrno(action: SeccompAction): boolean {
-  return action === 'SCMP_ACT_ERRNO' || action === 'SCMP_ACT_TRACE'
-}
-
-function verdict(action: SeccompAction, errnoRet: number | undefined): Verdict {
-  return hasErrno(action) ? {action, errnoRet: errnoRet ?? EPERM} : {action}
-}
-
-/** > 0 when a is less restrictive than b, 0 when equal. */
-export function compareVerdicts(a: Verdict, b: Verdict): number {
-  return RANK.get(a.action)! - RANK.get(b.action)! || (a.errnoRet ?? 0) - (b.errnoRet ?? 0)
-}
-
-function leastRestrictive(a: Verdict, b: Verdict): Verdict {
-  return compareVerdicts(a, b) >= 0 ? a : b
-}
-
-function sameVerdict(a: Verdict, b: Verdict): boolean {
-  return compareVerdicts(a, b) === 0
-}
 
 /** Conditions of a rule in canonical form, and the key they are compared by. */
 interface Conditions {
@@ -97,11 +54,11 @@ interface ProfileFunction {
 
 function toFunction(profile: SeccompProfile): ProfileFunction {
   const normal = normaliseProfile(profile)
-  const fn: ProfileFunction = {default: verdict(normal.defaultAction, normal.defaultErrnoRet), names: new Map()}
+  const fn: ProfileFunction = {default: verdictOf(normal.defaultAction, normal.defaultErrnoRet), names: new Map()}
   for (const rule of normal.syscalls ?? []) {
     const conditions = conditionsOf(rule)
     const key = conditionsKey(conditions)
-    const v = verdict(rule.action, rule.errnoRet)
+    const v = verdictOf(rule.action, rule.errnoRet)
     for (const name of rule.names) {
       let byConditions = fn.names.get(name)
       if (!byConditions) fn.names.set(name, (byConditions = new Map()))
@@ -147,7 +104,7 @@ export function mergeProfiles(profiles: readonly SeccompProfile[]): SeccompProfi
   const merged = mergeFunctions(fns)
 
   const out: SeccompProfile = {defaultAction: merged.default.action}
-  if (merged.default.errnoRet !== undefined) out.defaultErrnoRet = merged.default.errnoRet
+  if (merged.default.errnoRet !== null) out.defaultErrnoRet = merged.default.errnoRet
   const architectures = unionOf(profiles.map((p) => p.architectures))
   if (architectures.length > 0) out.architectures = architectures as SeccompArch[]
   const archMap = mergeArchMaps(profiles.map((p) => p.archMap))
@@ -163,7 +120,7 @@ export function mergeProfiles(profiles: readonly SeccompProfile[]): SeccompProfi
   for (const [name, byConditions] of merged.names) {
     for (const {conditions, verdict: v} of byConditions.values()) {
       const rule: SeccompRule = {names: [name], action: v.action}
-      if (v.errnoRet !== undefined) rule.errnoRet = v.errnoRet
+      if (v.errnoRet !== null) rule.errnoRet = v.errnoRet
       if (conditions.args) rule.args = conditions.args
       if (conditions.includes) rule.includes = conditions.includes
       if (conditions.excludes) rule.excludes = conditions.excludes
@@ -225,7 +182,7 @@ export interface SupersetFinding {
 }
 
 export function formatVerdict(v: Verdict): string {
-  return v.errnoRet === undefined ? v.action : `${v.action}(${v.errnoRet})`
+  return v.errnoRet === null ? v.action : `${v.action}(${v.errnoRet})`
 }
 
 /**
@@ -256,7 +213,7 @@ export function supersetFindings(first: SeccompProfile, others: readonly Seccomp
       const mergedVerdict = merged.names.get(name)?.get(key)?.verdict ?? mergedUnconditional
       const firstVerdict = conditionalVerdict(firstFn, name, key)
       if (!sameVerdict(mergedVerdict, firstVerdict)) {
-        findings.push({kind: 'syscall', subject: name, conditions: describe(conditions), first: formatVerdict(firstVerdict), merged: formatVerdict(mergedVerdict), from: exceeding((f) => conditionalVerdict(f, name, key), firstVerdict)})
+        findings.push({kind: 'syscall', subject: name, conditions: describeConditions(conditions), first: formatVerdict(firstVerdict), merged: formatVerdict(mergedVerdict), from: exceeding((f) => conditionalVerdict(f, name, key), firstVerdict)})
       }
     }
   }
@@ -278,20 +235,4 @@ function addFrom(map: Map<string, {kind: 'architecture' | 'flag'; from: number[]
   const entry = map.get(key) ?? {kind, from: []}
   if (!entry.from.includes(position)) entry.from.push(position)
   map.set(key, entry)
-}
-
-const OP: Record<string, string> = {SCMP_CMP_NE: '!=', SCMP_CMP_LT: '<', SCMP_CMP_LE: '<=', SCMP_CMP_EQ: '==', SCMP_CMP_GE: '>=', SCMP_CMP_GT: '>'}
-
-function describe(conditions: Conditions): string[] {
-  const out: string[] = []
-  for (const arg of conditions.args ?? []) {
-    out.push(arg.op === 'SCMP_CMP_MASKED_EQ' ? `arg${arg.index} & 0x${arg.value.toString(16)} == 0x${(arg.valueTwo ?? 0).toString(16)}` : `arg${arg.index} ${OP[arg.op]} 0x${arg.value.toString(16)}`)
-  }
-  for (const [kind, filter] of [['includes', conditions.includes], ['excludes', conditions.excludes]] as const) {
-    if (!filter) continue
-    if (filter.caps?.length) out.push(`${kind} caps ${filter.caps.join(',')}`)
-    if (filter.arches?.length) out.push(`${kind} arches ${filter.arches.join(',')}`)
-    if (filter.minKernel) out.push(`${kind} kernel >= ${filter.minKernel}`)
-  }
-  return out
 }

@@ -4,19 +4,9 @@ import {UserError} from '../core/errors.js'
 import {EXIT} from '../core/exit-codes.js'
 import {RESOLUTION_FLAGS, resolutionFlagValues} from '../cli/resolution-flags.js'
 import {terminalColours} from '../cli/output.js'
-import {ProfileDiffReport, RuntimeDefaultDiffReport, type DiffInput, type DiffJson, type ResolutionTarget} from '../cli/formatters/diff-report.js'
-import {loadCoverage, type Coverage} from '../diff/coverage.js'
+import {ProfileDiffReport, RuntimeDefaultDiffReport, type DiffJson} from '../cli/formatters/diff-report.js'
 import {FAIL_ON, type FailOn} from '../diff/header.js'
-import {diffProfiles} from '../diff/profile-diff.js'
-import {diffAgainstRuntimeDefault} from '../diff/runtime-default-diff.js'
-import {unifiedDiff} from '../diff/unified.js'
-import {loadProfile} from '../profile/load.js'
-import type {SeccompArch, SeccompProfile} from '../profile/model.js'
-import {formatProfileJson, normaliseProfile} from '../profile/normalise.js'
-import {abisOf, archDisplayName, sortArches} from '../runtime-default/arch.js'
-import {capabilitySet, CONTAINERS_COMMON_DEFAULT_CAPS} from '../runtime-default/capabilities.js'
-import {loadRuntimeDefault, parseRuntimeDefaultSpec} from '../runtime-default/load.js'
-import {resolveProfile} from '../runtime-default/resolve.js'
+import {runProfilesDiff, runRuntimeDefaultDiff} from '../diff/run.js'
 
 export default class Diff extends BaseCommand {
   static override summary = "Compare a profile with the runtime's default profile, or two profiles with each other."
@@ -57,9 +47,11 @@ Exit status: 0 when no difference matches --fail-on, 1 when one does, 2 for bad 
     if (flags.against === undefined && args.other === undefined) {
       throw new UserError('diff needs a second profile or --against runtime-default', {exit: EXIT.USAGE, code: 'bad-arguments', suggestions: [`diff ${args.profile} --against runtime-default`, `diff ${args.profile} NEW.json`]})
     }
-    const {arch, kernel, capOptions, customCaps} = resolutionFlagValues(flags)
-
-    const report = flags.against === undefined ? await this.profiles(args.profile, args.other!, {arch, kernel, capOptions, customCaps, failOn: flags['fail-on'], unified: flags.unified}) : await this.againstRuntimeDefault(args.profile, flags.against, {arch, kernel, capOptions, customCaps, failOn: flags['fail-on'], unified: flags.unified})
+    const options = {...resolutionFlagValues(flags), unified: flags.unified}
+    const report =
+      flags.against === undefined
+        ? new ProfileDiffReport(await runProfilesDiff(args.profile, args.other!, options), flags['fail-on'])
+        : new RuntimeDefaultDiffReport(await runRuntimeDefaultDiff(args.profile, flags.against, options), flags['fail-on'])
 
     if (!this.jsonEnabled()) {
       if (flags.format === 'markdown') process.stdout.write(report.markdown())
@@ -67,63 +59,5 @@ Exit status: 0 when no difference matches --fail-on, 1 when one does, 2 for bad 
     }
     if (report.failed) this.setExitCode(EXIT.CHECK_FAILED)
     return report.getJson()
-  }
-
-  private async againstRuntimeDefault(path: string, against: string, o: Options): Promise<RuntimeDefaultDiffReport> {
-    const name = parseRuntimeDefaultSpec(against)
-    const rd = await loadRuntimeDefault(name)
-    const caps = capabilitySet(rd.defaultCaps, o.capOptions)
-    const target: ResolutionTarget = {arch: o.arch, kernel: o.kernel, caps, capsSource: o.customCaps ? 'custom' : 'default', capsDescription: rd.capsDescription}
-    const resolvedRd = normaliseProfile(resolveProfile(rd.profile, {arch: o.arch, caps, kernel: o.kernel}))
-    const notes: string[] = []
-    const {input, profile, coverage} = await readInput(path, target, notes)
-    if (input.resolved) notes.push(`${path} is docker/moby format: resolved for the same target before comparing`)
-    const diff = diffAgainstRuntimeDefault(profile, resolvedRd, {abis: abisOf(resolvedRd.architectures?.length ? resolvedRd.architectures : [o.arch]), nativeArch: o.arch})
-    if (diff.abis === null) notes.push(`no syscall table for ${archDisplayName(o.arch)} here: every name either profile lists is compared, and attack-surface counts are over those names`)
-    const unified = o.unified ? unifiedDiff(`RuntimeDefault (${name})`, path, formatProfileJson(resolvedRd), formatProfileJson(profile)) : null
-    return new RuntimeDefaultDiffReport(
-      diff,
-      input,
-      {...target, name, source: rd.source, description: rd.description, architectures: sortArches(resolvedRd.architectures ?? []), counts: diff.runtimeDefaultCounts},
-      coverage,
-      o.failOn,
-      unified,
-      notes,
-    )
-  }
-
-  private async profiles(pathA: string, pathB: string, o: Options): Promise<ProfileDiffReport> {
-    const caps = capabilitySet(CONTAINERS_COMMON_DEFAULT_CAPS, o.capOptions)
-    const target: ResolutionTarget = {arch: o.arch, kernel: o.kernel, caps, capsSource: o.customCaps ? 'custom' : 'default', capsDescription: 'podman/CRI-O containers.conf defaults'}
-    const notes: string[] = []
-    const a = await readInput(pathA, target, notes)
-    const b = await readInput(pathB, target, notes)
-    const diff = diffProfiles(a.profile, b.profile, {nativeArch: o.arch})
-    const unified = o.unified ? unifiedDiff(pathA, pathB, formatProfileJson(a.profile), formatProfileJson(b.profile)) : null
-    const resolvedFor = a.input.resolved || b.input.resolved ? target : null
-    return new ProfileDiffReport(diff, a.input, b.input, {a: a.coverage, b: b.coverage}, resolvedFor, o.failOn, unified, notes)
-  }
-}
-
-interface Options {
-  arch: SeccompArch
-  kernel: string
-  capOptions: {caps?: string[]; add?: string[]; drop?: string[]}
-  customCaps: boolean
-  failOn: FailOn
-  unified: boolean
-}
-
-/** Loads a profile file, resolves it for the target when it is docker/moby format, normalises it, finds its coverage sidecar. */
-async function readInput(path: string, target: ResolutionTarget, notes: string[]): Promise<{input: DiffInput; profile: SeccompProfile; coverage: Coverage | null}> {
-  const {profile, format} = await loadProfile(path)
-  const resolved = format === 'docker'
-  const flat = resolved ? resolveProfile(profile, {arch: target.arch, caps: target.caps, kernel: target.kernel}) : profile
-  const {coverage, warning} = await loadCoverage(path)
-  if (warning) notes.push(warning)
-  return {
-    input: {path, format, resolved, coverage: coverage && {path: coverage.path, recordings: coverage.recordings}},
-    profile: normaliseProfile(flat),
-    coverage,
   }
 }

@@ -1,6 +1,6 @@
 import type {SeccompArch, SeccompProfile} from '../profile/model.js'
 import {sortArches} from '../runtime-default/arch.js'
-import {effectiveErrno, isAllowing} from './verdict.js'
+import {effectiveErrno, isAllowing} from '../profile/semantics.js'
 
 /**
  * Differences outside the syscall rules, from a base profile (`from`: the runtime default, or A) to a target

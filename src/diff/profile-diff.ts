@@ -1,6 +1,7 @@
 import type {SeccompArch, SeccompProfile} from '../profile/model.js'
 import {addFindings, diffHeader, headerFindings, mirrorHeader, type Findings, type HeaderDiff} from './header.js'
-import {allowsSubset, ProfileIndex, verdictKey, type SyscallVerdict} from './verdict.js'
+import {ProfileIndex, verdictKey, type SyscallVerdict} from '../profile/semantics.js'
+import {allowsSubset} from './verdict.js'
 
 /** One syscall whose treatment differs between A (`from`) and B (`to`). */
 export interface SyscallChange {

@@ -1,7 +1,8 @@
 import type {SeccompArch, SeccompProfile} from '../profile/model.js'
 import {syscallNames, syscallNumber, type Abi} from '../syscalls/index.js'
 import {addFindings, diffHeader, headerFindings, type Findings, type HeaderDiff} from './header.js'
-import {allowsSubset, ProfileIndex, type SyscallVerdict} from './verdict.js'
+import {ProfileIndex, type SyscallVerdict} from '../profile/semantics.js'
+import {allowsSubset} from './verdict.js'
 
 /** A syscall the workload's profile allows that the runtime default does not (always) allow. */
 export interface NeededSyscall {

@@ -1,5 +1,6 @@
 import {abiForScmpArch, companionAbis, isKnownSyscall, nativeAbi, type Abi} from '../syscalls/index.js'
 import {isUnconditional, type SeccompProfile} from './model.js'
+import {isAllowing, takesErrno} from './semantics.js'
 import type {Violation} from '../json/violations.js'
 
 /**
@@ -19,14 +20,14 @@ export function lintProfile(profile: SeccompProfile): Violation[] {
   if (profile.defaultAction === 'SCMP_ACT_ALLOW') {
     found.push({severity: 'warning', code: 'lint.allow-by-default', pointer: '/defaultAction', message: 'defaultAction SCMP_ACT_ALLOW allows every syscall not listed: this is a denylist, not a recorded allowlist'})
   }
-  if (profile.defaultErrnoRet !== undefined && !['SCMP_ACT_ERRNO', 'SCMP_ACT_TRACE'].includes(profile.defaultAction)) {
+  if (profile.defaultErrnoRet !== undefined && !takesErrno(profile.defaultAction)) {
     found.push({severity: 'warning', code: 'lint.errnoret-ignored', pointer: '/defaultErrnoRet', message: `defaultErrnoRet is ignored with ${profile.defaultAction}`})
   }
 
   const abis = profileAbis(profile)
   const actionsByName = new Map<string, Map<string, number>>()
   rules.forEach((rule, ruleIndex) => {
-    if (rule.errnoRet !== undefined && !['SCMP_ACT_ERRNO', 'SCMP_ACT_TRACE'].includes(rule.action)) {
+    if (rule.errnoRet !== undefined && !takesErrno(rule.action)) {
       found.push({severity: 'warning', code: 'lint.errnoret-ignored', pointer: `/syscalls/${ruleIndex}/errnoRet`, message: `errnoRet is ignored with ${rule.action}`})
     }
     rule.names.forEach((name, nameIndex) => {
@@ -46,8 +47,7 @@ export function lintProfile(profile: SeccompProfile): Violation[] {
     found.push({severity: 'warning', code: 'lint.conflicting-actions', pointer: `/syscalls/${last}`, message: `"${name}" has different unconditional actions (${listing}): which one applies depends on the runtime`})
   }
 
-  const allows = rules.some((r) => r.action === 'SCMP_ACT_ALLOW' || r.action === 'SCMP_ACT_LOG')
-  if (profile.defaultAction !== 'SCMP_ACT_ALLOW' && profile.defaultAction !== 'SCMP_ACT_LOG' && !allows) {
+  if (!isAllowing(profile.defaultAction) && !rules.some((r) => isAllowing(r.action))) {
     found.push({severity: 'warning', code: 'lint.denies-everything', pointer: '/syscalls', message: 'no rule allows anything: no process can even start under this profile'})
   }
   return found

@@ -1,7 +1,7 @@
 import {constants} from 'node:os'
 import {stringifyJson} from '../json/stringify.js'
-import {compareArgValues} from './arg-value.js'
 import {isEmptyFilter, type RuleFilter, type SeccompArg, type SeccompProfile, type SeccompRule} from './model.js'
+import {compareArgs} from './semantics.js'
 
 /**
  * The canonical form of a profile, the one diffs and merges build on: stable key order, names sorted and
@@ -53,10 +53,6 @@ function normaliseArg(arg: SeccompArg): SeccompArg {
   const out: SeccompArg = {index: arg.index, value: arg.value, op: arg.op}
   if (arg.valueTwo !== undefined) out.valueTwo = arg.valueTwo
   return {index: out.index, value: out.value, ...(out.valueTwo === undefined ? {} : {valueTwo: out.valueTwo}), op: out.op}
-}
-
-function compareArgs(a: SeccompArg, b: SeccompArg): number {
-  return a.index - b.index || compare(a.op, b.op) || compareArgValues(a.value, b.value) || compareArgValues(a.valueTwo ?? 0n, b.valueTwo ?? 0n)
 }
 
 function normaliseFilter(filter: RuleFilter): RuleFilter {

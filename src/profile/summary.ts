@@ -1,5 +1,7 @@
-import {isUnconditional, profileFormat, type ProfileFormat, type SeccompAction, type SeccompProfile, type SeccompRule} from './model.js'
+import {isUnconditional, profileFormat, type ProfileFormat, type SeccompAction, type SeccompProfile} from './model.js'
 import {normaliseProfile} from './normalise.js'
+import {describeConditions} from './conditions-text.js'
+import {isAllowing} from './semantics.js'
 
 export interface ConditionalRule {
   names: string[]
@@ -24,8 +26,6 @@ export interface ProfileSummary {
   namesByAction: Partial<Record<SeccompAction, number>>
 }
 
-const ALLOWING: ReadonlySet<SeccompAction> = new Set(['SCMP_ACT_ALLOW', 'SCMP_ACT_LOG'])
-
 export function summariseProfile(profile: SeccompProfile): ProfileSummary {
   const normal = normaliseProfile(profile)
   const allowed = new Set<string>()
@@ -38,7 +38,7 @@ export function summariseProfile(profile: SeccompProfile): ProfileSummary {
       conditional.push({names: rule.names, action: rule.action, conditions: describeConditions(rule)})
       continue
     }
-    for (const name of rule.names) (ALLOWING.has(rule.action) ? allowed : denied).add(name)
+    for (const name of rule.names) (isAllowing(rule.action) ? allowed : denied).add(name)
   }
   const architectures = normal.architectures ?? (normal.archMap ?? []).flatMap((m) => [m.architecture, ...(m.subArchitectures ?? [])])
   return {
@@ -53,28 +53,4 @@ export function summariseProfile(profile: SeccompProfile): ProfileSummary {
     conditional,
     namesByAction,
   }
-}
-
-const OPERATOR_SYMBOL: Record<string, string> = {
-  SCMP_CMP_NE: '!=',
-  SCMP_CMP_LT: '<',
-  SCMP_CMP_LE: '<=',
-  SCMP_CMP_EQ: '==',
-  SCMP_CMP_GE: '>=',
-  SCMP_CMP_GT: '>',
-}
-
-export function describeConditions(rule: SeccompRule): string[] {
-  const out: string[] = []
-  for (const arg of rule.args ?? []) {
-    if (arg.op === 'SCMP_CMP_MASKED_EQ') out.push(`arg${arg.index} & 0x${arg.value.toString(16)} == 0x${(arg.valueTwo ?? 0).toString(16)}`)
-    else out.push(`arg${arg.index} ${OPERATOR_SYMBOL[arg.op]} 0x${arg.value.toString(16)}`)
-  }
-  for (const [kind, filter] of [['includes', rule.includes], ['excludes', rule.excludes]] as const) {
-    if (!filter) continue
-    if (filter.caps?.length) out.push(`${kind} caps ${filter.caps.join(',')}`)
-    if (filter.arches?.length) out.push(`${kind} arches ${filter.arches.join(',')}`)
-    if (filter.minKernel) out.push(`${kind} kernel >= ${filter.minKernel}`)
-  }
-  return out
 }

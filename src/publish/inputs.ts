@@ -2,7 +2,7 @@ import {stat} from 'node:fs/promises'
 import {basename, dirname, join} from 'node:path'
 import {UserError} from '../core/errors.js'
 import {EXIT} from '../core/exit-codes.js'
-import {parseCoverage} from '../aggregate/build.js'
+import {COVERAGE_SUFFIX, parseCoverage} from '../store/coverage.js'
 import {readProfileText} from '../profile/load.js'
 import {RecordingStore} from '../store/store.js'
 import {nameFromPath} from './names.js'
@@ -14,8 +14,6 @@ import {decodeSafeNameSegment, safeNameSegment} from '../store/names.js'
  * recordings store is published under its recorded name (`default/web/nginx`), not under its encoded file
  * name (`default_2Fweb_2Fnginx`).
  */
-
-export const COVERAGE_SUFFIX = '.coverage.json'
 
 export interface SkippedInput {
   path: string

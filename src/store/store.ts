@@ -10,6 +10,7 @@ import {withLock, type LockOptions} from '../fs/lock.js'
 import {MAX_RECORDING_BYTES, validateRecording, type Recording} from './model.js'
 import {storeLayout} from '../core/paths.js'
 import {decodeSafeNameSegment, safeNameSegment} from './names.js'
+import {coveragePathFor} from './coverage.js'
 
 /**
  * The recordings store: one JSON document per container run, grouped by profile name, plus the profiles built
@@ -17,18 +18,13 @@ import {decodeSafeNameSegment, safeNameSegment} from './names.js'
  *
  *   <root>/recordings/<safe name>/<id>.json     one run (Recording), written once, atomically
  *   <root>/profiles/<safe name>.json            the built flat OCI profile
- *   <root>/profiles/<safe name>.coverage.json   {"recordings": N, "syscalls": {"read": N, …}}
+ *   <root>/profiles/<safe name>.coverage.json   its coverage sidecar (coverage.ts)
  *   <root>/locks/<safe name>.lock               held while a profile and its sidecar are rebuilt
  *
  * `<safe name>` is safeNameSegment(name): `default/web/nginx` → `default_2Fweb_2Fnginx`. Documents are
  * schema-checked when written and when read; a corrupt one is reported and skipped, never fatal for the rest.
  * Concurrent writers never touch the same file (ids are unique), so saving needs no lock; reading never locks.
  */
-
-/** The coverage sidecar of a profile file: `x.json` → `x.coverage.json`, `x.yaml` → `x.coverage.json`, else `x.coverage.json` appended. */
-export function coveragePathFor(profilePath: string): string {
-  return `${profilePath.replace(/\.(json|ya?ml)$/, '')}.coverage.json`
-}
 
 export interface StoreOptions {
   /** fsync every write (default true). The benchmark turns it off to generate 10 000 recordings quickly. */
@@ -94,9 +90,10 @@ export class RecordingStore {
   /** Where `profiles build` writes a name's profile, its sidecar and SPO YAML, and the lock it holds meanwhile. */
   profilePaths(name: string): ProfilePaths {
     const safe = safeNameSegment(name)
+    const profile = join(this.profilesDir, `${safe}.json`)
     return {
-      profile: join(this.profilesDir, `${safe}.json`),
-      coverage: join(this.profilesDir, `${safe}.coverage.json`),
+      profile,
+      coverage: coveragePathFor(profile),
       spo: join(this.profilesDir, `${safe}.spo.yaml`),
       lock: join(this.locksDir, `${safe}.lock`),
     }

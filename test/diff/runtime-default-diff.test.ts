@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
-import {loadCoverage, parseCoverage} from '../../src/diff/coverage.js'
 import {diffAgainstRuntimeDefault} from '../../src/diff/runtime-default-diff.js'
 import {unifiedDiff} from '../../src/diff/unified.js'
 import {loadProfile} from '../../src/profile/load.js'
@@ -63,22 +62,6 @@ describe('diff PROFILE --against runtime-default', () => {
     const d = against({defaultAction: 'SCMP_ACT_ERRNO', syscalls: [{names: ['read', 'not_a_syscall'], action: 'SCMP_ACT_ALLOW'}]}, await moby('6.1.0'))
     assert.deepEqual(d.ignored, ['not_a_syscall'])
     assert.deepEqual(d.willFail, [])
-  })
-})
-
-describe('coverage sidecars', () => {
-  it('finds <name>.coverage.json next to <name>.json', async () => {
-    const {coverage} = await loadCoverage(fixture('diff', 'app-v2.json'))
-    assert.equal(coverage?.recordings, 5)
-    assert.equal(coverage?.syscalls.ptrace, 2)
-    assert.deepEqual(await loadCoverage(fixture('diff', 'app-v1.json')), {coverage: null})
-  })
-
-  it('ignores a malformed sidecar with a warning', () => {
-    assert.equal(parseCoverage('{"recordings": -1, "syscalls": {}}', 'x'), null)
-    assert.equal(parseCoverage('{"recordings": 2, "syscalls": {"read": "2"}}', 'x'), null)
-    assert.equal(parseCoverage('[]', 'x'), null)
-    assert.deepEqual(parseCoverage('{"recordings": 2, "syscalls": {"read": 2}}', 'x'), {path: 'x', recordings: 2, syscalls: {read: 2}})
   })
 })
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
-import {allowsSubset, describeVerdict, effectiveErrno, errnoName, ProfileIndex} from '../../src/diff/verdict.js'
+import {allowsSubset, describeVerdict, errnoName} from '../../src/diff/verdict.js'
+import {effectiveErrno, ProfileIndex} from '../../src/profile/semantics.js'
 import type {SeccompProfile, SeccompRule} from '../../src/profile/model.js'
 
 const EQ8 = {index: 0, value: 8n, op: 'SCMP_CMP_EQ'} as const

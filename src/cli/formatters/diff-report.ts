@@ -1,31 +1,13 @@
 import type {ChalkInstance} from 'chalk'
-import type {Coverage} from '../../diff/coverage.js'
+import type {LoadedCoverage as Coverage} from '../../store/coverage.js'
 import {failsOn, type FailOn, type Findings, type HeaderDiff} from '../../diff/header.js'
 import type {ProfileDiff, SyscallChange} from '../../diff/profile-diff.js'
 import type {AttackSurface, NeededSyscall, RuntimeDefaultDiff} from '../../diff/runtime-default-diff.js'
+import type {DiffInput, ProfilesDiffRun, ResolutionTarget, ResolvedRuntimeDefault, RuntimeDefaultDiffRun} from '../../diff/run.js'
 import {colourUnifiedDiff} from '../../diff/unified.js'
-import {describeAction, describeVerdict, isAllowing, type SyscallVerdict} from '../../diff/verdict.js'
-import type {ProfileFormat, SeccompArch} from '../../profile/model.js'
+import {describeAction, describeVerdict} from '../../diff/verdict.js'
+import {isAllowing, type SyscallVerdict} from '../../profile/semantics.js'
 import {archDisplayName} from '../../runtime-default/arch.js'
-
-/** A profile file as the diff saw it. */
-export interface DiffInput {
-  path: string
-  format: ProfileFormat
-  /** A docker/moby-format file resolved for the target before comparing. */
-  resolved: boolean
-  coverage: {path: string; recordings: number} | null
-}
-
-/** The target docker/moby-format profiles were resolved for. */
-export interface ResolutionTarget {
-  arch: SeccompArch
-  kernel: string
-  caps: string[]
-  /** `default` (the runtime's defaults) or `custom` (--caps/--cap-add/--cap-drop). */
-  capsSource: 'default' | 'custom'
-  capsDescription: string
-}
 
 export type VerdictJson = SyscallVerdict & {text: string}
 
@@ -40,13 +22,7 @@ export interface NeededSyscallJson {
 export interface RuntimeDefaultDiffJson {
   mode: 'runtime-default'
   profile: DiffInput
-  runtimeDefault: ResolutionTarget & {
-    name: string
-    source: string
-    description: string
-    architectures: string[]
-    counts: RuntimeDefaultDiff['runtimeDefaultCounts']
-  }
+  runtimeDefault: ResolvedRuntimeDefault
   abis: string[] | null
   failOn: FailOn
   failed: boolean
@@ -167,15 +143,19 @@ function headerMarkdownRows(h: HeaderDiff, fromLabel: string, toLabel: string): 
 
 /** `diff PROFILE --against runtime-default[:…]`: will fail / may fail, attack surface removed, other differences. */
 export class RuntimeDefaultDiffReport {
+  readonly diff: RuntimeDefaultDiff
+  readonly profile: DiffInput
+  readonly runtimeDefault: ResolvedRuntimeDefault
+  readonly coverage: Coverage | null
+  readonly unified: string | null
+  readonly notes: string[]
+
   constructor(
-    readonly diff: RuntimeDefaultDiff,
-    readonly profile: DiffInput,
-    readonly runtimeDefault: RuntimeDefaultDiffJson['runtimeDefault'],
-    readonly coverage: Coverage | null,
+    run: RuntimeDefaultDiffRun,
     readonly failOn: FailOn,
-    readonly unified: string | null,
-    readonly notes: string[],
-  ) {}
+  ) {
+    ;({diff: this.diff, profile: this.profile, runtimeDefault: this.runtimeDefault, coverage: this.coverage, unified: this.unified, notes: this.notes} = run)
+  }
 
   get failed(): boolean {
     return failsOn(this.diff.findings, this.failOn)
@@ -286,16 +266,20 @@ export class RuntimeDefaultDiffReport {
 
 /** `diff A B`: added, removed and changed syscalls, header changes, optionally the unified diff. */
 export class ProfileDiffReport {
+  readonly diff: ProfileDiff
+  readonly a: DiffInput
+  readonly b: DiffInput
+  readonly coverage: {a: Coverage | null; b: Coverage | null}
+  readonly resolvedFor: ResolutionTarget | null
+  readonly unified: string | null
+  readonly notes: string[]
+
   constructor(
-    readonly diff: ProfileDiff,
-    readonly a: DiffInput,
-    readonly b: DiffInput,
-    readonly coverage: {a: Coverage | null; b: Coverage | null},
-    readonly resolvedFor: ResolutionTarget | null,
+    run: ProfilesDiffRun,
     readonly failOn: FailOn,
-    readonly unified: string | null,
-    readonly notes: string[],
-  ) {}
+  ) {
+    ;({diff: this.diff, a: this.a, b: this.b, coverage: this.coverage, resolvedFor: this.resolvedFor, unified: this.unified, notes: this.notes} = run)
+  }
 
   get failed(): boolean {
     return failsOn(this.diff.findings, this.failOn)

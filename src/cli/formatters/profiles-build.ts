@@ -1,7 +1,8 @@
 import type {ChalkInstance} from 'chalk'
-import type {Coverage} from '../../aggregate/aggregate.js'
+import type {Coverage} from '../../store/coverage.js'
 import type {BuildResult} from '../../aggregate/build.js'
 import type {SeccompProfile} from '../../profile/model.js'
+import {allowedNames} from '../../profile/semantics.js'
 import type {InvalidRecordingFile} from '../../store/store.js'
 import {CoverageView} from './profiles-coverage.js'
 
@@ -100,9 +101,5 @@ export function invalidLines(c: ChalkInstance, invalid: InvalidRecordingFile[]):
 }
 
 function allowedCount(profile: SeccompProfile): number {
-  const names = new Set<string>()
-  for (const rule of profile.syscalls ?? []) {
-    if ((rule.action === 'SCMP_ACT_ALLOW' || rule.action === 'SCMP_ACT_LOG') && !rule.args?.length && !rule.includes && !rule.excludes) for (const n of rule.names) names.add(n)
-  }
-  return names.size
+  return allowedNames(profile).length
 }

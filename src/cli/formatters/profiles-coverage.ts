@@ -1,5 +1,5 @@
 import type {ChalkInstance} from 'chalk'
-import type {Coverage} from '../../aggregate/aggregate.js'
+import type {Coverage} from '../../store/coverage.js'
 
 /**
  * Per-syscall coverage as a reviewer reads it: the rarest syscalls first (a syscall that one run in fifty

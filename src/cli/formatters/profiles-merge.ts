@@ -1,6 +1,7 @@
 import type {ChalkInstance} from 'chalk'
 import type {SupersetFinding} from '../../aggregate/merge.js'
 import type {SeccompArch, SeccompProfile} from '../../profile/model.js'
+import {isAllowing} from '../../profile/semantics.js'
 import {archDisplayName} from '../../runtime-default/arch.js'
 
 export interface MergeJson {
@@ -53,7 +54,7 @@ export class MergeReport {
   /** One line on stderr after the merged profile went to stdout or a file. */
   displaySummary(c: ChalkInstance): string {
     const j = this.json
-    const allowed = new Set((j.merged.syscalls ?? []).filter((r) => r.action === 'SCMP_ACT_ALLOW' || r.action === 'SCMP_ACT_LOG').flatMap((r) => r.names)).size
+    const allowed = new Set((j.merged.syscalls ?? []).filter((r) => isAllowing(r.action)).flatMap((r) => r.names)).size
     const target = j.output ?? 'stdout'
     return `${c.bold('merged')} ${j.profiles.length} profiles (default ${j.merged.defaultAction}, ${allowed} syscalls allowed) → ${target}`
   }

@@ -1,4 +1,4 @@
-import {COVERAGE_SCHEMA} from '../../aggregate/aggregate.js'
+import {COVERAGE_SCHEMA} from '../../store/coverage.js'
 import {PROFILE_SCHEMA} from '../../profile/schema.js'
 import {stringList} from './common.js'
 
