@@ -1,11 +1,12 @@
-import {randomBytes, randomUUID} from 'node:crypto'
+import {randomUUID} from 'node:crypto'
 import {readFileSync, readlinkSync} from 'node:fs'
 import {link, stat, unlink, writeFile} from 'node:fs/promises'
+import {basename, dirname, join} from 'node:path'
 import {hostname} from 'node:os'
 import {setTimeout as sleep} from 'node:timers/promises'
 import {UserError} from '../core/errors.js'
 import {EXIT} from '../core/exit-codes.js'
-import {readTextIfExists} from './atomic-write.js'
+import {readTextIfExists, tempFileName} from './atomic-write.js'
 
 /**
  * An exclusive lock between processes, for read-modify-write sections of the store (building a profile and its
@@ -109,9 +110,9 @@ async function releaseLock(path: string, token: string): Promise<void> {
   if (current?.owner?.token === token) await unlink(path).catch(ignoreMissing)
 }
 
-/** Creates `path` with `content` atomically; false when it exists. */
+/** Creates `path` with `content` atomically; false when it exists. The temp file is named as atomic-write names them. */
 async function createExclusive(path: string, content: string): Promise<boolean> {
-  const temp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`
+  const temp = join(dirname(path), tempFileName(basename(path)))
   await writeFile(temp, content, {flag: 'wx', mode: 0o644})
   try {
     await link(temp, path)

@@ -6,9 +6,8 @@ import type {RecorderConfig} from '../config/config.js'
 import {finalizeNote, kernelTarget, readSpoolNote, sameNamespace, withContainerLock, type FinalizeResult, type SpoolNote} from '../spool/finalise.js'
 import {isNoteText, journalPath, listSpool, namespaceLockPath, notePath, orphanPath, parseTarget, readJournal, recordMarkerPath, targetAdds, unionTargets, type SpoolEntry} from '../spool/layout.js'
 import {helperInstallPath, installLayout} from '../core/paths.js'
-import {TEMP_PATTERN} from '../fs/safe-dir.js'
 import {detachIfIdle, ensureHelper, helperStatus, removeTarget, type KernelTarget} from '../kernel/native-helper.js'
-import {writeFileAtomic} from '../fs/atomic-write.js'
+import {leftoverTempPid, writeFileAtomic} from '../fs/atomic-write.js'
 import {acquireLock, ownerAlive, withLock, type LockOwner} from '../fs/lock.js'
 import {createRecording, validateRecording} from '../store/model.js'
 import {RecordingStore} from '../store/store.js'
@@ -444,9 +443,9 @@ class Gc {
         continue
       }
       for (const file of files) {
-        const temp = /\.([0-9]{1,7})\.[0-9a-f]{8}\.tmp$/.exec(file)
-        if (temp && !processAlive(Number(temp[1]))) await this.clean(join(dir, file), `a temp file of a process that is gone (pid ${temp[1]})`)
-        else if (!temp && dir === this.store.locksDir && (file.endsWith('.lock') || file.endsWith('.lock.break'))) await this.cleanLock(join(dir, file))
+        const temp = leftoverTempPid(file)
+        if (temp !== undefined && !processAlive(temp)) await this.clean(join(dir, file), `a temp file of a process that is gone (pid ${temp})`)
+        else if (temp === undefined && dir === this.store.locksDir && (file.endsWith('.lock') || file.endsWith('.lock.break'))) await this.cleanLock(join(dir, file))
       }
     }
   }
@@ -460,7 +459,7 @@ class Gc {
       return
     }
     for (const entry of entries) {
-      const temp = entry.isFile() && TEMP_PATTERN.test(entry.name) ? Number(entry.name.split('.')[2]) : undefined
+      const temp = entry.isFile() ? leftoverTempPid(entry.name) : undefined
       if (temp !== undefined && !processAlive(temp)) await this.clean(join(dir, entry.name), `a temp file of a process that is gone (pid ${temp})`)
       else if (entry.isDirectory() && depth > 0) await this.outputLeftovers(join(dir, entry.name), depth - 1)
     }
