@@ -1,9 +1,11 @@
 import {spawn} from 'node:child_process'
 import {randomUUID} from 'node:crypto'
-import {closeSync, constants, fstatSync, ftruncateSync, lstatSync, openSync, readFileSync, readlinkSync, unlinkSync, writeSync} from 'node:fs'
+import {closeSync, constants, fstatSync, ftruncateSync, linkSync, lstatSync, openSync, readFileSync, readlinkSync, unlinkSync, writeFileSync, writeSync} from 'node:fs'
 import {hostname} from 'node:os'
+import {basename, dirname, join} from 'node:path'
 import {UserError} from '../core/errors.js'
 import {EXIT} from '../core/exit-codes.js'
+import {tempFileName} from './atomic-write.js'
 
 /**
  * The one lock between processes of seccomp-recorder: the store's read-modify-write sections, the spool's
@@ -15,11 +17,13 @@ import {EXIT} from '../core/exit-codes.js'
  * across hosts. Node has no flock, so util-linux's flock(1) takes it for us on the descriptor we hand down as
  * its fd 3 (about 2 ms more than a link(2)-based lock file; measured in the report of issue 13).
  *
- * The lock file is created on demand (0644, never through a symlink) and removed by its holder on release,
+ * The lock file is created on demand, whole with an owner record (temp file, then link(2): never empty, never
+ * through a symlink, 0644), and removed by its holder on release,
  * while still holding it. A waiter that opened the file before it was removed gets a lock on a file no longer
  * at `path`: it notices (the inode at `path` differs from its own) and tries again, so two holders never coexist.
- * The holder writes its owner record (pid, host, …) into the file, for the messages of whoever waits on it and
- * for gc's report; no decision depends on it. A lock file that is not locked is free, whatever it contains.
+ * The holder writes its owner record (pid, host, …) into the file — one write(2) of a fixed-size record, so the
+ * file is never half-written — for the messages of whoever waits on it and for gc's report; no decision depends
+ * on it. A lock file that is not locked is free, whatever it contains.
  */
 
 export interface LockOwner {
@@ -48,6 +52,8 @@ export interface HeldLock {
 }
 
 export const DEFAULT_LOCK_TIMEOUT_MS = 30_000
+/** Owner records are padded with spaces (JSON allows them) to this size: rewritten in place by one write(2). */
+const RECORD_BYTES = 512
 /** flock(1)'s exit status when the lock could not be taken in time (set with --conflict-exit-code). */
 const BUSY = 75
 
@@ -65,14 +71,13 @@ export async function acquireLock(path: string, options: LockOptions = {}): Prom
   const timeoutMs = options.timeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS
   const deadline = Date.now() + timeoutMs
   for (;;) {
-    const fd = openLockFile(path)
+    const owner = ownerRecord()
+    const fd = openLockFile(path, owner)
     let locked = false
     try {
       locked = await flock(fd, Math.max(0, deadline - Date.now()))
       if (locked && sameFile(fd, path)) {
-        const owner = ownerRecord()
-        ftruncateSync(fd, 0)
-        writeSync(fd, JSON.stringify(owner), 0)
+        writeRecord(fd, owner)
         return {path, owner, release: async () => releaseLock(path, fd)}
       }
     } catch (error) {
@@ -145,22 +150,63 @@ function parseOwner(raw: string): LockOwner | null {
   return null
 }
 
-/** Opens (creating) the lock file: never through a symlink, never anything but a regular file. */
-function openLockFile(path: string): number {
+function recordBytes(owner: LockOwner): Buffer {
+  const json = JSON.stringify(owner)
+  return Buffer.from(json.length < RECORD_BYTES ? json.padEnd(RECORD_BYTES - 1, ' ') + '\n' : json)
+}
+
+/** Replaces the record in place: one write(2) of the same size, so a reader (or a kill) never sees half of it. */
+function writeRecord(fd: number, owner: LockOwner): void {
+  const bytes = recordBytes(owner)
+  writeSync(fd, bytes, 0, bytes.length, 0)
+  if (fstatSync(fd).size !== bytes.length) ftruncateSync(fd, bytes.length)
+}
+
+/**
+ * Opens the lock file, creating it whole (with `owner`'s record) when missing: never through a symlink, never
+ * anything but a regular file.
+ */
+function openLockFile(path: string, owner: LockOwner): number {
   let fd: number
-  try {
-    fd = openSync(path, constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK, 0o644)
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code
-    if (code === 'ELOOP') throw new UserError(`refusing to follow the symlink ${path} (a lock file)`, {exit: EXIT.REFUSED, code: 'symlink'})
-    if (code === 'EISDIR') throw new UserError(`the lock file ${path} is a directory`, {exit: EXIT.REFUSED, code: 'not-a-file'})
-    throw error
+  for (;;) {
+    try {
+      fd = openSync(path, constants.O_RDWR | constants.O_NOFOLLOW | constants.O_NONBLOCK)
+      break
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw lockFileError(path, error)
+    }
+    createWhole(path, recordBytes(owner))
   }
   if (!fstatSync(fd).isFile()) {
     closeSync(fd)
     throw new UserError(`the lock file ${path} is not a regular file`, {exit: EXIT.REFUSED, code: 'not-a-file'})
   }
   return fd
+}
+
+/** Creates `path` with `bytes` atomically (temp file named as atomic-write names them, then link(2)); EEXIST is fine. */
+function createWhole(path: string, bytes: Buffer): void {
+  const temp = join(dirname(path), tempFileName(basename(path)))
+  writeFileSync(temp, bytes, {flag: 'wx', mode: 0o644})
+  try {
+    linkSync(temp, path)
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw lockFileError(path, error)
+  } finally {
+    try {
+      unlinkSync(temp)
+    } catch {
+      // gone already
+    }
+  }
+}
+
+/** What an open or link of a lock file failed with: a symlink or directory refused (exit 3), else the error as is. */
+function lockFileError(path: string, error: unknown): unknown {
+  const code = (error as NodeJS.ErrnoException).code
+  if (code === 'ELOOP') return new UserError(`refusing to follow the symlink ${path} (a lock file)`, {exit: EXIT.REFUSED, code: 'symlink'})
+  if (code === 'EISDIR') return new UserError(`the lock file ${path} is a directory`, {exit: EXIT.REFUSED, code: 'not-a-file'})
+  return error
 }
 
 /** flock(LOCK_EX) on `fd` by flock(1), waiting up to timeoutMs (0: not at all). True when taken. */
