@@ -1,6 +1,6 @@
 import {spawn} from 'node:child_process'
 import {randomUUID} from 'node:crypto'
-import {closeSync, constants, fstatSync, ftruncateSync, linkSync, lstatSync, openSync, readFileSync, readlinkSync, unlinkSync, writeFileSync, writeSync} from 'node:fs'
+import {closeSync, constants, existsSync, fstatSync, ftruncateSync, linkSync, lstatSync, openSync, readFileSync, readlinkSync, unlinkSync, writeFileSync, writeSync} from 'node:fs'
 import {hostname} from 'node:os'
 import {basename, dirname, join} from 'node:path'
 import {UserError} from '../core/errors.js'
@@ -209,11 +209,19 @@ function lockFileError(path: string, error: unknown): unknown {
   return error
 }
 
+let flockCommand: string | undefined
+
+/** The system's flock(1) when it is in its usual place (root code does not go by $PATH for it), else from $PATH. */
+function flockPath(): string {
+  flockCommand ??= ['/usr/bin/flock', '/bin/flock'].find((path) => existsSync(path)) ?? 'flock'
+  return flockCommand
+}
+
 /** flock(LOCK_EX) on `fd` by flock(1), waiting up to timeoutMs (0: not at all). True when taken. */
 function flock(fd: number, timeoutMs: number): Promise<boolean> {
   const wait = timeoutMs > 0 ? ['--wait', String(timeoutMs / 1000)] : ['--nonblock']
   return new Promise((resolve, reject) => {
-    const child = spawn('flock', ['--exclusive', ...wait, '--conflict-exit-code', String(BUSY), '3'], {stdio: ['ignore', 'ignore', 'pipe', fd]})
+    const child = spawn(flockPath(), ['--exclusive', ...wait, '--conflict-exit-code', String(BUSY), '3'], {stdio: ['ignore', 'ignore', 'pipe', fd]})
     let stderr = ''
     child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
     child.on('error', (error: NodeJS.ErrnoException) => {

@@ -95,6 +95,18 @@ describe('lock', () => {
     }
   })
 
+  it('a lock file is whole whenever it exists, however its holder is killed', async () => {
+    const lock = join(dir, 'whole.lock')
+    for (let i = 0; i < 12; i++) {
+      const holder = spawn(process.execPath, [holderScript, lock], {stdio: 'ignore'})
+      await new Promise((r) => setTimeout(r, 30 + ((i * 17) % 90)))
+      holder.kill('SIGKILL')
+      await new Promise((resolve) => holder.once('exit', resolve))
+      if (existsSync(lock)) assert.notEqual(readLockOwner(lock), null, `try ${i}: ${JSON.stringify(readFileSync(lock, 'utf8'))}`)
+    }
+    await withLock(lock, async () => assert.equal(readFileSync(lock).length, 512), {timeoutMs: 0})
+  })
+
   it('lockHeld and readLockOwner look without taking or writing', async () => {
     const lock = join(dir, 'looked.lock')
     assert.equal(await lockHeld(lock), false)
