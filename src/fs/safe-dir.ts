@@ -1,4 +1,3 @@
-import {randomBytes} from 'node:crypto'
 import {
   closeSync,
   constants,
@@ -17,9 +16,10 @@ import {
   unlinkSync,
   writeSync,
 } from 'node:fs'
-import {join} from 'node:path'
+import {basename, join} from 'node:path'
 import {UserError, type ErrorCode} from '../core/errors.js'
 import {EXIT} from '../core/exit-codes.js'
+import {AtomicWriteError, leftoverTempPid, writeFileAtomicSync} from './atomic-write.js'
 import {formatSize} from './bounded-read.js'
 import {describeFileType} from './file-type.js'
 
@@ -29,15 +29,14 @@ import {describeFileType} from './file-type.js'
  * directory and names one component, opened with O_NOFOLLOW. Swapping a directory for a symlink after we
  * checked it cannot redirect a write, because we never look the path up again from the top.
  *
- * Writes are atomic: a temp file in the same directory, fsync, rename over the target, fsync the directory.
+ * Writes are atomic, by the one protocol of atomic-write.ts (temp file in the same directory, fsync, rename over
+ * the target, fsync the directory), run relative to the open directory.
  */
 
 const {O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_DIRECTORY, O_NONBLOCK, O_NOCTTY} = constants
 export const FILE_MODE = 0o644
 export const DIR_MODE = 0o755
 
-/** Temp files of interrupted writes: `.seccomp-recorder-tmp.<pid>.<12 hex digits>`. */
-export const TEMP_PATTERN = /^\.seccomp-recorder-tmp\.[0-9]+\.[0-9a-f]{12}$/
 /** Files larger than this are not read whole (no profile is; such a file simply differs). */
 const MAX_READ_BYTES = 64 * 1024 * 1024
 
@@ -211,41 +210,19 @@ export class Dir {
   }
 
   /**
-   * Replaces `name` atomically with `bytes` (mode 0644): temp file in this directory, fsync, rename, fsync
-   * this directory. Whoever reads `name` sees the old or the new content, never a mix, even across a crash.
+   * Replaces `name` atomically with `bytes` (mode 0644, whatever the umask) by the one atomic-write protocol
+   * (atomic-write.ts), run relative to this checked directory. Whoever reads `name` sees the old or the new
+   * content, never a mix, even across a crash. A device, FIFO, socket or directory at `name` is refused.
    */
-  writeFileAtomic(name: string, bytes: Uint8Array): void {
-    const temp = tempName()
-    let fd: number
+  writeFileAtomic(name: string, bytes: Uint8Array, options: {afterPartialWrite?: (tempPath: string) => void} = {}): void {
     try {
-      fd = openSync(this.at(temp), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, FILE_MODE)
+      writeFileAtomicSync(this.at(''), name, bytes, {mode: FILE_MODE, exactMode: true, beforeRename: () => this.refuseToReplace(name), afterPartialWrite: options.afterPartialWrite})
     } catch (error) {
-      throw ioError(error, 'create a temp file in', this.path)
+      if (!(error instanceof AtomicWriteError)) throw error
+      if (error.step === 'create') throw ioError(error.cause, 'create a temp file in', this.path)
+      if (error.step === 'write') throw ioError(error.cause, 'write', this.display(basename(error.tempPath)))
+      throw ioError(error.cause, 'replace', this.display(name))
     }
-    try {
-      let offset = 0
-      while (offset < bytes.length) offset += writeSync(fd, bytes, offset, bytes.length - offset)
-      fchmodSync(fd, FILE_MODE)
-      fsyncSync(fd)
-    } catch (error) {
-      closeSync(fd)
-      this.unlinkQuietly(temp)
-      throw ioError(error, 'write', this.display(temp))
-    }
-    closeSync(fd)
-    try {
-      this.refuseToReplace(name)
-    } catch (error) {
-      this.unlinkQuietly(temp)
-      throw error
-    }
-    try {
-      renameSync(this.at(temp), this.at(name))
-    } catch (error) {
-      this.unlinkQuietly(temp)
-      throw ioError(error, 'replace', this.display(name))
-    }
-    this.sync()
   }
 
   /**
@@ -317,7 +294,8 @@ export class Dir {
 
   /**
    * Removes the temp files interrupted writes left below this directory (no symlink is followed, at most
-   * `depth` levels). Only safe while holding the root lock: every writer creates its temp files under it.
+   * `depth` levels; current and legacy names, see leftoverTempPid). Only safe while holding the root lock: every
+   * writer creates its temp files under it.
    */
   sweepTemps(depth = 16): string[] {
     const removed: string[] = []
@@ -328,7 +306,7 @@ export class Dir {
       throw ioError(error, 'list', this.path)
     }
     for (const entry of entries) {
-      if (entry.isFile() && TEMP_PATTERN.test(entry.name)) {
+      if (entry.isFile() && leftoverTempPid(entry.name) !== undefined) {
         this.unlink(entry.name)
         removed.push(this.display(entry.name))
       } else if (entry.isDirectory() && depth > 0) {
@@ -366,8 +344,4 @@ export class Dir {
       // the next publish sweeps it
     }
   }
-}
-
-function tempName(): string {
-  return `.seccomp-recorder-tmp.${process.pid}.${randomBytes(6).toString('hex')}`
 }

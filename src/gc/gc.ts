@@ -6,10 +6,9 @@ import type {RecorderConfig} from '../config/config.js'
 import {finalizeNote, kernelTarget, readSpoolNote, sameNamespace, withContainerLock, type FinalizeResult, type SpoolNote} from '../spool/finalise.js'
 import {isNoteText, journalPath, listSpool, namespaceLockPath, notePath, orphanPath, parseTarget, readJournal, recordMarkerPath, targetAdds, unionTargets, type SpoolEntry} from '../spool/layout.js'
 import {helperInstallPath, installLayout} from '../core/paths.js'
-import {TEMP_PATTERN} from '../fs/safe-dir.js'
 import {detachIfIdle, ensureHelper, helperStatus, removeTarget, type KernelTarget} from '../kernel/native-helper.js'
-import {writeFileAtomic} from '../fs/atomic-write.js'
-import {acquireLock, ownerAlive, withLock, type LockOwner} from '../fs/lock.js'
+import {leftoverTempPid, writeFileAtomic} from '../fs/atomic-write.js'
+import {acquireLock, lockHeld, readLockOwner, withLock} from '../fs/lock.js'
 import {createRecording, validateRecording} from '../store/model.js'
 import {RecordingStore} from '../store/store.js'
 import {nameKernelSyscalls, syscallCount} from '../syscalls/syscall-set.js'
@@ -412,10 +411,14 @@ class Gc {
     }
   }
 
-  /** A lock whose holder is gone: broken the way lock.ts breaks it (take it, let it go). */
+  /**
+   * A lock file nobody holds: its holder died before its release removed it (the kernel dropped the flock).
+   * Removed the way a holder removes it (take it, let it go); `.break` files are left by versions before the
+   * flock-based lock.
+   */
   private async cleanLock(path: string): Promise<void> {
-    const owner = await readOwner(path)
-    if (owner === undefined || (owner !== null && ownerAlive(owner))) return
+    const owner = readLockOwner(path)
+    if (owner === undefined || (await lockHeld(path))) return
     const reason = owner ? `a lock held by a process that is gone (pid ${owner.pid})` : 'a lock file that is not one of ours'
     if (this.dryRun) return void this.result.actions.push({subject: path, mntns: null, nsId: null, action: 'clean', reason, done: false, outputs: []})
     if (path.endsWith('.break')) return this.clean(path, reason)
@@ -444,9 +447,9 @@ class Gc {
         continue
       }
       for (const file of files) {
-        const temp = /\.([0-9]{1,7})\.[0-9a-f]{8}\.tmp$/.exec(file)
-        if (temp && !processAlive(Number(temp[1]))) await this.clean(join(dir, file), `a temp file of a process that is gone (pid ${temp[1]})`)
-        else if (!temp && dir === this.store.locksDir && (file.endsWith('.lock') || file.endsWith('.lock.break'))) await this.cleanLock(join(dir, file))
+        const temp = leftoverTempPid(file)
+        if (temp !== undefined && !processAlive(temp)) await this.clean(join(dir, file), `a temp file of a process that is gone (pid ${temp})`)
+        else if (temp === undefined && dir === this.store.locksDir && (file.endsWith('.lock') || file.endsWith('.lock.break'))) await this.cleanLock(join(dir, file))
       }
     }
   }
@@ -460,7 +463,7 @@ class Gc {
       return
     }
     for (const entry of entries) {
-      const temp = entry.isFile() && TEMP_PATTERN.test(entry.name) ? Number(entry.name.split('.')[2]) : undefined
+      const temp = entry.isFile() ? leftoverTempPid(entry.name) : undefined
       if (temp !== undefined && !processAlive(temp)) await this.clean(join(dir, entry.name), `a temp file of a process that is gone (pid ${temp})`)
       else if (entry.isDirectory() && depth > 0) await this.outputLeftovers(join(dir, entry.name), depth - 1)
     }
@@ -499,21 +502,4 @@ function processAlive(pid: number): boolean {
   } catch (error) {
     return (error as NodeJS.ErrnoException).code !== 'ESRCH'
   }
-}
-
-/** The owner record of a lock file: undefined when it is gone, null when it is not one of ours. */
-async function readOwner(path: string): Promise<LockOwner | null | undefined> {
-  let raw: string
-  try {
-    raw = await readFile(path, 'utf8')
-  } catch {
-    return undefined
-  }
-  try {
-    const owner = JSON.parse(raw) as Partial<LockOwner>
-    if (typeof owner.pid === 'number' && typeof owner.host === 'string' && typeof owner.token === 'string' && typeof owner.at === 'number') return {pid: owner.pid, host: owner.host, start: owner.start ?? null, pidns: owner.pidns ?? null, token: owner.token, at: owner.at}
-  } catch {
-    // not ours
-  }
-  return null
 }

@@ -1,9 +1,9 @@
 import {createHash} from 'node:crypto'
-import {mkdir, readFile, rm, rmdir, stat} from 'node:fs/promises'
+import {mkdir, readFile, realpath, rm, rmdir, stat} from 'node:fs/promises'
 import {dirname, join, resolve} from 'node:path'
-import writeFileAtomic from 'write-file-atomic'
 import {UserError} from '../core/errors.js'
 import {EXIT} from '../core/exit-codes.js'
+import {writeFileAtomic} from '../fs/atomic-write.js'
 import {BoundedReadError, readBoundedText, readBoundedTextIfExists} from '../fs/bounded-read.js'
 import {defaultConfigText, loadConfig} from '../config/config.js'
 import {addOciConfigHooks, hookCommands, hooksDConfigs, removeOciConfigHooks, type HookCommands} from '../oci/hooks-config.js'
@@ -44,8 +44,20 @@ const sha256 = (data: string | Buffer) => createHash('sha256').update(data).dige
 
 async function writeOwned(path: string, content: string | Buffer, mode: number): Promise<string> {
   await mkdir(dirname(path), {recursive: true, mode: 0o755})
-  await writeFileAtomic(path, content, {mode, fsync: true})
+  await replaceFile(path, content, mode)
   return sha256(content)
+}
+
+/**
+ * Replaces `path` by the atomic-write protocol (src/fs/atomic-write.ts), the way install always has: a symlink
+ * is written through to its target, and an existing file keeps its owner (when we are root) and, unless `mode`
+ * is given, its permission bits; the mode is exact (not subject to the umask).
+ */
+async function replaceFile(path: string, content: string | Buffer, mode?: number): Promise<void> {
+  const target = await realpath(path).catch(() => path)
+  const existing = await stat(target).catch(() => undefined)
+  const keepOwner = existing !== undefined && process.getuid?.() === 0 && (existing.uid !== 0 || existing.gid !== 0)
+  await writeFileAtomic(target, content, {mode: mode ?? (existing ? existing.mode & 0o7777 : 0o644), exactMode: true, owner: keepOwner ? {uid: existing.uid, gid: existing.gid} : undefined})
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -116,7 +128,7 @@ export async function install(options: {layout: InstallLayout; builtHelper: stri
   const ociConfigs = new Set(previous?.ociConfigs ?? [])
   for (const path of options.ociConfigs.map((p) => resolve(p))) {
     const current = await readOciConfig(path)
-    await writeFileAtomic(path, `${JSON.stringify(addOciConfigHooks(current, commands), null, 2)}\n`, {fsync: true})
+    await replaceFile(path, `${JSON.stringify(addOciConfigHooks(current, commands), null, 2)}\n`)
     ociConfigs.add(path)
   }
 
@@ -187,7 +199,7 @@ export async function uninstall(options: {layout: InstallLayout; targets: Uninst
   for (const path of chosen.ociConfigs.filter((p) => installed.ociConfigs.includes(p))) {
     if (await exists(path)) {
       const current = await readOciConfig(path)
-      await writeFileAtomic(path, `${JSON.stringify(removeOciConfigHooks(current, manifest.commands), null, 2)}\n`, {fsync: true})
+      await replaceFile(path, `${JSON.stringify(removeOciConfigHooks(current, manifest.commands), null, 2)}\n`)
       result.ociConfigs.push(path)
     }
   }

@@ -5,11 +5,10 @@ import {loadProfile} from '../profile/load.js'
 import {profileFormat, type SeccompProfile} from '../profile/model.js'
 import {formatProfileJson, normaliseProfile} from '../profile/normalise.js'
 import type {Violation} from '../json/violations.js'
-import {DEFAULT_LOCK_TIMEOUT_MS, withRootLock} from './lock.js'
 import {emptyManifest, ownership, readManifest, reconcile, sha256, writeManifest, type Manifest, type Publication} from './manifest.js'
 import {publishedNameOf} from './inputs.js'
 import {locateLocalhostProfile, locateProfile, type ProfileLocation} from './names.js'
-import {profilePath, profileState} from './root.js'
+import {DEFAULT_LOCK_TIMEOUT_MS, profilePath, profileState, withRootLock} from './root.js'
 import {Dir, type FileState} from '../fs/safe-dir.js'
 
 /**

@@ -1,10 +1,9 @@
 import {UserError} from '../core/errors.js'
 import {EXIT} from '../core/exit-codes.js'
-import {DEFAULT_LOCK_TIMEOUT_MS, withRootLock} from './lock.js'
 import {MANIFEST_FILE, ownership, readManifest, writeManifest, type Ownership} from './manifest.js'
 import {locateLocalhostProfile, locateProfile, type ProfileLocation} from './names.js'
 import {settle, stateOrModified} from './publish.js'
-import {profilePath} from './root.js'
+import {DEFAULT_LOCK_TIMEOUT_MS, profilePath, withRootLock} from './root.js'
 import {Dir} from '../fs/safe-dir.js'
 
 /** `published list` and `unpublish`: what the root's manifest says we published, and taking it back. */

@@ -1,6 +1,6 @@
 import {readdir} from 'node:fs/promises'
 import {join} from 'node:path'
-import {readTextIfExists, writeFileAtomic} from '../fs/atomic-write.js'
+import {leftoverTempPid, readTextIfExists, writeFileAtomic} from '../fs/atomic-write.js'
 import type {KernelTarget} from '../kernel/native-helper.js'
 import {CONTAINER_ID} from '../oci/state.js'
 
@@ -43,14 +43,12 @@ export type SpoolEntry =
 
 const ORPHAN = /^orphan-([1-9][0-9]{0,19})\.json$/
 const NATIVE_TEMP = /^\.(.+)\.([0-9]{1,7})\.tmp$/
-/** writeFileAtomic's and the lock's temp files: `<name>.<pid>.<8 hex>.tmp`. */
-const OUR_TEMP = /^.+\.([0-9]{1,7})\.[0-9a-f]{8}\.tmp$/
 
 /** What a spool file is, by its name (an `orphan-N.json` may still be a note: see isNoteText). */
 export function classifySpoolFile(file: string): SpoolEntry {
-  let m = OUR_TEMP.exec(file)
-  if (m) return {kind: 'temp', file, pid: Number(m[1])}
-  m = NATIVE_TEMP.exec(file)
+  const pid = leftoverTempPid(file) // writeFileAtomic's and the lock's temp files
+  if (pid !== undefined) return {kind: 'temp', file, pid}
+  let m = NATIVE_TEMP.exec(file)
   if (m) {
     const orphan = /^orphan-([1-9][0-9]{0,19})$/.exec(m[1]!)
     return {kind: 'temp', file, pid: Number(m[2]), ...(orphan ? {orphanNsId: Number(orphan[1])} : {})}

@@ -39,10 +39,9 @@ import {classifySpoolFile, isNoteText, parseTarget, readJournal} from '../../src
 import {checkProfileText} from '../../src/profile/load.js'
 import {profileFromSyscalls} from '../../src/profile/from-syscalls.js'
 import {MANIFEST_FILE, parseManifest} from '../../src/publish/manifest.js'
-import {TEMP_PATTERN} from '../../src/fs/safe-dir.js'
 import {listPublished} from '../../src/publish/published.js'
 import type {KernelTarget} from '../../src/kernel/native-helper.js'
-import {TEMP_FILE} from '../../src/fs/atomic-write.js'
+import {leftoverTempPid} from '../../src/fs/atomic-write.js'
 import type {Recording} from '../../src/store/model.js'
 import {RecordingStore} from '../../src/store/store.js'
 import {allNames, nameKernelSyscalls, type SyscallSet} from '../../src/syscalls/syscall-set.js'
@@ -135,7 +134,7 @@ function filesBelow(dir: string): string[] {
   return readdirSync(dir, {withFileTypes: true}).flatMap((e) => (e.isDirectory() ? filesBelow(join(dir, e.name)) : [join(dir, e.name)]))
 }
 
-const isTemp = (path: string) => TEMP_FILE.test(path.split('/').pop()!) || TEMP_PATTERN.test(path.split('/').pop()!) || /\.[0-9]{1,7}\.[0-9a-f]{8}\.tmp$/.test(path) || /\/\.[^/]+\.[0-9]{1,7}\.tmp$/.test(path)
+const isTemp = (path: string) => leftoverTempPid(path.split('/').pop()!) !== undefined || /\.[0-9]{1,7}\.[0-9a-f]{8}\.tmp$/.test(path) || /\/\.[^/]+\.[0-9]{1,7}\.tmp$/.test(path)
 
 /**
  * No corrupt or partial document anywhere: recordings validate (and sit where their name and id say), built

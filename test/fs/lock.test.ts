@@ -1,16 +1,17 @@
 import assert from 'node:assert/strict'
 import {spawn, spawnSync} from 'node:child_process'
-import {existsSync, readFileSync, readlinkSync, rmSync, utimesSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
 import {hostname} from 'node:os'
 import {join} from 'node:path'
 import {after, describe, it} from 'node:test'
 import {fileURLToPath} from 'node:url'
 import {isUserError} from '../../src/core/errors.js'
 import {EXIT} from '../../src/core/exit-codes.js'
-import {acquireLock, processStartTime, withLock} from '../../src/fs/lock.js'
+import {acquireLock, lockHeld, processStartTime, readLockOwner, withLock} from '../../src/fs/lock.js'
 import {tempDir} from '../store/helpers/recordings.js'
 
 const counterScript = fileURLToPath(new URL('./helpers/lock-counter.js', import.meta.url))
+const holderScript = fileURLToPath(new URL('./helpers/lock-holder.js', import.meta.url))
 const dir = tempDir('lock-')
 after(() => rmSync(dir, {recursive: true, force: true}))
 
@@ -68,26 +69,91 @@ describe('lock', () => {
     await withLock(lock, async () => undefined, {timeoutMs: 300})
   })
 
-  it('breaks a foreign lock only after staleMs, and unreadable ones after 5 s', async () => {
+  it('only a held flock counts: a left-over file is free at once whatever it says (another host, garbage)', async () => {
     const foreign = join(dir, 'foreign.lock')
-    writeFileSync(foreign, JSON.stringify({pid: 1, host: 'another-host', start: null, pidns: null, token: 't', at: Date.now() - 60_000}))
-    await withLock(foreign, async () => undefined, {timeoutMs: 1000, staleMs: 30_000})
     writeFileSync(foreign, JSON.stringify({pid: 1, host: 'another-host', start: null, pidns: null, token: 't', at: Date.now()}))
-    await assert.rejects(withLock(foreign, async () => undefined, {timeoutMs: 200, staleMs: 30_000}), /could not lock/)
+    await withLock(foreign, async () => undefined, {timeoutMs: 0})
     const garbage = join(dir, 'garbage.lock')
     writeFileSync(garbage, 'not ours')
-    await assert.rejects(withLock(garbage, async () => undefined, {timeoutMs: 200}), /unknown process/)
-    utimesSync(garbage, new Date(Date.now() - 10_000), new Date(Date.now() - 10_000))
-    await withLock(garbage, async () => undefined, {timeoutMs: 1000})
+    assert.equal(readLockOwner(garbage), null)
+    await withLock(garbage, async () => undefined, {timeoutMs: 0})
+    assert.equal(existsSync(garbage), false, 'removed on release')
   })
 
-  it('releases on failure and does not remove a lock it no longer owns', async () => {
+  it('frees the lock of a holder killed with SIGKILL at once, also in another PID namespace', async () => {
+    for (const prefix of [[], ['unshare', '--pid', '--fork', '--kill-child']]) {
+      const lock = join(dir, `killed-${prefix.length}.lock`)
+      const holder = spawn(prefix[0] ?? process.execPath, [...prefix.slice(1), ...(prefix.length ? [process.execPath] : []), holderScript, lock], {stdio: ['ignore', 'pipe', 'inherit']})
+      await new Promise((resolve) => holder.stdout!.once('data', resolve)) // "held"
+      assert.equal(await lockHeld(lock), true)
+      await assert.rejects(withLock(lock, async () => undefined, {timeoutMs: 200}), /could not lock .* held by pid/)
+      holder.kill('SIGKILL')
+      await new Promise((resolve) => holder.once('exit', resolve))
+      const started = Date.now()
+      await withLock(lock, async () => undefined, {timeoutMs: 5000})
+      assert.ok(Date.now() - started < 1000, `taken in ${Date.now() - started} ms`)
+    }
+  })
+
+  it('a lock file is whole whenever it exists, however its holder is killed', async () => {
+    const lock = join(dir, 'whole.lock')
+    for (let i = 0; i < 12; i++) {
+      const holder = spawn(process.execPath, [holderScript, lock], {stdio: 'ignore'})
+      await new Promise((r) => setTimeout(r, 30 + ((i * 17) % 90)))
+      holder.kill('SIGKILL')
+      await new Promise((resolve) => holder.once('exit', resolve))
+      if (existsSync(lock)) assert.notEqual(readLockOwner(lock), null, `try ${i}: ${JSON.stringify(readFileSync(lock, 'utf8'))}`)
+    }
+    await withLock(lock, async () => assert.equal(readFileSync(lock).length, 512), {timeoutMs: 0})
+  })
+
+  it('lockHeld and readLockOwner look without taking or writing', async () => {
+    const lock = join(dir, 'looked.lock')
+    assert.equal(await lockHeld(lock), false)
+    assert.equal(readLockOwner(lock), undefined)
+    assert.equal(existsSync(lock), false)
+    const held = await acquireLock(lock)
+    assert.equal(await lockHeld(lock), true)
+    assert.deepEqual(readLockOwner(lock), held.owner)
+    await held.release()
+    assert.equal(await lockHeld(lock), false)
+  })
+
+  it('refuses a symlink or a non-file as the lock file', async () => {
+    writeFileSync(join(dir, 'target'), '')
+    symlinkSync(join(dir, 'target'), join(dir, 'link.lock'))
+    await assert.rejects(acquireLock(join(dir, 'link.lock'), {timeoutMs: 0}), (e: unknown) => isUserError(e) && e.exit === EXIT.REFUSED && e.code === 'symlink')
+    mkdirSync(join(dir, 'dir.lock'))
+    await assert.rejects(acquireLock(join(dir, 'dir.lock'), {timeoutMs: 0}), (e: unknown) => isUserError(e) && e.exit === EXIT.REFUSED)
+  })
+
+  it('releases on failure and does not remove a lock file that is no longer its own', async () => {
     const lock = join(dir, 'owned.lock')
     await assert.rejects(withLock(lock, async () => Promise.reject(new Error('boom'))), /boom/)
     assert.equal(existsSync(lock), false)
     const held = await acquireLock(lock)
+    rmSync(lock)
     writeFileSync(lock, JSON.stringify({...held.owner, token: 'someone-else'}))
     await held.release()
     assert.equal(existsSync(lock), true)
+  })
+
+  it('a waiter whose lock file was removed by the releasing holder takes the new one: never two holders', async () => {
+    const lock = join(dir, 'handover.lock')
+    const first = await acquireLock(lock)
+    let inside = 0
+    let most = 0
+    const waiters = Array.from({length: 4}, () =>
+      withLock(lock, async () => {
+        most = Math.max(most, ++inside)
+        await new Promise((r) => setTimeout(r, 20))
+        inside--
+      }, {timeoutMs: 10_000}),
+    )
+    await new Promise((r) => setTimeout(r, 100)) // all waiting on the first file
+    await first.release()
+    await Promise.all(waiters)
+    assert.equal(most, 1)
+    assert.equal(existsSync(lock), false)
   })
 })

@@ -7,6 +7,7 @@ import {loadProfile} from '../../src/profile/load.js'
 import {formatProfileJson, normaliseProfile} from '../../src/profile/normalise.js'
 import {stringifyJson} from '../../src/json/stringify.js'
 import {fixture, REPO_ROOT} from '../helpers/cli.js'
+import {leftoverTempPid, TEMP_FILE} from '../../src/fs/atomic-write.js'
 
 const made: string[] = []
 process.on('exit', () => {
@@ -45,9 +46,9 @@ export function snapshot(dir: string): Record<string, string> {
   return out
 }
 
-/** Paths of temp files (ours or the DaemonSet installer's) below `dir`. */
+/** Paths of temp files (atomic writes', current or legacy names, or the DaemonSet installer's) below `dir`. */
 export function tempFiles(dir: string): string[] {
-  return Object.keys(snapshot(dir)).filter((p) => /\/\.seccomp-recorder-(tmp|install)\./.test(p))
+  return Object.keys(snapshot(dir)).filter((p) => leftoverTempPid(p.split('/').pop()!) !== undefined || /\/\.seccomp-recorder-install\./.test(p))
 }
 
 /** Like runCli (test/helpers/cli.ts) but asynchronous, so independent CLI runs can overlap. */
@@ -106,7 +107,7 @@ export function publishAndKill(root: string, source: string, when: number | 'tem
     const watcher =
       when === 'temp'
         ? watch(root, (_event, name) => {
-            if (typeof name === 'string' && name.startsWith('.seccomp-recorder-tmp.')) kill()
+            if (typeof name === 'string' && TEMP_FILE.test(name)) kill()
           })
         : undefined
     const timer = typeof when === 'number' ? setTimeout(kill, when) : undefined

@@ -1,4 +1,5 @@
-import {chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
+import {spawnSync} from 'node:child_process'
+import {chmodSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, writeFileSync} from 'node:fs'
 import {hostname, tmpdir} from 'node:os'
 import {readlinkSync} from 'node:fs'
 import {join} from 'node:path'
@@ -64,9 +65,16 @@ export class GcFixture {
     return path
   }
 
-  /** A lock file held by a process that is gone (or by this one). */
+  /**
+   * A lock file left by a process that is gone (nobody holds its flock), or — pid: this process — held by this
+   * process: its flock taken (as src/fs/lock.ts takes it) on a descriptor kept open until the test process ends.
+   */
   writeLock(path: string, pid = DEAD_PID): void {
     writeFileSync(path, JSON.stringify({pid, host: hostname(), start: pid === DEAD_PID ? '1' : processStartTime(pid), pidns: readlinkSync('/proc/self/ns/pid'), token: `t-${pid}`, at: Date.now()}))
+    if (pid === DEAD_PID) return
+    const fd = openSync(path, 'r')
+    const taken = spawnSync('flock', ['--exclusive', '--nonblock', '3'], {stdio: ['ignore', 'ignore', 'inherit', fd]})
+    if (taken.status !== 0) throw new Error(`cannot flock ${path} for the fixture: ${taken.error?.message ?? taken.status}`)
   }
 
   probe(): NamespaceProbe & {checked: NamespaceRef[]} {
