@@ -1,6 +1,7 @@
 import {readdirSync, statSync} from 'node:fs'
 import {execa} from 'execa'
 import {ensureHelper} from '../kernel/native-helper.js'
+import type {NamespaceRef} from '../spool/namespace.js'
 
 /**
  * Is a recorded mount namespace still in use? A namespace is identified by its inode number (what the kernel
@@ -20,12 +21,6 @@ import {ensureHelper} from '../kernel/native-helper.js'
  * init) are left out: the prestart opened the container's /proc/PID/ns/mnt itself, so a recorded container's
  * processes are always visible to root.
  */
-
-export interface NamespaceRef {
-  mntns: number
-  /** 0 or undefined: unknown. */
-  ns_id?: number
-}
 
 export interface Liveness {
   alive: boolean

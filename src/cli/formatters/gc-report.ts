@@ -1,5 +1,5 @@
 import type {ChalkInstance} from 'chalk'
-import type {GcAction, GcActionKind, GcResult} from '../../gc/gc.js'
+import type {GcAction, GcActionKind, GcResult} from '../../gc/report.js'
 
 export type GcJson = GcResult
 

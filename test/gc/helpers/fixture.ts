@@ -6,7 +6,8 @@ import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import type {RecorderConfig} from '../../../src/config/config.js'
 import {processStartTime} from '../../../src/fs/lock.js'
-import type {NamespaceProbe, NamespaceRef} from '../../../src/gc/liveness.js'
+import type {NamespaceProbe} from '../../../src/gc/liveness.js'
+import type {NamespaceRef} from '../../../src/spool/namespace.js'
 import type {FakeState, FakeTarget} from './fake-helper.js'
 
 const fakeHelperScript = fileURLToPath(new URL('./fake-helper.js', import.meta.url))
