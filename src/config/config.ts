@@ -18,7 +18,7 @@ export interface RecorderConfig {
    */
   outputRoots: string[]
   /**
-   * Recordings store (see src/recording/store.ts). Its data is `<store>/recordings`, `<store>/profiles` and
+   * Recordings store (see src/store/store.ts). Its data is `<store>/recordings`, `<store>/profiles` and
    * `<store>/locks`: other directories below it (the default output root) are not the store's.
    */
   store: string

@@ -1,6 +1,6 @@
 /**
  * The one exit-code table of seccomp-recorder. Every command exits with one of these;
- * `seccomp-recorder --help` prints the table and test/cli/exit-codes.test.ts keeps help, README and code in step.
+ * `seccomp-recorder --help` prints the table and test/cli/cli.test.ts keeps help, README and code in step.
  */
 export const EXIT = {
   OK: 0,

@@ -10,7 +10,7 @@ import {describeErrno, describeFileType, errnoOf} from './file-type.js'
  * `publish --kubernetes --output`). What is at the path decides how, so that we never replace what is not ours:
  *
  * - nothing, or a regular file: replaced atomically (temp file in the same directory, fsync, rename, fsync of the
- *   directory; src/recording/atomic.ts). An existing file keeps its permission bits.
+ *   directory; src/fs/atomic-write.ts). An existing file keeps its permission bits.
  * - a symlink: followed; these rules apply to what it points to (a regular file is replaced at its real path and
  *   the link stays). A symlink to nothing is refused: we would replace the link.
  * - a character device or a FIFO: written through, never replaced: opened O_WRONLY|O_NONBLOCK|O_NOCTTY without

@@ -16,7 +16,7 @@ import {CONTAINER_ID} from '../oci/state.js'
  *   c.<id>.lock               held while container <id> is finalised (poststop or gc): finalised exactly once
  *   <id>.taken                the finaliser's journal: the target's syscalls, taken before the kernel target goes
  *   ns.<ns_id>.lock           held by `record` while its target is registered, and by gc while it salvages that
- *                             namespace (a killed holder's lock is recognised as stale: src/fs/lock.ts)
+ *                             namespace (an flock: the kernel drops it when a holder dies; src/fs/lock.ts)
  *   ns.<ns_id>.record         `record --name`: where its recording goes, written before it is saved
  *
  * Container ids start with a letter or digit and notes end in `.json`, so no name of ours is ever a note's.
