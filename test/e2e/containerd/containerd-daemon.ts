@@ -4,9 +4,13 @@
  * and a sandbox (pause) image imported from a local archive. The host's containerd, if any, is never touched.
  * Stopping it stops what it still runs (its shims are killed by pid, found by the socket address they were given),
  * unmounts what is left below the temp dir and removes it.
+ *
+ * Outside the temp dir: containerd 1.6 puts its shims' sockets in /run/containerd/s (fixed in the shim, not
+ * configurable); they go when the shims exit, and /run/containerd is removed again if this daemon made it and it
+ * is empty. Pods get a cgroup parent of the test's own (`cgroupParent`), removed once empty.
  */
 import {execFileSync, spawn, spawnSync, type ChildProcess} from 'node:child_process'
-import {existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
 import {CriClient} from './cri-client.js'
@@ -84,6 +88,7 @@ export function containerdConfig(options: ContainerdOptions, runc: string): stri
     ...(options.containerAnnotations ? [`  container_annotations = ${tomlList(options.containerAnnotations)}`] : []),
     `${handler.slice(0, -1)}.options]`,
     `  BinaryName = ${toml(runc)}`,
+    `  Root = ${toml(join(d, 'runc'))}`,
     '  SystemdCgroup = false',
     '',
   ].join('\n')
@@ -104,9 +109,15 @@ export function requireContainerdPrerequisites(): void {
   if (problems.length > 0) throw new Error(`containerd end-to-end prerequisites missing:\n- ${problems.join('\n- ')}`)
 }
 
+/** The runtime directory 1.6 shims use whatever the config says. */
+const SHIM_RUN_DIR = '/run/containerd'
+
 export class Containerd {
   readonly socket: string
   readonly client: CriClient
+  /** The cgroup parent for this daemon's pods (cgroupfs: one directory per hierarchy), removed at stop. */
+  readonly cgroupParent = `/scr-e2e-containerd-${process.pid}`
+  private readonly madeShimRunDir = !existsSync(SHIM_RUN_DIR)
   private constructor(
     readonly options: ContainerdOptions,
     private readonly child: ChildProcess,
@@ -198,6 +209,29 @@ export class Containerd {
     }
     unmountBelow(this.options.dir)
     rmSync(this.options.dir, {recursive: true, force: true})
+    removeCgroups(this.cgroupParent)
+    if (this.madeShimRunDir) removeEmptyDirs(SHIM_RUN_DIR)
+  }
+}
+
+/** Removes a cgroupfs cgroup and its children in every hierarchy, where empty (a cgroup in use stays). */
+function removeCgroups(cgroup: string): void {
+  for (const hierarchy of readdirSync('/sys/fs/cgroup')) removeEmptyDirs(join('/sys/fs/cgroup', hierarchy, cgroup))
+}
+
+/** rmdir of `dir` and every directory below it, deepest first; a directory that is not empty stays. */
+function removeEmptyDirs(dir: string): void {
+  let entries: string[]
+  try {
+    entries = readdirSync(dir, {withFileTypes: true}).filter((e) => e.isDirectory() && !e.isSymbolicLink()).map((e) => e.name)
+  } catch {
+    return
+  }
+  for (const entry of entries) removeEmptyDirs(join(dir, entry))
+  try {
+    rmdirSync(dir)
+  } catch {
+    // not empty (or not ours to remove): left alone
   }
 }
 

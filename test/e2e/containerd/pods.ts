@@ -28,13 +28,13 @@ export interface RunningPod {
  * A pod sandbox config: host network, a pid namespace per container (the kubelet's defaults otherwise). No
  * hostname: the kubelet sets one only for pods with their own network (runc refuses one without a UTS namespace).
  */
-export function podConfig(options: {namespace: string; name: string; uid: string; annotations?: Record<string, string>; logDirectory: string}): PodSandboxConfig {
+export function podConfig(options: {namespace: string; name: string; uid: string; annotations?: Record<string, string>; logDirectory: string; cgroupParent: string}): PodSandboxConfig {
   return {
     metadata: {name: options.name, uid: options.uid, namespace: options.namespace, attempt: 0},
     log_directory: options.logDirectory,
     labels: {'io.kubernetes.pod.name': options.name, 'io.kubernetes.pod.namespace': options.namespace, 'io.kubernetes.pod.uid': options.uid},
     annotations: options.annotations ?? {},
-    linux: {security_context: {namespace_options: {network: 'NODE', pid: 'CONTAINER', ipc: 'POD'}}},
+    linux: {cgroup_parent: options.cgroupParent, security_context: {namespace_options: {network: 'NODE', pid: 'CONTAINER', ipc: 'POD'}}},
   }
 }
 

@@ -51,7 +51,7 @@ function containers(seccomp: (name: string) => SecurityProfile | undefined, prob
 }
 
 async function startReplica(pod: string, annotations: Record<string, string>, seccomp: (name: string) => SecurityProfile | undefined, probeScript: string, attempt: string): Promise<RunningPod> {
-  const config = podConfig({namespace: NAMESPACE, name: pod, uid: `${pod}-${attempt}-uid`, annotations, logDirectory: join(work, 'pod-logs', `${pod}-${attempt}`)})
+  const config = podConfig({namespace: NAMESPACE, name: pod, uid: `${pod}-${attempt}-uid`, annotations, logDirectory: join(work, 'pod-logs', `${pod}-${attempt}`), cgroupParent: `${containerd!.cgroupParent}/pod-${pod}-${attempt}`})
   const started = await runPod(containerd!.client, config, containers(seccomp, probeScript))
   running.push(started)
   return started
@@ -62,8 +62,17 @@ async function stopReplica(pod: RunningPod): Promise<void> {
   running.splice(running.indexOf(pod), 1)
 }
 
-/** The requests each replica serves: one HTTP GET from nginx, PING/SET/GET from redis. */
-async function serveRequests(pod: string): Promise<void> {
+/** The requests each replica serves: one HTTP GET from nginx, PING/SET/GET from redis; a failure shows their logs. */
+async function serveRequests(replica: RunningPod, pod: string): Promise<void> {
+  try {
+    await requests(pod)
+  } catch (error) {
+    const states = await Promise.all(['nginx', 'redis'].map(async (name) => `${name}: ${(await containerd!.client.containerStatus(replica.containers.get(name)!)).state}\n${containerLog(replica, name)}`))
+    throw new Error(`${(error as Error).message}\n${states.join('\n')}`)
+  }
+}
+
+async function requests(pod: string): Promise<void> {
   const body = await eventually(`${pod}: nginx answering on 127.0.0.1:${NGINX_PORT}`, () => httpGet(`http://127.0.0.1:${NGINX_PORT}/index.html`))
   assert.equal(body, INDEX_HTML)
   assert.equal(await eventually(`${pod}: redis answering on 127.0.0.1:${REDIS_PORT}`, () => redisCommand(REDIS_PORT, ['PING'])), '+PONG\r\n')
@@ -116,7 +125,7 @@ describe('seed scenario through the CRI (real containerd 1.6, real runc)', {time
       )
       assert.ok(spec.hooks?.['prestart']?.some((h) => h.args?.includes('hook-prestart')) && spec.hooks['poststop']?.length, `our hooks from the base runtime spec: ${JSON.stringify(spec.hooks)}`)
       assert.equal(spec.linux?.seccomp, undefined, 'recorded unconfined')
-      await serveRequests(pod)
+      await serveRequests(replica, pod)
       const probe = await waitExited(containerd!.client, replica.containers.get('probe')!)
       assert.equal(probe.exit_code, 0, `probe: ${containerLog(replica, 'probe')}`)
       await stopReplica(replica)
@@ -156,7 +165,7 @@ describe('seed scenario through the CRI (real containerd 1.6, real runc)', {time
         assert.equal(spec.linux?.seccomp?.defaultAction, 'SCMP_ACT_ERRNO', `${name} runs under its published profile`)
         assert.equal(spec.annotations?.['seccomp-recorder.io/record'], undefined, `${name} is not recorded again`)
       }
-      await serveRequests(pod)
+      await serveRequests(replica, pod)
       const probe = await waitExited(containerd!.client, replica.containers.get('probe')!)
       const log = containerLog(replica, 'probe')
       assert.notEqual(probe.exit_code, 0, `probe's mkdir was allowed: ${log}`)
