@@ -141,6 +141,10 @@ describe('seed scenario through the CRI (real containerd 1.6, real runc)', {time
       assert.ok(profile.written.profile && existsSync(profile.written.profile), `${profile.name}: no profile written`)
       const diff = cli(['diff', profile.written.profile, '--against', 'runtime-default:containerd', '--fail-on', 'none', '--json'])
       assert.equal(diff.status, 0, `${profile.name}: diff: ${diff.stderr}`)
+      const report = JSON.parse(diff.stdout) as {runtimeDefault: {name: string}; profile: {coverage: {recordings: number} | null}; findings: {added: number; removed: number}}
+      assert.equal(report.runtimeDefault.name, 'containerd')
+      assert.equal(report.profile.coverage?.recordings, 2, `${profile.name}: the diff reads coverage 2/2 from the sidecar`)
+      assert.ok(report.findings.removed > 0, `${profile.name}: no attack surface removed against containerd's default`)
       const published = cli(['publish', '--json', '--kubelet-root-dir', kubeletRoot, '--prefix', PREFIX, '--name', profile.name, profile.written.profile])
       assert.equal(published.status, 0, `${profile.name}: publish: ${published.stderr}`)
       const localhostProfile = (JSON.parse(published.stdout) as {profiles: Array<{localhostProfile: string}>}).profiles[0]!.localhostProfile
