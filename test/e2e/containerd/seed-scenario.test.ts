@@ -176,5 +176,9 @@ describe('seed scenario through the CRI (real containerd 1.6, real runc)', {time
       assert.match(log, /probe done\n.*mkdir: can't create directory '\/tmp\/denied': Operation not permitted/)
       await stopReplica(replica)
     }
+    // The hooks ran for these containers too (containerd runs them for every one) and recorded nothing: none asked.
+    const rebuilt = cli(['profiles', 'build', '--dry-run', '--json', '--store', store, '--namespace', NAMESPACE])
+    assert.equal(rebuilt.status, 0, rebuilt.stderr)
+    assert.deepEqual((JSON.parse(rebuilt.stdout) as {profiles: Array<{name: string; recordings: number}>}).profiles.map((p) => [p.name, p.recordings]).sort(), PROFILES.map((name) => [name, 2]).sort())
   })
 })
