@@ -26,6 +26,7 @@ const env = {
   SECCOMP_RECORDER_CONFIG: join(work, 'config.yaml'),
 }
 const store = join(work, 'store')
+const outputRoot = join(work, 'out')
 const kubeletRoot = join(work, 'kubelet')
 const NAMESPACE = 'shop'
 /**
@@ -89,7 +90,8 @@ describe('seed scenario through the CRI (real containerd 1.6, real runc)', {time
     requireKernelPrerequisites()
     requireContainerdPrerequisites()
     await nativeHelper()
-    writeFileSync(env.SECCOMP_RECORDER_CONFIG, `outputRoots: [${join(work, 'out')}]\nstore: ${store}\nspool: ${join(work, 'spool')}\n`)
+    mkdirSync(join(outputRoot, NAMESPACE), {recursive: true})
+    writeFileSync(env.SECCOMP_RECORDER_CONFIG, `outputRoots: [${outputRoot}]\nstore: ${store}\nspool: ${join(work, 'spool')}\n`)
     const handler = installHooksForContainerd(env, work)
     containerd = await Containerd.start({dir: join(work, 'containerd'), sandboxImage: BUSYBOX_IMAGE, ...handler})
     importSeedImages(containerd, join(work, 'images'))
@@ -181,4 +183,24 @@ describe('seed scenario through the CRI (real containerd 1.6, real runc)', {time
     assert.equal(rebuilt.status, 0, rebuilt.stderr)
     assert.deepEqual((JSON.parse(rebuilt.stdout) as {profiles: Array<{name: string; recordings: number}>}).profiles.map((p) => [p.name, p.recordings]).sort(), PROFILES.map((name) => [name, 2]).sort())
   })
+  it(
+    'the per-container pod annotation io.containers.trace-syscall/<container> records that container only',
+    {todo: 'on containerd the hook reads only the exact key: CRI-O rewrites the per-container key for its container, containerd passes it through as it is'},
+    async () => {
+      const profile = join(outputRoot, NAMESPACE, 'tools-probe.json')
+      const pod = 'tools-6f8d9c7b4-m2x5k'
+      const config = podConfig({namespace: NAMESPACE, name: pod, uid: `${pod}-uid`, annotations: {'io.containers.trace-syscall/probe': `of:${profile}`}, logDirectory: join(work, 'pod-logs', pod), cgroupParent: `${containerd!.cgroupParent}/pod-${pod}`})
+      // Both containers write the same file; only the probe is asked for, and only its run makes a directory.
+      const replica = await runPod(containerd!.client, config, [
+        {name: 'probe', image: BUSYBOX_IMAGE, command: ['/bin/sh', '-c', 'echo probe > /tmp/probe']},
+        {name: 'other', image: BUSYBOX_IMAGE, command: ['/bin/sh', '-c', 'mkdir /tmp/other; echo other > /tmp/other/file']},
+      ])
+      running.push(replica)
+      for (const name of ['probe', 'other']) await waitExited(containerd!.client, replica.containers.get(name)!)
+      await stopReplica(replica)
+      assert.ok(existsSync(profile), `the probe was not recorded into ${profile}`)
+      const names = (JSON.parse(readFileSync(profile, 'utf8')) as {syscalls: Array<{names: string[]}>}).syscalls.flatMap((r) => r.names)
+      assert.ok(!names.includes('mkdir'), 'the other container was recorded into the probe\'s profile')
+    },
+  )
 })
