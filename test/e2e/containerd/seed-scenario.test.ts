@@ -41,6 +41,8 @@ const PROFILES = ['shop/web/nginx', 'shop/web/redis', 'shop/web/probe']
 const PROBE_WORK = 'cat /etc/passwd > /dev/null; echo probe done >&2'
 
 let containerd: Containerd | undefined
+/** Per container name: the `localhostProfile` publish printed for the pod's securityContext. */
+const localhostProfiles = new Map<string, string>()
 const running: RunningPod[] = []
 
 function containers(seccomp: (name: string) => SecurityProfile | undefined, probeScript: string): PodContainer[] {
@@ -152,6 +154,7 @@ describe('seed scenario through the CRI (real containerd 1.6, real runc)', {time
       const localhostProfile = (JSON.parse(published.stdout) as {profiles: Array<{localhostProfile: string}>}).profiles[0]!.localhostProfile
       assert.equal(localhostProfile, `${PREFIX}/${profile.name}.json`)
       assert.ok(existsSync(join(kubeletRoot, 'seccomp', localhostProfile)))
+      localhostProfiles.set(profile.name.split('/').at(-1)!, localhostProfile)
     }
     // What serving the requests took: nginx accepted and answered the GET, redis accepted and answered over epoll.
     for (const [name, needed] of [['shop/web/nginx', ['accept4', 'writev', 'setuid']], ['shop/web/redis', ['accept4', 'epoll_wait', 'write']]] as const) {
@@ -162,8 +165,9 @@ describe('seed scenario through the CRI (real containerd 1.6, real runc)', {time
   })
 
   it('the same pods under their published profiles (Localhost, the path the kubelet computes) serve the same requests; one more syscall gets EPERM', async () => {
-    const localhost = (name: string): SecurityProfile => ({profile_type: 'Localhost', localhost_ref: join(kubeletRoot, 'seccomp', PREFIX, NAMESPACE, 'web', `${name}.json`)})
-    for (const name of ['nginx', 'redis', 'probe']) assert.ok(existsSync(localhost(name).localhost_ref!), `${name}: nothing published (did the recording test pass?)`)
+    // What the kubelet sends for `seccompProfile: {type: Localhost, localhostProfile: P}`: <root-dir>/seccomp/P.
+    for (const name of ['nginx', 'redis', 'probe']) assert.ok(localhostProfiles.has(name), `${name}: nothing published (did the recording test pass?)`)
+    const localhost = (name: string): SecurityProfile => ({profile_type: 'Localhost', localhost_ref: join(kubeletRoot, 'seccomp', localhostProfiles.get(name)!)})
     for (const pod of REPLICAS) {
       const replica = await startReplica(pod, {}, localhost, `${PROBE_WORK}; mkdir /tmp/denied`, 'enforce')
       for (const name of ['nginx', 'redis']) {
