@@ -247,6 +247,29 @@ export async function writeContainerdConfig(path: string, text: string, like: {m
   await chown(path, like.uid, like.gid).catch(() => undefined)
 }
 
+/** What `status` says about one containerd config install was given. */
+export interface ContainerdConfigStatus {
+  config: string
+  handler: string
+  baseSpec: string
+  /** The base spec file is there. */
+  specPresent: boolean
+  /** It holds what install would write now (containerd's current default spec, our hooks). */
+  specCurrent: boolean
+  /** The handler's table in the config names the base spec and passes our annotations through. */
+  linesPresent: boolean
+}
+
+/** Whether the config's handler table has our settings (written by us or by hand). */
+export function hasOurSettings(doc: Record<string, unknown>, settings: ContainerdSettings): boolean {
+  const table = at(doc, handlerPath(settings.handler))
+  const passes = (key: string) => {
+    const list = child(table, key)
+    return Array.isArray(list) && ANNOTATION_PASSTHROUGH.every((p) => list.includes(p))
+  }
+  return child(table, 'base_runtime_spec') === settings.baseSpec && passes('pod_annotations')
+}
+
 /**
  * containerd's default OCI spec, as `ctr oci spec` of the installed containerd prints it (its own version's
  * defaults). containerd missing is a missing prerequisite (exit 4).

@@ -117,8 +117,13 @@ export async function install(options: {layout: InstallLayout; builtHelper: stri
   const files = new Map((previous?.files ?? []).map((f) => [f.path, f]))
 
   const helper = helperInstallPath(layout)
-  files.set(helper, {path: helper, kind: 'helper', sha256: await writeOwned(helper, await readFile(options.builtHelper), 0o755)})
   const poststop = poststopInstallPath(layout)
+  const commands = hookCommands({helper, poststop, spool: config.spool, outputRoots: config.outputRoots, onError: config.onError})
+  const containerdInstalls = new Map((previous?.containerd ?? []).map((c) => [c.config, c]))
+  // Everything containerd needs is checked (config, ctr) before anything is written.
+  const containerdPlan = options.containerd ? await planContainerd({target: options.containerd, layout, commands, previous: containerdInstalls}) : undefined
+
+  files.set(helper, {path: helper, kind: 'helper', sha256: await writeOwned(helper, await readFile(options.builtHelper), 0o755)})
   files.set(poststop, {path: poststop, kind: 'poststop', sha256: await writeOwned(poststop, poststopScript({config: layout.configPath, helper}), 0o755)})
 
   let configCreated = false
@@ -127,7 +132,6 @@ export async function install(options: {layout: InstallLayout; builtHelper: stri
     configCreated = true
   }
 
-  const commands = hookCommands({helper, poststop, spool: config.spool, outputRoots: config.outputRoots, onError: config.onError})
   const hooksD = hooksDConfigs(commands)
   const hookFiles: string[] = []
   for (const dir of options.hooksDirs.map((d) => resolve(d))) {
@@ -145,13 +149,11 @@ export async function install(options: {layout: InstallLayout; builtHelper: stri
     ociConfigs.add(path)
   }
 
-  const containerdInstalls = new Map((previous?.containerd ?? []).map((c) => [c.config, c]))
   let containerd: ContainerdInstallResult | null = null
-  if (options.containerd) {
-    const done = await installContainerd({target: options.containerd, layout, commands, previous: containerdInstalls})
-    files.set(layout.containerdBaseSpec, done.specFile)
-    containerdInstalls.set(done.install.config, done.install)
-    containerd = done.result
+  if (containerdPlan) {
+    files.set(layout.containerdBaseSpec, await applyContainerd(containerdPlan))
+    containerdInstalls.set(containerdPlan.install.config, containerdPlan.install)
+    containerd = containerdPlan.result
   }
 
   const manifest: InstallManifest = {version: 1, installedAt: new Date().toISOString(), files: [...files.values()], ociConfigs: [...ociConfigs], containerd: [...containerdInstalls.values()], commands}
@@ -161,11 +163,19 @@ export async function install(options: {layout: InstallLayout; builtHelper: stri
   return {helper, poststop, hooksDirs: options.hooksDirs.map((d) => resolve(d)), hookFiles, ociConfigs: [...ociConfigs], containerd, config: {path: layout.configPath, created: configCreated}, manifest: layout.manifestPath, recorder}
 }
 
+/** What install --containerd will write: the base spec, and the config's new text when it is to be edited. */
+interface ContainerdPlan {
+  spec: {path: string; text: string}
+  config?: {path: string; text: string; like: {mode: number; uid: number; gid: number}}
+  install: ContainerdInstall
+  result: ContainerdInstallResult
+}
+
 /**
- * Writes the base spec (containerd's default spec from `ctr oci spec`, as the CRI uses it, plus our hooks) and,
- * when asked, our lines into the containerd config. Everything is checked before anything is written.
+ * The base spec (containerd's default spec from `ctr oci spec`, as the CRI uses it, plus our hooks) and, when
+ * asked, the config with our lines: all read and checked, nothing written yet.
  */
-async function installContainerd(options: {target: ContainerdTarget; layout: InstallLayout; commands: HookCommands; previous: Map<string, ContainerdInstall>}): Promise<{specFile: InstallManifest['files'][number]; install: ContainerdInstall; result: ContainerdInstallResult}> {
+async function planContainerd(options: {target: ContainerdTarget; layout: InstallLayout; commands: HookCommands; previous: Map<string, ContainerdInstall>}): Promise<ContainerdPlan> {
   const {target, layout} = options
   const config = resolve(target.config)
   const baseSpec = layout.containerdBaseSpec
@@ -175,11 +185,21 @@ async function installContainerd(options: {target: ContainerdTarget; layout: Ins
   const previous = options.previous.get(config)
   const edit = read && target.write ? addToContainerdConfig(read.text, settings, config, previous?.edit ?? undefined) : undefined
   const spec = baseRuntimeSpec(await containerdDefaultSpec(), options.commands)
-  const specFile = {path: baseSpec, kind: 'containerd-spec' as const, sha256: await writeOwned(baseSpec, renderSpec(spec), 0o644)}
   const configChanged = edit !== undefined && edit.text !== read!.text
-  if (configChanged) await writeContainerdConfig(config, edit.text, read!)
   const install: ContainerdInstall = {config, handler, baseSpec, edit: edit?.edit ?? previous?.edit ?? null}
-  return {specFile, install, result: {config, handler, baseSpec, configLines: configLinesToAdd(settings), configWritten: install.edit !== null, configChanged}}
+  return {
+    spec: {path: baseSpec, text: renderSpec(spec)},
+    config: configChanged ? {path: config, text: edit.text, like: read!} : undefined,
+    install,
+    result: {config, handler, baseSpec, configLines: configLinesToAdd(settings), configWritten: install.edit !== null, configChanged},
+  }
+}
+
+/** Writes the base spec, then the config (containerd never names a spec that is not there yet). */
+async function applyContainerd(plan: ContainerdPlan): Promise<InstallManifest['files'][number]> {
+  const sha = await writeOwned(plan.spec.path, plan.spec.text, 0o644)
+  if (plan.config) await writeContainerdConfig(plan.config.path, plan.config.text, plan.config.like)
+  return {path: plan.spec.path, kind: 'containerd-spec', sha256: sha}
 }
 
 async function readOciConfig(path: string): Promise<Record<string, unknown>> {
