@@ -131,7 +131,7 @@ function headerLine(lines: string[], handler: string): number {
     try {
       const doc = parseToml(trimmed) as Record<string, unknown>
       const table = at(doc, handlerPath(handler))
-      return typeof table === 'object' && table !== null && Object.keys(table).length === 0 && isDeepStrictEqual(stripPath(doc, handlerPath(handler)), {})
+      return typeof table === 'object' && table !== null && Object.keys(table).length === 0 && isDeepStrictEqual(plain(stripPath(doc, handlerPath(handler))), {})
     } catch {
       return false
     }
@@ -206,12 +206,15 @@ export function addToContainerdConfig(text: string, settings: ContainerdSettings
   return {text: result, edit: {block, createdTable}}
 }
 
+/** Plain JSON data (the parser's objects have no prototype; a copy has one). */
+const plain = (value: unknown): unknown => JSON.parse(JSON.stringify(value))
+
 /** The edited text must parse to the original plus exactly our keys in the handler's table. */
 function checkEdited(text: string, original: Record<string, unknown>, settings: ContainerdSettings, createdTable: boolean, path: string): void {
   const doc = parseContainerdConfig(text, path)
   const table = at(doc, handlerPath(settings.handler)) as Record<string, unknown> | undefined
   const ours = table?.base_runtime_spec === settings.baseSpec && isDeepStrictEqual(table?.pod_annotations, [...ANNOTATION_PASSTHROUGH]) && isDeepStrictEqual(table?.container_annotations, [...ANNOTATION_PASSTHROUGH])
-  if (!ours || !isDeepStrictEqual(withoutOurKeys(doc, settings.handler, createdTable), original)) {
+  if (!ours || !isDeepStrictEqual(plain(withoutOurKeys(doc, settings.handler, createdTable)), plain(original))) {
     throw refused(`${path}: inserting our lines would not give the handler's table our settings alone (an unusual layout); refusing to edit it`, 'containerd-config-refused', EXIT.REFUSED, [configLinesToAdd(settings)])
   }
 }
