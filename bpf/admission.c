@@ -313,6 +313,12 @@ enum scr_admission scr_admit(const struct scr_oci_state *st, const char *const *
 	bool kubernetes = false;
 	enum scr_admission verdict;
 
+	/* 0. Not asked: containerd runs the hook for every container (base_runtime_spec has no `when` filter), so a
+	 * container whose annotations ask for no recording is let go before anything else is looked at or done (no
+	 * BPF, no lock, no spool) — and never refused, whatever else they say. A state without annotations goes on:
+	 * the poststop reads them from the bundle's config.json (hooks.d's `when` filter ran the hook for a reason). */
+	if (st->has_annotations && !st->record.set && !st->trace.set)
+		return SCR_SKIP;
 	/* 1. Who made it; a sandbox is skipped, an unknown Kubernetes namespace refused. */
 	verdict = identity(st, &kubernetes, &ns, why, size);
 	if (verdict != SCR_ADMIT)

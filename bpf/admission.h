@@ -15,7 +15,7 @@
 
 enum scr_admission {
 	SCR_ADMIT,  /* register the container */
-	SCR_SKIP,   /* a pod's sandbox (infra) container: never recorded */
+	SCR_SKIP,   /* asks for no recording, or a pod's sandbox (infra) container: never recorded */
 	SCR_REFUSE, /* why holds one line for the runtime's log */
 };
 

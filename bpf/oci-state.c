@@ -363,7 +363,7 @@ bool scr_parse_oci_state(const char *text, size_t len, struct scr_oci_state *out
 					bad(&s, "\"annotations\" given twice");
 					goto fail;
 				}
-				have_ann = true;
+				have_ann = out->has_annotations = true;
 			} else if (!value(&s, 1)) {
 				goto fail;
 			}

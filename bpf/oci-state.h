@@ -37,6 +37,8 @@ struct scr_oci_state {
 	struct scr_json_str tail;          /* seccomp-recorder.io/runtime-tail */
 	struct scr_json_str threads;       /* seccomp-recorder.io/runtime-threads */
 	bool cri_any;          /* some key starts with io.kubernetes.cri. (containerd) */
+	bool has_annotations;  /* the state carries an "annotations" object (without one, the poststop reads the
+				* bundle's config.json: whether recording was asked cannot be told here) */
 };
 
 /* Parse len bytes; on failure returns false and points *why at a static message. */

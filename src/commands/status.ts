@@ -11,7 +11,7 @@ import {installLayout} from '../core/paths.js'
 
 export default class StatusCommand extends BaseCommand {
   static override summary = 'Check every prerequisite, the hook and what is recording now.'
-  static override description = `Doctor: root and CAP_BPF, BTF, bpffs and tracefs, clang, bpftool, libbpf and libseccomp headers, the container runtimes found, whether the hook is installed and in the hooks dirs CRI-O and podman are configured with, whether the recorder is attached to the kernel and how many recordings are active (anything attached costs every syscall on the host). Each problem comes with its fix. Exit status 4 when a prerequisite is missing.
+  static override description = `Doctor: root and CAP_BPF, BTF, bpffs and tracefs, clang, bpftool, libbpf and libseccomp headers, the container runtimes found, whether the hook is installed and in the hooks dirs CRI-O and podman are configured with, for each containerd config \`install --containerd\` was given whether it is configured (base spec present and what install writes now, the handler's lines in the config; with \`containerd --version\`), whether the recorder is attached to the kernel and how many recordings are active (anything attached costs every syscall on the host). Each problem comes with its fix. Exit status 4 when a prerequisite is missing.
 With --repair it first does what \`seccomp-recorder gc\` does (finalise recordings whose poststop never ran, salvage orphaned ones, clean up after killed processes) and shows that too; exit status 5 when part of the repair failed.`
   static override examples = [
     {description: 'Check the machine', command: '<%= config.bin %> <%= command.id %>'},

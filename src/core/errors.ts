@@ -14,12 +14,12 @@ export const ERROR_CODES = [
   'unsupported-action', 'spo-unrepresentable', 'merge-conflict',
   // policy (exit 3)
   'hostile-name', 'symlink', 'output-refused', 'config-invalid', 'config-unreadable', 'config-overlap',
-  'oci-config-invalid', 'oci-config-unreadable', 'not-published', 'bad-manifest', 'manifest-damaged',
+  'oci-config-invalid', 'oci-config-unreadable', 'containerd-config-invalid', 'containerd-config-refused', 'not-published', 'bad-manifest', 'manifest-damaged',
   // files and locks
   'io', 'unwritable', 'unwritable-output', 'output-failed', 'conflict', 'lock', 'lock-timeout', 'backup',
   'store-unreadable', 'spool-damaged',
   // recording and the kernel recorder
-  'no-helper', 'no-proc', 'build-failed', 'recording-gone', 'recording-incomplete', 'recorder-interrupted',
+  'no-helper', 'no-containerd', 'no-proc', 'build-failed', 'recording-gone', 'recording-incomplete', 'recorder-interrupted',
   'lost-syscalls', 'quota-exceeded', 'no-recordings', 'no-host-profile', 'internal',
 ] as const
 

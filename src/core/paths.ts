@@ -37,9 +37,13 @@ export interface InstallLayout {
   /** install's manifest: what it created, with content hashes. */
   manifestPath: string
   configPath: string
+  /** The base OCI runtime spec `install --containerd` writes for containerd's runtime handler (base_runtime_spec). */
+  containerdBaseSpec: string
 }
 
 export const DEFAULT_HOOKS_DIR = '/usr/share/containers/oci/hooks.d'
+/** containerd's config file (`install --containerd` edits or prints lines for it). */
+export const DEFAULT_CONTAINERD_CONFIG = '/etc/containerd/config.toml'
 export const OVERRIDE_HOOKS_DIR = '/etc/containers/oci/hooks.d'
 
 export function installLayout(env: NodeJS.ProcessEnv = process.env): InstallLayout {
@@ -48,6 +52,7 @@ export function installLayout(env: NodeJS.ProcessEnv = process.env): InstallLayo
     libexecDir,
     manifestPath: env.SECCOMP_RECORDER_INSTALL_MANIFEST ?? '/var/lib/seccomp-recorder/install.json',
     configPath: env.SECCOMP_RECORDER_CONFIG ?? '/etc/seccomp-recorder/config.yaml',
+    containerdBaseSpec: env.SECCOMP_RECORDER_CONTAINERD_SPEC ?? '/etc/seccomp-recorder/containerd-base-spec.json',
   }
 }
 

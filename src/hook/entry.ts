@@ -4,6 +4,7 @@ import {EXIT} from '../core/exit-codes.js'
 import {loadConfig} from '../config/config.js'
 import {AnnotationError} from '../oci/annotations.js'
 import {StateError} from '../oci/state.js'
+import {askedForNothing, notAskedResult} from './not-asked.js'
 import {helperPath} from '../kernel/native-helper.js'
 import {finalizeContainer} from '../spool/finalise.js'
 
@@ -15,6 +16,11 @@ export const LINGER_SECONDS = 5
  * result as JSON on stdout, and return an exit code from the table. Never a stack trace: the runtime shows this.
  */
 export async function runPoststopHook(stateText: string, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const notAsked = askedForNothing(stateText)
+  if (notAsked !== undefined) {
+    process.stdout.write(notAskedResult(notAsked))
+    return EXIT.OK
+  }
   const helper = helperPath(env)
   try {
     const config = await loadConfig()

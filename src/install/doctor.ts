@@ -3,7 +3,9 @@ import {join} from 'node:path'
 import {execa} from 'execa'
 import {loadConfig} from '../config/config.js'
 import {helperStatus, helperPath, type HelperStatus} from '../kernel/native-helper.js'
-import {readManifest} from './install.js'
+import {readManifest, type InstallManifest} from './install.js'
+import {containerdDefaultSpec, containerdVersion, hasOurSettings, parseContainerdConfig, readContainerdConfig, type ContainerdConfigStatus} from './containerd.js'
+import {baseRuntimeSpec, renderSpec} from '../oci/base-spec.js'
 import {DEFAULT_HOOKS_DIR, helperInstallPath, HOOK_FILES, OVERRIDE_HOOKS_DIR, type InstallLayout} from '../core/paths.js'
 
 /** One line of `status`: what was checked, whether it is fine, and what to do when it is not. */
@@ -21,6 +23,8 @@ export interface Status {
   hookFiles: string[]
   recorder: HelperStatus | null
   spool: string[]
+  /** containerd: its version (null when not found) and each config install --containerd was given. */
+  containerd: {version: string | null; configs: ContainerdConfigStatus[]}
 }
 
 const CAP_SYS_ADMIN = 21n
@@ -84,6 +88,11 @@ export async function diagnose(layout: InstallLayout): Promise<Status> {
     checks.push({name: `hooks_dir in ${file}`, ok: !installed || ours || dirs.length === 0, detail: dirs.join(', ') || '(none)', fix: `seccomp-recorder install --hooks-dir ${dirs[0] ?? DEFAULT_HOOKS_DIR}`})
   }
   void OVERRIDE_HOOKS_DIR
+  const containerd = await containerdStatus(manifest)
+  for (const c of containerd.configs) {
+    const problems = [!c.specPresent && `base spec ${c.baseSpec} missing`, c.specPresent && !c.specCurrent && `base spec ${c.baseSpec} is not what install writes now`, !c.linesPresent && `${c.config} does not name it for handler ${c.handler}`].filter((p): p is string => typeof p === 'string')
+    checks.push({name: `containerd ${c.config}`, ok: problems.length === 0, detail: problems.length === 0 ? `configured (handler ${c.handler}, base spec ${c.baseSpec}; ${containerd.version ?? 'containerd not found'})` : problems.join('; '), fix: 'seccomp-recorder install --containerd [--write-containerd-config], then restart containerd'})
+  }
 
   const helper = installed ? helperInstallPath(layout) : helperPath()
   const recorder = existsSync(helper) ? await helperStatus(helper).catch(() => null) : null
@@ -91,5 +100,25 @@ export async function diagnose(layout: InstallLayout): Promise<Status> {
   checks.push({name: 'recorder', ok: true, detail: recorder?.attached ? `attached, ${active} active recording(s) (programs ${recorder.prog_ids.join(', ')})` : 'not attached (no overhead)'})
   const config = await loadConfig().catch(() => undefined)
   const spool = config && existsSync(config.spool) ? readdirSync(config.spool).filter((f) => f.endsWith('.json')) : []
-  return {ok: checks.every((c) => c.ok), checks, installed, hookFiles, recorder, spool}
+  return {ok: checks.every((c) => c.ok), checks, installed, hookFiles, recorder, spool, containerd}
+}
+
+/** containerd's version and, for each config install --containerd was given, whether it is configured. */
+async function containerdStatus(manifest: InstallManifest | undefined): Promise<Status['containerd']> {
+  const version = (await containerdVersion().catch(() => undefined)) ?? null
+  const installs = manifest?.containerd ?? []
+  const current = installs.length > 0 && manifest ? await containerdDefaultSpec().then((spec) => renderSpec(baseRuntimeSpec(spec, manifest.commands)), () => undefined) : undefined
+  const configs: ContainerdConfigStatus[] = []
+  for (const entry of installs) {
+    const spec = existsSync(entry.baseSpec) ? readFileSync(entry.baseSpec, 'utf8') : undefined
+    const read = await readContainerdConfig(entry.config, {forWrite: false}).catch(() => undefined)
+    let linesPresent = false
+    try {
+      linesPresent = read !== undefined && hasOurSettings(parseContainerdConfig(read.text, entry.config), {handler: entry.handler, baseSpec: entry.baseSpec})
+    } catch {
+      linesPresent = false
+    }
+    configs.push({config: entry.config, handler: entry.handler, baseSpec: entry.baseSpec, specPresent: spec !== undefined, specCurrent: spec !== undefined && spec === current, linesPresent})
+  }
+  return {version, configs}
 }

@@ -9,6 +9,8 @@ import {defaultConfigText, loadConfig} from '../config/config.js'
 import {addOciConfigHooks, hookCommands, hooksDConfigs, removeOciConfigHooks, type HookCommands} from '../oci/hooks-config.js'
 import {parseStrictJson} from '../json/strict-json.js'
 import {detachIfIdle, helperStatus, repairRecorder, type RecorderRepair} from '../kernel/native-helper.js'
+import {addToContainerdConfig, baseSpecsNamed, containerdDefaultSpec, configLinesToAdd, defaultHandler, parseContainerdConfig, readContainerdConfig, removeFromContainerdConfig, writeContainerdConfig, type ContainerdInstall} from './containerd.js'
+import {baseRuntimeSpec, renderSpec} from '../oci/base-spec.js'
 import {HOOK_FILES, helperInstallPath, poststopInstallPath, recorderPinDir, type InstallLayout} from '../core/paths.js'
 import {PACKAGE_ROOT} from '../core/paths.js'
 
@@ -20,9 +22,24 @@ import {PACKAGE_ROOT} from '../core/paths.js'
 export interface InstallManifest {
   version: 1
   installedAt: string
-  files: Array<{path: string; sha256: string; kind: 'helper' | 'poststop' | 'hooks.d' | 'config'}>
+  files: Array<{path: string; sha256: string; kind: 'helper' | 'poststop' | 'hooks.d' | 'config' | 'containerd-spec'}>
   ociConfigs: string[]
+  /** containerd configs install was given (`--containerd`), with what it wrote into each (absent before issue 14). */
+  containerd?: ContainerdInstall[]
   commands: HookCommands
+}
+
+/** What `install --containerd` did for one containerd config. */
+export interface ContainerdInstallResult {
+  config: string
+  handler: string
+  baseSpec: string
+  /** The lines the handler's table needs (printed; written too with --write-containerd-config). */
+  configLines: string
+  /** Whether the config holds our lines now (written by this or an earlier install). */
+  configWritten: boolean
+  /** The config was changed by this run. */
+  configChanged: boolean
 }
 
 export interface InstallResult {
@@ -31,6 +48,7 @@ export interface InstallResult {
   hooksDirs: string[]
   hookFiles: string[]
   ociConfigs: string[]
+  containerd: ContainerdInstallResult | null
   config: {path: string; created: boolean}
   manifest: string
   /** The pinned recorder as install found it, put right (pins removed by hand, an attach cut short). */
@@ -97,15 +115,27 @@ export function poststopScript(options: {config: string; helper: string; node?: 
   ].join('\n')
 }
 
-export async function install(options: {layout: InstallLayout; builtHelper: string; hooksDirs: string[]; ociConfigs: string[]}): Promise<InstallResult> {
+/** `install --containerd`: which config, which handler (default: the config's default_runtime_name), whether to edit it. */
+export interface ContainerdTarget {
+  config: string
+  handler?: string
+  write: boolean
+}
+
+export async function install(options: {layout: InstallLayout; builtHelper: string; hooksDirs: string[]; ociConfigs: string[]; containerd?: ContainerdTarget}): Promise<InstallResult> {
   const {layout} = options
   const config = await loadConfig(layout.configPath)
   const previous = await readManifest(layout)
   const files = new Map((previous?.files ?? []).map((f) => [f.path, f]))
 
   const helper = helperInstallPath(layout)
-  files.set(helper, {path: helper, kind: 'helper', sha256: await writeOwned(helper, await readFile(options.builtHelper), 0o755)})
   const poststop = poststopInstallPath(layout)
+  const commands = hookCommands({helper, poststop, spool: config.spool, outputRoots: config.outputRoots, onError: config.onError})
+  const containerdInstalls = new Map((previous?.containerd ?? []).map((c) => [c.config, c]))
+  // Everything containerd needs is checked (config, ctr) before anything is written.
+  const containerdPlan = options.containerd ? await planContainerd({target: options.containerd, layout, commands, previous: containerdInstalls}) : undefined
+
+  files.set(helper, {path: helper, kind: 'helper', sha256: await writeOwned(helper, await readFile(options.builtHelper), 0o755)})
   files.set(poststop, {path: poststop, kind: 'poststop', sha256: await writeOwned(poststop, poststopScript({config: layout.configPath, helper}), 0o755)})
 
   let configCreated = false
@@ -114,7 +144,6 @@ export async function install(options: {layout: InstallLayout; builtHelper: stri
     configCreated = true
   }
 
-  const commands = hookCommands({helper, poststop, spool: config.spool, outputRoots: config.outputRoots, onError: config.onError})
   const hooksD = hooksDConfigs(commands)
   const hookFiles: string[] = []
   for (const dir of options.hooksDirs.map((d) => resolve(d))) {
@@ -132,11 +161,57 @@ export async function install(options: {layout: InstallLayout; builtHelper: stri
     ociConfigs.add(path)
   }
 
-  const manifest: InstallManifest = {version: 1, installedAt: new Date().toISOString(), files: [...files.values()], ociConfigs: [...ociConfigs], commands}
+  let containerd: ContainerdInstallResult | null = null
+  if (containerdPlan) {
+    files.set(layout.containerdBaseSpec, await applyContainerd(containerdPlan))
+    containerdInstalls.set(containerdPlan.install.config, containerdPlan.install)
+    containerd = containerdPlan.result
+  }
+
+  const manifest: InstallManifest = {version: 1, installedAt: new Date().toISOString(), files: [...files.values()], ociConfigs: [...ociConfigs], containerd: [...containerdInstalls.values()], commands}
   await writeOwned(layout.manifestPath, `${JSON.stringify(manifest, null, 2)}\n`, 0o644)
   // A recorder broken mid-way (pins removed, a helper killed while attaching) is put right now, not at the next container.
   const recorder = await repairRecorder(helper)
-  return {helper, poststop, hooksDirs: options.hooksDirs.map((d) => resolve(d)), hookFiles, ociConfigs: [...ociConfigs], config: {path: layout.configPath, created: configCreated}, manifest: layout.manifestPath, recorder}
+  return {helper, poststop, hooksDirs: options.hooksDirs.map((d) => resolve(d)), hookFiles, ociConfigs: [...ociConfigs], containerd, config: {path: layout.configPath, created: configCreated}, manifest: layout.manifestPath, recorder}
+}
+
+/** What install --containerd will write: the base spec, and the config's new text when it is to be edited. */
+interface ContainerdPlan {
+  spec: {path: string; text: string}
+  config?: {path: string; text: string; like: {mode: number; uid: number; gid: number}}
+  install: ContainerdInstall
+  result: ContainerdInstallResult
+}
+
+/**
+ * The base spec (containerd's default spec from `ctr oci spec`, as the CRI uses it, plus our hooks) and, when
+ * asked, the config with our lines: all read and checked, nothing written yet.
+ */
+async function planContainerd(options: {target: ContainerdTarget; layout: InstallLayout; commands: HookCommands; previous: Map<string, ContainerdInstall>}): Promise<ContainerdPlan> {
+  const {target, layout} = options
+  const config = resolve(target.config)
+  const baseSpec = layout.containerdBaseSpec
+  const read = target.write ? await readContainerdConfig(config, {forWrite: true}) : await readContainerdConfig(config, {forWrite: false}).catch((error: unknown) => (error instanceof BoundedReadError && error.problem === 'missing' ? undefined : Promise.reject(error)))
+  const handler = target.handler ?? (read ? defaultHandler(parseContainerdConfig(read.text, config)) : 'runc')
+  const settings = {handler, baseSpec}
+  const previous = options.previous.get(config)
+  const edit = read && target.write ? addToContainerdConfig(read.text, settings, config, previous?.edit ?? undefined) : undefined
+  const spec = baseRuntimeSpec(await containerdDefaultSpec(), options.commands)
+  const configChanged = edit !== undefined && edit.text !== read!.text
+  const install: ContainerdInstall = {config, handler, baseSpec, edit: edit?.edit ?? previous?.edit ?? null}
+  return {
+    spec: {path: baseSpec, text: renderSpec(spec)},
+    config: configChanged ? {path: config, text: edit.text, like: read!} : undefined,
+    install,
+    result: {config, handler, baseSpec, configLines: configLinesToAdd(settings), configWritten: install.edit !== null, configChanged},
+  }
+}
+
+/** Writes the base spec, then the config (containerd never names a spec that is not there yet). */
+async function applyContainerd(plan: ContainerdPlan): Promise<InstallManifest['files'][number]> {
+  const sha = await writeOwned(plan.spec.path, plan.spec.text, 0o644)
+  if (plan.config) await writeContainerdConfig(plan.config.path, plan.config.text, plan.config.like)
+  return {path: plan.spec.path, kind: 'containerd-spec', sha256: sha}
 }
 
 async function readOciConfig(path: string): Promise<Record<string, unknown>> {
@@ -154,13 +229,15 @@ async function readOciConfig(path: string): Promise<Record<string, unknown>> {
 }
 
 /** What uninstall removes: the install targets it names (install's own flags), or every target install lists. */
-export type UninstallTargets = {hooksDirs: string[]; ociConfigs: string[]} | 'all'
+export type UninstallTargets = {hooksDirs: string[]; ociConfigs: string[]; containerdConfigs?: string[]} | 'all'
 
 export interface UninstallResult {
   removed: string[]
   kept: Array<{path: string; why: string}>
   /** config.json files our hooks were removed from. */
   ociConfigs: string[]
+  /** containerd configs our lines were removed from. */
+  containerdConfigs: string[]
   /** Targets named that this install does not list (nothing done there). */
   notInstalled: string[]
   /** Targets still installed (hooks.d directories and config.json files): the shared parts stay for them. */
@@ -172,9 +249,9 @@ export interface UninstallResult {
 }
 
 /** An install's targets: the hooks.d directories its files are in and the config.json files it added hooks to. */
-export function installTargets(manifest: InstallManifest): {hooksDirs: string[]; ociConfigs: string[]} {
+export function installTargets(manifest: InstallManifest): {hooksDirs: string[]; ociConfigs: string[]; containerdConfigs: string[]} {
   const hooksDirs = new Set(manifest.files.filter((f) => f.kind === 'hooks.d').map((f) => dirname(f.path)))
-  return {hooksDirs: [...hooksDirs], ociConfigs: [...manifest.ociConfigs]}
+  return {hooksDirs: [...hooksDirs], ociConfigs: [...manifest.ociConfigs], containerdConfigs: (manifest.containerd ?? []).map((c) => c.config)}
 }
 
 /**
@@ -186,15 +263,15 @@ export function installTargets(manifest: InstallManifest): {hooksDirs: string[];
 export async function uninstall(options: {layout: InstallLayout; targets: UninstallTargets}): Promise<UninstallResult> {
   const {layout} = options
   const manifest = await readManifest(layout)
-  const named = options.targets === 'all' ? undefined : {hooksDirs: options.targets.hooksDirs.map((d) => resolve(d)), ociConfigs: options.targets.ociConfigs.map((p) => resolve(p))}
-  const result: UninstallResult = {removed: [], kept: [], ociConfigs: [], notInstalled: [], remaining: [], detached: false, activeRecordings: 0, wasInstalled: manifest !== undefined}
+  const named = options.targets === 'all' ? undefined : {hooksDirs: options.targets.hooksDirs.map((d) => resolve(d)), ociConfigs: options.targets.ociConfigs.map((p) => resolve(p)), containerdConfigs: (options.targets.containerdConfigs ?? []).map((p) => resolve(p))}
+  const result: UninstallResult = {removed: [], kept: [], ociConfigs: [], containerdConfigs: [], notInstalled: [], remaining: [], detached: false, activeRecordings: 0, wasInstalled: manifest !== undefined}
   if (manifest === undefined) {
-    result.notInstalled = named === undefined ? [] : [...named.hooksDirs, ...named.ociConfigs]
+    result.notInstalled = named === undefined ? [] : [...named.hooksDirs, ...named.ociConfigs, ...named.containerdConfigs]
     return result
   }
   const installed = installTargets(manifest)
   const chosen = named ?? installed
-  result.notInstalled = [...chosen.hooksDirs.filter((d) => !installed.hooksDirs.includes(d)), ...chosen.ociConfigs.filter((p) => !installed.ociConfigs.includes(p))]
+  result.notInstalled = [...chosen.hooksDirs.filter((d) => !installed.hooksDirs.includes(d)), ...chosen.ociConfigs.filter((p) => !installed.ociConfigs.includes(p)), ...chosen.containerdConfigs.filter((p) => !installed.containerdConfigs.includes(p))]
 
   for (const path of chosen.ociConfigs.filter((p) => installed.ociConfigs.includes(p))) {
     if (await exists(path)) {
@@ -203,14 +280,17 @@ export async function uninstall(options: {layout: InstallLayout; targets: Uninst
       result.ociConfigs.push(path)
     }
   }
-  const removesHooksFile = (f: InstallManifest['files'][number]) => f.kind === 'hooks.d' && chosen.hooksDirs.includes(dirname(f.path))
-  await removeUnchanged(manifest.files.filter(removesHooksFile), result)
+  const containerdLeft = await uninstallContainerd(manifest.containerd ?? [], chosen.containerdConfigs, result)
+  // The base spec goes with the last containerd config (one that still names it stays installed).
+  const specUnused = containerdLeft.length === 0
+  const removesTargetFile = (f: InstallManifest['files'][number]) => (f.kind === 'hooks.d' && chosen.hooksDirs.includes(dirname(f.path))) || (f.kind === 'containerd-spec' && specUnused)
+  await removeUnchanged(manifest.files.filter(removesTargetFile), result)
 
-  const rest: InstallManifest = {...manifest, files: manifest.files.filter((f) => !removesHooksFile(f)), ociConfigs: manifest.ociConfigs.filter((p) => !chosen.ociConfigs.includes(p))}
+  const rest: InstallManifest = {...manifest, files: manifest.files.filter((f) => !removesTargetFile(f)), ociConfigs: manifest.ociConfigs.filter((p) => !chosen.ociConfigs.includes(p)), containerd: containerdLeft}
   const left = installTargets(rest)
-  result.remaining = [...left.hooksDirs, ...left.ociConfigs]
+  result.remaining = [...left.hooksDirs, ...left.ociConfigs, ...left.containerdConfigs]
   if (result.remaining.length > 0) {
-    const changed = rest.files.length !== manifest.files.length || rest.ociConfigs.length !== manifest.ociConfigs.length
+    const changed = rest.files.length !== manifest.files.length || rest.ociConfigs.length !== manifest.ociConfigs.length || containerdLeft.length !== (manifest.containerd ?? []).length
     if (changed) await writeOwned(layout.manifestPath, `${JSON.stringify(rest, null, 2)}\n`, 0o644)
     const why = `still used by the install in ${result.remaining.join(', ')}`
     for (const file of rest.files.filter((f) => f.kind !== 'hooks.d')) result.kept.push({path: file.path, why})
@@ -225,6 +305,49 @@ export async function uninstall(options: {layout: InstallLayout; targets: Uninst
   await rm(layout.manifestPath, {force: true})
   result.removed.push(layout.manifestPath)
   return result
+}
+
+/**
+ * Takes our block out of each chosen containerd config (a block changed by hand is left and reported). A config
+ * that still names our base spec (lines added by hand, or changed) stays installed, with the spec and the hook
+ * executables: containerd refuses to start without the spec, and runs the hooks it names. Returns the containerd
+ * installs that stay.
+ */
+async function uninstallContainerd(installs: ContainerdInstall[], chosen: string[], result: UninstallResult): Promise<ContainerdInstall[]> {
+  const left: ContainerdInstall[] = []
+  for (const entry of installs) {
+    if (!chosen.includes(entry.config)) {
+      left.push(entry)
+      continue
+    }
+    if (entry.edit !== null && (await exists(entry.config))) {
+      const read = await readContainerdConfig(entry.config, {forWrite: true})
+      const text = removeFromContainerdConfig(read.text, entry.edit)
+      if (text === undefined) result.kept.push({path: entry.config, why: 'our lines in it were changed or removed by hand: not touched'})
+      else {
+        await writeContainerdConfig(entry.config, text, read)
+        result.containerdConfigs.push(entry.config)
+      }
+    }
+    if (await namesBaseSpec(entry)) {
+      left.push({...entry, edit: null})
+      result.kept.push({path: entry.baseSpec, why: `${entry.config} still names it as base_runtime_spec (containerd does not start without it, and runs the hooks it names): remove those lines, restart containerd, then run uninstall --containerd again`})
+    }
+  }
+  return left
+}
+
+/** Whether the containerd config names our base spec in any runtime handler. */
+async function namesBaseSpec(entry: ContainerdInstall): Promise<boolean> {
+  const read = await readContainerdConfig(entry.config, {forWrite: false}).catch(() => undefined)
+  if (read === undefined) return false
+  let doc: Record<string, unknown>
+  try {
+    doc = parseContainerdConfig(read.text, entry.config)
+  } catch {
+    return read.text.includes(entry.baseSpec)
+  }
+  return baseSpecsNamed(doc).includes(entry.baseSpec)
 }
 
 /** Removes the files that still hold what install wrote; a file changed since is the user's and is kept. */

@@ -5,13 +5,20 @@ import {stringList} from './common.js'
 export const INSTALL_OUTPUT = {
   type: 'object',
   additionalProperties: false,
-  required: ['helper', 'poststop', 'hooksDirs', 'hookFiles', 'ociConfigs', 'config', 'manifest', 'recorder'],
+  required: ['helper', 'poststop', 'hooksDirs', 'hookFiles', 'ociConfigs', 'containerd', 'config', 'manifest', 'recorder'],
   properties: {
     helper: {type: 'string'},
     poststop: {type: 'string'},
     hooksDirs: stringList,
     hookFiles: stringList,
     ociConfigs: stringList,
+    /** install --containerd: the base spec, the handler and the config lines (null without --containerd). */
+    containerd: {
+      type: ['object', 'null'],
+      additionalProperties: false,
+      required: ['config', 'handler', 'baseSpec', 'configLines', 'configWritten', 'configChanged'],
+      properties: {config: {type: 'string'}, handler: {type: 'string'}, baseSpec: {type: 'string'}, configLines: {type: 'string'}, configWritten: {type: 'boolean'}, configChanged: {type: 'boolean'}},
+    },
     config: {type: 'object', additionalProperties: false, required: ['path', 'created'], properties: {path: {type: 'string'}, created: {type: 'boolean'}}},
     manifest: {type: 'string'},
     recorder: {
@@ -27,11 +34,13 @@ export const INSTALL_OUTPUT = {
 export const UNINSTALL_OUTPUT = {
   type: 'object',
   additionalProperties: false,
-  required: ['removed', 'kept', 'ociConfigs', 'notInstalled', 'remaining', 'detached', 'activeRecordings', 'wasInstalled'],
+  required: ['removed', 'kept', 'ociConfigs', 'containerdConfigs', 'notInstalled', 'remaining', 'detached', 'activeRecordings', 'wasInstalled'],
   properties: {
     removed: stringList,
     kept: {type: 'array', items: {type: 'object', additionalProperties: false, required: ['path', 'why'], properties: {path: {type: 'string'}, why: {type: 'string'}}}},
     ociConfigs: stringList,
+    /** containerd configs our lines were taken out of. */
+    containerdConfigs: stringList,
     notInstalled: stringList,
     remaining: stringList,
     detached: {type: 'boolean'},
@@ -44,7 +53,7 @@ export const UNINSTALL_OUTPUT = {
 export const STATUS_OUTPUT = {
   type: 'object',
   additionalProperties: false,
-  required: ['ok', 'checks', 'installed', 'hookFiles', 'recorder', 'spool'],
+  required: ['ok', 'checks', 'installed', 'hookFiles', 'recorder', 'spool', 'containerd'],
   properties: {
     ok: {type: 'boolean'},
     checks: {
@@ -55,6 +64,23 @@ export const STATUS_OUTPUT = {
     hookFiles: stringList,
     recorder: {type: ['object', 'null'], required: ['attached', 'targets'], properties: {attached: {type: 'boolean'}, targets: {type: 'array'}, prog_ids: {type: 'array', items: {type: 'integer'}}}},
     spool: stringList,
+    containerd: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['version', 'configs'],
+      properties: {
+        version: {type: ['string', 'null']},
+        configs: {
+          type: 'array',
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['config', 'handler', 'baseSpec', 'specPresent', 'specCurrent', 'linesPresent'],
+            properties: {config: {type: 'string'}, handler: {type: 'string'}, baseSpec: {type: 'string'}, specPresent: {type: 'boolean'}, specCurrent: {type: 'boolean'}, linesPresent: {type: 'boolean'}},
+          },
+        },
+      },
+    },
     /** `status --repair`: what the repair (gc) did, before the checks above were made. */
     repair: GC_OUTPUT,
   },

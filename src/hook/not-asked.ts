@@ -1,0 +1,21 @@
+import {RECORD_ANNOTATION, TRACE_SYSCALL_ANNOTATION} from '../oci/annotations.js'
+import {parseOciState} from '../oci/state.js'
+
+/**
+ * containerd runs the hook for every container (its base spec has no `when` filter): a container whose state
+ * carries annotations and none that ask for a recording is done at once — no config, no spool, no helper. Its id,
+ * or undefined when the full path must decide (no annotations in the state: they are in the bundle's config.json;
+ * a state that does not parse: the full path reports it).
+ */
+export function askedForNothing(stateText: string): string | undefined {
+  try {
+    const state = parseOciState(stateText)
+    const keys = Object.keys(state.annotations)
+    return keys.length > 0 && !keys.includes(RECORD_ANNOTATION) && !keys.includes(TRACE_SYSCALL_ANNOTATION) ? state.id : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/** What the poststop prints for such a container (HOOK_POSTSTOP_OUTPUT). */
+export const notAskedResult = (id: string) => `${JSON.stringify({id, recorded: false, skipped: 'the container asks for no recording', outputs: []})}\n`
