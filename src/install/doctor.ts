@@ -69,6 +69,8 @@ export async function diagnose(layout: InstallLayout): Promise<Status> {
     const v = await version(command, command === 'bpftool' ? ['version'] : ['--version'])
     checks.push({name: command, ok: v !== undefined, detail: v ?? 'not found', fix: `apt-get install ${pkg}`})
   }
+  const flock = ['/usr/bin/flock', '/bin/flock'].find((path) => existsSync(path))
+  checks.push({name: 'flock', ok: flock !== undefined, detail: flock ?? 'not found (every lock of the hook, record, gc and publish is taken with it)', fix: 'apt-get install util-linux'})
   for (const [header, pkg] of [['/usr/include/bpf/libbpf.h', 'libbpf-dev'], ['/usr/include/seccomp.h', 'libseccomp-dev']] as const) {
     checks.push({name: pkg, ok: existsSync(header), detail: existsSync(header) ? header : `${header} missing`, fix: `apt-get install ${pkg}`})
   }
