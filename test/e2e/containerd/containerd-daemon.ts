@@ -1,7 +1,7 @@
 /**
  * A containerd of the test's own, started from Debian's package: its own config.toml, root, state, gRPC and ttrpc
- * sockets in a temp dir, the CRI plugin with runc (cgroupfs) as its only runtime handler, the overlayfs snapshotter
- * and a sandbox (pause) image imported from a local archive. The host's containerd, if any, is never touched.
+ * sockets in a temp dir, the CRI plugin with runc (cgroupfs) as its default runtime handler (more, by name, with
+ * `otherHandlers`), the overlayfs snapshotter and a sandbox (pause) image imported from a local archive. The host's containerd, if any, is never touched.
  * Stopping it stops what it still runs (its shims are killed by pid, found by the socket address they were given),
  * unmounts what is left below the temp dir and removes it.
  *
@@ -41,6 +41,8 @@ export interface ContainerdOptions extends RuntimeHandlerOptions {
   dir: string
   /** The image CRI runs each pod's sandbox container from (imported before the first RunPodSandbox). */
   sandboxImage: string
+  /** More runtime handlers by name (a pod picks one with RunPodSandbox's runtime_handler), e.g. one without our base spec. */
+  otherHandlers?: Record<string, RuntimeHandlerOptions>
 }
 
 const toml = (value: string) => JSON.stringify(value)
@@ -49,7 +51,6 @@ const tomlList = (values: string[]) => `[${values.map(toml).join(', ')}]`
 /** containerd's config.toml (version 2) for a daemon confined to `dir`. */
 export function containerdConfig(options: ContainerdOptions, runc: string): string {
   const d = options.dir
-  const handler = '[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]'
   return [
     'version = 2',
     `root = ${toml(join(d, 'root'))}`,
@@ -81,6 +82,16 @@ export function containerdConfig(options: ContainerdOptions, runc: string): stri
     '[plugins."io.containerd.grpc.v1.cri".containerd]',
     `  snapshotter = ${toml(SNAPSHOTTER)}`,
     '  default_runtime_name = "runc"',
+    ...runcHandler('runc', options, runc, d),
+    ...Object.entries(options.otherHandlers ?? {}).flatMap(([name, handler]) => runcHandler(name, handler, runc, d)),
+    '',
+  ].join('\n')
+}
+
+/** A runtime handler's tables: runc (cgroupfs, its state below `dir`), with the handler's base spec and annotation patterns. */
+function runcHandler(name: string, options: RuntimeHandlerOptions, runc: string, dir: string): string[] {
+  const handler = `[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.${toml(name)}]`
+  return [
     handler,
     '  runtime_type = "io.containerd.runc.v2"',
     ...(options.baseRuntimeSpec ? [`  base_runtime_spec = ${toml(options.baseRuntimeSpec)}`] : []),
@@ -88,10 +99,9 @@ export function containerdConfig(options: ContainerdOptions, runc: string): stri
     ...(options.containerAnnotations ? [`  container_annotations = ${tomlList(options.containerAnnotations)}`] : []),
     `${handler.slice(0, -1)}.options]`,
     `  BinaryName = ${toml(runc)}`,
-    `  Root = ${toml(join(d, 'runc'))}`,
+    `  Root = ${toml(join(dir, 'runc'))}`,
     '  SystemdCgroup = false',
-    '',
-  ].join('\n')
+  ]
 }
 
 function which(command: string): string | undefined {

@@ -38,10 +38,10 @@ export function podConfig(options: {namespace: string; name: string; uid: string
   }
 }
 
-/** RunPodSandbox, then each container created and started in order, as the kubelet does. */
-export async function runPod(cri: CriClient, config: PodSandboxConfig, containers: PodContainer[]): Promise<RunningPod> {
+/** RunPodSandbox (with the runtime handler, '' for containerd's default), then each container created and started in order, as the kubelet does. */
+export async function runPod(cri: CriClient, config: PodSandboxConfig, containers: PodContainer[], runtimeHandler = ''): Promise<RunningPod> {
   mkdirSync(config.log_directory!, {recursive: true})
-  const sandboxId = await cri.runPodSandbox(config)
+  const sandboxId = await cri.runPodSandbox(config, runtimeHandler)
   const pod: RunningPod = {sandboxId, config, containers: new Map(), logDirectory: config.log_directory!}
   for (const container of containers) {
     const containerConfig: ContainerConfig = {

@@ -1,0 +1,170 @@
+/**
+ * CRI pod start as the kubelet drives it, through a containerd of the bench's own (the e2e harness: its own config,
+ * root, state and socket in a temp dir; the host's containerd is never touched), in three configurations,
+ * interleaved round by round (≥ 20 pods each):
+ * - recording:      runtime handler `runc` with our hooks in its base runtime spec (`install --containerd`), the pod
+ *                   asks for recording (`seccomp-recorder.io/record: auto`);
+ * - not asked:      the same handler, the pod asks for nothing (the hooks run and must let it go at once);
+ * - not installed:  runtime handler `runc-plain` of the same daemon, without a base spec (no hooks).
+ * start = RunPodSandbox → CreateContainer → StartContainer → ContainerStatus says CONTAINER_RUNNING (one busybox
+ * `sleep` container); lifetime = start plus StopPodSandbox and RemovePodSandbox (where the poststop hook runs).
+ *   Usage: node dist/bench/cri-pod-start.js [PODS]   (npm run bench:cri; root; run under flock /work/e2e.lock)
+ */
+import {readdirSync, mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {setTimeout as sleep} from 'node:timers/promises'
+import {ANNOTATION_PASSTHROUGH} from '../src/install/containerd.js'
+import type {InstallResult} from '../src/install/install.js'
+import {runCli} from '../test/helpers/cli.js'
+import {nativeHelper, requireKernelPrerequisites} from '../test/e2e/harness.js'
+import {Containerd, requireContainerdPrerequisites} from '../test/e2e/containerd/containerd-daemon.js'
+import {baseRootfs, ociImageArchive} from '../test/e2e/containerd/images.js'
+import {podConfig, removePod, runPod, type RunningPod} from '../test/e2e/containerd/pods.js'
+
+const pods = Math.max(20, Number(process.argv[2] ?? 20))
+const IMAGE = 'docker.io/seccomp-recorder-bench/busybox:1'
+const NAMESPACE = 'bench'
+const PLAIN_HANDLER = 'runc-plain'
+
+interface Configuration {
+  name: string
+  handler: string
+  annotations: Record<string, string>
+  /** Whether our hooks must be in the container's spec (checked once, outside the timing). */
+  hooked: boolean
+}
+
+const CONFIGURATIONS: Configuration[] = [
+  {name: 'recording', handler: 'runc', annotations: {'seccomp-recorder.io/record': 'auto'}, hooked: true},
+  {name: 'not asked', handler: 'runc', annotations: {}, hooked: true},
+  {name: 'not installed', handler: PLAIN_HANDLER, annotations: {}, hooked: false},
+]
+
+interface Timing {
+  start: number
+  lifetime: number
+}
+
+const work = mkdtempSync(join(tmpdir(), 'scr-bench-cri-'))
+const env = {
+  SECCOMP_RECORDER_LIBEXEC: join(work, 'libexec'),
+  SECCOMP_RECORDER_INSTALL_MANIFEST: join(work, 'install.json'),
+  SECCOMP_RECORDER_CONFIG: join(work, 'config.yaml'),
+  SECCOMP_RECORDER_CONTAINERD_SPEC: join(work, 'containerd-base-spec.json'),
+}
+const store = join(work, 'store')
+
+/** `install --containerd` as on a node, into temp paths; its base spec for the `runc` handler (the config lines it prints are what Containerd.start writes). */
+function installHooks(): string {
+  writeFileSync(env.SECCOMP_RECORDER_CONFIG, `outputRoots: [${join(work, 'out')}]\nstore: ${store}\nspool: ${join(work, 'spool')}\n`)
+  const unusedConfig = join(work, 'containerd-config-for-install.toml')
+  writeFileSync(unusedConfig, 'version = 2\n')
+  const installed = runCli(['install', '--json', '--containerd-config', unusedConfig], {env})
+  if (installed.status !== 0) throw new Error(`seccomp-recorder install --containerd failed (${installed.status}): ${installed.stderr}`)
+  return (JSON.parse(installed.stdout) as InstallResult).containerd!.baseSpec
+}
+
+function busyboxImage(dir: string): string {
+  const rootfs = baseRootfs(join(dir, 'rootfs'))
+  return ociImageArchive(rootfs, dir, {name: IMAGE, cmd: ['/bin/sleep', '86400'], env: ['PATH=/bin']})
+}
+
+let counter = 0
+async function startPod(containerd: Containerd, configuration: Configuration): Promise<{pod: RunningPod; start: number; t0: number}> {
+  const name = `pod-${configuration.name.replace(' ', '-')}-${++counter}`
+  const config = podConfig({namespace: NAMESPACE, name, uid: `${name}-${process.pid}`, annotations: configuration.annotations, logDirectory: join(work, 'pod-logs', name), cgroupParent: `${containerd.cgroupParent}/${name}`})
+  const t0 = performance.now()
+  const pod = await runPod(containerd.client, config, [{name: 'sleeper', image: IMAGE, command: ['/bin/sleep', '3600']}], configuration.handler)
+  const id = pod.containers.get('sleeper')!
+  for (;;) {
+    const status = await containerd.client.containerStatus(id)
+    if (status.state === 'CONTAINER_RUNNING') break
+    if (status.state !== 'CONTAINER_CREATED') throw new Error(`${name}: container ${status.state} (${status.reason} ${status.message})`)
+    if (performance.now() - t0 > 30_000) throw new Error(`${name}: not running after 30 s`)
+    await sleep(5)
+  }
+  return {pod, start: performance.now() - t0, t0}
+}
+
+async function measure(containerd: Containerd, configuration: Configuration): Promise<Timing> {
+  const {pod, start, t0} = await startPod(containerd, configuration)
+  await removePod(containerd.client, pod)
+  return {start, lifetime: performance.now() - t0}
+}
+
+/** Once per configuration, untimed: the container's spec has our hooks exactly where it should. */
+async function checkHooks(containerd: Containerd, configuration: Configuration): Promise<void> {
+  const {pod} = await startPod(containerd, configuration)
+  try {
+    const spec = await containerd.client.containerRuntimeSpec(pod.containers.get('sleeper')!)
+    const hooked = spec.hooks?.['prestart']?.some((h) => h.args?.includes('hook-prestart')) === true && (spec.hooks['poststop']?.length ?? 0) > 0
+    if (hooked !== configuration.hooked) throw new Error(`${configuration.name}: our hooks ${hooked ? 'present' : 'absent'} in the spec, expected ${configuration.hooked ? 'present' : 'absent'}: ${JSON.stringify(spec.hooks)}`)
+    const asked = spec.annotations?.['seccomp-recorder.io/record']
+    if (asked !== configuration.annotations['seccomp-recorder.io/record']) throw new Error(`${configuration.name}: record annotation in the spec is ${asked}`)
+  } finally {
+    await removePod(containerd.client, pod)
+  }
+}
+
+const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b)
+const median = (xs: number[]) => {
+  const s = sorted(xs)
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2
+}
+/** Nearest rank. */
+const p90 = (xs: number[]) => sorted(xs)[Math.ceil(0.9 * xs.length) - 1]!
+const ms = (x: number) => x.toFixed(1).padStart(6)
+
+/** Recordings the poststop hook stored (files below the store). */
+function storedRecordings(dir: string): number {
+  try {
+    return readdirSync(dir, {recursive: true, withFileTypes: true}).filter((e) => e.isFile() && e.name.endsWith('.json')).length
+  } catch {
+    return 0
+  }
+}
+
+requireKernelPrerequisites()
+requireContainerdPrerequisites()
+await nativeHelper()
+let containerd: Containerd | undefined
+try {
+  const baseRuntimeSpec = installHooks()
+  const patterns = [...ANNOTATION_PASSTHROUGH]
+  containerd = await Containerd.start({
+    dir: join(work, 'containerd'),
+    sandboxImage: IMAGE,
+    baseRuntimeSpec,
+    podAnnotations: patterns,
+    containerAnnotations: patterns,
+    otherHandlers: {[PLAIN_HANDLER]: {}},
+  })
+  mkdirSync(join(work, 'image'))
+  containerd.importImage(busyboxImage(join(work, 'image')))
+  // Untimed warm-up, and the check that each configuration is what it says.
+  for (const configuration of CONFIGURATIONS) await checkHooks(containerd, configuration)
+  const results = new Map(CONFIGURATIONS.map((c) => [c.name, [] as Timing[]]))
+  for (let round = 0; round < pods; round++) {
+    for (const configuration of CONFIGURATIONS) results.get(configuration.name)!.push(await measure(containerd, configuration))
+  }
+  const version = await containerd.client.version()
+  console.log(`CRI pod start through containerd ${version.runtime_version} (runc), one busybox container per pod, ${pods} pods per configuration, interleaved`)
+  for (const {name} of CONFIGURATIONS) {
+    const t = results.get(name)!
+    const start = t.map((x) => x.start)
+    const lifetime = t.map((x) => x.lifetime)
+    console.log(`${name.padEnd(14)} start ${ms(median(start))} ms (p90 ${ms(p90(start))})   lifetime ${ms(median(lifetime))} ms (p90 ${ms(p90(lifetime))})   (median of ${t.length})`)
+  }
+  const base = results.get('not installed')!
+  for (const name of ['not asked', 'recording']) {
+    const t = results.get(name)!
+    const ratio = (pick: (x: Timing) => number) => (median(t.map(pick)) / median(base.map(pick))).toFixed(2)
+    console.log(`${name} / not installed: start ${ratio((x) => x.start)}x, lifetime ${ratio((x) => x.lifetime)}x`)
+  }
+  console.log(`recordings stored by the poststop hook: ${storedRecordings(store)} (expected ${pods + 1})`)
+} finally {
+  await containerd?.stop()
+  runCli(['uninstall', '--json'], {env})
+  rmSync(work, {recursive: true, force: true})
+}
