@@ -68,7 +68,16 @@ rmSync(work, {recursive: true, force: true})
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
 const ms = (x: number) => `${x.toFixed(2)} ms`
-const [floor, prestart, node, poststop] = [median(samples.floor), median(samples.prestart), median(samples.node), median(samples.poststop)]
+const [floor, prestart, node, poststop] = [
+  median(samples.floor),
+  median(samples.prestart),
+  median(samples.node),
+  median(samples.poststop),
+]
 console.log(`containerd state, no recording annotation; median of ${runs} interleaved runs each`)
-console.log(`prestart  helper hook-prestart ${ms(prestart)}   /bin/true ${ms(floor)}   ratio ${(prestart / floor).toFixed(2)}x   (+${ms(prestart - floor)})`)
-console.log(`poststop  bin/hook-poststop.js ${ms(poststop)}   node -e 0 ${ms(node)}   ratio ${(poststop / node).toFixed(2)}x   (+${ms(poststop - node)})`)
+console.log(
+  `prestart  helper hook-prestart ${ms(prestart)}   /bin/true ${ms(floor)}   ratio ${(prestart / floor).toFixed(2)}x   (+${ms(prestart - floor)})`,
+)
+console.log(
+  `poststop  bin/hook-poststop.js ${ms(poststop)}   node -e 0 ${ms(node)}   ratio ${(poststop / node).toFixed(2)}x   (+${ms(poststop - node)})`,
+)

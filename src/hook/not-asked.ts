@@ -11,11 +11,14 @@ export function askedForNothing(stateText: string): string | undefined {
   try {
     const state = parseOciState(stateText)
     const keys = Object.keys(state.annotations)
-    return keys.length > 0 && !keys.includes(RECORD_ANNOTATION) && !keys.includes(TRACE_SYSCALL_ANNOTATION) ? state.id : undefined
+    return keys.length > 0 && !keys.includes(RECORD_ANNOTATION) && !keys.includes(TRACE_SYSCALL_ANNOTATION)
+      ? state.id
+      : undefined
   } catch {
     return undefined
   }
 }
 
 /** What the poststop prints for such a container (HOOK_POSTSTOP_OUTPUT). */
-export const notAskedResult = (id: string) => `${JSON.stringify({id, recorded: false, skipped: 'the container asks for no recording', outputs: []})}\n`
+export const notAskedResult = (id: string) =>
+  `${JSON.stringify({id, recorded: false, skipped: 'the container asks for no recording', outputs: []})}\n`

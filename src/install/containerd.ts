@@ -25,12 +25,17 @@ import {RECORD_ANNOTATION, TRACE_SYSCALL_ANNOTATION} from '../oci/annotations.js
 export const CRI_PLUGIN = 'io.containerd.grpc.v1.cri'
 
 /** The annotation keys a pod passes to the hooks (`seccomp-recorder.io/record`, …; the trace-syscall forms). */
-export const ANNOTATION_PASSTHROUGH = [`${RECORD_ANNOTATION.split('/')[0]}/*`, TRACE_SYSCALL_ANNOTATION, `${TRACE_SYSCALL_ANNOTATION}/*`] as const
+export const ANNOTATION_PASSTHROUGH = [
+  `${RECORD_ANNOTATION.split('/')[0]}/*`,
+  TRACE_SYSCALL_ANNOTATION,
+  `${TRACE_SYSCALL_ANNOTATION}/*`,
+] as const
 
 /** containerd's configs are a few KiB; larger ones are refused unread. */
 export const MAX_CONTAINERD_CONFIG_BYTES = 1024 * 1024
 
-export const BLOCK_BEGIN = '# BEGIN seccomp-recorder: written by `seccomp-recorder install --containerd --write-containerd-config`; `seccomp-recorder uninstall --containerd` removes it'
+export const BLOCK_BEGIN =
+  '# BEGIN seccomp-recorder: written by `seccomp-recorder install --containerd --write-containerd-config`; `seccomp-recorder uninstall --containerd` removes it'
 export const BLOCK_END = '# END seccomp-recorder'
 
 export interface ContainerdSettings {
@@ -55,8 +60,12 @@ export interface ContainerdInstall {
   edit: ContainerdConfigEdit | null
 }
 
-const refused = (message: string, code: 'containerd-config-refused' | 'containerd-config-invalid' | 'symlink', exit: 2 | 3 = EXIT.REFUSED, suggestions: string[] = []) =>
-  new UserError(message, {exit, code, suggestions})
+const refused = (
+  message: string,
+  code: 'containerd-config-refused' | 'containerd-config-invalid' | 'symlink',
+  exit: 2 | 3 = EXIT.REFUSED,
+  suggestions: string[] = [],
+) => new UserError(message, {exit, code, suggestions})
 
 /** A TOML key: bare when it can be, else a basic string (JSON's escapes are TOML's). */
 const tomlKey = (key: string) => (/^[A-Za-z0-9_-]+$/.test(key) ? key : JSON.stringify(key))
@@ -87,11 +96,18 @@ export function parseContainerdConfig(text: string, path: string): Record<string
     return parseToml(text) as Record<string, unknown>
   } catch (error) {
     const where = error instanceof TomlError ? ` (line ${error.line}, column ${error.column})` : ''
-    throw refused(`${path} is not valid TOML${where}: ${(error as Error).message.split('\n')[0]}`, 'containerd-config-invalid', EXIT.USAGE)
+    throw refused(
+      `${path} is not valid TOML${where}: ${(error as Error).message.split('\n')[0]}`,
+      'containerd-config-invalid',
+      EXIT.USAGE,
+    )
   }
 }
 
-const child = (value: unknown, key: string): unknown => (typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>)[key] : undefined)
+const child = (value: unknown, key: string): unknown =>
+  typeof value === 'object' && value !== null && !Array.isArray(value)
+    ? (value as Record<string, unknown>)[key]
+    : undefined
 const at = (doc: unknown, path: string[]): unknown => path.reduce(child, doc)
 
 /** The handler containerd's CRI uses by default: `default_runtime_name`, else runc. */
@@ -103,15 +119,23 @@ export function defaultHandler(doc: Record<string, unknown>): string {
 function checkVersion(doc: Record<string, unknown>, path: string): void {
   const version = doc.version ?? 1
   if (version === 2) return
-  const hint = version === 3 ? 'containerd 2.x: use the NRI route (README, "Kubernetes on containerd")' : 'a version 1 config: convert it to version = 2 (containerd 1.6 reads both)'
-  throw refused(`${path} is a containerd config of version ${String(version)}; install --containerd edits version 2 configs (containerd 1.6/1.7): ${hint}`, 'containerd-config-refused')
+  const hint =
+    version === 3
+      ? 'containerd 2.x: use the NRI route (README, "Kubernetes on containerd")'
+      : 'a version 1 config: convert it to version = 2 (containerd 1.6 reads both)'
+  throw refused(
+    `${path} is a containerd config of version ${String(version)}; install --containerd edits version 2 configs (containerd 1.6/1.7): ${hint}`,
+    'containerd-config-refused',
+  )
 }
 
 /** The base_runtime_spec of every CRI runtime handler in a (parsed) config. */
 export function baseSpecsNamed(doc: Record<string, unknown>): string[] {
   const runtimes = at(doc, ['plugins', CRI_PLUGIN, 'containerd', 'runtimes'])
   if (typeof runtimes !== 'object' || runtimes === null) return []
-  return Object.values(runtimes).map((r) => child(r, 'base_runtime_spec')).filter((v): v is string => typeof v === 'string')
+  return Object.values(runtimes)
+    .map((r) => child(r, 'base_runtime_spec'))
+    .filter((v): v is string => typeof v === 'string')
 }
 
 /** The text with our block (BEGIN…END lines, inclusive) taken out, and the block; undefined when there is none. */
@@ -131,7 +155,12 @@ function headerLine(lines: string[], handler: string): number {
     try {
       const doc = parseToml(trimmed) as Record<string, unknown>
       const table = at(doc, handlerPath(handler))
-      return typeof table === 'object' && table !== null && Object.keys(table).length === 0 && isDeepStrictEqual(plain(stripPath(doc, handlerPath(handler))), {})
+      return (
+        typeof table === 'object' &&
+        table !== null &&
+        Object.keys(table).length === 0 &&
+        isDeepStrictEqual(plain(stripPath(doc, handlerPath(handler))), {})
+      )
     } catch {
       return false
     }
@@ -146,7 +175,8 @@ function stripPath(doc: Record<string, unknown>, path: string[]): Record<string,
   for (let i = path.length - 1; i >= 0; i--) {
     const parent = parents[i]!
     const value = parent[path[i]!]
-    if (i === path.length - 1 || (typeof value === 'object' && value !== null && Object.keys(value).length === 0)) delete parent[path[i]!]
+    if (i === path.length - 1 || (typeof value === 'object' && value !== null && Object.keys(value).length === 0))
+      delete parent[path[i]!]
   }
   return copy
 }
@@ -156,7 +186,13 @@ function withoutOurKeys(doc: Record<string, unknown>, handler: string, createdTa
   const copy = structuredClone(doc)
   const table = at(copy, handlerPath(handler)) as Record<string, unknown> | undefined
   if (table === undefined) return copy
-  for (const key of ['base_runtime_spec', 'pod_annotations', 'container_annotations', ...(createdTable ? ['runtime_type'] : [])]) delete table[key]
+  for (const key of [
+    'base_runtime_spec',
+    'pod_annotations',
+    'container_annotations',
+    ...(createdTable ? ['runtime_type'] : []),
+  ])
+    delete table[key]
   return createdTable ? stripPath(copy, handlerPath(handler)) : copy
 }
 
@@ -167,29 +203,47 @@ const OUR_KEYS = ['base_runtime_spec', 'pod_annotations', 'container_annotations
  * is not version 2, a handler with a base spec of its own (CONFLICT), a handler table that already sets one of
  * our keys, or one not declared by a `[table]` header (REFUSED: the lines are to be added by hand).
  */
-export function addToContainerdConfig(text: string, settings: ContainerdSettings, path: string, previous?: ContainerdConfigEdit): {text: string; edit: ContainerdConfigEdit} {
+export function addToContainerdConfig(
+  text: string,
+  settings: ContainerdSettings,
+  path: string,
+  previous?: ContainerdConfigEdit,
+): {text: string; edit: ContainerdConfigEdit} {
   // Our earlier block exactly as written (so the file comes back byte for byte), else any block of ours.
   const earlier = previous && removeFromContainerdConfig(text, previous)
   const existing = earlier === undefined ? findBlock(text) : undefined
-  const pristine = earlier ?? (existing ? text.slice(0, existing.start) + text.slice(existing.start + existing.block.length) : text)
+  const pristine =
+    earlier ?? (existing ? text.slice(0, existing.start) + text.slice(existing.start + existing.block.length) : text)
   const doc = parseContainerdConfig(pristine, path)
   checkVersion(doc, path)
   const {handler} = settings
   const table = at(doc, handlerPath(handler)) as Record<string, unknown> | undefined
   const byHand = [`add to ${handlerHeader(handler)} by hand:`, configLinesToAdd(settings)]
-  if (table !== undefined && (typeof table !== 'object' || Array.isArray(table))) throw refused(`${path}: runtimes.${handler} is not a table`, 'containerd-config-invalid', EXIT.USAGE)
+  if (table !== undefined && (typeof table !== 'object' || Array.isArray(table)))
+    throw refused(`${path}: runtimes.${handler} is not a table`, 'containerd-config-invalid', EXIT.USAGE)
   const base = table?.base_runtime_spec
   if (base !== undefined && base !== settings.baseSpec) {
-    throw new UserError(`${path}: the ${handler} runtime handler already has base_runtime_spec = ${JSON.stringify(base)}; refusing to replace it (merge our hooks into that spec by hand, or use another handler with --containerd-handler)`, {exit: EXIT.CONFLICT, code: 'conflict'})
+    throw new UserError(
+      `${path}: the ${handler} runtime handler already has base_runtime_spec = ${JSON.stringify(base)}; refusing to replace it (merge our hooks into that spec by hand, or use another handler with --containerd-handler)`,
+      {exit: EXIT.CONFLICT, code: 'conflict'},
+    )
   }
   const set = OUR_KEYS.filter((key) => table?.[key] !== undefined)
-  if (set.length > 0) throw refused(`${path}: the ${handler} runtime handler already sets ${set.join(', ')}; refusing to edit it (the lines below are to be merged by hand)`, 'containerd-config-refused', EXIT.REFUSED, byHand)
+  if (set.length > 0)
+    throw refused(
+      `${path}: the ${handler} runtime handler already sets ${set.join(', ')}; refusing to edit it (the lines below are to be merged by hand)`,
+      'containerd-config-refused',
+      EXIT.REFUSED,
+      byHand,
+    )
 
   let result: string
   let block: string
   const createdTable = table === undefined
   if (createdTable) {
-    block = [BLOCK_BEGIN, handlerHeader(handler), ...settingsLines(settings, {newTable: true}), BLOCK_END, ''].join('\n')
+    block = [BLOCK_BEGIN, handlerHeader(handler), ...settingsLines(settings, {newTable: true}), BLOCK_END, ''].join(
+      '\n',
+    )
     const separator = pristine === '' || pristine.endsWith('\n\n') ? '' : pristine.endsWith('\n') ? '\n' : '\n\n'
     // The separator is part of our block, so uninstall gives back the file byte for byte.
     block = separator + block
@@ -197,7 +251,13 @@ export function addToContainerdConfig(text: string, settings: ContainerdSettings
   } else {
     const lines = pristine.split('\n')
     const header = headerLine(lines, handler)
-    if (header < 0) throw refused(`${path}: the ${handler} runtime handler is not declared by a ${handlerHeader(handler)} header (dotted keys or an inline table); refusing to edit it`, 'containerd-config-refused', EXIT.REFUSED, byHand)
+    if (header < 0)
+      throw refused(
+        `${path}: the ${handler} runtime handler is not declared by a ${handlerHeader(handler)} header (dotted keys or an inline table); refusing to edit it`,
+        'containerd-config-refused',
+        EXIT.REFUSED,
+        byHand,
+      )
     block = [BLOCK_BEGIN, ...settingsLines(settings, {newTable: false}), BLOCK_END, ''].join('\n')
     const offset = lines.slice(0, header + 1).join('\n').length + 1
     result = pristine.slice(0, offset) + block + pristine.slice(offset)
@@ -210,12 +270,26 @@ export function addToContainerdConfig(text: string, settings: ContainerdSettings
 const plain = (value: unknown): unknown => JSON.parse(JSON.stringify(value))
 
 /** The edited text must parse to the original plus exactly our keys in the handler's table. */
-function checkEdited(text: string, original: Record<string, unknown>, settings: ContainerdSettings, createdTable: boolean, path: string): void {
+function checkEdited(
+  text: string,
+  original: Record<string, unknown>,
+  settings: ContainerdSettings,
+  createdTable: boolean,
+  path: string,
+): void {
   const doc = parseContainerdConfig(text, path)
   const table = at(doc, handlerPath(settings.handler)) as Record<string, unknown> | undefined
-  const ours = table?.base_runtime_spec === settings.baseSpec && isDeepStrictEqual(table?.pod_annotations, [...ANNOTATION_PASSTHROUGH]) && isDeepStrictEqual(table?.container_annotations, [...ANNOTATION_PASSTHROUGH])
+  const ours =
+    table?.base_runtime_spec === settings.baseSpec &&
+    isDeepStrictEqual(table?.pod_annotations, [...ANNOTATION_PASSTHROUGH]) &&
+    isDeepStrictEqual(table?.container_annotations, [...ANNOTATION_PASSTHROUGH])
   if (!ours || !isDeepStrictEqual(plain(withoutOurKeys(doc, settings.handler, createdTable)), plain(original))) {
-    throw refused(`${path}: inserting our lines would not give the handler's table our settings alone (an unusual layout); refusing to edit it`, 'containerd-config-refused', EXIT.REFUSED, [configLinesToAdd(settings)])
+    throw refused(
+      `${path}: inserting our lines would not give the handler's table our settings alone (an unusual layout); refusing to edit it`,
+      'containerd-config-refused',
+      EXIT.REFUSED,
+      [configLinesToAdd(settings)],
+    )
   }
 }
 
@@ -231,21 +305,37 @@ export function removeFromContainerdConfig(text: string, edit: ContainerdConfigE
  * To be written (`forWrite`), it must not be a symlink (exit 3): an atomic rename would replace the link, not the
  * file it names.
  */
-export async function readContainerdConfig(path: string, options: {forWrite: boolean}): Promise<{text: string; mode: number; uid: number; gid: number}> {
+export async function readContainerdConfig(
+  path: string,
+  options: {forWrite: boolean},
+): Promise<{text: string; mode: number; uid: number; gid: number}> {
   let info
   try {
     info = await lstat(path)
   } catch (error) {
-    throw new BoundedReadError(path, (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message, (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : 'unreadable')
+    throw new BoundedReadError(
+      path,
+      (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message,
+      (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : 'unreadable',
+    )
   }
-  if (options.forWrite && info.isSymbolicLink()) throw refused(`${path} is a symlink: refusing to replace it with a file (give the file it names with --containerd-config)`, 'symlink')
-  if (!info.isSymbolicLink() && !info.isFile()) throw new BoundedReadError(path, `is ${describeFileType(info.mode)}, not a regular file`, 'not-a-file')
+  if (options.forWrite && info.isSymbolicLink())
+    throw refused(
+      `${path} is a symlink: refusing to replace it with a file (give the file it names with --containerd-config)`,
+      'symlink',
+    )
+  if (!info.isSymbolicLink() && !info.isFile())
+    throw new BoundedReadError(path, `is ${describeFileType(info.mode)}, not a regular file`, 'not-a-file')
   const text = readBoundedText(path, {maxBytes: MAX_CONTAINERD_CONFIG_BYTES, noFollow: options.forWrite})
   return {text, mode: info.mode & 0o7777, uid: info.uid, gid: info.gid}
 }
 
 /** Writes the config atomically with its former mode and owner. */
-export async function writeContainerdConfig(path: string, text: string, like: {mode: number; uid: number; gid: number}): Promise<void> {
+export async function writeContainerdConfig(
+  path: string,
+  text: string,
+  like: {mode: number; uid: number; gid: number},
+): Promise<void> {
   await writeFileAtomic(path, text, {mode: like.mode})
   await chown(path, like.uid, like.gid).catch(() => undefined)
 }
@@ -279,16 +369,34 @@ export function hasOurSettings(doc: Record<string, unknown>, settings: Container
  */
 export async function containerdDefaultSpec(ctr: string = process.env.SECCOMP_RECORDER_CTR ?? 'ctr'): Promise<OciSpec> {
   const run = await execa(ctr, ['oci', 'spec'], {reject: false, timeout: 10_000})
-  if ((run as {code?: string}).code === 'ENOENT' || run.exitCode === 127 || run.failed && run.exitCode === undefined) {
-    throw new UserError(`containerd's \`${ctr}\` was not found: install --containerd takes containerd's default spec from \`ctr oci spec\``, {exit: EXIT.PREREQUISITE, code: 'no-containerd', suggestions: ['apt-get install containerd (Debian 12: containerd 1.6)']})
+  if (
+    (run as {code?: string}).code === 'ENOENT' ||
+    run.exitCode === 127 ||
+    (run.failed && run.exitCode === undefined)
+  ) {
+    throw new UserError(
+      `containerd's \`${ctr}\` was not found: install --containerd takes containerd's default spec from \`ctr oci spec\``,
+      {
+        exit: EXIT.PREREQUISITE,
+        code: 'no-containerd',
+        suggestions: ['apt-get install containerd (Debian 12: containerd 1.6)'],
+      },
+    )
   }
-  if (run.exitCode !== 0) throw new UserError(`\`${ctr} oci spec\` failed: ${`${run.stderr}`.trim().split('\n')[0] ?? ''}`, {exit: EXIT.RUNTIME, code: 'no-containerd'})
+  if (run.exitCode !== 0)
+    throw new UserError(`\`${ctr} oci spec\` failed: ${`${run.stderr}`.trim().split('\n')[0] ?? ''}`, {
+      exit: EXIT.RUNTIME,
+      code: 'no-containerd',
+    })
   const parsed = parseStrictJson(`${run.stdout}`)
   try {
     if (!parsed.ok) throw new BaseSpecError(parsed.errors[0]?.message ?? 'not JSON')
     return checkDefaultSpec(parsed.value)
   } catch (error) {
-    throw new UserError(`\`${ctr} oci spec\` printed no OCI spec: ${(error as Error).message}`, {exit: EXIT.RUNTIME, code: 'no-containerd'})
+    throw new UserError(`\`${ctr} oci spec\` printed no OCI spec: ${(error as Error).message}`, {
+      exit: EXIT.RUNTIME,
+      code: 'no-containerd',
+    })
   }
 }
 

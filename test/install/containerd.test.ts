@@ -24,11 +24,14 @@ import {
 const debian = readFileSync(fixture('containerd', 'debian-12-config.toml'), 'utf8')
 const settings = {handler: 'runc', baseSpec: '/etc/seccomp-recorder/containerd-base-spec.json'}
 const P = '/etc/containerd/config.toml'
-const exitOf = (exit: number, code?: string) => (e: unknown) => isUserError(e) && e.exit === exit && (code === undefined || e.code === code)
-const runcTable = (text: string) => JSON.parse(JSON.stringify((parseToml(text) as any).plugins['io.containerd.grpc.v1.cri'].containerd.runtimes.runc))
+const exitOf = (exit: number, code?: string) => (e: unknown) =>
+  isUserError(e) && e.exit === exit && (code === undefined || e.code === code)
+const runcTable = (text: string) =>
+  JSON.parse(JSON.stringify((parseToml(text) as any).plugins['io.containerd.grpc.v1.cri'].containerd.runtimes.runc))
 
 /** path.Match as containerd 1.6 uses it for pod_annotations: `*` is any run of characters but `/`. */
-const pathMatch = (pattern: string, key: string) => new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replaceAll('*', '[^/]*')}$`).test(key)
+const pathMatch = (pattern: string, key: string) =>
+  new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replaceAll('*', '[^/]*')}$`).test(key)
 
 describe('containerd config lines', () => {
   it('name the base spec and pass our annotation keys, and no containerd key, through', () => {
@@ -42,17 +45,40 @@ describe('containerd config lines', () => {
       ].join('\n'),
     )
     const passes = (key: string) => ANNOTATION_PASSTHROUGH.some((p) => pathMatch(p, key))
-    for (const key of ['seccomp-recorder.io/record', 'seccomp-recorder.io/runtime-tail', 'io.containers.trace-syscall', 'io.containers.trace-syscall/web']) assert.ok(passes(key), key)
-    for (const key of ['io.kubernetes.cri.sandbox-namespace', 'io.kubernetes.cri.container-name', 'io.kubernetes.cri-o.ContainerName', 'io.container.manager', 'io.containers.trace-syscallx/y']) assert.ok(!passes(key), key)
+    for (const key of [
+      'seccomp-recorder.io/record',
+      'seccomp-recorder.io/runtime-tail',
+      'io.containers.trace-syscall',
+      'io.containers.trace-syscall/web',
+    ])
+      assert.ok(passes(key), key)
+    for (const key of [
+      'io.kubernetes.cri.sandbox-namespace',
+      'io.kubernetes.cri.container-name',
+      'io.kubernetes.cri-o.ContainerName',
+      'io.container.manager',
+      'io.containers.trace-syscallx/y',
+    ])
+      assert.ok(!passes(key), key)
   })
 
   it('quote a handler name that is not a bare key, and a path with quotes', () => {
-    assert.match(configLinesToAdd({handler: 'my.runc', baseSpec: '/a "b"/s.json'}), /runtimes\."my\.runc"\]\n {2}base_runtime_spec = "\/a \\"b\\"\/s\.json"/)
+    assert.match(
+      configLinesToAdd({handler: 'my.runc', baseSpec: '/a "b"/s.json'}),
+      /runtimes\."my\.runc"\]\n {2}base_runtime_spec = "\/a \\"b\\"\/s\.json"/,
+    )
   })
 
   it("take containerd's default_runtime_name as the handler", () => {
     assert.equal(defaultHandler(parseToml(debian) as Record<string, unknown>), 'runc')
-    assert.equal(defaultHandler(parseToml('version = 2\n[plugins."io.containerd.grpc.v1.cri".containerd]\n  default_runtime_name = "crun"\n') as Record<string, unknown>), 'crun')
+    assert.equal(
+      defaultHandler(
+        parseToml(
+          'version = 2\n[plugins."io.containerd.grpc.v1.cri".containerd]\n  default_runtime_name = "crun"\n',
+        ) as Record<string, unknown>,
+      ),
+      'crun',
+    )
   })
 })
 
@@ -61,7 +87,12 @@ describe('editing a containerd config', () => {
     const {text, edit} = addToContainerdConfig(debian, settings, P)
     assert.ok(text.startsWith(debian), 'appended: the user text is untouched')
     assert.equal(edit.createdTable, true)
-    assert.deepEqual(runcTable(text), {runtime_type: 'io.containerd.runc.v2', base_runtime_spec: settings.baseSpec, pod_annotations: [...ANNOTATION_PASSTHROUGH], container_annotations: [...ANNOTATION_PASSTHROUGH]})
+    assert.deepEqual(runcTable(text), {
+      runtime_type: 'io.containerd.runc.v2',
+      base_runtime_spec: settings.baseSpec,
+      pod_annotations: [...ANNOTATION_PASSTHROUGH],
+      container_annotations: [...ANNOTATION_PASSTHROUGH],
+    })
     assert.ok(hasOurSettings(parseToml(text) as Record<string, unknown>, settings))
     assert.equal(removeFromContainerdConfig(text, edit), debian)
   })
@@ -99,7 +130,12 @@ describe('editing a containerd config', () => {
     const own = `version = 2\n[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]\n  base_runtime_spec = "/etc/theirs.json"\n`
     assert.throws(() => addToContainerdConfig(own, settings, P), exitOf(EXIT.CONFLICT, 'conflict'))
     const annotations = `version = 2\n[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]\n  pod_annotations = ["example.com/*"]\n`
-    assert.throws(() => addToContainerdConfig(annotations, settings, P), (e: unknown) => exitOf(EXIT.REFUSED, 'containerd-config-refused')(e) && (e as {suggestions: string[]}).suggestions.join('\n').includes('base_runtime_spec'))
+    assert.throws(
+      () => addToContainerdConfig(annotations, settings, P),
+      (e: unknown) =>
+        exitOf(EXIT.REFUSED, 'containerd-config-refused')(e) &&
+        (e as {suggestions: string[]}).suggestions.join('\n').includes('base_runtime_spec'),
+    )
   })
 
   it('refuses a handler declared by dotted keys or an inline table, and configs that are not version 2', () => {
@@ -107,18 +143,32 @@ describe('editing a containerd config', () => {
     assert.throws(() => addToContainerdConfig(inline, settings, P), exitOf(EXIT.REFUSED, 'containerd-config-refused'))
     const dotted = `version = 2\n[plugins."io.containerd.grpc.v1.cri".containerd]\n  runtimes.runc.runtime_type = "io.containerd.runc.v2"\n`
     assert.throws(() => addToContainerdConfig(dotted, settings, P), exitOf(EXIT.REFUSED, 'containerd-config-refused'))
-    for (const version of ['', 'version = 1\n', 'version = 3\n']) assert.throws(() => addToContainerdConfig(`${version}[plugins]\n`, settings, P), exitOf(EXIT.REFUSED, 'containerd-config-refused'), version)
+    for (const version of ['', 'version = 1\n', 'version = 3\n'])
+      assert.throws(
+        () => addToContainerdConfig(`${version}[plugins]\n`, settings, P),
+        exitOf(EXIT.REFUSED, 'containerd-config-refused'),
+        version,
+      )
   })
 
   it('refuses TOML that does not parse, with its line (exit 2)', () => {
-    assert.throws(() => addToContainerdConfig('version = 2\n[plugins\n', settings, P), (e: unknown) => exitOf(EXIT.USAGE, 'containerd-config-invalid')(e) && /line 2/.test((e as Error).message))
+    assert.throws(
+      () => addToContainerdConfig('version = 2\n[plugins\n', settings, P),
+      (e: unknown) => exitOf(EXIT.USAGE, 'containerd-config-invalid')(e) && /line 2/.test((e as Error).message),
+    )
   })
 
   it('uninstall takes out only our block, and nothing when it was changed by hand', () => {
     const {text, edit} = addToContainerdConfig(debian, settings, P)
     const userAddedAfter = `${text}[plugins."io.containerd.grpc.v1.cri".registry]\n  config_path = "/etc/containerd/certs.d"\n`
-    assert.equal(removeFromContainerdConfig(userAddedAfter, edit), `${debian}[plugins."io.containerd.grpc.v1.cri".registry]\n  config_path = "/etc/containerd/certs.d"\n`)
-    assert.equal(removeFromContainerdConfig(text.replace('io.containers.trace-syscall/*"]\n# END', 'x"]\n# END'), edit), undefined)
+    assert.equal(
+      removeFromContainerdConfig(userAddedAfter, edit),
+      `${debian}[plugins."io.containerd.grpc.v1.cri".registry]\n  config_path = "/etc/containerd/certs.d"\n`,
+    )
+    assert.equal(
+      removeFromContainerdConfig(text.replace('io.containers.trace-syscall/*"]\n# END', 'x"]\n# END'), edit),
+      undefined,
+    )
   })
 })
 
@@ -143,9 +193,13 @@ describe('reading and writing the containerd config file', () => {
     const huge = join(dir, 'huge.toml')
     writeFileSync(huge, `version = 2\n#${'x'.repeat(MAX_CONTAINERD_CONFIG_BYTES)}\n`)
     for (const path of [fifo, device, dir, huge]) {
-      for (const forWrite of [false, true]) await assert.rejects(readContainerdConfig(path, {forWrite}), exitOf(EXIT.USAGE), path)
+      for (const forWrite of [false, true])
+        await assert.rejects(readContainerdConfig(path, {forWrite}), exitOf(EXIT.USAGE), path)
     }
-    await assert.rejects(readContainerdConfig(join(dir, 'missing.toml'), {forWrite: true}), exitOf(EXIT.USAGE, 'no-such-file'))
+    await assert.rejects(
+      readContainerdConfig(join(dir, 'missing.toml'), {forWrite: true}),
+      exitOf(EXIT.USAGE, 'no-such-file'),
+    )
   })
 
   it('writes atomically with the former mode', async () => {

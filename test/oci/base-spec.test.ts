@@ -2,16 +2,34 @@ import assert from 'node:assert/strict'
 import {readFileSync} from 'node:fs'
 import {describe, it} from 'node:test'
 import {fixture} from '../helpers/cli.js'
-import {BaseSpecError, baseRuntimeSpec, checkDefaultSpec, renderSpec, withoutDefaultSecuritySettings, type OciSpec} from '../../src/oci/base-spec.js'
+import {
+  BaseSpecError,
+  baseRuntimeSpec,
+  checkDefaultSpec,
+  renderSpec,
+  withoutDefaultSecuritySettings,
+  type OciSpec,
+} from '../../src/oci/base-spec.js'
 import {addOciConfigHooks, hookCommands} from '../../src/oci/hooks-config.js'
 
-const ctrSpec = () => checkDefaultSpec(JSON.parse(readFileSync(fixture('containerd', 'ctr-oci-spec-1.6.20.json'), 'utf8')))
-const commands = hookCommands({helper: '/usr/local/libexec/seccomp-recorder/seccomp-recorder-helper', poststop: '/usr/local/libexec/seccomp-recorder/poststop', spool: '/run/seccomp-recorder/spool', outputRoots: ['/var/lib/out'], onError: 'fail'})
+const ctrSpec = () =>
+  checkDefaultSpec(JSON.parse(readFileSync(fixture('containerd', 'ctr-oci-spec-1.6.20.json'), 'utf8')))
+const commands = hookCommands({
+  helper: '/usr/local/libexec/seccomp-recorder/seccomp-recorder-helper',
+  poststop: '/usr/local/libexec/seccomp-recorder/poststop',
+  spool: '/run/seccomp-recorder/spool',
+  outputRoots: ['/var/lib/out'],
+  onError: 'fail',
+})
 
 describe('base runtime spec for containerd', () => {
   it("is containerd's default spec as the CRI uses it (no rlimits, AppArmor or seccomp) plus our two hooks", () => {
     const spec = baseRuntimeSpec(ctrSpec(), commands)
-    assert.equal((ctrSpec().process as {rlimits?: unknown}).rlimits !== undefined, true, 'the fixture has the default RLIMIT_NOFILE')
+    assert.equal(
+      (ctrSpec().process as {rlimits?: unknown}).rlimits !== undefined,
+      true,
+      'the fixture has the default RLIMIT_NOFILE',
+    )
     assert.equal(spec.process?.rlimits, undefined)
     assert.equal(spec.process?.apparmorProfile, undefined)
     assert.equal(spec.linux?.seccomp, undefined)
@@ -34,6 +52,7 @@ describe('base runtime spec for containerd', () => {
   })
 
   it('refuses what is not an OCI spec', () => {
-    for (const bad of [null, [], 'x', {}, {ociVersion: '1.0.2'}, {ociVersion: '1.0.2', process: {}, linux: []}]) assert.throws(() => checkDefaultSpec(bad), BaseSpecError)
+    for (const bad of [null, [], 'x', {}, {ociVersion: '1.0.2'}, {ociVersion: '1.0.2', process: {}, linux: []}])
+      assert.throws(() => checkDefaultSpec(bad), BaseSpecError)
   })
 })
