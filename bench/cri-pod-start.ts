@@ -15,7 +15,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
 import {ANNOTATION_PASSTHROUGH} from '../src/install/containerd.js'
-import type {InstallResult} from '../src/install/install.js'
+import {installHooksForContainerd} from '../test/e2e/containerd/install-hooks.js'
 import {runCli} from '../test/helpers/cli.js'
 import {nativeHelper, requireKernelPrerequisites} from '../test/e2e/harness.js'
 import {Containerd, requireContainerdPrerequisites} from '../test/e2e/containerd/containerd-daemon.js'
@@ -55,14 +55,10 @@ const env = {
 }
 const store = join(work, 'store')
 
-/** `install --containerd` as on a node, into temp paths; its base spec for the `runc` handler (the config lines it prints are what Containerd.start writes). */
+/** `install --containerd` as on a node, into temp paths (the e2e's installHooksForContainerd): its base spec for the `runc` handler. */
 function installHooks(): string {
   writeFileSync(env.SECCOMP_RECORDER_CONFIG, `outputRoots: [${join(work, 'out')}]\nstore: ${store}\nspool: ${join(work, 'spool')}\n`)
-  const unusedConfig = join(work, 'containerd-config-for-install.toml')
-  writeFileSync(unusedConfig, 'version = 2\n')
-  const installed = runCli(['install', '--json', '--containerd-config', unusedConfig], {env})
-  if (installed.status !== 0) throw new Error(`seccomp-recorder install --containerd failed (${installed.status}): ${installed.stderr}`)
-  return (JSON.parse(installed.stdout) as InstallResult).containerd!.baseSpec
+  return installHooksForContainerd(env, work).baseRuntimeSpec!
 }
 
 function busyboxImage(dir: string): string {

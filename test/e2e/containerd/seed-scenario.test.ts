@@ -24,6 +24,7 @@ const env = {
   SECCOMP_RECORDER_LIBEXEC: join(work, 'libexec'),
   SECCOMP_RECORDER_INSTALL_MANIFEST: join(work, 'install.json'),
   SECCOMP_RECORDER_CONFIG: join(work, 'config.yaml'),
+  SECCOMP_RECORDER_CONTAINERD_SPEC: join(work, 'containerd-base-spec.json'),
 }
 const store = join(work, 'store')
 const outputRoot = join(work, 'out')
