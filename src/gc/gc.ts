@@ -5,7 +5,7 @@ import type {RecorderConfig} from '../config/config.js'
 import {helperInstallPath, installLayout} from '../core/paths.js'
 import {withLock} from '../fs/lock.js'
 import {detachIfIdle, ensureHelper, helperStatus, type KernelTarget} from '../kernel/native-helper.js'
-import {finalizeNote, withContainerLock} from '../spool/finalise.js'
+import {finaliseNote, withContainerLock} from '../spool/finalise.js'
 import {listSpool, namespaceLockPath, notePath, parseTarget, readJournal, recordMarkerPath, type SpoolEntry} from '../spool/layout.js'
 import {describeNamespace, sameNamespace, type NamespaceRef} from '../spool/namespace.js'
 import {readSpoolNote, readSpoolNotes, type SpoolNote} from '../spool/notes.js'
@@ -22,7 +22,7 @@ import {Salvager} from './salvage.js'
  *
  *   - A spool note whose container is gone (its mount namespace has no process left, see liveness.ts), or whose
  *     finaliser was interrupted (a journal is there): finalised exactly as the poststop hook would have —
- *     finalizeNote, the same function, under the same per-container lock, so it happens once.
+ *     finaliseNote, the same function, under the same per-container lock, so it happens once.
  *   - An orphan-<ns_id>.json no note claims, and a kernel target no note claims whose namespace is dead (a killed
  *     `record`, a prestart killed before it wrote its note): salvaged into the store (salvage.ts), the kernel
  *     target released by the spool's one release protocol (spool/release.ts).
@@ -151,7 +151,7 @@ class Gc {
           const verdict = await this.noteVerdict(id, current)
           why = verdict.why
           if (!verdict.finalise) return this.report.keep(subject, verdict.why)
-          const finalised = await finalizeNote({id, config: this.options.config, helper: this.helper, now: this.now()})
+          const finalised = await finaliseNote({id, config: this.options.config, helper: this.helper, now: this.now()})
           this.report.act({
             ...subject,
             action: 'finalise',

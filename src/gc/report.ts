@@ -1,4 +1,4 @@
-import type {FinalizeResult} from '../spool/finalise.js'
+import type {FinaliseResult} from '../spool/finalise.js'
 
 /** What `gc` did (or, in a dry run, would do) and what it left alone: its JSON output (cli/output-schemas/gc.ts). */
 
@@ -15,7 +15,7 @@ export interface GcAction {
   /** False in a dry run and when it failed. */
   done: boolean
   syscalls?: number
-  outputs: FinalizeResult['outputs']
+  outputs: FinaliseResult['outputs']
   error?: string
 }
 

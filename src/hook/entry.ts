@@ -6,7 +6,7 @@ import {AnnotationError} from '../oci/annotations.js'
 import {StateError} from '../oci/state.js'
 import {askedForNothing, notAskedResult} from './not-asked.js'
 import {helperPath} from '../kernel/native-helper.js'
-import {finalizeContainer} from '../spool/finalise.js'
+import {finaliseContainer} from '../spool/finalise.js'
 
 /** How long the recorder stays attached after the last recording ends, so back-to-back containers start fast. */
 export const LINGER_SECONDS = 5
@@ -24,7 +24,7 @@ export async function runPoststopHook(stateText: string, env: NodeJS.ProcessEnv 
   const helper = helperPath(env)
   try {
     const config = await loadConfig()
-    const result = await finalizeContainer({stateText, config, helper})
+    const result = await finaliseContainer({stateText, config, helper})
     if (!result.recorded) process.stderr.write(`seccomp-recorder: ${result.id}: ${result.skipped}\n`)
     for (const o of result.outputs) process.stderr.write(`seccomp-recorder: ${result.id}: ${result.syscalls} syscalls → ${o.path}\n`)
     process.stdout.write(`${JSON.stringify(result)}\n`)

@@ -6,10 +6,10 @@ import {withLock} from '../fs/lock.js'
 import {newRecordingId} from '../store/model.js'
 import {containerLockPath, journalPath, notePath, readJournal, targetAdds, writeJournal, type Journal} from './layout.js'
 import {readSpoolNote, type SpoolNote} from './notes.js'
-import {writeOutputs, type FinalizeResult} from './outputs.js'
+import {writeOutputs, type FinaliseResult} from './outputs.js'
 import {locateRecording, recordingGone, releaseTarget} from './release.js'
 
-export type {FinalizeResult} from './outputs.js'
+export type {FinaliseResult} from './outputs.js'
 
 /**
  * The poststop stage: the container is gone; turn what the kernel marked into what the annotations asked for.
@@ -26,12 +26,12 @@ export async function withContainerLock<T>(spool: string, id: string, fn: () => 
 export const CONTAINER_LOCK_TIMEOUT_MS = 30_000
 
 /** The poststop hook: the runtime's state names the container; the one finaliser does the rest. */
-export async function finalizeContainer(options: {stateText: string; config: RecorderConfig; helper: string; now?: Date}): Promise<FinalizeResult> {
+export async function finaliseContainer(options: {stateText: string; config: RecorderConfig; helper: string; now?: Date}): Promise<FinaliseResult> {
   const state = parseOciState(options.stateText)
   const {config} = options
   // No note: nothing was registered (and no lock file is made for it).
   if ((await readSpoolNote(config.spool, state.id)) === undefined) return {id: state.id, recorded: false, skipped: 'no recording was registered for this container', outputs: []}
-  return withContainerLock(config.spool, state.id, () => finalizeNote({id: state.id, config, helper: options.helper, now: options.now}))
+  return withContainerLock(config.spool, state.id, () => finaliseNote({id: state.id, config, helper: options.helper, now: options.now}))
 }
 
 /**
@@ -46,7 +46,7 @@ export async function finalizeContainer(options: {stateText: string; config: Rec
  * A journal of an earlier run of the same container id (podman restart) whose outputs are still owed is finished
  * first, with the note it carries.
  */
-export async function finalizeNote(options: {id: string; config: RecorderConfig; helper: string; now?: Date}): Promise<FinalizeResult> {
+export async function finaliseNote(options: {id: string; config: RecorderConfig; helper: string; now?: Date}): Promise<FinaliseResult> {
   const {config, id, helper} = options
   const spool = config.spool
   const note = await readSpoolNote(spool, id)

@@ -21,7 +21,7 @@ import {journalPath, notePath, type Journal} from './layout.js'
 import type {SpoolNote} from './notes.js'
 
 /** What a finalisation did: the outputs written, or why nothing was. */
-export interface FinalizeResult {
+export interface FinaliseResult {
   id: string
   recorded: boolean
   /** Why nothing was written (no note, sandbox, …). */
@@ -36,7 +36,7 @@ export interface FinalizeResult {
  * store recording's id is the journal's. A failure of the storage (not of the request) is `output-failed`: the
  * caller keeps the note and the journal for gc.
  */
-export async function writeOutputs(note: SpoolNote, journal: Journal, config: RecorderConfig): Promise<FinalizeResult> {
+export async function writeOutputs(note: SpoolNote, journal: Journal, config: RecorderConfig): Promise<FinaliseResult> {
   const {spool} = config
   const {id} = journal
   const target = journal.target
@@ -51,7 +51,7 @@ export async function writeOutputs(note: SpoolNote, journal: Journal, config: Re
     const tailMode = runtimeTailOverride(annotations) ?? config.runtimeTail
     const lateThreads = runtimeThreadsOverride(annotations) ?? config.runtimeThreads
     const set = withRuntimeTail(nameKernelSyscalls(target), runtimeTail(tailMode, note.runtime, lateThreads))
-    const outputs: FinalizeResult['outputs'] = []
+    const outputs: FinaliseResult['outputs'] = []
     for (const request of requests) {
       if (request.kind === 'trace-syscall') {
         let profile = profileFromSyscalls(set)

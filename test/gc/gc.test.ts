@@ -7,7 +7,7 @@ import {GC_OUTPUT} from '../../src/cli/output-schemas/gc.js'
 import {runGc} from '../../src/gc/gc.js'
 import type {GcResult} from '../../src/gc/report.js'
 import {salvageName} from '../../src/gc/salvage.js'
-import {finalizeContainer, withContainerLock} from '../../src/spool/finalise.js'
+import {finaliseContainer, withContainerLock} from '../../src/spool/finalise.js'
 import {journalPath, writeJournal} from '../../src/spool/layout.js'
 import {validateRecording, type Recording} from '../../src/store/model.js'
 import {RecordingStore} from '../../src/store/store.js'
@@ -163,9 +163,9 @@ describe('gc: registered containers', () => {
     f.live.add('110:20')
     await gc(f)
     const state = (id: string) => JSON.stringify({ociVersion: '1.0.2', id, status: 'stopped', pid: 0, bundle: f.dir})
-    const late = await finalizeContainer({stateText: state('c9'), config: f.config, helper: f.helper})
+    const late = await finaliseContainer({stateText: state('c9'), config: f.config, helper: f.helper})
     assert.equal(late.recorded, false)
-    const normal = await finalizeContainer({stateText: state('c10'), config: f.config, helper: f.helper})
+    const normal = await finaliseContainer({stateText: state('c10'), config: f.config, helper: f.helper})
     assert.equal(normal.recorded, true)
     f.live.clear()
     assert.deepEqual((await gc(f)).actions, [])
@@ -178,7 +178,7 @@ describe('gc: registered containers', () => {
     // The store is a regular file: saving fails (ENOTDIR), as on a broken or read-only disk.
     writeFileSync(f.config.store, 'not a directory')
     const state = JSON.stringify({ociVersion: '1.0.2', id: 'c31', status: 'stopped', pid: 0, bundle: f.dir})
-    await assert.rejects(finalizeContainer({stateText: state, config: f.config, helper: f.helper}), (error: Error & {code?: string}) => {
+    await assert.rejects(finaliseContainer({stateText: state, config: f.config, helper: f.helper}), (error: Error & {code?: string}) => {
       assert.equal(error.code, 'output-failed')
       assert.match(error.message, /cannot write .*: a parent is not a directory; the recording of container c31 is kept in /)
       return true
@@ -200,12 +200,12 @@ describe('gc: registered containers', () => {
     f.writeNote('c41', {mntns: 141, ns_id: 41})
     const state = JSON.stringify({ociVersion: '1.0.2', id: 'c41', status: 'stopped', pid: 0, bundle: f.dir})
     writeFileSync(f.config.store, 'not a directory')
-    await assert.rejects(finalizeContainer({stateText: state, config: f.config, helper: f.helper}), /kept in/)
+    await assert.rejects(finaliseContainer({stateText: state, config: f.config, helper: f.helper}), /kept in/)
     // podman restart: the prestart registers the new run under the same container id, replacing the note.
     f.setKernel({attached: true, targets: [{mntns: 142, ns_id: 42, syscalls: {x86_64: [0, 2]}}]})
     f.writeNote('c41', {mntns: 142, ns_id: 42})
     rmSync(f.config.store)
-    const result = await finalizeContainer({stateText: state, config: f.config, helper: f.helper})
+    const result = await finaliseContainer({stateText: state, config: f.config, helper: f.helper})
     assert.equal(result.recorded, true)
     const runs = recordings(f).map((r) => r.syscalls).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)))
     const expected = [hookNames({x86_64: [0, 1, 59]}), hookNames({x86_64: [0, 2]})].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)))
@@ -218,7 +218,7 @@ describe('gc: registered containers', () => {
     const f = fixture([{mntns: 132, ns_id: 32, syscalls: {x86_64: [0]}}])
     f.writeNote('c32', {mntns: 132, ns_id: 32, annotations: {'io.containers.trace-syscall': 'of:/etc/scr-refused.json'}})
     const state = JSON.stringify({ociVersion: '1.0.2', id: 'c32', status: 'stopped', pid: 0, bundle: f.dir})
-    await assert.rejects(finalizeContainer({stateText: state, config: f.config, helper: f.helper}), (error: Error & {code?: string}) => error.code === 'outside-roots' || /outside/.test(error.message))
+    await assert.rejects(finaliseContainer({stateText: state, config: f.config, helper: f.helper}), (error: Error & {code?: string}) => error.code === 'outside-roots' || /outside/.test(error.message))
     assert.deepEqual(spoolFiles(f), [])
     assert.ok(!existsSync('/etc/scr-refused.json'))
   })

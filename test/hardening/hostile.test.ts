@@ -1,6 +1,6 @@
 /**
  * Every case of the hostile-input corpus (fixtures/hostile/) through the TypeScript side of the hook, at unit
- * level: parseOciState, the annotation parsers and finalizeContainer (the poststop stage) with a temporary
+ * level: parseOciState, the annotation parsers and finaliseContainer (the poststop stage) with a temporary
  * config and a fake native helper. Each case ends in its documented outcome — a refusal with a clear message
  * of a documented error class, or the documented behaviour — never another exception, and nothing is written
  * outside the configured roots: the whole temporary tree is snapshotted before and after.
@@ -12,7 +12,7 @@ import {join, relative} from 'node:path'
 import {after, describe, it} from 'node:test'
 import {UserError} from '../../src/core/errors.js'
 import type {RecorderConfig} from '../../src/config/config.js'
-import {finalizeContainer, type FinalizeResult} from '../../src/spool/finalise.js'
+import {finaliseContainer, type FinaliseResult} from '../../src/spool/finalise.js'
 import {AnnotationError, recordingRequests, runtimeTailOverride, runtimeThreadsOverride} from '../../src/oci/annotations.js'
 import {parseOciState, StateError} from '../../src/oci/state.js'
 import {
@@ -69,7 +69,7 @@ const MNTNS = 4026599999
 
 /**
  * The helper was asked exactly once to remove the container's target (whether it stays attached is its business),
- * after reading it (the finaliser keeps the syscalls in its journal before the target goes: see finalizeNote).
+ * after reading it (the finaliser keeps the syscalls in its journal before the target goes: see finaliseNote).
  */
 function assertGivenBack(message: string): void {
   const calls = helperCalls()
@@ -121,10 +121,10 @@ function filesWritten(changes: TreeChanges, after: Map<string, {type: string}>, 
 }
 
 /**
- * Checks a finalizeContainer run against the expected outcome: result or refusal, the kernel target given
+ * Checks a finaliseContainer run against the expected outcome: result or refusal, the kernel target given
  * back exactly once, the spool note gone, exactly the expected files written in the roots, nothing outside.
  */
-function assertFinalized(options: {tree: CaseTree; expected: Outcome; result: FinalizeResult | undefined; error: unknown; before: Map<string, Entry>; id: string; mustNotExist?: string[]}): void {
+function assertFinalised(options: {tree: CaseTree; expected: Outcome; result: FinaliseResult | undefined; error: unknown; before: Map<string, Entry>; id: string; mustNotExist?: string[]}): void {
   const {tree, expected, result, error, before, id} = options
   const after = snapshot(tree.vars.tmp)
   const changes = compareSnapshots(before, after)
@@ -136,19 +136,19 @@ function assertFinalized(options: {tree: CaseTree; expected: Outcome; result: Fi
   const written = filesWritten(changes, after, tree, tree.vars.outputRoot)
   const stored = filesWritten(changes, after, tree, join(tree.vars.store, 'recordings'))
   if (expected.outcome === 'refused') {
-    assertRefusal(error, expected, 'finalizeContainer')
+    assertRefusal(error, expected, 'finaliseContainer')
     assert.deepEqual(written, [], 'written into the output root despite the refusal')
     assert.deepEqual(stored, [], 'stored despite the refusal')
     return
   }
-  assert.equal(error, undefined, `finalizeContainer threw ${(error as Error)?.constructor?.name}: ${(error as Error)?.message}`)
+  assert.equal(error, undefined, `finaliseContainer threw ${(error as Error)?.constructor?.name}: ${(error as Error)?.message}`)
   if (expected.outcome === 'skipped') {
     assert.equal(result?.recorded, false)
     assert.match(result?.skipped ?? '', new RegExp(expected.message))
     assert.deepEqual([...written, ...stored], [])
     return
   }
-  assert.equal(expected.outcome, 'recorded', `unexpected expectation ${expected.outcome} for finalizeContainer`)
+  assert.equal(expected.outcome, 'recorded', `unexpected expectation ${expected.outcome} for finaliseContainer`)
   if (expected.outcome !== 'recorded') return
   assert.equal(result?.recorded, true, JSON.stringify(result))
   assert.deepEqual(written, (expected.written ?? []).map((p) => substitute(p, tree.vars)).sort(), 'files written into the output root')
@@ -194,13 +194,13 @@ describe('hostile OCI states: parseOciState and the poststop stage', () => {
       const text = decodeStdin(bytes(tree.vars))
       writeFileSync(helperLog, '')
       const before = snapshot(tree.vars.tmp)
-      let result: FinalizeResult | undefined
-      const error = await thrown(async () => (result = await finalizeContainer({stateText: text, config: configFor(tree), helper})))
+      let result: FinaliseResult | undefined
+      const error = await thrown(async () => (result = await finaliseContainer({stateText: text, config: configFor(tree), helper})))
       assert.ok(isEmptyChange(compareSnapshots(before, snapshot(tree.vars.tmp))), 'the tree changed')
       assert.deepEqual(helperCalls(), [], 'the helper was called without a registered recording')
       const expected = c.expect.parseOciState
-      if (expected.outcome === 'refused') return assertRefusal(error, expected, 'finalizeContainer')
-      assert.equal(error, undefined, `finalizeContainer threw ${(error as Error)?.constructor?.name}: ${(error as Error)?.message}`)
+      if (expected.outcome === 'refused') return assertRefusal(error, expected, 'finaliseContainer')
+      assert.equal(error, undefined, `finaliseContainer threw ${(error as Error)?.constructor?.name}: ${(error as Error)?.message}`)
       assert.equal(result?.recorded, false)
       assert.match(result?.skipped ?? '', /no recording was registered/)
     })
@@ -214,9 +214,9 @@ describe('hostile OCI states: parseOciState and the poststop stage', () => {
         writeNote(tree, id, bytes(tree.vars))
         writeFileSync(helperLog, '')
         const before = snapshot(tree.vars.tmp)
-        let result: FinalizeResult | undefined
-        const error = await thrown(async () => (result = await finalizeContainer({stateText: stoppedState(id), config: configFor(tree), helper})))
-        assertFinalized({tree, expected: poststop, result, error, before, id})
+        let result: FinaliseResult | undefined
+        const error = await thrown(async () => (result = await finaliseContainer({stateText: stoppedState(id), config: configFor(tree), helper})))
+        assertFinalised({tree, expected: poststop, result, error, before, id})
       })
     }
   }
@@ -251,9 +251,9 @@ describe('hostile annotations: parsers and the poststop stage', () => {
       writeNote(tree, id, Buffer.from(JSON.stringify({ociVersion: '1.0.2', id, status: 'created', pid: UNIT_PIDS.live, bundle: tree.vars.bundle, annotations})))
       writeFileSync(helperLog, '')
       const before = snapshot(tree.vars.tmp)
-      let result: FinalizeResult | undefined
-      const error = await thrown(async () => (result = await finalizeContainer({stateText: stoppedState(id), config: configFor(tree), helper})))
-      assertFinalized({tree, expected: c.expect.poststop, result, error, before, id, mustNotExist: c.mustNotExist})
+      let result: FinaliseResult | undefined
+      const error = await thrown(async () => (result = await finaliseContainer({stateText: stoppedState(id), config: configFor(tree), helper})))
+      assertFinalised({tree, expected: c.expect.poststop, result, error, before, id, mustNotExist: c.mustNotExist})
     })
   }
 })
@@ -266,7 +266,7 @@ describe('hostile spool notes', () => {
       const id = 'h-note-dup'
       writeNote(tree, id, Buffer.from(`{"ociVersion":"1.0.2","id":"${id}","pid":4242,"bundle":"/b","annotations":{"io.containers.trace-syscall":"of:${tree.vars.outputRoot}/a.json","io.containers.trace-syscall":"of:${tree.vars.outputRoot}/b.json"}}`))
       writeFileSync(helperLog, '')
-      const error = await thrown(() => finalizeContainer({stateText: stoppedState(id), config: configFor(tree), helper}))
+      const error = await thrown(() => finaliseContainer({stateText: stoppedState(id), config: configFor(tree), helper}))
       assert.ok(error instanceof UserError || error instanceof StateError, `threw ${(error as Error)?.constructor?.name}: ${(error as Error)?.message}`)
       assertGivenBack('the kernel target was not given back')
     },
@@ -275,7 +275,7 @@ describe('hostile spool notes', () => {
   it('a truncated note is reported as damaged, without a stack', async () => {
     const tree = makeCaseTree('note', {spool: true})
     writeFileSync(join(tree.vars.spool, 'h-note-cut.json'), '{"mntns":42,"ns_id":0,"runtime":"runc","registered_unix_ms":1,"state":{"id":"h-no')
-    const error = await thrown(() => finalizeContainer({stateText: stoppedState('h-note-cut'), config: configFor(tree), helper}))
-    assertRefusal(error, {outcome: 'refused', error: 'UserError', message: 'spool note .* is damaged', exit: 5}, 'finalizeContainer')
+    const error = await thrown(() => finaliseContainer({stateText: stoppedState('h-note-cut'), config: configFor(tree), helper}))
+    assertRefusal(error, {outcome: 'refused', error: 'UserError', message: 'spool note .* is damaged', exit: 5}, 'finaliseContainer')
   })
 })
