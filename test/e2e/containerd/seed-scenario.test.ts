@@ -189,7 +189,6 @@ describe('seed scenario through the CRI (real containerd 1.6, real runc)', {time
   })
   it(
     'the per-container pod annotation io.containers.trace-syscall/<container> records that container only',
-    {todo: 'on containerd the hook reads only the exact key: CRI-O rewrites the per-container key for its container, containerd passes it through as it is'},
     async () => {
       const profile = join(outputRoot, NAMESPACE, 'tools-probe.json')
       const pod = 'tools-6f8d9c7b4-m2x5k'
