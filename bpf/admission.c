@@ -317,7 +317,7 @@ enum scr_admission scr_admit(const struct scr_oci_state *st, const char *const *
 	 * container whose annotations ask for no recording is let go before anything else is looked at or done (no
 	 * BPF, no lock, no spool) — and never refused, whatever else they say. A state without annotations goes on:
 	 * the poststop reads them from the bundle's config.json (hooks.d's `when` filter ran the hook for a reason). */
-	if (st->has_annotations && !st->record.set && !st->trace.set)
+	if (st->has_annotations && !st->record.set && !st->trace.set && !st->trace_own.set)
 		return SCR_SKIP;
 	/* 1. Who made it; a sandbox is skipped, an unknown Kubernetes namespace refused. */
 	verdict = identity(st, &kubernetes, &ns, why, size);
@@ -330,7 +330,10 @@ enum scr_admission scr_admit(const struct scr_oci_state *st, const char *const *
 		return refuse(why, size, "annotation seccomp-recorder.io/runtime-threads: must be \"true\" or \"false\"");
 	if (st->record.set && (verdict = check_record(&st->record, why, size)) != SCR_ADMIT)
 		return verdict;
-	/* 3. Where it asks us to write and read: inside the roots, and inside its namespace's part of them. */
+	/* 3. Where it asks us to write and read: inside the roots, and inside its namespace's part of them. A
+	 * containerd container's own io.containers.trace-syscall/<name> wins over the plain key (oci-state.h). */
+	if (st->trace_own.set)
+		return check_trace(&st->trace_own, roots, nroots, kubernetes, ns, why, size);
 	if (st->trace.set)
 		return check_trace(&st->trace, roots, nroots, kubernetes, ns, why, size);
 	return SCR_ADMIT;

@@ -235,6 +235,7 @@ static const struct {
 	{ "io.kubernetes.cri-o.Labels", offsetof(struct scr_oci_state, crio_labels) },
 	{ "io.kubernetes.cri.container-type", offsetof(struct scr_oci_state, cri_type) },
 	{ "io.kubernetes.cri.sandbox-namespace", offsetof(struct scr_oci_state, cri_namespace) },
+	{ "io.kubernetes.cri.container-name", offsetof(struct scr_oci_state, cri_name) },
 	{ "io.container.manager", offsetof(struct scr_oci_state, manager) },
 	{ "io.containers.trace-syscall", offsetof(struct scr_oci_state, trace) },
 	{ "seccomp-recorder.io/record", offsetof(struct scr_oci_state, record) },
@@ -255,15 +256,59 @@ static void pick(struct scr_oci_state *out, const char *k, size_t kn, const char
 	}
 }
 
-/* The annotations object: the values the admission decides on are picked out. */
-static bool annotations(struct scan *s, struct scr_oci_state *out)
+#define TRACE_PER_CONTAINER "io.containers.trace-syscall/"
+
+/* A container name as src/oci/containerd-keys.ts's OBJECT_NAME: [A-Za-z0-9][A-Za-z0-9_.-]{0,252}. */
+static bool object_name(const struct scr_json_str *v)
 {
-	static struct keys ks;
+	if (!v->set || v->escaped || v->n == 0 || v->n > 253)
+		return false;
+	for (size_t i = 0; i < v->n; i++) {
+		char c = v->p[i];
+		bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+
+		if (!alnum && (i == 0 || !strchr("_.-", c)))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * The key io.containers.trace-syscall/<cri_name> in the annotations object at [from, end), already validated by
+ * annotations() below: one more linear pass over it, made only when some key has the per-container prefix.
+ */
+static void pick_trace_own(const char *from, const char *end, struct scr_oci_state *out)
+{
+	struct scan s = { .p = from, .end = end };
+	size_t pn = strlen(TRACE_PER_CONTAINER);
 	const char *k, *v;
 	size_t kn, vn;
 	bool esc;
 
+	if (!out->cri_any || !object_name(&out->cri_name) || !eat(&s, '{') || eat(&s, '}'))
+		return;
+	do {
+		if (!string(&s, &k, &kn, &esc) || !eat(&s, ':') || !string(&s, &v, &vn, &esc))
+			return;
+		if (kn == pn + out->cri_name.n && !memcmp(k, TRACE_PER_CONTAINER, pn) &&
+		    !memcmp(k + pn, out->cri_name.p, out->cri_name.n)) {
+			out->trace_own = (struct scr_json_str){ .p = v, .n = vn, .set = true, .escaped = esc };
+			return;
+		}
+	} while (eat(&s, ','));
+}
+
+/* The annotations object: the values the admission decides on are picked out. */
+static bool annotations(struct scan *s, struct scr_oci_state *out)
+{
+	static struct keys ks;
+	const char *k, *v, *from;
+	size_t kn, vn;
+	bool esc, per_container = false;
+
 	ks.count = 0;
+	ws(s);
+	from = s->p;
 	if (!eat(s, '{'))
 		return bad(s, "\"annotations\" must be an object");
 	if (eat(s, '}'))
@@ -283,13 +328,18 @@ static bool annotations(struct scan *s, struct scr_oci_state *out)
 		if (!string(s, &v, &vn, &esc))
 			return false;
 		pick(out, k, kn, v, vn, esc);
+		per_container |= key_has_prefix(k, kn, TRACE_PER_CONTAINER);
 		if (key_is(k, kn, "io.kubernetes.cri-o.ContainerType")) {
 			if (esc)
 				return bad(s, "escaped container type");
 			out->sandbox = vn == 7 && !memcmp(v, "sandbox", 7);
 		}
 	} while (eat(s, ','));
-	return eat(s, '}') || bad(s, "',' or '}' expected");
+	if (!eat(s, '}'))
+		return bad(s, "',' or '}' expected");
+	if (per_container)
+		pick_trace_own(from, s->p, out);
+	return true;
 }
 
 static bool valid_id(const char *k, size_t n)

@@ -31,8 +31,13 @@ struct scr_oci_state {
 	struct scr_json_str crio_labels;   /* io.kubernetes.cri-o.Labels */
 	struct scr_json_str cri_type;      /* io.kubernetes.cri.container-type (containerd) */
 	struct scr_json_str cri_namespace; /* io.kubernetes.cri.sandbox-namespace (containerd) */
+	struct scr_json_str cri_name;      /* io.kubernetes.cri.container-name (containerd) */
 	struct scr_json_str manager;       /* io.container.manager (podman) */
 	struct scr_json_str trace;         /* io.containers.trace-syscall */
+	/* io.containers.trace-syscall/<cri_name>: containerd passes a pod's per-container key to every container of
+	 * the pod unchanged; it is picked only for a containerd container (cri_any) whose cri_name is a Kubernetes
+	 * name, unescaped. The admission prefers it to the plain key (src/oci/annotations.ts traceSyscallKey). */
+	struct scr_json_str trace_own;
 	struct scr_json_str record;        /* seccomp-recorder.io/record */
 	struct scr_json_str tail;          /* seccomp-recorder.io/runtime-tail */
 	struct scr_json_str threads;       /* seccomp-recorder.io/runtime-threads */

@@ -14,7 +14,9 @@
  *    integer from 2 to 2^31 - 9 (when present), "annotations" an object of strings whose
  *    io.kubernetes.cri-o.ContainerType value is unescaped;
  *  - an accepted state's fields are the document's: id (NUL-terminated, within SCR_ID_MAX), pid (0 when absent),
- *    sandbox (the container type is exactly "sandbox");
+ *    sandbox (the container type is exactly "sandbox"), trace_own (the value of io.containers.trace-syscall/<N>
+ *    exactly when some key starts with io.kubernetes.cri. and io.kubernetes.cri.container-name is an unescaped
+ *    Kubernetes name N: [A-Za-z0-9][A-Za-z0-9_.-]{0,252});
  *  - a refusal points *why at a NUL-terminated message of one line without control characters (it is printed to
  *    the runtime's log), shorter than 200 bytes.
  * A difference aborts (a finding: libFuzzer writes the input to crash-*).
@@ -43,6 +45,8 @@ struct model {
 	struct span id;
 	bool have_id, sandbox;
 	long pid;
+	struct span trace_own; /* io.containers.trace-syscall/<containerd's container name> */
+	bool trace_own_set;
 };
 
 static void skip_ws(struct model *m)
@@ -263,9 +267,53 @@ static bool keyset_add(struct keyset *ks, const struct span *k)
 	return true;
 }
 
+static bool span_has_prefix(const struct span *s, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	return s->n >= n && memcmp(s->p, prefix, n) == 0;
+}
+
+static bool m_object_name(const struct span *s)
+{
+	if (s->escaped || s->n == 0 || s->n > 253)
+		return false;
+	for (size_t i = 0; i < s->n; i++) {
+		unsigned char c = s->p[i];
+		bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+		if (!alnum && (i == 0 || !(c == '_' || c == '.' || c == '-')))
+			return false;
+	}
+	return true;
+}
+
+/* After the whole object was read: the per-container trace key of containerd's container, from all pairs. */
+static void m_trace_own(struct model *m, const struct span *keys, const struct span *values, int n)
+{
+	static const char prefix[] = "io.containers.trace-syscall/";
+	const struct span *name = NULL;
+	bool cri_any = false;
+
+	for (int i = 0; i < n; i++) {
+		cri_any |= span_has_prefix(&keys[i], "io.kubernetes.cri.");
+		if (span_is(&keys[i], "io.kubernetes.cri.container-name"))
+			name = &values[i];
+	}
+	if (!cri_any || !name || !m_object_name(name))
+		return;
+	for (int i = 0; i < n; i++) {
+		if (keys[i].n == sizeof(prefix) - 1 + name->n && span_has_prefix(&keys[i], prefix) &&
+		    memcmp(keys[i].p + sizeof(prefix) - 1, name->p, name->n) == 0) {
+			m->trace_own = values[i];
+			m->trace_own_set = true;
+		}
+	}
+}
+
 static bool m_annotations(struct model *m)
 {
 	static struct keyset ks;
+	static struct span values[MODEL_MAX_KEYS];
 	struct span k, v;
 
 	ks.n = 0;
@@ -282,12 +330,15 @@ static bool m_annotations(struct model *m)
 		skip_ws(m);
 		if (!m_string(m, &v))
 			return false;
+		values[ks.n - 1] = v;
 		if (span_is(&k, "io.kubernetes.cri-o.ContainerType")) {
 			if (v.escaped)
 				return false;
 			m->sandbox = span_is(&v, "sandbox");
 		}
 		next = m_next(m, '}');
+		if (next == 0)
+			m_trace_own(m, ks.k, values, ks.n);
 		if (next <= 0)
 			return next == 0;
 	}
@@ -413,6 +464,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			finding("accepted pid out of range", data, size);
 		if (st.sandbox != m.sandbox)
 			finding("sandbox flag differs from the document's container type", data, size);
+		if (st.trace_own.set != m.trace_own_set ||
+		    (m.trace_own_set && ((const unsigned char *)st.trace_own.p != m.trace_own.p ||
+					 st.trace_own.n != m.trace_own.n || st.trace_own.escaped != m.trace_own.escaped)))
+			finding("per-container trace-syscall value differs from the document's", data, size);
 		check_admission(&st, data, size);
 	} else {
 		if (why == NULL)

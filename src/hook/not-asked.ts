@@ -1,19 +1,19 @@
-import {RECORD_ANNOTATION, TRACE_SYSCALL_ANNOTATION} from '../oci/annotations.js'
+import {RECORD_ANNOTATION, traceSyscallKey} from '../oci/annotations.js'
 import {parseOciState} from '../oci/state.js'
 
 /**
  * containerd runs the hook for every container (its base spec has no `when` filter): a container whose state
  * carries annotations and none that ask for a recording is done at once — no config, no spool, no helper. Its id,
  * or undefined when the full path must decide (no annotations in the state: they are in the bundle's config.json;
- * a state that does not parse: the full path reports it).
+ * a state that does not parse: the full path reports it). `io.containers.trace-syscall/<name>` asks only where it
+ * applies (a containerd container of that name), as in recordingRequests and bpf/admission.c.
  */
 export function askedForNothing(stateText: string): string | undefined {
   try {
     const state = parseOciState(stateText)
-    const keys = Object.keys(state.annotations)
-    return keys.length > 0 && !keys.includes(RECORD_ANNOTATION) && !keys.includes(TRACE_SYSCALL_ANNOTATION)
-      ? state.id
-      : undefined
+    const annotations = state.annotations
+    const asked = Object.hasOwn(annotations, RECORD_ANNOTATION) || traceSyscallKey(annotations) !== null
+    return Object.keys(annotations).length > 0 && !asked ? state.id : undefined
   } catch {
     return undefined
   }

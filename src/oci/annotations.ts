@@ -2,16 +2,23 @@
  * The annotations that ask for a recording. Values come from pods: every one is hostile until parsed here.
  * - `io.containers.trace-syscall` = `of:/abs/out.json[;if:/abs/base.json]` (either order): the peer hook's form,
  *   which existing users write; CRI-O rewrites the pod annotation `io.containers.trace-syscall/<container>` to it
- *   for that container only.
+ *   for that container only. containerd passes pod annotations to every container of the pod unchanged, so for a
+ *   containerd container (see containerd-keys.ts) `io.containers.trace-syscall/<its io.kubernetes.cri.container-name>`
+ *   is its request and keys naming other containers are ignored; with both that key and the plain one, the
+ *   per-container key wins (it is the more specific). Other managers read the plain key only, as before.
  * - `seccomp-recorder.io/record` = `auto` (name from CRI-O labels or the container name) or an explicit profile
  *   name such as `team/web`: the recording goes into the recordings store and is aggregated under that name.
  */
 import {quoteForMessage} from '../json/strict-json.js'
+import {containerdContainerName} from './containerd-keys.js'
 
 export const TRACE_SYSCALL_ANNOTATION = 'io.containers.trace-syscall'
 export const RECORD_ANNOTATION = 'seccomp-recorder.io/record'
 export const RECORD_TAIL_ANNOTATION = 'seccomp-recorder.io/runtime-tail'
 export const RECORD_THREADS_ANNOTATION = 'seccomp-recorder.io/runtime-threads'
+
+/** The per-container form's prefix: `io.containers.trace-syscall/<container name>`. */
+export const TRACE_SYSCALL_PER_CONTAINER_PREFIX = `${TRACE_SYSCALL_ANNOTATION}/`
 
 /** What an annotation value may be at most; longer ones are refused before any parsing. */
 export const MAX_ANNOTATION_VALUE = 4096
@@ -80,11 +87,23 @@ export function parseRecordName(value: string): string | null {
 /** Which recordings the annotations ask for (none → empty list). Throws AnnotationError on a hostile value. */
 export function recordingRequests(annotations: Record<string, string>): RecordingRequest[] {
   const requests: RecordingRequest[] = []
-  const trace = annotations[TRACE_SYSCALL_ANNOTATION]
+  const key = traceSyscallKey(annotations)
+  const trace = key === null ? undefined : annotations[key]
   if (trace !== undefined) requests.push({kind: 'trace-syscall', ...parseTraceSyscall(trace)})
   const record = annotations[RECORD_ANNOTATION]
   if (record !== undefined) requests.push({kind: 'store', name: parseRecordName(record)})
   return requests
+}
+
+/**
+ * Which key holds this container's `io.containers.trace-syscall` request, or null when it makes none: for a
+ * containerd container its own per-container key when present, else the plain key (own properties only).
+ */
+export function traceSyscallKey(annotations: Record<string, unknown>): string | null {
+  const container = containerdContainerName(annotations)
+  const own = container === null ? null : `${TRACE_SYSCALL_PER_CONTAINER_PREFIX}${container}`
+  if (own !== null && Object.hasOwn(annotations, own)) return own
+  return Object.hasOwn(annotations, TRACE_SYSCALL_ANNOTATION) ? TRACE_SYSCALL_ANNOTATION : null
 }
 
 /** `seccomp-recorder.io/runtime-tail: own|both` overrides the config for one container. */

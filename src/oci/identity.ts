@@ -21,16 +21,14 @@
  * refusal stops the container where the user sees it; this module is the authority the poststop applies again.
  */
 import {AnnotationError} from './annotations.js'
+import {CONTAINERD_CONTAINER_NAME, CONTAINERD_CONTAINER_TYPE, CONTAINERD_SANDBOX_NAME, CONTAINERD_SANDBOX_NAMESPACE, hasContainerdKeys, OBJECT_NAME} from './containerd-keys.js'
+
+export {CONTAINERD_CONTAINER_NAME, CONTAINERD_CONTAINER_TYPE, CONTAINERD_PREFIX, CONTAINERD_SANDBOX_NAME, CONTAINERD_SANDBOX_NAMESPACE, OBJECT_NAME} from './containerd-keys.js'
 
 export const CRIO_PREFIX = 'io.kubernetes.cri-o.'
 export const CRIO_CONTAINER_TYPE = 'io.kubernetes.cri-o.ContainerType'
 export const CRIO_LABELS = 'io.kubernetes.cri-o.Labels'
 export const CRIO_CONTAINER_NAME = 'io.kubernetes.cri-o.ContainerName'
-export const CONTAINERD_PREFIX = 'io.kubernetes.cri.'
-export const CONTAINERD_CONTAINER_TYPE = 'io.kubernetes.cri.container-type'
-export const CONTAINERD_CONTAINER_NAME = 'io.kubernetes.cri.container-name'
-export const CONTAINERD_SANDBOX_NAME = 'io.kubernetes.cri.sandbox-name'
-export const CONTAINERD_SANDBOX_NAMESPACE = 'io.kubernetes.cri.sandbox-namespace'
 export const PODMAN_MANAGER = 'io.container.manager'
 
 /** What the refusals of this module name as the annotation at fault. */
@@ -50,8 +48,6 @@ export interface ContainerIdentity {
   sandbox: boolean
 }
 
-/** Kubernetes object names as CRI-O and containerd pass them (DNS labels and subdomains), podman's names too. */
-export const OBJECT_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,252}$/
 /** CRI-O's `k8s_<container>_<pod>_<namespace>_<pod uid>_<attempt>`: none of the names can hold `_`. */
 const CRIO_NAME = /^k8s_([^_]+)_([^_]+)_([^_]+)_([^_]*)_([0-9]+)$/
 /** The Labels annotation is parsed only up to this size; anything larger is treated as unreadable. */
@@ -73,12 +69,11 @@ export function containerIdentity(input: unknown): ContainerIdentity {
     const value = annotations[key]
     return typeof value === 'string' ? value : null
   }
-  const keys = Object.keys(annotations)
   // io.container.manager claims a manager only with the values CRI-O ("cri-o") and podman ("libpod") write.
   const claim = get(PODMAN_MANAGER)
   const libpod = claim === 'libpod'
   const crio = get(CRIO_CONTAINER_NAME) !== null || get(CRIO_LABELS) !== null || claim === 'cri-o'
-  const containerd = keys.some((k) => k.startsWith(CONTAINERD_PREFIX))
+  const containerd = hasContainerdKeys(annotations)
   if (crio && containerd) throw contradiction("CRI-O's and containerd's keys")
   if (crio && libpod) throw contradiction(`CRI-O's keys and ${PODMAN_MANAGER}=libpod`)
   if (containerd && libpod) throw contradiction(`containerd's keys and ${PODMAN_MANAGER}=libpod`)

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
-import {AnnotationError, parseRecordName, parseTraceSyscall, recordingRequests, runtimeTailOverride, runtimeThreadsOverride} from '../../src/oci/annotations.js'
+import {AnnotationError, parseRecordName, parseTraceSyscall, recordingRequests, runtimeTailOverride, runtimeThreadsOverride, traceSyscallKey} from '../../src/oci/annotations.js'
 
 describe('io.containers.trace-syscall', () => {
   it('reads of: and if: in either order', () => {
@@ -51,6 +51,38 @@ describe('recordingRequests', () => {
       {kind: 'store', name: null},
     ])
     assert.deepEqual(recordingRequests({}), [])
+  })
+
+  describe('the per-container form io.containers.trace-syscall/<container> (containerd passes it through unchanged)', () => {
+    const containerd = (name: string) => ({'io.kubernetes.cri.container-type': 'container', 'io.kubernetes.cri.container-name': name, 'io.kubernetes.cri.sandbox-namespace': 'shop'})
+    const nginx = 'io.containers.trace-syscall/nginx'
+
+    it("is a containerd container's request when it names that container, and only then", () => {
+      assert.deepEqual(recordingRequests({...containerd('nginx'), [nginx]: 'of:/o/nginx.json'}), [{kind: 'trace-syscall', output: '/o/nginx.json', base: null}])
+      assert.deepEqual(recordingRequests({...containerd('redis'), [nginx]: 'of:/o/nginx.json'}), [])
+      assert.equal(traceSyscallKey({...containerd('redis'), [nginx]: 'x', 'io.containers.trace-syscall/redis': 'y'}), 'io.containers.trace-syscall/redis')
+    })
+
+    it('wins over the plain key, which still applies to the containers it does not name', () => {
+      const pod = {'io.containers.trace-syscall': 'of:/o/all.json', [nginx]: 'of:/o/nginx.json'}
+      assert.deepEqual(recordingRequests({...containerd('nginx'), ...pod}), [{kind: 'trace-syscall', output: '/o/nginx.json', base: null}])
+      assert.deepEqual(recordingRequests({...containerd('redis'), ...pod}), [{kind: 'trace-syscall', output: '/o/all.json', base: null}])
+    })
+
+    it('is checked as the plain key is', () => {
+      assert.throws(() => recordingRequests({...containerd('nginx'), [nginx]: 'of:/o/../etc/passwd'}), AnnotationError)
+    })
+
+    it('is ignored where no container could be named by it: not containerd (CRI-O rewrites it, hosts never get it), or a name that is no Kubernetes name', () => {
+      assert.deepEqual(recordingRequests({'io.kubernetes.cri-o.ContainerName': 'k8s_nginx_web-1_shop_u_0', [nginx]: 'of:/o/nginx.json'}), [])
+      assert.deepEqual(recordingRequests({'io.container.manager': 'libpod', [nginx]: 'of:/o/nginx.json'}), [])
+      assert.deepEqual(recordingRequests({[nginx]: 'of:/o/nginx.json'}), [])
+      assert.deepEqual(recordingRequests({...containerd('../x'), 'io.containers.trace-syscall/../x': 'of:/o/x.json'}), [])
+      assert.deepEqual(recordingRequests({...containerd(''), 'io.containers.trace-syscall/': 'of:/o/x.json'}), [])
+      const long = 'a'.repeat(254)
+      assert.deepEqual(recordingRequests({...containerd(long), [`io.containers.trace-syscall/${long}`]: 'of:/o/x.json'}), [])
+      assert.equal(traceSyscallKey(JSON.parse('{"__proto__": "x", "io.kubernetes.cri.container-name": "__proto__"}') as Record<string, string>), null)
+    })
   })
 
   it('reads the runtime-tail override', () => {
