@@ -181,7 +181,7 @@ static enum scr_admission other_tenant(struct span path, const char *root, struc
 		      quoted(path), root, quoted(ns), quoted(ns));
 }
 
-/* An of:/if: path as src/oci/annotations.ts checkAbsolutePath and src/hook/confined-output.ts confine it. */
+/* An of:/if: path as src/oci/annotations.ts checkAbsolutePath and src/spool/confined-output.ts confine it. */
 static enum scr_admission check_path(struct span path, const char *const *roots, int nroots, bool kubernetes,
 				     struct span ns, char *why, size_t size)
 {

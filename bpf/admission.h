@@ -4,7 +4,7 @@
  * before the container's first instruction so the refusal reaches the user through the runtime (a container that
  * does not start, or a warning with --on-error warn) instead of a profile that silently never appears. The
  * authority stays with the TypeScript poststop (src/oci/identity.ts, src/oci/annotations.ts,
- * src/hook/confined-output.ts), which applies the same rules again; this is the subset that needs no file system:
+ * src/spool/confined-output.ts), which applies the same rules again; this is the subset that needs no file system:
  * who made the container, its namespace, and the syntax and place of every path and value it asks for.
  */
 #ifndef SCR_ADMISSION_H

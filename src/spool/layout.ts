@@ -8,7 +8,7 @@ import {CONTAINER_ID} from '../oci/state.js'
  * The spool (config `spool`, default /run/seccomp-recorder/spool: per boot, root only) holds what ties a kernel
  * target to the container it belongs to until the container's recording is written. Who writes what:
  *
- *   <id>.json                 the prestart's note (native helper, bpf/recorder.c): mntns, ns_id, runtime, state
+ *   <id>.json                 the prestart's note (native helper, bpf/prestart.c): mntns, ns_id, runtime, state
  *   .<id>.<pid>.tmp           the note being written (native)
  *   orphan-<ns_id>.json       a dead namespace's target, moved here by a prestart whose new namespace got the same
  *                             inode number (native); its container's finaliser reads it

@@ -5,7 +5,7 @@ import {readTextIfExists} from '../fs/atomic-write.js'
 import {isNoteText, listSpool, notePath} from './layout.js'
 
 /**
- * The prestart's note (written by the native helper, bpf/recorder.c): the mount namespace it registered, the
+ * The prestart's note (written by the native helper, bpf/prestart.c): the mount namespace it registered, the
  * runtime, and the state as the runtime gave it. Everything that came from the pod is checked before it is used.
  */
 export interface SpoolNote {

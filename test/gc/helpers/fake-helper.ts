@@ -1,4 +1,4 @@
-// A stand-in for the native helper (bpf/recorder.c) over a JSON file instead of BPF maps, for gc's unit tests:
+// A stand-in for the native helper (bpf/main.c and the files beside it) over a JSON file instead of BPF maps, for gc's unit tests:
 //   FAKE_RECORDER_STATE=state.json node fake-helper.js list | read --mntns N | remove --mntns N [--keep-attached] | detach-idle --after S
 // Same JSON documents, exit codes and error lines as the real helper for these subcommands; every call is
 // appended to <state>.calls so tests can tell what was asked.

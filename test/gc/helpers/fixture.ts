@@ -51,7 +51,7 @@ export class GcFixture {
     return existsSync(path) ? readFileSync(path, 'utf8').trim().split('\n') : []
   }
 
-  /** The prestart's note, as bpf/recorder.c writes it. */
+  /** The prestart's note, as bpf/prestart.c writes it. */
   writeNote(id: string, options: {mntns: number; ns_id: number; runtime?: string; annotations?: Record<string, string>; registered?: number}): string {
     const state = JSON.stringify({ociVersion: '1.0.2', id, status: 'created', pid: 4242, bundle: join(this.dir, 'bundles', id), annotations: options.annotations ?? {'seccomp-recorder.io/record': 'team/app'}})
     const path = join(this.config.spool, `${id}.json`)
