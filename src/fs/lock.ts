@@ -209,12 +209,34 @@ function lockFileError(path: string, error: unknown): unknown {
   return error
 }
 
-let flockCommand: string | undefined
+/** Where the system's flock(1) is looked for, in this order (doctor's check and the lock use this one list). */
+export const FLOCK_LOCATIONS: readonly string[] = ['/usr/bin/flock', '/bin/flock']
 
-/** The system's flock(1) when it is in its usual place (root code does not go by $PATH for it), else from $PATH. */
+/** The system's flock(1): the first of `locations` that exists, else undefined. */
+export function systemFlock(locations: readonly string[] = FLOCK_LOCATIONS): string | undefined {
+  return locations.find((path) => existsSync(path))
+}
+
+/**
+ * The flock(1) to run: the system's; without one, `flock` from $PATH — but never as root (euid 0), where $PATH
+ * is not trusted: then a PREREQUISITE error.
+ */
+export function flockCommand(locations: readonly string[] = FLOCK_LOCATIONS, euid: number | undefined = process.geteuid?.()): string {
+  const found = systemFlock(locations)
+  if (found !== undefined) return found
+  if (euid === 0) throw flockMissing(`flock(1) is not installed in ${locations.join(' or ')} (as root, $PATH is not searched): seccomp-recorder takes its locks with it`)
+  return 'flock'
+}
+
+function flockMissing(message: string): UserError {
+  return new UserError(message, {exit: EXIT.PREREQUISITE, code: 'lock', suggestions: ['Install util-linux (Debian: apt-get install util-linux).']})
+}
+
+let flockCached: string | undefined
+
 function flockPath(): string {
-  flockCommand ??= ['/usr/bin/flock', '/bin/flock'].find((path) => existsSync(path)) ?? 'flock'
-  return flockCommand
+  flockCached ??= flockCommand()
+  return flockCached
 }
 
 /** flock(LOCK_EX) on `fd` by flock(1), waiting up to timeoutMs (0: not at all). True when taken. */
@@ -225,14 +247,7 @@ function flock(fd: number, timeoutMs: number): Promise<boolean> {
     let stderr = ''
     child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
     child.on('error', (error: NodeJS.ErrnoException) => {
-      const missing = error.code === 'ENOENT'
-      reject(
-        new UserError(missing ? 'flock(1) is not installed: seccomp-recorder takes its locks with it' : `cannot run flock(1): ${error.message}`, {
-          exit: missing ? EXIT.PREREQUISITE : EXIT.RUNTIME,
-          code: 'lock',
-          suggestions: missing ? ['Install util-linux (Debian: apt-get install util-linux).'] : [],
-        }),
-      )
+      reject(error.code === 'ENOENT' ? flockMissing('flock(1) is not installed: seccomp-recorder takes its locks with it') : new UserError(`cannot run flock(1): ${error.message}`, {exit: EXIT.RUNTIME, code: 'lock'}))
     })
     child.on('close', (status, signal) => {
       if (status === 0) resolve(true)

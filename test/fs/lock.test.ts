@@ -7,7 +7,7 @@ import {after, describe, it} from 'node:test'
 import {fileURLToPath} from 'node:url'
 import {isUserError} from '../../src/core/errors.js'
 import {EXIT} from '../../src/core/exit-codes.js'
-import {acquireLock, lockHeld, processStartTime, readLockOwner, withLock} from '../../src/fs/lock.js'
+import {acquireLock, FLOCK_LOCATIONS, flockCommand, lockHeld, processStartTime, readLockOwner, systemFlock, withLock} from '../../src/fs/lock.js'
 import {tempDir} from '../store/helpers/recordings.js'
 
 const counterScript = fileURLToPath(new URL('./helpers/lock-counter.js', import.meta.url))
@@ -155,5 +155,17 @@ describe('lock', () => {
     await Promise.all(waiters)
     assert.equal(most, 1)
     assert.equal(existsSync(lock), false)
+  })
+
+  it('finds flock(1) only in FLOCK_LOCATIONS as root; $PATH only for others; missing as root is a PREREQUISITE error', () => {
+    assert.ok(FLOCK_LOCATIONS.every((path) => path.startsWith('/')))
+    const present = join(dir, 'flock-here')
+    writeFileSync(present, '')
+    const absent = [join(dir, 'no-flock')]
+    assert.equal(systemFlock([...absent, present]), present)
+    assert.equal(systemFlock(absent), undefined)
+    assert.equal(flockCommand([...absent, present], 0), present)
+    assert.equal(flockCommand(absent, 1000), 'flock')
+    assert.throws(() => flockCommand(absent, 0), (error: unknown) => isUserError(error) && error.exit === EXIT.PREREQUISITE && /\$PATH is not searched/.test(error.message))
   })
 })
