@@ -1,7 +1,8 @@
 import {spawn} from 'node:child_process'
 import {randomUUID} from 'node:crypto'
-import {closeSync, constants, existsSync, fstatSync, ftruncateSync, linkSync, lstatSync, openSync, readFileSync, readlinkSync, unlinkSync, writeFileSync, writeSync} from 'node:fs'
+import {closeSync, constants, existsSync, fchmodSync, fstatSync, ftruncateSync, linkSync, lstatSync, openSync, readFileSync, readlinkSync, unlinkSync, writeFileSync, writeSync} from 'node:fs'
 import {hostname} from 'node:os'
+import {setTimeout as sleep} from 'node:timers/promises'
 import {basename, dirname, join} from 'node:path'
 import {UserError} from '../core/errors.js'
 import {EXIT} from '../core/exit-codes.js'
@@ -18,7 +19,8 @@ import {tempFileName} from './atomic-write.js'
  * its fd 3 (about 2 ms more than a link(2)-based lock file; measured in the report of issue 13).
  *
  * The lock file is created on demand, whole with an owner record (temp file, then link(2): never empty, never
- * through a symlink, 0644), and removed by its holder on release,
+ * through a symlink, 0600: a flock needs only a read-only descriptor, so whoever can open it can block us), and
+ * removed by its holder on release,
  * while still holding it. A waiter that opened the file before it was removed gets a lock on a file no longer
  * at `path`: it notices (the inode at `path` differs from its own) and tries again, so two holders never coexist.
  * The holder writes its owner record (pid, host, …) into the file — one write(2) of a fixed-size record, so the
@@ -72,7 +74,7 @@ export async function acquireLock(path: string, options: LockOptions = {}): Prom
   const deadline = Date.now() + timeoutMs
   for (;;) {
     const owner = ownerRecord()
-    const fd = openLockFile(path, owner)
+    const fd = await openLockFile(path, owner)
     let locked = false
     try {
       locked = await flock(fd, Math.max(0, deadline - Date.now()))
@@ -164,9 +166,9 @@ function writeRecord(fd: number, owner: LockOwner): void {
 
 /**
  * Opens the lock file, creating it whole (with `owner`'s record) when missing: never through a symlink, never
- * anything but a regular file.
+ * anything but a regular file of ours (checkLockFile).
  */
-function openLockFile(path: string, owner: LockOwner): number {
+async function openLockFile(path: string, owner: LockOwner): Promise<number> {
   let fd: number
   for (;;) {
     try {
@@ -177,17 +179,44 @@ function openLockFile(path: string, owner: LockOwner): number {
     }
     createWhole(path, recordBytes(owner))
   }
-  if (!fstatSync(fd).isFile()) {
+  try {
+    await checkLockFile(fd, path)
+  } catch (error) {
     closeSync(fd)
-    throw new UserError(`the lock file ${path} is not a regular file`, {exit: EXIT.REFUSED, code: 'not-a-file'})
+    throw error
   }
   return fd
+}
+
+/** How long a second link may last: a creator links its temp file to `path`, then removes the temp (createWhole). */
+const LINK_SETTLE_MS = 200
+
+/**
+ * Refuses (exit 3) what is open at `fd` unless it is a regular file owned by our euid with at most one link (none:
+ * its holder just removed it, and we try again); takes group and other bits off an own file (0600).
+ */
+async function checkLockFile(fd: number, path: string): Promise<void> {
+  let stat = fstatSync(fd)
+  if (!stat.isFile()) throw new UserError(`the lock file ${path} is not a regular file`, {exit: EXIT.REFUSED, code: 'not-a-file'})
+  const euid = process.geteuid?.()
+  if (euid !== undefined && stat.uid !== euid) throw foreignLockFile(path, `it belongs to uid ${stat.uid}, not ${euid}`)
+  for (const settleBy = Date.now() + LINK_SETTLE_MS; stat.nlink > 1 && Date.now() < settleBy; stat = fstatSync(fd)) await sleep(5)
+  if (stat.nlink > 1) throw foreignLockFile(path, `it has ${stat.nlink} hard links (the lock would write into a file linked elsewhere)`)
+  if ((stat.mode & 0o077) !== 0) fchmodSync(fd, 0o600)
+}
+
+function foreignLockFile(path: string, why: string): UserError {
+  return new UserError(`refusing the lock file ${path}: ${why}`, {
+    exit: EXIT.REFUSED,
+    code: 'lock-foreign',
+    suggestions: [`Remove ${path} if no seccomp-recorder process uses it; its directory should be writable by its owner only.`],
+  })
 }
 
 /** Creates `path` with `bytes` atomically (temp file named as atomic-write names them, then link(2)); EEXIST is fine. */
 function createWhole(path: string, bytes: Buffer): void {
   const temp = join(dirname(path), tempFileName(basename(path)))
-  writeFileSync(temp, bytes, {flag: 'wx', mode: 0o644})
+  writeFileSync(temp, bytes, {flag: 'wx', mode: 0o600})
   try {
     linkSync(temp, path)
   } catch (error) {

@@ -88,21 +88,25 @@ export class LeftoverSweep {
 
   /**
    * A lock file nobody holds: its holder died before its release removed it (the kernel dropped the flock).
-   * Removed the way a holder removes it (take it, let it go); `.break` files are left by versions before the
-   * flock-based lock.
+   * Removed the way a holder removes it (take it, let it go) — only when it is one of ours (an owner record):
+   * taking it writes our record into it, so anything else is reported and left alone. `.break` files are left by
+   * versions before the flock-based lock (removed, not written).
    */
   private async cleanLock(path: string): Promise<void> {
     const owner = readLockOwner(path)
     if (owner === undefined || (await lockHeld(path))) return
-    const reason = owner ? `a lock held by a process that is gone (pid ${owner.pid})` : 'a lock file that is not one of ours'
-    if (this.dryRun) return this.report.act({subject: path, mntns: null, nsId: null, action: 'clean', reason, done: false, outputs: []})
+    const subject = {subject: path, mntns: null, nsId: null}
+    if (owner === null && !path.endsWith('.break')) return this.report.keep(subject, 'a lock file that is not one of ours (no owner record): not written into, not removed')
+    const reason = owner ? `a lock held by a process that is gone (pid ${owner.pid})` : 'a lock file of an older version'
+    if (this.dryRun) return this.report.act({...subject, action: 'clean', reason, done: false, outputs: []})
     if (path.endsWith('.break')) return this.clean(path, reason)
     try {
       const lock = await acquireLock(path, {timeoutMs: 0})
       await lock.release()
-      this.report.act({subject: path, mntns: null, nsId: null, action: 'clean', reason, done: true, outputs: []})
+      this.report.act({...subject, action: 'clean', reason, done: true, outputs: []})
     } catch (error) {
-      if (!isLockBusy(error)) this.report.fail({subject: path, mntns: null, nsId: null, action: 'clean', reason, outputs: []}, error)
+      if (isUserError(error) && error.code === 'lock-foreign') this.report.keep(subject, `not one of ours: ${error.message}`)
+      else if (!isLockBusy(error)) this.report.fail({...subject, action: 'clean', reason, outputs: []}, error)
     }
   }
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import {spawn, spawnSync} from 'node:child_process'
-import {existsSync, mkdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
+import {chmodSync, chownSync, existsSync, linkSync, mkdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync} from 'node:fs'
 import {hostname} from 'node:os'
 import {join} from 'node:path'
 import {after, describe, it} from 'node:test'
@@ -125,6 +125,30 @@ describe('lock', () => {
     await assert.rejects(acquireLock(join(dir, 'link.lock'), {timeoutMs: 0}), (e: unknown) => isUserError(e) && e.exit === EXIT.REFUSED && e.code === 'symlink')
     mkdirSync(join(dir, 'dir.lock'))
     await assert.rejects(acquireLock(join(dir, 'dir.lock'), {timeoutMs: 0}), (e: unknown) => isUserError(e) && e.exit === EXIT.REFUSED)
+  })
+
+  it('creates lock files 0600 and takes group/other bits off an own lock file it opens', async () => {
+    const lock = join(dir, 'private.lock')
+    await withLock(lock, async () => assert.equal(statSync(lock).mode & 0o777, 0o600), {timeoutMs: 0})
+    writeFileSync(lock, '', {mode: 0o644})
+    chmodSync(lock, 0o644)
+    await withLock(lock, async () => assert.equal(statSync(lock).mode & 0o777, 0o600), {timeoutMs: 0})
+  })
+
+  it('refuses (lock-foreign, exit 3) a lock file linked elsewhere or owned by another user, writing nothing into it', async () => {
+    const isForeign = (e: unknown) => isUserError(e) && e.exit === EXIT.REFUSED && e.code === 'lock-foreign'
+    const precious = join(dir, 'precious')
+    writeFileSync(precious, 'do not overwrite', {mode: 0o644})
+    linkSync(precious, join(dir, 'linked.lock'))
+    await assert.rejects(acquireLock(join(dir, 'linked.lock'), {timeoutMs: 0}), (e: unknown) => isForeign(e) && /2 hard links/.test((e as Error).message))
+    assert.equal(readFileSync(precious, 'utf8'), 'do not overwrite')
+    assert.equal(statSync(precious).mode & 0o777, 0o644)
+    assert.equal(process.geteuid?.(), 0, 'this test chowns a file: run the unit tests as root')
+    const foreign = join(dir, 'foreign.lock')
+    writeFileSync(foreign, 'theirs')
+    chownSync(foreign, 65534, 65534)
+    await assert.rejects(acquireLock(foreign, {timeoutMs: 0}), (e: unknown) => isForeign(e) && /uid 65534/.test((e as Error).message))
+    assert.equal(readFileSync(foreign, 'utf8'), 'theirs')
   })
 
   it('releases on failure and does not remove a lock file that is no longer its own', async () => {

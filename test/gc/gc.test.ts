@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import {existsSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {existsSync, linkSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {after, describe, it} from 'node:test'
 import {Ajv} from 'ajv'
@@ -330,6 +330,21 @@ describe('gc: leftovers, dry run', () => {
     assert.deepEqual(result.actions.map((a) => a.action), ['salvage', 'clean'])
     assert.deepEqual(recordings(f).map((r) => r.name), ['orphan/0123abcd-41'])
     assert.deepEqual(spoolFiles(f), [])
+  })
+
+  it('does not take (and so write into) a lock file that is not one of ours: it reports it and leaves it', async () => {
+    const f = fixture([])
+    writeFileSync(f.spoolPath('c.w.lock'), 'somebody else\'s file')
+    f.writeLock(f.spoolPath('elsewhere'))
+    linkSync(f.spoolPath('elsewhere'), f.spoolPath('c.v.lock'))
+    const before = readFileSync(f.spoolPath('c.v.lock'), 'utf8')
+    const result = await gc(f)
+    assert.deepEqual(result.actions, [])
+    const kept = (name: string) => result.kept.find((k) => k.subject === f.spoolPath(name))?.reason ?? ''
+    assert.match(kept('c.w.lock'), /not one of ours/)
+    assert.match(kept('c.v.lock'), /not one of ours.*hard links/)
+    assert.equal(readFileSync(f.spoolPath('c.w.lock'), 'utf8'), 'somebody else\'s file')
+    assert.equal(readFileSync(f.spoolPath('c.v.lock'), 'utf8'), before)
   })
 
   it('--dry-run changes nothing and says what it would do', async () => {
