@@ -1,7 +1,7 @@
 import {readdir, readFile, rm} from 'node:fs/promises'
 import {join} from 'node:path'
 import {isUserError} from '../core/errors.js'
-import {leftoverTempPid} from '../fs/atomic-write.js'
+import {leftoverTempPid, processAlive} from '../fs/atomic-write.js'
 import {acquireLock, lockHeld, readLockOwner, withLock} from '../fs/lock.js'
 import {withContainerLock} from '../spool/finalise.js'
 import {journalPath, listSpool, namespaceLockPath, parseTarget} from '../spool/layout.js'
@@ -126,14 +126,17 @@ export class LeftoverSweep {
         continue
       }
       for (const file of files) {
-        const temp = leftoverTempPid(file)
+        const temp = leftoverTempPid(file, {ownDirectory: true})
         if (temp !== undefined && !processAlive(temp)) await this.clean(join(dir, file), `a temp file of a process that is gone (pid ${temp})`)
         else if (temp === undefined && dir === this.store.locksDir && (file.endsWith('.lock') || file.endsWith('.lock.break'))) await this.cleanLock(join(dir, file))
       }
     }
   }
 
-  /** Temp files of killed writers of io.containers.trace-syscall outputs (no symlink is followed). */
+  /**
+   * Temp files of killed writers of io.containers.trace-syscall outputs (no symlink is followed). Tenants' output
+   * roots are shared with other tools: only our marked temp names count.
+   */
   async outputLeftovers(dir: string, depth: number): Promise<void> {
     let entries
     try {
@@ -160,12 +163,3 @@ export class LeftoverSweep {
 }
 
 export const isLockBusy = (error: unknown) => isUserError(error) && error.code === 'lock-timeout'
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code !== 'ESRCH'
-  }
-}
