@@ -1,12 +1,12 @@
 import {spawn} from 'node:child_process'
 import {randomUUID} from 'node:crypto'
-import {closeSync, constants, existsSync, fchmodSync, fstatSync, ftruncateSync, linkSync, lstatSync, openSync, readFileSync, readlinkSync, unlinkSync, writeFileSync, writeSync} from 'node:fs'
+import {closeSync, constants, existsSync, fchmodSync, fstatSync, ftruncateSync, linkSync, lstatSync, openSync, readdirSync, readFileSync, readlinkSync, type Stats, unlinkSync, writeFileSync, writeSync} from 'node:fs'
 import {hostname} from 'node:os'
 import {setTimeout as sleep} from 'node:timers/promises'
 import {basename, dirname, join} from 'node:path'
 import {UserError} from '../core/errors.js'
 import {EXIT} from '../core/exit-codes.js'
-import {tempFileName} from './atomic-write.js'
+import {leftoverTempPid, tempFileName} from './atomic-write.js'
 
 /**
  * The one lock between processes of seccomp-recorder: the store's read-modify-write sections, the spool's
@@ -200,9 +200,34 @@ async function checkLockFile(fd: number, path: string): Promise<void> {
   if (!stat.isFile()) throw new UserError(`the lock file ${path} is not a regular file`, {exit: EXIT.REFUSED, code: 'not-a-file'})
   const euid = process.geteuid?.()
   if (euid !== undefined && stat.uid !== euid) throw foreignLockFile(path, `it belongs to uid ${stat.uid}, not ${euid}`)
-  for (const settleBy = Date.now() + LINK_SETTLE_MS; stat.nlink > 1 && Date.now() < settleBy; stat = fstatSync(fd)) await sleep(5)
+  for (const settleBy = Date.now() + LINK_SETTLE_MS; stat.nlink > 1 && Date.now() < settleBy; stat = fstatSync(fd)) {
+    if (!removeCreatorsTempLink(path, stat)) await sleep(5)
+  }
   if (stat.nlink > 1) throw foreignLockFile(path, `it has ${stat.nlink} hard links (the lock would write into a file linked elsewhere)`)
   if ((stat.mode & 0o077) !== 0) fchmodSync(fd, 0o600)
+}
+
+/**
+ * A creator killed between its link(2) and its unlink(2) (createWhole) leaves its temp file as the lock file's
+ * second name. When that is the only other name (st_nlink 2), it is removed — harmless to a creator still alive,
+ * whose unlink then finds it gone. True when one was removed.
+ */
+function removeCreatorsTempLink(path: string, stat: Stats): boolean {
+  if (stat.nlink !== 2) return false
+  const dir = dirname(path)
+  for (const name of readdirSync(dir)) {
+    if (leftoverTempPid(name, {ownDirectory: true}) === undefined) continue
+    try {
+      const other = lstatSync(join(dir, name))
+      if (other.isFile() && other.ino === stat.ino && other.dev === stat.dev) {
+        unlinkSync(join(dir, name))
+        return true
+      }
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return false
 }
 
 function foreignLockFile(path: string, why: string): UserError {

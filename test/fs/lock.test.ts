@@ -151,6 +151,18 @@ describe('lock', () => {
     assert.equal(readFileSync(foreign, 'utf8'), 'theirs')
   })
 
+  it('takes a lock file whose creator was killed between link(2) and unlink(2): its temp name goes, the lock works', async () => {
+    const lock = join(dir, 'half-created.lock')
+    writeFileSync(lock, '')
+    const temp = join(dir, `.half-created.lock.${deadPid()}.0123abcd.seccomp-recorder.tmp`)
+    linkSync(lock, temp)
+    const held = await acquireLock(lock, {timeoutMs: 0})
+    assert.equal(existsSync(temp), false)
+    assert.equal(statSync(lock).nlink, 1)
+    assert.deepEqual(readLockOwner(lock), held.owner)
+    await held.release()
+  })
+
   it('releases on failure and does not remove a lock file that is no longer its own', async () => {
     const lock = join(dir, 'owned.lock')
     await assert.rejects(withLock(lock, async () => Promise.reject(new Error('boom'))), /boom/)
