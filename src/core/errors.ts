@@ -16,7 +16,7 @@ export const ERROR_CODES = [
   'hostile-name', 'symlink', 'output-refused', 'config-invalid', 'config-unreadable', 'config-overlap',
   'oci-config-invalid', 'oci-config-unreadable', 'containerd-config-invalid', 'containerd-config-refused', 'not-published', 'bad-manifest', 'manifest-damaged',
   // files and locks
-  'io', 'unwritable', 'unwritable-output', 'output-failed', 'conflict', 'lock', 'lock-timeout', 'backup',
+  'io', 'unwritable', 'unwritable-output', 'output-failed', 'conflict', 'lock', 'lock-timeout', 'lock-foreign', 'backup',
   'store-unreadable', 'spool-damaged',
   // recording and the kernel recorder
   'no-helper', 'no-containerd', 'no-proc', 'build-failed', 'recording-gone', 'recording-incomplete', 'recorder-interrupted',

@@ -7,7 +7,7 @@ import {basename, dirname, join} from 'node:path'
  * The one atomic-write protocol of seccomp-recorder (the store, the spool, gc, launch, outputs, install and —
  * through Dir.writeFileAtomic — publish and the hook's confined outputs all use it):
  *
- *   1. create a temp file beside the target, named `.<target name>.<pid>.<8 hex>.tmp` (tempFileName), with
+ *   1. create a temp file beside the target, named `.<target name>.<pid>.<8 hex>.seccomp-recorder.tmp` (tempFileName), with
  *      O_CREAT|O_EXCL|O_NOFOLLOW (TEMP_OPEN_FLAGS): never an existing file, never through a symlink;
  *   2. write all of it; with `exactMode`, fchmod (the mode is then not subject to the umask);
  *   3. fsync it (when durable);
@@ -61,37 +61,64 @@ export const DEFAULT_FILE_MODE = 0o644
 /** Step 1's flags: a fresh file, never an existing one, never through a symlink. */
 export const TEMP_OPEN_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW
 
-/** Temp files are `.<target name>.<pid>.<random>.tmp` beside the target: hidden, and recognisable as leftovers. */
-export const TEMP_FILE = /^\..+\.([0-9]{1,10})\.[0-9a-f]{8}\.tmp$/
+/**
+ * Temp files are `.<target name>.<pid>.<random>.seccomp-recorder.tmp` beside the target: hidden, marked as ours
+ * (other tools' temp files in a directory we share are never taken for leftovers), with the writer's pid.
+ */
+export const TEMP_FILE = /^\..+\.([0-9]{1,10})\.[0-9a-f]{8}\.seccomp-recorder\.tmp$/
 
 /**
- * CLEANUP ONLY — temp names of versions before the protocol was unified. Nothing creates them any more; a crash
- * of an older version may have left some on disk, so gc and publish still remove them:
- *   - Dir.writeFileAtomic's (publish, the hook's confined outputs): `.seccomp-recorder-tmp.<pid>.<12 hex>`;
- *   - the lock's (spool and store locks), not hidden: `<name>.lock.<pid>.<8 hex>.tmp`, `<name>.lock.break.…`.
+ * CLEANUP ONLY — temp names of versions before the marker. Nothing creates them any more; a crash of an older
+ * version may have left some on disk, so gc and publish still remove them:
+ *   - LEGACY_TEMP_FILES, marked as ours: Dir.writeFileAtomic's (publish, the hook's confined outputs),
+ *     `.seccomp-recorder-tmp.<pid>.<12 hex>` — recognised everywhere;
+ *   - LEGACY_UNMARKED_TEMP_FILES, which other tools' temp files may match too: the unified protocol's first
+ *     `.<name>.<pid>.<8 hex>.tmp`, and the lock's (spool and store locks, not hidden)
+ *     `<name>.lock.<pid>.<8 hex>.tmp`, `<name>.lock.break.…` — recognised only in directories that are entirely
+ *     ours (the store, the spool: `{ownDirectory: true}`).
  */
-export const LEGACY_TEMP_FILES: readonly RegExp[] = [/^\.seccomp-recorder-tmp\.([0-9]{1,10})\.[0-9a-f]{12}$/, /^.+\.lock(?:\.break)?\.([0-9]{1,10})\.[0-9a-f]{8}\.tmp$/]
+export const LEGACY_TEMP_FILES: readonly RegExp[] = [/^\.seccomp-recorder-tmp\.([0-9]{1,10})\.[0-9a-f]{12}$/]
+export const LEGACY_UNMARKED_TEMP_FILES: readonly RegExp[] = [/^\..+\.([0-9]{1,10})\.[0-9a-f]{8}\.tmp$/, /^.+\.lock(?:\.break)?\.([0-9]{1,10})\.[0-9a-f]{8}\.tmp$/]
+
+export interface LeftoverTempOptions {
+  /**
+   * The directory holds only seccomp-recorder's files (the store, the spool): unmarked legacy temp names count
+   * too. Default false — in shared directories (the publish root, tenants' output roots) only marked names do.
+   */
+  ownDirectory?: boolean
+}
 
 /**
  * The one recogniser of atomic-write leftovers: the writer's pid when `name` is the temp file of an atomic write
- * (current pattern TEMP_FILE, or a LEGACY_TEMP_FILES one); else undefined.
+ * (TEMP_FILE or LEGACY_TEMP_FILES; LEGACY_UNMARKED_TEMP_FILES only with `ownDirectory`); else undefined.
  */
-export function leftoverTempPid(name: string): number | undefined {
-  for (const pattern of [TEMP_FILE, ...LEGACY_TEMP_FILES]) {
+export function leftoverTempPid(name: string, options: LeftoverTempOptions = {}): number | undefined {
+  const patterns = options.ownDirectory ? [TEMP_FILE, ...LEGACY_TEMP_FILES, ...LEGACY_UNMARKED_TEMP_FILES] : [TEMP_FILE, ...LEGACY_TEMP_FILES]
+  for (const pattern of patterns) {
     const m = pattern.exec(name)
     if (m) return Number(m[1])
   }
   return undefined
 }
 
-/** A target name's part in its temp name is cut so the temp name stays within NAME_MAX (255 bytes). */
+/** Whether process `pid` is alive (EPERM: alive, not ours to signal). */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code !== 'ESRCH'
+  }
+}
+
+/** A target name's part in its temp name is cut so the temp name stays within NAME_MAX (255 bytes: 200 + 42 here). */
 const MAX_NAME_BYTES_IN_TEMP = 200
 
 /** The temp file name for target file `name` (a name, not a path). */
 export function tempFileName(name: string): string {
   let kept = name
   while (Buffer.byteLength(kept) > MAX_NAME_BYTES_IN_TEMP) kept = kept.slice(0, -1)
-  return `.${kept}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`
+  return `.${kept}.${process.pid}.${randomBytes(4).toString('hex')}.seccomp-recorder.tmp`
 }
 
 /**

@@ -1,11 +1,12 @@
 import {spawn} from 'node:child_process'
 import {randomUUID} from 'node:crypto'
-import {closeSync, constants, existsSync, fstatSync, ftruncateSync, linkSync, lstatSync, openSync, readFileSync, readlinkSync, unlinkSync, writeFileSync, writeSync} from 'node:fs'
+import {closeSync, constants, existsSync, fchmodSync, fstatSync, ftruncateSync, linkSync, lstatSync, openSync, readdirSync, readFileSync, readlinkSync, type Stats, unlinkSync, writeFileSync, writeSync} from 'node:fs'
 import {hostname} from 'node:os'
+import {setTimeout as sleep} from 'node:timers/promises'
 import {basename, dirname, join} from 'node:path'
 import {UserError} from '../core/errors.js'
 import {EXIT} from '../core/exit-codes.js'
-import {tempFileName} from './atomic-write.js'
+import {leftoverTempPid, tempFileName} from './atomic-write.js'
 
 /**
  * The one lock between processes of seccomp-recorder: the store's read-modify-write sections, the spool's
@@ -18,7 +19,8 @@ import {tempFileName} from './atomic-write.js'
  * its fd 3 (about 2 ms more than a link(2)-based lock file; measured in the report of issue 13).
  *
  * The lock file is created on demand, whole with an owner record (temp file, then link(2): never empty, never
- * through a symlink, 0644), and removed by its holder on release,
+ * through a symlink, 0600: a flock needs only a read-only descriptor, so whoever can open it can block us), and
+ * removed by its holder on release,
  * while still holding it. A waiter that opened the file before it was removed gets a lock on a file no longer
  * at `path`: it notices (the inode at `path` differs from its own) and tries again, so two holders never coexist.
  * The holder writes its owner record (pid, host, …) into the file — one write(2) of a fixed-size record, so the
@@ -72,7 +74,7 @@ export async function acquireLock(path: string, options: LockOptions = {}): Prom
   const deadline = Date.now() + timeoutMs
   for (;;) {
     const owner = ownerRecord()
-    const fd = openLockFile(path, owner)
+    const fd = await openLockFile(path, owner)
     let locked = false
     try {
       locked = await flock(fd, Math.max(0, deadline - Date.now()))
@@ -164,9 +166,9 @@ function writeRecord(fd: number, owner: LockOwner): void {
 
 /**
  * Opens the lock file, creating it whole (with `owner`'s record) when missing: never through a symlink, never
- * anything but a regular file.
+ * anything but a regular file of ours (checkLockFile).
  */
-function openLockFile(path: string, owner: LockOwner): number {
+async function openLockFile(path: string, owner: LockOwner): Promise<number> {
   let fd: number
   for (;;) {
     try {
@@ -177,17 +179,69 @@ function openLockFile(path: string, owner: LockOwner): number {
     }
     createWhole(path, recordBytes(owner))
   }
-  if (!fstatSync(fd).isFile()) {
+  try {
+    await checkLockFile(fd, path)
+  } catch (error) {
     closeSync(fd)
-    throw new UserError(`the lock file ${path} is not a regular file`, {exit: EXIT.REFUSED, code: 'not-a-file'})
+    throw error
   }
   return fd
+}
+
+/** How long a second link may last: a creator links its temp file to `path`, then removes the temp (createWhole). */
+const LINK_SETTLE_MS = 200
+
+/**
+ * Refuses (exit 3) what is open at `fd` unless it is a regular file owned by our euid with at most one link (none:
+ * its holder just removed it, and we try again); takes group and other bits off an own file (0600).
+ */
+async function checkLockFile(fd: number, path: string): Promise<void> {
+  let stat = fstatSync(fd)
+  if (!stat.isFile()) throw new UserError(`the lock file ${path} is not a regular file`, {exit: EXIT.REFUSED, code: 'not-a-file'})
+  const euid = process.geteuid?.()
+  if (euid !== undefined && stat.uid !== euid) throw foreignLockFile(path, `it belongs to uid ${stat.uid}, not ${euid}`)
+  for (const settleBy = Date.now() + LINK_SETTLE_MS; stat.nlink > 1 && Date.now() < settleBy; stat = fstatSync(fd)) {
+    if (!removeCreatorsTempLink(path, stat)) await sleep(5)
+  }
+  if (stat.nlink > 1) throw foreignLockFile(path, `it has ${stat.nlink} hard links (the lock would write into a file linked elsewhere)`)
+  if ((stat.mode & 0o077) !== 0) fchmodSync(fd, 0o600)
+}
+
+/**
+ * A creator killed between its link(2) and its unlink(2) (createWhole) leaves its temp file as the lock file's
+ * second name. When that is the only other name (st_nlink 2), it is removed — harmless to a creator still alive,
+ * whose unlink then finds it gone. True when one was removed.
+ */
+function removeCreatorsTempLink(path: string, stat: Stats): boolean {
+  if (stat.nlink !== 2) return false
+  const dir = dirname(path)
+  for (const name of readdirSync(dir)) {
+    if (leftoverTempPid(name, {ownDirectory: true}) === undefined) continue
+    try {
+      const other = lstatSync(join(dir, name))
+      if (other.isFile() && other.ino === stat.ino && other.dev === stat.dev) {
+        unlinkSync(join(dir, name))
+        return true
+      }
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return false
+}
+
+function foreignLockFile(path: string, why: string): UserError {
+  return new UserError(`refusing the lock file ${path}: ${why}`, {
+    exit: EXIT.REFUSED,
+    code: 'lock-foreign',
+    suggestions: [`Remove ${path} if no seccomp-recorder process uses it; its directory should be writable by its owner only.`],
+  })
 }
 
 /** Creates `path` with `bytes` atomically (temp file named as atomic-write names them, then link(2)); EEXIST is fine. */
 function createWhole(path: string, bytes: Buffer): void {
   const temp = join(dirname(path), tempFileName(basename(path)))
-  writeFileSync(temp, bytes, {flag: 'wx', mode: 0o644})
+  writeFileSync(temp, bytes, {flag: 'wx', mode: 0o600})
   try {
     linkSync(temp, path)
   } catch (error) {
@@ -209,12 +263,34 @@ function lockFileError(path: string, error: unknown): unknown {
   return error
 }
 
-let flockCommand: string | undefined
+/** Where the system's flock(1) is looked for, in this order (doctor's check and the lock use this one list). */
+export const FLOCK_LOCATIONS: readonly string[] = ['/usr/bin/flock', '/bin/flock']
 
-/** The system's flock(1) when it is in its usual place (root code does not go by $PATH for it), else from $PATH. */
+/** The system's flock(1): the first of `locations` that exists, else undefined. */
+export function systemFlock(locations: readonly string[] = FLOCK_LOCATIONS): string | undefined {
+  return locations.find((path) => existsSync(path))
+}
+
+/**
+ * The flock(1) to run: the system's; without one, `flock` from $PATH — but never as root (euid 0), where $PATH
+ * is not trusted: then a PREREQUISITE error.
+ */
+export function flockCommand(locations: readonly string[] = FLOCK_LOCATIONS, euid: number | undefined = process.geteuid?.()): string {
+  const found = systemFlock(locations)
+  if (found !== undefined) return found
+  if (euid === 0) throw flockMissing(`flock(1) is not installed in ${locations.join(' or ')} (as root, $PATH is not searched): seccomp-recorder takes its locks with it`)
+  return 'flock'
+}
+
+function flockMissing(message: string): UserError {
+  return new UserError(message, {exit: EXIT.PREREQUISITE, code: 'lock', suggestions: ['Install util-linux (Debian: apt-get install util-linux).']})
+}
+
+let flockCached: string | undefined
+
 function flockPath(): string {
-  flockCommand ??= ['/usr/bin/flock', '/bin/flock'].find((path) => existsSync(path)) ?? 'flock'
-  return flockCommand
+  flockCached ??= flockCommand()
+  return flockCached
 }
 
 /** flock(LOCK_EX) on `fd` by flock(1), waiting up to timeoutMs (0: not at all). True when taken. */
@@ -225,14 +301,7 @@ function flock(fd: number, timeoutMs: number): Promise<boolean> {
     let stderr = ''
     child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
     child.on('error', (error: NodeJS.ErrnoException) => {
-      const missing = error.code === 'ENOENT'
-      reject(
-        new UserError(missing ? 'flock(1) is not installed: seccomp-recorder takes its locks with it' : `cannot run flock(1): ${error.message}`, {
-          exit: missing ? EXIT.PREREQUISITE : EXIT.RUNTIME,
-          code: 'lock',
-          suggestions: missing ? ['Install util-linux (Debian: apt-get install util-linux).'] : [],
-        }),
-      )
+      reject(error.code === 'ENOENT' ? flockMissing('flock(1) is not installed: seccomp-recorder takes its locks with it') : new UserError(`cannot run flock(1): ${error.message}`, {exit: EXIT.RUNTIME, code: 'lock'}))
     })
     child.on('close', (status, signal) => {
       if (status === 0) resolve(true)

@@ -19,7 +19,7 @@ import {
 import {basename, join} from 'node:path'
 import {UserError, type ErrorCode} from '../core/errors.js'
 import {EXIT} from '../core/exit-codes.js'
-import {AtomicWriteError, leftoverTempPid, writeFileAtomicSync} from './atomic-write.js'
+import {AtomicWriteError, leftoverTempPid, processAlive, writeFileAtomicSync} from './atomic-write.js'
 import {formatSize} from './bounded-read.js'
 import {describeFileType} from './file-type.js'
 
@@ -294,8 +294,9 @@ export class Dir {
 
   /**
    * Removes the temp files interrupted writes left below this directory (no symlink is followed, at most
-   * `depth` levels; current and legacy names, see leftoverTempPid). Only safe while holding the root lock: every
-   * writer creates its temp files under it.
+   * `depth` levels): only our marked names (current and legacy, see leftoverTempPid — the directory may be shared
+   * with other tools) of writers that are gone (a live writer's temp file stays). Run it holding the root lock:
+   * every writer of ours creates its temp files under it.
    */
   sweepTemps(depth = 16): string[] {
     const removed: string[] = []
@@ -306,7 +307,9 @@ export class Dir {
       throw ioError(error, 'list', this.path)
     }
     for (const entry of entries) {
-      if (entry.isFile() && leftoverTempPid(entry.name) !== undefined) {
+      const writer = entry.isFile() ? leftoverTempPid(entry.name) : undefined
+      if (writer !== undefined) {
+        if (processAlive(writer)) continue
         this.unlink(entry.name)
         removed.push(this.display(entry.name))
       } else if (entry.isDirectory() && depth > 0) {

@@ -1,7 +1,7 @@
 import {readdir, readFile, rm} from 'node:fs/promises'
 import {join} from 'node:path'
 import {isUserError} from '../core/errors.js'
-import {leftoverTempPid} from '../fs/atomic-write.js'
+import {leftoverTempPid, processAlive} from '../fs/atomic-write.js'
 import {acquireLock, lockHeld, readLockOwner, withLock} from '../fs/lock.js'
 import {withContainerLock} from '../spool/finalise.js'
 import {journalPath, listSpool, namespaceLockPath, parseTarget} from '../spool/layout.js'
@@ -88,21 +88,25 @@ export class LeftoverSweep {
 
   /**
    * A lock file nobody holds: its holder died before its release removed it (the kernel dropped the flock).
-   * Removed the way a holder removes it (take it, let it go); `.break` files are left by versions before the
-   * flock-based lock.
+   * Removed the way a holder removes it (take it, let it go) — only when it is one of ours (an owner record):
+   * taking it writes our record into it, so anything else is reported and left alone. `.break` files are left by
+   * versions before the flock-based lock (removed, not written).
    */
   private async cleanLock(path: string): Promise<void> {
     const owner = readLockOwner(path)
     if (owner === undefined || (await lockHeld(path))) return
-    const reason = owner ? `a lock held by a process that is gone (pid ${owner.pid})` : 'a lock file that is not one of ours'
-    if (this.dryRun) return this.report.act({subject: path, mntns: null, nsId: null, action: 'clean', reason, done: false, outputs: []})
+    const subject = {subject: path, mntns: null, nsId: null}
+    if (owner === null && !path.endsWith('.break')) return this.report.keep(subject, 'a lock file that is not one of ours (no owner record): not written into, not removed')
+    const reason = owner ? `a lock held by a process that is gone (pid ${owner.pid})` : 'a lock file of an older version'
+    if (this.dryRun) return this.report.act({...subject, action: 'clean', reason, done: false, outputs: []})
     if (path.endsWith('.break')) return this.clean(path, reason)
     try {
       const lock = await acquireLock(path, {timeoutMs: 0})
       await lock.release()
-      this.report.act({subject: path, mntns: null, nsId: null, action: 'clean', reason, done: true, outputs: []})
+      this.report.act({...subject, action: 'clean', reason, done: true, outputs: []})
     } catch (error) {
-      if (!isLockBusy(error)) this.report.fail({subject: path, mntns: null, nsId: null, action: 'clean', reason, outputs: []}, error)
+      if (isUserError(error) && error.code === 'lock-foreign') this.report.keep(subject, `not one of ours: ${error.message}`)
+      else if (!isLockBusy(error)) this.report.fail({...subject, action: 'clean', reason, outputs: []}, error)
     }
   }
 
@@ -122,14 +126,17 @@ export class LeftoverSweep {
         continue
       }
       for (const file of files) {
-        const temp = leftoverTempPid(file)
+        const temp = leftoverTempPid(file, {ownDirectory: true})
         if (temp !== undefined && !processAlive(temp)) await this.clean(join(dir, file), `a temp file of a process that is gone (pid ${temp})`)
         else if (temp === undefined && dir === this.store.locksDir && (file.endsWith('.lock') || file.endsWith('.lock.break'))) await this.cleanLock(join(dir, file))
       }
     }
   }
 
-  /** Temp files of killed writers of io.containers.trace-syscall outputs (no symlink is followed). */
+  /**
+   * Temp files of killed writers of io.containers.trace-syscall outputs (no symlink is followed). Tenants' output
+   * roots are shared with other tools: only our marked temp names count.
+   */
   async outputLeftovers(dir: string, depth: number): Promise<void> {
     let entries
     try {
@@ -156,12 +163,3 @@ export class LeftoverSweep {
 }
 
 export const isLockBusy = (error: unknown) => isUserError(error) && error.code === 'lock-timeout'
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code !== 'ESRCH'
-  }
-}

@@ -3,6 +3,7 @@ import {join} from 'node:path'
 import {execa} from 'execa'
 import {loadConfig} from '../config/config.js'
 import {helperStatus, helperPath, type HelperStatus} from '../kernel/native-helper.js'
+import {systemFlock} from '../fs/lock.js'
 import {readManifest, type InstallManifest} from './install.js'
 import {containerdDefaultSpec, containerdVersion, hasOurSettings, parseContainerdConfig, readContainerdConfig, type ContainerdConfigStatus} from './containerd.js'
 import {baseRuntimeSpec, renderSpec} from '../oci/base-spec.js'
@@ -69,7 +70,7 @@ export async function diagnose(layout: InstallLayout): Promise<Status> {
     const v = await version(command, command === 'bpftool' ? ['version'] : ['--version'])
     checks.push({name: command, ok: v !== undefined, detail: v ?? 'not found', fix: `apt-get install ${pkg}`})
   }
-  const flock = ['/usr/bin/flock', '/bin/flock'].find((path) => existsSync(path))
+  const flock = systemFlock()
   checks.push({name: 'flock', ok: flock !== undefined, detail: flock ?? 'not found (every lock of the hook, record, gc and publish is taken with it)', fix: 'apt-get install util-linux'})
   for (const [header, pkg] of [['/usr/include/bpf/libbpf.h', 'libbpf-dev'], ['/usr/include/seccomp.h', 'libseccomp-dev']] as const) {
     checks.push({name: pkg, ok: existsSync(header), detail: existsSync(header) ? header : `${header} missing`, fix: `apt-get install ${pkg}`})

@@ -46,7 +46,7 @@ const NATIVE_TEMP = /^\.(.+)\.([0-9]{1,7})\.tmp$/
 
 /** What a spool file is, by its name (an `orphan-N.json` may still be a note: see isNoteText). */
 export function classifySpoolFile(file: string): SpoolEntry {
-  const pid = leftoverTempPid(file) // writeFileAtomic's and the lock's temp files
+  const pid = leftoverTempPid(file, {ownDirectory: true}) // writeFileAtomic's and the lock's temp files (the spool is all ours)
   if (pid !== undefined) return {kind: 'temp', file, pid}
   let m = NATIVE_TEMP.exec(file)
   if (m) {

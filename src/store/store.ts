@@ -1,3 +1,4 @@
+import {closeSync, constants, fchmodSync, fstatSync, openSync} from 'node:fs'
 import {mkdir, readdir} from 'node:fs/promises'
 import {setImmediate as yieldToLoop} from 'node:timers/promises'
 import {join} from 'node:path'
@@ -183,9 +184,12 @@ export class RecordingStore {
 
   /** Runs fn holding the name's lock (profile + sidecar are rewritten as a pair under it). */
   async withNameLock<T>(name: string, fn: () => Promise<T>): Promise<T> {
-    await mkdir(this.locksDir, {recursive: true, mode: 0o755}).catch((error: unknown) => {
+    try {
+      await mkdir(this.locksDir, {recursive: true, mode: 0o700})
+      restrictOwnDirectory(this.locksDir, 0o700)
+    } catch (error) {
       throw writeError(this.locksDir, error)
-    })
+    }
     return withLock(this.profilePaths(name).lock, fn, {what: `profile ${JSON.stringify(name)}`, ...this.options.lock})
   }
 
@@ -305,4 +309,24 @@ async function forEachChunk<T>(items: T[], onProgress: ScanOptions['onProgress']
 
 function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0
+}
+
+/**
+ * Takes the bits beyond `mode` off the directory `path` when it is ours (our euid owns it): the store's locks are
+ * 0700, as anyone who can open a lock file can hold a flock on it. A symlink is not followed (nor changed).
+ */
+function restrictOwnDirectory(path: string, mode: number): void {
+  let fd: number
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW)
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ELOOP') return
+    throw error
+  }
+  try {
+    const stat = fstatSync(fd)
+    if (stat.uid === process.geteuid?.() && (stat.mode & 0o777 & ~mode) !== 0) fchmodSync(fd, mode)
+  } finally {
+    closeSync(fd)
+  }
 }

@@ -134,7 +134,7 @@ function filesBelow(dir: string): string[] {
   return readdirSync(dir, {withFileTypes: true}).flatMap((e) => (e.isDirectory() ? filesBelow(join(dir, e.name)) : [join(dir, e.name)]))
 }
 
-const isTemp = (path: string) => leftoverTempPid(path.split('/').pop()!) !== undefined || /\.[0-9]{1,7}\.[0-9a-f]{8}\.tmp$/.test(path) || /\/\.[^/]+\.[0-9]{1,7}\.tmp$/.test(path)
+const isTemp = (path: string) => leftoverTempPid(path.split('/').pop()!, {ownDirectory: true}) !== undefined || /\.[0-9]{1,7}\.[0-9a-f]{8}\.tmp$/.test(path) || /\/\.[^/]+\.[0-9]{1,7}\.tmp$/.test(path)
 
 /**
  * No corrupt or partial document anywhere: recordings validate (and sit where their name and id say), built

@@ -22,11 +22,12 @@ const fresh = () => {
 }
 
 describe('atomic write: one temp name, one recogniser', () => {
-  it('names temp files `.<name>.<pid>.<8 hex>.tmp`, recognised with the writer\'s pid', () => {
+  it('names temp files `.<name>.<pid>.<8 hex>.seccomp-recorder.tmp` (marked as ours), recognised with the writer\'s pid', () => {
     const name = tempFileName('web.json')
-    assert.match(name, /^\.web\.json\.[0-9]+\.[0-9a-f]{8}\.tmp$/)
+    assert.match(name, /^\.web\.json\.[0-9]+\.[0-9a-f]{8}\.seccomp-recorder\.tmp$/)
     assert.match(name, TEMP_FILE)
     assert.equal(leftoverTempPid(name), process.pid)
+    assert.equal(leftoverTempPid(name, {ownDirectory: true}), process.pid)
   })
 
   it('keeps a temp name within NAME_MAX for the longest file names', async () => {
@@ -38,12 +39,19 @@ describe('atomic write: one temp name, one recogniser', () => {
     assert.equal(readFileSync(join(dir, long), 'utf8'), 'x')
   })
 
-  it('still recognises the names older versions left (cleanup only), and nothing else', () => {
+  it('still recognises the names older versions left (cleanup only): marked ones everywhere, unmarked ones only in our own directories', () => {
     assert.equal(leftoverTempPid('.seccomp-recorder-tmp.4242.0123456789ab'), 4242) // Dir.writeFileAtomic's
-    assert.equal(leftoverTempPid('c.3f2a.lock.99.0123abcd.tmp'), 99) // the lock's
-    assert.equal(leftoverTempPid('ns.42.lock.break.7.0123abcd.tmp'), 7)
-    for (const other of ['.seccomp-recorder-tmp.notours', 'web.json', '.3f2a.1234.tmp', '.x.12.0123abcg.tmp', 'x.12.0123abcd.tmp', '.seccomp-recorder-install.99.0']) {
+    assert.equal(leftoverTempPid('.seccomp-recorder-tmp.4242.0123456789ab', {ownDirectory: true}), 4242)
+    const unmarked: Array<[string, number]> = [['.web.json.4242.0123abcd.tmp', 4242], ['c.3f2a.lock.99.0123abcd.tmp', 99], ['ns.42.lock.break.7.0123abcd.tmp', 7]]
+    for (const [name, pid] of unmarked) {
+      assert.equal(leftoverTempPid(name, {ownDirectory: true}), pid, name) // the first unified protocol's, the lock's
+      assert.equal(leftoverTempPid(name), undefined, `${name}: another tool's temp file may look the same`)
+      assert.equal(leftoverTempPid(name, {ownDirectory: false}), undefined, name)
+    }
+    const others = ['.seccomp-recorder-tmp.notours', 'web.json', '.3f2a.1234.tmp', '.x.12.0123abcg.tmp', 'x.12.0123abcd.tmp', '.seccomp-recorder-install.99.0', '.x.12.0123abcd.other.tmp', 'x.12.0123abcd.seccomp-recorder.tmp']
+    for (const other of others) {
       assert.equal(leftoverTempPid(other), undefined, other)
+      assert.equal(leftoverTempPid(other, {ownDirectory: true}), undefined, other)
     }
   })
 })

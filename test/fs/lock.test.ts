@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict'
 import {spawn, spawnSync} from 'node:child_process'
-import {existsSync, mkdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
+import {chmodSync, chownSync, existsSync, linkSync, mkdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync} from 'node:fs'
 import {hostname} from 'node:os'
 import {join} from 'node:path'
 import {after, describe, it} from 'node:test'
 import {fileURLToPath} from 'node:url'
 import {isUserError} from '../../src/core/errors.js'
 import {EXIT} from '../../src/core/exit-codes.js'
-import {acquireLock, lockHeld, processStartTime, readLockOwner, withLock} from '../../src/fs/lock.js'
+import {acquireLock, FLOCK_LOCATIONS, flockCommand, lockHeld, processStartTime, readLockOwner, systemFlock, withLock} from '../../src/fs/lock.js'
 import {tempDir} from '../store/helpers/recordings.js'
 
 const counterScript = fileURLToPath(new URL('./helpers/lock-counter.js', import.meta.url))
@@ -127,6 +127,42 @@ describe('lock', () => {
     await assert.rejects(acquireLock(join(dir, 'dir.lock'), {timeoutMs: 0}), (e: unknown) => isUserError(e) && e.exit === EXIT.REFUSED)
   })
 
+  it('creates lock files 0600 and takes group/other bits off an own lock file it opens', async () => {
+    const lock = join(dir, 'private.lock')
+    await withLock(lock, async () => assert.equal(statSync(lock).mode & 0o777, 0o600), {timeoutMs: 0})
+    writeFileSync(lock, '', {mode: 0o644})
+    chmodSync(lock, 0o644)
+    await withLock(lock, async () => assert.equal(statSync(lock).mode & 0o777, 0o600), {timeoutMs: 0})
+  })
+
+  it('refuses (lock-foreign, exit 3) a lock file linked elsewhere or owned by another user, writing nothing into it', async () => {
+    const isForeign = (e: unknown) => isUserError(e) && e.exit === EXIT.REFUSED && e.code === 'lock-foreign'
+    const precious = join(dir, 'precious')
+    writeFileSync(precious, 'do not overwrite', {mode: 0o644})
+    linkSync(precious, join(dir, 'linked.lock'))
+    await assert.rejects(acquireLock(join(dir, 'linked.lock'), {timeoutMs: 0}), (e: unknown) => isForeign(e) && /2 hard links/.test((e as Error).message))
+    assert.equal(readFileSync(precious, 'utf8'), 'do not overwrite')
+    assert.equal(statSync(precious).mode & 0o777, 0o644)
+    assert.equal(process.geteuid?.(), 0, 'this test chowns a file: run the unit tests as root')
+    const foreign = join(dir, 'foreign.lock')
+    writeFileSync(foreign, 'theirs')
+    chownSync(foreign, 65534, 65534)
+    await assert.rejects(acquireLock(foreign, {timeoutMs: 0}), (e: unknown) => isForeign(e) && /uid 65534/.test((e as Error).message))
+    assert.equal(readFileSync(foreign, 'utf8'), 'theirs')
+  })
+
+  it('takes a lock file whose creator was killed between link(2) and unlink(2): its temp name goes, the lock works', async () => {
+    const lock = join(dir, 'half-created.lock')
+    writeFileSync(lock, '')
+    const temp = join(dir, `.half-created.lock.${deadPid()}.0123abcd.seccomp-recorder.tmp`)
+    linkSync(lock, temp)
+    const held = await acquireLock(lock, {timeoutMs: 0})
+    assert.equal(existsSync(temp), false)
+    assert.equal(statSync(lock).nlink, 1)
+    assert.deepEqual(readLockOwner(lock), held.owner)
+    await held.release()
+  })
+
   it('releases on failure and does not remove a lock file that is no longer its own', async () => {
     const lock = join(dir, 'owned.lock')
     await assert.rejects(withLock(lock, async () => Promise.reject(new Error('boom'))), /boom/)
@@ -155,5 +191,17 @@ describe('lock', () => {
     await Promise.all(waiters)
     assert.equal(most, 1)
     assert.equal(existsSync(lock), false)
+  })
+
+  it('finds flock(1) only in FLOCK_LOCATIONS as root; $PATH only for others; missing as root is a PREREQUISITE error', () => {
+    assert.ok(FLOCK_LOCATIONS.every((path) => path.startsWith('/')))
+    const present = join(dir, 'flock-here')
+    writeFileSync(present, '')
+    const absent = [join(dir, 'no-flock')]
+    assert.equal(systemFlock([...absent, present]), present)
+    assert.equal(systemFlock(absent), undefined)
+    assert.equal(flockCommand([...absent, present], 0), present)
+    assert.equal(flockCommand(absent, 1000), 'flock')
+    assert.throws(() => flockCommand(absent, 0), (error: unknown) => isUserError(error) && error.exit === EXIT.PREREQUISITE && /\$PATH is not searched/.test(error.message))
   })
 })

@@ -22,6 +22,11 @@ function fresh(): {path: string; dir: Dir} {
   return {path, dir: Dir.openRoot(path, {create: false})!}
 }
 
+/** The pid of a process that has ended. */
+function deadPid(): number {
+  return Number(spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], {encoding: 'utf8'}).stdout)
+}
+
 describe('Dir.writeFileAtomic (the atomic-write protocol, relative to a checked directory)', () => {
   it('writes 0644 whatever the umask, with the protocol\'s temp names, leaving none', () => {
     const {path, dir} = fresh()
@@ -69,11 +74,15 @@ describe('Dir.writeFileAtomic (the atomic-write protocol, relative to a checked 
     assert.ok(lstatSync(join(path, 'p.json')).isFile())
   })
 
-  it('sweepTemps removes current and legacy temp names of interrupted writes, and only those', () => {
+  it('sweepTemps removes our marked temp names (current and legacy) of writers that are gone, and only those', () => {
     const {path, dir} = fresh()
     mkdirSync(join(path, 'team'))
-    const temps = ['.web.json.4242.0123abcd.tmp', '.seccomp-recorder-tmp.4242.0123456789ab', 'team/.x.json.1.deadbeef.tmp']
-    const keep = ['web.json', '.seccomp-recorder-tmp.notours', 'team/.other-tool']
+    const dead = deadPid()
+    const temps = [`.web.json.${dead}.0123abcd.seccomp-recorder.tmp`, `.seccomp-recorder-tmp.${dead}.0123456789ab`, `team/.x.json.${dead}.deadbeef.seccomp-recorder.tmp`]
+    const live = [`.live.json.${process.pid}.0123abcd.seccomp-recorder.tmp`, `team/.seccomp-recorder-tmp.${process.pid}.0123456789ab`]
+    // Other tools' temp files in a shared directory, even in the unmarked form older versions used.
+    const others = [`.web.json.${dead}.0123abcd.tmp`, `team/c.lock.${dead}.0123abcd.tmp`]
+    const keep = ['web.json', '.seccomp-recorder-tmp.notours', 'team/.other-tool', ...live, ...others]
     for (const f of [...temps, ...keep]) writeFileSync(join(path, f), '')
     const removed = dir.sweepTemps()
     dir.close()

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import {existsSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {existsSync, linkSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {after, describe, it} from 'node:test'
 import {Ajv} from 'ajv'
@@ -309,7 +309,6 @@ describe('gc: leftovers, dry run', () => {
     writeFileSync(f.spoolPath(`.c2.${process.pid}.tmp`), '{"mntns":')
     writeFileSync(f.spoolPath(`c.z.lock.${DEAD_PID}.0123abcd.tmp`), '')
     const storeTemp = join(f.config.store, 'recordings', 'a', `.r.json.${DEAD_PID}.89abcdef.tmp`)
-    const {mkdirSync} = await import('node:fs')
     mkdirSync(join(f.config.store, 'recordings', 'a'), {recursive: true})
     writeFileSync(storeTemp, '{')
     const result = await gc(f)
@@ -330,6 +329,34 @@ describe('gc: leftovers, dry run', () => {
     assert.deepEqual(result.actions.map((a) => a.action), ['salvage', 'clean'])
     assert.deepEqual(recordings(f).map((r) => r.name), ['orphan/0123abcd-41'])
     assert.deepEqual(spoolFiles(f), [])
+  })
+
+  it('does not take (and so write into) a lock file that is not one of ours: it reports it and leaves it', async () => {
+    const f = fixture([])
+    writeFileSync(f.spoolPath('c.w.lock'), 'somebody else\'s file')
+    f.writeLock(f.spoolPath('elsewhere'))
+    linkSync(f.spoolPath('elsewhere'), f.spoolPath('c.v.lock'))
+    const before = readFileSync(f.spoolPath('c.v.lock'), 'utf8')
+    const result = await gc(f)
+    assert.deepEqual(result.actions, [])
+    const kept = (name: string) => result.kept.find((k) => k.subject === f.spoolPath(name))?.reason ?? ''
+    assert.match(kept('c.w.lock'), /not one of ours/)
+    assert.match(kept('c.v.lock'), /not one of ours.*hard links/)
+    assert.equal(readFileSync(f.spoolPath('c.w.lock'), 'utf8'), 'somebody else\'s file')
+    assert.equal(readFileSync(f.spoolPath('c.v.lock'), 'utf8'), before)
+  })
+
+  it('removes only our marked temp files of gone writers in the output roots (tenants\' other tools\' stay)', async () => {
+    const f = fixture([])
+    const root = f.config.outputRoots[0]!
+    mkdirSync(join(root, 'team'), {recursive: true})
+    const ours = [join(root, `.p.json.${DEAD_PID}.0123abcd.seccomp-recorder.tmp`), join(root, 'team', `.seccomp-recorder-tmp.${DEAD_PID}.0123456789ab`)]
+    const theirs = [join(root, `.p.json.${DEAD_PID}.0123abcd.tmp`), join(root, 'team', `x.lock.${DEAD_PID}.0123abcd.tmp`), join(root, `.q.json.${process.pid}.0123abcd.seccomp-recorder.tmp`)]
+    for (const file of [...ours, ...theirs]) writeFileSync(file, '{')
+    const result = await gc(f)
+    assert.deepEqual(result.actions.map((a) => [a.action, a.subject]).sort(), ours.map((o) => ['clean', o]).sort())
+    for (const file of ours) assert.equal(existsSync(file), false, file)
+    for (const file of theirs) assert.equal(existsSync(file), true, file)
   })
 
   it('--dry-run changes nothing and says what it would do', async () => {

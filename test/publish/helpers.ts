@@ -1,4 +1,4 @@
-import {spawn} from 'node:child_process'
+import {spawn, spawnSync} from 'node:child_process'
 import {createHash} from 'node:crypto'
 import {lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, watch, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
@@ -46,9 +46,14 @@ export function snapshot(dir: string): Record<string, string> {
   return out
 }
 
+/** The pid of a process that has ended (temp files named with it are leftovers). */
+export function deadPid(): number {
+  return Number(spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], {encoding: 'utf8'}).stdout)
+}
+
 /** Paths of temp files (atomic writes', current or legacy names, or the DaemonSet installer's) below `dir`. */
 export function tempFiles(dir: string): string[] {
-  return Object.keys(snapshot(dir)).filter((p) => leftoverTempPid(p.split('/').pop()!) !== undefined || /\/\.seccomp-recorder-install\./.test(p))
+  return Object.keys(snapshot(dir)).filter((p) => leftoverTempPid(p.split('/').pop()!, {ownDirectory: true}) !== undefined || /\/\.seccomp-recorder-install\./.test(p))
 }
 
 /** Like runCli (test/helpers/cli.ts) but asynchronous, so independent CLI runs can overlap. */

@@ -13,7 +13,7 @@ import {locateProfile} from '../../src/publish/names.js'
 import {prepareProfile, prepareProfiles, publishProfiles, type PreparedProfile} from '../../src/publish/publish.js'
 import {listPublished, unpublishProfiles} from '../../src/publish/published.js'
 import {fixture, REPO_ROOT} from '../helpers/cli.js'
-import {snapshot, tempDir, tempFiles} from './helpers.js'
+import {deadPid, snapshot, tempDir, tempFiles} from './helpers.js'
 
 const ALLOW = fixture('publish', 'busybox-allow.json')
 const DENY = fixture('publish', 'busybox-deny-uname-mkdir.json')
@@ -167,15 +167,20 @@ describe('publish into a directory', () => {
   it('sweeps temp files of interrupted publishes, and only those', async () => {
     const root = tempDir()
     await publishProfiles([await prepared(ALLOW, 'team/web')], options(root))
-    const orphans = [join(root, '.seccomp-recorder-tmp.4242.0123456789ab'), join(root, 'team', '.seccomp-recorder-tmp.1.abcdefabcdef')]
+    const dead = deadPid()
+    const orphans = [join(root, `.seccomp-recorder-tmp.${dead}.0123456789ab`), join(root, 'team', `.web.json.${dead}.abcdef01.seccomp-recorder.tmp`)]
     for (const o of orphans) writeFileSync(o, '{"defaultAc')
-    writeFileSync(join(root, '.seccomp-recorder-tmp.notours'), 'keep')
-    writeFileSync(join(root, 'team', '.other-tool'), 'keep')
+    const kept = [
+      join(root, '.seccomp-recorder-tmp.notours'),
+      join(root, 'team', '.other-tool'),
+      join(root, 'team', `.other.json.${dead}.abcdef01.tmp`), // another tool's, in the unmarked form
+      join(root, `.seccomp-recorder-tmp.${process.pid}.0123456789ab`), // its writer is alive
+    ]
+    for (const k of kept) writeFileSync(k, 'keep')
     const result = await publishProfiles([await prepared(ALLOW, 'other')], options(root))
     assert.deepEqual(result.cleaned.sort(), orphans.sort())
     for (const o of orphans) assert.equal(existsSync(o), false)
-    assert.ok(existsSync(join(root, '.seccomp-recorder-tmp.notours')))
-    assert.ok(existsSync(join(root, 'team', '.other-tool')))
+    for (const k of kept) assert.ok(existsSync(k), k)
   })
 
   it('settles what a crash between manifest and rename left: the file decides', async () => {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import {existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
+import {chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {after, describe, it} from 'node:test'
 import {isUserError} from '../../src/core/errors.js'
@@ -83,6 +83,16 @@ describe('RecordingStore', () => {
     assert.match(reasons['recordings/default_2Fweb_2Fnginx/huge.json']!, /refused/)
     assert.match(reasons[`recordings/elsewhere/${good.id}.json`]!, /another name's directory/)
     assert.equal(scan.invalid.length, 5)
+  })
+
+  it('keeps its locks directory 0700 (a lock file anyone can open, anyone can hold), tightening an own wider one', async () => {
+    const root = tempDir('store-locks-')
+    after(() => rmSync(root, {recursive: true, force: true}))
+    const store = new RecordingStore(root)
+    await store.withNameLock('web', async () => assert.equal(statSync(store.locksDir).mode & 0o777, 0o700))
+    chmodSync(store.locksDir, 0o755)
+    await store.withNameLock('web', async () => undefined)
+    assert.equal(statSync(store.locksDir).mode & 0o777, 0o700)
   })
 
   it('handles names too long for one file name', async () => {
