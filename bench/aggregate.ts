@@ -48,7 +48,13 @@ async function generate(root: string, total: number, names: number): Promise<voi
     const recording = createRecording({
       source: 'hook',
       name: `ns-${n % 4}/workload-${n}/app`,
-      container: {id: `c${i}`, name: 'app', pod: `workload-${n}-7d4b9c8f6d-x2k4q`, namespace: `ns-${n % 4}`, workload: `workload-${n}`},
+      container: {
+        id: `c${i}`,
+        name: 'app',
+        pod: `workload-${n}-7d4b9c8f6d-x2k4q`,
+        namespace: `ns-${n % 4}`,
+        workload: `workload-${n}`,
+      },
       runtime: i % 3 === 0 ? 'crun' : 'runc',
       set: {names: {x86_64: [...picked]}, unknown: []},
       startedAt,
@@ -66,7 +72,9 @@ const root = await mkdtemp(join(tmpdir(), 'bench-aggregate-'))
 try {
   const generating = performance.now()
   await generate(root, count, nameCount)
-  console.log(`generated ${count} recordings of ${nameCount} names in ${seconds(performance.now() - generating)} s (${root})`)
+  console.log(
+    `generated ${count} recordings of ${nameCount} names in ${seconds(performance.now() - generating)} s (${root})`,
+  )
 
   // What `profiles build --dry-run` does for the whole store.
   const store = new RecordingStore(root)
@@ -74,14 +82,19 @@ try {
   const result = await buildProfiles(store, {dryRun: true})
   const elapsed = performance.now() - t0
   const built = result.built.reduce((n, b) => n + b.coverage.recordings, 0)
-  if (built !== count || result.invalid.length > 0) throw new Error(`expected ${count} valid recordings, aggregated ${built} (${result.invalid.length} invalid)`)
-  console.log(`aggregate ${count} recordings: ${seconds(elapsed)} s (target ${TARGET_S} s)${elapsed / 1000 <= TARGET_S ? '' : '  SLOWER THAN TARGET'}`)
+  if (built !== count || result.invalid.length > 0)
+    throw new Error(`expected ${count} valid recordings, aggregated ${built} (${result.invalid.length} invalid)`)
+  console.log(
+    `aggregate ${count} recordings: ${seconds(elapsed)} s (target ${TARGET_S} s)${elapsed / 1000 <= TARGET_S ? '' : '  SLOWER THAN TARGET'}`,
+  )
 
   // All of them as one name: list + aggregate of one union.
   const t1 = performance.now()
   const all = await store.list()
   const single = aggregate(all)
-  console.log(`  one union of all ${all.length}: ${seconds(performance.now() - t1)} s (${single.coverage.syscalls ? Object.keys(single.coverage.syscalls).length : 0} syscalls)`)
+  console.log(
+    `  one union of all ${all.length}: ${seconds(performance.now() - t1)} s (${single.coverage.syscalls ? Object.keys(single.coverage.syscalls).length : 0} syscalls)`,
+  )
 } finally {
   rmSync(root, {recursive: true, force: true})
 }

@@ -57,7 +57,10 @@ const store = join(work, 'store')
 
 /** `install --containerd` as on a node, into temp paths (the e2e's installHooksForContainerd): its base spec for the `runc` handler. */
 function installHooks(): string {
-  writeFileSync(env.SECCOMP_RECORDER_CONFIG, `outputRoots: [${join(work, 'out')}]\nstore: ${store}\nspool: ${join(work, 'spool')}\n`)
+  writeFileSync(
+    env.SECCOMP_RECORDER_CONFIG,
+    `outputRoots: [${join(work, 'out')}]\nstore: ${store}\nspool: ${join(work, 'spool')}\n`,
+  )
   return installHooksForContainerd(env, work).baseRuntimeSpec!
 }
 
@@ -67,16 +70,32 @@ function busyboxImage(dir: string): string {
 }
 
 let counter = 0
-async function startPod(containerd: Containerd, configuration: Configuration): Promise<{pod: RunningPod; start: number; t0: number}> {
+async function startPod(
+  containerd: Containerd,
+  configuration: Configuration,
+): Promise<{pod: RunningPod; start: number; t0: number}> {
   const name = `pod-${configuration.name.replace(' ', '-')}-${++counter}`
-  const config = podConfig({namespace: NAMESPACE, name, uid: `${name}-${process.pid}`, annotations: configuration.annotations, logDirectory: join(work, 'pod-logs', name), cgroupParent: `${containerd.cgroupParent}/${name}`})
+  const config = podConfig({
+    namespace: NAMESPACE,
+    name,
+    uid: `${name}-${process.pid}`,
+    annotations: configuration.annotations,
+    logDirectory: join(work, 'pod-logs', name),
+    cgroupParent: `${containerd.cgroupParent}/${name}`,
+  })
   const t0 = performance.now()
-  const pod = await runPod(containerd.client, config, [{name: 'sleeper', image: IMAGE, command: ['/bin/sleep', '3600']}], configuration.handler)
+  const pod = await runPod(
+    containerd.client,
+    config,
+    [{name: 'sleeper', image: IMAGE, command: ['/bin/sleep', '3600']}],
+    configuration.handler,
+  )
   const id = pod.containers.get('sleeper')!
   for (;;) {
     const status = await containerd.client.containerStatus(id)
     if (status.state === 'CONTAINER_RUNNING') break
-    if (status.state !== 'CONTAINER_CREATED') throw new Error(`${name}: container ${status.state} (${status.reason} ${status.message})`)
+    if (status.state !== 'CONTAINER_CREATED')
+      throw new Error(`${name}: container ${status.state} (${status.reason} ${status.message})`)
     if (performance.now() - t0 > 30_000) throw new Error(`${name}: not running after 30 s`)
     await sleep(5)
   }
@@ -94,10 +113,16 @@ async function checkHooks(containerd: Containerd, configuration: Configuration):
   const {pod} = await startPod(containerd, configuration)
   try {
     const spec = await containerd.client.containerRuntimeSpec(pod.containers.get('sleeper')!)
-    const hooked = spec.hooks?.['prestart']?.some((h) => h.args?.includes('hook-prestart')) === true && (spec.hooks['poststop']?.length ?? 0) > 0
-    if (hooked !== configuration.hooked) throw new Error(`${configuration.name}: our hooks ${hooked ? 'present' : 'absent'} in the spec, expected ${configuration.hooked ? 'present' : 'absent'}: ${JSON.stringify(spec.hooks)}`)
+    const hooked =
+      spec.hooks?.['prestart']?.some((h) => h.args?.includes('hook-prestart')) === true &&
+      (spec.hooks['poststop']?.length ?? 0) > 0
+    if (hooked !== configuration.hooked)
+      throw new Error(
+        `${configuration.name}: our hooks ${hooked ? 'present' : 'absent'} in the spec, expected ${configuration.hooked ? 'present' : 'absent'}: ${JSON.stringify(spec.hooks)}`,
+      )
     const asked = spec.annotations?.['seccomp-recorder.io/record']
-    if (asked !== configuration.annotations['seccomp-recorder.io/record']) throw new Error(`${configuration.name}: record annotation in the spec is ${asked}`)
+    if (asked !== configuration.annotations['seccomp-recorder.io/record'])
+      throw new Error(`${configuration.name}: record annotation in the spec is ${asked}`)
   } finally {
     await removePod(containerd.client, pod)
   }
@@ -115,7 +140,9 @@ const ms = (x: number) => x.toFixed(1).padStart(6)
 /** Recordings the poststop hook stored (files below the store). */
 function storedRecordings(dir: string): number {
   try {
-    return readdirSync(dir, {recursive: true, withFileTypes: true}).filter((e) => e.isFile() && e.name.endsWith('.json')).length
+    return readdirSync(dir, {recursive: true, withFileTypes: true}).filter(
+      (e) => e.isFile() && e.name.endsWith('.json'),
+    ).length
   } catch {
     return 0
   }
@@ -142,15 +169,20 @@ try {
   for (const configuration of CONFIGURATIONS) await checkHooks(containerd, configuration)
   const results = new Map(CONFIGURATIONS.map((c) => [c.name, [] as Timing[]]))
   for (let round = 0; round < pods; round++) {
-    for (const configuration of CONFIGURATIONS) results.get(configuration.name)!.push(await measure(containerd, configuration))
+    for (const configuration of CONFIGURATIONS)
+      results.get(configuration.name)!.push(await measure(containerd, configuration))
   }
   const version = await containerd.client.version()
-  console.log(`CRI pod start through containerd ${version.runtime_version} (runc), one busybox container per pod, ${pods} pods per configuration, interleaved`)
+  console.log(
+    `CRI pod start through containerd ${version.runtime_version} (runc), one busybox container per pod, ${pods} pods per configuration, interleaved`,
+  )
   for (const {name} of CONFIGURATIONS) {
     const t = results.get(name)!
     const start = t.map((x) => x.start)
     const lifetime = t.map((x) => x.lifetime)
-    console.log(`${name.padEnd(14)} start ${ms(median(start))} ms (p90 ${ms(p90(start))})   lifetime ${ms(median(lifetime))} ms (p90 ${ms(p90(lifetime))})   (median of ${t.length})`)
+    console.log(
+      `${name.padEnd(14)} start ${ms(median(start))} ms (p90 ${ms(p90(start))})   lifetime ${ms(median(lifetime))} ms (p90 ${ms(p90(lifetime))})   (median of ${t.length})`,
+    )
   }
   const base = results.get('not installed')!
   for (const name of ['not asked', 'recording']) {

@@ -9,16 +9,31 @@ import {spawn, spawnSync} from 'node:child_process'
 import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {busyboxRootfs, ociBundle, podmanRunArgs, prepareCgroupsForCrun, requireKernelPrerequisites} from '../test/e2e/harness.js'
+import {
+  busyboxRootfs,
+  ociBundle,
+  podmanRunArgs,
+  prepareCgroupsForCrun,
+  requireKernelPrerequisites,
+} from '../test/e2e/harness.js'
 import {PACKAGE_ROOT} from '../src/core/paths.js'
 
 const runs = Number(process.argv[2] ?? 20)
 requireKernelPrerequisites()
 prepareCgroupsForCrun()
 const work = mkdtempSync(join(tmpdir(), 'scr-bench-hook-'))
-const env = {...process.env, SECCOMP_RECORDER_LIBEXEC: join(work, 'libexec'), SECCOMP_RECORDER_INSTALL_MANIFEST: join(work, 'install.json'), SECCOMP_RECORDER_CONFIG: join(work, 'config.yaml')}
-writeFileSync(env.SECCOMP_RECORDER_CONFIG, `outputRoots: [${join(work, 'out')}]\nstore: ${join(work, 'store')}\nspool: ${join(work, 'spool')}\n`)
-const cli = (args: string[]) => spawnSync(process.execPath, [join(PACKAGE_ROOT, 'bin', 'run.js'), ...args], {env, encoding: 'utf8'})
+const env = {
+  ...process.env,
+  SECCOMP_RECORDER_LIBEXEC: join(work, 'libexec'),
+  SECCOMP_RECORDER_INSTALL_MANIFEST: join(work, 'install.json'),
+  SECCOMP_RECORDER_CONFIG: join(work, 'config.yaml'),
+}
+writeFileSync(
+  env.SECCOMP_RECORDER_CONFIG,
+  `outputRoots: [${join(work, 'out')}]\nstore: ${join(work, 'store')}\nspool: ${join(work, 'spool')}\n`,
+)
+const cli = (args: string[]) =>
+  spawnSync(process.execPath, [join(PACKAGE_ROOT, 'bin', 'run.js'), ...args], {env, encoding: 'utf8'})
 const hooksDir = join(work, 'hooks.d')
 const annotation = {'io.containers.trace-syscall': `of:${join(work, 'out', 'bench.json')}`}
 
@@ -41,7 +56,11 @@ function timed(command: string, args: string[], cwd?: string): Promise<Timing> {
     let stderr = ''
     child.stdout.on('data', () => (start ||= performance.now() - t0))
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
-    child.on('close', (code) => (code === 0 ? resolve({start, total: performance.now() - t0}) : reject(new Error(`${command} ${args.join(' ')}: ${code} ${stderr}`))))
+    child.on('close', (code) =>
+      code === 0
+        ? resolve({start, total: performance.now() - t0})
+        : reject(new Error(`${command} ${args.join(' ')}: ${code} ${stderr}`)),
+    )
   })
 }
 
@@ -54,8 +73,13 @@ let counter = 0
 const cases: Record<string, () => Promise<Timing>> = {
   'runc run, no hook': () => timed('runc', ['run', `bench-${process.pid}-${++counter}`], plainBundle),
   'runc run, hook': () => timed('runc', ['run', `bench-${process.pid}-${++counter}`], hookedBundle),
-  'podman run, no hook': () => timed('podman', podmanRunArgs({runtime: 'runc', rootfs, args: ['/bin/busybox', 'echo', 'x']})),
-  'podman run, hook': () => timed('podman', podmanRunArgs({runtime: 'runc', rootfs, hooksDir, annotations: annotation, args: ['/bin/busybox', 'echo', 'x']})),
+  'podman run, no hook': () =>
+    timed('podman', podmanRunArgs({runtime: 'runc', rootfs, args: ['/bin/busybox', 'echo', 'x']})),
+  'podman run, hook': () =>
+    timed(
+      'podman',
+      podmanRunArgs({runtime: 'runc', rootfs, hooksDir, annotations: annotation, args: ['/bin/busybox', 'echo', 'x']}),
+    ),
 }
 const results: Record<string, Timing[]> = Object.fromEntries(Object.keys(cases).map((k) => [k, []]))
 for (let i = 0; i < runs; i++) {
@@ -63,15 +87,23 @@ for (let i = 0; i < runs; i++) {
 }
 const line = (name: string) => {
   const t = results[name]!
-  return `${name.padEnd(20)} start ${median(t.map((x) => x.start)).toFixed(1).padStart(6)} ms   total ${median(t.map((x) => x.total)).toFixed(1).padStart(6)} ms   (median of ${t.length})`
+  return `${name.padEnd(20)} start ${median(t.map((x) => x.start))
+    .toFixed(1)
+    .padStart(6)} ms   total ${median(t.map((x) => x.total))
+    .toFixed(1)
+    .padStart(6)} ms   (median of ${t.length})`
 }
 for (const name of Object.keys(cases)) console.log(line(name))
 for (const runtime of ['runc run', 'podman run']) {
   const a = results[`${runtime}, hook`]!
   const b = results[`${runtime}, no hook`]!
-  console.log(`${runtime}: start with/without hook = ${(median(a.map((x) => x.start)) / median(b.map((x) => x.start))).toFixed(2)}x, total = ${(median(a.map((x) => x.total)) / median(b.map((x) => x.total))).toFixed(2)}x`)
+  console.log(
+    `${runtime}: start with/without hook = ${(median(a.map((x) => x.start)) / median(b.map((x) => x.start))).toFixed(2)}x, total = ${(median(a.map((x) => x.total)) / median(b.map((x) => x.total))).toFixed(2)}x`,
+  )
 }
-const recorded = JSON.parse(readFileSync(join(work, 'out', 'bench.json'), 'utf8')) as {syscalls: Array<{names: string[]}>}
+const recorded = JSON.parse(readFileSync(join(work, 'out', 'bench.json'), 'utf8')) as {
+  syscalls: Array<{names: string[]}>
+}
 console.log(`last recorded profile: ${recorded.syscalls[0]?.names.length ?? 0} syscalls`)
 cli(['uninstall', '--all'])
 rmSync(work, {recursive: true, force: true})

@@ -24,16 +24,39 @@
  *          [--no-hook-log] [--keep]          (root; about 10 minutes for N=100 on 2 cores)
  */
 import {execFile, spawn, spawnSync} from 'node:child_process'
-import {existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync} from 'node:fs'
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {busyboxRootfs, nativeHelper, podmanRunArgs, prepareCgroupsForCrun, requireKernelPrerequisites} from '../test/e2e/harness.js'
+import {
+  busyboxRootfs,
+  nativeHelper,
+  podmanRunArgs,
+  prepareCgroupsForCrun,
+  requireKernelPrerequisites,
+} from '../test/e2e/harness.js'
 import {PACKAGE_ROOT} from '../src/core/paths.js'
 
 type Runtime = 'crun' | 'runc'
 type Variant = 'hook recording' | 'no annotation' | 'no hook'
 
-function parseArgs(argv: string[]): {n: number; rounds: number; runtimes: Runtime[]; hookLog: boolean; keep: boolean; tail?: 'own' | 'both'} {
+function parseArgs(argv: string[]): {
+  n: number
+  rounds: number
+  runtimes: Runtime[]
+  hookLog: boolean
+  keep: boolean
+  tail?: 'own' | 'both'
+} {
   let n = 100
   let rounds = 2
   let runtimes: Runtime[] = ['crun', 'runc']
@@ -49,13 +72,29 @@ function parseArgs(argv: string[]): {n: number; rounds: number; runtimes: Runtim
     else if (arg === '--runtimes') runtimes = argv[++i]!.split(',') as Runtime[]
     else n = Number(arg)
   }
-  if ((tail !== undefined && tail !== 'own' && tail !== 'both') || !Number.isInteger(n) || n < 1 || !Number.isInteger(rounds) || rounds < 1 || runtimes.some((r) => r !== 'crun' && r !== 'runc')) {
-    throw new Error('usage: load-podman.js [N] [--rounds R] [--runtimes crun,runc] [--runtime-tail own|both] [--no-hook-log] [--keep]')
+  if (
+    (tail !== undefined && tail !== 'own' && tail !== 'both') ||
+    !Number.isInteger(n) ||
+    n < 1 ||
+    !Number.isInteger(rounds) ||
+    rounds < 1 ||
+    runtimes.some((r) => r !== 'crun' && r !== 'runc')
+  ) {
+    throw new Error(
+      'usage: load-podman.js [N] [--rounds R] [--runtimes crun,runc] [--runtime-tail own|both] [--no-hook-log] [--keep]',
+    )
   }
   return {n, rounds, runtimes, hookLog, keep, ...(tail ? {tail} : {})}
 }
 
-const {n: N, rounds: ROUNDS, runtimes: RUNTIMES, hookLog: HOOK_LOG, keep: KEEP, tail: TAIL} = parseArgs(process.argv.slice(2))
+const {
+  n: N,
+  rounds: ROUNDS,
+  runtimes: RUNTIMES,
+  hookLog: HOOK_LOG,
+  keep: KEEP,
+  tail: TAIL,
+} = parseArgs(process.argv.slice(2))
 
 interface Kind {
   name: string
@@ -77,22 +116,42 @@ const KINDS: Kind[] = [
  * — normally before the seccomp filter is installed, after it under load.
  */
 const GO_RUNTIME = new Set([
-  ...(JSON.parse(readFileSync(join(PACKAGE_ROOT, 'profiles', 'runtime-tails.json'), 'utf8')) as {goRuntime: {runc: string[]}}).goRuntime.runc,
-  'madvise', 'mmap', 'munmap', 'sigaltstack', 'rt_sigprocmask', 'clone', 'clone3',
+  ...(
+    JSON.parse(readFileSync(join(PACKAGE_ROOT, 'profiles', 'runtime-tails.json'), 'utf8')) as {
+      goRuntime: {runc: string[]}
+    }
+  ).goRuntime.runc,
+  'madvise',
+  'mmap',
+  'munmap',
+  'sigaltstack',
+  'rt_sigprocmask',
+  'clone',
+  'clone3',
 ])
 
 /** At most 900 × 0.2 s at the barrier, so nothing waits forever if the benchmark dies. */
-const script = (kind: Kind) => `echo started; n=0; sleep 0.2; while [ ! -e /go/go ] && [ $n -lt 900 ]; do sleep 0.2; n=$((n+1)); done; ${kind.command}`
+const script = (kind: Kind) =>
+  `echo started; n=0; sleep 0.2; while [ ! -e /go/go ] && [ $n -lt 900 ]; do sleep 0.2; n=$((n+1)); done; ${kind.command}`
 
 // ---- set-up: the hook installed into temporary directories exactly like .ci/main-job -------------------------
 requireKernelPrerequisites()
 prepareCgroupsForCrun()
 const helper = await nativeHelper()
 const work = mkdtempSync(join(tmpdir(), 'scr-bench-load-'))
-const env = {...process.env, SECCOMP_RECORDER_LIBEXEC: join(work, 'libexec'), SECCOMP_RECORDER_INSTALL_MANIFEST: join(work, 'install.json'), SECCOMP_RECORDER_CONFIG: join(work, 'config.yaml')}
+const env = {
+  ...process.env,
+  SECCOMP_RECORDER_LIBEXEC: join(work, 'libexec'),
+  SECCOMP_RECORDER_INSTALL_MANIFEST: join(work, 'install.json'),
+  SECCOMP_RECORDER_CONFIG: join(work, 'config.yaml'),
+}
 const out = join(work, 'out')
-writeFileSync(env.SECCOMP_RECORDER_CONFIG, `outputRoots: [${out}]\nstore: ${join(work, 'store')}\nspool: ${join(work, 'spool')}\n`)
-const cli = (args: string[]) => spawnSync(process.execPath, [join(PACKAGE_ROOT, 'bin', 'run.js'), ...args], {env, encoding: 'utf8'})
+writeFileSync(
+  env.SECCOMP_RECORDER_CONFIG,
+  `outputRoots: [${out}]\nstore: ${join(work, 'store')}\nspool: ${join(work, 'spool')}\n`,
+)
+const cli = (args: string[]) =>
+  spawnSync(process.execPath, [join(PACKAGE_ROOT, 'bin', 'run.js'), ...args], {env, encoding: 'utf8'})
 const hooksDir = join(work, 'hooks.d')
 /** The helper the hook runs (install copies it): watching the recorder with another build could disturb it. */
 const hookHelper = join(env.SECCOMP_RECORDER_LIBEXEC, 'seccomp-recorder-helper')
@@ -119,7 +178,11 @@ function hookResults(): Map<string, HookResult> {
     const base = join(hookLog, file.slice(0, -3))
     const state = JSON.parse(readFileSync(`${base}.in`, 'utf8')) as {annotations?: Record<string, string>}
     const output = state.annotations?.['io.containers.trace-syscall']?.replace(/^of:/, '')
-    if (output) results.set(output, {rc: Number(readFileSync(`${base}.rc`, 'utf8')), stderr: readFileSync(`${base}.err`, 'utf8').trim()})
+    if (output)
+      results.set(output, {
+        rc: Number(readFileSync(`${base}.rc`, 'utf8')),
+        stderr: readFileSync(`${base}.err`, 'utf8').trim(),
+      })
   }
   return results
 }
@@ -141,7 +204,9 @@ function watchRecorder(): () => {samples: number; detachedAt: number[]; progIdSe
   const loop = (async () => {
     while (!stop) {
       const list = await new Promise<{attached?: boolean; prog_ids?: number[]}>((resolve) =>
-        execFile(hookHelper, ['list'], (error, stdout) => resolve(error ? {} : (JSON.parse(stdout) as {attached?: boolean; prog_ids?: number[]}))),
+        execFile(hookHelper, ['list'], (error, stdout) =>
+          resolve(error ? {} : (JSON.parse(stdout) as {attached?: boolean; prog_ids?: number[]})),
+        ),
       )
       samples += 1
       if (wasAttached && list.attached === false) detachedAt.push(Date.now())
@@ -185,9 +250,14 @@ function cleanup(): void {
   cleanedUp = true
   openBarrier() // every container still waiting finishes at once
   for (const child of running) child.kill('SIGTERM')
-  const left = spawnSync('podman', ['--storage-driver', 'vfs', 'ps', '-a', '--format', '{{.Names}}', '--filter', `name=^${namePrefix}`], {encoding: 'utf8'})
+  const left = spawnSync(
+    'podman',
+    ['--storage-driver', 'vfs', 'ps', '-a', '--format', '{{.Names}}', '--filter', `name=^${namePrefix}`],
+    {encoding: 'utf8'},
+  )
   const names = left.stdout.split('\n').filter((name) => name.startsWith(namePrefix))
-  if (names.length > 0) spawnSync('podman', ['--storage-driver', 'vfs', 'rm', '-f', '-t', '0', ...names], {stdio: 'ignore'})
+  if (names.length > 0)
+    spawnSync('podman', ['--storage-driver', 'vfs', 'rm', '-f', '-t', '0', ...names], {stdio: 'ignore'})
   const uninstalled = cli(['uninstall', '--all'])
   if (uninstalled.status !== 0) process.stderr.write(`uninstall failed: ${uninstalled.stderr}\n`)
   if (KEEP) console.log(`kept ${work}`)
@@ -214,7 +284,12 @@ interface Run {
 
 let batchCounter = 0
 /** Starts `count` containers at once; opens the barrier once all printed `started` (or exited); waits for all. */
-async function batch(runtime: Runtime, variant: Variant, count: number, kindOf: (i: number) => Kind): Promise<{runs: Run[]; wall: number}> {
+async function batch(
+  runtime: Runtime,
+  variant: Variant,
+  count: number,
+  kindOf: (i: number) => Kind,
+): Promise<{runs: Run[]; wall: number}> {
   batchCounter += 1
   closeBarrier()
   const dir = join(out, `batch-${batchCounter}`)
@@ -234,7 +309,12 @@ async function batch(runtime: Runtime, variant: Variant, count: number, kindOf: 
         rootfs,
         hooksDir: variant === 'no hook' ? noHooksDir : hooksDir,
         name: `${namePrefix}${batchCounter}-${index}`,
-        annotations: profile ? {'io.containers.trace-syscall': `of:${profile}`, ...(TAIL ? {'seccomp-recorder.io/runtime-tail': TAIL} : {})} : {},
+        annotations: profile
+          ? {
+              'io.containers.trace-syscall': `of:${profile}`,
+              ...(TAIL ? {'seccomp-recorder.io/runtime-tail': TAIL} : {}),
+            }
+          : {},
         args: ['/bin/sh', '-c', script(kind)],
       })
       // podmanRunArgs ends with `--rootfs DIR CMD…` (--rootfs is a switch, DIR the first argument): options go before it.
@@ -290,7 +370,8 @@ async function waitForProfiles(runs: Run[], limitMs = 60_000): Promise<{late: nu
     const hooks = hookResults()
     return runs.every((r) => !r.profile || existsSync(r.profile) || hooks.has(r.profile))
   }
-  while (missing() > 0 && !settled() && performance.now() - t0 < limitMs) await new Promise((resolve) => setTimeout(resolve, 100))
+  while (missing() > 0 && !settled() && performance.now() - t0 < limitMs)
+    await new Promise((resolve) => setTimeout(resolve, 100))
   return {late: atExit - missing(), waitedMs: performance.now() - t0}
 }
 
@@ -300,9 +381,13 @@ const diff = (a: Set<string>, b: Set<string>) => [...a].filter((name) => !b.has(
 function settle(): string {
   const deadline = Date.now() + 30_000
   for (;;) {
-    const list = JSON.parse(spawnSync(hookHelper, ['list'], {encoding: 'utf8'}).stdout || '{}') as {attached?: boolean; targets?: unknown[]}
+    const list = JSON.parse(spawnSync(hookHelper, ['list'], {encoding: 'utf8'}).stdout || '{}') as {
+      attached?: boolean
+      targets?: unknown[]
+    }
     if (!list.attached) return ''
-    if (Date.now() > deadline) return ` (recorder still attached with ${list.targets?.length ?? '?'} targets: someone else is recording)`
+    if (Date.now() > deadline)
+      return ` (recorder still attached with ${list.targets?.length ?? '?'} targets: someone else is recording)`
     spawnSync('sleep', ['0.5'])
   }
 }
@@ -313,7 +398,11 @@ const quantile = (xs: number[], q: number) => {
 }
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b)
-  return s.length === 0 ? Number.NaN : s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2
+  return s.length === 0
+    ? Number.NaN
+    : s.length % 2
+      ? s[(s.length - 1) / 2]!
+      : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2
 }
 const ms = (x: number) => `${x.toFixed(0).padStart(5)} ms`
 const firstLine = (text: string) => text.trim().split('\n').slice(-3).join(' | ').slice(0, 300)
@@ -326,15 +415,23 @@ try {
     // Keep what the poststop hook says per container: podman only logs its failures, from whichever podman process
     // cleaned the container up (often conmon's `podman container cleanup`, whose log goes nowhere here).
     const post = join(work, 'libexec', 'poststop')
-    const real = readFileSync(post, 'utf8').split('\n').find((line) => line.includes(' exec '))
+    const real = readFileSync(post, 'utf8')
+      .split('\n')
+      .find((line) => line.includes(' exec '))
     if (!real) throw new Error(`unexpected poststop script ${post}`)
     mkdirSync(hookLog)
     const logged = real.replace(' exec ', ' ').replace('"$@"', '"$@" <"$f.in" >"$f.out" 2>"$f.err"; echo $? >"$f.rc"')
     writeFileSync(post, `#!/bin/sh\nf=${hookLog}/$(date +%s%N)-$$\ncat >"$f.in"\n${logged}\n`)
   }
-  const versions = ['podman', 'crun', 'runc'].map((c) => spawnSync(c, ['--version'], {encoding: 'utf8'}).stdout.split('\n')[0]!.trim())
-  console.log(`load benchmark: ${N} concurrent containers, ${ROUNDS} rounds, runtimes ${RUNTIMES.join(', ')}; ${versions.join('; ')}; kernel ${spawnSync('uname', ['-r'], {encoding: 'utf8'}).stdout.trim()}`)
-  console.log(`kinds (kind = i % ${KINDS.length}): ${KINDS.map((k) => `${k.name}→${k.marker}`).join(', ')}; runtime tails added: ${TAIL ?? 'as configured (default both)'}`)
+  const versions = ['podman', 'crun', 'runc'].map((c) =>
+    spawnSync(c, ['--version'], {encoding: 'utf8'}).stdout.split('\n')[0]!.trim(),
+  )
+  console.log(
+    `load benchmark: ${N} concurrent containers, ${ROUNDS} rounds, runtimes ${RUNTIMES.join(', ')}; ${versions.join('; ')}; kernel ${spawnSync('uname', ['-r'], {encoding: 'utf8'}).stdout.trim()}`,
+  )
+  console.log(
+    `kinds (kind = i % ${KINDS.length}): ${KINDS.map((k) => `${k.name}→${k.marker}`).join(', ')}; runtime tails added: ${TAIL ?? 'as configured (default both)'}`,
+  )
 
   for (const runtime of RUNTIMES) {
     console.log(`\n=== ${runtime}: ground truth (each kind alone, twice)`)
@@ -394,34 +491,53 @@ try {
           `round ${round + 1} ${variant.padEnd(15)} wall ${(wall / 1000).toFixed(1).padStart(5)} s   start median ${ms(median(starts))}  p90 ${ms(quantile(starts, 0.9))}  max ${ms(Math.max(...starts))}` +
             `   podman failures ${failed.length}/${N}${note}`,
         )
-        for (const r of failed.slice(0, 5)) console.log(`  container ${r.index} (${r.kind.name}): podman exit ${r.status}: ${firstLine(r.stderr)}`)
+        for (const r of failed.slice(0, 5))
+          console.log(`  container ${r.index} (${r.kind.name}): podman exit ${r.status}: ${firstLine(r.stderr)}`)
         const noisy = runs.filter((r) => r.status === 0 && r.stderr.trim() !== '')
-        for (const r of noisy.slice(0, 3)) console.log(`  container ${r.index} (${r.kind.name}) stderr: ${firstLine(r.stderr)}`)
+        for (const r of noisy.slice(0, 3))
+          console.log(`  container ${r.index} (${r.kind.name}) stderr: ${firstLine(r.stderr)}`)
         if (noisy.length > 3) console.log(`  … ${noisy.length - 3} more containers wrote to stderr`)
         if (variant !== 'hook recording') continue
 
         // Every profile against its kind's ground truth.
         const {late, waitedMs} = await waitForProfiles(runs)
         const watched = stopWatching!()
-        if (late) console.log(`  ${late} profiles were written after their podman exited (waited ${(waitedMs / 1000).toFixed(1)} s for them)`)
-        if (watched.progIdSets > 1) console.log(`  RECORDER RE-ATTACHED during the batch: ${watched.progIdSets} different program sets (${watched.samples} samples)`)
+        if (late)
+          console.log(
+            `  ${late} profiles were written after their podman exited (waited ${(waitedMs / 1000).toFixed(1)} s for them)`,
+          )
+        if (watched.progIdSets > 1)
+          console.log(
+            `  RECORDER RE-ATTACHED during the batch: ${watched.progIdSets} different program sets (${watched.samples} samples)`,
+          )
         const hooks = hookResults()
         const failedHooks = runs.filter((r) => (hooks.get(r.profile!)?.rc ?? 0) !== 0)
         const times = hookTimes(new Set(runs.map((r) => r.profile!)))
         if (HOOK_LOG) {
           console.log(
             `  poststop hooks: ${runs.filter((r) => hooks.has(r.profile!)).length}/${N} ran, ${failedHooks.length} failed` +
-              (times ? `; each took median ${ms(median(times.durations))}, max ${ms(Math.max(...times.durations))}; first start to last end ${(times.span / 1000).toFixed(1)} s` : ''),
+              (times
+                ? `; each took median ${ms(median(times.durations))}, max ${ms(Math.max(...times.durations))}; first start to last end ${(times.span / 1000).toFixed(1)} s`
+                : ''),
           )
         }
         const hookSays = (r: Run) => {
           const h = hooks.get(r.profile!)
-          return h === undefined ? (HOOK_LOG ? ' — poststop hook never ran' : '') : h.rc === 0 ? '' : ` — poststop hook exit ${h.rc}: ${firstLine(h.stderr)}`
+          return h === undefined
+            ? HOOK_LOG
+              ? ' — poststop hook never ran'
+              : ''
+            : h.rc === 0
+              ? ''
+              : ` — poststop hook exit ${h.rc}: ${firstLine(h.stderr)}`
         }
         for (const at of watched.detachedAt) {
           // A detach after every hook ended is the hook's own linger-then-detach; one while hooks run is worth a look.
           const running = times ? times.ends.filter((end) => end > at).length : Number.NaN
-          if (running !== 0) console.log(`  RECORDER DETACHED while ${running} poststop hooks were still running (harmless only if they had taken their marks: see the hooks' failures and the profiles)`)
+          if (running !== 0)
+            console.log(
+              `  RECORDER DETACHED while ${running} poststop hooks were still running (harmless only if they had taken their marks: see the hooks' failures and the profiles)`,
+            )
         }
         let exact = 0
         let shown = 0
@@ -435,7 +551,9 @@ try {
           if (!names) {
             totals.missingProfiles += 1
             totals.lost += expected.size
-            show(`  container ${r.index} (${r.kind.name}): NO PROFILE (podman exit ${r.status})${hookSays(r)} ${firstLine(r.stderr)}`)
+            show(
+              `  container ${r.index} (${r.kind.name}): NO PROFILE (podman exit ${r.status})${hookSays(r)} ${firstLine(r.stderr)}`,
+            )
             continue
           }
           totals.profiles += 1
@@ -445,14 +563,18 @@ try {
           const goRuntime = runtime === 'runc' ? extra.filter((name) => GO_RUNTIME.has(name)) : []
           totals.foreign += extra.length - goRuntime.length
           totals.goRuntime += goRuntime.length
-          for (const name of lost) lostCounts.set(`${r.kind.name}:${name}`, (lostCounts.get(`${r.kind.name}:${name}`) ?? 0) + 1)
-          for (const name of extra) extraCounts.set(`${r.kind.name}:${name}`, (extraCounts.get(`${r.kind.name}:${name}`) ?? 0) + 1)
+          for (const name of lost)
+            lostCounts.set(`${r.kind.name}:${name}`, (lostCounts.get(`${r.kind.name}:${name}`) ?? 0) + 1)
+          for (const name of extra)
+            extraCounts.set(`${r.kind.name}:${name}`, (extraCounts.get(`${r.kind.name}:${name}`) ?? 0) + 1)
           if (lost.length === 0 && extra.length === 0) {
             exact += 1
             continue
           }
           const markers = extra.filter((name) => KINDS.some((k) => k.marker === name))
-          show(`  container ${r.index} (${r.kind.name}): lost [${lost.join(' ')}] extra [${extra.join(' ')}]${markers.length ? ` — OTHER KINDS' MARKERS: ${markers.join(' ')}` : ''}${hookSays(r)}`)
+          show(
+            `  container ${r.index} (${r.kind.name}): lost [${lost.join(' ')}] extra [${extra.join(' ')}]${markers.length ? ` — OTHER KINDS' MARKERS: ${markers.join(' ')}` : ''}${hookSays(r)}`,
+          )
         }
         totals.exact += exact
         console.log(`  profiles: exact ${exact}/${N}`)
@@ -460,9 +582,16 @@ try {
     }
 
     console.log(`\n--- ${runtime}: correctness over ${ROUNDS} recorded batches of ${N}`)
-    console.log(`lost: ${totals.lost}, foreign: ${totals.foreign}, exact: ${totals.exact}/${N * ROUNDS}${totals.missingProfiles ? `, missing profiles: ${totals.missingProfiles}` : ''}`)
-    if (runtime === 'runc') console.log(`runc Go runtime calls beyond the ground truth (not counted as foreign): ${totals.goRuntime}`)
-    const byName = (counts: Map<string, number>) => [...counts].sort((a, b) => b[1] - a[1]).map(([key, count]) => `${key}×${count}`).join(' ')
+    console.log(
+      `lost: ${totals.lost}, foreign: ${totals.foreign}, exact: ${totals.exact}/${N * ROUNDS}${totals.missingProfiles ? `, missing profiles: ${totals.missingProfiles}` : ''}`,
+    )
+    if (runtime === 'runc')
+      console.log(`runc Go runtime calls beyond the ground truth (not counted as foreign): ${totals.goRuntime}`)
+    const byName = (counts: Map<string, number>) =>
+      [...counts]
+        .sort((a, b) => b[1] - a[1])
+        .map(([key, count]) => `${key}×${count}`)
+        .join(' ')
     if (lostCounts.size) console.log(`lost names (kind:name×containers): ${byName(lostCounts)}`)
     if (extraCounts.size) console.log(`extra names (kind:name×containers): ${byName(extraCounts)}`)
 
@@ -478,13 +607,15 @@ try {
     for (const base of ['no annotation', 'no hook'] as const) {
       const other = results[base].starts
       console.log(
-        `added start latency at this load, vs ${base.padEnd(13)}: median ${(median(rec) - median(other) >= 0 ? '+' : '')}${(median(rec) - median(other)).toFixed(0)} ms (${(median(rec) / median(other)).toFixed(2)}x), ` +
-          `p90 ${(quantile(rec, 0.9) - quantile(other, 0.9) >= 0 ? '+' : '')}${(quantile(rec, 0.9) - quantile(other, 0.9)).toFixed(0)} ms (${(quantile(rec, 0.9) / quantile(other, 0.9)).toFixed(2)}x)`,
+        `added start latency at this load, vs ${base.padEnd(13)}: median ${median(rec) - median(other) >= 0 ? '+' : ''}${(median(rec) - median(other)).toFixed(0)} ms (${(median(rec) / median(other)).toFixed(2)}x), ` +
+          `p90 ${quantile(rec, 0.9) - quantile(other, 0.9) >= 0 ? '+' : ''}${(quantile(rec, 0.9) - quantile(other, 0.9)).toFixed(0)} ms (${(quantile(rec, 0.9) / quantile(other, 0.9)).toFixed(2)}x)`,
       )
     }
   }
 } finally {
   cleanup()
   const list = JSON.parse(spawnSync(helper, ['list'], {encoding: 'utf8'}).stdout || '{}') as {attached?: boolean}
-  console.log(`\ncleaned up: hook uninstalled, temporary directory removed, recorder ${list.attached ? 'STILL ATTACHED (someone else recording?)' : 'detached'}`)
+  console.log(
+    `\ncleaned up: hook uninstalled, temporary directory removed, recorder ${list.attached ? 'STILL ATTACHED (someone else recording?)' : 'detached'}`,
+  )
 }

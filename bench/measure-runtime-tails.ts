@@ -19,7 +19,11 @@ const runs = Number(process.argv[2] ?? 20)
 requireKernelPrerequisites()
 prepareCgroupsForCrun()
 const helper = await nativeHelper()
-const permissive = {defaultAction: 'SCMP_ACT_ERRNO', architectures: ['SCMP_ARCH_X86_64'], syscalls: [{names: [...syscallNames('x86_64')], action: 'SCMP_ACT_ALLOW'}]}
+const permissive = {
+  defaultAction: 'SCMP_ACT_ERRNO',
+  architectures: ['SCMP_ARCH_X86_64'],
+  syscalls: [{names: [...syscallNames('x86_64')], action: 'SCMP_ACT_ALLOW'}],
+}
 
 /** Runs the bundle as `run` does, or as podman and CRI-O do: `create`, then `start`, wait, `delete`. */
 function runBundle(runtime: string, bundle: string, mode: 'run' | 'create-start'): void {
@@ -39,21 +43,45 @@ function runBundle(runtime: string, bundle: string, mode: 'run' | 'create-start'
   execFileSync(runtime, ['delete', '--force', id])
 }
 
-function recordContainer(runtime: string, noNewPrivileges: boolean, boundary: string, mode: 'run' | 'create-start'): Set<string> {
+function recordContainer(
+  runtime: string,
+  noNewPrivileges: boolean,
+  boundary: string,
+  mode: 'run' | 'create-start',
+): Set<string> {
   const hook = join(PACKAGE_ROOT, 'build', `measure-hook-${process.pid}.sh`)
   const out = `${hook}.json`
-  writeFileSync(hook, `#!/bin/sh\npid=$(sed 's/.*"pid":\\([0-9]*\\).*/\\1/')\nexec ${helper} add --pid "$pid" --boundary ${boundary} > ${out}\n`)
+  writeFileSync(
+    hook,
+    `#!/bin/sh\npid=$(sed 's/.*"pid":\\([0-9]*\\).*/\\1/')\nexec ${helper} add --pid "$pid" --boundary ${boundary} > ${out}\n`,
+  )
   chmodSync(hook, 0o755)
-  const bundle = ociBundle({args: ['/bin/busybox', 'true'], noNewPrivileges, seccomp: boundary === 'seccomp' ? permissive : undefined, hooks: {prestart: [{path: hook}]}})
+  const bundle = ociBundle({
+    args: ['/bin/busybox', 'true'],
+    noNewPrivileges,
+    seccomp: boundary === 'seccomp' ? permissive : undefined,
+    hooks: {prestart: [{path: hook}]},
+  })
   runBundle(runtime, bundle, mode)
   const {mntns} = JSON.parse(readFileSync(out, 'utf8')) as {mntns: number}
-  const target = JSON.parse(execFileSync(helper, ['remove', '--mntns', String(mntns)], {encoding: 'utf8'})) as {syscalls: {x86_64?: number[]}}
+  const target = JSON.parse(execFileSync(helper, ['remove', '--mntns', String(mntns)], {encoding: 'utf8'})) as {
+    syscalls: {x86_64?: number[]}
+  }
   rmSync(bundle, {recursive: true, force: true})
   return new Set((target.syscalls.x86_64 ?? []).map((nr) => syscallName('x86_64', nr) ?? `#${nr}`))
 }
 
 /** Go runtime calls runc can make at any point after the filter is in: timers, futexes, preemption signals (tgkill to itself, rt_sigreturn). */
-const RUNC_GO_RUNTIME = ['epoll_pwait', 'futex', 'getpid', 'gettid', 'nanosleep', 'rt_sigreturn', 'sched_yield', 'tgkill']
+const RUNC_GO_RUNTIME = [
+  'epoll_pwait',
+  'futex',
+  'getpid',
+  'gettid',
+  'nanosleep',
+  'rt_sigreturn',
+  'sched_yield',
+  'tgkill',
+]
 /**
  * What a thread runc init starts after its filter makes: the parent's clone (Go) or clone3, then the new thread's
  * stack and signal set-up. Quiet runs like these never show it; under load it does (perf on raw_syscalls:sys_enter,
@@ -66,19 +94,40 @@ const tails: Record<string, Set<string>> = {runc: new Set(RUNC_GO_RUNTIME), crun
 for (let i = 0; i < runs; i++) {
   for (const runtime of ['runc', 'crun']) {
     for (const nnp of [true, false]) {
-      for (const mode of ['run', 'create-start'] as const) for (const name of recordContainer(runtime, nnp, 'seccomp', mode)) tails[runtime]!.add(name)
+      for (const mode of ['run', 'create-start'] as const)
+        for (const name of recordContainer(runtime, nnp, 'seccomp', mode)) tails[runtime]!.add(name)
     }
   }
 }
-const workload = new Set(JSON.parse(execFileSync(process.execPath, [join(PACKAGE_ROOT, 'bin', 'run.js'), 'record', '--json', '--', '/bin/busybox', 'true'], {encoding: 'utf8'})).syscalls.x86_64 as string[])
+const workload = new Set(
+  JSON.parse(
+    execFileSync(
+      process.execPath,
+      [join(PACKAGE_ROOT, 'bin', 'run.js'), 'record', '--json', '--', '/bin/busybox', 'true'],
+      {encoding: 'utf8'},
+    ),
+  ).syscalls.x86_64 as string[],
+)
 const version = (command: string) => execFileSync(command, ['--version'], {encoding: 'utf8'}).split('\n')[0]!.trim()
 const data = {
-  about: 'What each runtime does after installing the seccomp filter and before the workload execs. Measured by bench/measure-runtime-tails.ts; every recorded profile adds these (both runtimes by default).',
-  measured: {runc: version('runc'), crun: version('crun'), kernel: execFileSync('uname', ['-r'], {encoding: 'utf8'}).trim(), runs, date: new Date().toISOString().slice(0, 10)},
+  about:
+    'What each runtime does after installing the seccomp filter and before the workload execs. Measured by bench/measure-runtime-tails.ts; every recorded profile adds these (both runtimes by default).',
+  measured: {
+    runc: version('runc'),
+    crun: version('crun'),
+    kernel: execFileSync('uname', ['-r'], {encoding: 'utf8'}).trim(),
+    runs,
+    date: new Date().toISOString().slice(0, 10),
+  },
   goRuntime: {runc: RUNC_GO_RUNTIME},
   lateThreads: {runc: RUNC_LATE_THREAD},
-  tails: Object.fromEntries(Object.entries(tails).map(([runtime, names]) => [runtime, [...names].filter((n) => !workload.has(n)).sort()])),
+  tails: Object.fromEntries(
+    Object.entries(tails).map(([runtime, names]) => [runtime, [...names].filter((n) => !workload.has(n)).sort()]),
+  ),
 }
 writeFileSync(join(PACKAGE_ROOT, 'profiles', 'runtime-tails.json'), `${JSON.stringify(data, null, 2)}\n`)
-console.log(`busybox true alone: ${workload.size} syscalls; with both tails: ${new Set([...workload, ...data.tails.runc!, ...data.tails.crun!]).size}`)
-for (const [runtime, names] of Object.entries(data.tails)) console.log(`${runtime} tail: ${names.length} syscalls: ${names.join(' ')}`)
+console.log(
+  `busybox true alone: ${workload.size} syscalls; with both tails: ${new Set([...workload, ...data.tails.runc!, ...data.tails.crun!]).size}`,
+)
+for (const [runtime, names] of Object.entries(data.tails))
+  console.log(`${runtime} tail: ${names.length} syscalls: ${names.join(' ')}`)

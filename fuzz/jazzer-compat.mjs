@@ -37,7 +37,14 @@ const shentsize = elf.readUInt16LE(0x3a)
 const shnum = elf.readUInt16LE(0x3c)
 const sections = Array.from({length: shnum}, (_, i) => {
   const o = shoff + i * shentsize
-  return {type: elf.readUInt32LE(o + 4), offset: Number(elf.readBigUInt64LE(o + 0x18)), size: Number(elf.readBigUInt64LE(o + 0x20)), link: elf.readUInt32LE(o + 0x28), info: elf.readUInt32LE(o + 0x2c), entsize: Number(elf.readBigUInt64LE(o + 0x38))}
+  return {
+    type: elf.readUInt32LE(o + 4),
+    offset: Number(elf.readBigUInt64LE(o + 0x18)),
+    size: Number(elf.readBigUInt64LE(o + 0x20)),
+    link: elf.readUInt32LE(o + 0x28),
+    info: elf.readUInt32LE(o + 0x2c),
+    entsize: Number(elf.readBigUInt64LE(o + 0x38)),
+  }
 })
 const byType = (type) => sections.find((s) => s.type === type) ?? fail(`no section of type 0x${type.toString(16)}`)
 const verneed = byType(SHT_GNU_VERNEED)

@@ -39,7 +39,8 @@ export function aggregate(recordings: readonly Recording[]): Aggregate {
   for (const recording of recordings) {
     const abis = Object.keys(recording.syscalls) as Abi[]
     // A name seen on two ABIs of one run counts once for that run.
-    const seen = abis.length === 1 ? recording.syscalls[abis[0]!]! : [...new Set(abis.flatMap((abi) => recording.syscalls[abi]!))]
+    const seen =
+      abis.length === 1 ? recording.syscalls[abis[0]!]! : [...new Set(abis.flatMap((abi) => recording.syscalls[abi]!))]
     for (const abi of abis) {
       let names = byAbi.get(abi)
       if (!names) byAbi.set(abi, (names = new Set()))

@@ -50,11 +50,16 @@ export async function buildProfiles(store: RecordingStore, options: BuildOptions
   const names = (await store.names()).filter((name) => matchesName(name, filter.names))
   if (names.length === 0) throw noRecordings(store, filter)
   if (options.output !== undefined && names.length > 1) {
-    throw new UserError(`--output writes one profile, but ${names.length} names match: ${names.slice(0, 5).join(', ')}${names.length > 5 ? ', …' : ''}`, {
-      exit: EXIT.USAGE,
-      code: 'output-needs-one-name',
-      suggestions: ['Name one profile: `seccomp-recorder profiles build NAME --output FILE`, or leave out --output to write them all into the store.'],
-    })
+    throw new UserError(
+      `--output writes one profile, but ${names.length} names match: ${names.slice(0, 5).join(', ')}${names.length > 5 ? ', …' : ''}`,
+      {
+        exit: EXIT.USAGE,
+        code: 'output-needs-one-name',
+        suggestions: [
+          'Name one profile: `seccomp-recorder profiles build NAME --output FILE`, or leave out --output to write them all into the store.',
+        ],
+      },
+    )
   }
 
   let total = 0
@@ -66,7 +71,9 @@ export async function buildProfiles(store: RecordingStore, options: BuildOptions
   const invalid: InvalidRecordingFile[] = []
   for (const name of names) {
     const buildOne = async (): Promise<BuiltProfile | null> => {
-      const scan = await store.scanName(name, filter, {onProgress: (done) => options.onProgress?.(doneBefore + done, total)})
+      const scan = await store.scanName(name, filter, {
+        onProgress: (done) => options.onProgress?.(doneBefore + done, total),
+      })
       invalid.push(...scan.invalid)
       if (scan.recordings.length === 0) return null
       const result = withBase(aggregate(scan.recordings), options.base?.profile)
@@ -113,7 +120,9 @@ function noRecordings(store: RecordingStore, filter: RecordingFilter): UserError
     code: 'no-recordings',
     suggestions: filtered
       ? ['`seccomp-recorder profiles list` shows the names and recordings in the store.']
-      : ['Record first (`seccomp-recorder record --name NAME -- CMD`, or the OCI hook), or pass --store DIR / set SECCOMP_RECORDER_STORE.'],
+      : [
+          'Record first (`seccomp-recorder record --name NAME -- CMD`, or the OCI hook), or pass --store DIR / set SECCOMP_RECORDER_STORE.',
+        ],
   })
 }
 
@@ -128,7 +137,11 @@ export async function loadInputProfile(path: string, what = 'the profile'): Prom
     return (await loadProfile(path)).profile
   } catch (error) {
     if (error instanceof ProfileReadError) {
-      throw new UserError(error.message, {exit: error.exit, code: error.code, suggestions: [`Check the path of ${what} (${path}); profiles are JSON files.`]})
+      throw new UserError(error.message, {
+        exit: error.exit,
+        code: error.code,
+        suggestions: [`Check the path of ${what} (${path}); profiles are JSON files.`],
+      })
     }
     throw error
   }

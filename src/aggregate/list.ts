@@ -35,7 +35,11 @@ export interface ListResult {
   invalid: InvalidRecordingFile[]
 }
 
-export async function listProfiles(store: RecordingStore, filter: RecordingFilter = {}, onProgress?: (done: number, total: number) => void): Promise<ListResult> {
+export async function listProfiles(
+  store: RecordingStore,
+  filter: RecordingFilter = {},
+  onProgress?: (done: number, total: number) => void,
+): Promise<ListResult> {
   const scan = await store.scan(filter, {onProgress})
   const byName = new Map<string, Recording[]>()
   for (const recording of scan.recordings) {
@@ -45,7 +49,8 @@ export async function listProfiles(store: RecordingStore, filter: RecordingFilte
   }
   const profiles: ProfileListing[] = []
   for (const [name, recordings] of [...byName].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-    const distinct = (pick: (r: Recording) => string | null) => [...new Set(recordings.map(pick).filter((v): v is string => v !== null && v !== ''))].sort()
+    const distinct = (pick: (r: Recording) => string | null) =>
+      [...new Set(recordings.map(pick).filter((v): v is string => v !== null && v !== ''))].sort()
     const firstStartedAt = recordings.reduce((m, r) => (r.startedAt < m ? r.startedAt : m), recordings[0]!.startedAt)
     const lastEndedAt = recordings.reduce((m, r) => (r.endedAt > m ? r.endedAt : m), recordings[0]!.endedAt)
     profiles.push({
@@ -65,7 +70,12 @@ export async function listProfiles(store: RecordingStore, filter: RecordingFilte
   return {store: store.root, profiles, invalid: scan.invalid}
 }
 
-async function builtState(store: RecordingStore, name: string, recordings: number, lastEndedAt: string): Promise<ProfileListing['built']> {
+async function builtState(
+  store: RecordingStore,
+  name: string,
+  recordings: number,
+  lastEndedAt: string,
+): Promise<ProfileListing['built']> {
   const paths = store.profilePaths(name)
   let builtAt: Date
   try {
@@ -74,6 +84,13 @@ async function builtState(store: RecordingStore, name: string, recordings: numbe
     return null
   }
   const coverage = readCoverageFile(paths.coverage)
-  const upToDate = coverage !== null && coverage.recordings === recordings && builtAt.getTime() >= Date.parse(lastEndedAt)
-  return {path: paths.profile, coveragePath: paths.coverage, builtAt: builtAt.toISOString(), recordings: coverage?.recordings ?? null, upToDate}
+  const upToDate =
+    coverage !== null && coverage.recordings === recordings && builtAt.getTime() >= Date.parse(lastEndedAt)
+  return {
+    path: paths.profile,
+    coveragePath: paths.coverage,
+    builtAt: builtAt.toISOString(),
+    recordings: coverage?.recordings ?? null,
+    upToDate,
+  }
 }

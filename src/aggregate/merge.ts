@@ -93,7 +93,13 @@ function conditionalVerdict(fn: ProfileFunction, name: string, key: string): Ver
 /** A profile could not be merged: listener settings that disagree. */
 export class MergeConflictError extends UserError {
   constructor(message: string) {
-    super(message, {exit: EXIT.USAGE, code: 'merge-conflict', suggestions: ['Give the profiles the same listenerPath and listenerMetadata, or merge them without SCMP_ACT_NOTIFY.']})
+    super(message, {
+      exit: EXIT.USAGE,
+      code: 'merge-conflict',
+      suggestions: [
+        'Give the profiles the same listenerPath and listenerMetadata, or merge them without SCMP_ACT_NOTIFY.',
+      ],
+    })
   }
 }
 
@@ -113,7 +119,10 @@ export function mergeProfiles(profiles: readonly SeccompProfile[]): SeccompProfi
   if (flags.length > 0) out.flags = flags as SeccompFlag[]
   for (const key of ['listenerPath', 'listenerMetadata'] as const) {
     const values = [...new Set(profiles.map((p) => p[key]).filter((v): v is string => v !== undefined))]
-    if (values.length > 1) throw new MergeConflictError(`the profiles set different ${key} values (${values.map((v) => JSON.stringify(v)).join(', ')}): a merged profile can have only one`)
+    if (values.length > 1)
+      throw new MergeConflictError(
+        `the profiles set different ${key} values (${values.map((v) => JSON.stringify(v)).join(', ')}): a merged profile can have only one`,
+      )
     if (values.length === 1) out[key] = values[0]
   }
   out.syscalls = []
@@ -138,9 +147,11 @@ function mergeFunctions(fns: ProfileFunction[]): ProfileFunction {
   for (const name of names) {
     const unconditional = fns.map((f) => unconditionalVerdict(f, name)).reduce(leastRestrictive)
     const byConditions = new Map<string, {conditions: Conditions; verdict: Verdict}>()
-    if (!sameVerdict(unconditional, merged.default)) byConditions.set(UNCONDITIONAL, {conditions: {}, verdict: unconditional})
+    if (!sameVerdict(unconditional, merged.default))
+      byConditions.set(UNCONDITIONAL, {conditions: {}, verdict: unconditional})
     const keys = new Map<string, Conditions>()
-    for (const fn of fns) for (const [key, entry] of fn.names.get(name) ?? []) if (key !== UNCONDITIONAL) keys.set(key, entry.conditions)
+    for (const fn of fns)
+      for (const [key, entry] of fn.names.get(name) ?? []) if (key !== UNCONDITIONAL) keys.set(key, entry.conditions)
     for (const [key, conditions] of keys) {
       const v = fns.map((f) => conditionalVerdict(f, name, key)).reduce(leastRestrictive)
       if (!sameVerdict(v, unconditional)) byConditions.set(key, {conditions, verdict: v})
@@ -198,30 +209,58 @@ export function supersetFindings(first: SeccompProfile, others: readonly Seccomp
     otherFns.flatMap((fn, i) => (compareVerdicts(pick(fn), reference) > 0 ? [i + 2] : []))
 
   if (!sameVerdict(merged.default, firstFn.default)) {
-    findings.push({kind: 'default', subject: 'defaultAction', conditions: [], first: formatVerdict(firstFn.default), merged: formatVerdict(merged.default), from: exceeding((f) => f.default, firstFn.default)})
+    findings.push({
+      kind: 'default',
+      subject: 'defaultAction',
+      conditions: [],
+      first: formatVerdict(firstFn.default),
+      merged: formatVerdict(merged.default),
+      from: exceeding((f) => f.default, firstFn.default),
+    })
   }
   const names = new Set<string>([...firstFn.names.keys(), ...merged.names.keys()])
   for (const name of [...names].sort()) {
     const mergedUnconditional = merged.names.get(name)?.get(UNCONDITIONAL)?.verdict ?? merged.default
     const firstUnconditional = unconditionalVerdict(firstFn, name)
     if (!sameVerdict(mergedUnconditional, firstUnconditional)) {
-      findings.push({kind: 'syscall', subject: name, conditions: [], first: formatVerdict(firstUnconditional), merged: formatVerdict(mergedUnconditional), from: exceeding((f) => unconditionalVerdict(f, name), firstUnconditional)})
+      findings.push({
+        kind: 'syscall',
+        subject: name,
+        conditions: [],
+        first: formatVerdict(firstUnconditional),
+        merged: formatVerdict(mergedUnconditional),
+        from: exceeding((f) => unconditionalVerdict(f, name), firstUnconditional),
+      })
     }
     const keys = new Map<string, Conditions>()
-    for (const fn of [firstFn, ...otherFns]) for (const [key, entry] of fn.names.get(name) ?? []) if (key !== UNCONDITIONAL) keys.set(key, entry.conditions)
+    for (const fn of [firstFn, ...otherFns])
+      for (const [key, entry] of fn.names.get(name) ?? []) if (key !== UNCONDITIONAL) keys.set(key, entry.conditions)
     for (const [key, conditions] of keys) {
       const mergedVerdict = merged.names.get(name)?.get(key)?.verdict ?? mergedUnconditional
       const firstVerdict = conditionalVerdict(firstFn, name, key)
       if (!sameVerdict(mergedVerdict, firstVerdict)) {
-        findings.push({kind: 'syscall', subject: name, conditions: describeConditions(conditions), first: formatVerdict(firstVerdict), merged: formatVerdict(mergedVerdict), from: exceeding((f) => conditionalVerdict(f, name, key), firstVerdict)})
+        findings.push({
+          kind: 'syscall',
+          subject: name,
+          conditions: describeConditions(conditions),
+          first: formatVerdict(firstVerdict),
+          merged: formatVerdict(mergedVerdict),
+          from: exceeding((f) => conditionalVerdict(f, name, key), firstVerdict),
+        })
       }
     }
   }
-  const firstArches = new Set([...(first.architectures ?? []), ...(first.archMap ?? []).flatMap((m) => [m.architecture, ...(m.subArchitectures ?? [])])])
+  const firstArches = new Set([
+    ...(first.architectures ?? []),
+    ...(first.archMap ?? []).flatMap((m) => [m.architecture, ...(m.subArchitectures ?? [])]),
+  ])
   const firstFlags = new Set(first.flags ?? [])
   const extra = new Map<string, {kind: 'architecture' | 'flag'; from: number[]}>()
   others.forEach((profile, i) => {
-    const arches = [...(profile.architectures ?? []), ...(profile.archMap ?? []).flatMap((m) => [m.architecture, ...(m.subArchitectures ?? [])])]
+    const arches = [
+      ...(profile.architectures ?? []),
+      ...(profile.archMap ?? []).flatMap((m) => [m.architecture, ...(m.subArchitectures ?? [])]),
+    ]
     for (const arch of arches) if (!firstArches.has(arch)) addFrom(extra, `architecture:${arch}`, 'architecture', i + 2)
     for (const flag of profile.flags ?? []) if (!firstFlags.has(flag)) addFrom(extra, `flag:${flag}`, 'flag', i + 2)
   })
@@ -231,7 +270,12 @@ export function supersetFindings(first: SeccompProfile, others: readonly Seccomp
   return findings
 }
 
-function addFrom(map: Map<string, {kind: 'architecture' | 'flag'; from: number[]}>, key: string, kind: 'architecture' | 'flag', position: number): void {
+function addFrom(
+  map: Map<string, {kind: 'architecture' | 'flag'; from: number[]}>,
+  key: string,
+  kind: 'architecture' | 'flag',
+  position: number,
+): void {
   const entry = map.get(key) ?? {kind, from: []}
   if (!entry.from.includes(position)) entry.from.push(position)
   map.set(key, entry)

@@ -39,7 +39,11 @@ export abstract class BaseCommand extends Command {
       : error instanceof Errors.CLIError
         ? this.usageError(error)
         : // An unexpected failure is a bug or an environment problem: say so plainly; DEBUG=* shows the stack.
-          new UserError(`unexpected error: ${error.message}`, {exit: EXIT.RUNTIME, code: 'internal', suggestions: ['Run again with DEBUG=* to see where it happened, and report it.']})
+          new UserError(`unexpected error: ${error.message}`, {
+            exit: EXIT.RUNTIME,
+            code: 'internal',
+            suggestions: ['Run again with DEBUG=* to see where it happened, and report it.'],
+          })
     if (process.env.DEBUG && !isUserError(error)) process.stderr.write(`${error.stack}\n`)
     process.exitCode = userError.exit
     writeUserError(userError, this.jsonEnabled())
@@ -71,6 +75,8 @@ export abstract class BaseCommand extends Command {
   /** `--name` and `-c` of every flag of this command, --json included. */
   private knownFlags(): string[] {
     const flags = Object.values(this.ctor.flags ?? {}) as Array<{name: string; char?: string; allowNo?: boolean}>
-    return flags.flatMap((f) => [`--${f.name}`, ...(f.allowNo ? [`--no-${f.name}`] : []), ...(f.char ? [`-${f.char}`] : [])]).concat(this.ctor.enableJsonFlag ? ['--json'] : [])
+    return flags
+      .flatMap((f) => [`--${f.name}`, ...(f.allowNo ? [`--no-${f.name}`] : []), ...(f.char ? [`-${f.char}`] : [])])
+      .concat(this.ctor.enableJsonFlag ? ['--json'] : [])
   }
 }

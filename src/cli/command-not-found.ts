@@ -21,9 +21,13 @@ const commandNotFound: Hook.CommandNotFound = async function (options) {
   const suggestion = closestMatch(id, ids)
   if (suggestion !== undefined && !json && process.stdin.isTTY && process.stderr.isTTY) {
     // The plugin warns and ends with an error of its own (exit 127) when the user declines; we report instead.
-    const quiet = {...this, warn: () => {}, error: (): never => {
-      throw DECLINED
-    }}
+    const quiet = {
+      ...this,
+      warn: () => {},
+      error: (): never => {
+        throw DECLINED
+      },
+    }
     try {
       // The words oclif joined into the id after the command are its arguments.
       const argv = [...options.id.split(':').slice(id.split(':').length), ...(options.argv ?? [])]
@@ -33,9 +37,13 @@ const commandNotFound: Hook.CommandNotFound = async function (options) {
     }
   }
   const typed = toConfiguredId(id, config)
-  const suggestions = suggestion === undefined ? [] : [`did you mean \`${config.bin} ${toConfiguredId(suggestion, config)}\`?`]
+  const suggestions =
+    suggestion === undefined ? [] : [`did you mean \`${config.bin} ${toConfiguredId(suggestion, config)}\`?`]
   suggestions.push(`\`${config.bin} --help\` lists the commands`)
-  writeUserError(new UserError(`${typed} is not a ${config.bin} command`, {exit: EXIT.USAGE, code: 'unknown-command', suggestions}), json)
+  writeUserError(
+    new UserError(`${typed} is not a ${config.bin} command`, {exit: EXIT.USAGE, code: 'unknown-command', suggestions}),
+    json,
+  )
   this.exit(EXIT.USAGE)
 }
 

@@ -9,7 +9,9 @@ import {terminalColours} from './output.js'
  */
 export function writeUserError(error: UserError, json: boolean): void {
   if (json) {
-    const body = {error: {message: error.message, code: error.code, suggestions: error.suggestions, oclif: {exit: error.exit}}}
+    const body = {
+      error: {message: error.message, code: error.code, suggestions: error.suggestions, oclif: {exit: error.exit}},
+    }
     process.stdout.write(`${stringifyJson(body, 2)}\n`)
     return
   }

@@ -17,45 +17,98 @@ With two profiles A B (flat OCI or docker/moby format; docker ones are first res
 Exit status: 0 when no difference matches --fail-on, 1 when one does, 2 for bad usage or an unreadable or invalid profile. --fail-on added (default) fails when the target allows something the base does not (A→B: B allows more; against RuntimeDefault: the workload needs something RuntimeDefault does not give it); removed: the reverse; any: every difference; none: never.`
 
   static override examples = [
-    {description: "Will this workload run under the host runtime's default profile, and what does its profile take away?", command: '<%= config.bin %> <%= command.id %> my-app.json --against runtime-default'},
-    {description: "Against Docker's default on an arm64 host with an extra capability", command: '<%= config.bin %> <%= command.id %> my-app.json --against runtime-default:moby --arch aarch64 --cap-add SYS_PTRACE'},
-    {description: 'A pull-request comment', command: '<%= config.bin %> <%= command.id %> my-app.json --against runtime-default:containers-common --format markdown > comment.md'},
-    {description: 'CI gate: fail when the new profile allows syscalls the committed one does not', command: '<%= config.bin %> <%= command.id %> profiles/my-app.json build/my-app.json --fail-on added'},
-    {description: 'Everything that changed, with a coloured unified diff of the normalised JSON', command: '<%= config.bin %> <%= command.id %> old.json new.json --unified --fail-on any'},
+    {
+      description:
+        "Will this workload run under the host runtime's default profile, and what does its profile take away?",
+      command: '<%= config.bin %> <%= command.id %> my-app.json --against runtime-default',
+    },
+    {
+      description: "Against Docker's default on an arm64 host with an extra capability",
+      command:
+        '<%= config.bin %> <%= command.id %> my-app.json --against runtime-default:moby --arch aarch64 --cap-add SYS_PTRACE',
+    },
+    {
+      description: 'A pull-request comment',
+      command:
+        '<%= config.bin %> <%= command.id %> my-app.json --against runtime-default:containers-common --format markdown > comment.md',
+    },
+    {
+      description: 'CI gate: fail when the new profile allows syscalls the committed one does not',
+      command: '<%= config.bin %> <%= command.id %> profiles/my-app.json build/my-app.json --fail-on added',
+    },
+    {
+      description: 'Everything that changed, with a coloured unified diff of the normalised JSON',
+      command: '<%= config.bin %> <%= command.id %> old.json new.json --unified --fail-on any',
+    },
   ]
 
   static override args = {
-    profile: Args.string({ignoreStdin: true, description: 'the profile to check (with --against), or the old profile A', required: true}),
+    profile: Args.string({
+      ignoreStdin: true,
+      description: 'the profile to check (with --against), or the old profile A',
+      required: true,
+    }),
     other: Args.string({ignoreStdin: true, description: 'the new profile B to compare with A'}),
   }
 
   static override flags = {
-    against: Flags.string({description: 'compare with a runtime default instead of a second profile', helpValue: 'runtime-default[:host|containers-common|moby|containerd]'}),
+    against: Flags.string({
+      description: 'compare with a runtime default instead of a second profile',
+      helpValue: 'runtime-default[:host|containers-common|moby|containerd]',
+    }),
     ...RESOLUTION_FLAGS,
-    'fail-on': Flags.option({description: 'which differences make the exit status 1', options: FAIL_ON, default: 'added' as FailOn})(),
-    format: Flags.option({description: 'human-readable output format (--json for JSON)', options: ['human', 'markdown'] as const})(),
+    'fail-on': Flags.option({
+      description: 'which differences make the exit status 1',
+      options: FAIL_ON,
+      default: 'added' as FailOn,
+    })(),
+    format: Flags.option({
+      description: 'human-readable output format (--json for JSON)',
+      options: ['human', 'markdown'] as const,
+    })(),
     unified: Flags.boolean({description: 'also show a unified diff of the normalised JSON'}),
     names: Flags.boolean({description: 'list every syscall of the attack surface removed (with --against)'}),
   }
 
   async run(): Promise<DiffJson> {
     const {args, flags} = await this.parse(Diff)
-    if (flags.format === 'markdown' && this.jsonEnabled()) throw new UserError('--format markdown and --json exclude each other', {exit: EXIT.USAGE, code: 'bad-flags', suggestions: ['drop one of them']})
+    if (flags.format === 'markdown' && this.jsonEnabled())
+      throw new UserError('--format markdown and --json exclude each other', {
+        exit: EXIT.USAGE,
+        code: 'bad-flags',
+        suggestions: ['drop one of them'],
+      })
     if (flags.against !== undefined && args.other !== undefined) {
-      throw new UserError('give either a second profile or --against, not both', {exit: EXIT.USAGE, code: 'bad-arguments', suggestions: [`diff ${args.profile} --against ${flags.against}`, `diff ${args.profile} ${args.other}`]})
+      throw new UserError('give either a second profile or --against, not both', {
+        exit: EXIT.USAGE,
+        code: 'bad-arguments',
+        suggestions: [`diff ${args.profile} --against ${flags.against}`, `diff ${args.profile} ${args.other}`],
+      })
     }
     if (flags.against === undefined && args.other === undefined) {
-      throw new UserError('diff needs a second profile or --against runtime-default', {exit: EXIT.USAGE, code: 'bad-arguments', suggestions: [`diff ${args.profile} --against runtime-default`, `diff ${args.profile} NEW.json`]})
+      throw new UserError('diff needs a second profile or --against runtime-default', {
+        exit: EXIT.USAGE,
+        code: 'bad-arguments',
+        suggestions: [`diff ${args.profile} --against runtime-default`, `diff ${args.profile} NEW.json`],
+      })
     }
     const options = {...resolutionFlagValues(flags), unified: flags.unified}
     const report =
       flags.against === undefined
         ? new ProfileDiffReport(await runProfilesDiff(args.profile, args.other!, options), flags['fail-on'])
-        : new RuntimeDefaultDiffReport(await runRuntimeDefaultDiff(args.profile, flags.against, options), flags['fail-on'])
+        : new RuntimeDefaultDiffReport(
+            await runRuntimeDefaultDiff(args.profile, flags.against, options),
+            flags['fail-on'],
+          )
 
     if (!this.jsonEnabled()) {
       if (flags.format === 'markdown') process.stdout.write(report.markdown())
-      else this.log(report instanceof RuntimeDefaultDiffReport ? report.display(terminalColours(), {names: flags.names}) : report.display(terminalColours()))
+      else
+        this.log(
+          report instanceof RuntimeDefaultDiffReport
+            ? report.display(terminalColours(), {names: flags.names})
+            : report.display(terminalColours()),
+        )
     }
     if (report.failed) this.setExitCode(EXIT.CHECK_FAILED)
     return report.getJson()

@@ -7,7 +7,8 @@ import {loadConfig} from '../config/config.js'
 import {recorderHelper, runGc} from '../gc/gc.js'
 
 export default class Gc extends BaseCommand {
-  static override summary = 'Finish recordings whose poststop never ran, salvage orphaned ones, clean up after killed processes.'
+  static override summary =
+    'Finish recordings whose poststop never ran, salvage orphaned ones, clean up after killed processes.'
   static override description = `When a container's poststop hook never ran (the runtime or the hook was killed, the machine was busy), its kernel target and spool note stay behind; so does the target of a \`record\` that was killed. gc finds them and keeps every recorded syscall:
 - a registered container whose mount namespace has no process left (inode number and ns id checked, so a reused number is never mistaken for it) is finalised exactly as the poststop hook would have done it (same code, same per-container lock: never twice);
 - a recording nobody will finalise (orphan-<ns_id>.json without its container's note; a dead target without a note, e.g. of a killed \`record\`) goes into the recordings store with source "gc" under the name orphan/<boot>-<ns_id>;
@@ -19,7 +20,10 @@ Running containers, a live \`record\` and anything a poststop is finalising righ
     {description: 'As JSON, for a periodic job', command: '<%= config.bin %> <%= command.id %> --json'},
   ]
   static override flags = {
-    'dry-run': Flags.boolean({description: 'list what would be finalised, salvaged or cleaned; change nothing', default: false}),
+    'dry-run': Flags.boolean({
+      description: 'list what would be finalised, salvaged or cleaned; change nothing',
+      default: false,
+    }),
   }
 
   async run(): Promise<GcJson> {

@@ -16,18 +16,47 @@ With --containerd (containerd 1.6/1.7, config version 2; containerd does not rea
 Containers are recorded when they carry ${RECORD_ANNOTATION}=auto|NAME (into the recordings store) or ${TRACE_SYSCALL_ANNOTATION}=of:/abs/out.json[;if:/abs/base.json].`
   static override examples = [
     {description: 'For podman and CRI-O (default hooks dir)', command: '<%= config.bin %> <%= command.id %>'},
-    {description: 'Into a hooks dir of your own', command: '<%= config.bin %> <%= command.id %> --hooks-dir /etc/containers/oci/hooks.d'},
-    {description: 'For Kubernetes on containerd 1.6/1.7: write the base spec and print the config lines to add', command: '<%= config.bin %> <%= command.id %> --containerd'},
-    {description: 'The same, and add the lines to /etc/containerd/config.toml itself (then restart containerd)', command: '<%= config.bin %> <%= command.id %> --containerd --write-containerd-config && systemctl restart containerd'},
-    {description: 'Into a runc/crun bundle', command: '<%= config.bin %> <%= command.id %> --oci-config ./bundle/config.json --hooks-dir /etc/containers/oci/hooks.d'},
+    {
+      description: 'Into a hooks dir of your own',
+      command: '<%= config.bin %> <%= command.id %> --hooks-dir /etc/containers/oci/hooks.d',
+    },
+    {
+      description: 'For Kubernetes on containerd 1.6/1.7: write the base spec and print the config lines to add',
+      command: '<%= config.bin %> <%= command.id %> --containerd',
+    },
+    {
+      description: 'The same, and add the lines to /etc/containerd/config.toml itself (then restart containerd)',
+      command:
+        '<%= config.bin %> <%= command.id %> --containerd --write-containerd-config && systemctl restart containerd',
+    },
+    {
+      description: 'Into a runc/crun bundle',
+      command:
+        '<%= config.bin %> <%= command.id %> --oci-config ./bundle/config.json --hooks-dir /etc/containers/oci/hooks.d',
+    },
   ]
   static override flags = {
-    'hooks-dir': Flags.string({description: `hooks.d directory to write to (repeatable; default ${DEFAULT_HOOKS_DIR})`, multiple: true}),
-    'oci-config': Flags.string({description: 'a runc/crun bundle config.json to add the hooks to (repeatable)', multiple: true}),
-    containerd: Flags.boolean({description: `configure containerd 1.6/1.7: write the base OCI spec with our hooks and print the lines for its config (${DEFAULT_CONTAINERD_CONFIG} unless --containerd-config)`}),
-    'containerd-config': Flags.string({description: `containerd's config file (default ${DEFAULT_CONTAINERD_CONFIG}); implies --containerd`}),
-    'containerd-handler': Flags.string({description: "the CRI runtime handler to configure (default: the config's default_runtime_name, else runc)"}),
-    'write-containerd-config': Flags.boolean({description: "add the lines to containerd's config itself (atomically, between marker comments; uninstall --containerd takes them out)"}),
+    'hooks-dir': Flags.string({
+      description: `hooks.d directory to write to (repeatable; default ${DEFAULT_HOOKS_DIR})`,
+      multiple: true,
+    }),
+    'oci-config': Flags.string({
+      description: 'a runc/crun bundle config.json to add the hooks to (repeatable)',
+      multiple: true,
+    }),
+    containerd: Flags.boolean({
+      description: `configure containerd 1.6/1.7: write the base OCI spec with our hooks and print the lines for its config (${DEFAULT_CONTAINERD_CONFIG} unless --containerd-config)`,
+    }),
+    'containerd-config': Flags.string({
+      description: `containerd's config file (default ${DEFAULT_CONTAINERD_CONFIG}); implies --containerd`,
+    }),
+    'containerd-handler': Flags.string({
+      description: "the CRI runtime handler to configure (default: the config's default_runtime_name, else runc)",
+    }),
+    'write-containerd-config': Flags.boolean({
+      description:
+        "add the lines to containerd's config itself (atomically, between marker comments; uninstall --containerd takes them out)",
+    }),
   }
 
   async run(): Promise<InstallResult> {
@@ -36,13 +65,20 @@ Containers are recorded when they carry ${RECORD_ANNOTATION}=auto|NAME (into the
     const builtHelper = await ensureHelper({onBuild: () => spinner.start()})
     spinner.stop()
     const containerd = flags.containerd || flags['containerd-config'] !== undefined
-    if (!containerd && (flags['write-containerd-config'] || flags['containerd-handler'] !== undefined)) this.error('--write-containerd-config and --containerd-handler go with --containerd', {exit: EXIT.USAGE})
+    if (!containerd && (flags['write-containerd-config'] || flags['containerd-handler'] !== undefined))
+      this.error('--write-containerd-config and --containerd-handler go with --containerd', {exit: EXIT.USAGE})
     const result = await install({
       layout: installLayout(),
       builtHelper,
       hooksDirs: flags['hooks-dir'] ?? (containerd ? [] : [DEFAULT_HOOKS_DIR]),
       ociConfigs: flags['oci-config'] ?? [],
-      containerd: containerd ? {config: flags['containerd-config'] ?? DEFAULT_CONTAINERD_CONFIG, handler: flags['containerd-handler'], write: flags['write-containerd-config']} : undefined,
+      containerd: containerd
+        ? {
+            config: flags['containerd-config'] ?? DEFAULT_CONTAINERD_CONFIG,
+            handler: flags['containerd-handler'],
+            write: flags['write-containerd-config'],
+          }
+        : undefined,
     })
     if (!this.jsonEnabled()) this.log(describe(result))
     return result
@@ -52,9 +88,22 @@ Containers are recorded when they carry ${RECORD_ANNOTATION}=auto|NAME (into the
 function describe(r: InstallResult): string {
   const c = terminalColours()
   if (r.containerd) return [...describeContainerd(r), ...repairLines(r)].join('\n')
-  const lines = [c.green('installed'), `  hook executables  ${r.helper}, ${r.poststop}`, ...r.hookFiles.map((f) => `  hooks.d config    ${f}`), ...r.ociConfigs.map((f) => `  config.json hooks ${f}`), `  config            ${r.config.path}${r.config.created ? ' (created with defaults)' : ''}`, ...repairLines(r), '', c.bold('Record a container')]
-  lines.push(`  podman:  podman run --hooks-dir ${r.hooksDirs[0] ?? DEFAULT_HOOKS_DIR} --annotation ${RECORD_ANNOTATION}=auto IMAGE …`)
-  lines.push(`  CRI-O:   in crio.conf [crio.runtime] hooks_dir = ["${r.hooksDirs[0] ?? DEFAULT_HOOKS_DIR}"], and allowed_annotations = ["${TRACE_SYSCALL_ANNOTATION}", "${RECORD_ANNOTATION}"]`)
+  const lines = [
+    c.green('installed'),
+    `  hook executables  ${r.helper}, ${r.poststop}`,
+    ...r.hookFiles.map((f) => `  hooks.d config    ${f}`),
+    ...r.ociConfigs.map((f) => `  config.json hooks ${f}`),
+    `  config            ${r.config.path}${r.config.created ? ' (created with defaults)' : ''}`,
+    ...repairLines(r),
+    '',
+    c.bold('Record a container'),
+  ]
+  lines.push(
+    `  podman:  podman run --hooks-dir ${r.hooksDirs[0] ?? DEFAULT_HOOKS_DIR} --annotation ${RECORD_ANNOTATION}=auto IMAGE …`,
+  )
+  lines.push(
+    `  CRI-O:   in crio.conf [crio.runtime] hooks_dir = ["${r.hooksDirs[0] ?? DEFAULT_HOOKS_DIR}"], and allowed_annotations = ["${TRACE_SYSCALL_ANNOTATION}", "${RECORD_ANNOTATION}"]`,
+  )
   lines.push(`           for the runtime handler; then annotate the pod: ${RECORD_ANNOTATION}: auto`)
   lines.push('  then:    seccomp-recorder profiles build && seccomp-recorder publish …')
   return lines.join('\n')
@@ -64,10 +113,31 @@ function describe(r: InstallResult): string {
 function describeContainerd(r: InstallResult): string[] {
   const c = terminalColours()
   const d = r.containerd!
-  const lines = [c.green('installed for containerd'), `  hook executables  ${r.helper}, ${r.poststop}`, `  base OCI spec     ${d.baseSpec}`, ...r.hookFiles.map((f) => `  hooks.d config    ${f}`)]
-  if (d.configWritten) lines.push(`  containerd config ${d.config} (${d.configChanged ? 'our lines added' : 'our lines already there'}, handler ${d.handler})`, '', c.bold('Restart containerd'), '  systemctl restart containerd   (it reads the base spec when it starts)')
-  else lines.push('', c.bold(`Add to ${d.config}`) + ' (or run again with --write-containerd-config), then restart containerd:', ...d.configLines.split('\n').map((l) => `  ${l}`))
-  lines.push('', c.bold('Record a pod'), `  annotate it: ${RECORD_ANNOTATION}: auto   (or ${TRACE_SYSCALL_ANNOTATION}: of:/abs/out.json)`, '  then:        seccomp-recorder profiles build && seccomp-recorder publish …')
+  const lines = [
+    c.green('installed for containerd'),
+    `  hook executables  ${r.helper}, ${r.poststop}`,
+    `  base OCI spec     ${d.baseSpec}`,
+    ...r.hookFiles.map((f) => `  hooks.d config    ${f}`),
+  ]
+  if (d.configWritten)
+    lines.push(
+      `  containerd config ${d.config} (${d.configChanged ? 'our lines added' : 'our lines already there'}, handler ${d.handler})`,
+      '',
+      c.bold('Restart containerd'),
+      '  systemctl restart containerd   (it reads the base spec when it starts)',
+    )
+  else
+    lines.push(
+      '',
+      c.bold(`Add to ${d.config}`) + ' (or run again with --write-containerd-config), then restart containerd:',
+      ...d.configLines.split('\n').map((l) => `  ${l}`),
+    )
+  lines.push(
+    '',
+    c.bold('Record a pod'),
+    `  annotate it: ${RECORD_ANNOTATION}: auto   (or ${TRACE_SYSCALL_ANNOTATION}: of:/abs/out.json)`,
+    '  then:        seccomp-recorder profiles build && seccomp-recorder publish …',
+  )
   return lines
 }
 
@@ -75,8 +145,16 @@ function describeContainerd(r: InstallResult): string[] {
 function repairLines(r: InstallResult): string[] {
   const c = terminalColours()
   const lines: string[] = []
-  if (r.recorder.repinned) lines.push(c.yellow('  recorder          map pins were missing: pinned again from the running program (no recording lost)'))
-  if (r.recorder.reattached) lines.push(c.yellow('  recorder          was detached while recording: attached again; the active recordings are marked interrupted (incomplete)'))
+  if (r.recorder.repinned)
+    lines.push(
+      c.yellow('  recorder          map pins were missing: pinned again from the running program (no recording lost)'),
+    )
+  if (r.recorder.reattached)
+    lines.push(
+      c.yellow(
+        '  recorder          was detached while recording: attached again; the active recordings are marked interrupted (incomplete)',
+      ),
+    )
   if (r.recorder.cleaned) lines.push(c.yellow('  recorder          leftovers of an interrupted attach removed'))
   return lines
 }

@@ -26,19 +26,38 @@ export default class Record extends BaseCommand {
 Needs root and a kernel with BTF; the BPF recorder is built with clang on first use.
 Without --output the profile goes to stdout and CMD's stdout goes to stderr. seccomp-recorder exits with CMD's exit status (128+N when signal N ended it).`
   static override examples = [
-    {description: 'Record a shell snippet into a profile', command: "<%= config.bin %> <%= command.id %> --output sh.json -- busybox sh -c 'ls /; sleep 0.1'"},
+    {
+      description: 'Record a shell snippet into a profile',
+      command: "<%= config.bin %> <%= command.id %> --output sh.json -- busybox sh -c 'ls /; sleep 0.1'",
+    },
     {description: 'Profile on stdout', command: '<%= config.bin %> <%= command.id %> -- /bin/true > true.json'},
-    {description: 'Result and profile as JSON for scripts', command: '<%= config.bin %> <%= command.id %> --json -- ls -l /'},
-    {description: 'Keep the run in the recordings store, to aggregate with other runs', command: '<%= config.bin %> <%= command.id %> --name ci/my-tool --output my-tool.json -- my-tool --selftest'},
+    {
+      description: 'Result and profile as JSON for scripts',
+      command: '<%= config.bin %> <%= command.id %> --json -- ls -l /',
+    },
+    {
+      description: 'Keep the run in the recordings store, to aggregate with other runs',
+      command: '<%= config.bin %> <%= command.id %> --name ci/my-tool --output my-tool.json -- my-tool --selftest',
+    },
   ]
   static override strict = false
-  static override args = {command: Args.string({ignoreStdin: true, description: 'the command to record, after --', required: true})}
+  static override args = {
+    command: Args.string({ignoreStdin: true, description: 'the command to record, after --', required: true}),
+  }
   static override flags = {
-    output: Flags.string({char: 'o', description: 'write the profile to this file (atomically) instead of stdout; a FIFO or character device is written through, never replaced'}),
-    name: Flags.string({description: 'also save the run in the recordings store under this profile name (e.g. team/app/tool); `profiles build` aggregates it'}),
+    output: Flags.string({
+      char: 'o',
+      description:
+        'write the profile to this file (atomically) instead of stdout; a FIFO or character device is written through, never replaced',
+    }),
+    name: Flags.string({
+      description:
+        'also save the run in the recordings store under this profile name (e.g. team/app/tool); `profiles build` aggregates it',
+    }),
     store: storeFlag,
     boundary: Flags.string({
-      description: 'where recording starts: at the execve of CMD (default), after a seccomp filter is installed, or at once',
+      description:
+        'where recording starts: at the execve of CMD (default), after a seccomp filter is installed, or at once',
       options: ['exec', 'seccomp', 'exec,seccomp', 'all'],
       default: 'exec',
     }),
@@ -58,7 +77,10 @@ Without --output the profile goes to stdout and CMD's stdout goes to stderr. sec
     spinner.stop()
 
     const store = new RecordingStore(flags.store)
-    const spool = await loadConfig().then((c) => c.spool, () => undefined)
+    const spool = await loadConfig().then(
+      (c) => c.spool,
+      () => undefined,
+    )
     let recordingId: string | undefined
     let endedAt: Date | undefined
     const run = await recordCommand(helper, command, {
@@ -72,7 +94,20 @@ Without --output the profile goes to stdout and CMD's stdout goes to stderr. sec
           ? undefined
           : async (target, status, marking) => {
               endedAt ??= new Date()
-              const recording = createRecording({id: recordingId, source: 'record', name: flags.name!, runtime: 'record', set: nameKernelSyscalls(target), lost: target.lost, interrupted: target.interrupted, quota: target.quota, startedAt, endedAt, command, exitCode: status.exitCode})
+              const recording = createRecording({
+                id: recordingId,
+                source: 'record',
+                name: flags.name!,
+                runtime: 'record',
+                set: nameKernelSyscalls(target),
+                lost: target.lost,
+                interrupted: target.interrupted,
+                quota: target.quota,
+                startedAt,
+                endedAt,
+                command,
+                exitCode: status.exitCode,
+              })
               recordingId = recording.id
               await marking(join(store.recordingDir(recording.name), `${recording.id}.json`))
               await store.save(recording)
@@ -83,24 +118,47 @@ Without --output the profile goes to stdout and CMD's stdout goes to stderr. sec
     if (flags.output !== undefined) await writeOutputFile(flags.output, formatProfileJson(profile))
     if (flags.name === undefined && profileOnStdout) process.stdout.write(formatProfileJson(profile))
 
-    const report = new RecordReport({command, exitCode: run.exitCode, signal: run.signal, durationMs: run.durationMs, syscalls: set.names, unknown: set.unknown, lost: run.target.lost, quota: {nested: run.target.quota?.nested ?? 0, words: run.target.quota?.words ?? 0}, output: flags.output ?? null, profile})
-    if (!this.jsonEnabled()) process.stderr.write(`${report.display(terminalColours(process.env, Boolean(process.stderr.isTTY)))}\n`)
+    const report = new RecordReport({
+      command,
+      exitCode: run.exitCode,
+      signal: run.signal,
+      durationMs: run.durationMs,
+      syscalls: set.names,
+      unknown: set.unknown,
+      lost: run.target.lost,
+      quota: {nested: run.target.quota?.nested ?? 0, words: run.target.quota?.words ?? 0},
+      output: flags.output ?? null,
+      profile,
+    })
+    if (!this.jsonEnabled())
+      process.stderr.write(`${report.display(terminalColours(process.env, Boolean(process.stderr.isTTY)))}\n`)
     if (run.target.lost > 0) {
-      throw new UserError(`the kernel could not store ${run.target.lost} syscalls: the profile is incomplete`, {exit: EXIT.RUNTIME, code: 'lost-syscalls'})
+      throw new UserError(`the kernel could not store ${run.target.lost} syscalls: the profile is incomplete`, {
+        exit: EXIT.RUNTIME,
+        code: 'lost-syscalls',
+      })
     }
     if (run.target.interrupted) {
-      throw new UserError('the kernel recorder was detached while the command ran (its pins in bpffs were removed): the profile is incomplete', {
-        exit: EXIT.RUNTIME,
-        code: 'recorder-interrupted',
-        suggestions: ['Record again; do not remove /sys/fs/bpf/seccomp-recorder while recordings run.'],
-      })
+      throw new UserError(
+        'the kernel recorder was detached while the command ran (its pins in bpffs were removed): the profile is incomplete',
+        {
+          exit: EXIT.RUNTIME,
+          code: 'recorder-interrupted',
+          suggestions: ['Record again; do not remove /sys/fs/bpf/seccomp-recorder while recordings run.'],
+        },
+      )
     }
     if (quotaExceeded(run.target.quota)) {
-      throw new UserError(`the profile is incomplete: ${incompleteReasons({lost: 0, quota: run.target.quota}).join('; ')}`, {
-        exit: EXIT.RUNTIME,
-        code: 'quota-exceeded',
-        suggestions: ['The quotas keep one recording from filling the kernel recorder for everyone (see bpf/README.md, "Quotas"); record a workload that stays within them.'],
-      })
+      throw new UserError(
+        `the profile is incomplete: ${incompleteReasons({lost: 0, quota: run.target.quota}).join('; ')}`,
+        {
+          exit: EXIT.RUNTIME,
+          code: 'quota-exceeded',
+          suggestions: [
+            'The quotas keep one recording from filling the kernel recorder for everyone (see bpf/README.md, "Quotas"); record a workload that stays within them.',
+          ],
+        },
+      )
     }
     this.setExitCode(run.exitCode as never)
     return report.getJson()

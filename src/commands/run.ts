@@ -26,14 +26,26 @@ export default class Run extends BaseCommand {
   static override description = `The native helper builds the filter with libseccomp from the profile (flat OCI format), installs it and execs CMD, as a container runtime would. Syscalls the profile denies are reported by name afterwards: the filter is loaded with SECCOMP_FILTER_FLAG_LOG, so the kernel logs each denial to /dev/kmsg (needs root; records of other processes denied in the same moment may show too).
 seccomp-recorder exits with CMD's exit status (128+N when signal N ended it).`
   static override examples = [
-    {description: 'Try a recorded profile', command: "<%= config.bin %> <%= command.id %> --profile sh.json -- busybox sh -c 'ls /; sleep 0.1'"},
-    {description: 'As JSON, with the denied syscalls', command: '<%= config.bin %> <%= command.id %> --json --profile true.json -- /bin/true'},
+    {
+      description: 'Try a recorded profile',
+      command: "<%= config.bin %> <%= command.id %> --profile sh.json -- busybox sh -c 'ls /; sleep 0.1'",
+    },
+    {
+      description: 'As JSON, with the denied syscalls',
+      command: '<%= config.bin %> <%= command.id %> --json --profile true.json -- /bin/true',
+    },
   ]
   static override strict = false
-  static override args = {command: Args.string({ignoreStdin: true, description: 'the command to run, after --', required: true})}
+  static override args = {
+    command: Args.string({ignoreStdin: true, description: 'the command to run, after --', required: true}),
+  }
   static override flags = {
     profile: Flags.string({char: 'p', description: 'the seccomp profile to enforce (flat OCI JSON)', required: true}),
-    'report-denied': Flags.boolean({description: 'log denials in the kernel and report them (default on)', default: true, allowNo: true}),
+    'report-denied': Flags.boolean({
+      description: 'log denials in the kernel and report them (default on)',
+      default: true,
+      allowNo: true,
+    }),
   }
 
   async run(): Promise<RunJson> {
@@ -50,9 +62,19 @@ seccomp-recorder exits with CMD's exit status (128+N when signal N ended it).`
       const specPath = join(dir, 'filter.spec')
       await writeFile(specPath, spec, {mode: 0o600})
       const since = bootTimeMicros()
-      const result = await enforceCommand(helper, specPath, command, {log: flags['report-denied'], stdoutToStderr: this.jsonEnabled()})
+      const result = await enforceCommand(helper, specPath, command, {
+        log: flags['report-denied'],
+        stdoutToStderr: this.jsonEnabled(),
+      })
       const denied = flags['report-denied'] ? readDenialsSince(since) : null
-      const json: RunJson = {command, profile: flags.profile, exitCode: result.exitCode, signal: result.signal, durationMs: result.durationMs, denied: denied ?? null}
+      const json: RunJson = {
+        command,
+        profile: flags.profile,
+        exitCode: result.exitCode,
+        signal: result.signal,
+        durationMs: result.durationMs,
+        denied: denied ?? null,
+      }
       if (!this.jsonEnabled()) process.stderr.write(describeDenials(json))
       this.setExitCode(result.exitCode as never)
       return json

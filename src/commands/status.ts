@@ -16,10 +16,17 @@ With --repair it first does what \`seccomp-recorder gc\` does (finalise recordin
   static override examples = [
     {description: 'Check the machine', command: '<%= config.bin %> <%= command.id %>'},
     {description: 'As JSON', command: '<%= config.bin %> <%= command.id %> --json'},
-    {description: 'Repair first (what `seccomp-recorder gc` does), then check', command: '<%= config.bin %> <%= command.id %> --repair'},
+    {
+      description: 'Repair first (what `seccomp-recorder gc` does), then check',
+      command: '<%= config.bin %> <%= command.id %> --repair',
+    },
   ]
   static override flags = {
-    repair: Flags.boolean({description: 'first finish and salvage what interrupted recordings left behind, as `seccomp-recorder gc` does (its result is shown too)', default: false}),
+    repair: Flags.boolean({
+      description:
+        'first finish and salvage what interrupted recordings left behind, as `seccomp-recorder gc` does (its result is shown too)',
+      default: false,
+    }),
   }
 
   async run(): Promise<Status & {repair?: GcResult}> {
@@ -30,9 +37,16 @@ With --repair it first does what \`seccomp-recorder gc\` does (finalise recordin
       const c = terminalColours()
       if (repair) this.log(`${c.bold('repair')}\n${new GcReport(repair).display(c)}\n`)
       for (const check of status.checks) {
-        this.log(`${check.ok ? c.green('ok ') : c.red('no ')} ${check.name.padEnd(12)} ${check.detail}${check.ok || !check.fix ? '' : c.dim(`  → ${check.fix}`)}`)
+        this.log(
+          `${check.ok ? c.green('ok ') : c.red('no ')} ${check.name.padEnd(12)} ${check.detail}${check.ok || !check.fix ? '' : c.dim(`  → ${check.fix}`)}`,
+        )
       }
-      if (status.spool.length > 0) this.log(c.yellow(`${status.spool.length} container(s) registered and not yet finalised${repair ? '' : c.dim('  → `seccomp-recorder gc` finishes those whose containers are gone')}`))
+      if (status.spool.length > 0)
+        this.log(
+          c.yellow(
+            `${status.spool.length} container(s) registered and not yet finalised${repair ? '' : c.dim('  → `seccomp-recorder gc` finishes those whose containers are gone')}`,
+          ),
+        )
     }
     if (!status.ok) this.setExitCode(EXIT.PREREQUISITE)
     else if (repair && repair.failed > 0) this.setExitCode(EXIT.RUNTIME)

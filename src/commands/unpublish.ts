@@ -12,11 +12,19 @@ export default class Unpublish extends BaseCommand {
 Only files listed in <root>/.seccomp-recorder-published.json with the content seccomp-recorder wrote are removed; directories left empty go too. A name that was not published by seccomp-recorder is refused; a file changed since it was published is a conflict (--forget stops tracking it and leaves the file). Pods that still reference a removed profile fail to start.`
   static override examples = [
     {description: 'Remove a published profile', command: '<%= config.bin %> <%= command.id %> my-app'},
-    {description: 'The same, by its localhostProfile', command: '<%= config.bin %> <%= command.id %> seccomp-recorder/team/app/web.json'},
-    {description: 'Stop tracking a profile someone edited by hand, leaving the file', command: '<%= config.bin %> <%= command.id %> --forget --prefix seccomp-recorder team/app/web'},
+    {
+      description: 'The same, by its localhostProfile',
+      command: '<%= config.bin %> <%= command.id %> seccomp-recorder/team/app/web.json',
+    },
+    {
+      description: 'Stop tracking a profile someone edited by hand, leaving the file',
+      command: '<%= config.bin %> <%= command.id %> --forget --prefix seccomp-recorder team/app/web',
+    },
   ]
   static override strict = false
-  static override args = {name: Args.string({ignoreStdin: true, description: 'profile name(s) or localhostProfile path(s)', required: true})}
+  static override args = {
+    name: Args.string({ignoreStdin: true, description: 'profile name(s) or localhostProfile path(s)', required: true}),
+  }
   static override flags = {
     ...rootFlags,
     prefix: prefixFlag,

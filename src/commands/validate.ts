@@ -16,7 +16,9 @@ Exit status: 0 when every profile is valid, 1 when one is invalid (or has warnin
     {description: 'Machine-readable report', command: '<%= config.bin %> <%= command.id %> --json my-app.json'},
   ]
   static override strict = false
-  static override args = {profile: Args.string({ignoreStdin: true, description: 'profile file(s) to check (JSON)', required: true})}
+  static override args = {
+    profile: Args.string({ignoreStdin: true, description: 'profile file(s) to check (JSON)', required: true}),
+  }
   static override flags = {strict: Flags.boolean({description: 'treat warnings as failures', default: false})}
 
   async run(): Promise<ValidationJson> {
@@ -34,9 +36,23 @@ Exit status: 0 when every profile is valid, 1 when one is invalid (or has warnin
 async function validateFile(path: string): Promise<ValidatedFile> {
   try {
     const check = await checkProfileFile(path)
-    return {path, valid: check.valid, readable: true, format: check.format ?? null, errors: check.errors, warnings: check.warnings}
+    return {
+      path,
+      valid: check.valid,
+      readable: true,
+      format: check.format ?? null,
+      errors: check.errors,
+      warnings: check.warnings,
+    }
   } catch (error) {
     if (!(error instanceof ProfileReadError)) throw error
-    return {path, valid: false, readable: false, format: null, errors: [{severity: 'error', code: `io.${error.code}`, pointer: '', message: error.reason}], warnings: []}
+    return {
+      path,
+      valid: false,
+      readable: false,
+      format: null,
+      errors: [{severity: 'error', code: `io.${error.code}`, pointer: '', message: error.reason}],
+      warnings: [],
+    }
   }
 }

@@ -75,18 +75,33 @@ export async function loadConfig(path = configPath()): Promise<RecorderConfig> {
   try {
     text = readBoundedText(path, {maxBytes: MAX_CONFIG_BYTES})
   } catch (error) {
-    if (error instanceof BoundedReadError && error.problem === 'missing') return {...DEFAULT_CONFIG, outputRoots: [...DEFAULT_CONFIG.outputRoots]}
-    throw new UserError(`cannot read config ${path}: ${error instanceof BoundedReadError ? error.reason : (error as Error).message}`, {exit: EXIT.REFUSED, code: 'config-unreadable'})
+    if (error instanceof BoundedReadError && error.problem === 'missing')
+      return {...DEFAULT_CONFIG, outputRoots: [...DEFAULT_CONFIG.outputRoots]}
+    throw new UserError(
+      `cannot read config ${path}: ${error instanceof BoundedReadError ? error.reason : (error as Error).message}`,
+      {exit: EXIT.REFUSED, code: 'config-unreadable'},
+    )
   }
   let document: unknown
   try {
     document = parseYaml(text, {uniqueKeys: true, maxAliasCount: 0}) ?? {}
   } catch (error) {
-    throw new UserError(`config ${path} is not valid YAML: ${(error as Error).message.split('\n')[0]}`, {exit: EXIT.REFUSED, code: 'config-invalid'})
+    throw new UserError(`config ${path} is not valid YAML: ${(error as Error).message.split('\n')[0]}`, {
+      exit: EXIT.REFUSED,
+      code: 'config-invalid',
+    })
   }
   if (!validateConfig(document)) {
-    const problems = (validateConfig.errors ?? []).map((e) => `${e.instancePath || '(document)'} ${e.message}`).join('; ')
-    throw new UserError(`config ${path} is invalid: ${problems}`, {exit: EXIT.REFUSED, code: 'config-invalid', suggestions: ['Keys: outputRoots, store, onError (fail|warn), runtimeTail (both|own), runtimeThreads (true|false), spool.']})
+    const problems = (validateConfig.errors ?? [])
+      .map((e) => `${e.instancePath || '(document)'} ${e.message}`)
+      .join('; ')
+    throw new UserError(`config ${path} is invalid: ${problems}`, {
+      exit: EXIT.REFUSED,
+      code: 'config-invalid',
+      suggestions: [
+        'Keys: outputRoots, store, onError (fail|warn), runtimeTail (both|own), runtimeThreads (true|false), spool.',
+      ],
+    })
   }
   const merged = {...DEFAULT_CONFIG, ...(document as Partial<RecorderConfig>)}
   const config = {...merged, outputRoots: merged.outputRoots.map(normalisedPath)}
@@ -103,9 +118,9 @@ function protectedPlaces(config: RecorderConfig, path: string): Array<{what: str
   const store = storeLayout(config.store)
   const layout = installLayout()
   return [
-    {what: 'the store\'s recordings', path: store.recordingsDir},
-    {what: 'the store\'s profiles', path: store.profilesDir},
-    {what: 'the store\'s locks', path: store.locksDir},
+    {what: "the store's recordings", path: store.recordingsDir},
+    {what: "the store's profiles", path: store.profilesDir},
+    {what: "the store's locks", path: store.locksDir},
     {what: 'the spool', path: config.spool},
     {what: 'the kubelet seccomp root', path: DEFAULT_SECCOMP_ROOT},
     {what: 'the config file', path},
@@ -119,7 +134,13 @@ function protectedPlaces(config: RecorderConfig, path: string): Array<{what: str
 /** Refuses (exit 3) an output root that is `/`, holds or equals another one, or overlaps a protected place. */
 async function refuseOverlappingOutputRoots(config: RecorderConfig, path: string): Promise<void> {
   const refuse = (why: string) =>
-    new UserError(`config ${path}: ${why}`, {exit: EXIT.REFUSED, code: 'config-overlap', suggestions: ['Give outputRoots directories of their own, e.g. /var/lib/seccomp-recorder/output, apart from the store\'s recordings/profiles/locks, the spool and the kubelet seccomp root.']})
+    new UserError(`config ${path}: ${why}`, {
+      exit: EXIT.REFUSED,
+      code: 'config-overlap',
+      suggestions: [
+        "Give outputRoots directories of their own, e.g. /var/lib/seccomp-recorder/output, apart from the store's recordings/profiles/locks, the spool and the kubelet seccomp root.",
+      ],
+    })
   const shown = async (p: string) => {
     const resolved = await resolvedPath(p)
     return resolved === normalisedPath(p) ? p : `${p} (${resolved})`
@@ -127,10 +148,12 @@ async function refuseOverlappingOutputRoots(config: RecorderConfig, path: string
   for (const [i, root] of config.outputRoots.entries()) {
     if (root === '/') throw refuse('the output root / would let a pod write anywhere')
     for (const other of config.outputRoots.slice(0, i)) {
-      if (await pathsOverlap(root, other)) throw refuse(`output roots ${await shown(other)} and ${await shown(root)} overlap: list each directory once`)
+      if (await pathsOverlap(root, other))
+        throw refuse(`output roots ${await shown(other)} and ${await shown(root)} overlap: list each directory once`)
     }
     for (const place of protectedPlaces(config, path)) {
-      if (await pathsOverlap(root, place.path)) throw refuse(`output root ${await shown(root)} overlaps ${place.what} ${await shown(place.path)}`)
+      if (await pathsOverlap(root, place.path))
+        throw refuse(`output root ${await shown(root)} overlaps ${place.what} ${await shown(place.path)}`)
     }
   }
 }

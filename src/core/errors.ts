@@ -7,27 +7,83 @@ import {EXIT, type ExitCode} from './exit-codes.js'
  */
 export const ERROR_CODES = [
   // usage and input (exit 2 unless said otherwise)
-  'user-error', 'usage', 'unknown-flag', 'bad-flags', 'bad-arguments', 'bad-time', 'bad-against', 'bad-kernel-version', 'bad-name',
-  'unknown-command', 'unknown-architecture', 'unknown-capability', 'unknown-recorded-name', 'too-few-profiles',
-  'docker-format', 'architectures-and-archmap', 'duplicate-name', 'stdout-twice', 'output-needs-one-name',
-  'no-such-file', 'not-a-file', 'not-a-directory', 'too-large', 'unreadable', 'not-utf8', 'invalid-profile', 'invalid-recording',
-  'unsupported-action', 'spo-unrepresentable', 'merge-conflict',
+  'user-error',
+  'usage',
+  'unknown-flag',
+  'bad-flags',
+  'bad-arguments',
+  'bad-time',
+  'bad-against',
+  'bad-kernel-version',
+  'bad-name',
+  'unknown-command',
+  'unknown-architecture',
+  'unknown-capability',
+  'unknown-recorded-name',
+  'too-few-profiles',
+  'docker-format',
+  'architectures-and-archmap',
+  'duplicate-name',
+  'stdout-twice',
+  'output-needs-one-name',
+  'no-such-file',
+  'not-a-file',
+  'not-a-directory',
+  'too-large',
+  'unreadable',
+  'not-utf8',
+  'invalid-profile',
+  'invalid-recording',
+  'unsupported-action',
+  'spo-unrepresentable',
+  'merge-conflict',
   // policy (exit 3)
-  'hostile-name', 'symlink', 'output-refused', 'config-invalid', 'config-unreadable', 'config-overlap',
-  'oci-config-invalid', 'oci-config-unreadable', 'containerd-config-invalid', 'containerd-config-refused', 'not-published', 'bad-manifest', 'manifest-damaged',
+  'hostile-name',
+  'symlink',
+  'output-refused',
+  'config-invalid',
+  'config-unreadable',
+  'config-overlap',
+  'oci-config-invalid',
+  'oci-config-unreadable',
+  'containerd-config-invalid',
+  'containerd-config-refused',
+  'not-published',
+  'bad-manifest',
+  'manifest-damaged',
   // files and locks
-  'io', 'unwritable', 'unwritable-output', 'output-failed', 'conflict', 'lock', 'lock-timeout', 'lock-foreign', 'backup',
-  'store-unreadable', 'spool-damaged',
+  'io',
+  'unwritable',
+  'unwritable-output',
+  'output-failed',
+  'conflict',
+  'lock',
+  'lock-timeout',
+  'lock-foreign',
+  'backup',
+  'store-unreadable',
+  'spool-damaged',
   // recording and the kernel recorder
-  'no-helper', 'no-containerd', 'no-proc', 'build-failed', 'recording-gone', 'recording-incomplete', 'recorder-interrupted',
-  'lost-syscalls', 'quota-exceeded', 'no-recordings', 'no-host-profile', 'internal',
+  'no-helper',
+  'no-containerd',
+  'no-proc',
+  'build-failed',
+  'recording-gone',
+  'recording-incomplete',
+  'recorder-interrupted',
+  'lost-syscalls',
+  'quota-exceeded',
+  'no-recordings',
+  'no-host-profile',
+  'internal',
 ] as const
 
 /**
  * `helper.<reason>`: the native helper failed, with the reason it printed (one of bpf/helper-codes.def);
  * `io.<errno code>`: a system call failed (EACCES, ENOSPC, …).
  */
-export type ErrorCode = (typeof ERROR_CODES)[number] | `helper.${HelperReason | 'unknown' | 'failed' | 'bad-output'}` | `io.${string}`
+export type ErrorCode =
+  (typeof ERROR_CODES)[number] | `helper.${HelperReason | 'unknown' | 'failed' | 'bad-output'}` | `io.${string}`
 
 /**
  * An error the user can act on: a message, an exit code from the one table, and suggestions.
@@ -39,7 +95,10 @@ export class UserError extends Error {
   readonly code: ErrorCode
 
   /** `cause`: the underlying error (e.g. the system error of a failed write), for callers that tell kinds apart. */
-  constructor(message: string, options: {exit?: ExitCode; suggestions?: string[]; code?: ErrorCode; cause?: unknown} = {}) {
+  constructor(
+    message: string,
+    options: {exit?: ExitCode; suggestions?: string[]; code?: ErrorCode; cause?: unknown} = {},
+  ) {
     super(message, options.cause === undefined ? undefined : {cause: options.cause})
     this.name = 'UserError'
     this.exit = options.exit ?? EXIT.USAGE

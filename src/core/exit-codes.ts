@@ -27,13 +27,34 @@ export type ExitCode = (typeof EXIT)[keyof typeof EXIT]
 
 export const EXIT_CODE_TABLE: ReadonlyArray<{code: ExitCode; name: keyof typeof EXIT; meaning: string}> = [
   {code: EXIT.OK, name: 'OK', meaning: 'success; for diff and merge --check: no finding'},
-  {code: EXIT.CHECK_FAILED, name: 'CHECK_FAILED', meaning: 'a check failed: invalid profile, differences (diff --fail-on), merge --check not a superset'},
-  {code: EXIT.USAGE, name: 'USAGE', meaning: 'bad flags or arguments; input unreadable, not a regular file, too large or not parseable; output a directory, socket or block device'},
-  {code: EXIT.REFUSED, name: 'REFUSED', meaning: 'refused by policy: path outside the configured roots, hostile name, bad config'},
-  {code: EXIT.PREREQUISITE, name: 'PREREQUISITE', meaning: 'a prerequisite is missing (root, BTF, tracefs/bpffs, clang, libbpf); see `status`'},
+  {
+    code: EXIT.CHECK_FAILED,
+    name: 'CHECK_FAILED',
+    meaning: 'a check failed: invalid profile, differences (diff --fail-on), merge --check not a superset',
+  },
+  {
+    code: EXIT.USAGE,
+    name: 'USAGE',
+    meaning:
+      'bad flags or arguments; input unreadable, not a regular file, too large or not parseable; output a directory, socket or block device',
+  },
+  {
+    code: EXIT.REFUSED,
+    name: 'REFUSED',
+    meaning: 'refused by policy: path outside the configured roots, hostile name, bad config',
+  },
+  {
+    code: EXIT.PREREQUISITE,
+    name: 'PREREQUISITE',
+    meaning: 'a prerequisite is missing (root, BTF, tracefs/bpffs, clang, libbpf); see `status`',
+  },
   {code: EXIT.RUNTIME, name: 'RUNTIME', meaning: 'recording, the native helper or a container runtime failed'},
   {code: EXIT.CONFLICT, name: 'CONFLICT', meaning: 'target exists and differs (use --force), or a lock timed out'},
-  {code: EXIT.CANNOT_EXECUTE, name: 'CANNOT_EXECUTE', meaning: 'record/run: the command could not be started; otherwise record/run exit with the command\'s own status'},
+  {
+    code: EXIT.CANNOT_EXECUTE,
+    name: 'CANNOT_EXECUTE',
+    meaning: "record/run: the command could not be started; otherwise record/run exit with the command's own status",
+  },
 ]
 
 /** The table as shown in `--help` and in the README. */

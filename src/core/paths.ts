@@ -60,7 +60,11 @@ export const helperInstallPath = (layout: InstallLayout) => join(layout.libexecD
 export const poststopInstallPath = (layout: InstallLayout) => join(layout.libexecDir, 'poststop')
 
 /** File names of our hooks.d configs (one per stage: each names a different executable). */
-export const HOOK_FILES = {prestart: 'seccomp-recorder-prestart.json', poststop: 'seccomp-recorder-poststop.json'} as const
+export const HOOK_FILES = {
+  prestart: 'seccomp-recorder-prestart.json',
+  poststop: 'seccomp-recorder-poststop.json',
+} as const
 
 /** Where the kernel recorder is pinned in bpffs (bpf/pins.c reads the same variable). */
-export const recorderPinDir = (env: NodeJS.ProcessEnv = process.env) => env.SECCOMP_RECORDER_BPFFS ?? '/sys/fs/bpf/seccomp-recorder'
+export const recorderPinDir = (env: NodeJS.ProcessEnv = process.env) =>
+  env.SECCOMP_RECORDER_BPFFS ?? '/sys/fs/bpf/seccomp-recorder'

@@ -31,18 +31,38 @@ export function diffHeader(from: SeccompProfile, to: SeccompProfile, native: Sec
   const fromFlags = new Set(from.flags ?? [])
   const toFlags = new Set(to.flags ?? [])
   return {
-    defaultAction: sameDefault ? null : {from: from.defaultAction, to: to.defaultAction, fromErrnoRet: fromErrno, toErrnoRet: toErrno},
+    defaultAction: sameDefault
+      ? null
+      : {from: from.defaultAction, to: to.defaultAction, fromErrnoRet: fromErrno, toErrnoRet: toErrno},
     defaultAllowance: fromAllows === toAllows ? null : toAllows ? 'widens' : 'narrows',
-    architectures: {from: fromArches, to: toArches, added: toArches.filter((a) => !fromArches.includes(a)), removed: fromArches.filter((a) => !toArches.includes(a))},
-    flags: {added: [...toFlags].filter((f) => !fromFlags.has(f)).sort(), removed: [...fromFlags].filter((f) => !toFlags.has(f)).sort()},
+    architectures: {
+      from: fromArches,
+      to: toArches,
+      added: toArches.filter((a) => !fromArches.includes(a)),
+      removed: fromArches.filter((a) => !toArches.includes(a)),
+    },
+    flags: {
+      added: [...toFlags].filter((f) => !fromFlags.has(f)).sort(),
+      removed: [...fromFlags].filter((f) => !toFlags.has(f)).sort(),
+    },
   }
 }
 
 export function mirrorHeader(h: HeaderDiff): HeaderDiff {
   return {
-    defaultAction: h.defaultAction && {from: h.defaultAction.to, to: h.defaultAction.from, fromErrnoRet: h.defaultAction.toErrnoRet, toErrnoRet: h.defaultAction.fromErrnoRet},
+    defaultAction: h.defaultAction && {
+      from: h.defaultAction.to,
+      to: h.defaultAction.from,
+      fromErrnoRet: h.defaultAction.toErrnoRet,
+      toErrnoRet: h.defaultAction.fromErrnoRet,
+    },
     defaultAllowance: h.defaultAllowance === 'widens' ? 'narrows' : h.defaultAllowance === 'narrows' ? 'widens' : null,
-    architectures: {from: h.architectures.to, to: h.architectures.from, added: h.architectures.removed, removed: h.architectures.added},
+    architectures: {
+      from: h.architectures.to,
+      to: h.architectures.from,
+      added: h.architectures.removed,
+      removed: h.architectures.added,
+    },
     flags: {added: h.flags.removed, removed: h.flags.added},
   }
 }

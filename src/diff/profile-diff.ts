@@ -40,7 +40,14 @@ export function diffProfiles(a: SeccompProfile, b: SeccompProfile, options: {nat
     const from = ia.verdict(name)
     const to = ib.verdict(name)
     if (verdictKey(from) === verdictKey(to)) continue
-    const change: SyscallChange = {name, kind: 'changed', from, to, widens: !allowsSubset(to, from), narrows: !allowsSubset(from, to)}
+    const change: SyscallChange = {
+      name,
+      kind: 'changed',
+      from,
+      to,
+      widens: !allowsSubset(to, from),
+      narrows: !allowsSubset(from, to),
+    }
     if (from.allowance === 'denied' && to.allowance !== 'denied') added.push({...change, kind: 'added'})
     else if (from.allowance !== 'denied' && to.allowance === 'denied') removed.push({...change, kind: 'removed'})
     else changed.push(change)
@@ -66,7 +73,11 @@ export function mirrorProfileDiff(d: ProfileDiff): ProfileDiff {
   })
   return {
     header: mirrorHeader(d.header),
-    syscalls: {added: d.syscalls.removed.map(flip), removed: d.syscalls.added.map(flip), changed: d.syscalls.changed.map(flip)},
+    syscalls: {
+      added: d.syscalls.removed.map(flip),
+      removed: d.syscalls.added.map(flip),
+      changed: d.syscalls.changed.map(flip),
+    },
     findings: {added: d.findings.removed, removed: d.findings.added, changed: d.findings.changed},
   }
 }

@@ -75,23 +75,48 @@ export interface ProfilesDiffRun {
 }
 
 /** `diff PROFILE --against runtime-default[:…]`: the profile against the runtime default named by `against`. */
-export async function runRuntimeDefaultDiff(path: string, against: string, o: DiffOptions): Promise<RuntimeDefaultDiffRun> {
+export async function runRuntimeDefaultDiff(
+  path: string,
+  against: string,
+  o: DiffOptions,
+): Promise<RuntimeDefaultDiffRun> {
   const name = parseRuntimeDefaultSpec(against)
   const rd = await loadRuntimeDefault(name)
   const caps = capabilitySet(rd.defaultCaps, o.capOptions)
-  const target: ResolutionTarget = {arch: o.arch, kernel: o.kernel, caps, capsSource: o.customCaps ? 'custom' : 'default', capsDescription: rd.capsDescription}
+  const target: ResolutionTarget = {
+    arch: o.arch,
+    kernel: o.kernel,
+    caps,
+    capsSource: o.customCaps ? 'custom' : 'default',
+    capsDescription: rd.capsDescription,
+  }
   const resolvedRd = normaliseProfile(resolveProfile(rd.profile, {arch: o.arch, caps, kernel: o.kernel}))
   const notes: string[] = []
   const {input, profile, coverage} = await readInput(path, target, notes)
   if (input.resolved) notes.push(`${path} is docker/moby format: resolved for the same target before comparing`)
-  const diff = diffAgainstRuntimeDefault(profile, resolvedRd, {abis: abisOf(resolvedRd.architectures?.length ? resolvedRd.architectures : [o.arch]), nativeArch: o.arch})
-  if (diff.abis === null) notes.push(`no syscall table for ${archDisplayName(o.arch)} here: every name either profile lists is compared, and attack-surface counts are over those names`)
+  const diff = diffAgainstRuntimeDefault(profile, resolvedRd, {
+    abis: abisOf(resolvedRd.architectures?.length ? resolvedRd.architectures : [o.arch]),
+    nativeArch: o.arch,
+  })
+  if (diff.abis === null)
+    notes.push(
+      `no syscall table for ${archDisplayName(o.arch)} here: every name either profile lists is compared, and attack-surface counts are over those names`,
+    )
   return {
     diff,
     profile: input,
-    runtimeDefault: {...target, name, source: rd.source, description: rd.description, architectures: sortArches(resolvedRd.architectures ?? []), counts: diff.runtimeDefaultCounts},
+    runtimeDefault: {
+      ...target,
+      name,
+      source: rd.source,
+      description: rd.description,
+      architectures: sortArches(resolvedRd.architectures ?? []),
+      counts: diff.runtimeDefaultCounts,
+    },
     coverage,
-    unified: o.unified ? unifiedDiff(`RuntimeDefault (${name})`, path, formatProfileJson(resolvedRd), formatProfileJson(profile)) : null,
+    unified: o.unified
+      ? unifiedDiff(`RuntimeDefault (${name})`, path, formatProfileJson(resolvedRd), formatProfileJson(profile))
+      : null,
     notes,
   }
 }
@@ -99,7 +124,13 @@ export async function runRuntimeDefaultDiff(path: string, against: string, o: Di
 /** `diff A B`: two profiles, docker/moby-format ones resolved for the target (podman/CRI-O's default capabilities). */
 export async function runProfilesDiff(pathA: string, pathB: string, o: DiffOptions): Promise<ProfilesDiffRun> {
   const caps = capabilitySet(CONTAINERS_COMMON_DEFAULT_CAPS, o.capOptions)
-  const target: ResolutionTarget = {arch: o.arch, kernel: o.kernel, caps, capsSource: o.customCaps ? 'custom' : 'default', capsDescription: 'podman/CRI-O containers.conf defaults'}
+  const target: ResolutionTarget = {
+    arch: o.arch,
+    kernel: o.kernel,
+    caps,
+    capsSource: o.customCaps ? 'custom' : 'default',
+    capsDescription: 'podman/CRI-O containers.conf defaults',
+  }
   const notes: string[] = []
   const a = await readInput(pathA, target, notes)
   const b = await readInput(pathB, target, notes)
@@ -115,10 +146,16 @@ export async function runProfilesDiff(pathA: string, pathB: string, o: DiffOptio
 }
 
 /** Loads a profile file, resolves it for the target when it is docker/moby format, normalises it, finds its coverage sidecar. */
-async function readInput(path: string, target: ResolutionTarget, notes: string[]): Promise<{input: DiffInput; profile: SeccompProfile; coverage: LoadedCoverage | null}> {
+async function readInput(
+  path: string,
+  target: ResolutionTarget,
+  notes: string[],
+): Promise<{input: DiffInput; profile: SeccompProfile; coverage: LoadedCoverage | null}> {
   const {profile, format} = await loadProfile(path)
   const resolved = format === 'docker'
-  const flat = resolved ? resolveProfile(profile, {arch: target.arch, caps: target.caps, kernel: target.kernel}) : profile
+  const flat = resolved
+    ? resolveProfile(profile, {arch: target.arch, caps: target.caps, kernel: target.kernel})
+    : profile
   const {coverage, warning} = loadCoverage(path)
   if (warning) notes.push(warning)
   return {

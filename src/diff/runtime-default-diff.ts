@@ -52,11 +52,18 @@ export interface RuntimeDefaultDiff {
  * The names compared are the syscalls of `abis` (all of them: a default-allow profile allows names it does not
  * list); with `abis` null, the names either profile lists.
  */
-export function diffAgainstRuntimeDefault(profile: SeccompProfile, runtimeDefault: SeccompProfile, options: {abis: Abi[] | null; nativeArch: SeccompArch}): RuntimeDefaultDiff {
+export function diffAgainstRuntimeDefault(
+  profile: SeccompProfile,
+  runtimeDefault: SeccompProfile,
+  options: {abis: Abi[] | null; nativeArch: SeccompArch},
+): RuntimeDefaultDiff {
   const workload = new ProfileIndex(profile)
   const rd = new ProfileIndex(runtimeDefault)
   const abis = options.abis
-  const universe = abis === null ? new Set([...workload.names(), ...rd.names()]) : new Set(abis.flatMap((abi) => [...syscallNames(abi)]))
+  const universe =
+    abis === null
+      ? new Set([...workload.names(), ...rd.names()])
+      : new Set(abis.flatMap((abi) => [...syscallNames(abi)]))
   const ignored = abis === null ? [] : workload.names().filter((n) => !universe.has(n))
 
   const willFail: NeededSyscall[] = []
@@ -95,11 +102,23 @@ export function diffAgainstRuntimeDefault(profile: SeccompProfile, runtimeDefaul
 
   const all = keptNames.length + removedNames.length
   const header = diffHeader(runtimeDefault, profile, options.nativeArch)
-  const findings = addFindings(headerFindings(header), {added: willFail.length + mayFail.length, removed: removedNames.length, changed: 0})
+  const findings = addFindings(headerFindings(header), {
+    added: willFail.length + mayFail.length,
+    removed: removedNames.length,
+    changed: 0,
+  })
   return {
     willFail,
     mayFail,
-    attackSurface: {runtimeDefaultAllows: all, kept: keptNames.length, removed: removedNames.length, removedPercent: percent(removedNames.length, all), removedNames, keptNames, byAbi},
+    attackSurface: {
+      runtimeDefaultAllows: all,
+      kept: keptNames.length,
+      removed: removedNames.length,
+      removedPercent: percent(removedNames.length, all),
+      removedNames,
+      keptNames,
+      byAbi,
+    },
     runtimeDefaultCounts,
     header,
     ignored,

@@ -1,6 +1,13 @@
 import {constants} from 'node:os'
 import type {SeccompAction, SeccompArg} from '../profile/model.js'
-import {argKey, isAllowing, ruleKey, verdictKey, type ConditionalRule, type SyscallVerdict} from '../profile/semantics.js'
+import {
+  argKey,
+  isAllowing,
+  ruleKey,
+  verdictKey,
+  type ConditionalRule,
+  type SyscallVerdict,
+} from '../profile/semantics.js'
 
 /**
  * Comparing and describing what two profiles do with a syscall (the verdicts themselves are defined in
@@ -39,7 +46,10 @@ export function allowsSubset(x: SyscallVerdict, y: SyscallVerdict): boolean {
   }
   if (xBaseAllows && yBaseAllows) {
     // Both allow everything but their denials: y's denials must be covered by x's, and x must not re-allow inside them.
-    return xAllows.every((a) => yAllows.some((b) => sameRule(a, b))) && yDenies.every((d) => xDenies.some((e) => implies(d.args, e.args)))
+    return (
+      xAllows.every((a) => yAllows.some((b) => sameRule(a, b))) &&
+      yDenies.every((d) => xDenies.some((e) => implies(d.args, e.args)))
+    )
   }
   if (!xBaseAllows && yBaseAllows) return yDeniesAlsoInX
   return false // x allows by default, y only under conditions

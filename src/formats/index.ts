@@ -23,7 +23,11 @@ export interface RenderOptions {
 
 /** The profile as file text in a format. Throws a UserError when SPO cannot express it. */
 export function renderProfile(profile: SeccompProfile, format: ProfileFileFormat, options: RenderOptions): string {
-  if (format === 'spo') return formatSpoYaml(toSpoSeccompProfile(profile, {name: options.name, annotations: options.annotations}), options.comment)
+  if (format === 'spo')
+    return formatSpoYaml(
+      toSpoSeccompProfile(profile, {name: options.name, annotations: options.annotations}),
+      options.comment,
+    )
   return formatProfileJson(normaliseProfile(profile))
 }
 

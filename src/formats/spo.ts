@@ -15,7 +15,12 @@ import {normaliseProfile} from '../profile/normalise.js'
 export const SPO_API_VERSION = 'security-profiles-operator.x-k8s.io/v1beta1'
 export const SPO_KIND = 'SeccompProfile'
 /** Architectures the v1beta1 CRD accepts. */
-export const SPO_ARCHES: readonly string[] = ['SCMP_ARCH_NATIVE', ...SECCOMP_ARCHES.filter((a) => !['SCMP_ARCH_LOONGARCH64', 'SCMP_ARCH_M68K', 'SCMP_ARCH_SH', 'SCMP_ARCH_SHEB'].includes(a))]
+export const SPO_ARCHES: readonly string[] = [
+  'SCMP_ARCH_NATIVE',
+  ...SECCOMP_ARCHES.filter(
+    (a) => !['SCMP_ARCH_LOONGARCH64', 'SCMP_ARCH_M68K', 'SCMP_ARCH_SH', 'SCMP_ARCH_SHEB'].includes(a),
+  ),
+]
 /** Annotation keys we set on the resource. */
 export const SPO_ANNOTATION_NAME = 'seccomp-recorder/profile-name'
 export const SPO_ANNOTATION_RECORDINGS = 'seccomp-recorder/recordings'
@@ -59,7 +64,9 @@ export function spoObjectMeta(profileName: string): {name: string; namespace?: s
   const segments = profileName.split('/')
   const kubernetes = segments.length === 3 && DNS_LABEL.test(segments[0]!)
   const parts = kubernetes ? segments.slice(1) : segments
-  const clean = kubernetes ? DNS_SUBDOMAIN.test(parts[0]!) && DNS_LABEL.test(parts[1]!) : parts.every((p) => DNS_LABEL.test(p))
+  const clean = kubernetes
+    ? DNS_SUBDOMAIN.test(parts[0]!) && DNS_LABEL.test(parts[1]!)
+    : parts.every((p) => DNS_LABEL.test(p))
   let name = parts.join('.')
   if (!clean || name.length > MAX_OBJECT_NAME) {
     const hash = createHash('sha256').update(profileName).digest('hex').slice(0, 8)
@@ -86,13 +93,21 @@ export interface SpoOptions {
 /** Refused: the profile cannot be expressed as a v1beta1 SeccompProfile without changing what it does. */
 export function spoProblems(profile: SeccompProfile): string[] {
   const problems: string[] = []
-  if (profileFormat(profile) === 'docker') problems.push('it uses docker/moby extensions (archMap, includes/excludes): SPO takes flat profiles')
+  if (profileFormat(profile) === 'docker')
+    problems.push('it uses docker/moby extensions (archMap, includes/excludes): SPO takes flat profiles')
   const normal = normaliseProfile(profile)
   const errno = normal.defaultErrnoRet
-  if ((normal.defaultAction === 'SCMP_ACT_ERRNO' || normal.defaultAction === 'SCMP_ACT_TRACE') && errno !== undefined && errno !== 1) {
-    problems.push(`defaultErrnoRet ${errno}: SeccompProfile v1beta1 has no defaultErrnoRet, the runtime would return EPERM (1) instead`)
+  if (
+    (normal.defaultAction === 'SCMP_ACT_ERRNO' || normal.defaultAction === 'SCMP_ACT_TRACE') &&
+    errno !== undefined &&
+    errno !== 1
+  ) {
+    problems.push(
+      `defaultErrnoRet ${errno}: SeccompProfile v1beta1 has no defaultErrnoRet, the runtime would return EPERM (1) instead`,
+    )
   }
-  for (const arch of normal.architectures ?? []) if (!SPO_ARCHES.includes(arch)) problems.push(`architecture ${arch} is not in SeccompProfile v1beta1's list`)
+  for (const arch of normal.architectures ?? [])
+    if (!SPO_ARCHES.includes(arch)) problems.push(`architecture ${arch} is not in SeccompProfile v1beta1's list`)
   return problems
 }
 
@@ -100,11 +115,14 @@ export function spoProblems(profile: SeccompProfile): string[] {
 export function toSpoSeccompProfile(profile: SeccompProfile, options: SpoOptions): SpoSeccompProfile {
   const problems = spoProblems(profile)
   if (problems.length > 0) {
-    throw new UserError(`cannot write ${JSON.stringify(options.name)} as an SPO SeccompProfile:\n${problems.map((p) => `  ${p}`).join('\n')}`, {
-      exit: EXIT.USAGE,
-      code: 'spo-unrepresentable',
-      suggestions: ['Use --format oci (flat OCI JSON) for this profile.'],
-    })
+    throw new UserError(
+      `cannot write ${JSON.stringify(options.name)} as an SPO SeccompProfile:\n${problems.map((p) => `  ${p}`).join('\n')}`,
+      {
+        exit: EXIT.USAGE,
+        code: 'spo-unrepresentable',
+        suggestions: ['Use --format oci (flat OCI JSON) for this profile.'],
+      },
+    )
   }
   const normal = normaliseProfile(profile)
   const spec: SpoSeccompProfile['spec'] = {disabled: false, defaultAction: normal.defaultAction}
@@ -130,6 +148,10 @@ export function toSpoSeccompProfile(profile: SeccompProfile, options: SpoOptions
  */
 export function formatSpoYaml(resource: SpoSeccompProfile, comment?: string): string {
   const document = new Document(resource, {version: '1.1'})
-  if (comment) document.commentBefore = comment.split('\n').map((line) => ` ${line}`).join('\n')
+  if (comment)
+    document.commentBefore = comment
+      .split('\n')
+      .map((line) => ` ${line}`)
+      .join('\n')
   return document.toString({lineWidth: 0})
 }

@@ -1,5 +1,15 @@
 import {randomBytes} from 'node:crypto'
-import {closeSync, constants, fchmodSync, fchownSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync} from 'node:fs'
+import {
+  closeSync,
+  constants,
+  fchmodSync,
+  fchownSync,
+  fsyncSync,
+  openSync,
+  renameSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs'
 import {open, readFile, rename, unlink} from 'node:fs/promises'
 import {basename, dirname, join} from 'node:path'
 
@@ -78,7 +88,10 @@ export const TEMP_FILE = /^\..+\.([0-9]{1,10})\.[0-9a-f]{8}\.seccomp-recorder\.t
  *     ours (the store, the spool: `{ownDirectory: true}`).
  */
 export const LEGACY_TEMP_FILES: readonly RegExp[] = [/^\.seccomp-recorder-tmp\.([0-9]{1,10})\.[0-9a-f]{12}$/]
-export const LEGACY_UNMARKED_TEMP_FILES: readonly RegExp[] = [/^\..+\.([0-9]{1,10})\.[0-9a-f]{8}\.tmp$/, /^.+\.lock(?:\.break)?\.([0-9]{1,10})\.[0-9a-f]{8}\.tmp$/]
+export const LEGACY_UNMARKED_TEMP_FILES: readonly RegExp[] = [
+  /^\..+\.([0-9]{1,10})\.[0-9a-f]{8}\.tmp$/,
+  /^.+\.lock(?:\.break)?\.([0-9]{1,10})\.[0-9a-f]{8}\.tmp$/,
+]
 
 export interface LeftoverTempOptions {
   /**
@@ -93,7 +106,9 @@ export interface LeftoverTempOptions {
  * (TEMP_FILE or LEGACY_TEMP_FILES; LEGACY_UNMARKED_TEMP_FILES only with `ownDirectory`); else undefined.
  */
 export function leftoverTempPid(name: string, options: LeftoverTempOptions = {}): number | undefined {
-  const patterns = options.ownDirectory ? [TEMP_FILE, ...LEGACY_TEMP_FILES, ...LEGACY_UNMARKED_TEMP_FILES] : [TEMP_FILE, ...LEGACY_TEMP_FILES]
+  const patterns = options.ownDirectory
+    ? [TEMP_FILE, ...LEGACY_TEMP_FILES, ...LEGACY_UNMARKED_TEMP_FILES]
+    : [TEMP_FILE, ...LEGACY_TEMP_FILES]
   for (const pattern of patterns) {
     const m = pattern.exec(name)
     if (m) return Number(m[1])
@@ -125,7 +140,11 @@ export function tempFileName(name: string): string {
  * Replaces `path` atomically (the protocol above). Errors are the file system's, as thrown; the temp file is
  * removed on failure.
  */
-export async function writeFileAtomic(path: string, data: string | Uint8Array, options: AtomicWriteOptions = {}): Promise<void> {
+export async function writeFileAtomic(
+  path: string,
+  data: string | Uint8Array,
+  options: AtomicWriteOptions = {},
+): Promise<void> {
   const durable = options.durable ?? true
   const mode = options.mode ?? DEFAULT_FILE_MODE
   const temp = join(dirname(path), tempFileName(basename(path)))
@@ -160,7 +179,12 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, o
  * `/proc/self/fd/N` path of a directory checked and held open (Dir): nothing is looked up from the top again.
  * File-system errors come as AtomicWriteError (with the step); what `beforeRename` throws comes as thrown.
  */
-export function writeFileAtomicSync(dir: string, name: string, data: string | Uint8Array, options: AtomicWriteSyncOptions = {}): void {
+export function writeFileAtomicSync(
+  dir: string,
+  name: string,
+  data: string | Uint8Array,
+  options: AtomicWriteSyncOptions = {},
+): void {
   const durable = options.durable ?? true
   const mode = options.mode ?? DEFAULT_FILE_MODE
   const temp = join(dir, tempFileName(name))

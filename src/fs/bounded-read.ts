@@ -25,7 +25,11 @@ export class BoundedReadError extends UserError {
     readonly problem: BoundedReadProblem,
     cause?: unknown,
   ) {
-    super(`cannot read ${path}: ${reason}`, {exit: EXIT.USAGE, code: problem === 'missing' ? 'no-such-file' : problem, cause})
+    super(`cannot read ${path}: ${reason}`, {
+      exit: EXIT.USAGE,
+      code: problem === 'missing' ? 'no-such-file' : problem,
+      cause,
+    })
     this.name = 'BoundedReadError'
   }
 }
@@ -45,8 +49,10 @@ export function formatSize(bytes: number): string {
 }
 
 function checkKind(path: string, stat: Stats, maxBytes: number): void {
-  if (!stat.isFile()) throw new BoundedReadError(path, `is ${describeFileType(stat.mode)}, not a regular file`, 'not-a-file')
-  if (stat.size > maxBytes) throw new BoundedReadError(path, `is larger than ${formatSize(maxBytes)} (${stat.size} bytes)`, 'too-large')
+  if (!stat.isFile())
+    throw new BoundedReadError(path, `is ${describeFileType(stat.mode)}, not a regular file`, 'not-a-file')
+  if (stat.size > maxBytes)
+    throw new BoundedReadError(path, `is larger than ${formatSize(maxBytes)} (${stat.size} bytes)`, 'too-large')
 }
 
 /** The whole content of a regular file of at most `options.maxBytes`, or a BoundedReadError (exit 2). */
@@ -55,7 +61,10 @@ export function readBoundedFile(path: string, options: BoundedReadOptions): Buff
   let fd: number
   try {
     checkKind(path, options.noFollow ? lstatSync(path) : statSync(path), maxBytes)
-    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY | (options.noFollow ? constants.O_NOFOLLOW : 0))
+    fd = openSync(
+      path,
+      constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY | (options.noFollow ? constants.O_NOFOLLOW : 0),
+    )
   } catch (error) {
     throw asReadError(path, error)
   }
@@ -66,7 +75,8 @@ export function readBoundedFile(path: string, options: BoundedReadOptions): Buff
     let length = 0
     for (;;) {
       if (length === buffer.length) {
-        if (length > maxBytes) throw new BoundedReadError(path, `grew past ${formatSize(maxBytes)} while being read`, 'too-large')
+        if (length > maxBytes)
+          throw new BoundedReadError(path, `grew past ${formatSize(maxBytes)} while being read`, 'too-large')
         // It grew since fstat: read on, up to the cap and one byte more.
         const bigger = Buffer.allocUnsafe(Math.min(buffer.length * 2, maxBytes + 1))
         buffer.copy(bigger)

@@ -1,6 +1,23 @@
 import {spawn} from 'node:child_process'
 import {randomUUID} from 'node:crypto'
-import {closeSync, constants, existsSync, fchmodSync, fstatSync, ftruncateSync, linkSync, lstatSync, openSync, readdirSync, readFileSync, readlinkSync, type Stats, unlinkSync, writeFileSync, writeSync} from 'node:fs'
+import {
+  closeSync,
+  constants,
+  existsSync,
+  fchmodSync,
+  fstatSync,
+  ftruncateSync,
+  linkSync,
+  lstatSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  type Stats,
+  unlinkSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs'
 import {hostname} from 'node:os'
 import {setTimeout as sleep} from 'node:timers/promises'
 import {basename, dirname, join} from 'node:path'
@@ -143,8 +160,20 @@ export function readLockOwner(path: string): LockOwner | null | undefined {
 function parseOwner(raw: string): LockOwner | null {
   try {
     const value = JSON.parse(raw) as Partial<LockOwner>
-    if (typeof value.pid === 'number' && typeof value.host === 'string' && typeof value.token === 'string' && typeof value.at === 'number') {
-      return {pid: value.pid, host: value.host, start: typeof value.start === 'string' ? value.start : null, pidns: typeof value.pidns === 'string' ? value.pidns : null, token: value.token, at: value.at}
+    if (
+      typeof value.pid === 'number' &&
+      typeof value.host === 'string' &&
+      typeof value.token === 'string' &&
+      typeof value.at === 'number'
+    ) {
+      return {
+        pid: value.pid,
+        host: value.host,
+        start: typeof value.start === 'string' ? value.start : null,
+        pidns: typeof value.pidns === 'string' ? value.pidns : null,
+        token: value.token,
+        at: value.at,
+      }
     }
   } catch {
     // not ours
@@ -197,13 +226,15 @@ const LINK_SETTLE_MS = 200
  */
 async function checkLockFile(fd: number, path: string): Promise<void> {
   let stat = fstatSync(fd)
-  if (!stat.isFile()) throw new UserError(`the lock file ${path} is not a regular file`, {exit: EXIT.REFUSED, code: 'not-a-file'})
+  if (!stat.isFile())
+    throw new UserError(`the lock file ${path} is not a regular file`, {exit: EXIT.REFUSED, code: 'not-a-file'})
   const euid = process.geteuid?.()
   if (euid !== undefined && stat.uid !== euid) throw foreignLockFile(path, `it belongs to uid ${stat.uid}, not ${euid}`)
   for (const settleBy = Date.now() + LINK_SETTLE_MS; stat.nlink > 1 && Date.now() < settleBy; stat = fstatSync(fd)) {
     if (!removeCreatorsTempLink(path, stat)) await sleep(5)
   }
-  if (stat.nlink > 1) throw foreignLockFile(path, `it has ${stat.nlink} hard links (the lock would write into a file linked elsewhere)`)
+  if (stat.nlink > 1)
+    throw foreignLockFile(path, `it has ${stat.nlink} hard links (the lock would write into a file linked elsewhere)`)
   if ((stat.mode & 0o077) !== 0) fchmodSync(fd, 0o600)
 }
 
@@ -234,7 +265,9 @@ function foreignLockFile(path: string, why: string): UserError {
   return new UserError(`refusing the lock file ${path}: ${why}`, {
     exit: EXIT.REFUSED,
     code: 'lock-foreign',
-    suggestions: [`Remove ${path} if no seccomp-recorder process uses it; its directory should be writable by its owner only.`],
+    suggestions: [
+      `Remove ${path} if no seccomp-recorder process uses it; its directory should be writable by its owner only.`,
+    ],
   })
 }
 
@@ -258,8 +291,10 @@ function createWhole(path: string, bytes: Buffer): void {
 /** What an open or link of a lock file failed with: a symlink or directory refused (exit 3), else the error as is. */
 function lockFileError(path: string, error: unknown): unknown {
   const code = (error as NodeJS.ErrnoException).code
-  if (code === 'ELOOP') return new UserError(`refusing to follow the symlink ${path} (a lock file)`, {exit: EXIT.REFUSED, code: 'symlink'})
-  if (code === 'EISDIR') return new UserError(`the lock file ${path} is a directory`, {exit: EXIT.REFUSED, code: 'not-a-file'})
+  if (code === 'ELOOP')
+    return new UserError(`refusing to follow the symlink ${path} (a lock file)`, {exit: EXIT.REFUSED, code: 'symlink'})
+  if (code === 'EISDIR')
+    return new UserError(`the lock file ${path} is a directory`, {exit: EXIT.REFUSED, code: 'not-a-file'})
   return error
 }
 
@@ -275,15 +310,25 @@ export function systemFlock(locations: readonly string[] = FLOCK_LOCATIONS): str
  * The flock(1) to run: the system's; without one, `flock` from $PATH — but never as root (euid 0), where $PATH
  * is not trusted: then a PREREQUISITE error.
  */
-export function flockCommand(locations: readonly string[] = FLOCK_LOCATIONS, euid: number | undefined = process.geteuid?.()): string {
+export function flockCommand(
+  locations: readonly string[] = FLOCK_LOCATIONS,
+  euid: number | undefined = process.geteuid?.(),
+): string {
   const found = systemFlock(locations)
   if (found !== undefined) return found
-  if (euid === 0) throw flockMissing(`flock(1) is not installed in ${locations.join(' or ')} (as root, $PATH is not searched): seccomp-recorder takes its locks with it`)
+  if (euid === 0)
+    throw flockMissing(
+      `flock(1) is not installed in ${locations.join(' or ')} (as root, $PATH is not searched): seccomp-recorder takes its locks with it`,
+    )
   return 'flock'
 }
 
 function flockMissing(message: string): UserError {
-  return new UserError(message, {exit: EXIT.PREREQUISITE, code: 'lock', suggestions: ['Install util-linux (Debian: apt-get install util-linux).']})
+  return new UserError(message, {
+    exit: EXIT.PREREQUISITE,
+    code: 'lock',
+    suggestions: ['Install util-linux (Debian: apt-get install util-linux).'],
+  })
 }
 
 let flockCached: string | undefined
@@ -297,16 +342,28 @@ function flockPath(): string {
 function flock(fd: number, timeoutMs: number): Promise<boolean> {
   const wait = timeoutMs > 0 ? ['--wait', String(timeoutMs / 1000)] : ['--nonblock']
   return new Promise((resolve, reject) => {
-    const child = spawn(flockPath(), ['--exclusive', ...wait, '--conflict-exit-code', String(BUSY), '3'], {stdio: ['ignore', 'ignore', 'pipe', fd]})
+    const child = spawn(flockPath(), ['--exclusive', ...wait, '--conflict-exit-code', String(BUSY), '3'], {
+      stdio: ['ignore', 'ignore', 'pipe', fd],
+    })
     let stderr = ''
     child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
     child.on('error', (error: NodeJS.ErrnoException) => {
-      reject(error.code === 'ENOENT' ? flockMissing('flock(1) is not installed: seccomp-recorder takes its locks with it') : new UserError(`cannot run flock(1): ${error.message}`, {exit: EXIT.RUNTIME, code: 'lock'}))
+      reject(
+        error.code === 'ENOENT'
+          ? flockMissing('flock(1) is not installed: seccomp-recorder takes its locks with it')
+          : new UserError(`cannot run flock(1): ${error.message}`, {exit: EXIT.RUNTIME, code: 'lock'}),
+      )
     })
     child.on('close', (status, signal) => {
       if (status === 0) resolve(true)
       else if (status === BUSY) resolve(false)
-      else reject(new UserError(`cannot take a lock: flock exited with ${status ?? signal}: ${stderr.trim()}`, {exit: EXIT.RUNTIME, code: 'lock'}))
+      else
+        reject(
+          new UserError(`cannot take a lock: flock exited with ${status ?? signal}: ${stderr.trim()}`, {
+            exit: EXIT.RUNTIME,
+            code: 'lock',
+          }),
+        )
     })
   })
 }
@@ -335,11 +392,15 @@ function releaseLock(path: string, fd: number): void {
 
 function timeoutError(path: string, timeoutMs: number, what: string | undefined): UserError {
   const owner = readLockOwner(path)
-  const held = owner ? `held by pid ${owner.pid} on ${owner.host} since ${new Date(owner.at).toISOString()}` : 'held by an unknown process'
+  const held = owner
+    ? `held by pid ${owner.pid} on ${owner.host} since ${new Date(owner.at).toISOString()}`
+    : 'held by an unknown process'
   return new UserError(`could not lock ${what ?? path} within ${Math.round(timeoutMs / 1000)} s: ${held}`, {
     exit: EXIT.CONFLICT,
     code: 'lock-timeout',
-    suggestions: [`Wait for the other seccomp-recorder process (pid ${owner?.pid ?? 'unknown'}) to finish; the kernel lets the lock go when it ends, so there is nothing to remove.`],
+    suggestions: [
+      `Wait for the other seccomp-recorder process (pid ${owner?.pid ?? 'unknown'}) to finish; the kernel lets the lock go when it ends, so there is nothing to remove.`,
+    ],
   })
 }
 

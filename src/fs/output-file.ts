@@ -1,4 +1,14 @@
-import {closeSync, constants, fstatSync, lstatSync, openSync, realpathSync, statSync, writeSync, type Stats} from 'node:fs'
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  lstatSync,
+  openSync,
+  realpathSync,
+  statSync,
+  writeSync,
+  type Stats,
+} from 'node:fs'
 import {setTimeout as sleep} from 'node:timers/promises'
 import {UserError} from '../core/errors.js'
 import {EXIT} from '../core/exit-codes.js'
@@ -31,14 +41,20 @@ export type OutputTarget =
 const {O_WRONLY, O_NONBLOCK, O_NOCTTY} = constants
 
 /** `/dev/stdout`-style names of this process's own descriptors. */
-const OWN_DESCRIPTOR = new RegExp(`^/(?:dev/(?:(stdin)|(stdout)|(stderr)|fd/([0-9]+))|proc/(?:self|thread-self|${process.pid})/fd/([0-9]+))$`)
+const OWN_DESCRIPTOR = new RegExp(
+  `^/(?:dev/(?:(stdin)|(stdout)|(stderr)|fd/([0-9]+))|proc/(?:self|thread-self|${process.pid})/fd/([0-9]+))$`,
+)
 
 export function outputRefused(path: string, why: string, suggestions: string[] = []): UserError {
   return new UserError(`refusing to write ${path}: ${why}`, {exit: EXIT.USAGE, code: 'output-refused', suggestions})
 }
 
 function unwritable(path: string, error: unknown): UserError {
-  return new UserError(`cannot write ${path}: ${describeErrno(error)}`, {exit: EXIT.USAGE, code: 'unwritable-output', cause: error})
+  return new UserError(`cannot write ${path}: ${describeErrno(error)}`, {
+    exit: EXIT.USAGE,
+    code: 'unwritable-output',
+    cause: error,
+  })
 }
 
 /**
@@ -67,17 +83,26 @@ export function outputTarget(path: string): OutputTarget {
     } catch {
       // nothing there at all: created
     }
-    if (link?.isSymbolicLink()) throw outputRefused(path, 'it is a symlink to nothing (write to where it should point instead)')
+    if (link?.isSymbolicLink())
+      throw outputRefused(path, 'it is a symlink to nothing (write to where it should point instead)')
     return {kind: 'file', path, exists: false}
   }
   if (stat.isFile()) return {kind: 'file', path: realpathSync(path), exists: true, mode: stat.mode & 0o7777}
   if (stat.isCharacterDevice()) return {kind: 'device', path, type: 'a character device'}
   if (stat.isFIFO()) return {kind: 'device', path, type: 'a FIFO'}
-  throw outputRefused(path, `it is ${describeFileType(stat.mode)}; an output must be a regular file, a FIFO or a character device`, stat.isDirectory() ? ['Name a file inside it.'] : [])
+  throw outputRefused(
+    path,
+    `it is ${describeFileType(stat.mode)}; an output must be a regular file, a FIFO or a character device`,
+    stat.isDirectory() ? ['Name a file inside it.'] : [],
+  )
 }
 
 /** Writes `data` to the file the user named, by the rules above. Returns how it was written. */
-export async function writeOutputFile(path: string, data: string | Uint8Array, options: {mode?: number} = {}): Promise<OutputTarget> {
+export async function writeOutputFile(
+  path: string,
+  data: string | Uint8Array,
+  options: {mode?: number} = {},
+): Promise<OutputTarget> {
   const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data
   const target = outputTarget(path)
   if (target.kind === 'file') {

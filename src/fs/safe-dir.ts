@@ -41,10 +41,7 @@ export const DIR_MODE = 0o755
 const MAX_READ_BYTES = 64 * 1024 * 1024
 
 export type FileState =
-  | {kind: 'missing'}
-  | {kind: 'file'; bytes: Buffer}
-  | {kind: 'symlink'}
-  | {kind: 'other'; what: string}
+  {kind: 'missing'} | {kind: 'file'; bytes: Buffer} | {kind: 'symlink'} | {kind: 'other'; what: string}
 
 function refused(message: string, code: ErrorCode, suggestions: string[] = []): UserError {
   return new UserError(message, {exit: EXIT.REFUSED, code, suggestions})
@@ -57,11 +54,21 @@ function errno(error: unknown): string | undefined {
 /** Wraps an unexpected file-system error with the path it happened on. */
 function ioError(error: unknown, action: string, path: string): UserError {
   const code = errno(error)
-  const why = code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'EROFS' ? 'read-only file system' : code === 'ENOSPC' ? 'no space left on the device' : (error as Error).message
+  const why =
+    code === 'EACCES' || code === 'EPERM'
+      ? 'permission denied'
+      : code === 'EROFS'
+        ? 'read-only file system'
+        : code === 'ENOSPC'
+          ? 'no space left on the device'
+          : (error as Error).message
   return new UserError(`cannot ${action} ${path}: ${why}`, {
     exit: code === 'EACCES' || code === 'EPERM' ? EXIT.PREREQUISITE : EXIT.RUNTIME,
     code: 'io',
-    suggestions: code === 'EACCES' || code === 'EPERM' ? ['The kubelet seccomp root belongs to root: run as root, or publish into a directory you own with --root.'] : [],
+    suggestions:
+      code === 'EACCES' || code === 'EPERM'
+        ? ['The kubelet seccomp root belongs to root: run as root, or publish into a directory you own with --root.']
+        : [],
     cause: error,
   })
 }
@@ -82,13 +89,17 @@ export class Dir {
    */
   static openRoot(root: string, options: {create: boolean}): Dir | undefined {
     if (!existsSync('/proc/self/fd')) {
-      throw new UserError('/proc is not mounted: publish needs /proc/self/fd to open directories without following symlinks', {exit: EXIT.PREREQUISITE, code: 'no-proc'})
+      throw new UserError(
+        '/proc is not mounted: publish needs /proc/self/fd to open directories without following symlinks',
+        {exit: EXIT.PREREQUISITE, code: 'no-proc'},
+      )
     }
     if (options.create) {
       try {
         mkdirSync(root, {recursive: true, mode: DIR_MODE})
       } catch (error) {
-        if (errno(error) === 'EEXIST' || errno(error) === 'ENOTDIR') throw refused(`the seccomp root ${root} exists and is not a directory`, 'not-a-directory')
+        if (errno(error) === 'EEXIST' || errno(error) === 'ENOTDIR')
+          throw refused(`the seccomp root ${root} exists and is not a directory`, 'not-a-directory')
         throw ioError(error, 'create the seccomp root', root)
       }
     }
@@ -147,9 +158,13 @@ export class Dir {
             // vanished meanwhile: keep the generic wording
           }
           if (what === 'a symlink') {
-            throw refused(`refusing to follow the symlink ${this.display(name)}: every directory below the seccomp root must be a real directory`, 'symlink', [
-              'A symlink below the kubelet seccomp root could send a write anywhere on the host; replace it with a directory.',
-            ])
+            throw refused(
+              `refusing to follow the symlink ${this.display(name)}: every directory below the seccomp root must be a real directory`,
+              'symlink',
+              [
+                'A symlink below the kubelet seccomp root could send a write anywhere on the host; replace it with a directory.',
+              ],
+            )
           }
           throw refused(`${this.display(name)} is ${what}, not a directory`, 'not-a-directory')
         }
@@ -195,7 +210,8 @@ export class Dir {
     try {
       const stat = fstatSync(fd)
       if (!stat.isFile()) return {kind: 'other', what: describeFileType(stat.mode)}
-      if (stat.size > maxBytes) return {kind: 'other', what: `a file larger than ${formatSize(maxBytes)} (${stat.size} bytes)`}
+      if (stat.size > maxBytes)
+        return {kind: 'other', what: `a file larger than ${formatSize(maxBytes)} (${stat.size} bytes)`}
       const bytes = Buffer.alloc(stat.size)
       let offset = 0
       while (offset < bytes.length) {
@@ -214,9 +230,18 @@ export class Dir {
    * (atomic-write.ts), run relative to this checked directory. Whoever reads `name` sees the old or the new
    * content, never a mix, even across a crash. A device, FIFO, socket or directory at `name` is refused.
    */
-  writeFileAtomic(name: string, bytes: Uint8Array, options: {afterPartialWrite?: (tempPath: string) => void} = {}): void {
+  writeFileAtomic(
+    name: string,
+    bytes: Uint8Array,
+    options: {afterPartialWrite?: (tempPath: string) => void} = {},
+  ): void {
     try {
-      writeFileAtomicSync(this.at(''), name, bytes, {mode: FILE_MODE, exactMode: true, beforeRename: () => this.refuseToReplace(name), afterPartialWrite: options.afterPartialWrite})
+      writeFileAtomicSync(this.at(''), name, bytes, {
+        mode: FILE_MODE,
+        exactMode: true,
+        beforeRename: () => this.refuseToReplace(name),
+        afterPartialWrite: options.afterPartialWrite,
+      })
     } catch (error) {
       if (!(error instanceof AtomicWriteError)) throw error
       if (error.step === 'create') throw ioError(error.cause, 'create a temp file in', this.path)
@@ -239,7 +264,10 @@ export class Dir {
     }
     const type = mode & constants.S_IFMT
     if (type === constants.S_IFREG || type === constants.S_IFLNK) return
-    throw refused(`cannot replace ${this.display(name)}: it is ${describeFileType(mode)}, not a regular file`, 'not-a-file')
+    throw refused(
+      `cannot replace ${this.display(name)}: it is ${describeFileType(mode)}, not a regular file`,
+      'not-a-file',
+    )
   }
 
   /**
@@ -266,7 +294,10 @@ export class Dir {
         throw ioError(error, 'back up', this.display(name))
       }
     }
-    throw new UserError(`cannot back up ${this.display(name)}: too many backups with the stamp ${stamp}`, {exit: EXIT.CONFLICT, code: 'backup'})
+    throw new UserError(`cannot back up ${this.display(name)}: too many backups with the stamp ${stamp}`, {
+      exit: EXIT.CONFLICT,
+      code: 'backup',
+    })
   }
 
   /** Removes the file `name` and fsyncs this directory. */

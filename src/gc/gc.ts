@@ -6,7 +6,15 @@ import {helperInstallPath, installLayout} from '../core/paths.js'
 import {withLock} from '../fs/lock.js'
 import {detachIfIdle, ensureHelper, helperStatus, type KernelTarget} from '../kernel/native-helper.js'
 import {finaliseNote, withContainerLock} from '../spool/finalise.js'
-import {listSpool, namespaceLockPath, notePath, parseTarget, readJournal, recordMarkerPath, type SpoolEntry} from '../spool/layout.js'
+import {
+  listSpool,
+  namespaceLockPath,
+  notePath,
+  parseTarget,
+  readJournal,
+  recordMarkerPath,
+  type SpoolEntry,
+} from '../spool/layout.js'
 import {describeNamespace, sameNamespace, type NamespaceRef} from '../spool/namespace.js'
 import {readSpoolNote, readSpoolNotes, type SpoolNote} from '../spool/notes.js'
 import {kernelTarget, locateRecording, releaseTarget} from '../spool/release.js'
@@ -92,11 +100,27 @@ class Gc {
     const status = await helperStatus(this.helper)
     // The locks live in the spool; a machine that never ran the hook has none yet.
     if (!this.dryRun) await mkdir(this.spool, {recursive: true, mode: 0o700})
-    const owners = status.targets.filter((t) => t.state !== 'nested' && t.owner === t.mntns).map((t) => ({mntns: t.mntns, ns_id: t.ns_id ?? 0}))
+    const owners = status.targets
+      .filter((t) => t.state !== 'nested' && t.owner === t.mntns)
+      .map((t) => ({mntns: t.mntns, ns_id: t.ns_id ?? 0}))
     // Orphans are listed before the notes are read: a note is written before its target can become an orphan and
     // removed only after the orphan was taken, so an orphan seen here whose note is not seen next has no note.
-    const orphans = (await listSpool(this.spool)).filter((e): e is Extract<SpoolEntry, {kind: 'orphan'}> => e.kind === 'orphan')
-    const notes = await readSpoolNotes(this.spool, (id, error) => this.report.fail({action: 'finalise', subject: notePath(this.spool, id), mntns: null, nsId: null, reason: 'a spool note', outputs: []}, error))
+    const orphans = (await listSpool(this.spool)).filter(
+      (e): e is Extract<SpoolEntry, {kind: 'orphan'}> => e.kind === 'orphan',
+    )
+    const notes = await readSpoolNotes(this.spool, (id, error) =>
+      this.report.fail(
+        {
+          action: 'finalise',
+          subject: notePath(this.spool, id),
+          mntns: null,
+          nsId: null,
+          reason: 'a spool note',
+          outputs: [],
+        },
+        error,
+      ),
+    )
 
     for (const [id, note] of notes) await this.note(id, note)
     for (const orphan of orphans) {
@@ -114,7 +138,8 @@ class Gc {
 
     if (!this.dryRun && status.attached) {
       const after = await helperStatus(this.helper).catch(() => undefined)
-      if (after?.attached && !after.targets.some((t) => t.owner === t.mntns)) this.report.result.detached = (await detachIfIdle(this.helper).catch(() => ({detached: false}))).detached
+      if (after?.attached && !after.targets.some((t) => t.owner === t.mntns))
+        this.report.result.detached = (await detachIfIdle(this.helper).catch(() => ({detached: false}))).detached
     }
     return this.report.result
   }
@@ -124,19 +149,24 @@ class Gc {
   /** Whether a registered container is finished, and why. */
   private async noteVerdict(id: string, note: SpoolNote): Promise<{finalise: boolean; why: string}> {
     const journal = await readJournal(this.spool, id)
-    if (journal && journal.mntns === note.mntns && journal.ns_id === note.ns_id) return {finalise: true, why: 'its finalisation was interrupted: finishing it from the journal'}
+    if (journal && journal.mntns === note.mntns && journal.ns_id === note.ns_id)
+      return {finalise: true, why: 'its finalisation was interrupted: finishing it from the journal'}
     const place = await locateRecording(this.helper, this.spool, note)
-    if (place.where === 'orphan') return {finalise: true, why: 'its mount namespace is gone (the number was reused; the recording was moved aside)'}
+    if (place.where === 'orphan')
+      return {finalise: true, why: 'its mount namespace is gone (the number was reused; the recording was moved aside)'}
     if (place.where === 'gone') return {finalise: true, why: 'its recording is gone from the kernel'}
     const liveness = await this.probe.check(note)
-    return liveness.alive ? {finalise: false, why: liveness.why} : {finalise: true, why: `the container is gone: ${liveness.why}`}
+    return liveness.alive
+      ? {finalise: false, why: liveness.why}
+      : {finalise: true, why: `the container is gone: ${liveness.why}`}
   }
 
   private async note(id: string, note: SpoolNote): Promise<void> {
     const subject = {subject: `container ${id}`, mntns: note.mntns, nsId: note.ns_id || null}
     if (this.dryRun) {
       const verdict = await this.noteVerdict(id, note)
-      if (verdict.finalise) this.report.act({...subject, action: 'finalise', reason: verdict.why, done: false, outputs: []})
+      if (verdict.finalise)
+        this.report.act({...subject, action: 'finalise', reason: verdict.why, done: false, outputs: []})
       else this.report.keep(subject, verdict.why)
       return
     }
@@ -178,14 +208,20 @@ class Gc {
     const subject = {subject: entry.file, mntns: null as number | null, nsId: entry.nsId}
     if (this.dryRun) {
       const target = await read()
-      if (target) this.report.act(this.salvager.plan({...subject, mntns: target.mntns}, target, 'no container claims it'))
+      if (target)
+        this.report.act(this.salvager.plan({...subject, mntns: target.mntns}, target, 'no container claims it'))
       return
     }
     await this.underNamespaceLock(ns, subject, async () => {
       if (await this.noteFor(ns)) return
       const target = await read()
       if (!target) return // taken meanwhile
-      const action = await this.salvager.save({...subject, mntns: target.mntns}, {mntns: target.mntns, ns_id: entry.nsId}, target, 'no container claims it')
+      const action = await this.salvager.save(
+        {...subject, mntns: target.mntns},
+        {mntns: target.mntns, ns_id: entry.nsId},
+        target,
+        'no container claims it',
+      )
       await rm(path, {force: true})
       this.report.act(action)
     })
@@ -207,13 +243,27 @@ class Gc {
       if (!target || !sameNamespace(ns, target)) return // taken meanwhile
       const saved = await this.recordSaved(ns)
       const action: GcAction = saved
-        ? {...subject, action: 'release', reason: `${why}; \`record\` had saved it already (${saved})`, done: true, outputs: []}
+        ? {
+            ...subject,
+            action: 'release',
+            reason: `${why}; \`record\` had saved it already (${saved})`,
+            done: true,
+            outputs: [],
+          }
         : await this.salvager.save(subject, ns, target, why)
       // What the removal adds to the salvaged recording is saved again (the same id: replaced, not added).
       const keep = async (all: KernelTarget) => {
         if (!saved) Object.assign(action, await this.salvager.save(subject, ns, all, why))
       }
-      await releaseTarget({helper: this.helper, spool: this.spool, ns, kept: target, justRead: true, takeOrphan: false, keep})
+      await releaseTarget({
+        helper: this.helper,
+        spool: this.spool,
+        ns,
+        kept: target,
+        justRead: true,
+        takeOrphan: false,
+        keep,
+      })
       await rm(recordMarkerPath(this.spool, ns), {force: true})
       this.report.act(action)
     })
@@ -239,7 +289,9 @@ class Gc {
     try {
       const marker = JSON.parse(await readFile(recordMarkerPath(this.spool, ns), 'utf8')) as {recording?: unknown}
       if (typeof marker.recording !== 'string') return undefined
-      return validateRecording(JSON.parse(await readFile(marker.recording, 'utf8'))).valid ? marker.recording : undefined
+      return validateRecording(JSON.parse(await readFile(marker.recording, 'utf8'))).valid
+        ? marker.recording
+        : undefined
     } catch {
       return undefined
     }

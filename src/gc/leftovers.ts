@@ -51,7 +51,10 @@ export class LeftoverSweep {
         try {
           this.report.act(await this.salvager.save(subject, {mntns: target.mntns, ns_id: orphanNsId}, target, why))
         } catch (error) {
-          return this.report.fail({...subject, action: 'salvage', reason: 'left by a killed prestart', outputs: []}, error)
+          return this.report.fail(
+            {...subject, action: 'salvage', reason: 'left by a killed prestart', outputs: []},
+            error,
+          )
         }
       }
     }
@@ -63,26 +66,48 @@ export class LeftoverSweep {
     if (owners.some((o) => sameNamespace(marked, o))) return
     // Its `record` finished (or gc released its target) — unless a live `record` still holds it.
     try {
-      await withLock(namespaceLockPath(this.spool, marked), () => this.clean(path, 'the note of a `record` run that is over'), {timeoutMs: 0})
+      await withLock(
+        namespaceLockPath(this.spool, marked),
+        () => this.clean(path, 'the note of a `record` run that is over'),
+        {timeoutMs: 0},
+      )
     } catch (error) {
-      if (!isLockBusy(error)) this.report.fail({subject: path, mntns: null, nsId: null, action: 'clean', reason: 'a record note', outputs: []}, error)
+      if (!isLockBusy(error))
+        this.report.fail(
+          {subject: path, mntns: null, nsId: null, action: 'clean', reason: 'a record note', outputs: []},
+          error,
+        )
     }
   }
 
   private async cleanJournal(id: string, path: string): Promise<void> {
     if (await readSpoolNote(this.spool, id).catch(() => 'damaged')) return // its note is handled by gc
-    if (this.dryRun) return this.report.act({subject: path, mntns: null, nsId: null, action: 'clean', reason: 'the journal of a finished finalisation', done: false, outputs: []})
+    if (this.dryRun)
+      return this.report.act({
+        subject: path,
+        mntns: null,
+        nsId: null,
+        action: 'clean',
+        reason: 'the journal of a finished finalisation',
+        done: false,
+        outputs: [],
+      })
     try {
       await withContainerLock(
         this.spool,
         id,
         async () => {
-          if ((await readSpoolNote(this.spool, id).catch(() => 'damaged')) === undefined) await this.clean(journalPath(this.spool, id), 'the journal of a finished finalisation')
+          if ((await readSpoolNote(this.spool, id).catch(() => 'damaged')) === undefined)
+            await this.clean(journalPath(this.spool, id), 'the journal of a finished finalisation')
         },
         {timeoutMs: 0},
       )
     } catch (error) {
-      if (!isLockBusy(error)) this.report.fail({subject: path, mntns: null, nsId: null, action: 'clean', reason: 'a journal', outputs: []}, error)
+      if (!isLockBusy(error))
+        this.report.fail(
+          {subject: path, mntns: null, nsId: null, action: 'clean', reason: 'a journal', outputs: []},
+          error,
+        )
     }
   }
 
@@ -96,8 +121,14 @@ export class LeftoverSweep {
     const owner = readLockOwner(path)
     if (owner === undefined || (await lockHeld(path))) return
     const subject = {subject: path, mntns: null, nsId: null}
-    if (owner === null && !path.endsWith('.break')) return this.report.keep(subject, 'a lock file that is not one of ours (no owner record): not written into, not removed')
-    const reason = owner ? `a lock held by a process that is gone (pid ${owner.pid})` : 'a lock file of an older version'
+    if (owner === null && !path.endsWith('.break'))
+      return this.report.keep(
+        subject,
+        'a lock file that is not one of ours (no owner record): not written into, not removed',
+      )
+    const reason = owner
+      ? `a lock held by a process that is gone (pid ${owner.pid})`
+      : 'a lock file of an older version'
     if (this.dryRun) return this.report.act({...subject, action: 'clean', reason, done: false, outputs: []})
     if (path.endsWith('.break')) return this.clean(path, reason)
     try {
@@ -105,7 +136,8 @@ export class LeftoverSweep {
       await lock.release()
       this.report.act({...subject, action: 'clean', reason, done: true, outputs: []})
     } catch (error) {
-      if (isUserError(error) && error.code === 'lock-foreign') this.report.keep(subject, `not one of ours: ${error.message}`)
+      if (isUserError(error) && error.code === 'lock-foreign')
+        this.report.keep(subject, `not one of ours: ${error.message}`)
       else if (!isLockBusy(error)) this.report.fail({...subject, action: 'clean', reason, outputs: []}, error)
     }
   }
@@ -114,7 +146,8 @@ export class LeftoverSweep {
   async storeLeftovers(): Promise<void> {
     const dirs = [this.store.profilesDir, this.store.locksDir]
     try {
-      for (const entry of await readdir(this.store.recordingsDir, {withFileTypes: true})) if (entry.isDirectory()) dirs.push(join(this.store.recordingsDir, entry.name))
+      for (const entry of await readdir(this.store.recordingsDir, {withFileTypes: true}))
+        if (entry.isDirectory()) dirs.push(join(this.store.recordingsDir, entry.name))
     } catch {
       // no recordings yet
     }
@@ -127,8 +160,14 @@ export class LeftoverSweep {
       }
       for (const file of files) {
         const temp = leftoverTempPid(file, {ownDirectory: true})
-        if (temp !== undefined && !processAlive(temp)) await this.clean(join(dir, file), `a temp file of a process that is gone (pid ${temp})`)
-        else if (temp === undefined && dir === this.store.locksDir && (file.endsWith('.lock') || file.endsWith('.lock.break'))) await this.cleanLock(join(dir, file))
+        if (temp !== undefined && !processAlive(temp))
+          await this.clean(join(dir, file), `a temp file of a process that is gone (pid ${temp})`)
+        else if (
+          temp === undefined &&
+          dir === this.store.locksDir &&
+          (file.endsWith('.lock') || file.endsWith('.lock.break'))
+        )
+          await this.cleanLock(join(dir, file))
       }
     }
   }
@@ -146,13 +185,23 @@ export class LeftoverSweep {
     }
     for (const entry of entries) {
       const temp = entry.isFile() ? leftoverTempPid(entry.name) : undefined
-      if (temp !== undefined && !processAlive(temp)) await this.clean(join(dir, entry.name), `a temp file of a process that is gone (pid ${temp})`)
+      if (temp !== undefined && !processAlive(temp))
+        await this.clean(join(dir, entry.name), `a temp file of a process that is gone (pid ${temp})`)
       else if (entry.isDirectory() && depth > 0) await this.outputLeftovers(join(dir, entry.name), depth - 1)
     }
   }
 
   private async clean(path: string, reason: string): Promise<void> {
-    if (this.dryRun) return this.report.act({subject: path, mntns: null, nsId: null, action: 'clean', reason, done: false, outputs: []})
+    if (this.dryRun)
+      return this.report.act({
+        subject: path,
+        mntns: null,
+        nsId: null,
+        action: 'clean',
+        reason,
+        done: false,
+        outputs: [],
+      })
     try {
       await rm(path, {force: true})
       this.report.act({subject: path, mntns: null, nsId: null, action: 'clean', reason, done: true, outputs: []})

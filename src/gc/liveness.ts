@@ -31,7 +31,6 @@ export interface NamespaceProbe {
   check(ns: NamespaceRef): Promise<Liveness>
 }
 
-
 /** Mount-namespace inode number → pids of the processes in it, from /proc (threads share their process's). */
 export function scanMountNamespaces(proc = '/proc'): Map<number, number[]> {
   const byInode = new Map<number, number[]>()
@@ -54,13 +53,17 @@ function namespaceInodes(proc: string, pid: string): number[] {
     // A thread-group leader that exited while its threads run has no namespaces of its own: ask the threads.
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') return []
     try {
-      return [...new Set(readdirSync(`${proc}/${pid}/task`).flatMap((tid) => {
-        try {
-          return [statSync(`${proc}/${pid}/task/${tid}/ns/mnt`).ino]
-        } catch {
-          return []
-        }
-      }))]
+      return [
+        ...new Set(
+          readdirSync(`${proc}/${pid}/task`).flatMap((tid) => {
+            try {
+              return [statSync(`${proc}/${pid}/task/${tid}/ns/mnt`).ino]
+            } catch {
+              return []
+            }
+          }),
+        ),
+      ]
     } catch {
       return []
     }
@@ -71,12 +74,17 @@ function namespaceInodes(proc: string, pid: string): number[] {
  * ns ids of the mount namespaces of these processes: pid → {inode, ns_id (undefined: unknown)}; processes that
  * are gone are absent. Undefined when they cannot be read at all (no helper).
  */
-export async function mountNamespaceIds(pids: number[]): Promise<Map<number, {ino: number; nsId?: number}> | undefined> {
+export async function mountNamespaceIds(
+  pids: number[],
+): Promise<Map<number, {ino: number; nsId?: number}> | undefined> {
   const result = new Map<number, {ino: number; nsId?: number}>()
   if (pids.length === 0) return result
   let namespaces: Array<{pid: number; mntns: number; ns_id?: number}>
   try {
-    const run = await execa(await ensureHelper(), ['ns-ids', '--', ...pids.map(String)], {stdin: 'ignore', timeout: 10_000})
+    const run = await execa(await ensureHelper(), ['ns-ids', '--', ...pids.map(String)], {
+      stdin: 'ignore',
+      timeout: 10_000,
+    })
     namespaces = (JSON.parse(run.stdout) as {namespaces: typeof namespaces}).namespaces
   } catch {
     return undefined
@@ -100,17 +108,33 @@ export class ProcNamespaceProbe implements NamespaceProbe {
       pids = this.snapshot.get(ns.mntns)
       if (!pids) return {alive: false, why: 'no process is left in its mount namespace'}
     }
-    if (!ns.ns_id) return {alive: true, why: `${pids.length} process(es) in mount namespace ${ns.mntns} (no ns id to tell a reused number)`}
+    if (!ns.ns_id)
+      return {
+        alive: true,
+        why: `${pids.length} process(es) in mount namespace ${ns.mntns} (no ns id to tell a reused number)`,
+      }
     const ids = await mountNamespaceIds(pids.slice(0, 16))
-    if (ids === undefined) return {alive: true, why: `${pids.length} process(es) in mount namespace ${ns.mntns}; their ns id cannot be read (native helper), so it is kept`}
+    if (ids === undefined)
+      return {
+        alive: true,
+        why: `${pids.length} process(es) in mount namespace ${ns.mntns}; their ns id cannot be read (native helper), so it is kept`,
+      }
     const same = [...ids.values()].filter((v) => v.ino === ns.mntns)
-    if (same.some((v) => v.nsId === ns.ns_id)) return {alive: true, why: `running: ${pids.length} process(es) in its mount namespace`}
-    if (same.length > 0 && same.every((v) => v.nsId !== undefined)) return {alive: false, why: `its mount namespace is gone: inode number ${ns.mntns} now belongs to namespace ${same[0]!.nsId}`}
+    if (same.some((v) => v.nsId === ns.ns_id))
+      return {alive: true, why: `running: ${pids.length} process(es) in its mount namespace`}
+    if (same.length > 0 && same.every((v) => v.nsId !== undefined))
+      return {
+        alive: false,
+        why: `its mount namespace is gone: inode number ${ns.mntns} now belongs to namespace ${same[0]!.nsId}`,
+      }
     if (same.length === 0 && attempt < 3) {
       // Those processes moved on (or exited) since the scan: look again.
       this.snapshot = undefined
       return this.check(ns, attempt + 1)
     }
-    return {alive: true, why: `${pids.length} process(es) in mount namespace ${ns.mntns}; cannot read their ns id, so it is kept`}
+    return {
+      alive: true,
+      why: `${pids.length} process(es) in mount namespace ${ns.mntns}; cannot read their ns id, so it is kept`,
+    }
   }
 }

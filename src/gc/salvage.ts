@@ -15,7 +15,11 @@ import type {GcAction, GcSubject} from './report.js'
 
 /** The name and id of a salvaged recording of namespace `ns`. */
 export function salvageName(ns: NamespaceRef, bootId: string, now: Date): {name: string; id: string} {
-  const boot = bootId.replace(/[^0-9a-f]/gi, '').slice(0, 8).toLowerCase() || 'noboot'
+  const boot =
+    bootId
+      .replace(/[^0-9a-f]/gi, '')
+      .slice(0, 8)
+      .toLowerCase() || 'noboot'
   // Without an ns id (kernel < 6.8) the inode number is not unique over time: add the time.
   const key = ns.ns_id ? `${ns.ns_id}` : `m${ns.mntns}-${now.getTime()}`
   return {name: `orphan/${boot}-${key}`, id: `orphan-${boot}-${key}`}
@@ -30,23 +34,55 @@ export class Salvager {
 
   /** What save would do (a dry run). */
   plan(subject: GcSubject, target: KernelTarget, why: string): GcAction {
-    if (recordedNothing(target)) return {...subject, action: 'discard', reason: `${why}; it recorded nothing`, done: false, outputs: []}
+    if (recordedNothing(target))
+      return {...subject, action: 'discard', reason: `${why}; it recorded nothing`, done: false, outputs: []}
     const {name} = salvageName({mntns: target.mntns, ns_id: subject.nsId ?? target.ns_id}, this.bootId, this.now())
-    return {...subject, action: 'salvage', reason: why, done: false, syscalls: syscallCount(nameKernelSyscalls(target)), outputs: [{kind: 'store', path: this.store.recordingDir(name), name}]}
+    return {
+      ...subject,
+      action: 'salvage',
+      reason: why,
+      done: false,
+      syscalls: syscallCount(nameKernelSyscalls(target)),
+      outputs: [{kind: 'store', path: this.store.recordingDir(name), name}],
+    }
   }
 
   /** Saves the target as a recording (or drops it when it recorded nothing). */
   async save(subject: GcSubject, ns: NamespaceRef, target: KernelTarget, why: string): Promise<GcAction> {
     const set = nameKernelSyscalls(target)
-    if (recordedNothing(target)) return {...subject, action: 'discard', reason: `${why}; it recorded nothing`, done: true, outputs: []}
+    if (recordedNothing(target))
+      return {...subject, action: 'discard', reason: `${why}; it recorded nothing`, done: true, outputs: []}
     const now = this.now()
     const {name, id} = salvageName(ns, this.bootId, now)
-    const recording = createRecording({id, source: 'gc', name, runtime: 'unknown', set, lost: target.lost, interrupted: target.interrupted === true, quota: target.quota, startedAt: now, endedAt: now})
+    const recording = createRecording({
+      id,
+      source: 'gc',
+      name,
+      runtime: 'unknown',
+      set,
+      lost: target.lost,
+      interrupted: target.interrupted === true,
+      quota: target.quota,
+      startedAt: now,
+      endedAt: now,
+    })
     const path = await this.store.save(recording)
-    return {...subject, action: 'salvage', reason: why, done: true, syscalls: syscallCount(set), outputs: [{kind: 'store', path, name}]}
+    return {
+      ...subject,
+      action: 'salvage',
+      reason: why,
+      done: true,
+      syscalls: syscallCount(set),
+      outputs: [{kind: 'store', path, name}],
+    }
   }
 }
 
 function recordedNothing(target: KernelTarget): boolean {
-  return syscallCount(nameKernelSyscalls(target)) === 0 && target.lost === 0 && target.interrupted !== true && !quotaExceeded(target.quota)
+  return (
+    syscallCount(nameKernelSyscalls(target)) === 0 &&
+    target.lost === 0 &&
+    target.interrupted !== true &&
+    !quotaExceeded(target.quota)
+  )
 }

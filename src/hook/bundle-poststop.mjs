@@ -24,5 +24,7 @@ await build({
   mainFields: ['module', 'main'],
   logLevel: 'warning',
   // Bundled CommonJS dependencies (ajv, yaml) call require() for Node's own modules: give them one.
-  banner: {js: "import {createRequire as __createRequire} from 'node:module'; const require = __createRequire(import.meta.url);"},
+  banner: {
+    js: "import {createRequire as __createRequire} from 'node:module'; const require = __createRequire(import.meta.url);",
+  },
 })

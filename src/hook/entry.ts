@@ -26,7 +26,8 @@ export async function runPoststopHook(stateText: string, env: NodeJS.ProcessEnv 
     const config = await loadConfig()
     const result = await finaliseContainer({stateText, config, helper})
     if (!result.recorded) process.stderr.write(`seccomp-recorder: ${result.id}: ${result.skipped}\n`)
-    for (const o of result.outputs) process.stderr.write(`seccomp-recorder: ${result.id}: ${result.syscalls} syscalls → ${o.path}\n`)
+    for (const o of result.outputs)
+      process.stderr.write(`seccomp-recorder: ${result.id}: ${result.syscalls} syscalls → ${o.path}\n`)
     process.stdout.write(`${JSON.stringify(result)}\n`)
     return EXIT.OK
   } catch (error) {

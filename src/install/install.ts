@@ -6,10 +6,27 @@ import {EXIT} from '../core/exit-codes.js'
 import {writeFileAtomic} from '../fs/atomic-write.js'
 import {BoundedReadError, readBoundedText, readBoundedTextIfExists} from '../fs/bounded-read.js'
 import {defaultConfigText, loadConfig} from '../config/config.js'
-import {addOciConfigHooks, hookCommands, hooksDConfigs, removeOciConfigHooks, type HookCommands} from '../oci/hooks-config.js'
+import {
+  addOciConfigHooks,
+  hookCommands,
+  hooksDConfigs,
+  removeOciConfigHooks,
+  type HookCommands,
+} from '../oci/hooks-config.js'
 import {parseStrictJson} from '../json/strict-json.js'
 import {detachIfIdle, helperStatus, repairRecorder, type RecorderRepair} from '../kernel/native-helper.js'
-import {addToContainerdConfig, baseSpecsNamed, containerdDefaultSpec, configLinesToAdd, defaultHandler, parseContainerdConfig, readContainerdConfig, removeFromContainerdConfig, writeContainerdConfig, type ContainerdInstall} from './containerd.js'
+import {
+  addToContainerdConfig,
+  baseSpecsNamed,
+  containerdDefaultSpec,
+  configLinesToAdd,
+  defaultHandler,
+  parseContainerdConfig,
+  readContainerdConfig,
+  removeFromContainerdConfig,
+  writeContainerdConfig,
+  type ContainerdInstall,
+} from './containerd.js'
 import {baseRuntimeSpec, renderSpec} from '../oci/base-spec.js'
 import {HOOK_FILES, helperInstallPath, poststopInstallPath, recorderPinDir, type InstallLayout} from '../core/paths.js'
 import {PACKAGE_ROOT} from '../core/paths.js'
@@ -75,7 +92,11 @@ async function replaceFile(path: string, content: string | Buffer, mode?: number
   const target = await realpath(path).catch(() => path)
   const existing = await stat(target).catch(() => undefined)
   const keepOwner = existing !== undefined && process.getuid?.() === 0 && (existing.uid !== 0 || existing.gid !== 0)
-  await writeFileAtomic(target, content, {mode: mode ?? (existing ? existing.mode & 0o7777 : 0o644), exactMode: true, owner: keepOwner ? {uid: existing.uid, gid: existing.gid} : undefined})
+  await writeFileAtomic(target, content, {
+    mode: mode ?? (existing ? existing.mode & 0o7777 : 0o644),
+    exactMode: true,
+    owner: keepOwner ? {uid: existing.uid, gid: existing.gid} : undefined,
+  })
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -90,11 +111,18 @@ export async function readManifest(layout: InstallLayout): Promise<InstallManife
   try {
     text = readBoundedTextIfExists(layout.manifestPath, {maxBytes: MAX_INSTALL_JSON_BYTES})
   } catch (error) {
-    throw new UserError(`install manifest ${layout.manifestPath} is damaged: ${error instanceof BoundedReadError ? error.reason : (error as Error).message}`, {exit: EXIT.RUNTIME, code: 'manifest-damaged'})
+    throw new UserError(
+      `install manifest ${layout.manifestPath} is damaged: ${error instanceof BoundedReadError ? error.reason : (error as Error).message}`,
+      {exit: EXIT.RUNTIME, code: 'manifest-damaged'},
+    )
   }
   if (text === undefined) return undefined
   const parsed = parseStrictJson(text)
-  if (!parsed.ok) throw new UserError(`install manifest ${layout.manifestPath} is damaged: ${parsed.errors[0]?.message}`, {exit: EXIT.RUNTIME, code: 'manifest-damaged'})
+  if (!parsed.ok)
+    throw new UserError(`install manifest ${layout.manifestPath} is damaged: ${parsed.errors[0]?.message}`, {
+      exit: EXIT.RUNTIME,
+      code: 'manifest-damaged',
+    })
   return parsed.value as InstallManifest
 }
 
@@ -122,7 +150,13 @@ export interface ContainerdTarget {
   write: boolean
 }
 
-export async function install(options: {layout: InstallLayout; builtHelper: string; hooksDirs: string[]; ociConfigs: string[]; containerd?: ContainerdTarget}): Promise<InstallResult> {
+export async function install(options: {
+  layout: InstallLayout
+  builtHelper: string
+  hooksDirs: string[]
+  ociConfigs: string[]
+  containerd?: ContainerdTarget
+}): Promise<InstallResult> {
   const {layout} = options
   const config = await loadConfig(layout.configPath)
   const previous = await readManifest(layout)
@@ -130,17 +164,37 @@ export async function install(options: {layout: InstallLayout; builtHelper: stri
 
   const helper = helperInstallPath(layout)
   const poststop = poststopInstallPath(layout)
-  const commands = hookCommands({helper, poststop, spool: config.spool, outputRoots: config.outputRoots, onError: config.onError})
+  const commands = hookCommands({
+    helper,
+    poststop,
+    spool: config.spool,
+    outputRoots: config.outputRoots,
+    onError: config.onError,
+  })
   const containerdInstalls = new Map((previous?.containerd ?? []).map((c) => [c.config, c]))
   // Everything containerd needs is checked (config, ctr) before anything is written.
-  const containerdPlan = options.containerd ? await planContainerd({target: options.containerd, layout, commands, previous: containerdInstalls}) : undefined
+  const containerdPlan = options.containerd
+    ? await planContainerd({target: options.containerd, layout, commands, previous: containerdInstalls})
+    : undefined
 
-  files.set(helper, {path: helper, kind: 'helper', sha256: await writeOwned(helper, await readFile(options.builtHelper), 0o755)})
-  files.set(poststop, {path: poststop, kind: 'poststop', sha256: await writeOwned(poststop, poststopScript({config: layout.configPath, helper}), 0o755)})
+  files.set(helper, {
+    path: helper,
+    kind: 'helper',
+    sha256: await writeOwned(helper, await readFile(options.builtHelper), 0o755),
+  })
+  files.set(poststop, {
+    path: poststop,
+    kind: 'poststop',
+    sha256: await writeOwned(poststop, poststopScript({config: layout.configPath, helper}), 0o755),
+  })
 
   let configCreated = false
   if (!(await exists(layout.configPath))) {
-    files.set(layout.configPath, {path: layout.configPath, kind: 'config', sha256: await writeOwned(layout.configPath, defaultConfigText(), 0o644)})
+    files.set(layout.configPath, {
+      path: layout.configPath,
+      kind: 'config',
+      sha256: await writeOwned(layout.configPath, defaultConfigText(), 0o644),
+    })
     configCreated = true
   }
 
@@ -149,7 +203,11 @@ export async function install(options: {layout: InstallLayout; builtHelper: stri
   for (const dir of options.hooksDirs.map((d) => resolve(d))) {
     for (const stage of ['prestart', 'poststop'] as const) {
       const path = join(dir, HOOK_FILES[stage])
-      files.set(path, {path, kind: 'hooks.d', sha256: await writeOwned(path, `${JSON.stringify(hooksD[stage], null, 2)}\n`, 0o644)})
+      files.set(path, {
+        path,
+        kind: 'hooks.d',
+        sha256: await writeOwned(path, `${JSON.stringify(hooksD[stage], null, 2)}\n`, 0o644),
+      })
       hookFiles.push(path)
     }
   }
@@ -168,11 +226,28 @@ export async function install(options: {layout: InstallLayout; builtHelper: stri
     containerd = containerdPlan.result
   }
 
-  const manifest: InstallManifest = {version: 1, installedAt: new Date().toISOString(), files: [...files.values()], ociConfigs: [...ociConfigs], containerd: [...containerdInstalls.values()], commands}
+  const manifest: InstallManifest = {
+    version: 1,
+    installedAt: new Date().toISOString(),
+    files: [...files.values()],
+    ociConfigs: [...ociConfigs],
+    containerd: [...containerdInstalls.values()],
+    commands,
+  }
   await writeOwned(layout.manifestPath, `${JSON.stringify(manifest, null, 2)}\n`, 0o644)
   // A recorder broken mid-way (pins removed, a helper killed while attaching) is put right now, not at the next container.
   const recorder = await repairRecorder(helper)
-  return {helper, poststop, hooksDirs: options.hooksDirs.map((d) => resolve(d)), hookFiles, ociConfigs: [...ociConfigs], containerd, config: {path: layout.configPath, created: configCreated}, manifest: layout.manifestPath, recorder}
+  return {
+    helper,
+    poststop,
+    hooksDirs: options.hooksDirs.map((d) => resolve(d)),
+    hookFiles,
+    ociConfigs: [...ociConfigs],
+    containerd,
+    config: {path: layout.configPath, created: configCreated},
+    manifest: layout.manifestPath,
+    recorder,
+  }
 }
 
 /** What install --containerd will write: the base spec, and the config's new text when it is to be edited. */
@@ -187,15 +262,25 @@ interface ContainerdPlan {
  * The base spec (containerd's default spec from `ctr oci spec`, as the CRI uses it, plus our hooks) and, when
  * asked, the config with our lines: all read and checked, nothing written yet.
  */
-async function planContainerd(options: {target: ContainerdTarget; layout: InstallLayout; commands: HookCommands; previous: Map<string, ContainerdInstall>}): Promise<ContainerdPlan> {
+async function planContainerd(options: {
+  target: ContainerdTarget
+  layout: InstallLayout
+  commands: HookCommands
+  previous: Map<string, ContainerdInstall>
+}): Promise<ContainerdPlan> {
   const {target, layout} = options
   const config = resolve(target.config)
   const baseSpec = layout.containerdBaseSpec
-  const read = target.write ? await readContainerdConfig(config, {forWrite: true}) : await readContainerdConfig(config, {forWrite: false}).catch((error: unknown) => (error instanceof BoundedReadError && error.problem === 'missing' ? undefined : Promise.reject(error)))
+  const read = target.write
+    ? await readContainerdConfig(config, {forWrite: true})
+    : await readContainerdConfig(config, {forWrite: false}).catch((error: unknown) =>
+        error instanceof BoundedReadError && error.problem === 'missing' ? undefined : Promise.reject(error),
+      )
   const handler = target.handler ?? (read ? defaultHandler(parseContainerdConfig(read.text, config)) : 'runc')
   const settings = {handler, baseSpec}
   const previous = options.previous.get(config)
-  const edit = read && target.write ? addToContainerdConfig(read.text, settings, config, previous?.edit ?? undefined) : undefined
+  const edit =
+    read && target.write ? addToContainerdConfig(read.text, settings, config, previous?.edit ?? undefined) : undefined
   const spec = baseRuntimeSpec(await containerdDefaultSpec(), options.commands)
   const configChanged = edit !== undefined && edit.text !== read!.text
   const install: ContainerdInstall = {config, handler, baseSpec, edit: edit?.edit ?? previous?.edit ?? null}
@@ -203,7 +288,14 @@ async function planContainerd(options: {target: ContainerdTarget; layout: Instal
     spec: {path: baseSpec, text: renderSpec(spec)},
     config: configChanged ? {path: config, text: edit.text, like: read!} : undefined,
     install,
-    result: {config, handler, baseSpec, configLines: configLinesToAdd(settings), configWritten: install.edit !== null, configChanged},
+    result: {
+      config,
+      handler,
+      baseSpec,
+      configLines: configLinesToAdd(settings),
+      configWritten: install.edit !== null,
+      configChanged,
+    },
   }
 }
 
@@ -219,7 +311,10 @@ async function readOciConfig(path: string): Promise<Record<string, unknown>> {
   try {
     text = readBoundedText(path, {maxBytes: MAX_INSTALL_JSON_BYTES})
   } catch (error) {
-    throw new UserError(`cannot read OCI config ${path}: ${error instanceof BoundedReadError ? error.reason : (error as Error).message}`, {exit: EXIT.USAGE, code: 'oci-config-unreadable'})
+    throw new UserError(
+      `cannot read OCI config ${path}: ${error instanceof BoundedReadError ? error.reason : (error as Error).message}`,
+      {exit: EXIT.USAGE, code: 'oci-config-unreadable'},
+    )
   }
   const parsed = parseStrictJson(text)
   if (!parsed.ok || typeof parsed.value !== 'object' || parsed.value === null || Array.isArray(parsed.value)) {
@@ -249,9 +344,17 @@ export interface UninstallResult {
 }
 
 /** An install's targets: the hooks.d directories its files are in and the config.json files it added hooks to. */
-export function installTargets(manifest: InstallManifest): {hooksDirs: string[]; ociConfigs: string[]; containerdConfigs: string[]} {
+export function installTargets(manifest: InstallManifest): {
+  hooksDirs: string[]
+  ociConfigs: string[]
+  containerdConfigs: string[]
+} {
   const hooksDirs = new Set(manifest.files.filter((f) => f.kind === 'hooks.d').map((f) => dirname(f.path)))
-  return {hooksDirs: [...hooksDirs], ociConfigs: [...manifest.ociConfigs], containerdConfigs: (manifest.containerd ?? []).map((c) => c.config)}
+  return {
+    hooksDirs: [...hooksDirs],
+    ociConfigs: [...manifest.ociConfigs],
+    containerdConfigs: (manifest.containerd ?? []).map((c) => c.config),
+  }
 }
 
 /**
@@ -263,15 +366,37 @@ export function installTargets(manifest: InstallManifest): {hooksDirs: string[];
 export async function uninstall(options: {layout: InstallLayout; targets: UninstallTargets}): Promise<UninstallResult> {
   const {layout} = options
   const manifest = await readManifest(layout)
-  const named = options.targets === 'all' ? undefined : {hooksDirs: options.targets.hooksDirs.map((d) => resolve(d)), ociConfigs: options.targets.ociConfigs.map((p) => resolve(p)), containerdConfigs: (options.targets.containerdConfigs ?? []).map((p) => resolve(p))}
-  const result: UninstallResult = {removed: [], kept: [], ociConfigs: [], containerdConfigs: [], notInstalled: [], remaining: [], detached: false, activeRecordings: 0, wasInstalled: manifest !== undefined}
+  const named =
+    options.targets === 'all'
+      ? undefined
+      : {
+          hooksDirs: options.targets.hooksDirs.map((d) => resolve(d)),
+          ociConfigs: options.targets.ociConfigs.map((p) => resolve(p)),
+          containerdConfigs: (options.targets.containerdConfigs ?? []).map((p) => resolve(p)),
+        }
+  const result: UninstallResult = {
+    removed: [],
+    kept: [],
+    ociConfigs: [],
+    containerdConfigs: [],
+    notInstalled: [],
+    remaining: [],
+    detached: false,
+    activeRecordings: 0,
+    wasInstalled: manifest !== undefined,
+  }
   if (manifest === undefined) {
-    result.notInstalled = named === undefined ? [] : [...named.hooksDirs, ...named.ociConfigs, ...named.containerdConfigs]
+    result.notInstalled =
+      named === undefined ? [] : [...named.hooksDirs, ...named.ociConfigs, ...named.containerdConfigs]
     return result
   }
   const installed = installTargets(manifest)
   const chosen = named ?? installed
-  result.notInstalled = [...chosen.hooksDirs.filter((d) => !installed.hooksDirs.includes(d)), ...chosen.ociConfigs.filter((p) => !installed.ociConfigs.includes(p)), ...chosen.containerdConfigs.filter((p) => !installed.containerdConfigs.includes(p))]
+  result.notInstalled = [
+    ...chosen.hooksDirs.filter((d) => !installed.hooksDirs.includes(d)),
+    ...chosen.ociConfigs.filter((p) => !installed.ociConfigs.includes(p)),
+    ...chosen.containerdConfigs.filter((p) => !installed.containerdConfigs.includes(p)),
+  ]
 
   for (const path of chosen.ociConfigs.filter((p) => installed.ociConfigs.includes(p))) {
     if (await exists(path)) {
@@ -283,14 +408,23 @@ export async function uninstall(options: {layout: InstallLayout; targets: Uninst
   const containerdLeft = await uninstallContainerd(manifest.containerd ?? [], chosen.containerdConfigs, result)
   // The base spec goes with the last containerd config (one that still names it stays installed).
   const specUnused = containerdLeft.length === 0
-  const removesTargetFile = (f: InstallManifest['files'][number]) => (f.kind === 'hooks.d' && chosen.hooksDirs.includes(dirname(f.path))) || (f.kind === 'containerd-spec' && specUnused)
+  const removesTargetFile = (f: InstallManifest['files'][number]) =>
+    (f.kind === 'hooks.d' && chosen.hooksDirs.includes(dirname(f.path))) || (f.kind === 'containerd-spec' && specUnused)
   await removeUnchanged(manifest.files.filter(removesTargetFile), result)
 
-  const rest: InstallManifest = {...manifest, files: manifest.files.filter((f) => !removesTargetFile(f)), ociConfigs: manifest.ociConfigs.filter((p) => !chosen.ociConfigs.includes(p)), containerd: containerdLeft}
+  const rest: InstallManifest = {
+    ...manifest,
+    files: manifest.files.filter((f) => !removesTargetFile(f)),
+    ociConfigs: manifest.ociConfigs.filter((p) => !chosen.ociConfigs.includes(p)),
+    containerd: containerdLeft,
+  }
   const left = installTargets(rest)
   result.remaining = [...left.hooksDirs, ...left.ociConfigs, ...left.containerdConfigs]
   if (result.remaining.length > 0) {
-    const changed = rest.files.length !== manifest.files.length || rest.ociConfigs.length !== manifest.ociConfigs.length || containerdLeft.length !== (manifest.containerd ?? []).length
+    const changed =
+      rest.files.length !== manifest.files.length ||
+      rest.ociConfigs.length !== manifest.ociConfigs.length ||
+      containerdLeft.length !== (manifest.containerd ?? []).length
     if (changed) await writeOwned(layout.manifestPath, `${JSON.stringify(rest, null, 2)}\n`, 0o644)
     const why = `still used by the install in ${result.remaining.join(', ')}`
     for (const file of rest.files.filter((f) => f.kind !== 'hooks.d')) result.kept.push({path: file.path, why})
@@ -313,7 +447,11 @@ export async function uninstall(options: {layout: InstallLayout; targets: Uninst
  * executables: containerd refuses to start without the spec, and runs the hooks it names. Returns the containerd
  * installs that stay.
  */
-async function uninstallContainerd(installs: ContainerdInstall[], chosen: string[], result: UninstallResult): Promise<ContainerdInstall[]> {
+async function uninstallContainerd(
+  installs: ContainerdInstall[],
+  chosen: string[],
+  result: UninstallResult,
+): Promise<ContainerdInstall[]> {
   const left: ContainerdInstall[] = []
   for (const entry of installs) {
     if (!chosen.includes(entry.config)) {
@@ -323,7 +461,8 @@ async function uninstallContainerd(installs: ContainerdInstall[], chosen: string
     if (entry.edit !== null && (await exists(entry.config))) {
       const read = await readContainerdConfig(entry.config, {forWrite: true})
       const text = removeFromContainerdConfig(read.text, entry.edit)
-      if (text === undefined) result.kept.push({path: entry.config, why: 'our lines in it were changed or removed by hand: not touched'})
+      if (text === undefined)
+        result.kept.push({path: entry.config, why: 'our lines in it were changed or removed by hand: not touched'})
       else {
         await writeContainerdConfig(entry.config, text, read)
         result.containerdConfigs.push(entry.config)
@@ -331,7 +470,10 @@ async function uninstallContainerd(installs: ContainerdInstall[], chosen: string
     }
     if (await namesBaseSpec(entry)) {
       left.push({...entry, edit: null})
-      result.kept.push({path: entry.baseSpec, why: `${entry.config} still names it as base_runtime_spec (containerd does not start without it, and runs the hooks it names): remove those lines, restart containerd, then run uninstall --containerd again`})
+      result.kept.push({
+        path: entry.baseSpec,
+        why: `${entry.config} still names it as base_runtime_spec (containerd does not start without it, and runs the hooks it names): remove those lines, restart containerd, then run uninstall --containerd again`,
+      })
     }
   }
   return left
@@ -377,5 +519,8 @@ async function detachUnlessRecording(helper: string, result: UninstallResult): P
   if (result.detached) return
   const after = await helperStatus(helper).catch(() => undefined)
   result.activeRecordings = after?.targets.filter((t) => t.state !== 'nested' && t.owner === t.mntns).length ?? 0
-  result.kept.push({path: recorderPinDir(), why: `${result.activeRecordings} recording(s) in progress (other installs', a \`record\`'s, or containers started before this uninstall): not stopped; the recorder detaches itself once the last one ends, or run \`seccomp-recorder gc\``})
+  result.kept.push({
+    path: recorderPinDir(),
+    why: `${result.activeRecordings} recording(s) in progress (other installs', a \`record\`'s, or containers started before this uninstall): not stopped; the recorder detaches itself once the last one ends, or run \`seccomp-recorder gc\``,
+  })
 }

@@ -6,7 +6,9 @@ import {escapePointerSegment, limitPerCode, MAX_VIOLATIONS_PER_CODE, type Violat
  * follow from it), and duplicate keys refused (parsers disagree on which value wins, so a reviewer and a runtime
  * could see two different documents). Used for profiles and for the OCI state the hook receives.
  */
-export type StrictJson = {ok: true; value: unknown; tree: JsonNode; locate: (offset: number) => {line: number; column: number}} | {ok: false; errors: Violation[]}
+export type StrictJson =
+  | {ok: true; value: unknown; tree: JsonNode; locate: (offset: number) => {line: number; column: number}}
+  | {ok: false; errors: Violation[]}
 
 /**
  * Hostile text made safe for a one-line message (refusals reach the runtime's log and terminals): C0 and C1
@@ -14,7 +16,10 @@ export type StrictJson = {ok: true; value: unknown; tree: JsonNode; locate: (off
  */
 export function escapeControls(text: string): string {
   // eslint-disable-next-line no-control-regex
-  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+  return text.replace(
+    /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  )
 }
 
 /** A hostile string quoted for a message: JSON.stringify leaves DEL, C1 controls and line separators as they are. */
@@ -28,22 +33,71 @@ export function parseStrictJson(text: string): StrictJson {
   const locate = (offset: number) => offsetToLineColumn(starts, offset)
   const tooDeep = depthExceeded(text, MAX_JSON_DEPTH)
   if (tooDeep !== undefined) {
-    return {ok: false, errors: [{severity: 'error', code: 'json.too-deep', pointer: '', message: `not accepted: nested deeper than ${MAX_JSON_DEPTH} levels`, ...locate(tooDeep)}]}
+    return {
+      ok: false,
+      errors: [
+        {
+          severity: 'error',
+          code: 'json.too-deep',
+          pointer: '',
+          message: `not accepted: nested deeper than ${MAX_JSON_DEPTH} levels`,
+          ...locate(tooDeep),
+        },
+      ],
+    }
   }
   const syntaxErrors: ParseError[] = []
-  const tree = parseTree(text, syntaxErrors, {disallowComments: true, allowTrailingComma: false, allowEmptyContent: false})
+  const tree = parseTree(text, syntaxErrors, {
+    disallowComments: true,
+    allowTrailingComma: false,
+    allowEmptyContent: false,
+  })
   if (syntaxErrors.length > 0 || tree === undefined) {
     const first = syntaxErrors[0]
-    if (first === undefined) return {ok: false, errors: [{severity: 'error', code: 'json.syntax', pointer: '', message: 'not valid JSON: empty document', line: 1, column: 1}]}
+    if (first === undefined)
+      return {
+        ok: false,
+        errors: [
+          {
+            severity: 'error',
+            code: 'json.syntax',
+            pointer: '',
+            message: 'not valid JSON: empty document',
+            line: 1,
+            column: 1,
+          },
+        ],
+      }
     const atEnd = first.offset + first.length >= text.trimEnd().length ? ' at the end of the document (truncated?)' : ''
-    return {ok: false, errors: [{severity: 'error', code: 'json.syntax', pointer: '', message: `not valid JSON: ${describeSyntaxError(printParseErrorCode(first.error))}${atEnd}`, ...locate(first.offset)}]}
+    return {
+      ok: false,
+      errors: [
+        {
+          severity: 'error',
+          code: 'json.syntax',
+          pointer: '',
+          message: `not valid JSON: ${describeSyntaxError(printParseErrorCode(first.error))}${atEnd}`,
+          ...locate(first.offset),
+        },
+      ],
+    }
   }
   let value: unknown
   try {
     value = JSON.parse(text)
   } catch (error) {
     // V8's message quotes the input around the error.
-    return {ok: false, errors: [{severity: 'error', code: 'json.syntax', pointer: '', message: `not valid JSON: ${escapeControls((error as Error).message.slice(0, 200))}`}]}
+    return {
+      ok: false,
+      errors: [
+        {
+          severity: 'error',
+          code: 'json.syntax',
+          pointer: '',
+          message: `not valid JSON: ${escapeControls((error as Error).message.slice(0, 200))}`,
+        },
+      ],
+    }
   }
   const duplicates = duplicateKeys(tree, locate)
   if (duplicates.length > 0) return {ok: false, errors: duplicates}
@@ -57,7 +111,8 @@ function depthExceeded(text: string, limit: number): number | undefined {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i)
     if (inString) {
-      if (c === 92) i++ // backslash: skip the escaped character
+      if (c === 92)
+        i++ // backslash: skip the escaped character
       else if (c === 34 || c === 10 || c === 13) inString = false // the parser also ends a string at a line break
     } else if (c === 34) inString = true
     else if (c === 91 || c === 123) {
@@ -100,7 +155,14 @@ function duplicateKeys(tree: JsonNode, locate: (offset: number) => {line: number
         const key = String(keyNode?.value)
         const childPointer = `${pointer}/${escapePointerSegment(key)}`
         // The first few are listed, the rest counted (limitPerCode turns them into "… and K more").
-        if (seen.has(key) && ++count <= MAX_VIOLATIONS_PER_CODE) found.push({severity: 'error', code: 'json.duplicate-key', pointer: childPointer, message: `duplicate key ${quoteForMessage(key.slice(0, 100))}: parsers disagree on which value wins`, ...locate(property.offset)})
+        if (seen.has(key) && ++count <= MAX_VIOLATIONS_PER_CODE)
+          found.push({
+            severity: 'error',
+            code: 'json.duplicate-key',
+            pointer: childPointer,
+            message: `duplicate key ${quoteForMessage(key.slice(0, 100))}: parsers disagree on which value wins`,
+            ...locate(property.offset),
+          })
         seen.add(key)
         if (valueNode) walk(valueNode, childPointer)
       }
@@ -109,7 +171,8 @@ function duplicateKeys(tree: JsonNode, locate: (offset: number) => {line: number
     }
   }
   walk(tree, '')
-  if (count > found.length) found.push({severity: 'error', code: 'json.duplicate-key', pointer: '', message: '', more: count - found.length})
+  if (count > found.length)
+    found.push({severity: 'error', code: 'json.duplicate-key', pointer: '', message: '', more: count - found.length})
   return limitPerCode(found)
 }
 

@@ -22,7 +22,9 @@ function write(value: unknown, currentIndent: string, step: string): string | un
       return JSON.stringify(value)
     case 'object':
       if (value === null) return 'null'
-      return Array.isArray(value) ? writeArray(value, currentIndent, step) : writeObject(value as Record<string, unknown>, currentIndent, step)
+      return Array.isArray(value)
+        ? writeArray(value, currentIndent, step)
+        : writeObject(value as Record<string, unknown>, currentIndent, step)
     default:
       return undefined // undefined, functions and symbols: left out of objects, null in arrays
   }

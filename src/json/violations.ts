@@ -29,7 +29,14 @@ export function limitPerCode(violations: readonly Violation[], limit = MAX_VIOLA
     if (entry.count <= limit && v.more === undefined) kept.push(v)
   }
   for (const [code, {severity, count}] of counts) {
-    if (count > limit) kept.push({severity, code, pointer: '', message: `… and ${count - limit} more ${code} ${severity}s`, more: count - limit})
+    if (count > limit)
+      kept.push({
+        severity,
+        code,
+        pointer: '',
+        message: `… and ${count - limit} more ${code} ${severity}s`,
+        more: count - limit,
+      })
   }
   return kept
 }

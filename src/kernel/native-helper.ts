@@ -6,7 +6,12 @@ import {UserError, type ErrorCode} from '../core/errors.js'
 import {EXIT} from '../core/exit-codes.js'
 import {PACKAGE_ROOT} from '../core/paths.js'
 import type {KernelSyscalls} from '../syscalls/syscall-set.js'
-import {HELPER_EXIT_CODE, HELPER_REASONS, type HelperExitName, type HelperReason} from '../core/helper-codes.generated.js'
+import {
+  HELPER_EXIT_CODE,
+  HELPER_REASONS,
+  type HelperExitName,
+  type HelperReason,
+} from '../core/helper-codes.generated.js'
 import type {QuotaExceeded} from './quotas.js'
 
 /**
@@ -21,9 +26,11 @@ const SOURCES_DIR = join(PACKAGE_ROOT, 'bpf')
 
 /** Where the helper binary is: $SECCOMP_RECORDER_HELPER, else the package's build directory. */
 export function helperPath(env: NodeJS.ProcessEnv = process.env): string {
-  return env.SECCOMP_RECORDER_HELPER ?? join(env.SECCOMP_RECORDER_BUILD_DIR ?? join(PACKAGE_ROOT, 'build'), 'seccomp-recorder-helper')
+  return (
+    env.SECCOMP_RECORDER_HELPER ??
+    join(env.SECCOMP_RECORDER_BUILD_DIR ?? join(PACKAGE_ROOT, 'build'), 'seccomp-recorder-helper')
+  )
 }
-
 
 /** A target's syscalls as the kernel recorded them: numbers per ABI (x32 without its 0x40000000 bit). */
 export interface KernelTarget {
@@ -54,11 +61,25 @@ export interface HelperStatus {
 export type Boundary = 'exec' | 'seccomp' | 'exec,seccomp' | 'all'
 
 /** What each helper exit code (bpf/helper-codes.def) means for us. */
-const HELPER_EXIT: Record<Exclude<HelperExitName, 'OK'>, {exit: (typeof EXIT)[keyof typeof EXIT]; suggestions: string[]}> = {
+const HELPER_EXIT: Record<
+  Exclude<HelperExitName, 'OK'>,
+  {exit: (typeof EXIT)[keyof typeof EXIT]; suggestions: string[]}
+> = {
   USAGE: {exit: EXIT.USAGE, suggestions: []},
-  NO_TARGET: {exit: EXIT.RUNTIME, suggestions: ['The recording target is gone: was it removed by another process, or did `seccomp-recorder gc` run?']},
-  NO_BPF: {exit: EXIT.PREREQUISITE, suggestions: ['Run `seccomp-recorder status` to see which prerequisite is missing and how to fix it.']},
-  FULL: {exit: EXIT.RUNTIME, suggestions: ['Too many recordings are active at once; wait for some to finish or remove stale ones with `seccomp-recorder gc`.']},
+  NO_TARGET: {
+    exit: EXIT.RUNTIME,
+    suggestions: ['The recording target is gone: was it removed by another process, or did `seccomp-recorder gc` run?'],
+  },
+  NO_BPF: {
+    exit: EXIT.PREREQUISITE,
+    suggestions: ['Run `seccomp-recorder status` to see which prerequisite is missing and how to fix it.'],
+  },
+  FULL: {
+    exit: EXIT.RUNTIME,
+    suggestions: [
+      'Too many recordings are active at once; wait for some to finish or remove stale ones with `seccomp-recorder gc`.',
+    ],
+  },
   RUNTIME: {exit: EXIT.RUNTIME, suggestions: []},
   EXEC: {exit: EXIT.CANNOT_EXECUTE, suggestions: []},
 }
@@ -87,7 +108,12 @@ export function parseHelperError(stderr: string): HelperError | undefined {
   for (const line of stderr.trim().split('\n').reverse()) {
     try {
       const parsed = JSON.parse(line) as {error?: unknown; reason?: unknown; errno?: unknown}
-      if (typeof parsed.error === 'string') return {error: parsed.error, reason: isHelperReason(parsed.reason) ? parsed.reason : 'unknown', ...(typeof parsed.errno === 'number' ? {errno: parsed.errno} : {})}
+      if (typeof parsed.error === 'string')
+        return {
+          error: parsed.error,
+          reason: isHelperReason(parsed.reason) ? parsed.reason : 'unknown',
+          ...(typeof parsed.errno === 'number' ? {errno: parsed.errno} : {}),
+        }
     } catch {
       // not one of the helper's JSON lines
     }
@@ -100,7 +126,11 @@ export function helperFailure(exitCode: number | undefined, stderr: string, what
   const name = helperExitName(exitCode ?? HELPER_EXIT_CODE.RUNTIME)
   const mapped = name !== undefined && name !== 'OK' ? HELPER_EXIT[name] : {exit: EXIT.RUNTIME, suggestions: []}
   const reason = parsed?.error ?? (stderr.trim() || `exit code ${exitCode}`)
-  return new UserError(`${what}: ${reason}`, {exit: mapped.exit, code: helperErrorCode(parsed?.reason ?? 'failed'), suggestions: mapped.suggestions})
+  return new UserError(`${what}: ${reason}`, {
+    exit: mapped.exit,
+    code: helperErrorCode(parsed?.reason ?? 'failed'),
+    suggestions: mapped.suggestions,
+  })
 }
 
 /**
@@ -111,17 +141,28 @@ export async function ensureHelper(options: {onBuild?: () => void; env?: NodeJS.
   const env = options.env ?? process.env
   const path = helperPath(env)
   if (env.SECCOMP_RECORDER_HELPER !== undefined) {
-    if (!existsSync(path)) throw new UserError(`SECCOMP_RECORDER_HELPER=${path} does not exist`, {exit: EXIT.PREREQUISITE, code: 'no-helper'})
+    if (!existsSync(path))
+      throw new UserError(`SECCOMP_RECORDER_HELPER=${path} does not exist`, {
+        exit: EXIT.PREREQUISITE,
+        code: 'no-helper',
+      })
     return path
   }
   if (existsSync(path) && !(await sourcesNewerThan(statSync(path).mtimeMs))) return path
   options.onBuild?.()
-  const result = await execa('bash', [BUILD_SCRIPT], {reject: false, env: {...env, BUILD_DIR: dirname(path)}, all: true})
+  const result = await execa('bash', [BUILD_SCRIPT], {
+    reject: false,
+    env: {...env, BUILD_DIR: dirname(path)},
+    all: true,
+  })
   if (result.exitCode !== 0 || !existsSync(path)) {
     throw new UserError(`building the BPF recorder failed:\n${result.all ?? ''}`.trimEnd(), {
       exit: EXIT.PREREQUISITE,
       code: 'build-failed',
-      suggestions: ['Install the build tools: `apt-get install clang llvm libbpf-dev libelf-dev zlib1g-dev libseccomp-dev bpftool`, or run `bash .ci/setup`.', 'Run `seccomp-recorder status` for the full list of prerequisites.'],
+      suggestions: [
+        'Install the build tools: `apt-get install clang llvm libbpf-dev libelf-dev zlib1g-dev libseccomp-dev bpftool`, or run `bash .ci/setup`.',
+        'Run `seccomp-recorder status` for the full list of prerequisites.',
+      ],
     })
   }
   return path
@@ -139,14 +180,22 @@ export async function runHelper<T>(helper: string, args: string[], what: string)
   try {
     return JSON.parse(result.stdout) as T
   } catch {
-    throw new UserError(`${what}: the helper printed something that is not JSON: ${result.stdout.slice(0, 200)}`, {exit: EXIT.RUNTIME, code: 'helper.bad-output'})
+    throw new UserError(`${what}: the helper printed something that is not JSON: ${result.stdout.slice(0, 200)}`, {
+      exit: EXIT.RUNTIME,
+      code: 'helper.bad-output',
+    })
   }
 }
 
-export const readTarget = (helper: string, mntns: number) => runHelper<KernelTarget>(helper, ['read', '--mntns', String(mntns)], `reading recording ${mntns}`)
+export const readTarget = (helper: string, mntns: number) =>
+  runHelper<KernelTarget>(helper, ['read', '--mntns', String(mntns)], `reading recording ${mntns}`)
 /** Reads and removes a target in one step; the recorder detaches when it was the last one, unless keepAttached. */
 export const removeTarget = (helper: string, mntns: number, options: {keepAttached?: boolean} = {}) =>
-  runHelper<KernelTarget & {detached: boolean}>(helper, ['remove', '--mntns', String(mntns), ...(options.keepAttached ? ['--keep-attached'] : [])], `finishing recording ${mntns}`)
+  runHelper<KernelTarget & {detached: boolean}>(
+    helper,
+    ['remove', '--mntns', String(mntns), ...(options.keepAttached ? ['--keep-attached'] : [])],
+    `finishing recording ${mntns}`,
+  )
 export const helperStatus = (helper: string) => runHelper<HelperStatus>(helper, ['list'], 'listing recordings')
 /** What `repair` found and did to the pinned recorder (see ensure_pins in bpf/pins.c). */
 export interface RecorderRepair {
@@ -158,7 +207,10 @@ export interface RecorderRepair {
   /** Leftovers of an interrupted attach (or of another build, idle) were removed. */
   cleaned: boolean
 }
-export const repairRecorder = (helper: string) => runHelper<RecorderRepair>(helper, ['repair'], 'checking the recorder\'s pins')
+export const repairRecorder = (helper: string) =>
+  runHelper<RecorderRepair>(helper, ['repair'], "checking the recorder's pins")
 /** Detaches the recorder now if no target is left (under the helper's lock). */
-export const detachIfIdle = (helper: string) => runHelper<{detached: boolean}>(helper, ['detach-idle', '--after', '0'], 'detaching the idle recorder')
-export const detachAll = (helper: string) => runHelper<{detached: boolean}>(helper, ['detach'], 'detaching the recorder')
+export const detachIfIdle = (helper: string) =>
+  runHelper<{detached: boolean}>(helper, ['detach-idle', '--after', '0'], 'detaching the idle recorder')
+export const detachAll = (helper: string) =>
+  runHelper<{detached: boolean}>(helper, ['detach'], 'detaching the recorder')

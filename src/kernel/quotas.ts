@@ -12,4 +12,5 @@ export interface QuotaExceeded {
   words: number
 }
 
-export const quotaExceeded = (quota: QuotaExceeded | undefined): boolean => quota !== undefined && (quota.nested > 0 || quota.words > 0)
+export const quotaExceeded = (quota: QuotaExceeded | undefined): boolean =>
+  quota !== undefined && (quota.nested > 0 || quota.words > 0)

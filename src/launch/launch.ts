@@ -32,7 +32,11 @@ export interface RecordOptions {
    * meanwhile): what must survive a kill -9 is written here. `marking(path)` tells gc, before the write, where
    * the recording goes, so a `record` killed after writing it and before removing the target is not saved twice.
    */
-  persist?: (target: KernelTarget, status: Omit<LaunchResult, 'durationMs'>, marking: (path: string) => Promise<void>) => Promise<void>
+  persist?: (
+    target: KernelTarget,
+    status: Omit<LaunchResult, 'durationMs'>,
+    marking: (path: string) => Promise<void>,
+  ) => Promise<void>
 }
 
 /**
@@ -42,7 +46,11 @@ export interface RecordOptions {
  * at any point, either the recording is written or the target is still there for `gc` to salvage.
  * The command's stdout goes to ours, or to our stderr when ours carries JSON or the profile.
  */
-export async function recordCommand(helper: string, command: string[], options: RecordOptions = {}): Promise<RecordedRun> {
+export async function recordCommand(
+  helper: string,
+  command: string[],
+  options: RecordOptions = {},
+): Promise<RecordedRun> {
   const started = performance.now()
   let claim: Promise<HeldLock | undefined> | undefined
   const onLine = (line: string) => {
@@ -53,12 +61,19 @@ export async function recordCommand(helper: string, command: string[], options: 
       // not the helper's line after all: the report check below says so
     }
   }
-  const {report, result} = await runWithReadyFd(helper, ['launch', '--boundary', options.boundary ?? 'exec'], command, options.stdoutToStderr, onLine)
+  const {report, result} = await runWithReadyFd(
+    helper,
+    ['launch', '--boundary', options.boundary ?? 'exec'],
+    command,
+    options.stdoutToStderr,
+    onLine,
+  )
   const lock = await claim
   const registered = report.find((l) => l.startsWith('{"mntns"'))
   const failed = report.find((l) => l.startsWith('{"error"'))
   try {
-    if (failed !== undefined || registered === undefined) throw helperFailure(result.exitCode, failed ?? '', `cannot record ${command[0]}`)
+    if (failed !== undefined || registered === undefined)
+      throw helperFailure(result.exitCode, failed ?? '', `cannot record ${command[0]}`)
     const ns = JSON.parse(registered) as {mntns: number; ns_id?: number}
     const durationMs = performance.now() - started
     let marker: string | undefined
@@ -72,7 +87,10 @@ export async function recordCommand(helper: string, command: string[], options: 
     if (!options.persist) return {...status, durationMs, target: await removeTarget(helper, ns.mntns)}
     let target = await readTarget(helper, ns.mntns)
     // A persist that fails (an unwritable store) must not leave the target registered: remove it, then report.
-    const persistFailed = await options.persist(target, status, marking).then(() => undefined, (error: unknown) => ({error}))
+    const persistFailed = await options.persist(target, status, marking).then(
+      () => undefined,
+      (error: unknown) => ({error}),
+    )
     const removed = await removeTarget(helper, ns.mntns)
     if (persistFailed) throw persistFailed.error
     if (targetAdds(target, removed)) {
@@ -101,7 +119,13 @@ async function claimNamespace(spool: string, ns: {mntns: number; ns_id?: number}
  * (launch), then EOF when the exec succeeded (the descriptor is close-on-exec) or an {"error":…} line when not.
  * Signals sent to us are passed on, so an interrupted command still ends with its recording read.
  */
-async function runWithReadyFd(helper: string, args: string[], command: string[], stdoutToStderr = false, onLine?: (line: string) => void) {
+async function runWithReadyFd(
+  helper: string,
+  args: string[],
+  command: string[],
+  stdoutToStderr = false,
+  onLine?: (line: string) => void,
+) {
   const child = execa(helper, [...args, '--ready-fd', '3', '--', ...command], {
     stdio: ['inherit', stdoutToStderr ? process.stderr : 'inherit', 'inherit', 'pipe'],
     reject: false,
@@ -118,7 +142,22 @@ async function runWithReadyFd(helper: string, args: string[], command: string[],
 
 function exitStatus(exitCode: number | undefined, signal: string | undefined): Omit<LaunchResult, 'durationMs'> {
   if (signal) {
-    const numbers: Record<string, number> = {SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGILL: 4, SIGTRAP: 5, SIGABRT: 6, SIGBUS: 7, SIGFPE: 8, SIGKILL: 9, SIGSEGV: 11, SIGPIPE: 13, SIGALRM: 14, SIGTERM: 15, SIGSYS: 31}
+    const numbers: Record<string, number> = {
+      SIGHUP: 1,
+      SIGINT: 2,
+      SIGQUIT: 3,
+      SIGILL: 4,
+      SIGTRAP: 5,
+      SIGABRT: 6,
+      SIGBUS: 7,
+      SIGFPE: 8,
+      SIGKILL: 9,
+      SIGSEGV: 11,
+      SIGPIPE: 13,
+      SIGALRM: 14,
+      SIGTERM: 15,
+      SIGSYS: 31,
+    }
     return {exitCode: 128 + (numbers[signal] ?? 0), signal}
   }
   return {exitCode: exitCode ?? 0, signal: null}
@@ -139,9 +178,19 @@ async function readAll(stream: NodeJS.ReadableStream, onLine?: (line: string) =>
 }
 
 /** Runs `command` under the seccomp filter described by `specPath` (see enforce.ts); stdio passes through. */
-export async function enforceCommand(helper: string, specPath: string, command: string[], options: {log?: boolean; stdoutToStderr?: boolean} = {}): Promise<LaunchResult> {
+export async function enforceCommand(
+  helper: string,
+  specPath: string,
+  command: string[],
+  options: {log?: boolean; stdoutToStderr?: boolean} = {},
+): Promise<LaunchResult> {
   const started = performance.now()
-  const {report, result} = await runWithReadyFd(helper, ['enforce', '--spec', specPath, ...(options.log ? ['--log'] : [])], command, options.stdoutToStderr)
+  const {report, result} = await runWithReadyFd(
+    helper,
+    ['enforce', '--spec', specPath, ...(options.log ? ['--log'] : [])],
+    command,
+    options.stdoutToStderr,
+  )
   const failed = report.find((l) => l.startsWith('{"error"'))
   if (failed !== undefined) throw helperFailure(result.exitCode, failed, `cannot run ${command[0]} under the profile`)
   return {...exitStatus(result.exitCode, result.signal), durationMs: performance.now() - started}

@@ -11,7 +11,12 @@ const MAX_CONTAINERS_JSON = 32 * 1024 * 1024
  * receives is `<graph root>/<driver>-containers/<id>/userdata`. Returns null whenever that layout is not there.
  */
 export async function podmanNameFromBundle(bundle: string, id: string): Promise<string | null> {
-  if (basename(bundle) !== 'userdata' || basename(dirname(bundle)) !== id || !basename(dirname(dirname(bundle))).endsWith('-containers')) return null
+  if (
+    basename(bundle) !== 'userdata' ||
+    basename(dirname(bundle)) !== id ||
+    !basename(dirname(dirname(bundle))).endsWith('-containers')
+  )
+    return null
   const path = join(dirname(dirname(bundle)), 'containers.json')
   try {
     const entries: unknown = JSON.parse(readBoundedText(path, {maxBytes: MAX_CONTAINERS_JSON}))

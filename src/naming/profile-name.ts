@@ -48,13 +48,20 @@ export function profileNameFor(parts: NamingParts): string {
   const namespace = validObjectName(parts.namespace)
   const annotation = parts.annotation ?? null
   if (annotation !== null && profileNameProblem(annotation) === null) {
-    const scoped = namespace === null || annotation.startsWith(`${namespace}/`) ? annotation : `${namespace}/${annotation}`
+    const scoped =
+      namespace === null || annotation.startsWith(`${namespace}/`) ? annotation : `${namespace}/${annotation}`
     if (profileNameProblem(scoped) === null) return scoped
   }
   const pod = validObjectName(parts.pod)
   const container = validObjectName(parts.container)
   const podmanName = validObjectName(parts.podmanName)
-  const values: Record<Placeholder, string | null> = {namespace, pod, workload: pod === null ? null : workloadFromPodName(pod), container, name: podmanName}
+  const values: Record<Placeholder, string | null> = {
+    namespace,
+    pod,
+    workload: pod === null ? null : workloadFromPodName(pod),
+    container,
+    name: podmanName,
+  }
   const template = parts.template ?? DEFAULT_NAME_TEMPLATE
   const filled = fillTemplate(template, values)
   if (filled !== null) {
@@ -73,9 +80,11 @@ export function profileNameFor(parts: NamingParts): string {
 /** Checks a name template: known placeholders only, and at least one. Returns the problem or null. */
 export function nameTemplateProblem(template: string): string | null {
   const used = [...template.matchAll(/\{([^{}]*)\}/g)].map((m) => m[1]!)
-  if (used.length === 0) return `name template ${JSON.stringify(template)} uses no placeholder (${PLACEHOLDERS.map((p) => `{${p}}`).join(' ')})`
+  if (used.length === 0)
+    return `name template ${JSON.stringify(template)} uses no placeholder (${PLACEHOLDERS.map((p) => `{${p}}`).join(' ')})`
   const unknown = used.filter((p) => !(PLACEHOLDERS as readonly string[]).includes(p))
-  if (unknown.length > 0) return `name template ${JSON.stringify(template)}: unknown placeholder ${unknown.map((p) => `{${p}}`).join(', ')}`
+  if (unknown.length > 0)
+    return `name template ${JSON.stringify(template)}: unknown placeholder ${unknown.map((p) => `{${p}}`).join(', ')}`
   return null
 }
 

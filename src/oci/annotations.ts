@@ -24,8 +24,7 @@ export const TRACE_SYSCALL_PER_CONTAINER_PREFIX = `${TRACE_SYSCALL_ANNOTATION}/`
 export const MAX_ANNOTATION_VALUE = 4096
 
 export type RecordingRequest =
-  | {kind: 'trace-syscall'; output: string; base: string | null}
-  | {kind: 'store'; name: string | null}
+  {kind: 'trace-syscall'; output: string; base: string | null} | {kind: 'store'; name: string | null}
 
 export class AnnotationError extends Error {
   constructor(
@@ -40,11 +39,15 @@ export class AnnotationError extends Error {
 /** Absolute, no NUL or control bytes, no `.`/`..` components, bounded length. Confinement to roots is separate. */
 export function checkAbsolutePath(annotation: string, path: string): string {
   if (path.length === 0) throw new AnnotationError(annotation, 'empty path')
-  if (path.length > MAX_ANNOTATION_VALUE) throw new AnnotationError(annotation, `path longer than ${MAX_ANNOTATION_VALUE} characters`)
+  if (path.length > MAX_ANNOTATION_VALUE)
+    throw new AnnotationError(annotation, `path longer than ${MAX_ANNOTATION_VALUE} characters`)
   // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f]/.test(path)) throw new AnnotationError(annotation, 'path contains NUL or control characters')
-  if (!path.startsWith('/')) throw new AnnotationError(annotation, `path must be absolute (got ${quoteForMessage(path.slice(0, 80))})`)
-  if (path.split('/').some((segment) => segment === '..' || segment === '.')) throw new AnnotationError(annotation, 'path must not contain "." or ".." components')
+  if (/[\u0000-\u001f\u007f]/.test(path))
+    throw new AnnotationError(annotation, 'path contains NUL or control characters')
+  if (!path.startsWith('/'))
+    throw new AnnotationError(annotation, `path must be absolute (got ${quoteForMessage(path.slice(0, 80))})`)
+  if (path.split('/').some((segment) => segment === '..' || segment === '.'))
+    throw new AnnotationError(annotation, 'path must not contain "." or ".." components')
   if (path.endsWith('/')) throw new AnnotationError(annotation, 'path names a directory, not a file')
   return path
 }
@@ -52,13 +55,18 @@ export function checkAbsolutePath(annotation: string, path: string): string {
 /** Parses `of:/abs/out.json[;if:/abs/base.json]`. */
 export function parseTraceSyscall(value: string): {output: string; base: string | null} {
   const a = TRACE_SYSCALL_ANNOTATION
-  if (value.length > MAX_ANNOTATION_VALUE) throw new AnnotationError(a, `value longer than ${MAX_ANNOTATION_VALUE} characters`)
+  if (value.length > MAX_ANNOTATION_VALUE)
+    throw new AnnotationError(a, `value longer than ${MAX_ANNOTATION_VALUE} characters`)
   const fields = new Map<string, string>()
   for (const part of value.split(';')) {
     const colon = part.indexOf(':')
     if (colon < 0) throw new AnnotationError(a, `${quoteForMessage(part.slice(0, 80))} is not of:PATH or if:PATH`)
     const key = part.slice(0, colon).trim()
-    if (key !== 'of' && key !== 'if') throw new AnnotationError(a, `unknown field ${quoteForMessage(key.slice(0, 20))} (expected of: and optionally if:)`)
+    if (key !== 'of' && key !== 'if')
+      throw new AnnotationError(
+        a,
+        `unknown field ${quoteForMessage(key.slice(0, 20))} (expected of: and optionally if:)`,
+      )
     if (fields.has(key)) throw new AnnotationError(a, `field ${key}: given twice`)
     fields.set(key, part.slice(colon + 1))
   }
@@ -77,7 +85,10 @@ export function parseRecordName(value: string): string | null {
   const segments = trimmed.split('/')
   for (const segment of segments) {
     if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(segment)) {
-      throw new AnnotationError(a, `name segment ${quoteForMessage(segment.slice(0, 63))} must be 1-63 of [A-Za-z0-9._-] starting with a letter or digit`)
+      throw new AnnotationError(
+        a,
+        `name segment ${quoteForMessage(segment.slice(0, 63))} must be 1-63 of [A-Za-z0-9._-] starting with a letter or digit`,
+      )
     }
   }
   if (segments.length > 3) throw new AnnotationError(a, 'name has more than 3 segments (namespace/workload/container)')

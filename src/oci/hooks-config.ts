@@ -38,10 +38,28 @@ export interface HookCommands {
  * poststop would refuse before the container starts. They are fixed at install, so a config change takes effect
  * with the next install.
  */
-export function hookCommands(options: {helper: string; poststop: string; spool: string; outputRoots: readonly string[]; onError: 'fail' | 'warn'}): HookCommands {
+export function hookCommands(options: {
+  helper: string
+  poststop: string
+  spool: string
+  outputRoots: readonly string[]
+  onError: 'fail' | 'warn'
+}): HookCommands {
   const roots = options.outputRoots.flatMap((root) => ['--output-root', root])
   return {
-    prestart: {path: options.helper, args: ['seccomp-recorder-helper', 'hook-prestart', '--spool', options.spool, ...roots, '--on-error', options.onError], timeout: 10},
+    prestart: {
+      path: options.helper,
+      args: [
+        'seccomp-recorder-helper',
+        'hook-prestart',
+        '--spool',
+        options.spool,
+        ...roots,
+        '--on-error',
+        options.onError,
+      ],
+      timeout: 10,
+    },
     poststop: {path: options.poststop, args: ['seccomp-recorder-poststop'], timeout: 60},
   }
 }
@@ -53,9 +71,13 @@ export function hooksDConfigs(commands: HookCommands): {prestart: HooksDConfig; 
   }
 }
 
-type OciConfig = {hooks?: Record<string, Array<{path: string; args?: string[]; timeout?: number}>>} & Record<string, unknown>
+type OciConfig = {hooks?: Record<string, Array<{path: string; args?: string[]; timeout?: number}>>} & Record<
+  string,
+  unknown
+>
 
-const isOurs = (hook: {path: string}, commands: HookCommands) => hook.path === commands.prestart.path || hook.path === commands.poststop.path
+const isOurs = (hook: {path: string}, commands: HookCommands) =>
+  hook.path === commands.prestart.path || hook.path === commands.poststop.path
 
 /** Adds our prestart and poststop hooks to a runc/crun config.json (idempotent: an existing entry of ours is replaced). */
 export function addOciConfigHooks(config: OciConfig, commands: HookCommands): OciConfig {

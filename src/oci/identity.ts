@@ -21,9 +21,23 @@
  * refusal stops the container where the user sees it; this module is the authority the poststop applies again.
  */
 import {AnnotationError} from './annotations.js'
-import {CONTAINERD_CONTAINER_NAME, CONTAINERD_CONTAINER_TYPE, CONTAINERD_SANDBOX_NAME, CONTAINERD_SANDBOX_NAMESPACE, hasContainerdKeys, OBJECT_NAME} from './containerd-keys.js'
+import {
+  CONTAINERD_CONTAINER_NAME,
+  CONTAINERD_CONTAINER_TYPE,
+  CONTAINERD_SANDBOX_NAME,
+  CONTAINERD_SANDBOX_NAMESPACE,
+  hasContainerdKeys,
+  OBJECT_NAME,
+} from './containerd-keys.js'
 
-export {CONTAINERD_CONTAINER_NAME, CONTAINERD_CONTAINER_TYPE, CONTAINERD_PREFIX, CONTAINERD_SANDBOX_NAME, CONTAINERD_SANDBOX_NAMESPACE, OBJECT_NAME} from './containerd-keys.js'
+export {
+  CONTAINERD_CONTAINER_NAME,
+  CONTAINERD_CONTAINER_TYPE,
+  CONTAINERD_PREFIX,
+  CONTAINERD_SANDBOX_NAME,
+  CONTAINERD_SANDBOX_NAMESPACE,
+  OBJECT_NAME,
+} from './containerd-keys.js'
 
 export const CRIO_PREFIX = 'io.kubernetes.cri-o.'
 export const CRIO_CONTAINER_TYPE = 'io.kubernetes.cri-o.ContainerType'
@@ -63,7 +77,8 @@ const LABEL_NAMESPACE = 'io.kubernetes.pod.namespace'
  * different pods) or when a Kubernetes container's namespace cannot be told.
  */
 export function containerIdentity(input: unknown): ContainerIdentity {
-  const annotations: Record<string, unknown> = input !== null && typeof input === 'object' && !Array.isArray(input) ? (input as Record<string, unknown>) : {}
+  const annotations: Record<string, unknown> =
+    input !== null && typeof input === 'object' && !Array.isArray(input) ? (input as Record<string, unknown>) : {}
   const get = (key: string): string | null => {
     if (!Object.hasOwn(annotations, key)) return null
     const value = annotations[key]
@@ -89,7 +104,11 @@ export function containerIdentity(input: unknown): ContainerIdentity {
     }
     return requireNamespace(identity, CONTAINERD_SANDBOX_NAMESPACE)
   }
-  if (crio) return requireNamespace(crioIdentity(get(CRIO_CONTAINER_NAME), get(CRIO_LABELS), get(CRIO_CONTAINER_TYPE)), CRIO_CONTAINER_NAME)
+  if (crio)
+    return requireNamespace(
+      crioIdentity(get(CRIO_CONTAINER_NAME), get(CRIO_LABELS), get(CRIO_CONTAINER_TYPE)),
+      CRIO_CONTAINER_NAME,
+    )
   return {
     manager: libpod ? 'podman' : 'none',
     kubernetes: false,
@@ -103,31 +122,54 @@ export function containerIdentity(input: unknown): ContainerIdentity {
 /** CRI-O: names from ContainerName (what the prestart reads too); the Labels, when readable, must agree. */
 function crioIdentity(containerName: string | null, labelsText: string | null, type: string | null): ContainerIdentity {
   const parsed = containerName !== null && containerName.length <= 1024 ? CRIO_NAME.exec(containerName) : null
-  const fromName = parsed ? {container: objectName(parsed[1]), pod: objectName(parsed[2]), namespace: objectName(parsed[3])} : null
+  const fromName = parsed
+    ? {container: objectName(parsed[1]), pod: objectName(parsed[2]), namespace: objectName(parsed[3])}
+    : null
   const labels = labelsText !== null && labelsText.length <= MAX_LABELS_JSON ? parseObject(labelsText) : null
-  const fromLabels = labels ? {container: objectName(labels[LABEL_CONTAINER]), pod: objectName(labels[LABEL_POD]), namespace: objectName(labels[LABEL_NAMESPACE])} : null
+  const fromLabels = labels
+    ? {
+        container: objectName(labels[LABEL_CONTAINER]),
+        pod: objectName(labels[LABEL_POD]),
+        namespace: objectName(labels[LABEL_NAMESPACE]),
+      }
+    : null
   if (fromName && fromLabels) {
     for (const field of ['namespace', 'pod'] as const) {
       if (fromLabels[field] !== null && fromLabels[field] !== fromName[field]) {
-        throw contradiction(`${CRIO_CONTAINER_NAME} and ${CRIO_LABELS} name different ${field === 'pod' ? 'pods' : 'namespaces'}`)
+        throw contradiction(
+          `${CRIO_CONTAINER_NAME} and ${CRIO_LABELS} name different ${field === 'pod' ? 'pods' : 'namespaces'}`,
+        )
       }
     }
   }
   const names = fromName ?? {container: fromLabels?.container ?? null, pod: fromLabels?.pod ?? null, namespace: null}
   const sandbox = type === 'sandbox' || names.container === 'POD'
-  return {manager: 'cri-o', kubernetes: true, namespace: names.namespace, pod: names.pod, container: names.container === 'POD' ? null : names.container, sandbox}
+  return {
+    manager: 'cri-o',
+    kubernetes: true,
+    namespace: names.namespace,
+    pod: names.pod,
+    container: names.container === 'POD' ? null : names.container,
+    sandbox,
+  }
 }
 
 /** A Kubernetes container whose namespace is unknown could be any tenant's: refused (its sandbox is skipped anyway). */
 function requireNamespace(identity: ContainerIdentity, key: string): ContainerIdentity {
   if (identity.namespace === null && !identity.sandbox) {
-    throw new AnnotationError(IDENTITY, `a ${identity.manager} container whose namespace cannot be told (${key} missing or not a Kubernetes name): refusing to record it`)
+    throw new AnnotationError(
+      IDENTITY,
+      `a ${identity.manager} container whose namespace cannot be told (${key} missing or not a Kubernetes name): refusing to record it`,
+    )
   }
   return identity
 }
 
 function contradiction(what: string): AnnotationError {
-  return new AnnotationError(IDENTITY, `contradictory keys (${what}): a pod set keys of another container manager; refusing to record it`)
+  return new AnnotationError(
+    IDENTITY,
+    `contradictory keys (${what}): a pod set keys of another container manager; refusing to record it`,
+  )
 }
 
 function objectName(value: unknown): string | null {

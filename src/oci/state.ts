@@ -31,21 +31,33 @@ export class StateError extends Error {
 export function parseOciState(text: string): OciState {
   if (Buffer.byteLength(text) > MAX_STATE_BYTES) throw new StateError(`larger than ${MAX_STATE_BYTES} bytes`)
   const parsed = parseStrictJson(text)
-  if (!parsed.ok) throw new StateError(`${parsed.errors[0]?.message}${parsed.errors.length > 1 ? ` (and ${parsed.errors.length - 1} more)` : ''}`)
+  if (!parsed.ok)
+    throw new StateError(
+      `${parsed.errors[0]?.message}${parsed.errors.length > 1 ? ` (and ${parsed.errors.length - 1} more)` : ''}`,
+    )
   const state = parsed.value
   if (state === null || typeof state !== 'object' || Array.isArray(state)) throw new StateError('not a JSON object')
   const s = state as Record<string, unknown>
   const id = s.id
-  if (typeof id !== 'string' || !CONTAINER_ID.test(id)) throw new StateError(`"id" must be a container id (1-128 of [A-Za-z0-9_.+-]), got ${describe(id)}`)
+  if (typeof id !== 'string' || !CONTAINER_ID.test(id))
+    throw new StateError(`"id" must be a container id (1-128 of [A-Za-z0-9_.+-]), got ${describe(id)}`)
   const bundle = s.bundle
-  if (typeof bundle !== 'string' || !isAbsolute(bundle) || bundle.includes('\0')) throw new StateError(`"bundle" must be an absolute path, got ${describe(bundle)}`)
+  if (typeof bundle !== 'string' || !isAbsolute(bundle) || bundle.includes('\0'))
+    throw new StateError(`"bundle" must be an absolute path, got ${describe(bundle)}`)
   const pid = s.pid
   // crun reports pid 0 once the container is gone (poststop): no process.
-  if (pid !== undefined && pid !== null && !(typeof pid === 'number' && Number.isInteger(pid) && pid >= 0 && pid < 2 ** 22)) throw new StateError(`"pid" must be a process id, got ${describe(pid)}`)
+  if (
+    pid !== undefined &&
+    pid !== null &&
+    !(typeof pid === 'number' && Number.isInteger(pid) && pid >= 0 && pid < 2 ** 22)
+  )
+    throw new StateError(`"pid" must be a process id, got ${describe(pid)}`)
   const annotations = s.annotations ?? {}
-  if (annotations === null || typeof annotations !== 'object' || Array.isArray(annotations)) throw new StateError(`"annotations" must be an object, got ${describe(annotations)}`)
+  if (annotations === null || typeof annotations !== 'object' || Array.isArray(annotations))
+    throw new StateError(`"annotations" must be an object, got ${describe(annotations)}`)
   for (const [key, value] of Object.entries(annotations)) {
-    if (typeof value !== 'string') throw new StateError(`annotation ${quoteForMessage(key.slice(0, 100))} must be a string, got ${describe(value)}`)
+    if (typeof value !== 'string')
+      throw new StateError(`annotation ${quoteForMessage(key.slice(0, 100))} must be a string, got ${describe(value)}`)
   }
   return {
     ociVersion: typeof s.ociVersion === 'string' ? s.ociVersion : '',
@@ -78,8 +90,10 @@ export async function annotationsOf(state: OciState): Promise<Record<string, str
   if (!parsed.ok) throw new StateError(`${state.bundle}/config.json: ${parsed.errors[0]?.message}`)
   const annotations = (parsed.value as {annotations?: unknown}).annotations
   if (annotations === undefined) return {}
-  if (annotations === null || typeof annotations !== 'object' || Array.isArray(annotations)) throw new StateError('config.json "annotations" must be an object')
-  for (const value of Object.values(annotations)) if (typeof value !== 'string') throw new StateError('config.json annotations must be strings')
+  if (annotations === null || typeof annotations !== 'object' || Array.isArray(annotations))
+    throw new StateError('config.json "annotations" must be an object')
+  for (const value of Object.values(annotations))
+    if (typeof value !== 'string') throw new StateError('config.json annotations must be strings')
   return annotations as Record<string, string>
 }
 

@@ -21,7 +21,12 @@ type Locate = (offset: number) => {line: number; column: number}
  * Values the schema refuses anyway (not a number, negative, a fraction) are left to its messages.
  * `setExact` puts the exact values into the document once it is known to be valid.
  */
-export function readArgValues(document: unknown, tree: JsonNode, text: string, locate: Locate): {violations: Violation[]; setExact: () => void} {
+export function readArgValues(
+  document: unknown,
+  tree: JsonNode,
+  text: string,
+  locate: Locate,
+): {violations: Violation[]; setExact: () => void} {
   const violations: Violation[] = []
   const exact: Array<{arg: Record<string, unknown>; key: string; value: bigint}> = []
   const rules = (document as {syscalls?: unknown} | null)?.syscalls
@@ -39,10 +44,22 @@ export function readArgValues(document: unknown, tree: JsonNode, text: string, l
         const pointer = `/syscalls/${r}/args/${a}/${key}`
         const at = locate((node.parent ?? node).offset)
         if (!/^(0|[1-9][0-9]*)$/.test(literal)) {
-          violations.push({severity: 'error', code: 'arg.not-digits', pointer, message: `must be written as plain decimal digits (got ${literal.slice(0, 40)}): runtimes read it as a u64 and refuse exponents and fractions`, ...at})
+          violations.push({
+            severity: 'error',
+            code: 'arg.not-digits',
+            pointer,
+            message: `must be written as plain decimal digits (got ${literal.slice(0, 40)}): runtimes read it as a u64 and refuse exponents and fractions`,
+            ...at,
+          })
         } else if (literal.length > 20 || BigInt(literal) > U64_MAX) {
           // 2^64-1 has 20 digits: longer literals are not converted at all (a 4 MiB number would be slow to parse)
-          violations.push({severity: 'error', code: 'arg.out-of-range', pointer, message: `must be ≤ ${U64_MAX} (2^64-1), the largest u64 (got ${literal.slice(0, 40)}${literal.length > 40 ? '…' : ''})`, ...at})
+          violations.push({
+            severity: 'error',
+            code: 'arg.out-of-range',
+            pointer,
+            message: `must be ≤ ${U64_MAX} (2^64-1), the largest u64 (got ${literal.slice(0, 40)}${literal.length > 40 ? '…' : ''})`,
+            ...at,
+          })
         } else {
           exact.push({arg: arg as Record<string, unknown>, key, value: BigInt(literal)})
         }

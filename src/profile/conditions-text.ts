@@ -13,10 +13,14 @@ const OPERATOR_SYMBOL: Record<string, string> = {
 export function describeConditions(rule: Pick<SeccompRule, 'args' | 'includes' | 'excludes'>): string[] {
   const out: string[] = []
   for (const arg of rule.args ?? []) {
-    if (arg.op === 'SCMP_CMP_MASKED_EQ') out.push(`arg${arg.index} & 0x${arg.value.toString(16)} == 0x${(arg.valueTwo ?? 0).toString(16)}`)
+    if (arg.op === 'SCMP_CMP_MASKED_EQ')
+      out.push(`arg${arg.index} & 0x${arg.value.toString(16)} == 0x${(arg.valueTwo ?? 0).toString(16)}`)
     else out.push(`arg${arg.index} ${OPERATOR_SYMBOL[arg.op]} 0x${arg.value.toString(16)}`)
   }
-  for (const [kind, filter] of [['includes', rule.includes], ['excludes', rule.excludes]] as const) {
+  for (const [kind, filter] of [
+    ['includes', rule.includes],
+    ['excludes', rule.excludes],
+  ] as const) {
     if (!filter) continue
     if (filter.caps?.length) out.push(`${kind} caps ${filter.caps.join(',')}`)
     if (filter.arches?.length) out.push(`${kind} arches ${filter.arches.join(',')}`)

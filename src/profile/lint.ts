@@ -14,25 +14,51 @@ export function lintProfile(profile: SeccompProfile): Violation[] {
 
   if (rules.some((r) => r.action === 'SCMP_ACT_NOTIFY') || profile.defaultAction === 'SCMP_ACT_NOTIFY') {
     if (profile.listenerPath === undefined) {
-      found.push({severity: 'error', code: 'lint.notify-without-listener', pointer: '', message: 'SCMP_ACT_NOTIFY needs "listenerPath": runtimes refuse the profile without it'})
+      found.push({
+        severity: 'error',
+        code: 'lint.notify-without-listener',
+        pointer: '',
+        message: 'SCMP_ACT_NOTIFY needs "listenerPath": runtimes refuse the profile without it',
+      })
     }
   }
   if (profile.defaultAction === 'SCMP_ACT_ALLOW') {
-    found.push({severity: 'warning', code: 'lint.allow-by-default', pointer: '/defaultAction', message: 'defaultAction SCMP_ACT_ALLOW allows every syscall not listed: this is a denylist, not a recorded allowlist'})
+    found.push({
+      severity: 'warning',
+      code: 'lint.allow-by-default',
+      pointer: '/defaultAction',
+      message:
+        'defaultAction SCMP_ACT_ALLOW allows every syscall not listed: this is a denylist, not a recorded allowlist',
+    })
   }
   if (profile.defaultErrnoRet !== undefined && !takesErrno(profile.defaultAction)) {
-    found.push({severity: 'warning', code: 'lint.errnoret-ignored', pointer: '/defaultErrnoRet', message: `defaultErrnoRet is ignored with ${profile.defaultAction}`})
+    found.push({
+      severity: 'warning',
+      code: 'lint.errnoret-ignored',
+      pointer: '/defaultErrnoRet',
+      message: `defaultErrnoRet is ignored with ${profile.defaultAction}`,
+    })
   }
 
   const abis = profileAbis(profile)
   const actionsByName = new Map<string, Map<string, number>>()
   rules.forEach((rule, ruleIndex) => {
     if (rule.errnoRet !== undefined && !takesErrno(rule.action)) {
-      found.push({severity: 'warning', code: 'lint.errnoret-ignored', pointer: `/syscalls/${ruleIndex}/errnoRet`, message: `errnoRet is ignored with ${rule.action}`})
+      found.push({
+        severity: 'warning',
+        code: 'lint.errnoret-ignored',
+        pointer: `/syscalls/${ruleIndex}/errnoRet`,
+        message: `errnoRet is ignored with ${rule.action}`,
+      })
     }
     rule.names.forEach((name, nameIndex) => {
       if (abis.length > 0 && !isKnownSyscall(name, abis)) {
-        found.push({severity: 'warning', code: 'lint.unknown-syscall', pointer: `/syscalls/${ruleIndex}/names/${nameIndex}`, message: `"${name}" is not a syscall on ${abis.join(', ')}: runtimes skip or reject it`})
+        found.push({
+          severity: 'warning',
+          code: 'lint.unknown-syscall',
+          pointer: `/syscalls/${ruleIndex}/names/${nameIndex}`,
+          message: `"${name}" is not a syscall on ${abis.join(', ')}: runtimes skip or reject it`,
+        })
       }
       if (!isUnconditional(rule)) return
       const actions = actionsByName.get(name) ?? new Map<string, number>()
@@ -44,11 +70,21 @@ export function lintProfile(profile: SeccompProfile): Violation[] {
     if (actions.size < 2) continue
     const listing = [...actions].map(([action, index]) => `${action} in /syscalls/${index}`).join(' and ')
     const last = Math.max(...actions.values())
-    found.push({severity: 'warning', code: 'lint.conflicting-actions', pointer: `/syscalls/${last}`, message: `"${name}" has different unconditional actions (${listing}): which one applies depends on the runtime`})
+    found.push({
+      severity: 'warning',
+      code: 'lint.conflicting-actions',
+      pointer: `/syscalls/${last}`,
+      message: `"${name}" has different unconditional actions (${listing}): which one applies depends on the runtime`,
+    })
   }
 
   if (!isAllowing(profile.defaultAction) && !rules.some((r) => isAllowing(r.action))) {
-    found.push({severity: 'warning', code: 'lint.denies-everything', pointer: '/syscalls', message: 'no rule allows anything: no process can even start under this profile'})
+    found.push({
+      severity: 'warning',
+      code: 'lint.denies-everything',
+      pointer: '/syscalls',
+      message: 'no rule allows anything: no process can even start under this profile',
+    })
   }
   return found
 }
@@ -58,7 +94,10 @@ export function lintProfile(profile: SeccompProfile): Violation[] {
  * none when the profile names an architecture we have no table for (then names are not checked).
  */
 export function profileAbis(profile: SeccompProfile): Abi[] {
-  const arches = [...(profile.architectures ?? []), ...(profile.archMap ?? []).flatMap((m) => [m.architecture, ...(m.subArchitectures ?? [])])]
+  const arches = [
+    ...(profile.architectures ?? []),
+    ...(profile.archMap ?? []).flatMap((m) => [m.architecture, ...(m.subArchitectures ?? [])]),
+  ]
   if (arches.length === 0) {
     const native = nativeAbi()
     return native ? companionAbis(native) : []

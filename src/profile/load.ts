@@ -8,7 +8,15 @@ import {profileFormat, type ProfileFormat, type SeccompProfile} from './model.js
 import {PROFILE_SCHEMA} from './schema.js'
 import {lintProfile} from './lint.js'
 import {readArgValues} from './arg-value.js'
-import {countViolations, escapePointerSegment, formatViolation, limitPerCode, MAX_VIOLATIONS_PER_CODE, pointerSegments, type Violation} from '../json/violations.js'
+import {
+  countViolations,
+  escapePointerSegment,
+  formatViolation,
+  limitPerCode,
+  MAX_VIOLATIONS_PER_CODE,
+  pointerSegments,
+  type Violation,
+} from '../json/violations.js'
 
 export type ProfileCheck =
   | {valid: true; profile: SeccompProfile; format: ProfileFormat; errors: []; warnings: Violation[]}
@@ -30,7 +38,8 @@ export const FULL_SCHEMA_REPORT_BYTES = 256 * 1024
 const compiled = new Map<boolean, ReturnType<Ajv['compile']>>()
 function schemaValidator(allErrors: boolean): ReturnType<Ajv['compile']> {
   let validate = compiled.get(allErrors)
-  if (validate === undefined) compiled.set(allErrors, (validate = new Ajv({allErrors, strict: true, verbose: true}).compile(PROFILE_SCHEMA)))
+  if (validate === undefined)
+    compiled.set(allErrors, (validate = new Ajv({allErrors, strict: true, verbose: true}).compile(PROFILE_SCHEMA)))
   return validate
 }
 
@@ -45,7 +54,13 @@ export function checkProfileText(text: string): ProfileCheck {
   const validate = schemaValidator(fullReport)
   if (!validate(document)) {
     for (const error of validate.errors ?? []) errors.push(schemaViolation(error, document, tree, locate))
-    if (!fullReport) errors.push({severity: 'error', code: 'schema.first-only', pointer: '', message: `only the first schema error is shown: profiles larger than ${FULL_SCHEMA_REPORT_BYTES / 1024} KiB are checked up to their first error`})
+    if (!fullReport)
+      errors.push({
+        severity: 'error',
+        code: 'schema.first-only',
+        pointer: '',
+        message: `only the first schema error is shown: profiles larger than ${FULL_SCHEMA_REPORT_BYTES / 1024} KiB are checked up to their first error`,
+      })
   }
   const argValues = readArgValues(document, tree, text, locate)
   errors.push(...argValues.violations)
@@ -54,7 +69,9 @@ export function checkProfileText(text: string): ProfileCheck {
 
   const profile = document as SeccompProfile
   // Limited before locating: one finding per name of a huge profile must not cost a tree walk each.
-  const findings = limitPerCode(lintProfile(profile)).map((v) => (v.more === undefined ? {...v, ...locateNode(tree, v.pointer, locate)} : v))
+  const findings = limitPerCode(lintProfile(profile)).map((v) =>
+    v.more === undefined ? {...v, ...locateNode(tree, v.pointer, locate)} : v,
+  )
   const semanticErrors = findings.filter((v) => v.severity === 'error')
   const warnings = findings.filter((v) => v.severity === 'warning')
   if (semanticErrors.length > 0) return {valid: false, errors: semanticErrors, warnings}
@@ -67,7 +84,9 @@ export async function checkProfileFile(path: string): Promise<ProfileCheck> {
 }
 
 /** For commands that need a valid profile: returns it, or throws a UserError listing every violation. */
-export async function loadProfile(path: string): Promise<{profile: SeccompProfile; format: ProfileFormat; warnings: Violation[]}> {
+export async function loadProfile(
+  path: string,
+): Promise<{profile: SeccompProfile; format: ProfileFormat; warnings: Violation[]}> {
   const check = await checkProfileFile(path)
   if (!check.valid) {
     const shown = check.errors.slice(0, MAX_VIOLATIONS_PER_CODE).map((v) => `  ${formatViolation(v, path)}`)
@@ -108,7 +127,12 @@ export async function readProfileText(path: string): Promise<string> {
   }
 }
 
-function schemaViolation(error: ErrorObject, document: unknown, tree: JsonNode, locate: (offset: number) => {line: number; column: number}): Violation {
+function schemaViolation(
+  error: ErrorObject,
+  document: unknown,
+  tree: JsonNode,
+  locate: (offset: number) => {line: number; column: number},
+): Violation {
   let pointer = error.instancePath
   let message: string
   const params = error.params as Record<string, unknown>
@@ -190,7 +214,11 @@ function valueAt(document: unknown, pointer: string): unknown {
   return node
 }
 
-function locateNode(tree: JsonNode, pointer: string, locate: (offset: number) => {line: number; column: number}): {line?: number; column?: number} {
+function locateNode(
+  tree: JsonNode,
+  pointer: string,
+  locate: (offset: number) => {line: number; column: number},
+): {line?: number; column?: number} {
   const segments = pointerSegments(pointer).map((s) => (/^(0|[1-9][0-9]*)$/.test(s) ? Number(s) : s))
   let node = findNodeAtLocation(tree, segments)
   // A missing child (e.g. a required property): point at the closest parent that exists.

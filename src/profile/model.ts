@@ -132,5 +132,9 @@ export function isUnconditional(rule: SeccompRule): boolean {
 }
 
 export function isEmptyFilter(filter: RuleFilter | null | undefined): boolean {
-  return filter === undefined || filter === null || ((filter.caps ?? []).length === 0 && (filter.arches ?? []).length === 0 && filter.minKernel === undefined)
+  return (
+    filter === undefined ||
+    filter === null ||
+    ((filter.caps ?? []).length === 0 && (filter.arches ?? []).length === 0 && filter.minKernel === undefined)
+  )
 }

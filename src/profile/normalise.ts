@@ -33,7 +33,12 @@ export function normaliseProfile(profile: SeccompProfile): SeccompProfile {
   }
   out.syscalls = [...groups.entries()]
     .map(([key, {conditions, names}]) => ({key, rule: {names: [...names].sort(), ...conditions} as SeccompRule}))
-    .sort((a, b) => compare(a.rule.action, b.rule.action) || compare(a.key, b.key) || compare(a.rule.names[0] ?? '', b.rule.names[0] ?? ''))
+    .sort(
+      (a, b) =>
+        compare(a.rule.action, b.rule.action) ||
+        compare(a.key, b.key) ||
+        compare(a.rule.names[0] ?? '', b.rule.names[0] ?? ''),
+    )
     .map(({rule}) => rule)
   return out
 }
@@ -52,7 +57,12 @@ function normaliseConditions(rule: SeccompRule): Omit<SeccompRule, 'names'> {
 function normaliseArg(arg: SeccompArg): SeccompArg {
   const out: SeccompArg = {index: arg.index, value: arg.value, op: arg.op}
   if (arg.valueTwo !== undefined) out.valueTwo = arg.valueTwo
-  return {index: out.index, value: out.value, ...(out.valueTwo === undefined ? {} : {valueTwo: out.valueTwo}), op: out.op}
+  return {
+    index: out.index,
+    value: out.value,
+    ...(out.valueTwo === undefined ? {} : {valueTwo: out.valueTwo}),
+    op: out.op,
+  }
 }
 
 function normaliseFilter(filter: RuleFilter): RuleFilter {

@@ -75,7 +75,9 @@ export function sameVerdict(a: Verdict, b: Verdict): boolean {
 
 /** The canonical form of one comparison: valueTwo only where it means something (MASKED_EQ, default 0). */
 export function canonicalArg(arg: SeccompArg): SeccompArg {
-  return arg.op === 'SCMP_CMP_MASKED_EQ' ? {index: arg.index, value: arg.value, valueTwo: arg.valueTwo ?? 0n, op: arg.op} : {index: arg.index, value: arg.value, op: arg.op}
+  return arg.op === 'SCMP_CMP_MASKED_EQ'
+    ? {index: arg.index, value: arg.value, valueTwo: arg.valueTwo ?? 0n, op: arg.op}
+    : {index: arg.index, value: arg.value, op: arg.op}
 }
 
 /**
@@ -84,7 +86,12 @@ export function canonicalArg(arg: SeccompArg): SeccompArg {
  * valueTwo.
  */
 export function compareArgs(a: SeccompArg, b: SeccompArg): number {
-  return a.index - b.index || compareArgValues(a.value, b.value) || (a.op < b.op ? -1 : a.op > b.op ? 1 : 0) || compareArgValues(a.valueTwo ?? 0n, b.valueTwo ?? 0n)
+  return (
+    a.index - b.index ||
+    compareArgValues(a.value, b.value) ||
+    (a.op < b.op ? -1 : a.op > b.op ? 1 : 0) ||
+    compareArgValues(a.valueTwo ?? 0n, b.valueTwo ?? 0n)
+  )
 }
 
 /** Equal for two comparisons exactly when they match the same calls (as written: `arg0 == 8` is not `arg0 >= 8 && arg0 <= 8`). */
@@ -163,7 +170,16 @@ export class ProfileIndex {
 
   /** The name's own rules in canonical form (a set: order and duplicates do not matter), as a comparable key. */
   rulesKey(name: string): string {
-    return [...new Set((this.rules.get(name) ?? []).map((r) => `${ruleKey({action: r.action, errnoRet: effectiveErrno(r.action, r.errnoRet), args: r.args ?? []})}${filterKey(r)}`))].sort().join('|')
+    return [
+      ...new Set(
+        (this.rules.get(name) ?? []).map(
+          (r) =>
+            `${ruleKey({action: r.action, errnoRet: effectiveErrno(r.action, r.errnoRet), args: r.args ?? []})}${filterKey(r)}`,
+        ),
+      ),
+    ]
+      .sort()
+      .join('|')
   }
 
   verdict(name: string): SyscallVerdict {
@@ -176,7 +192,8 @@ export class ProfileIndex {
     if (unconditional.length > 0) {
       const first = unconditional[0]!
       base = {action: first.action, errnoRet: effectiveErrno(first.action, first.errnoRet), fromDefault: false}
-      conflicting = new Set(unconditional.map((r) => `${r.action}/${effectiveErrno(r.action, r.errnoRet) ?? ''}`)).size > 1
+      conflicting =
+        new Set(unconditional.map((r) => `${r.action}/${effectiveErrno(r.action, r.errnoRet) ?? ''}`)).size > 1
     } else {
       const action = this.profile.defaultAction
       base = {action, errnoRet: effectiveErrno(action, this.profile.defaultErrnoRet), fromDefault: true}
@@ -185,16 +202,24 @@ export class ProfileIndex {
     const byKey = new Map<string, ConditionalRule>()
     for (const r of conditionalRules) {
       const args = (r.args ?? []).map(canonicalArg).sort(compareArgs)
-      const view: ConditionalRule = {action: r.action, errnoRet: effectiveErrno(r.action, r.errnoRet), args, conditions: describeConditions({args, includes: r.includes, excludes: r.excludes})}
+      const view: ConditionalRule = {
+        action: r.action,
+        errnoRet: effectiveErrno(r.action, r.errnoRet),
+        args,
+        conditions: describeConditions({args, includes: r.includes, excludes: r.excludes}),
+      }
       byKey.set(`${ruleKey(view)}${filterKey(r)}`, view)
     }
     const conditional = [...byKey.values()].sort(compareRules)
 
     const baseAllows = isAllowing(base.action)
-    const mixedUnconditional = conflicting && unconditional.some((r) => isAllowing(r.action)) !== unconditional.every((r) => isAllowing(r.action))
+    const mixedUnconditional =
+      conflicting &&
+      unconditional.some((r) => isAllowing(r.action)) !== unconditional.every((r) => isAllowing(r.action))
     let allowance: Allowance
     if (mixedUnconditional) allowance = 'conditional'
-    else if (conditional.every((r) => isAllowing(r.action) === baseAllows)) allowance = baseAllows ? 'allowed' : 'denied'
+    else if (conditional.every((r) => isAllowing(r.action) === baseAllows))
+      allowance = baseAllows ? 'allowed' : 'denied'
     else allowance = 'conditional'
     return {allowance, base, conditional, conflicting}
   }
@@ -217,7 +242,11 @@ function compareRules(a: ConditionalRule, b: ConditionalRule): number {
     const d = compareArgs(x, y)
     if (d !== 0) return d
   }
-  return (a.action < b.action ? -1 : a.action > b.action ? 1 : 0) || (a.errnoRet ?? -1) - (b.errnoRet ?? -1) || (a.conditions.join() < b.conditions.join() ? -1 : a.conditions.join() > b.conditions.join() ? 1 : 0)
+  return (
+    (a.action < b.action ? -1 : a.action > b.action ? 1 : 0) ||
+    (a.errnoRet ?? -1) - (b.errnoRet ?? -1) ||
+    (a.conditions.join() < b.conditions.join() ? -1 : a.conditions.join() > b.conditions.join() ? 1 : 0)
+  )
 }
 
 /** What the profile does with the syscall `name` (see SyscallVerdict). */

@@ -40,7 +40,8 @@ export function summariseProfile(profile: SeccompProfile): ProfileSummary {
     }
     for (const name of rule.names) (isAllowing(rule.action) ? allowed : denied).add(name)
   }
-  const architectures = normal.architectures ?? (normal.archMap ?? []).flatMap((m) => [m.architecture, ...(m.subArchitectures ?? [])])
+  const architectures =
+    normal.architectures ?? (normal.archMap ?? []).flatMap((m) => [m.architecture, ...(m.subArchitectures ?? [])])
   return {
     format: profileFormat(profile),
     defaultAction: normal.defaultAction,

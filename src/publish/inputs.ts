@@ -25,7 +25,8 @@ export async function withoutCoverageSidecars(paths: string[]): Promise<{profile
   const profiles: string[] = []
   const skipped: SkippedInput[] = []
   for (const path of paths) {
-    if (path.endsWith(COVERAGE_SUFFIX) && (await isCoverageSidecar(path))) skipped.push({path, reason: 'coverage sidecar, not a profile'})
+    if (path.endsWith(COVERAGE_SUFFIX) && (await isCoverageSidecar(path)))
+      skipped.push({path, reason: 'coverage sidecar, not a profile'})
     else profiles.push(path)
   }
   return {profiles, skipped}
@@ -46,20 +47,31 @@ async function isCoverageSidecar(path: string): Promise<boolean> {
 export async function publishedNameOf(path: string): Promise<string> {
   const profilesDir = dirname(path)
   const storeRoot = dirname(profilesDir)
-  if (basename(profilesDir) !== 'profiles' || !path.endsWith('.json') || !(await isDirectory(join(storeRoot, 'recordings')))) return nameFromPath(path)
+  if (
+    basename(profilesDir) !== 'profiles' ||
+    !path.endsWith('.json') ||
+    !(await isDirectory(join(storeRoot, 'recordings')))
+  )
+    return nameFromPath(path)
   const encoded = basename(path).slice(0, -'.json'.length)
   const decoded = decodeSafeNameSegment(encoded)
   if (decoded !== undefined) return decoded
   // A long name is stored hashed: its recordings carry it.
   const recorded = (await new RecordingStore(storeRoot).names()).find((name) => safeNameSegment(name) === encoded)
   if (recorded !== undefined) return recorded
-  throw new UserError(`cannot tell the recorded name of ${path}: its file name is hashed and no recording of it is left in ${join(storeRoot, 'recordings')}`, {
-    exit: EXIT.USAGE,
-    code: 'unknown-recorded-name',
-    suggestions: ['Give the name with --name.'],
-  })
+  throw new UserError(
+    `cannot tell the recorded name of ${path}: its file name is hashed and no recording of it is left in ${join(storeRoot, 'recordings')}`,
+    {
+      exit: EXIT.USAGE,
+      code: 'unknown-recorded-name',
+      suggestions: ['Give the name with --name.'],
+    },
+  )
 }
 
 async function isDirectory(path: string): Promise<boolean> {
-  return stat(path).then((s) => s.isDirectory(), () => false)
+  return stat(path).then(
+    (s) => s.isDirectory(),
+    () => false,
+  )
 }

@@ -58,12 +58,19 @@ const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/
 export function checkKubernetesOptions(options: KubernetesOptions): void {
   const bad = (message: string) => new UserError(message, {exit: EXIT.USAGE, code: 'usage'})
   // The DaemonSet's pods are named <name>-<5 chars>: keep room for that within a 63-character label.
-  if (!DNS_LABEL.test(options.resourceName) || options.resourceName.length > 57) throw bad(`--resource-name ${JSON.stringify(options.resourceName)} must be a DNS label: lower-case letters, digits and "-", at most 57 characters`)
-  if (!DNS_LABEL.test(options.namespace) || options.namespace.length > 63) throw bad(`--namespace ${JSON.stringify(options.namespace)} is not a valid namespace name`)
-  if (!/^[^\s'"\\$`]+$/.test(options.image)) throw bad(`--image ${JSON.stringify(options.image)} is not an image reference`)
+  if (!DNS_LABEL.test(options.resourceName) || options.resourceName.length > 57)
+    throw bad(
+      `--resource-name ${JSON.stringify(options.resourceName)} must be a DNS label: lower-case letters, digits and "-", at most 57 characters`,
+    )
+  if (!DNS_LABEL.test(options.namespace) || options.namespace.length > 63)
+    throw bad(`--namespace ${JSON.stringify(options.namespace)} is not a valid namespace name`)
+  if (!/^[^\s'"\\$`]+$/.test(options.image))
+    throw bad(`--image ${JSON.stringify(options.image)} is not an image reference`)
   // It ends up in the pod spec and in a shell script: plain absolute paths only.
   if (!/^\/[A-Za-z0-9._\/-]*$/.test(options.seccompRoot) || options.seccompRoot.split('/').includes('..')) {
-    throw bad(`the seccomp root on the nodes must be a plain absolute path (letters, digits, ".", "_", "-", "/"; got ${JSON.stringify(options.seccompRoot)})`)
+    throw bad(
+      `the seccomp root on the nodes must be a plain absolute path (letters, digits, ".", "_", "-", "/"; got ${JSON.stringify(options.seccompRoot)})`,
+    )
   }
 }
 
@@ -71,26 +78,53 @@ export function buildKubernetesManifests(profiles: PreparedProfile[], options: K
   checkKubernetesOptions(options)
   const data: Record<string, string> = {}
   const listed: KubernetesProfile[] = []
-  for (const profile of [...profiles].sort((a, b) => compare(a.location.localhostProfile, b.location.localhostProfile))) {
+  for (const profile of [...profiles].sort((a, b) =>
+    compare(a.location.localhostProfile, b.location.localhostProfile),
+  )) {
     const key = configMapKey(profile.location.name)
-    if (data[key] !== undefined) throw new UserError(`two profiles map to the ConfigMap key ${key}`, {exit: EXIT.USAGE, code: 'duplicate-name'})
+    if (data[key] !== undefined)
+      throw new UserError(`two profiles map to the ConfigMap key ${key}`, {exit: EXIT.USAGE, code: 'duplicate-name'})
     data[key] = profile.bytes.toString('utf8')
-    listed.push({name: profile.location.name, localhostProfile: profile.location.localhostProfile, configMapKey: key, sha256: profile.sha256, bytes: profile.bytes.length})
-  }
-  const dataBytes = Object.entries(data).reduce((sum, [key, value]) => sum + Buffer.byteLength(key) + Buffer.byteLength(value), 0)
-  if (dataBytes > MAX_CONFIGMAP_DATA_BYTES) {
-    throw new UserError(`the profiles add up to ${dataBytes} bytes; a ConfigMap holds at most ${MAX_CONFIGMAP_DATA_BYTES}`, {
-      exit: EXIT.REFUSED,
-      code: 'too-large',
-      suggestions: ['Publish them in several groups, each with its own --resource-name.'],
+    listed.push({
+      name: profile.location.name,
+      localhostProfile: profile.location.localhostProfile,
+      configMapKey: key,
+      sha256: profile.sha256,
+      bytes: profile.bytes.length,
     })
+  }
+  const dataBytes = Object.entries(data).reduce(
+    (sum, [key, value]) => sum + Buffer.byteLength(key) + Buffer.byteLength(value),
+    0,
+  )
+  if (dataBytes > MAX_CONFIGMAP_DATA_BYTES) {
+    throw new UserError(
+      `the profiles add up to ${dataBytes} bytes; a ConfigMap holds at most ${MAX_CONFIGMAP_DATA_BYTES}`,
+      {
+        exit: EXIT.REFUSED,
+        code: 'too-large',
+        suggestions: ['Publish them in several groups, each with its own --resource-name.'],
+      },
+    )
   }
 
   const hostPath = options.prefix === '' ? options.seccompRoot : posix.join(options.seccompRoot, options.prefix)
-  const labels = {'app.kubernetes.io/name': options.resourceName, 'app.kubernetes.io/component': 'seccomp-profile-installer', 'app.kubernetes.io/managed-by': 'seccomp-recorder'}
-  const selector = {'app.kubernetes.io/name': options.resourceName, 'app.kubernetes.io/component': 'seccomp-profile-installer'}
+  const labels = {
+    'app.kubernetes.io/name': options.resourceName,
+    'app.kubernetes.io/component': 'seccomp-profile-installer',
+    'app.kubernetes.io/managed-by': 'seccomp-recorder',
+  }
+  const selector = {
+    'app.kubernetes.io/name': options.resourceName,
+    'app.kubernetes.io/component': 'seccomp-profile-installer',
+  }
   const profilesHash = createHash('sha256').update(JSON.stringify(data)).digest('hex')
-  const locked = {allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, privileged: false, capabilities: {drop: ['ALL']}}
+  const locked = {
+    allowPrivilegeEscalation: false,
+    readOnlyRootFilesystem: true,
+    privileged: false,
+    capabilities: {drop: ['ALL']},
+  }
 
   const configMap = {
     apiVersion: 'v1',
@@ -148,8 +182,16 @@ export function buildKubernetesManifests(profiles: PreparedProfile[], options: K
       },
     },
   }
-  const yaml = [configMap, daemonSet].map((doc) => stringify(doc, {lineWidth: 0, blockQuote: 'literal', aliasDuplicateObjects: false})).join('---\n')
-  return {configMap, daemonSet, profiles: listed, hostPath, yaml: `# Generated by seccomp-recorder publish --kubernetes: ${listed.length} seccomp profile${listed.length === 1 ? '' : 's'} for ${hostPath} on every node.\n${yaml}`}
+  const yaml = [configMap, daemonSet]
+    .map((doc) => stringify(doc, {lineWidth: 0, blockQuote: 'literal', aliasDuplicateObjects: false}))
+    .join('---\n')
+  return {
+    configMap,
+    daemonSet,
+    profiles: listed,
+    hostPath,
+    yaml: `# Generated by seccomp-recorder publish --kubernetes: ${listed.length} seccomp profile${listed.length === 1 ? '' : 's'} for ${hostPath} on every node.\n${yaml}`,
+  }
 }
 
 /**
@@ -158,7 +200,8 @@ export function buildKubernetesManifests(profiles: PreparedProfile[], options: K
  * Names, keys and the host path are checked to `[A-Za-z0-9._/-]` before they get here: single quotes quote them.
  */
 export function installScript(profiles: KubernetesProfile[], hostPath: string, prefix: string): string {
-  const relative = (p: KubernetesProfile) => (prefix === '' ? p.localhostProfile : p.localhostProfile.slice(prefix.length + 1))
+  const relative = (p: KubernetesProfile) =>
+    prefix === '' ? p.localhostProfile : p.localhostProfile.slice(prefix.length + 1)
   const lines = [
     'set -eu',
     'umask 022',
@@ -174,7 +217,10 @@ export function installScript(profiles: KubernetesProfile[], hostPath: string, p
   profiles.forEach((p, i) => lines.push(`stage '${p.configMapKey}' '${relative(p)}' ${i}`))
   lines.push('sync')
   profiles.forEach((p, i) => lines.push(`commit '${p.configMapKey}' '${relative(p)}' ${i}`))
-  lines.push('sync', `echo 'installed ${profiles.length} seccomp profile${profiles.length === 1 ? '' : 's'} into ${hostPath}'`)
+  lines.push(
+    'sync',
+    `echo 'installed ${profiles.length} seccomp profile${profiles.length === 1 ? '' : 's'} into ${hostPath}'`,
+  )
   return `${lines.join('\n')}\n`
 }
 

@@ -44,7 +44,12 @@ const publication = {
   type: 'object',
   additionalProperties: false,
   required: ['sha256', 'bytes', 'publishedAt', 'source'],
-  properties: {sha256: {type: 'string', pattern: sha256Pattern}, bytes: {type: 'integer', minimum: 0}, publishedAt: {type: 'string'}, source: {type: 'string'}},
+  properties: {
+    sha256: {type: 'string', pattern: sha256Pattern},
+    bytes: {type: 'integer', minimum: 0},
+    publishedAt: {type: 'string'},
+    source: {type: 'string'},
+  },
 } as const
 
 export const MANIFEST_SCHEMA = {
@@ -80,7 +85,9 @@ function badManifest(path: string, why: string): UserError {
   return new UserError(`${path} ${why}`, {
     exit: EXIT.REFUSED,
     code: 'bad-manifest',
-    suggestions: [`It lists what seccomp-recorder published into ${dirname(path)} and is only ever replaced atomically: inspect it; if it is beyond repair, move it away (seccomp-recorder then treats every file there as foreign).`],
+    suggestions: [
+      `It lists what seccomp-recorder published into ${dirname(path)} and is only ever replaced atomically: inspect it; if it is beyond repair, move it away (seccomp-recorder then treats every file there as foreign).`,
+    ],
   })
 }
 
@@ -105,7 +112,10 @@ export function parseManifest(text: string, path: string): Manifest {
   validator ??= new Ajv({allErrors: true, strict: true}).compile(MANIFEST_SCHEMA)
   if (!validator(document)) {
     const first = validator.errors?.[0]
-    throw badManifest(path, `is not a seccomp-recorder manifest: ${first ? `${first.instancePath || '/'} ${first.message}` : 'schema mismatch'}`)
+    throw badManifest(
+      path,
+      `is not a seccomp-recorder manifest: ${first ? `${first.instancePath || '/'} ${first.message}` : 'schema mismatch'}`,
+    )
   }
   const manifest = document as Manifest
   for (const key of Object.keys(manifest.profiles)) {

@@ -40,7 +40,10 @@ function refuse(message: string, suggestion?: string): never {
   throw new UserError(message, {
     exit: EXIT.REFUSED,
     code: 'hostile-name',
-    suggestions: [suggestion ?? 'Use names made of letters, digits, ".", "_" and "-", with "/" between segments, e.g. team/app/web.'],
+    suggestions: [
+      suggestion ??
+        'Use names made of letters, digits, ".", "_" and "-", with "/" between segments, e.g. team/app/web.',
+    ],
   })
 }
 
@@ -56,16 +59,29 @@ function checkSegments(value: string, what: string, allowEmpty: boolean): string
     refuse(`the ${what} is empty`)
   }
   if (value.includes('\0')) refuse(`the ${what} ${show(value.replaceAll('\0', '\\0'))} contains a NUL byte`)
-  if (value.startsWith('/')) refuse(`the ${what} ${show(value)} is absolute: it must be relative to the seccomp root`, 'The kubelet joins localhostProfile onto <root-dir>/seccomp; give a relative name such as team/app/web.')
+  if (value.startsWith('/'))
+    refuse(
+      `the ${what} ${show(value)} is absolute: it must be relative to the seccomp root`,
+      'The kubelet joins localhostProfile onto <root-dir>/seccomp; give a relative name such as team/app/web.',
+    )
   const segments = value.split('/')
   for (const segment of segments) {
     if (segment === '') refuse(`the ${what} ${show(value)} has an empty segment ("//" or a trailing "/")`)
-    if (segment === '.' || segment === '..') refuse(`the ${what} ${show(value)} contains "${segment}": names cannot leave or repeat their directory`)
-    if (Buffer.byteLength(segment) > MAX_SEGMENT_BYTES) refuse(`the ${what} ${show(value)} has a segment of ${Buffer.byteLength(segment)} bytes; at most ${MAX_SEGMENT_BYTES} are allowed`)
-    if (segment.startsWith('.')) refuse(`the ${what} ${show(value)} has a segment starting with ".": hidden names are reserved for seccomp-recorder's own files`)
-    if (!SEGMENT.test(segment)) refuse(`the ${what} ${show(value)} contains characters other than letters, digits, ".", "_", "-" and "/"`)
+    if (segment === '.' || segment === '..')
+      refuse(`the ${what} ${show(value)} contains "${segment}": names cannot leave or repeat their directory`)
+    if (Buffer.byteLength(segment) > MAX_SEGMENT_BYTES)
+      refuse(
+        `the ${what} ${show(value)} has a segment of ${Buffer.byteLength(segment)} bytes; at most ${MAX_SEGMENT_BYTES} are allowed`,
+      )
+    if (segment.startsWith('.'))
+      refuse(
+        `the ${what} ${show(value)} has a segment starting with ".": hidden names are reserved for seccomp-recorder's own files`,
+      )
+    if (!SEGMENT.test(segment))
+      refuse(`the ${what} ${show(value)} contains characters other than letters, digits, ".", "_", "-" and "/"`)
   }
-  if (segments.length > MAX_DEPTH) refuse(`the ${what} ${show(value)} has ${segments.length} levels; at most ${MAX_DEPTH} are allowed`)
+  if (segments.length > MAX_DEPTH)
+    refuse(`the ${what} ${show(value)} has ${segments.length} levels; at most ${MAX_DEPTH} are allowed`)
   return segments
 }
 
@@ -94,15 +110,26 @@ export function locateProfile(name: string, prefix: string): ProfileLocation {
   const nameSegments = checkProfileName(name)
   const last = nameSegments.at(-1)!
   if (Buffer.byteLength(last) > MAX_LAST_SEGMENT_BYTES) {
-    refuse(`the profile name ${show(name)} ends in a segment of ${Buffer.byteLength(last)} bytes; at most ${MAX_LAST_SEGMENT_BYTES} are allowed so that "${PROFILE_SUFFIX}" and a backup suffix fit a file name`)
+    refuse(
+      `the profile name ${show(name)} ends in a segment of ${Buffer.byteLength(last)} bytes; at most ${MAX_LAST_SEGMENT_BYTES} are allowed so that "${PROFILE_SUFFIX}" and a backup suffix fit a file name`,
+    )
   }
   const all = [...prefixSegments, ...nameSegments]
-  if (all.length > MAX_DEPTH) refuse(`--prefix and the profile name together have ${all.length} levels; at most ${MAX_DEPTH} are allowed`)
+  if (all.length > MAX_DEPTH)
+    refuse(`--prefix and the profile name together have ${all.length} levels; at most ${MAX_DEPTH} are allowed`)
   const localhostProfile = `${all.join('/')}${PROFILE_SUFFIX}`
   if (Buffer.byteLength(localhostProfile) > MAX_LOCALHOST_PROFILE_BYTES) {
-    refuse(`the localhostProfile ${show(localhostProfile)} is ${Buffer.byteLength(localhostProfile)} bytes long; at most ${MAX_LOCALHOST_PROFILE_BYTES} are allowed`)
+    refuse(
+      `the localhostProfile ${show(localhostProfile)} is ${Buffer.byteLength(localhostProfile)} bytes long; at most ${MAX_LOCALHOST_PROFILE_BYTES} are allowed`,
+    )
   }
-  return {name: nameSegments.join('/'), prefix: prefixSegments.join('/'), localhostProfile, dirs: all.slice(0, -1), file: `${last}${PROFILE_SUFFIX}`}
+  return {
+    name: nameSegments.join('/'),
+    prefix: prefixSegments.join('/'),
+    localhostProfile,
+    dirs: all.slice(0, -1),
+    file: `${last}${PROFILE_SUFFIX}`,
+  }
 }
 
 /**
@@ -110,7 +137,8 @@ export function locateProfile(name: string, prefix: string): ProfileLocation {
  * checked like a name, returned with its directories and file.
  */
 export function locateLocalhostProfile(localhostProfile: string): ProfileLocation {
-  if (!localhostProfile.endsWith(PROFILE_SUFFIX)) refuse(`${show(localhostProfile)} is not a published profile path: it does not end in ${PROFILE_SUFFIX}`)
+  if (!localhostProfile.endsWith(PROFILE_SUFFIX))
+    refuse(`${show(localhostProfile)} is not a published profile path: it does not end in ${PROFILE_SUFFIX}`)
   return locateProfile(localhostProfile, '')
 }
 

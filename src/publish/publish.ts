@@ -5,7 +5,16 @@ import {loadProfile} from '../profile/load.js'
 import {profileFormat, type SeccompProfile} from '../profile/model.js'
 import {formatProfileJson, normaliseProfile} from '../profile/normalise.js'
 import type {Violation} from '../json/violations.js'
-import {emptyManifest, ownership, readManifest, reconcile, sha256, writeManifest, type Manifest, type Publication} from './manifest.js'
+import {
+  emptyManifest,
+  ownership,
+  readManifest,
+  reconcile,
+  sha256,
+  writeManifest,
+  type Manifest,
+  type Publication,
+} from './manifest.js'
 import {publishedNameOf} from './inputs.js'
 import {locateLocalhostProfile, locateProfile, type ProfileLocation} from './names.js'
 import {DEFAULT_LOCK_TIMEOUT_MS, profilePath, profileState, withRootLock} from './root.js'
@@ -72,9 +81,16 @@ export interface PublishOptions {
 }
 
 /** Loads, validates and normalises the profiles; refuses docker-format ones, hostile and duplicate names. */
-export async function prepareProfiles(paths: string[], options: {name?: string; prefix: string}): Promise<PreparedProfile[]> {
+export async function prepareProfiles(
+  paths: string[],
+  options: {name?: string; prefix: string},
+): Promise<PreparedProfile[]> {
   if (options.name !== undefined && paths.length !== 1) {
-    throw new UserError(`--name names one profile, but ${paths.length} were given`, {exit: EXIT.USAGE, code: 'usage', suggestions: ['Publish them one at a time, or let each take its file name.']})
+    throw new UserError(`--name names one profile, but ${paths.length} were given`, {
+      exit: EXIT.USAGE,
+      code: 'usage',
+      suggestions: ['Publish them one at a time, or let each take its file name.'],
+    })
   }
   // Names first: a hostile name is refused before any profile is read.
   const names = options.name !== undefined ? [options.name] : await Promise.all(paths.map(publishedNameOf))
@@ -83,7 +99,12 @@ export async function prepareProfiles(paths: string[], options: {name?: string; 
   paths.forEach((path, i) => {
     const key = locations[i]!.localhostProfile
     const other = seen.get(key)
-    if (other !== undefined) throw new UserError(`${other} and ${path} would both be published as ${key}`, {exit: EXIT.USAGE, code: 'duplicate-name', suggestions: ['Rename one of the files, or publish them separately with --name.']})
+    if (other !== undefined)
+      throw new UserError(`${other} and ${path} would both be published as ${key}`, {
+        exit: EXIT.USAGE,
+        code: 'duplicate-name',
+        suggestions: ['Rename one of the files, or publish them separately with --name.'],
+      })
     seen.set(key, path)
   })
   const prepared: PreparedProfile[] = []
@@ -94,13 +115,24 @@ export async function prepareProfiles(paths: string[], options: {name?: string; 
   return prepared
 }
 
-export function prepareProfile(profile: SeccompProfile, location: ProfileLocation, source: string, warnings: Violation[] = [], shownAs = source): PreparedProfile {
+export function prepareProfile(
+  profile: SeccompProfile,
+  location: ProfileLocation,
+  source: string,
+  warnings: Violation[] = [],
+  shownAs = source,
+): PreparedProfile {
   if (profileFormat(profile) === 'docker') {
-    throw new UserError(`${shownAs} is a docker/moby-format profile (archMap, includes/excludes): runtimes load Localhost profiles as flat OCI JSON and containerd silently ignores those keys`, {
-      exit: EXIT.REFUSED,
-      code: 'docker-format',
-      suggestions: ['Resolve it into a flat OCI profile for the target architecture and capabilities first, then publish that.'],
-    })
+    throw new UserError(
+      `${shownAs} is a docker/moby-format profile (archMap, includes/excludes): runtimes load Localhost profiles as flat OCI JSON and containerd silently ignores those keys`,
+      {
+        exit: EXIT.REFUSED,
+        code: 'docker-format',
+        suggestions: [
+          'Resolve it into a flat OCI profile for the target architecture and capabilities first, then publish that.',
+        ],
+      },
+    )
   }
   const bytes = Buffer.from(formatProfileJson(normaliseProfile(profile)))
   return {source, location, bytes, sha256: sha256(bytes), warnings}
@@ -123,7 +155,11 @@ export async function publishProfiles(profiles: PreparedProfile[], options: Publ
     try {
       const manifest = root ? settle(root, readManifest(root)).manifest : emptyManifest()
       const plans = plan(options.root, root, manifest, profiles, options.force)
-      return result(options, plans.map((p) => published(options.root, p, null, [])), [])
+      return result(
+        options,
+        plans.map((p) => published(options.root, p, null, [])),
+        [],
+      )
     } finally {
       root?.close()
     }
@@ -139,7 +175,12 @@ export async function publishProfiles(profiles: PreparedProfile[], options: Publ
       const manifest = settled.manifest
       const plans = plan(options.root, root, manifest, profiles, options.force)
       const writes = plans.filter((p) => p.action !== 'unchanged')
-      const adopted = plans.filter((p) => p.action === 'unchanged' && p.track && manifest.profiles[p.profile.location.localhostProfile]?.current?.sha256 !== p.profile.sha256)
+      const adopted = plans.filter(
+        (p) =>
+          p.action === 'unchanged' &&
+          p.track &&
+          manifest.profiles[p.profile.location.localhostProfile]?.current?.sha256 !== p.profile.sha256,
+      )
       const stamp = backupStamp(now())
       const at = now().toISOString()
 
@@ -160,7 +201,8 @@ export async function publishProfiles(profiles: PreparedProfile[], options: Publ
         if (p.action !== 'unchanged') {
           const dir = root.walk(p.profile.location.dirs, {create: true, created: createdDirs})!
           try {
-            if (p.action === 'replace' && dir.readFile(p.profile.location.file).kind === 'file') backup = dir.display(dir.linkBackup(p.profile.location.file, stamp))
+            if (p.action === 'replace' && dir.readFile(p.profile.location.file).kind === 'file')
+              backup = dir.display(dir.linkBackup(p.profile.location.file, stamp))
             dir.writeFileAtomic(p.profile.location.file, p.profile.bytes)
           } finally {
             dir.close()
@@ -169,7 +211,8 @@ export async function publishProfiles(profiles: PreparedProfile[], options: Publ
         done.push(published(options.root, p, backup, createdDirs))
       }
       // 3. What landed is ours.
-      for (const p of [...writes, ...adopted]) manifest.profiles[p.profile.location.localhostProfile] = {current: publication(p.profile, at)}
+      for (const p of [...writes, ...adopted])
+        manifest.profiles[p.profile.location.localhostProfile] = {current: publication(p.profile, at)}
       if (writes.length > 0 || adopted.length > 0 || settled.changed) writeManifest(root, manifest)
       return result(options, done, cleaned)
     })
@@ -205,7 +248,13 @@ export function stateOrModified(root: Dir, key: string): FileState {
   }
 }
 
-function plan(rootPath: string, root: Dir | undefined, manifest: Manifest, profiles: PreparedProfile[], force: boolean): Plan[] {
+function plan(
+  rootPath: string,
+  root: Dir | undefined,
+  manifest: Manifest,
+  profiles: PreparedProfile[],
+  force: boolean,
+): Plan[] {
   const plans: Plan[] = []
   const conflicts: string[] = []
   for (const profile of profiles) {
@@ -214,9 +263,14 @@ function plan(rootPath: string, root: Dir | undefined, manifest: Manifest, profi
     // Symlinked directories are refused here, before anything is written.
     const state: FileState = root === undefined ? {kind: 'missing'} : profileState(root, profile.location)
     if (state.kind === 'symlink') {
-      throw new UserError(`refusing to replace the symlink ${path}`, {exit: EXIT.REFUSED, code: 'symlink', suggestions: ['Remove the symlink; profiles are published as regular files.']})
+      throw new UserError(`refusing to replace the symlink ${path}`, {
+        exit: EXIT.REFUSED,
+        code: 'symlink',
+        suggestions: ['Remove the symlink; profiles are published as regular files.'],
+      })
     }
-    if (state.kind === 'other') throw new UserError(`${path} is ${state.what}, not a profile file`, {exit: EXIT.REFUSED, code: 'not-a-file'})
+    if (state.kind === 'other')
+      throw new UserError(`${path} is ${state.what}, not a profile file`, {exit: EXIT.REFUSED, code: 'not-a-file'})
     const entry = manifest.profiles[key]
     if (state.kind === 'missing') {
       plans.push({profile, action: 'create', track: true})
@@ -227,14 +281,20 @@ function plan(rootPath: string, root: Dir | undefined, manifest: Manifest, profi
       plans.push({profile, action: 'update', track: true})
     } else {
       plans.push({profile, action: 'replace', track: true})
-      if (!force) conflicts.push(`${path} exists, differs and was not published by seccomp-recorder${entry ? ' (it changed since)' : ''}`)
+      if (!force)
+        conflicts.push(
+          `${path} exists, differs and was not published by seccomp-recorder${entry ? ' (it changed since)' : ''}`,
+        )
     }
   }
   if (conflicts.length > 0) {
     throw new UserError(`${conflicts.join('\n')}\nnothing was published`, {
       exit: EXIT.CONFLICT,
       code: 'conflict',
-      suggestions: ['Add --force to replace it; the old file is kept as <file>.bak-<time>.', 'Or publish under another --name or --prefix.'],
+      suggestions: [
+        'Add --force to replace it; the old file is kept as <file>.bak-<time>.',
+        'Or publish under another --name or --prefix.',
+      ],
     })
   }
   return plans
@@ -263,5 +323,9 @@ function result(options: PublishOptions, profiles: PublishedProfile[], cleaned: 
 
 /** `20260102T030405Z`: sorts by time and fits a file name. */
 export function backupStamp(date: Date): string {
-  return date.toISOString().replace(/\.\d+Z$/, 'Z').replaceAll('-', '').replaceAll(':', '')
+  return date
+    .toISOString()
+    .replace(/\.\d+Z$/, 'Z')
+    .replaceAll('-', '')
+    .replaceAll(':', '')
 }

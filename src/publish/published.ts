@@ -38,7 +38,12 @@ export function listPublished(rootPath: string): PublishedList {
       if (entry.current === null) continue
       const state = stateOrModified(root, key)
       const owned = ownership(entry, state)
-      profiles.push({localhostProfile: key, path: profilePath(rootPath, locateLocalhostProfile(key)), status: owned === 'ours' ? 'ok' : owned, ...entry.current})
+      profiles.push({
+        localhostProfile: key,
+        path: profilePath(rootPath, locateLocalhostProfile(key)),
+        status: owned === 'ours' ? 'ok' : owned,
+        ...entry.current,
+      })
     }
     return {root: rootPath, manifest: root.display(MANIFEST_FILE), profiles}
   } finally {
@@ -75,12 +80,21 @@ export function unpublishLocation(name: string, prefix: string): ProfileLocation
  * Removes profiles we published: only when the file is still what we wrote (a modified file is a CONFLICT,
  * unless `forget`, which drops it from the manifest and leaves the file). Directories emptied by a removal go too.
  */
-export async function unpublishProfiles(locations: ProfileLocation[], options: {root: string; forget: boolean; dryRun: boolean; lockTimeoutMs?: number}): Promise<UnpublishResult> {
+export async function unpublishProfiles(
+  locations: ProfileLocation[],
+  options: {root: string; forget: boolean; dryRun: boolean; lockTimeoutMs?: number},
+): Promise<UnpublishResult> {
   const root = Dir.openRoot(options.root, {create: false})
-  if (root === undefined) throw notPublished(locations.map((l) => l.localhostProfile), options.root)
+  if (root === undefined)
+    throw notPublished(
+      locations.map((l) => l.localhostProfile),
+      options.root,
+    )
   const run = (dryRun: boolean): UnpublishResult => {
     const {manifest, changed} = settle(root, readManifest(root))
-    const unknown = locations.filter((l) => manifest.profiles[l.localhostProfile]?.current == null).map((l) => l.localhostProfile)
+    const unknown = locations
+      .filter((l) => manifest.profiles[l.localhostProfile]?.current == null)
+      .map((l) => l.localhostProfile)
     if (unknown.length > 0) throw notPublished(unknown, options.root)
     const plans = locations.map((location) => {
       const key = location.localhostProfile
@@ -90,11 +104,16 @@ export async function unpublishProfiles(locations: ProfileLocation[], options: {
     })
     const modified = plans.filter((p) => p.owned === 'modified' && p.action === 'removed')
     if (modified.length > 0) {
-      throw new UserError(`${modified.map((p) => profilePath(options.root, p.location)).join(', ')} changed since seccomp-recorder published it: refusing to remove what it did not write\nnothing was removed`, {
-        exit: EXIT.CONFLICT,
-        code: 'conflict',
-        suggestions: ['Remove the file yourself if it should go, or use --forget to stop tracking it and leave the file.'],
-      })
+      throw new UserError(
+        `${modified.map((p) => profilePath(options.root, p.location)).join(', ')} changed since seccomp-recorder published it: refusing to remove what it did not write\nnothing was removed`,
+        {
+          exit: EXIT.CONFLICT,
+          code: 'conflict',
+          suggestions: [
+            'Remove the file yourself if it should go, or use --forget to stop tracking it and leave the file.',
+          ],
+        },
+      )
     }
     const done: UnpublishedProfile[] = []
     for (const {location, action} of plans) {
@@ -111,7 +130,12 @@ export async function unpublishProfiles(locations: ProfileLocation[], options: {
         removedDirs.push(...removeEmptyParents(root, location.dirs))
       }
       if (!dryRun) delete manifest.profiles[location.localhostProfile]
-      done.push({localhostProfile: location.localhostProfile, path: profilePath(options.root, location), action, removedDirs})
+      done.push({
+        localhostProfile: location.localhostProfile,
+        path: profilePath(options.root, location),
+        action,
+        removedDirs,
+      })
     }
     if (!dryRun && (done.length > 0 || changed)) writeManifest(root, manifest)
     return {root: options.root, dryRun, profiles: done}
@@ -146,9 +170,12 @@ function removeEmptyParents(root: Dir, dirs: string[]): string[] {
 }
 
 function notPublished(keys: string[], root: string): UserError {
-  return new UserError(`${keys.join(', ')} ${keys.length === 1 ? 'was' : 'were'} not published into ${root} by seccomp-recorder: refusing to remove ${keys.length === 1 ? 'it' : 'them'}`, {
-    exit: EXIT.REFUSED,
-    code: 'not-published',
-    suggestions: [`\`seccomp-recorder published list --root ${root}\` shows what was.`],
-  })
+  return new UserError(
+    `${keys.join(', ')} ${keys.length === 1 ? 'was' : 'were'} not published into ${root} by seccomp-recorder: refusing to remove ${keys.length === 1 ? 'it' : 'them'}`,
+    {
+      exit: EXIT.REFUSED,
+      code: 'not-published',
+      suggestions: [`\`seccomp-recorder published list --root ${root}\` shows what was.`],
+    },
+  )
 }

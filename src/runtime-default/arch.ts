@@ -60,7 +60,10 @@ const BY_NODE_ARCH: Readonly<Record<string, SeccompArch>> = {
 /** `SCMP_ARCH_X86_64`, `x86_64`, `amd64`, `aarch64`, `arm64`, … → the SCMP_ARCH_* name; a UserError otherwise. */
 export function parseArch(value: string): SeccompArch {
   const trimmed = value.trim()
-  const direct = BY_SCMP.get(trimmed.toUpperCase()) ?? BY_SCMP.get(`SCMP_ARCH_${trimmed.toUpperCase()}`) ?? BY_ALIAS.get(trimmed.toLowerCase())
+  const direct =
+    BY_SCMP.get(trimmed.toUpperCase()) ??
+    BY_SCMP.get(`SCMP_ARCH_${trimmed.toUpperCase()}`) ??
+    BY_ALIAS.get(trimmed.toLowerCase())
   if (direct) return direct.scmp
   throw new UserError(`unknown architecture "${value}"`, {
     exit: EXIT.USAGE,
@@ -73,7 +76,11 @@ export function parseArch(value: string): SeccompArch {
 export function nativeArch(nodeArch: string = process.arch): SeccompArch {
   const arch = BY_NODE_ARCH[nodeArch]
   if (arch === undefined) {
-    throw new UserError(`no seccomp architecture is known for this machine (${nodeArch})`, {exit: EXIT.USAGE, code: 'unknown-architecture', suggestions: ['pass --arch']})
+    throw new UserError(`no seccomp architecture is known for this machine (${nodeArch})`, {
+      exit: EXIT.USAGE,
+      code: 'unknown-architecture',
+      suggestions: ['pass --arch'],
+    })
   }
   return arch
 }

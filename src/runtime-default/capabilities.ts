@@ -109,7 +109,11 @@ export function parseCapabilities(values: readonly string[]): string[] {
         throw new UserError(`unknown capability "${part.trim()}"`, {
           exit: EXIT.USAGE,
           code: 'unknown-capability',
-          suggestions: [near ? `did you mean ${near}?` : `capabilities are named like CAP_SYS_ADMIN or sys_admin; ALL and none also work`],
+          suggestions: [
+            near
+              ? `did you mean ${near}?`
+              : `capabilities are named like CAP_SYS_ADMIN or sys_admin; ALL and none also work`,
+          ],
         })
       }
       out.add(name)
@@ -123,7 +127,10 @@ export function parseCapabilities(values: readonly string[]): string[] {
  * `add` adds; as with podman's and Docker's `--cap-drop`/`--cap-add`, an added capability wins over a dropped
  * one, so `drop: ['ALL'], add: ['NET_BIND_SERVICE']` leaves exactly that one. Sorted and unique.
  */
-export function capabilitySet(defaults: readonly string[], options: {caps?: readonly string[]; add?: readonly string[]; drop?: readonly string[]} = {}): string[] {
+export function capabilitySet(
+  defaults: readonly string[],
+  options: {caps?: readonly string[]; add?: readonly string[]; drop?: readonly string[]} = {},
+): string[] {
   const set = new Set(options.caps === undefined ? defaults : parseCapabilities(options.caps))
   for (const cap of parseCapabilities(options.drop ?? [])) set.delete(cap)
   for (const cap of parseCapabilities(options.add ?? [])) set.add(cap)
@@ -134,7 +141,8 @@ function editDistance(a: string, b: string): number {
   let previous = Array.from({length: b.length + 1}, (_, j) => j)
   for (let i = 1; i <= a.length; i++) {
     const current = [i]
-    for (let j = 1; j <= b.length; j++) current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1))
+    for (let j = 1; j <= b.length; j++)
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1))
     previous = current
   }
   return previous[b.length]!

@@ -15,10 +15,26 @@ import {loadRuntimeDefault, type RuntimeDefault, type RuntimeDefaultName, type R
 import {resolveProfile} from './resolve.js'
 
 export {abisOf, archDisplayName, nativeArch, parseArch, seccompArchName} from './arch.js'
-export {capabilitySet, CONTAINERS_COMMON_DEFAULT_CAPS, DOCKER_DEFAULT_CAPS, LINUX_CAPABILITIES, parseCapabilities} from './capabilities.js'
+export {
+  capabilitySet,
+  CONTAINERS_COMMON_DEFAULT_CAPS,
+  DOCKER_DEFAULT_CAPS,
+  LINUX_CAPABILITIES,
+  parseCapabilities,
+} from './capabilities.js'
 export {containerdFromMoby, CONTAINERD_DIFFERENCES} from './containerd.js'
 export {kernelAtLeast, parseKernelVersion, runningKernel, type KernelVersion} from './kernel.js'
-export {BUNDLED_DIR, findHostProfile, HOST_PROFILE_PATHS, loadRuntimeDefault, parseRuntimeDefaultSpec, RUNTIME_DEFAULT_NAMES, type RuntimeDefault, type RuntimeDefaultName, type RuntimeDefaultOptions} from './load.js'
+export {
+  BUNDLED_DIR,
+  findHostProfile,
+  HOST_PROFILE_PATHS,
+  loadRuntimeDefault,
+  parseRuntimeDefaultSpec,
+  RUNTIME_DEFAULT_NAMES,
+  type RuntimeDefault,
+  type RuntimeDefaultName,
+  type RuntimeDefaultOptions,
+} from './load.js'
 export {explainResolution, resolveProfile, type ResolveOptions, type RuleDecision} from './resolve.js'
 
 export interface ResolvedRuntimeDefault extends RuntimeDefault {
@@ -35,7 +51,13 @@ export interface ResolvedRuntimeDefault extends RuntimeDefault {
  */
 export async function resolveRuntimeDefault(
   name: RuntimeDefaultName,
-  options: RuntimeDefaultOptions & {arch?: SeccompArch; caps?: readonly string[]; capAdd?: readonly string[]; capDrop?: readonly string[]; kernel?: string} = {},
+  options: RuntimeDefaultOptions & {
+    arch?: SeccompArch
+    caps?: readonly string[]
+    capAdd?: readonly string[]
+    capDrop?: readonly string[]
+    kernel?: string
+  } = {},
 ): Promise<ResolvedRuntimeDefault> {
   const rd = await loadRuntimeDefault(name, options)
   const arch = options.arch ?? nativeArch()

@@ -15,7 +15,11 @@ export interface KernelVersion {
 export function parseKernelVersion(value: string): KernelVersion {
   const match = /^\s*(\d+)\.(\d+)(?:\.(\d+))?/.exec(value)
   if (!match) {
-    throw new UserError(`not a kernel version: "${value}"`, {exit: EXIT.USAGE, code: 'bad-kernel-version', suggestions: ['write it like 6.1 or 5.15.0-91-generic (what `uname -r` prints)']})
+    throw new UserError(`not a kernel version: "${value}"`, {
+      exit: EXIT.USAGE,
+      code: 'bad-kernel-version',
+      suggestions: ['write it like 6.1 or 5.15.0-91-generic (what `uname -r` prints)'],
+    })
   }
   return {major: Number(match[1]), minor: Number(match[2]), patch: Number(match[3] ?? 0)}
 }

@@ -14,7 +14,10 @@ export type RuntimeDefaultName = (typeof RUNTIME_DEFAULT_NAMES)[number]
  * Where podman and CRI-O (containers/common `SeccompOverridePath`, `SeccompDefaultPath`) read the default
  * profile: the /etc file overrides the one the package installs.
  */
-export const HOST_PROFILE_PATHS: readonly string[] = Object.freeze(['/etc/containers/seccomp.json', '/usr/share/containers/seccomp.json'])
+export const HOST_PROFILE_PATHS: readonly string[] = Object.freeze([
+  '/etc/containers/seccomp.json',
+  '/usr/share/containers/seccomp.json',
+])
 
 /** The bundled copies (profiles/runtime-default/, see its README for upstream commits and licence). */
 export const BUNDLED_DIR = fileURLToPath(new URL('../../../profiles/runtime-default/', import.meta.url))
@@ -54,12 +57,17 @@ export function findHostProfile(paths: readonly string[] = HOST_PROFILE_PATHS): 
 export function parseRuntimeDefaultSpec(spec: string, options: RuntimeDefaultOptions = {}): RuntimeDefaultName {
   const match = /^runtime-?default(?::(.*))?$/i.exec(spec.trim())
   const variant = match?.[1]
-  if (match && variant === undefined) return findHostProfile(options.hostPaths) === undefined ? 'containers-common' : 'host'
-  if (match && (RUNTIME_DEFAULT_NAMES as readonly string[]).includes(variant!.toLowerCase())) return variant!.toLowerCase() as RuntimeDefaultName
+  if (match && variant === undefined)
+    return findHostProfile(options.hostPaths) === undefined ? 'containers-common' : 'host'
+  if (match && (RUNTIME_DEFAULT_NAMES as readonly string[]).includes(variant!.toLowerCase()))
+    return variant!.toLowerCase() as RuntimeDefaultName
   throw new UserError(`--against "${spec}" is not a runtime default`, {
     exit: EXIT.USAGE,
     code: 'bad-against',
-    suggestions: [`use runtime-default or runtime-default:${RUNTIME_DEFAULT_NAMES.join('|')}`, 'to compare two profile files, give both: diff OLD.json NEW.json'],
+    suggestions: [
+      `use runtime-default or runtime-default:${RUNTIME_DEFAULT_NAMES.join('|')}`,
+      'to compare two profile files, give both: diff OLD.json NEW.json',
+    ],
   })
 }
 
@@ -72,36 +80,72 @@ export function parseRuntimeDefaultSpec(spec: string, options: RuntimeDefaultOpt
  *  - `containerd`: containerd's built-in default, derived from moby's with its documented differences.
  * Pair with resolveProfile(profile, {arch, caps, kernel}) for the flat rule set a container gets.
  */
-export async function loadRuntimeDefault(name: RuntimeDefaultName, options: RuntimeDefaultOptions = {}): Promise<RuntimeDefault> {
+export async function loadRuntimeDefault(
+  name: RuntimeDefaultName,
+  options: RuntimeDefaultOptions = {},
+): Promise<RuntimeDefault> {
   const containersCommonCaps = 'podman/CRI-O containers.conf defaults'
   const dockerCaps = name === 'containerd' ? 'containerd defaults' : 'Docker defaults'
   switch (name) {
     case 'host': {
       const source = findHostProfile(options.hostPaths)
       if (source === undefined) {
-        throw new UserError(`no host runtime-default profile: none of ${(options.hostPaths ?? HOST_PROFILE_PATHS).join(', ')} exists`, {
-          exit: EXIT.USAGE,
-          code: 'no-host-profile',
-          suggestions: ['install containers-common (podman or CRI-O), or use the bundled copy: --against runtime-default:containers-common'],
-        })
+        throw new UserError(
+          `no host runtime-default profile: none of ${(options.hostPaths ?? HOST_PROFILE_PATHS).join(', ')} exists`,
+          {
+            exit: EXIT.USAGE,
+            code: 'no-host-profile',
+            suggestions: [
+              'install containers-common (podman or CRI-O), or use the bundled copy: --against runtime-default:containers-common',
+            ],
+          },
+        )
       }
       const {profile} = await loadProfile(source)
-      return {name, source, description: `the host's containers-common profile ${source}`, profile, defaultCaps: CONTAINERS_COMMON_DEFAULT_CAPS, capsDescription: containersCommonCaps}
+      return {
+        name,
+        source,
+        description: `the host's containers-common profile ${source}`,
+        profile,
+        defaultCaps: CONTAINERS_COMMON_DEFAULT_CAPS,
+        capsDescription: containersCommonCaps,
+      }
     }
     case 'containers-common': {
       const source = `${BUNDLED_DIR}${BUNDLED['containers-common']}`
       const {profile} = await loadProfile(source)
-      return {name, source, description: 'containers-common (CRI-O, podman), bundled copy', profile, defaultCaps: CONTAINERS_COMMON_DEFAULT_CAPS, capsDescription: containersCommonCaps}
+      return {
+        name,
+        source,
+        description: 'containers-common (CRI-O, podman), bundled copy',
+        profile,
+        defaultCaps: CONTAINERS_COMMON_DEFAULT_CAPS,
+        capsDescription: containersCommonCaps,
+      }
     }
     case 'moby': {
       const source = `${BUNDLED_DIR}${BUNDLED.moby}`
       const {profile} = await loadProfile(source)
-      return {name, source, description: 'moby (Docker), bundled copy', profile, defaultCaps: DOCKER_DEFAULT_CAPS, capsDescription: dockerCaps}
+      return {
+        name,
+        source,
+        description: 'moby (Docker), bundled copy',
+        profile,
+        defaultCaps: DOCKER_DEFAULT_CAPS,
+        capsDescription: dockerCaps,
+      }
     }
     case 'containerd': {
       const source = `${BUNDLED_DIR}${BUNDLED.moby}`
       const {profile} = await loadProfile(source)
-      return {name, source, description: `containerd's built-in default, derived from the bundled moby profile (${CONTAINERD_DIFFERENCES})`, profile: containerdFromMoby(profile), defaultCaps: DOCKER_DEFAULT_CAPS, capsDescription: dockerCaps}
+      return {
+        name,
+        source,
+        description: `containerd's built-in default, derived from the bundled moby profile (${CONTAINERD_DIFFERENCES})`,
+        profile: containerdFromMoby(profile),
+        defaultCaps: DOCKER_DEFAULT_CAPS,
+        capsDescription: dockerCaps,
+      }
     }
   }
 }

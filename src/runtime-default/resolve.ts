@@ -1,6 +1,12 @@
 import {EXIT} from '../core/exit-codes.js'
 import {UserError} from '../core/errors.js'
-import {isEmptyFilter, type RuleFilter, type SeccompArch, type SeccompProfile, type SeccompRule} from '../profile/model.js'
+import {
+  isEmptyFilter,
+  type RuleFilter,
+  type SeccompArch,
+  type SeccompProfile,
+  type SeccompRule,
+} from '../profile/model.js'
 import {errnoNumber} from '../profile/normalise.js'
 import {seccompArchName} from './arch.js'
 import {kernelAtLeast, parseKernelVersion, type KernelVersion} from './kernel.js'
@@ -44,9 +50,15 @@ export function resolveProfile(profile: SeccompProfile, options: ResolveOptions)
 }
 
 /** resolveProfile plus the decision taken for every rule (for tests and `--explain`-style output). */
-export function explainResolution(profile: SeccompProfile, options: ResolveOptions): {profile: SeccompProfile; decisions: RuleDecision[]} {
+export function explainResolution(
+  profile: SeccompProfile,
+  options: ResolveOptions,
+): {profile: SeccompProfile; decisions: RuleDecision[]} {
   if (profile.architectures?.length && profile.archMap?.length) {
-    throw new UserError("the profile has both 'architectures' and 'archMap': runtimes refuse it; keep one of them", {exit: EXIT.USAGE, code: 'architectures-and-archmap'})
+    throw new UserError("the profile has both 'architectures' and 'archMap': runtimes refuse it; keep one of them", {
+      exit: EXIT.USAGE,
+      code: 'architectures-and-archmap',
+    })
   }
   const kernel = parseKernelVersion(options.kernel)
   const caps = new Set(options.caps)
@@ -75,7 +87,10 @@ export function explainResolution(profile: SeccompProfile, options: ResolveOptio
   return {profile: out, decisions}
 }
 
-function dropReason(rule: SeccompRule, target: {archName: string; caps: ReadonlySet<string>; kernel: KernelVersion}): string | undefined {
+function dropReason(
+  rule: SeccompRule,
+  target: {archName: string; caps: ReadonlySet<string>; kernel: KernelVersion},
+): string | undefined {
   const excludes: RuleFilter = rule.excludes ?? {}
   const includes: RuleFilter = rule.includes ?? {}
   const kernelText = `${target.kernel.major}.${target.kernel.minor}.${target.kernel.patch}`
@@ -83,13 +98,16 @@ function dropReason(rule: SeccompRule, target: {archName: string; caps: Readonly
     if (excludes.arches?.includes(target.archName)) return `excludes arches: ${target.archName} is listed`
     const present = (excludes.caps ?? []).find((c) => target.caps.has(c))
     if (present) return `excludes caps: ${present} is in the bounding set`
-    if (excludes.minKernel !== undefined && kernelAtLeast(target.kernel, excludes.minKernel)) return `excludes minKernel ${excludes.minKernel}: kernel is ${kernelText}`
+    if (excludes.minKernel !== undefined && kernelAtLeast(target.kernel, excludes.minKernel))
+      return `excludes minKernel ${excludes.minKernel}: kernel is ${kernelText}`
   }
   if (!isEmptyFilter(includes)) {
-    if (includes.arches?.length && !includes.arches.includes(target.archName)) return `includes arches ${includes.arches.join(',')}: target is ${target.archName}`
+    if (includes.arches?.length && !includes.arches.includes(target.archName))
+      return `includes arches ${includes.arches.join(',')}: target is ${target.archName}`
     const missing = (includes.caps ?? []).find((c) => !target.caps.has(c))
     if (missing) return `includes caps: ${missing} is not in the bounding set`
-    if (includes.minKernel !== undefined && !kernelAtLeast(target.kernel, includes.minKernel)) return `includes minKernel ${includes.minKernel}: kernel is ${kernelText}`
+    if (includes.minKernel !== undefined && !kernelAtLeast(target.kernel, includes.minKernel))
+      return `includes minKernel ${includes.minKernel}: kernel is ${kernelText}`
   }
   return undefined
 }

@@ -32,7 +32,10 @@ export const KNOWN_RUNTIMES = ['runc', 'crun'] as const
 export function runtimeTail(mode: 'both' | 'own', recordingRuntime: string, lateThreads = false): string[] {
   const {tails, lateThreads: threads} = tailData()
   const runtimes = mode === 'own' && Object.hasOwn(tails, recordingRuntime) ? [recordingRuntime] : Object.keys(tails)
-  const names = runtimes.flatMap((r) => [...tails[r]!, ...(lateThreads && Object.hasOwn(threads, r) ? threads[r]! : [])])
+  const names = runtimes.flatMap((r) => [
+    ...tails[r]!,
+    ...(lateThreads && Object.hasOwn(threads, r) ? threads[r]! : []),
+  ])
   return [...new Set(names)].sort()
 }
 

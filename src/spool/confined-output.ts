@@ -13,15 +13,26 @@ import {MAX_PROFILE_BYTES} from '../profile/load.js'
  * namespace (from src/oci/identity.ts), or null for podman and plain runc/crun, whose users own the host.
  * The native prestart (bpf/admission.c) refuses the same paths before the container starts.
  */
-function locate(path: string, roots: readonly string[], tenant: string | null): {root: string; segments: string[]; file: string} {
+function locate(
+  path: string,
+  roots: readonly string[],
+  tenant: string | null,
+): {root: string; segments: string[]; file: string} {
   const root = roots.find((r) => path.startsWith(`${r}/`))
   if (root === undefined) {
-    throw new AnnotationError(TRACE_SYSCALL_ANNOTATION, `${path} is outside the configured output roots (${roots.join(', ') || 'none'}); see outputRoots in the config`)
+    throw new AnnotationError(
+      TRACE_SYSCALL_ANNOTATION,
+      `${path} is outside the configured output roots (${roots.join(', ') || 'none'}); see outputRoots in the config`,
+    )
   }
   const parts = path.slice(root.length + 1).split('/')
-  if (parts.some((part) => part === '')) throw new AnnotationError(TRACE_SYSCALL_ANNOTATION, `${path} has an empty path segment ("//")`)
+  if (parts.some((part) => part === ''))
+    throw new AnnotationError(TRACE_SYSCALL_ANNOTATION, `${path} has an empty path segment ("//")`)
   if (tenant !== null && (parts.length < 2 || parts[0] !== tenant)) {
-    throw new AnnotationError(TRACE_SYSCALL_ANNOTATION, `${path} is outside ${root}/${tenant}/, the part of the output roots that belongs to the pod's namespace ${tenant}`)
+    throw new AnnotationError(
+      TRACE_SYSCALL_ANNOTATION,
+      `${path} is outside ${root}/${tenant}/, the part of the output roots that belongs to the pod's namespace ${tenant}`,
+    )
   }
   const file = parts.pop()!
   return {root, segments: parts, file}
@@ -42,13 +53,19 @@ export function writeConfined(path: string, text: string, roots: readonly string
 export function readConfined(path: string, roots: readonly string[], tenant: string | null): string {
   const {root, segments, file} = locate(path, roots, tenant)
   const top = Dir.openRoot(root, {create: false})
-  if (top === undefined) throw new AnnotationError(TRACE_SYSCALL_ANNOTATION, `base profile ${path}: ${root} does not exist`)
+  if (top === undefined)
+    throw new AnnotationError(TRACE_SYSCALL_ANNOTATION, `base profile ${path}: ${root} does not exist`)
   const dir = top.walk(segments, {create: false})
   try {
     if (dir === undefined) throw new AnnotationError(TRACE_SYSCALL_ANNOTATION, `base profile ${path} does not exist`)
     const state = dir.readFile(file, {maxBytes: MAX_PROFILE_BYTES})
-    if (state.kind === 'missing') throw new AnnotationError(TRACE_SYSCALL_ANNOTATION, `base profile ${path} does not exist`)
-    if (state.kind !== 'file') throw new AnnotationError(TRACE_SYSCALL_ANNOTATION, `base profile ${path} is not a regular file (${state.kind === 'other' ? state.what : 'a symlink'})`)
+    if (state.kind === 'missing')
+      throw new AnnotationError(TRACE_SYSCALL_ANNOTATION, `base profile ${path} does not exist`)
+    if (state.kind !== 'file')
+      throw new AnnotationError(
+        TRACE_SYSCALL_ANNOTATION,
+        `base profile ${path} is not a regular file (${state.kind === 'other' ? state.what : 'a symlink'})`,
+      )
     return Buffer.from(state.bytes).toString('utf8')
   } finally {
     dir?.close()

@@ -4,7 +4,15 @@ import type {RecorderConfig} from '../config/config.js'
 import {parseOciState} from '../oci/state.js'
 import {withLock} from '../fs/lock.js'
 import {newRecordingId} from '../store/model.js'
-import {containerLockPath, journalPath, notePath, readJournal, targetAdds, writeJournal, type Journal} from './layout.js'
+import {
+  containerLockPath,
+  journalPath,
+  notePath,
+  readJournal,
+  targetAdds,
+  writeJournal,
+  type Journal,
+} from './layout.js'
 import {readSpoolNote, type SpoolNote} from './notes.js'
 import {writeOutputs, type FinaliseResult} from './outputs.js'
 import {locateRecording, recordingGone, releaseTarget} from './release.js'
@@ -18,20 +26,36 @@ export type {FinaliseResult} from './outputs.js'
  */
 
 /** Runs fn holding the container's finalisation lock: the poststop and gc never finalise one container twice. */
-export async function withContainerLock<T>(spool: string, id: string, fn: () => Promise<T>, options: {timeoutMs?: number} = {}): Promise<T> {
-  return withLock(containerLockPath(spool, id), fn, {what: `the recording of container ${id}`, timeoutMs: options.timeoutMs ?? CONTAINER_LOCK_TIMEOUT_MS})
+export async function withContainerLock<T>(
+  spool: string,
+  id: string,
+  fn: () => Promise<T>,
+  options: {timeoutMs?: number} = {},
+): Promise<T> {
+  return withLock(containerLockPath(spool, id), fn, {
+    what: `the recording of container ${id}`,
+    timeoutMs: options.timeoutMs ?? CONTAINER_LOCK_TIMEOUT_MS,
+  })
 }
 
 /** A poststop waits this long for gc (or a second poststop) finalising the same container. */
 export const CONTAINER_LOCK_TIMEOUT_MS = 30_000
 
 /** The poststop hook: the runtime's state names the container; the one finaliser does the rest. */
-export async function finaliseContainer(options: {stateText: string; config: RecorderConfig; helper: string; now?: Date}): Promise<FinaliseResult> {
+export async function finaliseContainer(options: {
+  stateText: string
+  config: RecorderConfig
+  helper: string
+  now?: Date
+}): Promise<FinaliseResult> {
   const state = parseOciState(options.stateText)
   const {config} = options
   // No note: nothing was registered (and no lock file is made for it).
-  if ((await readSpoolNote(config.spool, state.id)) === undefined) return {id: state.id, recorded: false, skipped: 'no recording was registered for this container', outputs: []}
-  return withContainerLock(config.spool, state.id, () => finaliseNote({id: state.id, config, helper: options.helper, now: options.now}))
+  if ((await readSpoolNote(config.spool, state.id)) === undefined)
+    return {id: state.id, recorded: false, skipped: 'no recording was registered for this container', outputs: []}
+  return withContainerLock(config.spool, state.id, () =>
+    finaliseNote({id: state.id, config, helper: options.helper, now: options.now}),
+  )
 }
 
 /**
@@ -46,18 +70,32 @@ export async function finaliseContainer(options: {stateText: string; config: Rec
  * A journal of an earlier run of the same container id (podman restart) whose outputs are still owed is finished
  * first, with the note it carries.
  */
-export async function finaliseNote(options: {id: string; config: RecorderConfig; helper: string; now?: Date}): Promise<FinaliseResult> {
+export async function finaliseNote(options: {
+  id: string
+  config: RecorderConfig
+  helper: string
+  now?: Date
+}): Promise<FinaliseResult> {
   const {config, id, helper} = options
   const spool = config.spool
   const note = await readSpoolNote(spool, id)
-  if (note === undefined) return {id, recorded: false, skipped: 'no recording was registered for this container (or it was finalised already)', outputs: []}
+  if (note === undefined)
+    return {
+      id,
+      recorded: false,
+      skipped: 'no recording was registered for this container (or it was finalised already)',
+      outputs: [],
+    }
 
   let journal = await readJournal(spool, id)
   if (journal && (journal.mntns !== note.mntns || journal.ns_id !== note.ns_id)) {
     await finishEarlierRun(helper, config, note, journal)
     journal = undefined
   }
-  const started = journal === undefined ? await startJournal(helper, spool, id, note, options.now ?? new Date()) : {journal, justRead: false}
+  const started =
+    journal === undefined
+      ? await startJournal(helper, spool, id, note, options.now ?? new Date())
+      : {journal, justRead: false}
   journal = await releaseIntoJournal(helper, spool, note, started.journal, started.justRead)
   let keepForRetry = false
   try {
@@ -78,20 +116,41 @@ export async function finaliseNote(options: {id: string; config: RecorderConfig;
  * once. Nothing holds the recording any more: it is gone; the note is removed (it can never be finalised) and
  * that is an error. `justRead`: the journal's target was read from the kernel just now.
  */
-async function startJournal(helper: string, spool: string, id: string, note: SpoolNote, endedAt: Date): Promise<{journal: Journal; justRead: boolean}> {
+async function startJournal(
+  helper: string,
+  spool: string,
+  id: string,
+  note: SpoolNote,
+  endedAt: Date,
+): Promise<{journal: Journal; justRead: boolean}> {
   const place = await locateRecording(helper, spool, note)
   if (place.where === 'gone') {
     await rm(notePath(spool, id), {force: true})
     throw recordingGone(note, place.reused)
   }
   const {runtime, registered_unix_ms, state} = note
-  const journal: Journal = {version: 1, id, mntns: note.mntns, ns_id: note.ns_id, endedAt: endedAt.toISOString(), recordingId: newRecordingId(endedAt, id), target: place.target, note: {runtime, registered_unix_ms, state}}
+  const journal: Journal = {
+    version: 1,
+    id,
+    mntns: note.mntns,
+    ns_id: note.ns_id,
+    endedAt: endedAt.toISOString(),
+    recordingId: newRecordingId(endedAt, id),
+    target: place.target,
+    note: {runtime, registered_unix_ms, state},
+  }
   await writeJournal(spool, journal)
   return {journal, justRead: place.where === 'kernel'}
 }
 
 /** Step 2: the release protocol (release.ts) with the journal as what keeps the syscalls. */
-async function releaseIntoJournal(helper: string, spool: string, note: SpoolNote, journal: Journal, justRead: boolean): Promise<Journal> {
+async function releaseIntoJournal(
+  helper: string,
+  spool: string,
+  note: SpoolNote,
+  journal: Journal,
+  justRead: boolean,
+): Promise<Journal> {
   const keep = (target: Journal['target']) => writeJournal(spool, {...journal, target})
   const taken = await releaseTarget({helper, spool, ns: note, kept: journal.target, justRead, takeOrphan: true, keep})
   return targetAdds(journal.target, taken) ? {...journal, target: taken} : journal
@@ -103,9 +162,18 @@ async function releaseIntoJournal(helper: string, spool: string, note: SpoolNote
  * with the note the journal carries (or, from an older journal without one, this note: a restarted container keeps
  * its configuration). Its outputs still failing for a reason of the storage: everything stays for gc.
  */
-async function finishEarlierRun(helper: string, config: RecorderConfig, current: SpoolNote, journal: Journal): Promise<void> {
+async function finishEarlierRun(
+  helper: string,
+  config: RecorderConfig,
+  current: SpoolNote,
+  journal: Journal,
+): Promise<void> {
   const started = Math.min(current.registered_unix_ms, Date.parse(journal.endedAt))
-  const note: SpoolNote = {...(journal.note ?? {runtime: current.runtime, registered_unix_ms: started, state: current.state}), mntns: journal.mntns, ns_id: journal.ns_id}
+  const note: SpoolNote = {
+    ...(journal.note ?? {runtime: current.runtime, registered_unix_ms: started, state: current.state}),
+    mntns: journal.mntns,
+    ns_id: journal.ns_id,
+  }
   const released = await releaseIntoJournal(helper, config.spool, note, journal, false)
   try {
     await writeOutputs(note, released, config)

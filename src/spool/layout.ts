@@ -28,8 +28,10 @@ export const orphanPath = (spool: string, nsId: number) => join(spool, `orphan-$
 export const containerLockPath = (spool: string, id: string) => join(spool, `c.${id}.lock`)
 export const journalPath = (spool: string, id: string) => join(spool, `${id}.taken`)
 /** The lock of one namespace (ns_id; kernels without ns ids: the inode number, prefixed `m`). */
-export const namespaceLockPath = (spool: string, ns: {mntns: number; ns_id?: number}) => join(spool, `ns.${ns.ns_id ? ns.ns_id : `m${ns.mntns}`}.lock`)
-export const recordMarkerPath = (spool: string, ns: {mntns: number; ns_id?: number}) => join(spool, `ns.${ns.ns_id ? ns.ns_id : `m${ns.mntns}`}.record`)
+export const namespaceLockPath = (spool: string, ns: {mntns: number; ns_id?: number}) =>
+  join(spool, `ns.${ns.ns_id ? ns.ns_id : `m${ns.mntns}`}.lock`)
+export const recordMarkerPath = (spool: string, ns: {mntns: number; ns_id?: number}) =>
+  join(spool, `ns.${ns.ns_id ? ns.ns_id : `m${ns.mntns}`}.record`)
 
 export type SpoolEntry =
   | {kind: 'note'; file: string; id: string}
@@ -58,8 +60,10 @@ export function classifySpoolFile(file: string): SpoolEntry {
   if (m) return {kind: 'record-marker', file, ns: m[1]!}
   m = ORPHAN.exec(file)
   if (m) return {kind: 'orphan', file, nsId: Number(m[1])}
-  if (file.endsWith('.taken') && CONTAINER_ID.test(file.slice(0, -'.taken'.length))) return {kind: 'journal', file, id: file.slice(0, -'.taken'.length)}
-  if (file.endsWith('.json') && CONTAINER_ID.test(file.slice(0, -'.json'.length))) return {kind: 'note', file, id: file.slice(0, -'.json'.length)}
+  if (file.endsWith('.taken') && CONTAINER_ID.test(file.slice(0, -'.taken'.length)))
+    return {kind: 'journal', file, id: file.slice(0, -'.taken'.length)}
+  if (file.endsWith('.json') && CONTAINER_ID.test(file.slice(0, -'.json'.length)))
+    return {kind: 'note', file, id: file.slice(0, -'.json'.length)}
   return {kind: 'other', file}
 }
 
@@ -105,7 +109,13 @@ function isTarget(value: unknown): value is KernelTarget {
     (t.ns_id === undefined || Number.isInteger(t.ns_id)) &&
     Number.isInteger(t.lost) &&
     (t.interrupted === undefined || typeof t.interrupted === 'boolean') &&
-    (t.quota === undefined || (t.quota !== null && typeof t.quota === 'object' && Number.isInteger(t.quota.nested) && t.quota.nested >= 0 && Number.isInteger(t.quota.words) && t.quota.words >= 0)) &&
+    (t.quota === undefined ||
+      (t.quota !== null &&
+        typeof t.quota === 'object' &&
+        Number.isInteger(t.quota.nested) &&
+        t.quota.nested >= 0 &&
+        Number.isInteger(t.quota.words) &&
+        t.quota.words >= 0)) &&
     t.syscalls !== null &&
     typeof t.syscalls === 'object' &&
     Object.entries(t.syscalls).every(([abi, list]) => ['x86_64', 'x86', 'x32'].includes(abi) && numbers(list))
@@ -138,8 +148,25 @@ export async function readJournal(spool: string, id: string): Promise<Journal | 
   if (text === undefined) return undefined
   try {
     const j = JSON.parse(text) as Partial<Journal>
-    const noteOk = j.note === undefined || (typeof j.note === 'object' && j.note !== null && typeof j.note.runtime === 'string' && typeof j.note.registered_unix_ms === 'number' && typeof j.note.state === 'string')
-    if (j.version === 1 && j.id === id && Number.isInteger(j.mntns) && Number.isInteger(j.ns_id) && typeof j.endedAt === 'string' && !Number.isNaN(Date.parse(j.endedAt)) && typeof j.recordingId === 'string' && isTarget(j.target) && noteOk) return j as Journal
+    const noteOk =
+      j.note === undefined ||
+      (typeof j.note === 'object' &&
+        j.note !== null &&
+        typeof j.note.runtime === 'string' &&
+        typeof j.note.registered_unix_ms === 'number' &&
+        typeof j.note.state === 'string')
+    if (
+      j.version === 1 &&
+      j.id === id &&
+      Number.isInteger(j.mntns) &&
+      Number.isInteger(j.ns_id) &&
+      typeof j.endedAt === 'string' &&
+      !Number.isNaN(Date.parse(j.endedAt)) &&
+      typeof j.recordingId === 'string' &&
+      isTarget(j.target) &&
+      noteOk
+    )
+      return j as Journal
   } catch {
     // written atomically, so never partial; anything else is not ours: ignore it
   }
@@ -157,14 +184,30 @@ export function unionTargets(a: KernelTarget, b: KernelTarget): KernelTarget {
     const all = [...new Set([...(a.syscalls[abi] ?? []), ...(b.syscalls[abi] ?? [])])].sort((x, y) => x - y)
     if (all.length > 0) syscalls[abi] = all
   }
-  const union: KernelTarget = {...a, lost: Math.max(a.lost, b.lost), interrupted: Boolean(a.interrupted || b.interrupted), syscalls}
+  const union: KernelTarget = {
+    ...a,
+    lost: Math.max(a.lost, b.lost),
+    interrupted: Boolean(a.interrupted || b.interrupted),
+    syscalls,
+  }
   if (a.quota !== undefined || b.quota !== undefined) {
-    union.quota = {nested: Math.max(a.quota?.nested ?? 0, b.quota?.nested ?? 0), words: Math.max(a.quota?.words ?? 0, b.quota?.words ?? 0)}
+    union.quota = {
+      nested: Math.max(a.quota?.nested ?? 0, b.quota?.nested ?? 0),
+      words: Math.max(a.quota?.words ?? 0, b.quota?.words ?? 0),
+    }
   }
   return union
 }
 
 /** Whether b has a syscall a lacks. */
 export function targetAdds(a: KernelTarget, b: KernelTarget): boolean {
-  return (['x86_64', 'x86', 'x32'] as const).some((abi) => (b.syscalls[abi] ?? []).some((nr) => !(a.syscalls[abi] ?? []).includes(nr))) || b.lost > a.lost || Boolean(b.interrupted && !a.interrupted) || (b.quota?.nested ?? 0) > (a.quota?.nested ?? 0) || (b.quota?.words ?? 0) > (a.quota?.words ?? 0)
+  return (
+    (['x86_64', 'x86', 'x32'] as const).some((abi) =>
+      (b.syscalls[abi] ?? []).some((nr) => !(a.syscalls[abi] ?? []).includes(nr)),
+    ) ||
+    b.lost > a.lost ||
+    Boolean(b.interrupted && !a.interrupted) ||
+    (b.quota?.nested ?? 0) > (a.quota?.nested ?? 0) ||
+    (b.quota?.words ?? 0) > (a.quota?.words ?? 0)
+  )
 }

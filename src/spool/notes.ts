@@ -33,7 +33,13 @@ export async function readSpoolNote(spool: string, id: string): Promise<SpoolNot
   } catch {
     note = undefined
   }
-  if (!note || at < 0 || typeof note.mntns !== 'number' || typeof note.runtime !== 'string' || typeof note.registered_unix_ms !== 'number') {
+  if (
+    !note ||
+    at < 0 ||
+    typeof note.mntns !== 'number' ||
+    typeof note.runtime !== 'string' ||
+    typeof note.registered_unix_ms !== 'number'
+  ) {
     throw new UserError(`spool note ${notePath(spool, id)} is damaged`, {exit: EXIT.RUNTIME, code: 'spool-damaged'})
   }
   return {...(note as SpoolNote), state: text.slice(at + '"state":'.length, end)}
@@ -43,12 +49,19 @@ export async function readSpoolNote(spool: string, id: string): Promise<SpoolNot
  * Every note in the spool, by container id: `<id>.json`, and an `orphan-N.json` that is a note (a container may
  * be called that; isNoteText tells). A damaged note is handed to onDamaged (gc reports it) and left out.
  */
-export async function readSpoolNotes(spool: string, onDamaged: (id: string, error: unknown) => void = () => undefined): Promise<Map<string, SpoolNote>> {
+export async function readSpoolNotes(
+  spool: string,
+  onDamaged: (id: string, error: unknown) => void = () => undefined,
+): Promise<Map<string, SpoolNote>> {
   const notes = new Map<string, SpoolNote>()
   for (const entry of await listSpool(spool)) {
     let id: string
     if (entry.kind === 'note') id = entry.id
-    else if (entry.kind === 'orphan' && isNoteText((await readTextIfExists(join(spool, entry.file)).catch(() => undefined)) ?? '')) id = entry.file.slice(0, -'.json'.length)
+    else if (
+      entry.kind === 'orphan' &&
+      isNoteText((await readTextIfExists(join(spool, entry.file)).catch(() => undefined)) ?? '')
+    )
+      id = entry.file.slice(0, -'.json'.length)
     else continue
     try {
       const note = await readSpoolNote(spool, id)

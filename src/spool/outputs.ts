@@ -2,7 +2,13 @@ import {isUserError, UserError} from '../core/errors.js'
 import {EXIT} from '../core/exit-codes.js'
 import type {RecorderConfig} from '../config/config.js'
 import {mergeProfiles} from '../aggregate/merge.js'
-import {AnnotationError, recordingRequests, runtimeTailOverride, runtimeThreadsOverride, type RecordingRequest} from '../oci/annotations.js'
+import {
+  AnnotationError,
+  recordingRequests,
+  runtimeTailOverride,
+  runtimeThreadsOverride,
+  type RecordingRequest,
+} from '../oci/annotations.js'
 import {annotationsOf, parseOciState, type OciState} from '../oci/state.js'
 import {checkProfileText} from '../profile/load.js'
 import {profileFromSyscalls} from '../profile/from-syscalls.js'
@@ -44,7 +50,8 @@ export async function writeOutputs(note: SpoolNote, journal: Journal, config: Re
     const prestart: OciState = parseOciState(note.state)
     const annotations = await annotationsOf(prestart)
     const naming = namingFromOciAnnotations(annotations)
-    if (naming.sandbox) return {id, recorded: false, skipped: 'a pod sandbox (infra) container is never recorded', outputs: []}
+    if (naming.sandbox)
+      return {id, recorded: false, skipped: 'a pod sandbox (infra) container is never recorded', outputs: []}
     const tenant = naming.kubernetes ? naming.namespace : null
 
     const requests = recordingRequests(annotations)
@@ -57,19 +64,39 @@ export async function writeOutputs(note: SpoolNote, journal: Journal, config: Re
         let profile = profileFromSyscalls(set)
         if (request.base !== null) {
           const check = checkProfileText(readConfined(request.base, config.outputRoots, tenant))
-          if (!check.valid) throw new AnnotationError('io.containers.trace-syscall', `base profile ${request.base} is invalid: ${check.errors[0]?.message}`)
+          if (!check.valid)
+            throw new AnnotationError(
+              'io.containers.trace-syscall',
+              `base profile ${request.base} is invalid: ${check.errors[0]?.message}`,
+            )
           profile = mergeProfiles([check.profile, profile])
         }
         writeConfined(request.output, formatProfileJson(profile), config.outputRoots, tenant)
         outputs.push({kind: request.kind, path: request.output})
       } else {
-        const podmanName = naming.manager === 'podman' || naming.manager === 'none' ? await podmanNameFromBundle(prestart.bundle, prestart.id) : null
-        const name = profileNameFor({namespace: naming.namespace, pod: naming.pod, container: naming.container, podmanName, annotation: request.name ?? naming.annotation, id: prestart.id})
+        const podmanName =
+          naming.manager === 'podman' || naming.manager === 'none'
+            ? await podmanNameFromBundle(prestart.bundle, prestart.id)
+            : null
+        const name = profileNameFor({
+          namespace: naming.namespace,
+          pod: naming.pod,
+          container: naming.container,
+          podmanName,
+          annotation: request.name ?? naming.annotation,
+          id: prestart.id,
+        })
         const recording = createRecording({
           id: journal.recordingId,
           source: 'hook',
           name,
-          container: {id: prestart.id, name: naming.container ?? podmanName ?? '', pod: naming.pod, namespace: naming.namespace, workload: naming.pod === null ? null : workloadFromPodName(naming.pod)},
+          container: {
+            id: prestart.id,
+            name: naming.container ?? podmanName ?? '',
+            pod: naming.pod,
+            namespace: naming.namespace,
+            workload: naming.pod === null ? null : workloadFromPodName(naming.pod),
+          },
           runtime: note.runtime || 'unknown',
           set,
           lost: target.lost,
@@ -86,11 +113,14 @@ export async function writeOutputs(note: SpoolNote, journal: Journal, config: Re
     const reasons = incompleteReasons(target)
     if (reasons.length > 0) {
       const why = reasons.join('; ')
-      throw new UserError(`the recording of container ${id} is incomplete: ${why}; ${outputs.map((o) => o.path).join(', ')} may lack syscalls the workload needs`, {
-        exit: EXIT.RUNTIME,
-        code: 'recording-incomplete',
-        suggestions: ['Record the workload again.'],
-      })
+      throw new UserError(
+        `the recording of container ${id} is incomplete: ${why}; ${outputs.map((o) => o.path).join(', ')} may lack syscalls the workload needs`,
+        {
+          exit: EXIT.RUNTIME,
+          code: 'recording-incomplete',
+          suggestions: ['Record the workload again.'],
+        },
+      )
     }
     return {id, recorded: true, syscalls: syscallCount(set), outputs}
   } catch (error) {
@@ -100,7 +130,9 @@ export async function writeOutputs(note: SpoolNote, journal: Journal, config: Re
     throw new UserError(`${(error as Error).message}; the recording of container ${id} is kept in ${spool}`, {
       exit: EXIT.RUNTIME,
       code: 'output-failed',
-      suggestions: [`Run \`seccomp-recorder gc\` once the output can be written: it finishes this recording (or remove ${notePath(spool, id)} and ${journalPath(spool, id)} to drop it).`],
+      suggestions: [
+        `Run \`seccomp-recorder gc\` once the output can be written: it finishes this recording (or remove ${notePath(spool, id)} and ${journalPath(spool, id)} to drop it).`,
+      ],
       cause: error,
     })
   }

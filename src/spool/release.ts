@@ -51,7 +51,12 @@ export async function locateRecording(helper: string, spool: string, ns: Namespa
 /** The error of a recording that is gone (code `recording-gone`): nothing anywhere holds its syscalls. */
 export function recordingGone(ns: NamespaceRef, reused: boolean): UserError {
   const what = `the recording of ${describeNamespace(ns)}`
-  return new UserError(reused ? `${what} is gone: its number now belongs to another namespace` : `${what} is gone: no kernel target and no orphan left`, {exit: EXIT.RUNTIME, code: 'recording-gone'})
+  return new UserError(
+    reused
+      ? `${what} is gone: its number now belongs to another namespace`
+      : `${what} is gone: no kernel target and no orphan left`,
+    {exit: EXIT.RUNTIME, code: 'recording-gone'},
+  )
 }
 
 export interface Release {
@@ -103,7 +108,12 @@ export async function releaseTarget(release: Release): Promise<KernelTarget> {
 }
 
 /** Adds ns's orphan file, if there is one, to taken: kept first, then the file goes. */
-async function takeOrphan(spool: string, ns: NamespaceRef, taken: KernelTarget, keep: (target: KernelTarget) => Promise<void>): Promise<KernelTarget> {
+async function takeOrphan(
+  spool: string,
+  ns: NamespaceRef,
+  taken: KernelTarget,
+  keep: (target: KernelTarget) => Promise<void>,
+): Promise<KernelTarget> {
   if (!ns.ns_id) return taken
   const path = orphanPath(spool, ns.ns_id)
   const orphan = await readTargetFile(path).catch(() => undefined)

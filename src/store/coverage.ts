@@ -92,6 +92,10 @@ export function loadCoverage(profilePath: string): {coverage: LoadedCoverage | n
     return {coverage: null, warning: `${(error as Error).message}: coverage not shown`}
   }
   const coverage = parseCoverage(text)
-  if (coverage === null) return {coverage: null, warning: `${path} is not a coverage file ({"recordings": N, "syscalls": {"name": count}}): coverage not shown`}
+  if (coverage === null)
+    return {
+      coverage: null,
+      warning: `${path} is not a coverage file ({"recordings": N, "syscalls": {"name": count}}): coverage not shown`,
+    }
   return {coverage: {path, ...coverage}}
 }

@@ -22,7 +22,9 @@ export function isGlob(pattern: string): boolean {
 
 /** A name pattern as a RegExp: `*` = any characters but `/`, `**` = any characters. */
 export function nameMatcher(pattern: string): RegExp {
-  const parts = pattern.split(/(\*\*|\*)/).map((part) => (part === '**' ? '.*' : part === '*' ? '[^/]*' : part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')))
+  const parts = pattern
+    .split(/(\*\*|\*)/)
+    .map((part) => (part === '**' ? '.*' : part === '*' ? '[^/]*' : part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')))
   return new RegExp(`^${parts.join('')}$`)
 }
 
@@ -54,13 +56,20 @@ const UNITS: Record<string, number> = {s: 1000, m: 60_000, h: 3_600_000, d: 86_4
 export function parseTimeBound(text: string, flag: string, now: Date = new Date()): Date {
   const duration = /^([0-9]+)([smhdw])$/.exec(text.trim())
   if (duration) return new Date(now.getTime() - Number(duration[1]) * UNITS[duration[2]!]!)
-  if (/^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?(Z|[+-][0-9]{2}:?[0-9]{2})?)?$/.test(text.trim())) {
+  if (
+    /^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?(Z|[+-][0-9]{2}:?[0-9]{2})?)?$/.test(
+      text.trim(),
+    )
+  ) {
     const date = new Date(text.trim())
     if (!Number.isNaN(date.getTime())) return date
   }
-  throw new UserError(`--${flag} ${JSON.stringify(text)} is neither an ISO 8601 date/time nor a duration like 24h or 7d`, {
-    exit: EXIT.USAGE,
-    code: 'bad-time',
-    suggestions: [`--${flag} 2026-05-01T00:00:00Z`, `--${flag} 7d`],
-  })
+  throw new UserError(
+    `--${flag} ${JSON.stringify(text)} is neither an ISO 8601 date/time nor a duration like 24h or 7d`,
+    {
+      exit: EXIT.USAGE,
+      code: 'bad-time',
+      suggestions: [`--${flag} 2026-05-01T00:00:00Z`, `--${flag} 7d`],
+    },
+  )
 }

@@ -66,9 +66,16 @@ export const RECORDING_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/
 
 const nullableString = (maxLength: number) => ({type: ['string', 'null'], maxLength}) as const
 /** Zulu or offset ISO 8601 date-time, e.g. 2026-05-01T12:00:00.000Z; checked further with Date.parse. */
-const isoTime = {type: 'string', pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{1,9})?(Z|[+-][0-9]{2}:[0-9]{2})$'} as const
+const isoTime = {
+  type: 'string',
+  pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{1,9})?(Z|[+-][0-9]{2}:[0-9]{2})$',
+} as const
 /** Sorted and unique: checked in validateRecording (cheaper than uniqueItems on 10 000 recordings). */
-const syscallNames = {type: 'array', maxItems: 2048, items: {type: 'string', pattern: '^_?[a-z0-9][a-z0-9_]{0,62}$'}} as const
+const syscallNames = {
+  type: 'array',
+  maxItems: 2048,
+  items: {type: 'string', pattern: '^_?[a-z0-9][a-z0-9_]{0,62}$'},
+} as const
 
 /** JSON Schema (draft-07, ajv) of a stored recording: unknown keys are errors, every list and string is bounded. */
 export const RECORDING_SCHEMA = {
@@ -76,7 +83,21 @@ export const RECORDING_SCHEMA = {
   title: 'seccomp-recorder recording (one container run)',
   type: 'object',
   additionalProperties: false,
-  required: ['version', 'id', 'source', 'name', 'container', 'runtime', 'arch', 'kernel', 'startedAt', 'endedAt', 'syscalls', 'unknown', 'lost'],
+  required: [
+    'version',
+    'id',
+    'source',
+    'name',
+    'container',
+    'runtime',
+    'arch',
+    'kernel',
+    'startedAt',
+    'endedAt',
+    'syscalls',
+    'unknown',
+    'lost',
+  ],
   properties: {
     version: {const: RECORDING_VERSION},
     id: {type: 'string', pattern: RECORDING_ID.source},
@@ -86,18 +107,33 @@ export const RECORDING_SCHEMA = {
       type: 'object',
       additionalProperties: false,
       required: ['id', 'name', 'pod', 'namespace', 'workload'],
-      properties: {id: nullableString(256), name: {type: 'string', maxLength: 512}, pod: nullableString(253), namespace: nullableString(253), workload: nullableString(253)},
+      properties: {
+        id: nullableString(256),
+        name: {type: 'string', maxLength: 512},
+        pod: nullableString(253),
+        namespace: nullableString(253),
+        workload: nullableString(253),
+      },
     },
     runtime: {type: 'string', minLength: 1, maxLength: 64},
     arch: {type: 'string', pattern: '^SCMP_ARCH_[A-Z0-9_]{1,32}$'},
     kernel: {type: 'string', maxLength: 256},
     startedAt: isoTime,
     endedAt: isoTime,
-    syscalls: {type: 'object', additionalProperties: false, properties: Object.fromEntries(ABIS.map((abi) => [abi, syscallNames]))},
+    syscalls: {
+      type: 'object',
+      additionalProperties: false,
+      properties: Object.fromEntries(ABIS.map((abi) => [abi, syscallNames])),
+    },
     unknown: {
       type: 'array',
       maxItems: 4096,
-      items: {type: 'object', additionalProperties: false, required: ['abi', 'nr'], properties: {abi: {enum: [...ABIS]}, nr: {type: 'integer', minimum: 0, maximum: 4_294_967_295}}},
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['abi', 'nr'],
+        properties: {abi: {enum: [...ABIS]}, nr: {type: 'integer', minimum: 0, maximum: 4_294_967_295}},
+      },
     },
     lost: {type: 'integer', minimum: 0},
     interrupted: {const: true},
@@ -118,7 +154,8 @@ function validator(): ReturnType<Ajv['compile']> {
   return compiled
 }
 
-export type RecordingCheck = {valid: true; recording: Recording; errors: []} | {valid: false; recording?: undefined; errors: string[]}
+export type RecordingCheck =
+  {valid: true; recording: Recording; errors: []} | {valid: false; recording?: undefined; errors: string[]}
 
 /** Checks a parsed document against RECORDING_SCHEMA plus what a schema cannot say (valid times, name rules). */
 export function validateRecording(document: unknown): RecordingCheck {
@@ -128,9 +165,11 @@ export function validateRecording(document: unknown): RecordingCheck {
   const errors: string[] = []
   const nameProblem = profileNameProblem(recording.name)
   if (nameProblem) errors.push(`/name: ${nameProblem}`)
-  for (const key of ['startedAt', 'endedAt'] as const) if (Number.isNaN(Date.parse(recording[key]))) errors.push(`/${key}: not a real date and time`)
+  for (const key of ['startedAt', 'endedAt'] as const)
+    if (Number.isNaN(Date.parse(recording[key]))) errors.push(`/${key}: not a real date and time`)
   for (const [abi, names] of Object.entries(recording.syscalls)) {
-    for (let i = 1; i < names.length; i++) if (names[i - 1]! >= names[i]!) errors.push(`/syscalls/${abi}: names must be sorted and unique`)
+    for (let i = 1; i < names.length; i++)
+      if (names[i - 1]! >= names[i]!) errors.push(`/syscalls/${abi}: names must be sorted and unique`)
   }
   return errors.length > 0 ? {valid: false, errors: [...new Set(errors)]} : {valid: true, recording, errors: []}
 }
@@ -140,13 +179,17 @@ function describeError(error: ErrorObject): string {
   const params = error.params as Record<string, unknown>
   if (error.keyword === 'additionalProperties') return `${at}: unknown property "${String(params.additionalProperty)}"`
   if (error.keyword === 'required') return `${at}: missing property "${String(params.missingProperty)}"`
-  if (error.keyword === 'const' || error.keyword === 'enum') return `${at}: must be ${JSON.stringify(params.allowedValue ?? params.allowedValues)}`
+  if (error.keyword === 'const' || error.keyword === 'enum')
+    return `${at}: must be ${JSON.stringify(params.allowedValue ?? params.allowedValues)}`
   return `${at}: ${error.message ?? error.keyword}`
 }
 
 /** A fresh recording id: UTC time of the end, container id prefix (if any), 12 random hex digits. Sorts by time. */
 export function newRecordingId(endedAt: Date = new Date(), containerId: string | null = null): string {
-  const stamp = endedAt.toISOString().replace(/[-:]/g, '').replace(/\.(\d{3})Z$/, '$1Z')
+  const stamp = endedAt
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.(\d{3})Z$/, '$1Z')
   const container = containerId ? `-${containerId.replace(/[^A-Za-z0-9]/g, '').slice(0, 12)}` : ''
   return `${stamp}${container}-${randomBytes(6).toString('hex')}`
 }

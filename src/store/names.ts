@@ -13,7 +13,13 @@ const HASHED_MARKER = '_h'
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
 
 function isPlainByte(byte: number): boolean {
-  return (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5a) || (byte >= 0x61 && byte <= 0x7a) || byte === 0x2d || byte === 0x2e
+  return (
+    (byte >= 0x30 && byte <= 0x39) ||
+    (byte >= 0x41 && byte <= 0x5a) ||
+    (byte >= 0x61 && byte <= 0x7a) ||
+    byte === 0x2d ||
+    byte === 0x2e
+  )
 }
 
 /**
@@ -87,9 +93,11 @@ export const MAX_PROFILE_NAME = 512
 /** Why a profile name is refused, or null when it is fine: 1–512 characters, no control characters, `/`-separated non-empty segments other than `.` and `..`. */
 export function profileNameProblem(name: string): string | null {
   if (typeof name !== 'string' || name.length === 0) return 'a profile name must not be empty'
-  if (name.length > MAX_PROFILE_NAME) return `a profile name must be at most ${MAX_PROFILE_NAME} characters (got ${name.length})`
+  if (name.length > MAX_PROFILE_NAME)
+    return `a profile name must be at most ${MAX_PROFILE_NAME} characters (got ${name.length})`
   // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f]/.test(name) || LONE_SURROGATE.test(name)) return 'a profile name must not contain control characters'
+  if (/[\u0000-\u001f\u007f]/.test(name) || LONE_SURROGATE.test(name))
+    return 'a profile name must not contain control characters'
   for (const segment of name.split('/')) {
     if (segment === '') return `"${name}": a profile name has no empty segments (no leading, trailing or double "/")`
     if (segment === '.' || segment === '..') return `"${name}": "." and ".." are not allowed as segments`

@@ -61,7 +61,10 @@ export interface ProfilePaths {
 /** A recording that does not validate: exit USAGE, the schema errors in the message. */
 export class InvalidRecordingError extends UserError {
   constructor(readonly errors: string[]) {
-    super(`not a valid recording:\n${errors.map((e) => `  ${e}`).join('\n')}`, {exit: EXIT.USAGE, code: 'invalid-recording'})
+    super(`not a valid recording:\n${errors.map((e) => `  ${e}`).join('\n')}`, {
+      exit: EXIT.USAGE,
+      code: 'invalid-recording',
+    })
   }
 }
 
@@ -112,7 +115,10 @@ export class RecordingStore {
     const path = join(dir, `${recording.id}.json`)
     try {
       await mkdir(dir, {recursive: true, mode: 0o755})
-      await writeFileAtomic(path, `${JSON.stringify(recording, null, 2)}\n`, {durable: this.options.durable, afterPartialWrite: this.options.afterPartialWrite})
+      await writeFileAtomic(path, `${JSON.stringify(recording, null, 2)}\n`, {
+        durable: this.options.durable,
+        afterPartialWrite: this.options.afterPartialWrite,
+      })
     } catch (error) {
       throw writeError(path, error)
     }
@@ -197,7 +203,10 @@ export class RecordingStore {
   async writeProfileFile(path: string, text: string): Promise<void> {
     try {
       await mkdir(this.profilesDir, {recursive: true, mode: 0o755})
-      await writeFileAtomic(path, text, {durable: this.options.durable, afterPartialWrite: this.options.afterPartialWrite})
+      await writeFileAtomic(path, text, {
+        durable: this.options.durable,
+        afterPartialWrite: this.options.afterPartialWrite,
+      })
     } catch (error) {
       throw writeError(path, error)
     }
@@ -206,7 +215,10 @@ export class RecordingStore {
   private async nameDirectories(): Promise<string[]> {
     try {
       const entries = await readdir(this.recordingsDir, {withFileTypes: true})
-      return entries.filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name).sort()
+      return entries
+        .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
+        .map((e) => e.name)
+        .sort()
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return []
       throw storeError(this.recordingsDir, error)
@@ -257,7 +269,13 @@ export class RecordingStore {
     try {
       bytes = readBoundedFile(path, {maxBytes: MAX_RECORDING_BYTES, noFollow: true})
     } catch (error) {
-      return {path, reason: error instanceof BoundedReadError && error.problem !== 'unreadable' ? `refused: ${error.reason}` : `unreadable: ${error instanceof BoundedReadError ? error.reason : (error as Error).message}`}
+      return {
+        path,
+        reason:
+          error instanceof BoundedReadError && error.problem !== 'unreadable'
+            ? `refused: ${error.reason}`
+            : `unreadable: ${error instanceof BoundedReadError ? error.reason : (error as Error).message}`,
+      }
     }
     let document: unknown
     try {
@@ -269,7 +287,8 @@ export class RecordingStore {
     if (!check.valid) return {path, reason: check.errors.slice(0, 5).join('; ')}
     const recording = check.recording
     if (`${recording.id}.json` !== file) return {path, reason: `file name does not match its id "${recording.id}"`}
-    if (safeNameSegment(recording.name) !== dir) return {path, reason: `recording of "${recording.name}" stored under another name's directory`}
+    if (safeNameSegment(recording.name) !== dir)
+      return {path, reason: `recording of "${recording.name}" stored under another name's directory`}
     return recording
   }
 }
@@ -277,7 +296,15 @@ export class RecordingStore {
 /** A write that failed for a reason the user can fix (permissions, read-only, missing directory) as a UserError. */
 export function writeError(path: string, error: unknown): unknown {
   const code = (error as NodeJS.ErrnoException).code
-  const reasons: Record<string, string> = {EACCES: 'permission denied', EPERM: 'operation not permitted', EROFS: 'read-only file system', ENOENT: 'no such directory', ENOTDIR: 'a parent is not a directory', ENOSPC: 'no space left on device', EISDIR: 'is a directory'}
+  const reasons: Record<string, string> = {
+    EACCES: 'permission denied',
+    EPERM: 'operation not permitted',
+    EROFS: 'read-only file system',
+    ENOENT: 'no such directory',
+    ENOTDIR: 'a parent is not a directory',
+    ENOSPC: 'no space left on device',
+    EISDIR: 'is a directory',
+  }
   if (code === undefined || !(code in reasons)) return error
   return new UserError(`cannot write ${path}: ${reasons[code]}`, {
     exit: EXIT.USAGE,
@@ -288,7 +315,8 @@ export function writeError(path: string, error: unknown): unknown {
 
 function storeError(path: string, error: unknown): UserError {
   const code = (error as NodeJS.ErrnoException).code
-  const why = code === 'EACCES' ? 'permission denied' : code === 'ENOTDIR' ? 'not a directory' : (error as Error).message
+  const why =
+    code === 'EACCES' ? 'permission denied' : code === 'ENOTDIR' ? 'not a directory' : (error as Error).message
   return new UserError(`cannot read the recordings store at ${path}: ${why}`, {
     exit: EXIT.USAGE,
     code: 'store-unreadable',
@@ -297,7 +325,11 @@ function storeError(path: string, error: unknown): UserError {
 }
 
 /** Runs fn over the items in chunks, yielding to the event loop between chunks (the progress bar renders then). */
-async function forEachChunk<T>(items: T[], onProgress: ScanOptions['onProgress'], fn: (item: T) => void): Promise<void> {
+async function forEachChunk<T>(
+  items: T[],
+  onProgress: ScanOptions['onProgress'],
+  fn: (item: T) => void,
+): Promise<void> {
   onProgress?.(0, items.length)
   for (let start = 0; start < items.length; start += READ_CHUNK) {
     const end = Math.min(items.length, start + READ_CHUNK)

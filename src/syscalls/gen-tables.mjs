@@ -58,7 +58,8 @@ function parseArgs(argv) {
   }
   if (positional.length > 1) throw new UsageError(`expected at most one CSV path, got ${positional.length}`)
   if (positional[0] !== undefined) options.csv = resolve(positional[0])
-  if (!/^[0-9a-f]{7,40}$/.test(options.commit)) throw new UsageError(`--commit must be a hex commit id, got ${options.commit}`)
+  if (!/^[0-9a-f]{7,40}$/.test(options.commit))
+    throw new UsageError(`--commit must be a hex commit id, got ${options.commit}`)
   return options
 }
 
@@ -76,7 +77,8 @@ export function parseCsv(text, source = 'syscalls.csv') {
   const header = lines[0]?.split(',') ?? []
   const title = header[0] ?? ''
   const match = /^#syscall \((v[^\s)]+)(?:\s+([^)]*))?\)$/.exec(title.trim())
-  if (!match) throw new Error(`${source}:1: expected a header starting with "#syscall (vX.Y …)", got ${JSON.stringify(title)}`)
+  if (!match)
+    throw new Error(`${source}:1: expected a header starting with "#syscall (vX.Y …)", got ${JSON.stringify(title)}`)
   const version = match[1]
   const date = (match[2] ?? '').trim()
   const columns = new Map()
@@ -92,17 +94,21 @@ export function parseCsv(text, source = 'syscalls.csv') {
     if (line.trim() === '') continue
     const where = `${source}:${i + 1}`
     const cells = line.split(',')
-    if (cells.length !== header.length) throw new Error(`${where}: ${cells.length} columns, the header has ${header.length}`)
+    if (cells.length !== header.length)
+      throw new Error(`${where}: ${cells.length} columns, the header has ${header.length}`)
     const name = cells[0]
-    if (!NAME_RE.test(name) || name === '__proto__') throw new Error(`${where}: unexpected syscall name ${JSON.stringify(name)}`)
+    if (!NAME_RE.test(name) || name === '__proto__')
+      throw new Error(`${where}: unexpected syscall name ${JSON.stringify(name)}`)
     if (seen.has(name)) throw new Error(`${where}: duplicate syscall name ${name}`)
     seen.add(name)
     for (const [abi, index] of columns) {
       const cell = cells[index]
       if (cell === ABSENT) continue
-      if (!NUMBER_RE.test(cell)) throw new Error(`${where}: ${abi} number of ${name} is ${JSON.stringify(cell)}, expected digits or ${ABSENT}`)
+      if (!NUMBER_RE.test(cell))
+        throw new Error(`${where}: ${abi} number of ${name} is ${JSON.stringify(cell)}, expected digits or ${ABSENT}`)
       const nr = Number(cell)
-      if (!Number.isSafeInteger(nr) || nr > 0xffffffff) throw new Error(`${where}: ${abi} number of ${name} out of range: ${cell}`)
+      if (!Number.isSafeInteger(nr) || nr > 0xffffffff)
+        throw new Error(`${where}: ${abi} number of ${name} out of range: ${cell}`)
       tables.get(abi).push([name, nr])
     }
   }
@@ -171,9 +177,14 @@ function main(argv) {
   }
   let generated
   try {
-    generated = render(parseCsv(readFileSync(options.csv, 'utf8'), relative(process.cwd(), options.csv) || options.csv), options.commit)
+    generated = render(
+      parseCsv(readFileSync(options.csv, 'utf8'), relative(process.cwd(), options.csv) || options.csv),
+      options.commit,
+    )
   } catch (error) {
-    process.stderr.write(`gen-syscall-tables: cannot generate from ${options.csv}: ${error instanceof Error ? error.message : String(error)}\n`)
+    process.stderr.write(
+      `gen-syscall-tables: cannot generate from ${options.csv}: ${error instanceof Error ? error.message : String(error)}\n`,
+    )
     return 2
   }
   const shown = relative(process.cwd(), options.out) || options.out
@@ -182,11 +193,15 @@ function main(argv) {
     try {
       current = readFileSync(options.out, 'utf8')
     } catch (error) {
-      process.stderr.write(`gen-syscall-tables: ${shown} cannot be read (${error.code ?? error}); run \`npm run gen:syscalls\`\n`)
+      process.stderr.write(
+        `gen-syscall-tables: ${shown} cannot be read (${error.code ?? error}); run \`npm run gen:syscalls\`\n`,
+      )
       return 1
     }
     if (current !== generated) {
-      process.stderr.write(`gen-syscall-tables: ${shown} is out of date with ${options.csv}; run \`npm run gen:syscalls\`\n`)
+      process.stderr.write(
+        `gen-syscall-tables: ${shown} is out of date with ${options.csv}; run \`npm run gen:syscalls\`\n`,
+      )
       return 1
     }
     process.stdout.write(`${shown} is up to date\n`)

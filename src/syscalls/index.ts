@@ -9,12 +9,7 @@
  * x32 syscalls with the bit set. syscallName accepts both forms, syscallNumber returns the plain
  * number, so OR in X32_SYSCALL_BIT where the kernel's form is needed.
  */
-import {
-  GENERATED_TABLES,
-  SOURCE_COMMIT,
-  SOURCE_KERNEL_VERSION,
-  type GeneratedSyscallTable,
-} from './tables.generated.js'
+import {GENERATED_TABLES, SOURCE_COMMIT, SOURCE_KERNEL_VERSION, type GeneratedSyscallTable} from './tables.generated.js'
 
 export type Abi = 'x86_64' | 'x86' | 'x32' | 'aarch64' | 'arm'
 

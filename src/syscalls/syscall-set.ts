@@ -39,7 +39,10 @@ export function allNames(set: SyscallSet): string[] {
 
 /** SCMP_ARCH_* of the ABIs that made syscalls, in a stable order. */
 export function architecturesOf(set: SyscallSet): string[] {
-  return (Object.keys(set.names) as Abi[]).filter((abi) => set.names[abi]!.length > 0).map((abi) => SCMP_ARCH_BY_ABI[abi]).sort()
+  return (Object.keys(set.names) as Abi[])
+    .filter((abi) => set.names[abi]!.length > 0)
+    .map((abi) => SCMP_ARCH_BY_ABI[abi])
+    .sort()
 }
 
 export function syscallCount(set: SyscallSet): number {

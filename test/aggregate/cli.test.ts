@@ -44,8 +44,17 @@ describe('profiles build (CLI)', () => {
     const dir = store()
     const run = runCli(['profiles', 'build', '--store', dir, '--json'])
     assert.equal(run.status, EXIT.OK, run.stderr)
-    const output = validJson(PROFILES_BUILD_OUTPUT, run.stdout) as {profiles: Array<{name: string; recordings: number; coverage: {syscalls: Record<string, number>}}>}
-    assert.deepEqual(output.profiles.map((p) => [p.name, p.recordings]), [['default/db/postgres', 2], ['default/web/nginx', 5], ['tools/busybox', 1]])
+    const output = validJson(PROFILES_BUILD_OUTPUT, run.stdout) as {
+      profiles: Array<{name: string; recordings: number; coverage: {syscalls: Record<string, number>}}>
+    }
+    assert.deepEqual(
+      output.profiles.map((p) => [p.name, p.recordings]),
+      [
+        ['default/db/postgres', 2],
+        ['default/web/nginx', 5],
+        ['tools/busybox', 1],
+      ],
+    )
     assert.equal(output.profiles[1]!.coverage.syscalls.getrandom, 1)
     assert.deepEqual(readdirSync(join(dir, 'profiles')).sort(), [
       'default_2Fdb_2Fpostgres.coverage.json',
@@ -73,7 +82,18 @@ describe('profiles build (CLI)', () => {
     const dir = store()
     const oci = runCli(['profiles', 'build', 'default/db/postgres', '--store', dir, '--output', '-'])
     assert.equal(oci.status, EXIT.OK, oci.stderr)
-    assert.deepEqual(JSON.parse(oci.stdout).syscalls[0].names, ['close', 'execve', 'exit_group', 'fsync', 'lseek', 'openat', 'pread64', 'pwrite64', 'read', 'write'])
+    assert.deepEqual(JSON.parse(oci.stdout).syscalls[0].names, [
+      'close',
+      'execve',
+      'exit_group',
+      'fsync',
+      'lseek',
+      'openat',
+      'pread64',
+      'pwrite64',
+      'read',
+      'write',
+    ])
     assert.match(oci.stderr, /built 1 profile/)
     const spo = runCli(['profiles', 'build', 'default/web/*', '--store', dir, '--output', '-', '--format', 'spo'])
     assert.equal(spo.status, EXIT.OK, spo.stderr)
@@ -94,11 +114,19 @@ describe('profiles build (CLI)', () => {
   it('fails cleanly: empty store, bad time, two stdout outputs, --output with several names', () => {
     const empty = scratch()
     assertCleanError(runCli(['profiles', 'build', '--store', empty]), EXIT.USAGE, /no recordings in the store/)
-    assertCleanError(runCli(['profiles', 'build', '--store', store(), '--since', 'last tuesday']), EXIT.USAGE, /--since "last tuesday"/)
+    assertCleanError(
+      runCli(['profiles', 'build', '--store', store(), '--since', 'last tuesday']),
+      EXIT.USAGE,
+      /--since "last tuesday"/,
+    )
     const twice = runCli(['profiles', 'build', '--store', store(), '--output', '-', '--json'])
     assert.equal(twice.status, EXIT.USAGE)
     assert.match((JSON.parse(twice.stdout) as {error: {message: string}}).error.message, /choose one/)
-    assertCleanError(runCli(['profiles', 'build', '--store', store(), '--output', join(empty, 'x.json')]), EXIT.USAGE, /3 names match/)
+    assertCleanError(
+      runCli(['profiles', 'build', '--store', store(), '--output', join(empty, 'x.json')]),
+      EXIT.USAGE,
+      /3 names match/,
+    )
     const json = runCli(['profiles', 'build', '--store', empty, '--json'])
     assert.equal(json.status, EXIT.USAGE)
     assert.ok(ajv.validate(ERROR_OUTPUT_SCHEMA, JSON.parse(json.stdout)), ajv.errorsText())
@@ -122,7 +150,10 @@ describe('profiles list (CLI)', () => {
     assert.match(human.stdout, /broken\.json: not valid JSON/)
     const json = runCli(['profiles', 'list', '--store', dir, '--json', 'default/*/*'])
     const output = validJson(PROFILES_LIST_OUTPUT, json.stdout) as {profiles: Array<{name: string}>; invalid: unknown[]}
-    assert.deepEqual(output.profiles.map((p) => p.name), ['default/db/postgres', 'default/web/nginx'])
+    assert.deepEqual(
+      output.profiles.map((p) => p.name),
+      ['default/db/postgres', 'default/web/nginx'],
+    )
     assert.equal(output.invalid.length, 1)
     const empty = runCli(['profiles', 'list', '--store', scratch()])
     assert.equal(empty.status, EXIT.OK)
@@ -136,8 +167,21 @@ describe('profiles merge (CLI)', () => {
     const a = join(dir, 'a.json')
     const b = join(dir, 'b.json')
     const bad = join(dir, 'bad.json')
-    writeFileSync(a, JSON.stringify({defaultAction: 'SCMP_ACT_ERRNO', syscalls: [{names: ['read', 'write', 'close'], action: 'SCMP_ACT_ALLOW'}]}))
-    writeFileSync(b, JSON.stringify({defaultAction: 'SCMP_ACT_ERRNO', architectures: ['SCMP_ARCH_X86_64'], syscalls: [{names: ['read', 'openat'], action: 'SCMP_ACT_ALLOW'}]}))
+    writeFileSync(
+      a,
+      JSON.stringify({
+        defaultAction: 'SCMP_ACT_ERRNO',
+        syscalls: [{names: ['read', 'write', 'close'], action: 'SCMP_ACT_ALLOW'}],
+      }),
+    )
+    writeFileSync(
+      b,
+      JSON.stringify({
+        defaultAction: 'SCMP_ACT_ERRNO',
+        architectures: ['SCMP_ARCH_X86_64'],
+        syscalls: [{names: ['read', 'openat'], action: 'SCMP_ACT_ALLOW'}],
+      }),
+    )
     writeFileSync(bad, '{"defaultAction": "SCMP_ACT_NOPE"}')
     return {a, b, bad, dir}
   }
@@ -146,7 +190,12 @@ describe('profiles merge (CLI)', () => {
     const {a, b} = profiles()
     const run = runCli(['profiles', 'merge', a, b])
     assert.equal(run.status, EXIT.OK, run.stderr)
-    assert.deepEqual(JSON.parse(run.stdout), {defaultAction: 'SCMP_ACT_ERRNO', defaultErrnoRet: 1, architectures: ['SCMP_ARCH_X86_64'], syscalls: [{names: ['close', 'openat', 'read', 'write'], action: 'SCMP_ACT_ALLOW'}]})
+    assert.deepEqual(JSON.parse(run.stdout), {
+      defaultAction: 'SCMP_ACT_ERRNO',
+      defaultErrnoRet: 1,
+      architectures: ['SCMP_ARCH_X86_64'],
+      syscalls: [{names: ['close', 'openat', 'read', 'write'], action: 'SCMP_ACT_ALLOW'}],
+    })
     assert.match(run.stderr, /merged 2 profiles/)
   })
 
@@ -175,7 +224,11 @@ describe('profiles merge (CLI)', () => {
     const out = join(dir, 'web.yaml')
     const run = runCli(['profiles', 'merge', a, b, '--format', 'spo', '--name', 'default/web/nginx', '--output', out])
     assert.equal(run.status, EXIT.OK, run.stderr)
-    assert.deepEqual((parse(readFileSync(out, 'utf8')) as {metadata: object}).metadata, {name: 'web.nginx', namespace: 'default', annotations: {'seccomp-recorder/profile-name': 'default/web/nginx'}})
+    assert.deepEqual((parse(readFileSync(out, 'utf8')) as {metadata: object}).metadata, {
+      name: 'web.nginx',
+      namespace: 'default',
+      annotations: {'seccomp-recorder/profile-name': 'default/web/nginx'},
+    })
     assertCleanError(runCli(['profiles', 'merge', a]), EXIT.USAGE, /at least two profiles/)
     assertCleanError(runCli(['profiles', 'merge', a, bad]), EXIT.USAGE, /bad\.json is not a valid seccomp profile/)
     assertCleanError(runCli(['profiles', 'merge', a, join(dir, 'missing.json')]), EXIT.USAGE, /no such file/)

@@ -8,7 +8,16 @@ import type {SeccompAction, SeccompArg, SeccompProfile, SeccompRule} from '../..
 import {formatProfileJson, normaliseProfile} from '../../src/profile/normalise.js'
 
 const NAMES = ['read', 'write', 'openat', 'close', 'ptrace', 'personality', 'clone3', 'mount'] as const
-const ACTIONS: SeccompAction[] = ['SCMP_ACT_ALLOW', 'SCMP_ACT_LOG', 'SCMP_ACT_TRACE', 'SCMP_ACT_ERRNO', 'SCMP_ACT_TRAP', 'SCMP_ACT_KILL_THREAD', 'SCMP_ACT_KILL', 'SCMP_ACT_KILL_PROCESS']
+const ACTIONS: SeccompAction[] = [
+  'SCMP_ACT_ALLOW',
+  'SCMP_ACT_LOG',
+  'SCMP_ACT_TRACE',
+  'SCMP_ACT_ERRNO',
+  'SCMP_ACT_TRAP',
+  'SCMP_ACT_KILL_THREAD',
+  'SCMP_ACT_KILL',
+  'SCMP_ACT_KILL_PROCESS',
+]
 /** A small pool so that different profiles share conditions. */
 const ARGS: SeccompArg[][] = [
   [{index: 0, value: 8n, op: 'SCMP_CMP_EQ'}],
@@ -27,17 +36,34 @@ const rule: fc.Arbitrary<SeccompRule> = fc
   })
   .map((r) => {
     const out: SeccompRule = {names: r.names, action: r.action}
-    if (r.errnoRet !== undefined && (r.action === 'SCMP_ACT_ERRNO' || r.action === 'SCMP_ACT_TRACE')) out.errnoRet = r.errnoRet
+    if (r.errnoRet !== undefined && (r.action === 'SCMP_ACT_ERRNO' || r.action === 'SCMP_ACT_TRACE'))
+      out.errnoRet = r.errnoRet
     if (r.args) out.args = r.args
     if (r.comment) out.comment = r.comment
     return out
   })
 const profile: fc.Arbitrary<SeccompProfile> = fc
   .record({
-    defaultAction: fc.constantFrom<SeccompAction>('SCMP_ACT_ERRNO', 'SCMP_ACT_KILL_PROCESS', 'SCMP_ACT_ALLOW', 'SCMP_ACT_LOG', 'SCMP_ACT_TRAP'),
+    defaultAction: fc.constantFrom<SeccompAction>(
+      'SCMP_ACT_ERRNO',
+      'SCMP_ACT_KILL_PROCESS',
+      'SCMP_ACT_ALLOW',
+      'SCMP_ACT_LOG',
+      'SCMP_ACT_TRAP',
+    ),
     defaultErrnoRet: errno,
-    architectures: fc.option(fc.uniqueArray(fc.constantFrom('SCMP_ARCH_X86_64' as const, 'SCMP_ARCH_X86' as const, 'SCMP_ARCH_X32' as const), {minLength: 1}), {nil: undefined}),
-    flags: fc.option(fc.uniqueArray(fc.constantFrom('SECCOMP_FILTER_FLAG_LOG' as const, 'SECCOMP_FILTER_FLAG_SPEC_ALLOW' as const), {minLength: 1}), {nil: undefined}),
+    architectures: fc.option(
+      fc.uniqueArray(fc.constantFrom('SCMP_ARCH_X86_64' as const, 'SCMP_ARCH_X86' as const, 'SCMP_ARCH_X32' as const), {
+        minLength: 1,
+      }),
+      {nil: undefined},
+    ),
+    flags: fc.option(
+      fc.uniqueArray(fc.constantFrom('SECCOMP_FILTER_FLAG_LOG' as const, 'SECCOMP_FILTER_FLAG_SPEC_ALLOW' as const), {
+        minLength: 1,
+      }),
+      {nil: undefined},
+    ),
     syscalls: fc.array(rule, {maxLength: 6}),
   })
   .map((p) => {
@@ -49,21 +75,40 @@ const profile: fc.Arbitrary<SeccompProfile> = fc
   })
 
 /** An evaluator written apart from merge.ts: what a profile does with an unconditional call of `name`, as [rank, errno]. */
-const ORDER: SeccompAction[] = ['SCMP_ACT_KILL_PROCESS', 'SCMP_ACT_KILL', 'SCMP_ACT_KILL_THREAD', 'SCMP_ACT_TRAP', 'SCMP_ACT_ERRNO', 'SCMP_ACT_TRACE', 'SCMP_ACT_NOTIFY', 'SCMP_ACT_LOG', 'SCMP_ACT_ALLOW']
+const ORDER: SeccompAction[] = [
+  'SCMP_ACT_KILL_PROCESS',
+  'SCMP_ACT_KILL',
+  'SCMP_ACT_KILL_THREAD',
+  'SCMP_ACT_TRAP',
+  'SCMP_ACT_ERRNO',
+  'SCMP_ACT_TRACE',
+  'SCMP_ACT_NOTIFY',
+  'SCMP_ACT_LOG',
+  'SCMP_ACT_ALLOW',
+]
 function effect(p: SeccompProfile, name: string): [number, number] {
-  const value = (action: SeccompAction, e: number | undefined): [number, number] => [ORDER.indexOf(action), action === 'SCMP_ACT_ERRNO' || action === 'SCMP_ACT_TRACE' ? (e ?? 1) : 0]
-  const listed = (p.syscalls ?? []).filter((r) => r.names.includes(name) && !r.args?.length).map((r) => value(r.action, r.errnoRet))
+  const value = (action: SeccompAction, e: number | undefined): [number, number] => [
+    ORDER.indexOf(action),
+    action === 'SCMP_ACT_ERRNO' || action === 'SCMP_ACT_TRACE' ? (e ?? 1) : 0,
+  ]
+  const listed = (p.syscalls ?? [])
+    .filter((r) => r.names.includes(name) && !r.args?.length)
+    .map((r) => value(r.action, r.errnoRet))
   if (listed.length === 0) return value(p.defaultAction, p.defaultErrnoRet)
   return listed.reduce((a, b) => (a[0] > b[0] || (a[0] === b[0] && a[1] >= b[1]) ? a : b))
 }
-const most = (a: [number, number], b: [number, number]): [number, number] => (a[0] > b[0] || (a[0] === b[0] && a[1] >= b[1]) ? a : b)
+const most = (a: [number, number], b: [number, number]): [number, number] =>
+  a[0] > b[0] || (a[0] === b[0] && a[1] >= b[1]) ? a : b
 
 const same = (a: SeccompProfile, b: SeccompProfile) => assert.equal(formatProfileJson(a), formatProfileJson(b))
 const runs = {numRuns: 400}
 
 describe('mergeProfiles: algebra', () => {
   it('is commutative', () => {
-    fc.assert(fc.property(profile, profile, (a, b) => same(mergeProfiles([a, b]), mergeProfiles([b, a]))), runs)
+    fc.assert(
+      fc.property(profile, profile, (a, b) => same(mergeProfiles([a, b]), mergeProfiles([b, a]))),
+      runs,
+    )
   })
 
   it('is associative', () => {
@@ -115,12 +160,31 @@ describe('mergeProfiles: algebra', () => {
 
 describe('mergeProfiles: cases', () => {
   it('documents its order', () => {
-    assert.deepEqual(ACTION_ORDER, ['SCMP_ACT_ALLOW', 'SCMP_ACT_LOG', 'SCMP_ACT_NOTIFY', 'SCMP_ACT_TRACE', 'SCMP_ACT_ERRNO', 'SCMP_ACT_TRAP', 'SCMP_ACT_KILL_THREAD', 'SCMP_ACT_KILL', 'SCMP_ACT_KILL_PROCESS'])
+    assert.deepEqual(ACTION_ORDER, [
+      'SCMP_ACT_ALLOW',
+      'SCMP_ACT_LOG',
+      'SCMP_ACT_NOTIFY',
+      'SCMP_ACT_TRACE',
+      'SCMP_ACT_ERRNO',
+      'SCMP_ACT_TRAP',
+      'SCMP_ACT_KILL_THREAD',
+      'SCMP_ACT_KILL',
+      'SCMP_ACT_KILL_PROCESS',
+    ])
   })
 
   it('unions two recorded allow-lists', () => {
-    const a: SeccompProfile = {defaultAction: 'SCMP_ACT_ERRNO', defaultErrnoRet: 1, architectures: ['SCMP_ARCH_X86_64'], syscalls: [{names: ['read', 'write'], action: 'SCMP_ACT_ALLOW'}]}
-    const b: SeccompProfile = {defaultAction: 'SCMP_ACT_ERRNO', architectures: ['SCMP_ARCH_X86'], syscalls: [{names: ['close', 'read'], action: 'SCMP_ACT_ALLOW'}]}
+    const a: SeccompProfile = {
+      defaultAction: 'SCMP_ACT_ERRNO',
+      defaultErrnoRet: 1,
+      architectures: ['SCMP_ARCH_X86_64'],
+      syscalls: [{names: ['read', 'write'], action: 'SCMP_ACT_ALLOW'}],
+    }
+    const b: SeccompProfile = {
+      defaultAction: 'SCMP_ACT_ERRNO',
+      architectures: ['SCMP_ARCH_X86'],
+      syscalls: [{names: ['close', 'read'], action: 'SCMP_ACT_ALLOW'}],
+    }
     assert.deepEqual(mergeProfiles([a, b]), {
       defaultAction: 'SCMP_ACT_ERRNO',
       defaultErrnoRet: 1,
@@ -130,14 +194,26 @@ describe('mergeProfiles: cases', () => {
   })
 
   it('keeps a syscall allowed when one profile allows it by default', () => {
-    const denyList: SeccompProfile = {defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{names: ['ptrace', 'mount'], action: 'SCMP_ACT_ERRNO'}]}
-    const allowAll: SeccompProfile = {defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{names: ['mount'], action: 'SCMP_ACT_KILL_PROCESS'}]}
+    const denyList: SeccompProfile = {
+      defaultAction: 'SCMP_ACT_ALLOW',
+      syscalls: [{names: ['ptrace', 'mount'], action: 'SCMP_ACT_ERRNO'}],
+    }
+    const allowAll: SeccompProfile = {
+      defaultAction: 'SCMP_ACT_ALLOW',
+      syscalls: [{names: ['mount'], action: 'SCMP_ACT_KILL_PROCESS'}],
+    }
     // ptrace: denied by the first, allowed by default in the second → allowed. mount: ERRNO beats KILL_PROCESS.
-    assert.deepEqual(mergeProfiles([denyList, allowAll]), {defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{names: ['mount'], action: 'SCMP_ACT_ERRNO', errnoRet: 1}]})
+    assert.deepEqual(mergeProfiles([denyList, allowAll]), {
+      defaultAction: 'SCMP_ACT_ALLOW',
+      syscalls: [{names: ['mount'], action: 'SCMP_ACT_ERRNO', errnoRet: 1}],
+    })
   })
 
   it('prefers the higher errno (ENOSYS over EPERM) and keeps conditional rules that differ', () => {
-    const recorded: SeccompProfile = {defaultAction: 'SCMP_ACT_ERRNO', syscalls: [{names: ['read'], action: 'SCMP_ACT_ALLOW'}]}
+    const recorded: SeccompProfile = {
+      defaultAction: 'SCMP_ACT_ERRNO',
+      syscalls: [{names: ['read'], action: 'SCMP_ACT_ALLOW'}],
+    }
     const runtime: SeccompProfile = {
       defaultAction: 'SCMP_ACT_ERRNO',
       syscalls: [
@@ -163,7 +239,10 @@ describe('mergeProfiles: cases', () => {
       archMap: [{architecture: 'SCMP_ARCH_X86_64', subArchitectures: ['SCMP_ARCH_X86']}],
       syscalls: [{names: ['ptrace'], action: 'SCMP_ACT_ALLOW', includes: {minKernel: '4.8'}}],
     }
-    const merged = mergeProfiles([docker, {defaultAction: 'SCMP_ACT_ERRNO', syscalls: [{names: ['read'], action: 'SCMP_ACT_ALLOW'}]}])
+    const merged = mergeProfiles([
+      docker,
+      {defaultAction: 'SCMP_ACT_ERRNO', syscalls: [{names: ['read'], action: 'SCMP_ACT_ALLOW'}]},
+    ])
     assert.deepEqual(merged.archMap, [{architecture: 'SCMP_ARCH_X86_64', subArchitectures: ['SCMP_ARCH_X86']}])
     assert.deepEqual(merged.syscalls, [
       {names: ['ptrace'], action: 'SCMP_ACT_ALLOW', includes: {minKernel: '4.8'}},
@@ -172,9 +251,16 @@ describe('mergeProfiles: cases', () => {
   })
 
   it('refuses listener settings that disagree', () => {
-    const a: SeccompProfile = {defaultAction: 'SCMP_ACT_ERRNO', listenerPath: '/run/a.sock', syscalls: [{names: ['mount'], action: 'SCMP_ACT_NOTIFY'}]}
+    const a: SeccompProfile = {
+      defaultAction: 'SCMP_ACT_ERRNO',
+      listenerPath: '/run/a.sock',
+      syscalls: [{names: ['mount'], action: 'SCMP_ACT_NOTIFY'}],
+    }
     const b: SeccompProfile = {...a, listenerPath: '/run/b.sock'}
-    assert.throws(() => mergeProfiles([a, b]), (e: unknown) => e instanceof MergeConflictError && /listenerPath/.test(e.message))
+    assert.throws(
+      () => mergeProfiles([a, b]),
+      (e: unknown) => e instanceof MergeConflictError && /listenerPath/.test(e.message),
+    )
     assert.equal(mergeProfiles([a, {defaultAction: 'SCMP_ACT_ERRNO'}]).listenerPath, '/run/a.sock')
   })
 })
@@ -195,13 +281,40 @@ describe('supersetFindings', () => {
   })
 
   it('says what the others add and who adds it', () => {
-    const reviewed: SeccompProfile = {defaultAction: 'SCMP_ACT_ERRNO', architectures: ['SCMP_ARCH_X86_64'], syscalls: [{names: ['read', 'write'], action: 'SCMP_ACT_ALLOW'}]}
-    const recorded: SeccompProfile = {defaultAction: 'SCMP_ACT_ERRNO', architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86'], syscalls: [{names: ['read', 'openat'], action: 'SCMP_ACT_ALLOW'}]}
-    const other: SeccompProfile = {defaultAction: 'SCMP_ACT_ERRNO', syscalls: [{names: ['openat'], action: 'SCMP_ACT_ALLOW'}]}
+    const reviewed: SeccompProfile = {
+      defaultAction: 'SCMP_ACT_ERRNO',
+      architectures: ['SCMP_ARCH_X86_64'],
+      syscalls: [{names: ['read', 'write'], action: 'SCMP_ACT_ALLOW'}],
+    }
+    const recorded: SeccompProfile = {
+      defaultAction: 'SCMP_ACT_ERRNO',
+      architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86'],
+      syscalls: [{names: ['read', 'openat'], action: 'SCMP_ACT_ALLOW'}],
+    }
+    const other: SeccompProfile = {
+      defaultAction: 'SCMP_ACT_ERRNO',
+      syscalls: [{names: ['openat'], action: 'SCMP_ACT_ALLOW'}],
+    }
     assert.deepEqual(supersetFindings(reviewed, [recorded, other]), [
-      {kind: 'syscall', subject: 'openat', conditions: [], first: 'SCMP_ACT_ERRNO(1)', merged: 'SCMP_ACT_ALLOW', from: [2, 3]},
+      {
+        kind: 'syscall',
+        subject: 'openat',
+        conditions: [],
+        first: 'SCMP_ACT_ERRNO(1)',
+        merged: 'SCMP_ACT_ALLOW',
+        from: [2, 3],
+      },
       {kind: 'architecture', subject: 'SCMP_ARCH_X86', conditions: [], first: null, merged: null, from: [2]},
     ])
-    assert.deepEqual(supersetFindings(recorded, [reviewed]), [{kind: 'syscall', subject: 'write', conditions: [], first: 'SCMP_ACT_ERRNO(1)', merged: 'SCMP_ACT_ALLOW', from: [2]}])
+    assert.deepEqual(supersetFindings(recorded, [reviewed]), [
+      {
+        kind: 'syscall',
+        subject: 'write',
+        conditions: [],
+        first: 'SCMP_ACT_ERRNO(1)',
+        merged: 'SCMP_ACT_ALLOW',
+        from: [2],
+      },
+    ])
   })
 })

@@ -10,37 +10,105 @@ import {fixture, REPO_ROOT, runCli} from '../helpers/cli.js'
 /** Command ids from the compiled command files, e.g. `profiles show`. */
 function commandIds(): string[] {
   const dir = join(REPO_ROOT, 'dist', 'src', 'commands')
-  const walk = (d: string): string[] => readdirSync(d, {withFileTypes: true}).flatMap((e) => (e.isDirectory() ? walk(join(d, e.name)) : e.name.endsWith('.js') ? [join(d, e.name)] : []))
-  return walk(dir).map((f) => relative(dir, f).replace(/\.js$/, '').split('/').filter((p) => p !== 'index').join(' ')).sort()
+  const walk = (d: string): string[] =>
+    readdirSync(d, {withFileTypes: true}).flatMap((e) =>
+      e.isDirectory() ? walk(join(d, e.name)) : e.name.endsWith('.js') ? [join(d, e.name)] : [],
+    )
+  return walk(dir)
+    .map((f) =>
+      relative(dir, f)
+        .replace(/\.js$/, '')
+        .split('/')
+        .filter((p) => p !== 'index')
+        .join(' '),
+    )
+    .sort()
 }
 
 /** One --json invocation per command that exercises its output (kept in step with the commands by a test below). */
 const JSON_RUNS: Record<string, string[][]> = {
   validate: [
     ['validate', '--json', 'profiles/runtime-default/moby-default.json'],
-    ['validate', '--json', 'fixtures/profiles/invalid/seven-args.json', 'fixtures/profiles/warnings/unknown-syscall.json'],
+    [
+      'validate',
+      '--json',
+      'fixtures/profiles/invalid/seven-args.json',
+      'fixtures/profiles/warnings/unknown-syscall.json',
+    ],
   ],
   'profiles show': [
     ['profiles', 'show', '--json', 'profiles/runtime-default/containers-common-seccomp.json'],
     ['profiles', 'show', '--json', 'fixtures/profiles/valid/recorded-busybox.json'],
   ],
   publish: [
-    ['publish', '--json', '--dry-run', '--root', 'fixtures/publish/root', '--prefix', 'sr', '--name', 'team/app/web', 'fixtures/publish/busybox-allow.json'],
-    ['publish', '--json', '--kubernetes', '--prefix', 'sr', 'fixtures/publish/busybox-allow.json', 'fixtures/publish/busybox-deny-uname-mkdir.json'],
+    [
+      'publish',
+      '--json',
+      '--dry-run',
+      '--root',
+      'fixtures/publish/root',
+      '--prefix',
+      'sr',
+      '--name',
+      'team/app/web',
+      'fixtures/publish/busybox-allow.json',
+    ],
+    [
+      'publish',
+      '--json',
+      '--kubernetes',
+      '--prefix',
+      'sr',
+      'fixtures/publish/busybox-allow.json',
+      'fixtures/publish/busybox-deny-uname-mkdir.json',
+    ],
   ],
   diff: [
     ['diff', '--json', 'fixtures/profiles/valid/recorded-busybox.json', '--against', 'runtime-default:host'],
-    ['diff', '--json', 'fixtures/diff/app-v2.json', '--against', 'runtime-default:moby', '--arch', 'x86_64', '--kernel', '6.1.0'],
+    [
+      'diff',
+      '--json',
+      'fixtures/diff/app-v2.json',
+      '--against',
+      'runtime-default:moby',
+      '--arch',
+      'x86_64',
+      '--kernel',
+      '6.1.0',
+    ],
     ['diff', '--json', 'fixtures/diff/app-v1.json', 'fixtures/diff/app-v2.json', '--unified'],
   ],
   'profiles build': [
     ['profiles', 'build', '--json', '--dry-run', '--store', 'fixtures/recordings/store'],
-    ['profiles', 'build', '--json', '--dry-run', '--format', 'spo', '--store', 'fixtures/recordings/store', 'default/web/nginx'],
+    [
+      'profiles',
+      'build',
+      '--json',
+      '--dry-run',
+      '--format',
+      'spo',
+      '--store',
+      'fixtures/recordings/store',
+      'default/web/nginx',
+    ],
   ],
   'profiles list': [['profiles', 'list', '--json', '--store', 'fixtures/recordings/store']],
   'profiles merge': [
-    ['profiles', 'merge', '--json', 'profiles/runtime-default/moby-default.json', 'fixtures/profiles/valid/recorded-busybox.json'],
-    ['profiles', 'merge', '--json', '--check', 'fixtures/profiles/valid/recorded-busybox.json', 'fixtures/profiles/valid/minimal.json'],
+    [
+      'profiles',
+      'merge',
+      '--json',
+      'profiles/runtime-default/moby-default.json',
+      'fixtures/profiles/valid/recorded-busybox.json',
+    ],
+    [
+      'profiles',
+      'merge',
+      '--json',
+      '--check',
+      'fixtures/profiles/valid/recorded-busybox.json',
+      'fixtures/profiles/valid/minimal.json',
+    ],
   ],
   'published list': [['published', 'list', '--json', '--root', 'fixtures/publish/root']],
   unpublish: [['unpublish', '--json', '--dry-run', '--root', 'fixtures/publish/root', 'sr/team/app/web.json']],
@@ -52,7 +120,10 @@ const KERNEL_COMMANDS = ['record', 'run', 'install', 'uninstall', 'status', 'gc'
 describe('exit codes', () => {
   it('has one table with unique codes and names', () => {
     assert.equal(new Set(EXIT_CODE_TABLE.map((e) => e.code)).size, EXIT_CODE_TABLE.length)
-    assert.deepEqual(EXIT_CODE_TABLE.map((e) => e.code).sort((a, b) => a - b), Object.values(EXIT).sort((a, b) => a - b))
+    assert.deepEqual(
+      EXIT_CODE_TABLE.map((e) => e.code).sort((a, b) => a - b),
+      Object.values(EXIT).sort((a, b) => a - b),
+    )
     for (const e of EXIT_CODE_TABLE) assert.equal(EXIT[e.name], e.code)
   })
 
@@ -61,24 +132,35 @@ describe('exit codes', () => {
     const fold = (text: string) => text.replace(/\s+/g, ' ')
     const table = fold(formatExitCodeTable())
     assert.ok(fold(runCli(['--help']).stdout).includes(table))
-    for (const id of commandIds()) assert.ok(fold(runCli([...id.split(' '), '--help']).stdout).includes(table), `${id} --help lacks the exit-code table`)
+    for (const id of commandIds())
+      assert.ok(
+        fold(runCli([...id.split(' '), '--help']).stdout).includes(table),
+        `${id} --help lacks the exit-code table`,
+      )
   })
 
   it('documents the same table in the README', () => {
     const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8')
-    for (const e of EXIT_CODE_TABLE) assert.ok(readme.includes(`| ${e.code} | \`${e.name}\` | ${e.meaning} |`), `README lacks exit code ${e.code}`)
+    for (const e of EXIT_CODE_TABLE)
+      assert.ok(readme.includes(`| ${e.code} | \`${e.name}\` | ${e.meaning} |`), `README lacks exit code ${e.code}`)
   })
 
   it('validate: 0 valid, 1 invalid, 2 unreadable or bad usage', () => {
     assert.equal(runCli(['validate', 'fixtures/profiles/valid/minimal.json']).status, EXIT.OK)
     assert.equal(runCli(['validate', 'fixtures/profiles/invalid/truncated.json']).status, EXIT.CHECK_FAILED)
-    assert.equal(runCli(['validate', 'fixtures/profiles/valid/minimal.json', 'fixtures/profiles/no-such.json']).status, EXIT.USAGE)
+    assert.equal(
+      runCli(['validate', 'fixtures/profiles/valid/minimal.json', 'fixtures/profiles/no-such.json']).status,
+      EXIT.USAGE,
+    )
     assert.equal(runCli(['validate']).status, EXIT.USAGE)
     // Arguments never come from stdin (oclif would read a missing one from a pipe).
     assert.equal(runCli(['validate'], {input: 'fixtures/profiles/valid/minimal.json\n'}).status, EXIT.USAGE)
     assert.equal(runCli(['validate', '--no-such-flag', 'x.json']).status, EXIT.USAGE)
     assert.equal(runCli(['validate', 'fixtures/profiles/warnings/unknown-syscall.json']).status, EXIT.OK)
-    assert.equal(runCli(['validate', '--strict', 'fixtures/profiles/warnings/unknown-syscall.json']).status, EXIT.CHECK_FAILED)
+    assert.equal(
+      runCli(['validate', '--strict', 'fixtures/profiles/warnings/unknown-syscall.json']).status,
+      EXIT.CHECK_FAILED,
+    )
   })
 
   it('every broken profile in the corpus exits CHECK_FAILED from the CLI', () => {
@@ -101,7 +183,8 @@ describe('exit codes', () => {
 describe('help', () => {
   it('lists examples on the root page and for every command', () => {
     assert.match(runCli(['--help']).stdout, /EXAMPLES\n/)
-    for (const id of commandIds()) assert.match(runCli([...id.split(' '), '--help']).stdout, /EXAMPLES\n/, `${id} --help has no examples`)
+    for (const id of commandIds())
+      assert.match(runCli([...id.split(' '), '--help']).stdout, /EXAMPLES\n/, `${id} --help has no examples`)
   })
 })
 
@@ -135,12 +218,16 @@ describe('--json output', () => {
 
 describe('colour', () => {
   it('honours NO_COLOR even when colour is forced', () => {
-    const run = runCli(['validate', 'fixtures/profiles/invalid/truncated.json'], {env: {NO_COLOR: '1', FORCE_COLOR: '1'}})
+    const run = runCli(['validate', 'fixtures/profiles/invalid/truncated.json'], {
+      env: {NO_COLOR: '1', FORCE_COLOR: '1'},
+    })
     assert.doesNotMatch(run.stdout, /\u001b\[/)
   })
 
   it('colours when forced and NO_COLOR is unset', () => {
-    const run = runCli(['validate', 'fixtures/profiles/invalid/truncated.json'], {env: {NO_COLOR: undefined, FORCE_COLOR: '1'}})
+    const run = runCli(['validate', 'fixtures/profiles/invalid/truncated.json'], {
+      env: {NO_COLOR: undefined, FORCE_COLOR: '1'},
+    })
     assert.match(run.stdout, /\u001b\[/)
   })
 })

@@ -32,7 +32,14 @@ describe('FORCE_COLOR and NO_COLOR', () => {
     assert.doesNotMatch(runCli(['validate', TRUNCATED], {env: {NO_COLOR: undefined}}).stdout, ESC)
     assert.doesNotMatch(runCli(['validate', TRUNCATED], {env: {NO_COLOR: undefined, FORCE_COLOR: '0'}}).stdout, ESC)
     assert.match(runCli(['validate', TRUNCATED], {env: {NO_COLOR: undefined, FORCE_COLOR: '1'}}).stdout, ESC)
-    assert.match(runCli(['validate', '--strct', TRUNCATED], {env: {NO_COLOR: undefined, FORCE_COLOR: '1'}}).stderr, ESC, 'errors on stderr too')
-    assert.doesNotMatch(runCli(['validate', '--json', TRUNCATED], {env: {NO_COLOR: undefined, FORCE_COLOR: '1'}}).stdout, ESC)
+    assert.match(
+      runCli(['validate', '--strct', TRUNCATED], {env: {NO_COLOR: undefined, FORCE_COLOR: '1'}}).stderr,
+      ESC,
+      'errors on stderr too',
+    )
+    assert.doesNotMatch(
+      runCli(['validate', '--json', TRUNCATED], {env: {NO_COLOR: undefined, FORCE_COLOR: '1'}}).stdout,
+      ESC,
+    )
   })
 })

@@ -9,8 +9,13 @@ import {REPO_ROOT, runCli, runCliAtTerminal} from '../helpers/cli.js'
 
 function commandIds(): string[] {
   const dir = join(REPO_ROOT, 'dist', 'src', 'commands')
-  const walk = (d: string): string[] => readdirSync(d, {withFileTypes: true}).flatMap((e) => (e.isDirectory() ? walk(join(d, e.name)) : e.name.endsWith('.js') ? [join(d, e.name)] : []))
-  return walk(dir).map((f) => relative(dir, f).replace(/\.js$/, '').split('/').join(' ')).sort()
+  const walk = (d: string): string[] =>
+    readdirSync(d, {withFileTypes: true}).flatMap((e) =>
+      e.isDirectory() ? walk(join(d, e.name)) : e.name.endsWith('.js') ? [join(d, e.name)] : [],
+    )
+  return walk(dir)
+    .map((f) => relative(dir, f).replace(/\.js$/, '').split('/').join(' '))
+    .sort()
 }
 
 const ajv = new Ajv({allErrors: true, strict: false})
@@ -32,9 +37,15 @@ function usageErrorJson(args: string[]): ErrorBody {
 /** Usage errors other than an unknown flag, for the commands that have required arguments or flags with a fixed set of values. */
 const OTHER_USAGE_ERRORS: Record<string, string[][]> = {
   validate: [['validate', '--json']],
-  diff: [['diff', '--json'], ['diff', '--json', '--fail-on', 'sometimes', 'a.json', 'b.json']],
+  diff: [
+    ['diff', '--json'],
+    ['diff', '--json', '--fail-on', 'sometimes', 'a.json', 'b.json'],
+  ],
   'profiles show': [['profiles', 'show', '--json']],
-  'profiles merge': [['profiles', 'merge', '--json'], ['profiles', 'merge', '--json', '--format', 'toml', 'a.json', 'b.json']],
+  'profiles merge': [
+    ['profiles', 'merge', '--json'],
+    ['profiles', 'merge', '--json', '--format', 'toml', 'a.json', 'b.json'],
+  ],
   'profiles build': [['profiles', 'build', '--json', '--format', 'toml']],
   publish: [['publish', '--json']],
   unpublish: [['unpublish', '--json']],
@@ -75,12 +86,21 @@ describe('did you mean', () => {
     const human = runCli(['validate', '--strct', 'x.json'])
     assert.equal(human.status, EXIT.USAGE)
     assert.match(human.stderr, /did you mean --strict\?/)
-    assert.deepEqual(usageErrorJson(['profiles', 'merge', '--json', '--chek', 'a.json', 'b.json']).error.suggestions[0], 'did you mean --check? (for --chek)')
-    assert.match(usageErrorJson(['diff', '--json', '--unifed', 'a.json', 'b.json']).error.suggestions[0]!, /did you mean --unified\?/)
+    assert.deepEqual(
+      usageErrorJson(['profiles', 'merge', '--json', '--chek', 'a.json', 'b.json']).error.suggestions[0],
+      'did you mean --check? (for --chek)',
+    )
+    assert.match(
+      usageErrorJson(['diff', '--json', '--unifed', 'a.json', 'b.json']).error.suggestions[0]!,
+      /did you mean --unified\?/,
+    )
   })
 
   it('suggests nothing for a flag that is like none', () => {
-    assert.doesNotMatch(usageErrorJson(['validate', '--json', '--xyzzy-plugh', 'x.json']).error.suggestions.join('\n'), /did you mean/)
+    assert.doesNotMatch(
+      usageErrorJson(['validate', '--json', '--xyzzy-plugh', 'x.json']).error.suggestions.join('\n'),
+      /did you mean/,
+    )
   })
 
   it('suggests the closest command, also within a topic, with and without --json', () => {

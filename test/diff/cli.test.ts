@@ -54,7 +54,10 @@ describe('diff: exit codes', () => {
   it('against a runtime default: 1 when the workload would (maybe) fail, 0 when it only removes attack surface', () => {
     assert.equal(runCli(['diff', BUSYBOX, '--against', 'runtime-default:moby', ...TARGET]).status, EXIT.OK)
     assert.equal(runCli(['diff', V2, '--against', 'runtime-default:moby', ...TARGET]).status, EXIT.CHECK_FAILED)
-    assert.equal(runCli(['diff', BUSYBOX, '--against', 'runtime-default:moby', ...TARGET, '--fail-on', 'removed']).status, EXIT.CHECK_FAILED)
+    assert.equal(
+      runCli(['diff', BUSYBOX, '--against', 'runtime-default:moby', ...TARGET, '--fail-on', 'removed']).status,
+      EXIT.CHECK_FAILED,
+    )
   })
 
   it('2 for usage and input errors, with a message and a suggestion but no stack trace', () => {
@@ -64,7 +67,10 @@ describe('diff: exit codes', () => {
       [[V1, '--against', 'runtime-default:podman'], /not a runtime default/],
       [[V1, '--against', 'runtime-default', '--arch', 'sparc'], /unknown architecture/],
       [[V1, '--against', 'runtime-default', '--kernel', 'latest'], /not a kernel version/],
-      [[V1, '--against', 'runtime-default', '--cap-add', 'SYS_ADMN'], /unknown capability[\s\S]*did you mean CAP_SYS_ADMIN/],
+      [
+        [V1, '--against', 'runtime-default', '--cap-add', 'SYS_ADMN'],
+        /unknown capability[\s\S]*did you mean CAP_SYS_ADMIN/,
+      ],
       [[V1, 'fixtures/diff/no-such.json'], /cannot read profile fixtures\/diff\/no-such\.json: no such file/],
       [[V1, 'fixtures/profiles/invalid/bad-operator.json'], /is not a valid seccomp profile/],
       [[V1, fixture('runtime-default', 'both-architectures.json')], /both 'architectures' and 'archMap'/],
@@ -94,32 +100,62 @@ describe('diff: --json', () => {
   it('mirrors A B and B A', () => {
     const ab = json<ProfilesDiffJson>([V1, V2, '--fail-on', 'none'], EXIT.OK)
     const ba = json<ProfilesDiffJson>([V2, V1, '--fail-on', 'none'], EXIT.OK)
-    assert.deepEqual(ab.syscalls.added.map((c) => c.name), ba.syscalls.removed.map((c) => c.name))
-    assert.deepEqual(ab.syscalls.removed.map((c) => c.name), ba.syscalls.added.map((c) => c.name))
-    assert.deepEqual(ab.syscalls.changed.map((c) => [c.name, c.widens, c.narrows]), ba.syscalls.changed.map((c) => [c.name, c.narrows, c.widens]))
+    assert.deepEqual(
+      ab.syscalls.added.map((c) => c.name),
+      ba.syscalls.removed.map((c) => c.name),
+    )
+    assert.deepEqual(
+      ab.syscalls.removed.map((c) => c.name),
+      ba.syscalls.added.map((c) => c.name),
+    )
+    assert.deepEqual(
+      ab.syscalls.changed.map((c) => [c.name, c.widens, c.narrows]),
+      ba.syscalls.changed.map((c) => [c.name, c.narrows, c.widens]),
+    )
     assert.deepEqual([ab.findings.added, ab.findings.removed], [ba.findings.removed, ba.findings.added])
   })
 
   it('says when a docker/moby-format input was resolved, and for what', () => {
-    const out = json<ProfilesDiffJson>([V1, 'fixtures/diff/docker-format.json', ...TARGET, '--cap-add', 'SYS_PTRACE'], EXIT.CHECK_FAILED)
+    const out = json<ProfilesDiffJson>(
+      [V1, 'fixtures/diff/docker-format.json', ...TARGET, '--cap-add', 'SYS_PTRACE'],
+      EXIT.CHECK_FAILED,
+    )
     assert.equal(out.b.format, 'docker')
     assert.equal(out.b.resolved, true)
     assert.equal(out.a.resolved, false)
     assert.equal(out.resolvedFor?.arch, 'SCMP_ARCH_X86_64')
     assert.equal(out.resolvedFor?.capsSource, 'custom')
     assert.ok(out.resolvedFor?.caps.includes('CAP_SYS_PTRACE'))
-    assert.deepEqual(out.syscalls.added.map((c) => c.name), ['ptrace'])
+    assert.deepEqual(
+      out.syscalls.added.map((c) => c.name),
+      ['ptrace'],
+    )
     const human = runCli(['diff', V1, 'fixtures/diff/docker-format.json', ...TARGET])
-    assert.match(human.stdout, /docker-format\.json is docker\/moby format: resolved for x86_64, kernel 6\.1\.0, 11 capabilities/)
+    assert.match(
+      human.stdout,
+      /docker-format\.json is docker\/moby format: resolved for x86_64, kernel 6\.1\.0, 11 capabilities/,
+    )
   })
 
   it('shows coverage from the sidecar next to a profile', () => {
     const out = json<ProfilesDiffJson>([V1, V2], EXIT.CHECK_FAILED)
     assert.equal(out.b.coverage?.recordings, 5)
     assert.equal(out.a.coverage, null)
-    assert.deepEqual(out.syscalls.added.map((c) => [c.name, c.seen.b]), [['ptrace', 2], ['socket', 3]])
+    assert.deepEqual(
+      out.syscalls.added.map((c) => [c.name, c.seen.b]),
+      [
+        ['ptrace', 2],
+        ['socket', 3],
+      ],
+    )
     const rd = json<RuntimeDefaultDiffJson>([V2, '--against', 'runtime-default:moby', ...TARGET], EXIT.CHECK_FAILED)
-    assert.deepEqual(rd.mayFail.map((n) => [n.name, n.seen]), [['clone', 4], ['socket', 3]])
+    assert.deepEqual(
+      rd.mayFail.map((n) => [n.name, n.seen]),
+      [
+        ['clone', 4],
+        ['socket', 3],
+      ],
+    )
   })
 })
 
@@ -133,7 +169,10 @@ describe('diff --against runtime-default:host on this machine', () => {
     assert.deepEqual(out.runtimeDefault.architectures, ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32'])
     assert.equal(out.runtimeDefault.caps.length, 11)
     // Plain runtime-default means the host's profile when there is one.
-    assert.equal(json<RuntimeDefaultDiffJson>([BUSYBOX, '--against', 'runtime-default', ...TARGET], EXIT.OK).runtimeDefault.name, 'host')
+    assert.equal(
+      json<RuntimeDefaultDiffJson>([BUSYBOX, '--against', 'runtime-default', ...TARGET], EXIT.OK).runtimeDefault.name,
+      'host',
+    )
     // The x86_64 count itself is checked against an independent count in test/runtime-default/load.test.ts;
     // here: the CLI reports the same figure the resolver gives.
     const counts = out.runtimeDefault.counts.x86_64!
@@ -160,7 +199,10 @@ describe('diff --format markdown', () => {
 
     it(`${file} is made of well-formed tables`, () => {
       const text = readFileSync(fixture('diff', 'golden', file), 'utf8')
-      const tables = text.split(/\n(?!\|)/).map((block) => block.split('\n').filter((l) => l.startsWith('|'))).filter((rows) => rows.length > 0)
+      const tables = text
+        .split(/\n(?!\|)/)
+        .map((block) => block.split('\n').filter((l) => l.startsWith('|')))
+        .filter((rows) => rows.length > 0)
       assert.ok(tables.length >= 2)
       // Cells are separated by unescaped pipes; every row of a table has as many cells as its header.
       const cells = (row: string) => row.replaceAll('\\|', '').split('|').length - 2
@@ -175,14 +217,23 @@ describe('diff --format markdown', () => {
 
 describe('diff: colour', () => {
   it('honours NO_COLOR and colours the unified diff when forced', () => {
-    assert.doesNotMatch(runCli(['diff', V1, V2, '--unified'], {env: {NO_COLOR: '1', FORCE_COLOR: '1'}}).stdout, /\u001b\[/)
+    assert.doesNotMatch(
+      runCli(['diff', V1, V2, '--unified'], {env: {NO_COLOR: '1', FORCE_COLOR: '1'}}).stdout,
+      /\u001b\[/,
+    )
     const coloured = runCli(['diff', V1, V2, '--unified'], {env: {NO_COLOR: undefined, FORCE_COLOR: '1'}}).stdout
     assert.match(coloured, /\u001b\[32m\+\s+"ptrace",/)
     assert.match(coloured, /\u001b\[31m-\s+"fstat",/)
   })
 
   it('never colours markdown or JSON', () => {
-    assert.doesNotMatch(runCli(['diff', V1, V2, '--format', 'markdown'], {env: {NO_COLOR: undefined, FORCE_COLOR: '1'}}).stdout, /\u001b\[/)
-    assert.doesNotMatch(runCli(['diff', V1, V2, '--json', '--unified'], {env: {NO_COLOR: undefined, FORCE_COLOR: '1'}}).stdout, /\u001b\[/)
+    assert.doesNotMatch(
+      runCli(['diff', V1, V2, '--format', 'markdown'], {env: {NO_COLOR: undefined, FORCE_COLOR: '1'}}).stdout,
+      /\u001b\[/,
+    )
+    assert.doesNotMatch(
+      runCli(['diff', V1, V2, '--json', '--unified'], {env: {NO_COLOR: undefined, FORCE_COLOR: '1'}}).stdout,
+      /\u001b\[/,
+    )
   })
 })

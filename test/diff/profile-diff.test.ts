@@ -34,7 +34,11 @@ describe('diff A B on the fixtures', () => {
   })
 
   it('reports nothing for a profile against itself', async () => {
-    for (const file of [['diff', 'app-v1.json'], ['diff', 'app-v2.json'], ['profiles', 'valid', 'recorded-busybox.json']]) {
+    for (const file of [
+      ['diff', 'app-v1.json'],
+      ['diff', 'app-v2.json'],
+      ['profiles', 'valid', 'recorded-busybox.json'],
+    ]) {
       const p = await load(...file)
       const d = diff(p, p)
       assert.ok(isEmptyDiff(d), file.join('/'))
@@ -54,19 +58,38 @@ describe('diff A B on the fixtures', () => {
   })
 
   it('does not report a rule that only restates the default', () => {
-    const a: SeccompProfile = {defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{names: ['read'], action: 'SCMP_ACT_ALLOW'}, {names: ['mount'], action: 'SCMP_ACT_ERRNO'}]}
-    const b: SeccompProfile = {defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{names: ['mount'], action: 'SCMP_ACT_ERRNO', errnoRet: 1}]}
+    const a: SeccompProfile = {
+      defaultAction: 'SCMP_ACT_ALLOW',
+      syscalls: [
+        {names: ['read'], action: 'SCMP_ACT_ALLOW'},
+        {names: ['mount'], action: 'SCMP_ACT_ERRNO'},
+      ],
+    }
+    const b: SeccompProfile = {
+      defaultAction: 'SCMP_ACT_ALLOW',
+      syscalls: [{names: ['mount'], action: 'SCMP_ACT_ERRNO', errnoRet: 1}],
+    }
     assert.ok(isEmptyDiff(diff(a, b)))
   })
 })
 
 // Random flat profiles over a few names, actions, conditions, errnos, architectures and flags.
 const name = fc.constantFrom('read', 'write', 'openat', 'clone', 'personality', 'socket', 'ptrace', 'kill')
-const arg = fc.record({index: fc.integer({min: 0, max: 2}), value: fc.constantFrom(0n, 8n, 16n, 0x7e020000n, (1n << 63n) + 1n, (1n << 64n) - 1n), op: fc.constantFrom(...SECCOMP_OPERATORS)})
+const arg = fc.record({
+  index: fc.integer({min: 0, max: 2}),
+  value: fc.constantFrom(0n, 8n, 16n, 0x7e020000n, (1n << 63n) + 1n, (1n << 64n) - 1n),
+  op: fc.constantFrom(...SECCOMP_OPERATORS),
+})
 const rule: fc.Arbitrary<SeccompRule> = fc.record(
   {
     names: fc.uniqueArray(name, {minLength: 1, maxLength: 3}),
-    action: fc.constantFrom('SCMP_ACT_ALLOW', 'SCMP_ACT_LOG', 'SCMP_ACT_ERRNO', 'SCMP_ACT_KILL_PROCESS', 'SCMP_ACT_TRAP'),
+    action: fc.constantFrom(
+      'SCMP_ACT_ALLOW',
+      'SCMP_ACT_LOG',
+      'SCMP_ACT_ERRNO',
+      'SCMP_ACT_KILL_PROCESS',
+      'SCMP_ACT_TRAP',
+    ),
     errnoRet: fc.option(fc.constantFrom(1, 22, 38), {nil: undefined}),
     args: fc.option(fc.array(arg, {minLength: 1, maxLength: 2}), {nil: undefined}),
   },
@@ -76,8 +99,14 @@ const profile: fc.Arbitrary<SeccompProfile> = fc.record(
   {
     defaultAction: fc.constantFrom('SCMP_ACT_ERRNO', 'SCMP_ACT_KILL_PROCESS', 'SCMP_ACT_ALLOW', 'SCMP_ACT_LOG'),
     defaultErrnoRet: fc.option(fc.constantFrom(1, 38), {nil: undefined}),
-    architectures: fc.option(fc.uniqueArray(fc.constantFrom('SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32'), {minLength: 1}), {nil: undefined}),
-    flags: fc.option(fc.uniqueArray(fc.constantFrom('SECCOMP_FILTER_FLAG_LOG', 'SECCOMP_FILTER_FLAG_SPEC_ALLOW'), {maxLength: 2}), {nil: undefined}),
+    architectures: fc.option(
+      fc.uniqueArray(fc.constantFrom('SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32'), {minLength: 1}),
+      {nil: undefined},
+    ),
+    flags: fc.option(
+      fc.uniqueArray(fc.constantFrom('SECCOMP_FILTER_FLAG_LOG', 'SECCOMP_FILTER_FLAG_SPEC_ALLOW'), {maxLength: 2}),
+      {nil: undefined},
+    ),
     syscalls: fc.array(rule, {maxLength: 7}),
   },
   {requiredKeys: ['defaultAction', 'syscalls']},
@@ -99,7 +128,10 @@ describe('diff A B properties', () => {
         const d = diff(a, b)
         assert.deepEqual(mirrorProfileDiff(mirrorProfileDiff(d)), d)
         const back = diff(b, a)
-        assert.deepEqual([back.findings.added, back.findings.removed, back.findings.changed], [d.findings.removed, d.findings.added, d.findings.changed])
+        assert.deepEqual(
+          [back.findings.added, back.findings.removed, back.findings.changed],
+          [d.findings.removed, d.findings.added, d.findings.changed],
+        )
         assert.equal(failsOn(d.findings, 'added'), failsOn(back.findings, 'removed'))
       }),
       {numRuns: 300},
@@ -120,8 +152,10 @@ describe('diff A B properties', () => {
     fc.assert(
       fc.property(profile, profile, (a, b) => {
         const d = diff(a, b)
-        for (const c of d.syscalls.added) assert.ok(c.from.allowance === 'denied' && c.to.allowance !== 'denied' && c.widens && !c.narrows)
-        for (const c of d.syscalls.removed) assert.ok(c.from.allowance !== 'denied' && c.to.allowance === 'denied' && c.narrows && !c.widens)
+        for (const c of d.syscalls.added)
+          assert.ok(c.from.allowance === 'denied' && c.to.allowance !== 'denied' && c.widens && !c.narrows)
+        for (const c of d.syscalls.removed)
+          assert.ok(c.from.allowance !== 'denied' && c.to.allowance === 'denied' && c.narrows && !c.widens)
       }),
       {numRuns: 300},
     )

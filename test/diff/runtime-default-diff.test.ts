@@ -10,23 +10,34 @@ import {fixture} from '../helpers/cli.js'
 
 const abis = ['x86_64', 'x86', 'x32'] as const
 const load = async (...path: string[]) => normaliseProfile((await loadProfile(fixture(...path))).profile)
-const moby = async (kernel: string) => normaliseProfile((await resolveRuntimeDefault('moby', {arch: 'SCMP_ARCH_X86_64', kernel})).resolved)
-const against = (profile: SeccompProfile, rd: SeccompProfile) => diffAgainstRuntimeDefault(profile, rd, {abis: [...abis], nativeArch: 'SCMP_ARCH_X86_64'})
+const moby = async (kernel: string) =>
+  normaliseProfile((await resolveRuntimeDefault('moby', {arch: 'SCMP_ARCH_X86_64', kernel})).resolved)
+const against = (profile: SeccompProfile, rd: SeccompProfile) =>
+  diffAgainstRuntimeDefault(profile, rd, {abis: [...abis], nativeArch: 'SCMP_ARCH_X86_64'})
 
 describe('diff PROFILE --against runtime-default', () => {
   it('app-v2 under moby on kernel 6.1: clone and socket may fail, nothing is denied outright', async () => {
     const d = against(await load('diff', 'app-v2.json'), await moby('6.1.0'))
-    assert.deepEqual(d.willFail.map((n) => n.name), [])
+    assert.deepEqual(
+      d.willFail.map((n) => n.name),
+      [],
+    )
     // moby allows clone only without namespace flags (no CAP_SYS_ADMIN) and socket only for families other than
     // AF_VSOCK; app-v2 allows both unconditionally. personality 0 and 8 are among moby's allowed values.
-    assert.deepEqual(d.mayFail.map((n) => n.name), ['clone', 'socket'])
+    assert.deepEqual(
+      d.mayFail.map((n) => n.name),
+      ['clone', 'socket'],
+    )
     // ptrace: moby allows it from kernel 4.8 on (includes minKernel), without CAP_SYS_PTRACE.
     assert.ok(!d.willFail.some((n) => n.name === 'ptrace'))
   })
 
   it('on kernel 4.4 ptrace is denied: the workload will fail', async () => {
     const d = against(await load('diff', 'app-v2.json'), await moby('4.4'))
-    assert.deepEqual(d.willFail.map((n) => n.name), ['ptrace'])
+    assert.deepEqual(
+      d.willFail.map((n) => n.name),
+      ['ptrace'],
+    )
     assert.equal(d.willFail[0]!.runtimeDefault.base.fromDefault, true)
   })
 
@@ -35,7 +46,13 @@ describe('diff PROFILE --against runtime-default', () => {
     const d = against(profile, await moby('6.1.0'))
     const s = d.attackSurface
     // Every name app-v2 allows is one moby allows (some only conditionally): they are the kept ones.
-    const allowedByProfile = [...new Set((profile.syscalls ?? []).filter((r) => r.action === 'SCMP_ACT_ALLOW' || r.action === 'SCMP_ACT_LOG').flatMap((r) => r.names))].sort()
+    const allowedByProfile = [
+      ...new Set(
+        (profile.syscalls ?? [])
+          .filter((r) => r.action === 'SCMP_ACT_ALLOW' || r.action === 'SCMP_ACT_LOG')
+          .flatMap((r) => r.names),
+      ),
+    ].sort()
     assert.deepEqual(s.keptNames, allowedByProfile)
     assert.equal(s.kept + s.removed, s.runtimeDefaultAllows)
     assert.equal(s.removedPercent, Math.round((s.removed / s.runtimeDefaultAllows) * 1000) / 10)
@@ -49,7 +66,10 @@ describe('diff PROFILE --against runtime-default', () => {
 
   it('a default-allow profile needs everything the runtime default denies', async () => {
     const rd = await moby('6.1.0')
-    const profile: SeccompProfile = {defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{names: ['mount'], action: 'SCMP_ACT_ERRNO'}]}
+    const profile: SeccompProfile = {
+      defaultAction: 'SCMP_ACT_ALLOW',
+      syscalls: [{names: ['mount'], action: 'SCMP_ACT_ERRNO'}],
+    }
     const d = against(profile, rd)
     const names = d.willFail.map((n) => n.name)
     assert.ok(names.includes('reboot') && names.includes('init_module') && names.includes('clone3'))
@@ -59,7 +79,10 @@ describe('diff PROFILE --against runtime-default', () => {
   })
 
   it('lists names that are no syscall on the architectures as ignored', async () => {
-    const d = against({defaultAction: 'SCMP_ACT_ERRNO', syscalls: [{names: ['read', 'not_a_syscall'], action: 'SCMP_ACT_ALLOW'}]}, await moby('6.1.0'))
+    const d = against(
+      {defaultAction: 'SCMP_ACT_ERRNO', syscalls: [{names: ['read', 'not_a_syscall'], action: 'SCMP_ACT_ALLOW'}]},
+      await moby('6.1.0'),
+    )
     assert.deepEqual(d.ignored, ['not_a_syscall'])
     assert.deepEqual(d.willFail, [])
   })

@@ -51,27 +51,49 @@ describe('verdicts', () => {
   })
 
   it('describes a verdict in words, allowing rules first and values in numeric order', () => {
-    assert.equal(describeVerdict(verdict(profile, 'personality')), 'SCMP_ACT_ALLOW if arg0 == 0x0; SCMP_ACT_ALLOW if arg0 == 0x8; otherwise SCMP_ACT_ERRNO(ENOSYS) (default)')
-    assert.equal(describeVerdict(verdict(profile, 'socket')), 'SCMP_ACT_ALLOW if arg0 != 0x10; SCMP_ACT_ERRNO(EINVAL) if arg0 == 0x10 && arg2 == 0x9; otherwise SCMP_ACT_ERRNO(ENOSYS) (default)')
+    assert.equal(
+      describeVerdict(verdict(profile, 'personality')),
+      'SCMP_ACT_ALLOW if arg0 == 0x0; SCMP_ACT_ALLOW if arg0 == 0x8; otherwise SCMP_ACT_ERRNO(ENOSYS) (default)',
+    )
+    assert.equal(
+      describeVerdict(verdict(profile, 'socket')),
+      'SCMP_ACT_ALLOW if arg0 != 0x10; SCMP_ACT_ERRNO(EINVAL) if arg0 == 0x10 && arg2 == 0x9; otherwise SCMP_ACT_ERRNO(ENOSYS) (default)',
+    )
   })
 
   it('treats MASKED_EQ without valueTwo like valueTwo 0, and rule order and duplicates as irrelevant', () => {
-    const a: SeccompProfile = {defaultAction: 'SCMP_ACT_ERRNO', syscalls: [{names: ['clone'], action: 'SCMP_ACT_ALLOW', args: [{index: 0, value: 0x7e020000n, op: 'SCMP_CMP_MASKED_EQ'}]}]}
+    const a: SeccompProfile = {
+      defaultAction: 'SCMP_ACT_ERRNO',
+      syscalls: [
+        {names: ['clone'], action: 'SCMP_ACT_ALLOW', args: [{index: 0, value: 0x7e020000n, op: 'SCMP_CMP_MASKED_EQ'}]},
+      ],
+    }
     const b: SeccompProfile = {
       defaultAction: 'SCMP_ACT_ERRNO',
       defaultErrnoRet: 1,
       syscalls: [
-        {names: ['clone'], action: 'SCMP_ACT_ALLOW', args: [{index: 0, value: 0x7e020000n, valueTwo: 0n, op: 'SCMP_CMP_MASKED_EQ'}]},
-        {names: ['clone'], action: 'SCMP_ACT_ALLOW', args: [{index: 0, value: 0x7e020000n, valueTwo: 0n, op: 'SCMP_CMP_MASKED_EQ'}]},
+        {
+          names: ['clone'],
+          action: 'SCMP_ACT_ALLOW',
+          args: [{index: 0, value: 0x7e020000n, valueTwo: 0n, op: 'SCMP_CMP_MASKED_EQ'}],
+        },
+        {
+          names: ['clone'],
+          action: 'SCMP_ACT_ALLOW',
+          args: [{index: 0, value: 0x7e020000n, valueTwo: 0n, op: 'SCMP_CMP_MASKED_EQ'}],
+        },
       ],
     }
     assert.equal(new ProfileIndex(a).rulesKey('clone'), new ProfileIndex(b).rulesKey('clone'))
-    assert.ok(allowsSubset(verdict(a, 'clone'), verdict(b, 'clone')) && allowsSubset(verdict(b, 'clone'), verdict(a, 'clone')))
+    assert.ok(
+      allowsSubset(verdict(a, 'clone'), verdict(b, 'clone')) && allowsSubset(verdict(b, 'clone'), verdict(a, 'clone')),
+    )
   })
 })
 
 describe('allowsSubset: does y allow every call x allows?', () => {
-  const one = (...rules: NonNullable<SeccompProfile['syscalls']>) => verdict({defaultAction: 'SCMP_ACT_ERRNO', syscalls: rules}, 'personality')
+  const one = (...rules: NonNullable<SeccompProfile['syscalls']>) =>
+    verdict({defaultAction: 'SCMP_ACT_ERRNO', syscalls: rules}, 'personality')
   const allow: SeccompRule = {names: ['personality'], action: 'SCMP_ACT_ALLOW'}
   const unconditional = one(allow)
   const only8 = one({...allow, args: [EQ8]})
@@ -94,7 +116,10 @@ describe('allowsSubset: does y allow every call x allows?', () => {
   })
 
   it('is conservative where rule precedence would matter', () => {
-    const withDenial = one({...allow, args: [EQ8]}, {names: ['personality'], action: 'SCMP_ACT_ERRNO', args: [EQ8, ARG2_EQ9]})
+    const withDenial = one(
+      {...allow, args: [EQ8]},
+      {names: ['personality'], action: 'SCMP_ACT_ERRNO', args: [EQ8, ARG2_EQ9]},
+    )
     assert.equal(allowsSubset(only8, withDenial), false)
     assert.equal(allowsSubset(withDenial, only8), true)
   })

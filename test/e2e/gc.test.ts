@@ -51,7 +51,10 @@ function helperJson<T>(args: string[]): T {
   assert.equal(run.status, 0, `helper ${args.join(' ')}: ${run.stderr}`)
   return JSON.parse(run.stdout) as T
 }
-const targets = () => helperJson<{targets: Array<{mntns: number; ns_id: number; owner: number}>}>(['list']).targets.filter((t) => t.owner === t.mntns)
+const targets = () =>
+  helperJson<{targets: Array<{mntns: number; ns_id: number; owner: number}>}>(['list']).targets.filter(
+    (t) => t.owner === t.mntns,
+  )
 
 function gc(args: string[] = []): GcResult {
   const run = runCli(['gc', '--json', ...args], {env})
@@ -78,7 +81,8 @@ function storedRecordings(): Recording[] {
   )
 }
 
-const notes = () => (existsSync(spool) ? readdirSync(spool) : []).filter((f) => f.endsWith('.json') && !f.startsWith('orphan-'))
+const notes = () =>
+  (existsSync(spool) ? readdirSync(spool) : []).filter((f) => f.endsWith('.json') && !f.startsWith('orphan-'))
 
 async function waitFor<T>(what: string, probe: () => T | undefined, ms = 10_000): Promise<T> {
   for (const deadline = Date.now() + ms; Date.now() < deadline; await sleep(25)) {
@@ -92,7 +96,10 @@ describe('gc (real kernel, podman)', {timeout: 300_000}, () => {
   before(async () => {
     requireKernelPrerequisites()
     helper = await nativeHelper()
-    writeFileSync(env.SECCOMP_RECORDER_CONFIG!, `outputRoots: [${join(work, 'out')}]\nstore: ${store}\nspool: ${spool}\n`)
+    writeFileSync(
+      env.SECCOMP_RECORDER_CONFIG!,
+      `outputRoots: [${join(work, 'out')}]\nstore: ${store}\nspool: ${spool}\n`,
+    )
     const installed = runCli(['install', '--hooks-dir', hooksDir], {env})
     assert.equal(installed.status, 0, installed.stderr)
     // No poststop stage: every container's recording stays behind, as when the runtime is killed before running it.
@@ -110,14 +117,34 @@ describe('gc (real kernel, podman)', {timeout: 300_000}, () => {
     rmSync(work, {recursive: true, force: true})
   })
 
-  it('finalises a container whose poststop never ran, with exactly the kernel\'s syscalls; leaves a running one alone', async () => {
+  it("finalises a container whose poststop never ran, with exactly the kernel's syscalls; leaves a running one alone", async () => {
     const name = `scr-gc-${process.pid}`
     // A long-running container, recorded too: gc must not touch it while it runs.
-    const running = spawn('podman', podmanRunArgs({runtime: 'runc', rootfs, hooksDir, name: `${name}-live`, annotations: {'seccomp-recorder.io/record': 'gc-e2e/live'}, args: ['/bin/sh', '-c', `sleep 4; ${WORKLOAD}`]}), {stdio: 'ignore'})
+    const running = spawn(
+      'podman',
+      podmanRunArgs({
+        runtime: 'runc',
+        rootfs,
+        hooksDir,
+        name: `${name}-live`,
+        annotations: {'seccomp-recorder.io/record': 'gc-e2e/live'},
+        args: ['/bin/sh', '-c', `sleep 4; ${WORKLOAD}`],
+      }),
+      {stdio: 'ignore'},
+    )
     const done = new Promise<number | null>((resolve) => running.on('close', resolve))
     const liveNote = await waitFor('the running container to be registered', () => notes()[0])
 
-    const finished = podman(podmanRunArgs({runtime: 'runc', rootfs, hooksDir, name, annotations: {'seccomp-recorder.io/record': 'gc-e2e/app'}, args: ['/bin/sh', '-c', WORKLOAD]}))
+    const finished = podman(
+      podmanRunArgs({
+        runtime: 'runc',
+        rootfs,
+        hooksDir,
+        name,
+        annotations: {'seccomp-recorder.io/record': 'gc-e2e/app'},
+        args: ['/bin/sh', '-c', WORKLOAD],
+      }),
+    )
     assert.equal(finished.status, 0, finished.stderr)
     const [finishedNote] = notes().filter((n) => n !== liveNote)
     assert.ok(finishedNote, 'the finished container left its note (no poststop)')
@@ -127,25 +154,43 @@ describe('gc (real kernel, podman)', {timeout: 300_000}, () => {
     assert.ok(expected.x86_64?.includes('mkdir') && expected.x86_64.includes('sync'), 'the workload was recorded')
 
     const dry = gc(['--dry-run'])
-    assert.deepEqual(dry.actions.map((a) => [a.action, a.done]), [['finalise', false]])
+    assert.deepEqual(
+      dry.actions.map((a) => [a.action, a.done]),
+      [['finalise', false]],
+    )
     assert.equal(notes().length, 2, 'a dry run changes nothing')
 
     const result = gc()
-    assert.deepEqual(result.actions.map((a) => [a.action, a.subject]), [['finalise', `container ${finishedNote.slice(0, -'.json'.length)}`]])
-    assert.deepEqual(result.kept.map((k) => k.subject), [`container ${liveNote.slice(0, -'.json'.length)}`])
+    assert.deepEqual(
+      result.actions.map((a) => [a.action, a.subject]),
+      [['finalise', `container ${finishedNote.slice(0, -'.json'.length)}`]],
+    )
+    assert.deepEqual(
+      result.kept.map((k) => k.subject),
+      [`container ${liveNote.slice(0, -'.json'.length)}`],
+    )
     const [recording, ...others] = storedRecordings()
     assert.equal(others.length, 0)
     assert.equal(recording!.name, 'gc-e2e/app')
     assert.equal(recording!.source, 'hook')
     assert.deepEqual(recording!.syscalls, expected)
     assert.deepEqual(notes(), [liveNote], "the running container's note is untouched")
-    assert.deepEqual(targets().map((t) => t.mntns).includes(note.mntns), false, 'the finished container\'s target is gone')
+    assert.deepEqual(
+      targets()
+        .map((t) => t.mntns)
+        .includes(note.mntns),
+      false,
+      "the finished container's target is gone",
+    )
     assert.equal(targets().length, 1, "the running container's target stays")
 
     // Once it has finished too, gc finalises it; then nothing is left and the recorder is detached.
     assert.equal(await done, 0)
     const last = gc()
-    assert.deepEqual(last.actions.map((a) => a.action), ['finalise'])
+    assert.deepEqual(
+      last.actions.map((a) => a.action),
+      ['finalise'],
+    )
     assert.ok(storedRecordings().some((r) => r.name === 'gc-e2e/live' && r.syscalls.x86_64?.includes('mkdir')))
     assert.deepEqual(readdirSync(spool), [])
     assert.equal(last.detached, true)
@@ -153,11 +198,32 @@ describe('gc (real kernel, podman)', {timeout: 300_000}, () => {
   })
 
   it('salvages the recording of a `record` killed with SIGKILL, exactly, as orphan/<boot>-<ns_id>', async () => {
-    const child = spawn(process.execPath, [CLI, 'record', '--name', 'gc-e2e/killed', '--output', join(work, 'killed.json'), '--', BUSYBOX, 'sh', '-c', `sleep 1; ${BUSYBOX} sync; ${BUSYBOX} uname`], {env: {...process.env, ...env}, stdio: 'ignore'})
+    const child = spawn(
+      process.execPath,
+      [
+        CLI,
+        'record',
+        '--name',
+        'gc-e2e/killed',
+        '--output',
+        join(work, 'killed.json'),
+        '--',
+        BUSYBOX,
+        'sh',
+        '-c',
+        `sleep 1; ${BUSYBOX} sync; ${BUSYBOX} uname`,
+      ],
+      {env: {...process.env, ...env}, stdio: 'ignore'},
+    )
     const target = await waitFor('the record target', () => targets()[0])
-    await waitFor('record to take its namespace lock', () => (existsSync(join(spool, `ns.${target.ns_id}.lock`)) ? true : undefined))
+    await waitFor('record to take its namespace lock', () =>
+      existsSync(join(spool, `ns.${target.ns_id}.lock`)) ? true : undefined,
+    )
     // While `record` lives, gc leaves its target alone.
-    assert.deepEqual(gc().kept.map((k) => k.subject), [`mount namespace ${target.mntns} (ns_id ${target.ns_id})`])
+    assert.deepEqual(
+      gc().kept.map((k) => k.subject),
+      [`mount namespace ${target.mntns} (ns_id ${target.ns_id})`],
+    )
     child.kill('SIGKILL')
     await new Promise((resolve) => child.on('close', resolve))
     // The command goes on without it; once it has ended (no process left in its namespace), the kernel holds its
@@ -166,7 +232,10 @@ describe('gc (real kernel, podman)', {timeout: 300_000}, () => {
       assert.ok(Date.now() < deadline, 'the recorded command did not end')
     }
     const kernel = helperJson<KernelTarget>(['read', '--mntns', String(target.mntns)])
-    assert.ok(kernel.syscalls.x86_64?.includes(63) && kernel.syscalls.x86_64.includes(162), 'uname and sync were recorded')
+    assert.ok(
+      kernel.syscalls.x86_64?.includes(63) && kernel.syscalls.x86_64.includes(162),
+      'uname and sync were recorded',
+    )
     const result = gc()
     const salvaged = result.actions.find((a) => a.action === 'salvage')
     assert.ok(salvaged, JSON.stringify(result))

@@ -4,7 +4,17 @@
  * (docs/TESTING.md). A missing prerequisite fails loudly with the reason and the fix — never a silent skip.
  */
 import {execFileSync, spawn, spawnSync, type ChildProcess} from 'node:child_process'
-import {chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, symlinkSync, writeFileSync} from 'node:fs'
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
@@ -21,9 +31,17 @@ function which(command: string): string | undefined {
 /** Fails with the reason and the fix when the machine cannot run the end-to-end tier. */
 export function requireKernelPrerequisites(): void {
   const problems: string[] = []
-  if (process.getuid?.() !== 0) problems.push('not root: the e2e tests load BPF programs and start containers (run as root)')
-  if (!existsSync('/sys/kernel/btf/vmlinux')) problems.push('no /sys/kernel/btf/vmlinux: the kernel lacks BTF (CONFIG_DEBUG_INFO_BTF=y is needed)')
-  for (const [command, pkg] of [['clang', 'clang'], ['bpftool', 'bpftool'], ['runc', 'runc'], ['crun', 'crun'], ['podman', 'podman']] as const) {
+  if (process.getuid?.() !== 0)
+    problems.push('not root: the e2e tests load BPF programs and start containers (run as root)')
+  if (!existsSync('/sys/kernel/btf/vmlinux'))
+    problems.push('no /sys/kernel/btf/vmlinux: the kernel lacks BTF (CONFIG_DEBUG_INFO_BTF=y is needed)')
+  for (const [command, pkg] of [
+    ['clang', 'clang'],
+    ['bpftool', 'bpftool'],
+    ['runc', 'runc'],
+    ['crun', 'crun'],
+    ['podman', 'podman'],
+  ] as const) {
     if (!which(command)) problems.push(`${command} not found: apt-get install ${pkg} (or run bash .ci/setup)`)
   }
   if (!existsSync(BUSYBOX)) problems.push(`${BUSYBOX} not found: apt-get install busybox-static`)
@@ -80,7 +98,24 @@ export function busyboxRootfs(parent = mkdtempSync(join(tmpdir(), 'scr-rootfs-')
   chmodSync(join(rootfs, 'tmp'), 0o1777)
   copyFileSync(BUSYBOX, join(rootfs, 'bin', 'busybox'))
   chmodSync(join(rootfs, 'bin', 'busybox'), 0o755)
-  for (const applet of ['sh', 'true', 'false', 'cat', 'echo', 'ls', 'sleep', 'uname', 'mkdir', 'rm', 'wc', 'head', 'id', 'hostname', 'touch', 'sync']) {
+  for (const applet of [
+    'sh',
+    'true',
+    'false',
+    'cat',
+    'echo',
+    'ls',
+    'sleep',
+    'uname',
+    'mkdir',
+    'rm',
+    'wc',
+    'head',
+    'id',
+    'hostname',
+    'touch',
+    'sync',
+  ]) {
     if (!existsSync(join(rootfs, 'bin', applet))) symlinkSync('busybox', join(rootfs, 'bin', applet))
   }
   writeFileSync(join(rootfs, 'etc', 'passwd'), 'root:x:0:0:root:/:/bin/sh\n')
@@ -116,7 +151,12 @@ export function ociBundle(options: BundleOptions): string {
     hostname: 'scr-test',
     mounts: [
       {destination: '/proc', type: 'proc', source: 'proc'},
-      {destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k']},
+      {
+        destination: '/dev',
+        type: 'tmpfs',
+        source: 'tmpfs',
+        options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'],
+      },
       {destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro']},
     ],
     ...(options.annotations ? {annotations: options.annotations} : {}),
@@ -142,20 +182,40 @@ export function containerName(prefix: string): string {
 const csvField = (text: string) => (/[",]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text)
 
 /** `podman run` with the flags this machine needs (docs/TESTING.md); returns the arguments after `podman`. */
-export function podmanRunArgs(options: {runtime: 'runc' | 'crun'; rootfs: string; args: string[]; name?: string; hooksDir?: string; annotations?: Record<string, string>; seccomp?: string; capAdd?: string[]}): string[] {
+export function podmanRunArgs(options: {
+  runtime: 'runc' | 'crun'
+  rootfs: string
+  args: string[]
+  name?: string
+  hooksDir?: string
+  annotations?: Record<string, string>
+  seccomp?: string
+  capAdd?: string[]
+}): string[] {
   return [
-    '--runtime', options.runtime,
-    '--storage-driver', 'vfs',
-    '--cgroup-manager', 'cgroupfs',
-    '--events-backend', 'file',
+    '--runtime',
+    options.runtime,
+    '--storage-driver',
+    'vfs',
+    '--cgroup-manager',
+    'cgroupfs',
+    '--events-backend',
+    'file',
     ...(options.hooksDir ? ['--hooks-dir', options.hooksDir] : []),
-    'run', '--rm', '--network', 'none',
-    '--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=1024:1024',
+    'run',
+    '--rm',
+    '--network',
+    'none',
+    '--ulimit',
+    'nofile=1024:1024',
+    '--ulimit',
+    'nproc=1024:1024',
     ...(options.name ? ['--name', options.name] : []),
     ...Object.entries(options.annotations ?? {}).flatMap(([k, v]) => ['--annotation', csvField(`${k}=${v}`)]),
     ...(options.seccomp ? ['--security-opt', `seccomp=${options.seccomp}`] : []),
     ...(options.capAdd ?? []).flatMap((cap) => ['--cap-add', cap]),
-    '--rootfs', options.rootfs,
+    '--rootfs',
+    options.rootfs,
     ...options.args,
   ]
 }
@@ -163,9 +223,16 @@ export function podmanRunArgs(options: {runtime: 'runc' | 'crun'; rootfs: string
 export const CLI = join(REPO_ROOT, 'bin', 'run.js')
 
 /** Starts `record --json --output FILE -- COMMAND` in the background; resolves with its exit code and JSON. */
-export function recordInBackground(env: NodeJS.ProcessEnv, output: string, command: string[]): Promise<{code: number | null; stdout: string; stderr: string}> {
+export function recordInBackground(
+  env: NodeJS.ProcessEnv,
+  output: string,
+  command: string[],
+): Promise<{code: number | null; stdout: string; stderr: string}> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, 'record', '--json', '--output', output, '--', ...command], {env, stdio: ['ignore', 'pipe', 'pipe']})
+    const child = spawn(process.execPath, [CLI, 'record', '--json', '--output', output, '--', ...command], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()))

@@ -11,7 +11,14 @@ import {before, describe, it} from 'node:test'
 import {Ajv} from 'ajv'
 import {HOOK_POSTSTOP_OUTPUT, OUTPUT_SCHEMAS} from '../../src/cli/output-schemas/index.js'
 import {REPO_ROOT, runCli} from '../helpers/cli.js'
-import {busyboxRootfs, nativeHelper, ociBundle, podmanRunArgs, prepareCgroupsForCrun, requireKernelPrerequisites} from './harness.js'
+import {
+  busyboxRootfs,
+  nativeHelper,
+  ociBundle,
+  podmanRunArgs,
+  prepareCgroupsForCrun,
+  requireKernelPrerequisites,
+} from './harness.js'
 
 const work = mkdtempSync(join(tmpdir(), 'scr-e2e-hook-'))
 const env = {
@@ -46,7 +53,10 @@ describe('OCI hook (real kernel, podman, runc, crun)', {timeout: 600_000}, () =>
     requireKernelPrerequisites()
     prepareCgroupsForCrun()
     await nativeHelper()
-    writeFileSync(env.SECCOMP_RECORDER_CONFIG, `outputRoots: [${out}]\nstore: ${store}\nspool: ${join(work, 'spool')}\n`)
+    writeFileSync(
+      env.SECCOMP_RECORDER_CONFIG,
+      `outputRoots: [${out}]\nstore: ${store}\nspool: ${join(work, 'spool')}\n`,
+    )
     const installed = runCli(['install', '--json', '--hooks-dir', hooksDir], {env})
     assert.equal(installed.status, 0, installed.stderr)
     assertSchema('install', installed.stdout)
@@ -56,30 +66,51 @@ describe('OCI hook (real kernel, podman, runc, crun)', {timeout: 600_000}, () =>
   for (const runtime of RUNTIMES) {
     it(`podman --runtime ${runtime}: records, runs under its own profile with identical output, and denies one more syscall`, () => {
       const profile = join(out, `podman-${runtime}.json`)
-      const recorded = podman(podmanRunArgs({runtime, rootfs, hooksDir, annotations: {'io.containers.trace-syscall': `of:${profile}`}, args: ['/bin/sh', '-c', WORKLOAD]}))
+      const recorded = podman(
+        podmanRunArgs({
+          runtime,
+          rootfs,
+          hooksDir,
+          annotations: {'io.containers.trace-syscall': `of:${profile}`},
+          args: ['/bin/sh', '-c', WORKLOAD],
+        }),
+      )
       assert.equal(recorded.status, 0, recorded.stderr)
       assert.ok(existsSync(profile), `no profile written: ${recorded.stderr}`)
       for (const enforcing of RUNTIMES) {
-        const rerun = podman(podmanRunArgs({runtime: enforcing, rootfs, seccomp: profile, args: ['/bin/sh', '-c', WORKLOAD]}))
+        const rerun = podman(
+          podmanRunArgs({runtime: enforcing, rootfs, seccomp: profile, args: ['/bin/sh', '-c', WORKLOAD]}),
+        )
         assert.equal(rerun.status, 0, `${enforcing} under the ${runtime}-recorded profile: ${rerun.stderr}`)
         assert.equal(rerun.stdout, recorded.stdout)
       }
-      const more = podman(podmanRunArgs({runtime, rootfs, seccomp: profile, args: ['/bin/sh', '-c', `${WORKLOAD}; mkdir /tmp/denied`]}))
+      const more = podman(
+        podmanRunArgs({runtime, rootfs, seccomp: profile, args: ['/bin/sh', '-c', `${WORKLOAD}; mkdir /tmp/denied`]}),
+      )
       assert.notEqual(more.status, 0)
       assert.match(more.stderr, /mkdir: can't create directory '\/tmp\/denied': Operation not permitted/)
     })
 
     it(`${runtime} run with config.json hooks: records, and the profile runs the container under linux.seccomp`, () => {
       const profile = join(out, `${runtime}-run.json`)
-      const bundle = ociBundle({args: ['/bin/sh', '-c', WORKLOAD], annotations: {'io.containers.trace-syscall': `of:${profile}`}})
+      const bundle = ociBundle({
+        args: ['/bin/sh', '-c', WORKLOAD],
+        annotations: {'io.containers.trace-syscall': `of:${profile}`},
+      })
       const config = join(bundle, 'config.json')
       assert.equal(runCli(['install', '--oci-config', config, '--hooks-dir', hooksDir], {env}).status, 0)
-      const recorded = spawnSync(runtime, ['run', `scr-hook-${process.pid}-${runtime}`], {cwd: bundle, encoding: 'utf8'})
+      const recorded = spawnSync(runtime, ['run', `scr-hook-${process.pid}-${runtime}`], {
+        cwd: bundle,
+        encoding: 'utf8',
+      })
       assert.equal(recorded.status, 0, recorded.stderr)
       assert.ok(existsSync(profile), 'no profile written')
       const seccomp = JSON.parse(readFileSync(profile, 'utf8')) as object
       const enforced = ociBundle({args: ['/bin/sh', '-c', WORKLOAD], seccomp})
-      const rerun = spawnSync(runtime, ['run', `scr-hook-${process.pid}-${runtime}-2`], {cwd: enforced, encoding: 'utf8'})
+      const rerun = spawnSync(runtime, ['run', `scr-hook-${process.pid}-${runtime}-2`], {
+        cwd: enforced,
+        encoding: 'utf8',
+      })
       assert.equal(rerun.status, 0, rerun.stderr)
       assert.equal(rerun.stdout, recorded.stdout)
       const denied = ociBundle({args: ['/bin/sh', '-c', `${WORKLOAD}; mkdir /tmp/denied`], seccomp})
@@ -91,7 +122,15 @@ describe('OCI hook (real kernel, podman, runc, crun)', {timeout: 600_000}, () =>
 
   it('a container that exits at once (/bin/true) is recorded completely: ≤ 45 syscalls, runs under both runtimes', () => {
     const profile = join(out, 'true.json')
-    const recorded = podman(podmanRunArgs({runtime: 'runc', rootfs, hooksDir, annotations: {'io.containers.trace-syscall': `of:${profile}`}, args: ['/bin/true']}))
+    const recorded = podman(
+      podmanRunArgs({
+        runtime: 'runc',
+        rootfs,
+        hooksDir,
+        annotations: {'io.containers.trace-syscall': `of:${profile}`},
+        args: ['/bin/true'],
+      }),
+    )
     assert.equal(recorded.status, 0, recorded.stderr)
     const names = profileNames(profile)
     assert.ok(names.length <= 45, `${names.length} syscalls: ${names.join(' ')}`)
@@ -104,13 +143,27 @@ describe('OCI hook (real kernel, podman, runc, crun)', {timeout: 600_000}, () =>
   it('seccomp-recorder.io/runtime-threads: "true" adds what a runc thread started after the filter does; the profile still runs', () => {
     const plain = join(out, 'threads-off.json')
     const threads = join(out, 'threads-on.json')
-    for (const [path, extra] of [[plain, {}], [threads, {'seccomp-recorder.io/runtime-threads': 'true'}]] as const) {
-      const recorded = podman(podmanRunArgs({runtime: 'crun', rootfs, hooksDir, annotations: {'io.containers.trace-syscall': `of:${path}`, ...extra}, args: ['/bin/true']}))
+    for (const [path, extra] of [
+      [plain, {}],
+      [threads, {'seccomp-recorder.io/runtime-threads': 'true'}],
+    ] as const) {
+      const recorded = podman(
+        podmanRunArgs({
+          runtime: 'crun',
+          rootfs,
+          hooksDir,
+          annotations: {'io.containers.trace-syscall': `of:${path}`, ...extra},
+          args: ['/bin/true'],
+        }),
+      )
       assert.equal(recorded.status, 0, recorded.stderr)
     }
     const added = profileNames(threads).filter((n) => !profileNames(plain).includes(n))
     assert.ok(added.includes('clone3') && added.includes('sigaltstack'), `added: ${added.join(' ')}`)
-    assert.deepEqual(profileNames(plain).filter((n) => !profileNames(threads).includes(n)), [])
+    assert.deepEqual(
+      profileNames(plain).filter((n) => !profileNames(threads).includes(n)),
+      [],
+    )
     const rerun = podman(podmanRunArgs({runtime: 'runc', rootfs, seccomp: threads, args: ['/bin/true']}))
     assert.equal(rerun.status, 0, rerun.stderr)
   })
@@ -127,7 +180,17 @@ describe('OCI hook (real kernel, podman, runc, crun)', {timeout: 600_000}, () =>
       runs.map(
         (r) =>
           new Promise<void>((resolve, reject) => {
-            const child = spawn('podman', podmanRunArgs({runtime: 'crun', rootfs, hooksDir, annotations: {'io.containers.trace-syscall': `of:${r.profile}`}, args: ['/bin/sh', '-c', r.script]}), {stdio: 'ignore'})
+            const child = spawn(
+              'podman',
+              podmanRunArgs({
+                runtime: 'crun',
+                rootfs,
+                hooksDir,
+                annotations: {'io.containers.trace-syscall': `of:${r.profile}`},
+                args: ['/bin/sh', '-c', r.script],
+              }),
+              {stdio: 'ignore'},
+            )
             child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`podman exited ${code}`))))
           }),
       ),
@@ -140,12 +203,25 @@ describe('OCI hook (real kernel, podman, runc, crun)', {timeout: 600_000}, () =>
 
   it('seccomp-recorder.io/record=auto stores a recording under the podman container name', () => {
     const name = `scr-auto-${process.pid}`
-    const recorded = podman(podmanRunArgs({runtime: 'runc', rootfs, hooksDir, name, annotations: {'seccomp-recorder.io/record': 'auto'}, args: ['/bin/true']}))
+    const recorded = podman(
+      podmanRunArgs({
+        runtime: 'runc',
+        rootfs,
+        hooksDir,
+        name,
+        annotations: {'seccomp-recorder.io/record': 'auto'},
+        args: ['/bin/true'],
+      }),
+    )
     assert.equal(recorded.status, 0, recorded.stderr)
     const dir = join(store, 'recordings', name)
     assert.ok(existsSync(dir), `no recordings under ${dir}`)
     const [file] = readdirSync(dir)
-    const recording = JSON.parse(readFileSync(join(dir, file!), 'utf8')) as {source: string; runtime: string; syscalls: {x86_64: string[]}}
+    const recording = JSON.parse(readFileSync(join(dir, file!), 'utf8')) as {
+      source: string
+      runtime: string
+      syscalls: {x86_64: string[]}
+    }
     assert.equal(recording.source, 'hook')
     assert.equal(recording.runtime, 'runc')
     assert.ok(recording.syscalls.x86_64.includes('execve'))
@@ -153,7 +229,11 @@ describe('OCI hook (real kernel, podman, runc, crun)', {timeout: 600_000}, () =>
 
   it('the poststop entry for a container that was never registered does nothing, and says so as JSON', () => {
     const state = JSON.stringify({ociVersion: '1.0.2', id: 'never-registered', status: 'stopped', pid: 0, bundle: work})
-    const run = spawnSync(process.execPath, [join(REPO_ROOT, 'bin', 'hook-poststop.js')], {env: {...process.env, ...env}, input: state, encoding: 'utf8'})
+    const run = spawnSync(process.execPath, [join(REPO_ROOT, 'bin', 'hook-poststop.js')], {
+      env: {...process.env, ...env},
+      input: state,
+      encoding: 'utf8',
+    })
     assert.equal(run.status, 0, run.stderr)
     const validate = ajv.compile(HOOK_POSTSTOP_OUTPUT)
     assert.ok(validate(JSON.parse(run.stdout)), ajv.errorsText(validate.errors))
@@ -162,7 +242,15 @@ describe('OCI hook (real kernel, podman, runc, crun)', {timeout: 600_000}, () =>
 
   it('refuses an output path outside the configured roots and writes nothing there', () => {
     const outside = join(work, 'outside', 'x.json')
-    podman(podmanRunArgs({runtime: 'runc', rootfs, hooksDir, annotations: {'io.containers.trace-syscall': `of:${outside}`}, args: ['/bin/true']}))
+    podman(
+      podmanRunArgs({
+        runtime: 'runc',
+        rootfs,
+        hooksDir,
+        annotations: {'io.containers.trace-syscall': `of:${outside}`},
+        args: ['/bin/true'],
+      }),
+    )
     assert.equal(existsSync(outside), false)
   })
 

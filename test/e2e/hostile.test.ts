@@ -53,7 +53,13 @@ interface Run {
 }
 
 function run(command: string, args: string[], input: Buffer | string, env: NodeJS.ProcessEnv = {}): Run {
-  const r = spawnSync(command, args, {input, encoding: 'utf8', timeout: 60_000, maxBuffer: 16 * 1024 * 1024, env: {...process.env, NO_COLOR: '1', ...env}})
+  const r = spawnSync(command, args, {
+    input,
+    encoding: 'utf8',
+    timeout: 60_000,
+    maxBuffer: 16 * 1024 * 1024,
+    env: {...process.env, NO_COLOR: '1', ...env},
+  })
   if (r.error) throw r.error
   return {status: r.status, stdout: r.stdout, stderr: r.stderr}
 }
@@ -105,7 +111,8 @@ function exitedPid(): number {
 
 /** A pid that exited but nobody reaped: its parent never waits for it. */
 async function zombiePid(): Promise<number> {
-  const script = 'import os, sys, time\npid = os.fork()\nif pid == 0:\n    os._exit(0)\nprint(pid, flush=True)\ntime.sleep(600)\n'
+  const script =
+    'import os, sys, time\npid = os.fork()\nif pid == 0:\n    os._exit(0)\nprint(pid, flush=True)\ntime.sleep(600)\n'
   const parent = spawn('python3', ['-c', script], {stdio: ['ignore', 'pipe', 'ignore']})
   started.push(parent)
   const pid = await new Promise<number>((resolve, reject) => {
@@ -124,7 +131,9 @@ function kinds(segments: readonly Segment[]): Set<PidKind> {
 }
 
 /** Real pids for the kinds a case uses, and the namespaces a wrong registration would show up under. */
-async function pidsFor(used: Set<PidKind>): Promise<{pids: Partial<Record<PidKind, number>>; live?: {pid: number; inode: number}; watch: number[]}> {
+async function pidsFor(
+  used: Set<PidKind>,
+): Promise<{pids: Partial<Record<PidKind, number>>; live?: {pid: number; inode: number}; watch: number[]}> {
   const pids: Partial<Record<PidKind, number>> = {self: process.pid, init: 1, kthreadd: 2}
   const watch = [mntnsInode('self'), mntnsInode(2)]
   try {
@@ -173,7 +182,11 @@ async function noPendingDetach(): Promise<void> {
 
 /** One line for people: `seccomp-recorder: …`, printable, not JSON. */
 function assertOneHumanLine(stderr: string, pattern: RegExp, what: string): void {
-  assert.match(stderr, /^seccomp-recorder: [^\n]+\n$/, `${what}: not one line starting with "seccomp-recorder: ": ${JSON.stringify(stderr.slice(0, 500))}`)
+  assert.match(
+    stderr,
+    /^seccomp-recorder: [^\n]+\n$/,
+    `${what}: not one line starting with "seccomp-recorder: ": ${JSON.stringify(stderr.slice(0, 500))}`,
+  )
   assert.doesNotMatch(stderr.trimEnd(), /[\u0000-\u001f\u007f]/, `${what}: control characters in the message`)
   assert.doesNotMatch(stderr, /^seccomp-recorder: \{/, `${what}: JSON instead of a sentence`)
   assert.ok(stderr.length < 600, `${what}: a message of ${stderr.length} characters`)
@@ -181,36 +194,69 @@ function assertOneHumanLine(stderr: string, pattern: RegExp, what: string): void
 }
 
 /** The prestart as install configures it for this tree: its spool and its output root. */
-const prestartArgs = (tree: CaseTree) => ['hook-prestart', '--spool', tree.vars.spool, '--output-root', tree.vars.outputRoot]
+const prestartArgs = (tree: CaseTree) => [
+  'hook-prestart',
+  '--spool',
+  tree.vars.spool,
+  '--output-root',
+  tree.vars.outputRoot,
+]
 
 function writeConfig(tree: CaseTree): Record<string, string> {
   const path = join(tree.vars.tmp, 'config.yaml')
-  writeFileSync(path, `outputRoots: [${JSON.stringify(tree.vars.outputRoot)}]\nstore: ${JSON.stringify(tree.vars.store)}\nspool: ${JSON.stringify(tree.vars.spool)}\nonError: fail\n`)
+  writeFileSync(
+    path,
+    `outputRoots: [${JSON.stringify(tree.vars.outputRoot)}]\nstore: ${JSON.stringify(tree.vars.store)}\nspool: ${JSON.stringify(tree.vars.spool)}\nonError: fail\n`,
+  )
   return {SECCOMP_RECORDER_CONFIG: path, SECCOMP_RECORDER_HELPER: helper}
 }
 
-const stoppedState = (id: string, bundle: string) => JSON.stringify({ociVersion: '1.0.2', id, status: 'stopped', pid: 0, bundle})
+const stoppedState = (id: string, bundle: string) =>
+  JSON.stringify({ociVersion: '1.0.2', id, status: 'stopped', pid: 0, bundle})
 
 /** Files added or changed below `dir` (absolute paths). */
-function filesWrittenBelow(tree: CaseTree, before: ReturnType<typeof snapshot>, after: ReturnType<typeof snapshot>, dir: string): string[] {
+function filesWrittenBelow(
+  tree: CaseTree,
+  before: ReturnType<typeof snapshot>,
+  after: ReturnType<typeof snapshot>,
+  dir: string,
+): string[] {
   const changes = compareSnapshots(before, after)
   const rel = relative(tree.vars.tmp, dir)
-  return [...changes.added, ...changes.changed].filter((p) => (p === rel || p.startsWith(`${rel}/`)) && after.get(p)?.type === 'file').map((p) => join(tree.vars.tmp, p)).sort()
+  return [...changes.added, ...changes.changed]
+    .filter((p) => (p === rel || p.startsWith(`${rel}/`)) && after.get(p)?.type === 'file')
+    .map((p) => join(tree.vars.tmp, p))
+    .sort()
 }
 
 /**
  * The poststop entry for a container prestart registered: the expected outcome, the kernel target given back,
  * the spool note gone, exactly the expected files written and nothing outside the roots.
  */
-function poststopAndCheck(options: {tree: CaseTree; id: string; inode: number; expected: Outcome; before: ReturnType<typeof snapshot>; mustNotExist?: string[]}): void {
+function poststopAndCheck(options: {
+  tree: CaseTree
+  id: string
+  inode: number
+  expected: Outcome
+  before: ReturnType<typeof snapshot>
+  mustNotExist?: string[]
+}): void {
   const {tree, id, inode, expected, before} = options
   const env = writeConfigOnce(tree)
   const r = run(process.execPath, [POSTSTOP], stoppedState(id, tree.vars.bundle), env)
   const after = snapshot(tree.vars.tmp)
-  assert.deepEqual(changesOutside(compareSnapshots(before, after), tree), {added: [], removed: [], changed: []}, 'written outside the configured roots')
+  assert.deepEqual(
+    changesOutside(compareSnapshots(before, after), tree),
+    {added: [], removed: [], changed: []},
+    'written outside the configured roots',
+  )
   assert.equal(readFileSync(join(tree.vars.outside, 'victim.json'), 'utf8'), VICTIM_TEXT)
   for (const path of options.mustNotExist ?? []) assert.equal(existsSync(path), false, `${path} exists`)
-  assert.equal(registered(inode), false, `poststop (exit ${r.status}: ${r.stderr.trim()}) left mount namespace ${inode} registered in the kernel`)
+  assert.equal(
+    registered(inode),
+    false,
+    `poststop (exit ${r.status}: ${r.stderr.trim()}) left mount namespace ${inode} registered in the kernel`,
+  )
   assert.equal(existsSync(join(tree.vars.spool, `${id}.json`)), false, 'the spool note stays')
   const written = filesWrittenBelow(tree, before, after, tree.vars.outputRoot)
   const stored = filesWrittenBelow(tree, before, after, join(tree.vars.store, 'recordings'))
@@ -247,7 +293,11 @@ describe('hostile input to the real hook (native prestart, poststop entry, real 
     requireKernelPrerequisites()
     helper = await nativeHelper()
     // kthreadd (pid 2) is always in the initial mount namespace; pid 1's may not be readable (here it is a sandbox's process manager).
-    assert.equal(readlinkSync('/proc/self/ns/mnt'), readlinkSync('/proc/2/ns/mnt'), 'the test must run in the host mount namespace (the "self" pid stands for a host process)')
+    assert.equal(
+      readlinkSync('/proc/self/ns/mnt'),
+      readlinkSync('/proc/2/ns/mnt'),
+      'the test must run in the host mount namespace (the "self" pid stands for a host process)',
+    )
   })
 
   after(() => {
@@ -263,41 +313,53 @@ describe('hostile input to the real hook (native prestart, poststop entry, real 
     const expected = c.expect.prestart
     const todo = c.knownBug?.prestart ?? (expected.outcome === 'accepted' ? c.knownBug?.poststop : undefined)
 
-    it(`${c.name}: hook-prestart → ${expected.outcome}${expected.outcome === 'refused' ? ` (exit ${expected.exit})` : ''}`, {todo}, async () => {
-      const tree = makeCaseTree('e2e', {spool: false})
-      runSetup(c.setup, tree.vars)
-      writeConfigOnce(tree)
-      const {pids, live, watch} = await pidsFor(kinds(c.input))
-      const stdin = assemble(c.input, tree.vars, pids)
-      const before = snapshot(tree.vars.tmp)
-      try {
-        const r = run(helper, prestartArgs(tree), stdin)
-        if (expected.outcome === 'refused' || expected.outcome === 'skipped') {
-          if (expected.outcome === 'refused') {
-            assert.equal(r.status, expected.exit, `exit code; stderr: ${r.stderr}`)
-            assertOneHumanLine(r.stderr, new RegExp(expected.message), 'prestart')
-          } else {
-            assert.equal(r.status, 0, r.stderr)
+    it(
+      `${c.name}: hook-prestart → ${expected.outcome}${expected.outcome === 'refused' ? ` (exit ${expected.exit})` : ''}`,
+      {todo},
+      async () => {
+        const tree = makeCaseTree('e2e', {spool: false})
+        runSetup(c.setup, tree.vars)
+        writeConfigOnce(tree)
+        const {pids, live, watch} = await pidsFor(kinds(c.input))
+        const stdin = assemble(c.input, tree.vars, pids)
+        const before = snapshot(tree.vars.tmp)
+        try {
+          const r = run(helper, prestartArgs(tree), stdin)
+          if (expected.outcome === 'refused' || expected.outcome === 'skipped') {
+            if (expected.outcome === 'refused') {
+              assert.equal(r.status, expected.exit, `exit code; stderr: ${r.stderr}`)
+              assertOneHumanLine(r.stderr, new RegExp(expected.message), 'prestart')
+            } else {
+              assert.equal(r.status, 0, r.stderr)
+            }
+            assert.equal(r.stdout, '')
+            for (const inode of watch) assert.equal(registered(inode), false, `mount namespace ${inode} was registered`)
+            assert.equal(existsSync(tree.vars.spool), false, 'the spool was created')
+            assert.deepEqual(
+              compareSnapshots(before, snapshot(tree.vars.tmp)),
+              {added: [], removed: [], changed: []},
+              'the tree changed',
+            )
+            return
           }
-          assert.equal(r.stdout, '')
-          for (const inode of watch) assert.equal(registered(inode), false, `mount namespace ${inode} was registered`)
-          assert.equal(existsSync(tree.vars.spool), false, 'the spool was created')
-          assert.deepEqual(compareSnapshots(before, snapshot(tree.vars.tmp)), {added: [], removed: [], changed: []}, 'the tree changed')
-          return
+          assert.equal(r.status, 0, `prestart refused: ${r.stderr}`)
+          assert.ok(live, 'an accepted state needs a live pid')
+          assert.ok(registered(live.inode), 'the container namespace is not registered')
+          for (const inode of watch.filter((i) => i !== live.inode)) assert.equal(registered(inode), false)
+          const afterPrestart = compareSnapshots(before, snapshot(tree.vars.tmp))
+          assert.deepEqual(
+            afterPrestart,
+            {added: ['spool', `spool/${c.id}.json`], removed: [], changed: []},
+            'prestart wrote something else than its spool note',
+          )
+          poststopAndCheck({tree, id: c.id!, inode: live.inode, expected: c.expect.poststop!, before})
+        } finally {
+          stopLive(live)
+          const leaked = removeIfRegistered(live?.inode)
+          if (leaked && !todo) assert.fail(`mount namespace ${live?.inode} was left registered`)
         }
-        assert.equal(r.status, 0, `prestart refused: ${r.stderr}`)
-        assert.ok(live, 'an accepted state needs a live pid')
-        assert.ok(registered(live.inode), 'the container namespace is not registered')
-        for (const inode of watch.filter((i) => i !== live.inode)) assert.equal(registered(inode), false)
-        const afterPrestart = compareSnapshots(before, snapshot(tree.vars.tmp))
-        assert.deepEqual(afterPrestart, {added: ['spool', `spool/${c.id}.json`], removed: [], changed: []}, 'prestart wrote something else than its spool note')
-        poststopAndCheck({tree, id: c.id!, inode: live.inode, expected: c.expect.poststop!, before})
-      } finally {
-        stopLive(live)
-        const leaked = removeIfRegistered(live?.inode)
-        if (leaked && !todo) assert.fail(`mount namespace ${live?.inode} was left registered`)
-      }
-    })
+      },
+    )
 
     if (expected.outcome === 'refused') {
       it(`${c.name}: hook-prestart --on-error warn → exit 0, one warning, nothing registered`, {todo}, async () => {
@@ -309,10 +371,17 @@ describe('hostile input to the real hook (native prestart, poststop entry, real 
           const r = run(helper, [...prestartArgs(tree), '--on-error', 'warn'], assemble(c.input, tree.vars, pids))
           assert.equal(r.status, 0, `exit code; stderr: ${r.stderr}`)
           assertOneHumanLine(r.stderr, /^seccomp-recorder: warning: /, 'prestart --on-error warn')
-          assert.match(r.stderr, new RegExp(expected.message.replace(/^\^seccomp-recorder: /, '^seccomp-recorder: warning: ')))
+          assert.match(
+            r.stderr,
+            new RegExp(expected.message.replace(/^\^seccomp-recorder: /, '^seccomp-recorder: warning: ')),
+          )
           for (const inode of watch) assert.equal(registered(inode), false, `mount namespace ${inode} was registered`)
           assert.equal(existsSync(tree.vars.spool), false, 'the spool was created')
-          assert.deepEqual(compareSnapshots(before, snapshot(tree.vars.tmp)), {added: [], removed: [], changed: []}, 'the tree changed')
+          assert.deepEqual(
+            compareSnapshots(before, snapshot(tree.vars.tmp)),
+            {added: [], removed: [], changed: []},
+            'the tree changed',
+          )
         } finally {
           stopLive(live)
           removeIfRegistered(live?.inode)
@@ -341,14 +410,25 @@ describe('hostile input to the real hook (native prestart, poststop entry, real 
   for (const c of annotationCases) {
     const prestart = c.expect.prestart
     const title =
-      prestart.outcome === 'refused' ? `refused by prestart (exit ${prestart.exit}), nothing registered` : prestart.outcome === 'skipped' ? 'skipped by prestart, nothing registered' : `registered by prestart, poststop → ${c.expect.poststop.outcome}`
+      prestart.outcome === 'refused'
+        ? `refused by prestart (exit ${prestart.exit}), nothing registered`
+        : prestart.outcome === 'skipped'
+          ? 'skipped by prestart, nothing registered'
+          : `registered by prestart, poststop → ${c.expect.poststop.outcome}`
     it(`${c.name}: ${title}`, {todo: c.knownBug?.poststop}, async () => {
       const tree = makeCaseTree('e2e-ann', {spool: false})
       runSetup(c.setup, tree.vars)
       writeConfigOnce(tree)
       const live = await liveContainerProcess()
       const id = `h-ann-${c.name}`.slice(0, 128)
-      const state = JSON.stringify({ociVersion: '1.0.2', id, status: 'created', pid: live.pid, bundle: tree.vars.bundle, annotations: annotationValues(c, tree.vars)})
+      const state = JSON.stringify({
+        ociVersion: '1.0.2',
+        id,
+        status: 'created',
+        pid: live.pid,
+        bundle: tree.vars.bundle,
+        annotations: annotationValues(c, tree.vars),
+      })
       const before = snapshot(tree.vars.tmp)
       try {
         const r = run(helper, prestartArgs(tree), state)
@@ -360,12 +440,23 @@ describe('hostile input to the real hook (native prestart, poststop entry, real 
             assert.deepEqual([r.status, r.stderr], [0, ''])
           }
           assert.equal(registered(live.inode), false, 'registered by a prestart that did not accept it')
-          assert.deepEqual(compareSnapshots(before, snapshot(tree.vars.tmp)), {added: [], removed: [], changed: []}, 'the tree changed')
+          assert.deepEqual(
+            compareSnapshots(before, snapshot(tree.vars.tmp)),
+            {added: [], removed: [], changed: []},
+            'the tree changed',
+          )
           return
         }
         assert.equal(r.status, 0, `prestart refused a well-formed state: ${r.stderr}`)
         assert.ok(registered(live.inode), 'not registered')
-        poststopAndCheck({tree, id, inode: live.inode, expected: c.expect.poststop, before, mustNotExist: c.mustNotExist})
+        poststopAndCheck({
+          tree,
+          id,
+          inode: live.inode,
+          expected: c.expect.poststop,
+          before,
+          mustNotExist: c.mustNotExist,
+        })
       } finally {
         stopLive(live)
         const leaked = removeIfRegistered(live.inode)
@@ -374,34 +465,44 @@ describe('hostile input to the real hook (native prestart, poststop entry, real 
     })
   }
 
-  it(
-    'a poststop that refuses after taking the recording does not leave the recorder attached once idle',
-    async () => {
-      const tree = makeCaseTree('e2e-linger', {spool: false})
-      const env = writeConfigOnce(tree)
-      const live = await liveContainerProcess()
-      const id = 'h-e2e-linger'
-      const state = JSON.stringify({ociVersion: '1.0.2', id, status: 'created', pid: live.pid, bundle: tree.vars.bundle, annotations: {'io.containers.trace-syscall': `of:${tree.vars.outputRoot}/x.json;if:${tree.vars.outputRoot}/missing-base.json`}})
-      try {
-        // Earlier recorded cases scheduled detach-idle runs: let them finish, so that only this poststop counts.
-        await noPendingDetach()
-        assert.equal(run(helper, prestartArgs(tree), state).status, 0)
-        const r = run(process.execPath, [POSTSTOP], stoppedState(id, tree.vars.bundle), env)
-        assert.equal(r.status, 3, r.stderr)
-        assert.equal(registered(live.inode), false)
-        let list = JSON.parse(run(helper, ['list'], '').stdout) as {attached: boolean; targets: Target[]}
-        for (let waited = 0; list.attached && waited < (LINGER_SECONDS + 3) * 1000; waited += 250) {
-          await sleep(250)
-          list = JSON.parse(run(helper, ['list'], '').stdout) as {attached: boolean; targets: Target[]}
-        }
-        // (Another recording running at the same time would also keep it attached: the e2e files run one at a time.)
-        assert.deepEqual({attached: list.attached, targets: list.targets}, {attached: false, targets: []}, `still attached ${LINGER_SECONDS + 3} s after the last recording ended`)
-      } finally {
-        stopLive(live)
-        removeIfRegistered(live.inode)
+  it('a poststop that refuses after taking the recording does not leave the recorder attached once idle', async () => {
+    const tree = makeCaseTree('e2e-linger', {spool: false})
+    const env = writeConfigOnce(tree)
+    const live = await liveContainerProcess()
+    const id = 'h-e2e-linger'
+    const state = JSON.stringify({
+      ociVersion: '1.0.2',
+      id,
+      status: 'created',
+      pid: live.pid,
+      bundle: tree.vars.bundle,
+      annotations: {
+        'io.containers.trace-syscall': `of:${tree.vars.outputRoot}/x.json;if:${tree.vars.outputRoot}/missing-base.json`,
+      },
+    })
+    try {
+      // Earlier recorded cases scheduled detach-idle runs: let them finish, so that only this poststop counts.
+      await noPendingDetach()
+      assert.equal(run(helper, prestartArgs(tree), state).status, 0)
+      const r = run(process.execPath, [POSTSTOP], stoppedState(id, tree.vars.bundle), env)
+      assert.equal(r.status, 3, r.stderr)
+      assert.equal(registered(live.inode), false)
+      let list = JSON.parse(run(helper, ['list'], '').stdout) as {attached: boolean; targets: Target[]}
+      for (let waited = 0; list.attached && waited < (LINGER_SECONDS + 3) * 1000; waited += 250) {
+        await sleep(250)
+        list = JSON.parse(run(helper, ['list'], '').stdout) as {attached: boolean; targets: Target[]}
       }
-    },
-  )
+      // (Another recording running at the same time would also keep it attached: the e2e files run one at a time.)
+      assert.deepEqual(
+        {attached: list.attached, targets: list.targets},
+        {attached: false, targets: []},
+        `still attached ${LINGER_SECONDS + 3} s after the last recording ended`,
+      )
+    } finally {
+      stopLive(live)
+      removeIfRegistered(live.inode)
+    }
+  })
 
   it('nothing this file registered is left in the kernel', () => {
     const left = targets().filter((t) => ourNamespaces.has(t.mntns))

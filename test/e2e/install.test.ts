@@ -23,9 +23,16 @@ const WORKLOAD = 'echo hello; uname'
 
 /** One install layout in its own directory, with its own config (output root, store and spool in the test's tree). */
 function layout(name: string): NodeJS.ProcessEnv {
-  const env = {SECCOMP_RECORDER_LIBEXEC: join(work, name, 'libexec'), SECCOMP_RECORDER_INSTALL_MANIFEST: join(work, name, 'install.json'), SECCOMP_RECORDER_CONFIG: join(work, name, 'config.yaml')}
+  const env = {
+    SECCOMP_RECORDER_LIBEXEC: join(work, name, 'libexec'),
+    SECCOMP_RECORDER_INSTALL_MANIFEST: join(work, name, 'install.json'),
+    SECCOMP_RECORDER_CONFIG: join(work, name, 'config.yaml'),
+  }
   spawnSync('mkdir', ['-p', join(work, name)])
-  writeFileSync(env.SECCOMP_RECORDER_CONFIG, `outputRoots: [${out}]\nstore: ${join(work, name, 'store')}\nspool: ${join(work, name, 'spool')}\n`)
+  writeFileSync(
+    env.SECCOMP_RECORDER_CONFIG,
+    `outputRoots: [${out}]\nstore: ${join(work, name, 'store')}\nspool: ${join(work, name, 'spool')}\n`,
+  )
   return env
 }
 
@@ -43,17 +50,34 @@ function cliJson<T>(command: string, args: string[], env: NodeJS.ProcessEnv): T 
 function snapshot(paths: string[]): Map<string, string> {
   const files = new Map<string, string>()
   for (const path of paths) {
-    const names = existsSync(path) && spawnSync('test', ['-d', path]).status === 0 ? readdirSync(path).map((f) => join(path, f)) : [path]
+    const names =
+      existsSync(path) && spawnSync('test', ['-d', path]).status === 0
+        ? readdirSync(path).map((f) => join(path, f))
+        : [path]
     for (const file of names) files.set(file, readFileSync(file).toString('base64'))
   }
   return files
 }
 
 const hooksOf = (config: string) => (JSON.parse(readFileSync(config, 'utf8')) as {hooks?: object}).hooks
-const recorderAttached = async () => (JSON.parse(spawnSync(await nativeHelper(), ['list'], {encoding: 'utf8'}).stdout) as {attached: boolean; targets: unknown[]})
+const recorderAttached = async () =>
+  JSON.parse(spawnSync(await nativeHelper(), ['list'], {encoding: 'utf8'}).stdout) as {
+    attached: boolean
+    targets: unknown[]
+  }
 
 function podmanRecords(hooksDir: string, profile: string, args = ['/bin/sh', '-c', WORKLOAD]) {
-  return spawnSync('podman', podmanRunArgs({runtime: 'runc', rootfs, hooksDir, annotations: {'io.containers.trace-syscall': `of:${profile}`}, args}), {encoding: 'utf8', timeout: 120_000})
+  return spawnSync(
+    'podman',
+    podmanRunArgs({
+      runtime: 'runc',
+      rootfs,
+      hooksDir,
+      annotations: {'io.containers.trace-syscall': `of:${profile}`},
+      args,
+    }),
+    {encoding: 'utf8', timeout: 120_000},
+  )
 }
 
 describe('install/uninstall side by side (real kernel, podman, runc)', {timeout: 300_000}, () => {
@@ -66,7 +90,12 @@ describe('install/uninstall side by side (real kernel, podman, runc)', {timeout:
   it('one layout, two targets each: uninstalling one leaves the other byte-identical and recording; the second removes everything', async () => {
     const env = layout('shared')
     const [hooksA, hooksB] = [join(work, 'hooks-a.d'), join(work, 'hooks-b.d')]
-    const [bundleA, bundleB] = [1, 2].map((n) => ociBundle({args: ['/bin/sh', '-c', WORKLOAD], annotations: {'io.containers.trace-syscall': `of:${join(out, `runc-${n}.json`)}`}}))
+    const [bundleA, bundleB] = [1, 2].map((n) =>
+      ociBundle({
+        args: ['/bin/sh', '-c', WORKLOAD],
+        annotations: {'io.containers.trace-syscall': `of:${join(out, `runc-${n}.json`)}`},
+      }),
+    )
     const [configA, configB] = [join(bundleA!, 'config.json'), join(bundleB!, 'config.json')]
     const pristineA = readFileSync(configA, 'utf8')
     cliJson('install', ['--hooks-dir', hooksA, '--oci-config', configA], env)
@@ -76,12 +105,21 @@ describe('install/uninstall side by side (real kernel, podman, runc)', {timeout:
 
     const first = cliJson<UninstallResult>('uninstall', ['--hooks-dir', hooksA, '--oci-config', configA], env)
     assert.deepEqual(readdirSync(hooksA), [])
-    assert.deepEqual(JSON.parse(readFileSync(configA, 'utf8')), JSON.parse(pristineA), 'our hooks are gone from A, nothing else changed')
+    assert.deepEqual(
+      JSON.parse(readFileSync(configA, 'utf8')),
+      JSON.parse(pristineA),
+      'our hooks are gone from A, nothing else changed',
+    )
     assert.deepEqual(snapshot(theOther), before, "the other install's files are byte-identical")
     assert.deepEqual(first.remaining.sort(), [configB, hooksB].sort())
     assert.deepEqual(first.notInstalled, [])
     assert.equal(first.detached, false)
-    assert.ok(first.kept.some((k) => k.path === join(env.SECCOMP_RECORDER_LIBEXEC!, 'seccomp-recorder-helper') && k.why.includes(hooksB)), JSON.stringify(first.kept))
+    assert.ok(
+      first.kept.some(
+        (k) => k.path === join(env.SECCOMP_RECORDER_LIBEXEC!, 'seccomp-recorder-helper') && k.why.includes(hooksB),
+      ),
+      JSON.stringify(first.kept),
+    )
 
     // The other install still records, through hooks.d (podman) and through its config.json (runc run).
     const viaHooksD = join(out, 'podman-b.json')
@@ -137,16 +175,30 @@ describe('install/uninstall side by side (real kernel, podman, runc)', {timeout:
     const profile = join(out, 'two-running.json')
     const go = join(rootfs, 'tmp', 'go')
     rmSync(go, {force: true})
-    const container = spawn('podman', podmanRunArgs({runtime: 'runc', rootfs, hooksDir: hooksTwo, annotations: {'io.containers.trace-syscall': `of:${profile}`}, args: ['/bin/sh', '-c', 'while [ ! -e /tmp/go ]; do sleep 0.1; done; uname']}), {stdio: 'ignore'})
+    const container = spawn(
+      'podman',
+      podmanRunArgs({
+        runtime: 'runc',
+        rootfs,
+        hooksDir: hooksTwo,
+        annotations: {'io.containers.trace-syscall': `of:${profile}`},
+        args: ['/bin/sh', '-c', 'while [ ! -e /tmp/go ]; do sleep 0.1; done; uname'],
+      }),
+      {stdio: 'ignore'},
+    )
     const exited = new Promise<number | null>((resolve) => container.on('close', resolve))
     try {
-      for (let i = 0; i < 200 && (await recorderAttached()).targets.length === 0; i++) await new Promise((r) => setTimeout(r, 100))
+      for (let i = 0; i < 200 && (await recorderAttached()).targets.length === 0; i++)
+        await new Promise((r) => setTimeout(r, 100))
       assert.ok((await recorderAttached()).targets.length > 0, 'the second install records the container')
 
       const first = cliJson<UninstallResult>('uninstall', ['--all'], one)
       assert.equal(first.detached, false)
       assert.ok(first.activeRecordings > 0)
-      assert.ok(first.kept.some((k) => /recording\(s\) in progress/.test(k.why)), JSON.stringify(first.kept))
+      assert.ok(
+        first.kept.some((k) => /recording\(s\) in progress/.test(k.why)),
+        JSON.stringify(first.kept),
+      )
       assert.equal(existsSync(one.SECCOMP_RECORDER_LIBEXEC!), false)
       assert.deepEqual(snapshot(theOther), before, "the second install's files are byte-identical")
       assert.equal((await recorderAttached()).attached, true)
@@ -154,7 +206,9 @@ describe('install/uninstall side by side (real kernel, podman, runc)', {timeout:
       writeFileSync(go, '')
     }
     assert.equal(await exited, 0)
-    const names = (JSON.parse(readFileSync(profile, 'utf8')) as {syscalls: Array<{names: string[]}>}).syscalls.flatMap((r) => r.names)
+    const names = (JSON.parse(readFileSync(profile, 'utf8')) as {syscalls: Array<{names: string[]}>}).syscalls.flatMap(
+      (r) => r.names,
+    )
     assert.ok(names.includes('uname'), 'the recording ran to its end')
 
     cliJson<UninstallResult>('uninstall', ['--all'], two)

@@ -25,7 +25,17 @@
  */
 import assert from 'node:assert/strict'
 import {spawn, spawnSync, type ChildProcess} from 'node:child_process'
-import {existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, watch, writeFileSync} from 'node:fs'
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  watch,
+  writeFileSync,
+} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
@@ -52,7 +62,12 @@ import {makeRecording} from '../store/helpers/recordings.js'
 import {BUSYBOX, CLI, nativeHelper, requireKernelPrerequisites} from './harness.js'
 
 const SEED = Number(process.env.KILL_SEED ?? Math.floor(Math.random() * 2 ** 31))
-const TRIES = {a: Number(process.env.KILL_TRIES_A ?? 25), b: Number(process.env.KILL_TRIES_B ?? 30), c: Number(process.env.KILL_TRIES_C ?? 25), d: Number(process.env.KILL_TRIES_D ?? 25)}
+const TRIES = {
+  a: Number(process.env.KILL_TRIES_A ?? 25),
+  b: Number(process.env.KILL_TRIES_B ?? 30),
+  c: Number(process.env.KILL_TRIES_C ?? 25),
+  d: Number(process.env.KILL_TRIES_D ?? 25),
+}
 
 /** mulberry32: small, fast, good enough to spread kill points; one stream per stage so each replays alone. */
 function prng(seed: number): () => number {
@@ -65,7 +80,8 @@ function prng(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296
   }
 }
-const streamFor = (stage: string) => prng([...stage].reduce((h, ch) => Math.imul(h ^ ch.charCodeAt(0), 0x9e3779b1), SEED))
+const streamFor = (stage: string) =>
+  prng([...stage].reduce((h, ch) => Math.imul(h ^ ch.charCodeAt(0), 0x9e3779b1), SEED))
 
 const work = mkdtempSync(join(tmpdir(), 'scr-kill-'))
 const spool = join(work, 'spool')
@@ -74,7 +90,14 @@ const out = join(work, 'out')
 /** Where `record` writes its profiles (never a device: see the header). */
 const recordOut = join(work, 'record-out')
 const configPath = join(work, 'config.yaml')
-const config: RecorderConfig = {outputRoots: [out], store, onError: 'fail', runtimeTail: 'both', runtimeThreads: false, spool}
+const config: RecorderConfig = {
+  outputRoots: [out],
+  store,
+  onError: 'fail',
+  runtimeTail: 'both',
+  runtimeThreads: false,
+  spool,
+}
 let helper = ''
 let childEnv: NodeJS.ProcessEnv = {}
 const pinDir = `/sys/fs/bpf/scr-test-kill-${process.pid}`
@@ -86,7 +109,9 @@ async function attempt(stage: string, i: number, kill: string, body: () => Promi
     await body()
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error)
-    throw new Error(`kill campaign (replay with KILL_SEED=${SEED}) stage ${stage} try ${i} kill ${kill}: ${message}`, {cause: error})
+    throw new Error(`kill campaign (replay with KILL_SEED=${SEED}) stage ${stage} try ${i} kill ${kill}: ${message}`, {
+      cause: error,
+    })
   }
 }
 
@@ -102,7 +127,10 @@ interface Killed {
  * Waits for a child; SIGKILLs it after delayMs, or at the first watched event that `trigger` accepts
  * (inotify on `watchDir`), whichever comes first.
  */
-function killAt(child: ChildProcess, options: {delayMs?: number; watchDir?: string; trigger?: (event: string, name: string) => boolean}): Promise<Killed> {
+function killAt(
+  child: ChildProcess,
+  options: {delayMs?: number; watchDir?: string; trigger?: (event: string, name: string) => boolean},
+): Promise<Killed> {
   const started = Date.now()
   return new Promise((resolve) => {
     let stderr = ''
@@ -111,7 +139,10 @@ function killAt(child: ChildProcess, options: {delayMs?: number; watchDir?: stri
     const kill = () => {
       if (child.exitCode === null && child.signalCode === null) killed = child.kill('SIGKILL')
     }
-    const watcher = options.watchDir && options.trigger ? watch(options.watchDir, (event, name) => typeof name === 'string' && options.trigger!(event, name) && kill()) : undefined
+    const watcher =
+      options.watchDir && options.trigger
+        ? watch(options.watchDir, (event, name) => typeof name === 'string' && options.trigger!(event, name) && kill())
+        : undefined
     const timer = options.delayMs === undefined ? undefined : setTimeout(kill, options.delayMs)
     child.on('exit', (status) => {
       watcher?.close()
@@ -126,15 +157,21 @@ function helperJson<T>(args: string[], input?: string): T {
   assert.equal(run.status, 0, `helper ${args.join(' ')}: ${run.stderr}`)
   return JSON.parse(run.stdout) as T
 }
-const ownTargets = () => helperJson<{targets: Array<{mntns: number; owner: number}>}>(['list']).targets.filter((t) => t.owner === t.mntns)
+const ownTargets = () =>
+  helperJson<{targets: Array<{mntns: number; owner: number}>}>(['list']).targets.filter((t) => t.owner === t.mntns)
 
 /** Every file below dir (not following symlinks). */
 function filesBelow(dir: string): string[] {
   if (!existsSync(dir)) return []
-  return readdirSync(dir, {withFileTypes: true}).flatMap((e) => (e.isDirectory() ? filesBelow(join(dir, e.name)) : [join(dir, e.name)]))
+  return readdirSync(dir, {withFileTypes: true}).flatMap((e) =>
+    e.isDirectory() ? filesBelow(join(dir, e.name)) : [join(dir, e.name)],
+  )
 }
 
-const isTemp = (path: string) => leftoverTempPid(path.split('/').pop()!, {ownDirectory: true}) !== undefined || /\.[0-9]{1,7}\.[0-9a-f]{8}\.tmp$/.test(path) || /\/\.[^/]+\.[0-9]{1,7}\.tmp$/.test(path)
+const isTemp = (path: string) =>
+  leftoverTempPid(path.split('/').pop()!, {ownDirectory: true}) !== undefined ||
+  /\.[0-9]{1,7}\.[0-9a-f]{8}\.tmp$/.test(path) ||
+  /\/\.[^/]+\.[0-9]{1,7}\.tmp$/.test(path)
 
 /**
  * No corrupt or partial document anywhere: recordings validate (and sit where their name and id say), built
@@ -153,7 +190,9 @@ async function assertRootsWhole(roots: {store?: string; spool?: string; out?: st
     }
     for (const path of filesBelow(join(roots.store, 'locks'))) if (!isTemp(path)) JSON.parse(readFileSync(path, 'utf8'))
   }
-  if (roots.out) for (const path of filesBelow(roots.out)) if (!isTemp(path)) assert.ok(checkProfileText(readFileSync(path, 'utf8')).valid, `${path}: not a valid profile`)
+  if (roots.out)
+    for (const path of filesBelow(roots.out))
+      if (!isTemp(path)) assert.ok(checkProfileText(readFileSync(path, 'utf8')).valid, `${path}: not a valid profile`)
   if (roots.spool) {
     for (const path of filesBelow(roots.spool)) {
       const entry = classifySpoolFile(path.split('/').pop()!)
@@ -170,7 +209,11 @@ async function assertRootsWhole(roots: {store?: string; spool?: string; out?: st
 /** After gc: nothing left in the spool, no temp file in the store, no kernel target. */
 function assertClean(): void {
   assert.deepEqual(existsSync(spool) ? readdirSync(spool) : [], [], 'files left in the spool after gc')
-  assert.deepEqual([...filesBelow(store), ...filesBelow(out)].filter(isTemp), [], 'temp files left in the store or the output root after gc')
+  assert.deepEqual(
+    [...filesBelow(store), ...filesBelow(out)].filter(isTemp),
+    [],
+    'temp files left in the store or the output root after gc',
+  )
   assert.deepEqual(ownTargets(), [], 'kernel targets left after gc')
 }
 
@@ -210,7 +253,8 @@ function processesWith(token: string): number[] {
 }
 
 async function until(what: string, ok: () => boolean, ms = 15_000): Promise<void> {
-  for (const deadline = Date.now() + ms; !ok(); await sleep(20)) if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`)
+  for (const deadline = Date.now() + ms; !ok(); await sleep(20))
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`)
 }
 
 const counts: Record<string, {tries: number; killed: number; completed: number; byTrigger: Record<string, number>}> = {}
@@ -229,36 +273,42 @@ function count(stage: string, killed: boolean, trigger: string): void {
  * awaited by its test), which keeps the campaign's wall time down.
  */
 async function runStageD(): Promise<void> {
-    const [a, b] = await bigProfileVariants(work)
-    // Three roots published at once (as in test/publish/kill.test.ts): three times the kills in the same time.
-    const WORKERS = 3
-    const worker = async (w: number) => {
-      const rand = streamFor(`d${w}`)
-      const root = join(work, `kubelet-seccomp-${w}`)
-      const first = await publishAndKill(root, a!.path, 'never')
-      assert.equal(first.status, 0)
-      const target = join(root, 'big.json')
-      for (let i = w; i < TRIES.d; i += WORKERS) {
-        const next = i % 2 === 0 ? b! : a!
-        const when = rand() < 0.5 ? 'temp' : Math.floor(rand() * first.ms * 0.95)
-        await attempt('d', i, String(when), async () => {
-          const run = await publishAndKill(root, next.path, when)
-          count('d', run.killed, typeof when === 'number' ? 'time' : 'temp file')
-          if (!run.killed) assert.equal(run.status, 0)
-          const content = readFileSync(target)
-          assert.ok(content.equals(a!.bytes) || content.equals(b!.bytes), `the target is neither the old nor the new profile (${content.length} bytes)`)
-          if (!run.killed) assert.ok(content.equals(next.bytes), 'a completed publish wrote its profile')
-          assert.ok(checkProfileText(content.toString('utf8')).valid)
-          parseManifest(readFileSync(join(root, MANIFEST_FILE), 'utf8'), join(root, MANIFEST_FILE))
-        })
-      }
-      // The next publish removes what the killed ones left; the manifest tracks what is there.
-      const last = await publishAndKill(root, a!.path, 'never')
-      assert.equal(last.status, 0)
-      assert.deepEqual(tempFiles(root), [])
-      assert.deepEqual(listPublished(root).profiles.map((p) => p.status), ['ok'])
+  const [a, b] = await bigProfileVariants(work)
+  // Three roots published at once (as in test/publish/kill.test.ts): three times the kills in the same time.
+  const WORKERS = 3
+  const worker = async (w: number) => {
+    const rand = streamFor(`d${w}`)
+    const root = join(work, `kubelet-seccomp-${w}`)
+    const first = await publishAndKill(root, a!.path, 'never')
+    assert.equal(first.status, 0)
+    const target = join(root, 'big.json')
+    for (let i = w; i < TRIES.d; i += WORKERS) {
+      const next = i % 2 === 0 ? b! : a!
+      const when = rand() < 0.5 ? 'temp' : Math.floor(rand() * first.ms * 0.95)
+      await attempt('d', i, String(when), async () => {
+        const run = await publishAndKill(root, next.path, when)
+        count('d', run.killed, typeof when === 'number' ? 'time' : 'temp file')
+        if (!run.killed) assert.equal(run.status, 0)
+        const content = readFileSync(target)
+        assert.ok(
+          content.equals(a!.bytes) || content.equals(b!.bytes),
+          `the target is neither the old nor the new profile (${content.length} bytes)`,
+        )
+        if (!run.killed) assert.ok(content.equals(next.bytes), 'a completed publish wrote its profile')
+        assert.ok(checkProfileText(content.toString('utf8')).valid)
+        parseManifest(readFileSync(join(root, MANIFEST_FILE), 'utf8'), join(root, MANIFEST_FILE))
+      })
     }
-    await Promise.all(Array.from({length: WORKERS}, (_, w) => worker(w)))
+    // The next publish removes what the killed ones left; the manifest tracks what is there.
+    const last = await publishAndKill(root, a!.path, 'never')
+    assert.equal(last.status, 0)
+    assert.deepEqual(tempFiles(root), [])
+    assert.deepEqual(
+      listPublished(root).profiles.map((p) => p.status),
+      ['ok'],
+    )
+  }
+  await Promise.all(Array.from({length: WORKERS}, (_, w) => worker(w)))
 }
 
 describe('kill -9 campaign', {timeout: 600_000}, () => {
@@ -281,13 +331,21 @@ describe('kill -9 campaign', {timeout: 600_000}, () => {
     delete process.env.SECCOMP_RECORDER_BPFFS
     rmSync(work, {recursive: true, force: true})
     void t
-    process.stderr.write(`# kill campaign seed ${SEED}: ${JSON.stringify(counts)} in ${((Date.now() - started) / 1000).toFixed(1)} s\n`)
+    process.stderr.write(
+      `# kill campaign seed ${SEED}: ${JSON.stringify(counts)} in ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
+    )
   })
 
   it(`a: record is killed while recording (${TRIES.a} tries)`, async (t) => {
     const rand = streamFor('a')
     // Its output goes to a regular file of its own: the same syscalls whatever the machine's /dev/null is.
-    const workload = (token: string) => [BUSYBOX, 'sh', '-c', `${BUSYBOX} touch ${join(work, `ran-${token}`)}; ${BUSYBOX} sync; ${BUSYBOX} uname >${join(work, `uname-${token}`)}`, token]
+    const workload = (token: string) => [
+      BUSYBOX,
+      'sh',
+      '-c',
+      `${BUSYBOX} touch ${join(work, `ran-${token}`)}; ${BUSYBOX} sync; ${BUSYBOX} uname >${join(work, `uname-${token}`)}`,
+      token,
+    ]
     const profileOf = (token: string) => join(recordOut, `${token}.json`)
     // Ground truth: the same workload recorded twice without interference (it is deterministic).
     const truth: SyscallSet['names'][] = []
@@ -295,7 +353,20 @@ describe('kill -9 campaign', {timeout: 600_000}, () => {
     for (const n of [0, 1]) {
       const begin = Date.now()
       const token = `scr-kill-truth-${process.pid}-${n}`
-      const run = runCli(['record', '--name', `truth/${n}`, '--store', join(work, 'truth'), '--output', profileOf(token), '--', ...workload(token)], {env: childEnv})
+      const run = runCli(
+        [
+          'record',
+          '--name',
+          `truth/${n}`,
+          '--store',
+          join(work, 'truth'),
+          '--output',
+          profileOf(token),
+          '--',
+          ...workload(token),
+        ],
+        {env: childEnv},
+      )
       full = Math.max(full, Date.now() - begin)
       assert.equal(run.status, 0, run.stderr)
     }
@@ -312,12 +383,23 @@ describe('kill -9 campaign', {timeout: 600_000}, () => {
       const delayMs = trigger === 'time' ? Math.floor(rand() * full * 1.1) : full * 2
       await attempt('a', i, `${trigger}${trigger === 'time' ? ` ${delayMs} ms` : ''}`, async () => {
         const before = new Set((await recordingsNow()).map((x) => x.id))
-        const child = spawn(process.execPath, [CLI, 'record', '--name', name, '--output', profileOf(token), '--', ...workload(token)], {env: childEnv, stdio: ['ignore', 'ignore', 'pipe']})
+        const child = spawn(
+          process.execPath,
+          [CLI, 'record', '--name', name, '--output', profileOf(token), '--', ...workload(token)],
+          {env: childEnv, stdio: ['ignore', 'ignore', 'pipe']},
+        )
         const watchDir = trigger === 'store write' ? store : spool
         const run = await killAt(child, {
           delayMs,
           watchDir,
-          trigger: (_e, file) => (trigger === 'namespace lock' ? /^ns\.[0-9]+\.lock$/.test(file) : trigger === 'record marker' ? /^ns\.[0-9]+\.record$/.test(file) : trigger === 'store write' ? true : false),
+          trigger: (_e, file) =>
+            trigger === 'namespace lock'
+              ? /^ns\.[0-9]+\.lock$/.test(file)
+              : trigger === 'record marker'
+                ? /^ns\.[0-9]+\.record$/.test(file)
+                : trigger === 'store write'
+                  ? true
+                  : false,
         })
         count('a', run.killed, trigger)
         // The recorded command goes on without `record`: let it end.
@@ -326,14 +408,25 @@ describe('kill -9 campaign', {timeout: 600_000}, () => {
         await assertCompleteKept()
         if (!run.killed) {
           assert.equal(run.status, 0, `an uninterrupted record succeeds: ${run.stderr}`)
-          assert.deepEqual((await recordingsNow()).filter((x) => x.name === name).map((x) => x.syscalls), [truth[0]], 'a completed record saved its recording')
+          assert.deepEqual(
+            (await recordingsNow()).filter((x) => x.name === name).map((x) => x.syscalls),
+            [truth[0]],
+            'a completed record saved its recording',
+          )
         }
         await gc()
         const added = (await recordingsNow()).filter((x) => !before.has(x.id))
         if (existsSync(join(work, `ran-${token}`))) {
           // Saved by record, or salvaged by gc (orphan/<boot>-<ns_id>): once, with exactly the workload's syscalls.
-          assert.equal(added.length, 1, `the run is stored ${added.length} times: ${added.map((x) => x.name).join(', ')}`)
-          assert.ok(added[0]!.name === name || (added[0]!.name.startsWith('orphan/') && added[0]!.source === 'gc'), `stored as ${added[0]!.name}`)
+          assert.equal(
+            added.length,
+            1,
+            `the run is stored ${added.length} times: ${added.map((x) => x.name).join(', ')}`,
+          )
+          assert.ok(
+            added[0]!.name === name || (added[0]!.name.startsWith('orphan/') && added[0]!.source === 'gc'),
+            `stored as ${added[0]!.name}`,
+          )
           assert.deepEqual(added[0]!.syscalls, truth[0])
         } else {
           assert.deepEqual(added, [], 'a command that never ran left a recording')
@@ -352,8 +445,15 @@ describe('kill -9 campaign', {timeout: 600_000}, () => {
     const WORKLOAD = `${BUSYBOX} sync; ${BUSYBOX} uname >${join(work, 'b-uname')}; echo x >${join(work, 'b-echo')}`
 
     /** A "container": a process in a mount namespace of its own, registered by the real prestart, that then runs the workload and exits. */
-    async function container(id: string, annotations: Record<string, string>): Promise<{expected: SyscallSet['names']}> {
-      const child = spawn('unshare', ['--mount', '--propagation', 'private', BUSYBOX, 'sh', '-c', `read go; exec ${BUSYBOX} sh -c '${WORKLOAD}'`], {stdio: ['pipe', 'ignore', 'inherit']})
+    async function container(
+      id: string,
+      annotations: Record<string, string>,
+    ): Promise<{expected: SyscallSet['names']}> {
+      const child = spawn(
+        'unshare',
+        ['--mount', '--propagation', 'private', BUSYBOX, 'sh', '-c', `read go; exec ${BUSYBOX} sh -c '${WORKLOAD}'`],
+        {stdio: ['pipe', 'ignore', 'inherit']},
+      )
       const exited = new Promise((resolve) => child.on('exit', resolve))
       await until('the container to have its namespace', () => {
         try {
@@ -363,16 +463,27 @@ describe('kill -9 campaign', {timeout: 600_000}, () => {
         }
       })
       const state = JSON.stringify({ociVersion: '1.0.2', id, status: 'created', pid: child.pid, bundle, annotations})
-      const prestart = spawnSync(helper, ['hook-prestart', '--spool', spool, '--output-root', out], {input: state, encoding: 'utf8'})
+      const prestart = spawnSync(helper, ['hook-prestart', '--spool', spool, '--output-root', out], {
+        input: state,
+        encoding: 'utf8',
+      })
       assert.equal(prestart.status, 0, `prestart: ${prestart.stderr}`)
       child.stdin!.end('go\n')
       await exited
       const note = (await readSpoolNote(spool, id))!
       const kernel = helperJson<KernelTarget>(['read', '--mntns', String(note.mntns)])
-      return {expected: withRuntimeTail(nameKernelSyscalls(kernel), runtimeTail(config.runtimeTail, note.runtime, config.runtimeThreads)).names}
+      return {
+        expected: withRuntimeTail(
+          nameKernelSyscalls(kernel),
+          runtimeTail(config.runtimeTail, note.runtime, config.runtimeThreads),
+        ).names,
+      }
     }
     const poststop = (id: string) => {
-      const child = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'hook-poststop.js')], {env: childEnv, stdio: ['pipe', 'ignore', 'pipe']})
+      const child = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'hook-poststop.js')], {
+        env: childEnv,
+        stdio: ['pipe', 'ignore', 'pipe'],
+      })
       child.stdin!.end(JSON.stringify({ociVersion: '1.0.2', id, status: 'stopped', pid: 0, bundle}))
       return child
     }
@@ -392,29 +503,56 @@ describe('kill -9 campaign', {timeout: 600_000}, () => {
       const trigger = r < 0.5 ? 'time' : r < 0.65 ? 'lock taken' : r < 0.85 ? 'journal written' : 'note removed'
       const delayMs = trigger === 'time' ? Math.floor(full * (0.3 + rand() * 0.8)) : full * 3
       await attempt('b', i, `${trigger}${trigger === 'time' ? ` ${delayMs} ms` : ''}`, async () => {
-        const {expected} = await container(id, {'seccomp-recorder.io/record': name, ...(profile ? {'io.containers.trace-syscall': `of:${profile}`} : {})})
+        const {expected} = await container(id, {
+          'seccomp-recorder.io/record': name,
+          ...(profile ? {'io.containers.trace-syscall': `of:${profile}`} : {}),
+        })
         const before = new Set((await recordingsNow()).map((x) => x.id))
         const run = await killAt(poststop(id), {
           delayMs,
           watchDir: spool,
-          trigger: (_e, file) => (trigger === 'lock taken' ? file === `c.${id}.lock` : trigger === 'journal written' ? file === `${id}.taken` : trigger === 'note removed' ? file === `${id}.json` && !existsSync(join(spool, file)) : false),
+          trigger: (_e, file) =>
+            trigger === 'lock taken'
+              ? file === `c.${id}.lock`
+              : trigger === 'journal written'
+                ? file === `${id}.taken`
+                : trigger === 'note removed'
+                  ? file === `${id}.json` && !existsSync(join(spool, file))
+                  : false,
         })
         count('b', run.killed, trigger)
         await assertRootsWhole({store, spool, out})
         await assertCompleteKept()
         if (!run.killed) {
-          assert.equal(run.status, 0, `an uninterrupted poststop succeeds: ${run.stderr} (kernel now: ${JSON.stringify(helperJson(['list']))}; spool: ${readdirSync(spool).join(' ')})`)
-          assert.equal((await recordingsNow()).filter((x) => x.name === name).length, 1, 'a completed poststop saved its recording')
+          assert.equal(
+            run.status,
+            0,
+            `an uninterrupted poststop succeeds: ${run.stderr} (kernel now: ${JSON.stringify(helperJson(['list']))}; spool: ${readdirSync(spool).join(' ')})`,
+          )
+          assert.equal(
+            (await recordingsNow()).filter((x) => x.name === name).length,
+            1,
+            'a completed poststop saved its recording',
+          )
         }
         const repaired = await gc()
         const added = (await recordingsNow()).filter((x) => !before.has(x.id))
-        assert.deepEqual(added.map((x) => x.name), [name], `the container is stored exactly once (poststop ${run.killed ? 'killed' : `exit ${run.status}`}; gc: ${JSON.stringify(repaired)})`)
+        assert.deepEqual(
+          added.map((x) => x.name),
+          [name],
+          `the container is stored exactly once (poststop ${run.killed ? 'killed' : `exit ${run.status}`}; gc: ${JSON.stringify(repaired)})`,
+        )
         assert.equal(added[0]!.source, 'hook')
         assert.deepEqual(added[0]!.syscalls, expected)
         if (profile) {
           const written = checkProfileText(readFileSync(profile, 'utf8'))
           assert.ok(written.valid)
-          assert.deepEqual(written.profile.syscalls?.flatMap((s) => s.names).sort(), profileFromSyscalls({names: expected, unknown: []}).syscalls?.flatMap((s) => s.names).sort())
+          assert.deepEqual(
+            written.profile.syscalls?.flatMap((s) => s.names).sort(),
+            profileFromSyscalls({names: expected, unknown: []})
+              .syscalls?.flatMap((s) => s.names)
+              .sort(),
+          )
         }
         assertClean()
         await markComplete()
@@ -429,11 +567,44 @@ describe('kill -9 campaign', {timeout: 600_000}, () => {
     const recordings = new RecordingStore(root)
     // Checking builds need not survive power loss: no fsync, so each try's check is quick.
     const checker = new RecordingStore(root, {durable: false})
-    const pool = ['read', 'write', 'openat', 'close', 'mmap', 'munmap', 'brk', 'futex', 'uname', 'sync', 'statfs', 'sysinfo', 'getpid', 'clone3', 'wait4', 'execve', 'exit_group', 'pipe2', 'dup3', 'fcntl']
-    const pick = () => [...new Set(Array.from({length: 3 + Math.floor(rand() * 10)}, () => pool[Math.floor(rand() * pool.length)]!))].sort()
+    const pool = [
+      'read',
+      'write',
+      'openat',
+      'close',
+      'mmap',
+      'munmap',
+      'brk',
+      'futex',
+      'uname',
+      'sync',
+      'statfs',
+      'sysinfo',
+      'getpid',
+      'clone3',
+      'wait4',
+      'execve',
+      'exit_group',
+      'pipe2',
+      'dup3',
+      'fcntl',
+    ]
+    const pick = () =>
+      [
+        ...new Set(Array.from({length: 3 + Math.floor(rand() * 10)}, () => pool[Math.floor(rand() * pool.length)]!)),
+      ].sort()
     const NAMES = 16
-    for (let n = 0; n < NAMES; n++) for (let k = 0; k < 2; k++) await checker.save(makeRecording({name: `team/app-${n}`, syscalls: pick(), endedAt: new Date(Date.UTC(2026, 4, 1, 10, n, k)).toISOString()}))
-    const build = () => spawn(process.execPath, [CLI, 'profiles', 'build', '--store', root], {env: childEnv, stdio: 'ignore'})
+    for (let n = 0; n < NAMES; n++)
+      for (let k = 0; k < 2; k++)
+        await checker.save(
+          makeRecording({
+            name: `team/app-${n}`,
+            syscalls: pick(),
+            endedAt: new Date(Date.UTC(2026, 4, 1, 10, n, k)).toISOString(),
+          }),
+        )
+    const build = () =>
+      spawn(process.execPath, [CLI, 'profiles', 'build', '--store', root], {env: childEnv, stdio: 'ignore'})
     const clean = await killAt(build(), {})
     assert.equal(clean.status, 0)
     const full = clean.ms
@@ -443,17 +614,32 @@ describe('kill -9 campaign', {timeout: 600_000}, () => {
       const trigger = r < 0.6 ? 'time' : r < 0.8 ? 'profile write' : 'lock taken'
       const delayMs = trigger === 'time' ? Math.floor(full * (0.25 + rand() * 0.8)) : full * 3
       await attempt('c', i, `${trigger}${trigger === 'time' ? ` ${delayMs} ms` : ''}`, async () => {
-        await recordings.save(makeRecording({name: `team/app-${Math.floor(rand() * NAMES)}`, syscalls: pick(), endedAt: new Date(Date.UTC(2026, 4, 2, 0, 0, i)).toISOString()}))
+        await recordings.save(
+          makeRecording({
+            name: `team/app-${Math.floor(rand() * NAMES)}`,
+            syscalls: pick(),
+            endedAt: new Date(Date.UTC(2026, 4, 2, 0, 0, i)).toISOString(),
+          }),
+        )
         const saved = (await recordingsNow(root)).map((x) => x.id)
         const run = await killAt(build(), {
           delayMs,
           watchDir: trigger === 'lock taken' ? join(root, 'locks') : join(root, 'profiles'),
-          trigger: (_e, file) => (trigger === 'profile write' ? file.endsWith('.tmp') : trigger === 'lock taken' ? file.endsWith('.lock') : false),
+          trigger: (_e, file) =>
+            trigger === 'profile write'
+              ? file.endsWith('.tmp')
+              : trigger === 'lock taken'
+                ? file.endsWith('.lock')
+                : false,
         })
         count('c', run.killed, trigger)
         if (!run.killed) assert.equal(run.status, 0)
         await assertRootsWhole({store: root})
-        assert.deepEqual((await recordingsNow(root)).map((x) => x.id), saved, 'recordings changed')
+        assert.deepEqual(
+          (await recordingsNow(root)).map((x) => x.id),
+          saved,
+          'recordings changed',
+        )
         // The next build (it breaks the killed one's lock) and gc (temp files) leave every profile exactly the union.
         const result = await buildProfiles(checker)
         await gc({store: root})
@@ -463,8 +649,15 @@ describe('kill -9 campaign', {timeout: 600_000}, () => {
           const own = (await recordingsNow(root)).filter((x) => x.name === built.name)
           const onDisk = checkProfileText(readFileSync(recordings.profilePaths(built.name).profile, 'utf8'))
           assert.ok(onDisk.valid)
-          assert.deepEqual(onDisk.profile.syscalls?.flatMap((s) => s.names).sort(), [...new Set(own.flatMap((x) => allNames({names: x.syscalls, unknown: []})))].sort(), built.name)
-          assert.equal(parseCoverage(readFileSync(recordings.profilePaths(built.name).coverage, 'utf8'))?.recordings, own.length)
+          assert.deepEqual(
+            onDisk.profile.syscalls?.flatMap((s) => s.names).sort(),
+            [...new Set(own.flatMap((x) => allNames({names: x.syscalls, unknown: []})))].sort(),
+            built.name,
+          )
+          assert.equal(
+            parseCoverage(readFileSync(recordings.profilePaths(built.name).coverage, 'utf8'))?.recordings,
+            own.length,
+          )
         }
       })
     }

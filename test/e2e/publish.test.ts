@@ -17,7 +17,24 @@ import {runCli} from '../helpers/cli.js'
  * Needs root, podman, runc and busybox-static (.ci/setup installs them): a missing one fails, it never skips.
  */
 
-const PODMAN = ['--runtime', 'runc', '--storage-driver', 'vfs', '--cgroup-manager', 'cgroupfs', '--events-backend', 'file', 'run', '--rm', '--network', 'none', '--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=1024:1024']
+const PODMAN = [
+  '--runtime',
+  'runc',
+  '--storage-driver',
+  'vfs',
+  '--cgroup-manager',
+  'cgroupfs',
+  '--events-backend',
+  'file',
+  'run',
+  '--rm',
+  '--network',
+  'none',
+  '--ulimit',
+  'nofile=1024:1024',
+  '--ulimit',
+  'nproc=1024:1024',
+]
 
 interface Run {
   status: number | null
@@ -36,7 +53,10 @@ function inContainer(rootfs: string, profile: string, command: string): Run {
   return podman(['--security-opt', `seccomp=${profile}`, '--rootfs', rootfs, '/bin/busybox', 'sh', '-c', command])
 }
 
-function publishJson(args: string[]): {profiles: Array<{path: string; localhostProfile: string; action: string}>; kubernetes: {yaml: string} | null} {
+function publishJson(args: string[]): {
+  profiles: Array<{path: string; localhostProfile: string; action: string}>
+  kubernetes: {yaml: string} | null
+} {
   const run = runCli(['publish', '--json', ...args])
   assert.equal(run.status, EXIT.OK, run.stdout + run.stderr)
   const output = JSON.parse(run.stdout) as unknown
@@ -61,7 +81,9 @@ describe('published profiles under a real runtime (podman + runc)', () => {
     rootfs = join(base, 'rootfs')
     mkdirSync(join(rootfs, 'bin'), {recursive: true})
     copyFileSync('/bin/busybox', join(rootfs, 'bin', 'busybox'))
-    const applets = spawnSync('/bin/busybox', ['--list'], {encoding: 'utf8'}).stdout.split('\n').filter((a) => a !== '' && a !== 'busybox')
+    const applets = spawnSync('/bin/busybox', ['--list'], {encoding: 'utf8'})
+      .stdout.split('\n')
+      .filter((a) => a !== '' && a !== 'busybox')
     for (const applet of applets) symlinkSync('busybox', join(rootfs, 'bin', applet))
     kubelet = join(base, 'kubelet')
   })
@@ -69,7 +91,15 @@ describe('published profiles under a real runtime (podman + runc)', () => {
   after(() => rmSync(base, {recursive: true, force: true}))
 
   it('runs the workload under the published allow-list, from <root>/<prefix>/<name>.json', () => {
-    const out = publishJson(['--kubelet-root-dir', kubelet, '--prefix', 'e2e', '--name', 'busybox/allow', 'fixtures/publish/busybox-allow.json'])
+    const out = publishJson([
+      '--kubelet-root-dir',
+      kubelet,
+      '--prefix',
+      'e2e',
+      '--name',
+      'busybox/allow',
+      'fixtures/publish/busybox-allow.json',
+    ])
     const [p] = out.profiles
     assert.equal(p!.localhostProfile, 'e2e/busybox/allow.json')
     assert.equal(p!.path, join(kubelet, 'seccomp', 'e2e', 'busybox', 'allow.json'))
@@ -81,7 +111,15 @@ describe('published profiles under a real runtime (podman + runc)', () => {
   })
 
   it('a published profile that denies uname and mkdir makes them fail, while the rest still runs', () => {
-    const out = publishJson(['--kubelet-root-dir', kubelet, '--prefix', 'e2e', '--name', 'busybox/deny', 'fixtures/publish/busybox-deny-uname-mkdir.json'])
+    const out = publishJson([
+      '--kubelet-root-dir',
+      kubelet,
+      '--prefix',
+      'e2e',
+      '--name',
+      'busybox/deny',
+      'fixtures/publish/busybox-deny-uname-mkdir.json',
+    ])
     const path = out.profiles[0]!.path
     assert.equal(inContainer(rootfs, path, 'echo ok').stdout, 'ok\n')
     // busybox uname ignores uname(2)'s error and prints nothing instead of the kernel name.
@@ -96,13 +134,26 @@ describe('published profiles under a real runtime (podman + runc)', () => {
     const first = publishJson(['--kubelet-root-dir', kubelet, '--name', 'app', 'fixtures/publish/busybox-allow.json'])
     const path = first.profiles[0]!.path
     assert.equal(inContainer(rootfs, path, 'busybox mkdir /d1 && echo made').stdout, 'made\n')
-    const second = publishJson(['--kubelet-root-dir', kubelet, '--name', 'app', 'fixtures/publish/busybox-deny-uname-mkdir.json'])
+    const second = publishJson([
+      '--kubelet-root-dir',
+      kubelet,
+      '--name',
+      'app',
+      'fixtures/publish/busybox-deny-uname-mkdir.json',
+    ])
     assert.equal(second.profiles[0]!.action, 'update')
     assert.equal(inContainer(rootfs, path, 'busybox mkdir /d2').status, 1)
   })
 
   it("the DaemonSet's installer puts the same profiles into a node's seccomp root with all capabilities dropped, and they work", () => {
-    const out = publishJson(['--kubernetes', '--prefix', 'cluster', '--name', 'team/app/web', 'fixtures/publish/busybox-allow.json'])
+    const out = publishJson([
+      '--kubernetes',
+      '--prefix',
+      'cluster',
+      '--name',
+      'team/app/web',
+      'fixtures/publish/busybox-allow.json',
+    ])
     const docs = parseAllDocuments(out.kubernetes!.yaml).map((d) => d.toJS() as any)
     const [configMap, daemonSet] = docs
     const pod = daemonSet.spec.template.spec
@@ -119,7 +170,10 @@ describe('published profiles under a real runtime (podman + runc)', () => {
     const host = join(base, 'node', 'seccomp', 'cluster')
     mkdirSync(host, {recursive: true})
     const sc = init.securityContext
-    assert.deepEqual([sc.readOnlyRootFilesystem, sc.allowPrivilegeEscalation, sc.capabilities.drop, sc.runAsUser], [true, false, ['ALL'], 0])
+    assert.deepEqual(
+      [sc.readOnlyRootFilesystem, sc.allowPrivilegeEscalation, sc.capabilities.drop, sc.runAsUser],
+      [true, false, ['ALL'], 0],
+    )
     const mounts = init.volumeMounts as Array<{name: string; mountPath: string; readOnly?: boolean}>
     const source = (name: string) => (name === 'profiles' ? volume : host)
     const run = podman([
@@ -140,7 +194,15 @@ describe('published profiles under a real runtime (podman + runc)', () => {
     const installed = join(host, 'team', 'app', 'web.json')
     assert.equal(readFileSync(installed, 'utf8'), configMap.data['team_2fapp_2fweb.json'])
     // Byte for byte what a local publish writes.
-    const local = publishJson(['--root', join(base, 'local'), '--prefix', 'cluster', '--name', 'team/app/web', 'fixtures/publish/busybox-allow.json'])
+    const local = publishJson([
+      '--root',
+      join(base, 'local'),
+      '--prefix',
+      'cluster',
+      '--name',
+      'team/app/web',
+      'fixtures/publish/busybox-allow.json',
+    ])
     assert.deepEqual(readFileSync(installed), readFileSync(local.profiles[0]!.path))
     const ok = inContainer(rootfs, installed, 'echo ok')
     assert.equal(ok.stdout, 'ok\n', ok.stderr)

@@ -16,7 +16,10 @@ import {assertDevNullIntact, identity, makeSpecialFiles, tempFiles, type Special
 import {BUSYBOX, nativeHelper, requireKernelPrerequisites} from './harness.js'
 
 const work = mkdtempSync(join(tmpdir(), 'scr-e2e-record-output-'))
-const env: NodeJS.ProcessEnv = {SECCOMP_RECORDER_BPFFS: `/sys/fs/bpf/scr-test-record-output-${process.pid}`, SECCOMP_RECORDER_STORE: join(work, 'store')}
+const env: NodeJS.ProcessEnv = {
+  SECCOMP_RECORDER_BPFFS: `/sys/fs/bpf/scr-test-record-output-${process.pid}`,
+  SECCOMP_RECORDER_STORE: join(work, 'store'),
+}
 
 describe('record --output on devices and FIFOs (real kernel)', () => {
   let files: SpecialFiles
@@ -47,7 +50,21 @@ describe('record --output on devices and FIFOs (real kernel)', () => {
     reader.stdout.setEncoding('utf8').on('data', (chunk: string) => (text += chunk))
     const closed = new Promise((resolve) => reader.on('close', resolve))
     // cat opens the FIFO when it starts: record writes after its command ran, by then the reader is there.
-    const run = spawnSync(process.execPath, [join(REPO_ROOT, 'bin', 'run.js'), 'record', '--output', files.fifo, '--', BUSYBOX, 'sh', '-c', 'sleep 0.5; uname'], {encoding: 'utf8', env: {...process.env, ...env, NO_COLOR: '1'}})
+    const run = spawnSync(
+      process.execPath,
+      [
+        join(REPO_ROOT, 'bin', 'run.js'),
+        'record',
+        '--output',
+        files.fifo,
+        '--',
+        BUSYBOX,
+        'sh',
+        '-c',
+        'sleep 0.5; uname',
+      ],
+      {encoding: 'utf8', env: {...process.env, ...env, NO_COLOR: '1'}},
+    )
     await closed
     assert.equal(run.status, EXIT.OK, run.stderr)
     assert.match(text, /"defaultAction": "SCMP_ACT_ERRNO"/)
@@ -63,7 +80,10 @@ describe('record --output on devices and FIFOs (real kernel)', () => {
     assert.equal(run.status, EXIT.USAGE, run.stderr)
     assert.match(run.stderr.split('\n')[0]!, /^Error: refusing to write .*fifo: it is a FIFO that nobody reads$/)
     assert.deepEqual(identity(files.fifo), before)
-    assert.equal(readdirSync(join(work, 'store', 'recordings', 'fs-e2e_2Ffifo')).filter((f) => f.endsWith('.json')).length, 1)
+    assert.equal(
+      readdirSync(join(work, 'store', 'recordings', 'fs-e2e_2Ffifo')).filter((f) => f.endsWith('.json')).length,
+      1,
+    )
     assert.ok(statSync(files.fifo).isFIFO())
   })
 })

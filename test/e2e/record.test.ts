@@ -57,7 +57,11 @@ describe('record (real kernel)', {timeout: 300_000}, () => {
     requireKernelPrerequisites()
     await nativeHelper()
     // A noisy neighbour: syscalls the recorded script never makes (sysinfo, statfs, getgid, sched_getaffinity).
-    neighbour = spawn(BUSYBOX, ['sh', '-c', 'while :; do busybox uptime; busybox df /; busybox id -g; busybox nproc; done'], {stdio: 'ignore'})
+    neighbour = spawn(
+      BUSYBOX,
+      ['sh', '-c', 'while :; do busybox uptime; busybox df /; busybox id -g; busybox nproc; done'],
+      {stdio: 'ignore'},
+    )
   })
 
   after(() => {
@@ -70,7 +74,18 @@ describe('record (real kernel)', {timeout: 300_000}, () => {
     assert.equal(recorded.exitCode, 0)
     assert.deepEqual(Object.keys(recorded.syscalls), ['x86_64'])
     assert.deepEqual(recorded.syscalls.x86_64, straceNames(command))
-    for (const name of ['execve', 'openat', 'write', 'read', 'pipe2', 'clone', 'wait4', 'clock_nanosleep', 'unlink', 'exit_group']) {
+    for (const name of [
+      'execve',
+      'openat',
+      'write',
+      'read',
+      'pipe2',
+      'clone',
+      'wait4',
+      'clock_nanosleep',
+      'unlink',
+      'exit_group',
+    ]) {
       assert.ok(recorded.syscalls.x86_64!.includes(name), `${name} missing`)
     }
     for (const foreign of ['sysinfo', 'statfs', 'getgid', 'sched_getaffinity']) {
@@ -81,7 +96,8 @@ describe('record (real kernel)', {timeout: 300_000}, () => {
   it('excludes the launcher: a recorded /bin/true has only the program’s own syscalls', () => {
     const recorded = record([BUSYBOX, 'true'])
     assert.deepEqual(recorded.syscalls.x86_64, straceNames([BUSYBOX, 'true']))
-    for (const launcher of ['unshare', 'mount', 'bpf']) assert.ok(!recorded.syscalls.x86_64!.includes(launcher), `${launcher} is the launcher's`)
+    for (const launcher of ['unshare', 'mount', 'bpf'])
+      assert.ok(!recorded.syscalls.x86_64!.includes(launcher), `${launcher} is the launcher's`)
   })
 
   it('runs the command under its profile with identical output, with run --profile and with libseccomp’s Python binding', () => {
@@ -106,7 +122,10 @@ describe('record (real kernel)', {timeout: 300_000}, () => {
     const json = JSON.parse(ours.stdout) as {denied: Array<{name: string}> | null; exitCode: number}
     assert.ok(ajv.validate(OUTPUT_SCHEMAS.run!, json), ajv.errorsText())
     assert.equal(json.exitCode, ours.status)
-    assert.ok(json.denied?.some((d) => d.name === 'mkdir'), `mkdir not reported: ${JSON.stringify(json.denied)}`)
+    assert.ok(
+      json.denied?.some((d) => d.name === 'mkdir'),
+      `mkdir not reported: ${JSON.stringify(json.denied)}`,
+    )
     const theirs = spawnSync(PYTHON_LAUNCHER, [profile, BUSYBOX, 'sh', '-c', more], {encoding: 'utf8'})
     assert.match(theirs.stderr, /Operation not permitted/)
   })
@@ -120,7 +139,18 @@ describe('record (real kernel)', {timeout: 300_000}, () => {
   })
 
   it('50 concurrent recordings of different commands are each exact', async () => {
-    const applets = [['true'], ['uname'], ['ls', '/'], ['id'], ['uptime'], ['df', '/'], ['nproc'], ['cat', '/proc/version'], ['hostname'], ['sleep', '0.01']]
+    const applets = [
+      ['true'],
+      ['uname'],
+      ['ls', '/'],
+      ['id'],
+      ['uptime'],
+      ['df', '/'],
+      ['nproc'],
+      ['cat', '/proc/version'],
+      ['hostname'],
+      ['sleep', '0.01'],
+    ]
     const expected = new Map(applets.map((a) => [a.join(' '), straceNames([BUSYBOX, ...a])]))
     const runs = Array.from({length: 50}, (_, i) => applets[i % applets.length]!)
     const results = await Promise.all(
@@ -128,7 +158,9 @@ describe('record (real kernel)', {timeout: 300_000}, () => {
         (applet) =>
           new Promise<{applet: string[]; stdout: string; stderr: string; status: number | null}>((resolve) => {
             // stderr is a pipe like strace's stdout: the command's stdout goes there under --json, and busybox asks (ioctl) what it writes to.
-            const child = spawn(process.execPath, [CLI, 'record', '--json', '--', BUSYBOX, ...applet], {stdio: ['ignore', 'pipe', 'pipe']})
+            const child = spawn(process.execPath, [CLI, 'record', '--json', '--', BUSYBOX, ...applet], {
+              stdio: ['ignore', 'pipe', 'pipe'],
+            })
             let stdout = ''
             let stderr = ''
             child.stdout.on('data', (c: Buffer) => (stdout += c.toString()))
@@ -161,7 +193,10 @@ describe('record (real kernel)', {timeout: 300_000}, () => {
       // The precondition: a new namespace now gets one of those numbers.
       const probe = await inNewMountNamespace([BUSYBOX, 'sleep', '60'])
       await killAndWait(probe.child)
-      assert.ok(sleepers.some((s) => s.mntns === probe.mntns), `number ${probe.mntns} is not one of the unread recordings'`)
+      assert.ok(
+        sleepers.some((s) => s.mntns === probe.mntns),
+        `number ${probe.mntns} is not one of the unread recordings'`,
+      )
 
       const recorded = runCli(['record', '--json', '--', BUSYBOX, 'true'], {env})
       assert.equal(recorded.status, 0, recorded.stdout + recorded.stderr)
@@ -176,7 +211,8 @@ describe('record (real kernel)', {timeout: 300_000}, () => {
 
   it('leaves nothing attached when no recording is active', async () => {
     const helper = await nativeHelper()
-    const list = () => JSON.parse(spawnSync(helper, ['list'], {encoding: 'utf8'}).stdout) as {attached: boolean; targets: unknown[]}
+    const list = () =>
+      JSON.parse(spawnSync(helper, ['list'], {encoding: 'utf8'}).stdout) as {attached: boolean; targets: unknown[]}
     assert.deepEqual(list().targets, [])
     // The hook's poststop keeps the recorder attached for LINGER_SECONDS after the last container; record does not.
     const deadline = Date.now() + (LINGER_SECONDS + 3) * 1000
@@ -184,4 +220,3 @@ describe('record (real kernel)', {timeout: 300_000}, () => {
     assert.equal(list().attached, false)
   })
 })
-

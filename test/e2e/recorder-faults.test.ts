@@ -12,7 +12,14 @@ import {setTimeout as sleep} from 'node:timers/promises'
 import {after, before, describe, it} from 'node:test'
 import {EXIT} from '../../src/core/exit-codes.js'
 import {runCli} from '../helpers/cli.js'
-import {BUSYBOX, inNewMountNamespace, killAndWait, nativeHelper, recordInBackground, requireKernelPrerequisites} from './harness.js'
+import {
+  BUSYBOX,
+  inNewMountNamespace,
+  killAndWait,
+  nativeHelper,
+  recordInBackground,
+  requireKernelPrerequisites,
+} from './harness.js'
 
 const work = mkdtempSync(join(tmpdir(), 'scr-e2e-faults-'))
 let helper = ''
@@ -20,7 +27,10 @@ let pinCounter = 0
 
 /** A recorder of its own for one test: its pins directory and, optionally, a small targets map. */
 function recorderEnv(maxTargets?: number): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {...process.env, SECCOMP_RECORDER_BPFFS: `/sys/fs/bpf/scr-test-${process.pid}-${pinCounter++}`}
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    SECCOMP_RECORDER_BPFFS: `/sys/fs/bpf/scr-test-${process.pid}-${pinCounter++}`,
+  }
   if (maxTargets !== undefined) env.SECCOMP_RECORDER_MAX_TARGETS = String(maxTargets)
   return env
 }
@@ -45,7 +55,10 @@ async function waitForTargets(env: NodeJS.ProcessEnv, count: number): Promise<vo
   assert.fail(`fewer than ${count} targets registered after 5 s`)
 }
 
-const names = (path: string): string[] => (JSON.parse(readFileSync(path, 'utf8')) as {syscalls: Array<{names: string[]}>}).syscalls.flatMap((r) => r.names).sort()
+const names = (path: string): string[] =>
+  (JSON.parse(readFileSync(path, 'utf8')) as {syscalls: Array<{names: string[]}>}).syscalls
+    .flatMap((r) => r.names)
+    .sort()
 
 /** Released by creating this file: workloads stay alive until the test says so (no timing guesses). */
 const BARRIER = join(work, 'go')
@@ -82,7 +95,10 @@ describe('recorder faults (real kernel)', {timeout: 300_000}, () => {
 
     const refused = runCli(['record', '--output', join(work, 'full-extra.json'), '--', '/bin/true'], {env})
     assert.equal(refused.status, EXIT.RUNTIME, refused.stderr)
-    assert.match(refused.stderr, /the recorder is full \(4 mount namespaces recorded at once\): this one is not recorded; the others are unaffected/)
+    assert.match(
+      refused.stderr,
+      /the recorder is full \(4 mount namespaces recorded at once\): this one is not recorded; the others are unaffected/,
+    )
     assert.doesNotMatch(refused.stderr, /\n\s+at /, 'no stack trace')
     assert.ok(!existsSync(join(work, 'full-extra.json')), 'nothing written for the refused recording')
 
@@ -93,9 +109,15 @@ describe('recorder faults (real kernel)', {timeout: 300_000}, () => {
     for (const [i, command] of WORKLOADS.entries()) {
       const alone = runCli(['record', '--output', join(work, `alone-${i}.json`), '--', ...command], {env})
       assert.equal(alone.status, 0, alone.stderr)
-      assert.deepEqual(names(join(work, `full-${i}.json`)), names(join(work, `alone-${i}.json`)), `workload ${i} (${command.at(-1)})`)
+      assert.deepEqual(
+        names(join(work, `full-${i}.json`)),
+        names(join(work, `alone-${i}.json`)),
+        `workload ${i} (${command.at(-1)})`,
+      )
     }
-    assert.ok(names(join(work, 'full-0.json')).includes('sysinfo') && !names(join(work, 'full-1.json')).includes('sysinfo'))
+    assert.ok(
+      names(join(work, 'full-0.json')).includes('sysinfo') && !names(join(work, 'full-1.json')).includes('sysinfo'),
+    )
   })
 
   it('map pins removed while recording: the next helper pins them again from the running program, nothing is lost', async () => {
@@ -118,7 +140,8 @@ describe('recorder faults (real kernel)', {timeout: 300_000}, () => {
     const output = join(work, 'interrupted.json')
     const running = recordInBackground(env, output, WORKLOADS[1]!)
     await waitForTargets(env, 1)
-    for (const link of ['link_sys_enter', 'link_task_newtask', 'link_process_exit']) unlinkSync(join(env.SECCOMP_RECORDER_BPFFS!, link))
+    for (const link of ['link_sys_enter', 'link_task_newtask', 'link_process_exit'])
+      unlinkSync(join(env.SECCOMP_RECORDER_BPFFS!, link))
     // The programs are gone with their links; whichever helper comes next (here `list`) attaches again on the
     // pinned maps and flags the recording.
     assert.equal(helperJson<Listing>(env, ['list']).attached, true, 'the next helper re-attaches')
@@ -144,13 +167,20 @@ describe('recorder faults (real kernel)', {timeout: 300_000}, () => {
     assert.ok(!existsSync(dir), 'pins directory removed')
 
     // A recording in progress whose links and one map pin are gone: re-attached on the same maps.
-    const keeper = spawn(helper, ['launch', '--ready-fd', '3', '--', BUSYBOX, 'sleep', '30'], {env, stdio: ['ignore', 'ignore', 'inherit', 'pipe']})
+    const keeper = spawn(helper, ['launch', '--ready-fd', '3', '--', BUSYBOX, 'sleep', '30'], {
+      env,
+      stdio: ['ignore', 'ignore', 'inherit', 'pipe'],
+    })
     try {
       await waitForTargets(env, 1)
       const [target] = helperJson<Listing>(env, ['list']).targets
       for (const name of readdirSync(dir).filter((n) => n.startsWith('link_'))) unlinkSync(join(dir, name))
       assert.deepEqual(helperJson(env, ['repair']), {attached: true, repinned: false, reattached: true, cleaned: false})
-      const read = helperJson<{interrupted: boolean; syscalls: {x86_64: number[]}}>(env, ['read', '--mntns', String(target!.mntns)])
+      const read = helperJson<{interrupted: boolean; syscalls: {x86_64: number[]}}>(env, [
+        'read',
+        '--mntns',
+        String(target!.mntns),
+      ])
       assert.equal(read.interrupted, true)
       assert.ok(read.syscalls.x86_64.includes(59), 'what was marked before the interruption is kept (execve)')
     } finally {
@@ -166,16 +196,28 @@ describe('recorder faults (real kernel)', {timeout: 300_000}, () => {
       SECCOMP_RECORDER_INSTALL_MANIFEST: join(work, 'install.json'),
       SECCOMP_RECORDER_CONFIG: join(work, 'config.yaml'),
     }
-    const keeper = spawn(helper, ['launch', '--ready-fd', '3', '--', BUSYBOX, 'sh', '-c', `sleep 1; ${BUSYBOX} sync`], {env, stdio: ['ignore', 'ignore', 'inherit', 'pipe']})
+    const keeper = spawn(helper, ['launch', '--ready-fd', '3', '--', BUSYBOX, 'sh', '-c', `sleep 1; ${BUSYBOX} sync`], {
+      env,
+      stdio: ['ignore', 'ignore', 'inherit', 'pipe'],
+    })
     try {
       await waitForTargets(env, 1)
       const [target] = helperJson<Listing>(env, ['list']).targets
       for (const map of ['slots', 'targets', 'words', 'filter']) unlinkSync(join(dir, map))
       const installed = runCli(['install', '--json', '--hooks-dir', join(work, 'hooks.d')], {env: {...env, ...layout}})
       assert.equal(installed.status, 0, installed.stderr)
-      assert.deepEqual((JSON.parse(installed.stdout) as {recorder: object}).recorder, {attached: true, repinned: true, reattached: false, cleaned: false})
+      assert.deepEqual((JSON.parse(installed.stdout) as {recorder: object}).recorder, {
+        attached: true,
+        repinned: true,
+        reattached: false,
+        cleaned: false,
+      })
       await new Promise((resolve) => keeper.on('close', resolve))
-      const read = helperJson<{interrupted: boolean; syscalls: {x86_64: number[]}}>(env, ['read', '--mntns', String(target!.mntns)])
+      const read = helperJson<{interrupted: boolean; syscalls: {x86_64: number[]}}>(env, [
+        'read',
+        '--mntns',
+        String(target!.mntns),
+      ])
       assert.equal(read.interrupted, false)
       assert.ok(read.syscalls.x86_64.includes(162), 'sync, made after the repair, is recorded')
     } finally {
@@ -188,10 +230,24 @@ describe('recorder faults (real kernel)', {timeout: 300_000}, () => {
     const env = own(recorderEnv())
     const spool = join(work, 'spool-reuse')
     const go = join(work, 'go-reuse')
-    const state = (id: string, pid: number) => JSON.stringify({ociVersion: '1.0.2', id, status: 'created', pid, bundle: work, annotations: {'seccomp-recorder.io/record': 'auto'}})
-    const prestart = (id: string, pid: number) => spawnSync(helper, ['hook-prestart', '--spool', spool], {env, input: state(id, pid), encoding: 'utf8'})
+    const state = (id: string, pid: number) =>
+      JSON.stringify({
+        ociVersion: '1.0.2',
+        id,
+        status: 'created',
+        pid,
+        bundle: work,
+        annotations: {'seccomp-recorder.io/record': 'auto'},
+      })
+    const prestart = (id: string, pid: number) =>
+      spawnSync(helper, ['hook-prestart', '--spool', spool], {env, input: state(id, pid), encoding: 'utf8'})
     // The first container: registered, then released into its workload (exec busybox uptime: sysinfo), then gone.
-    const first = await inNewMountNamespace([BUSYBOX, 'sh', '-c', `while [ ! -e ${go} ]; do ${BUSYBOX} sleep 0.05; done; exec ${BUSYBOX} uptime`])
+    const first = await inNewMountNamespace([
+      BUSYBOX,
+      'sh',
+      '-c',
+      `while [ ! -e ${go} ]; do ${BUSYBOX} sleep 0.05; done; exec ${BUSYBOX} uptime`,
+    ])
     const later: Array<Awaited<ReturnType<typeof inNewMountNamespace>>> = []
     try {
       const registered = prestart('reuse-a', first.child.pid!)
@@ -213,14 +269,26 @@ describe('recorder faults (real kernel)', {timeout: 300_000}, () => {
 
       const reused = prestart('reuse-b', second.child.pid!)
       assert.equal(reused.status, 0, reused.stderr)
-      const orphan = JSON.parse(readFileSync(join(spool, `orphan-${note.ns_id}.json`), 'utf8')) as {mntns: number; ns_id: number; syscalls: {x86_64: number[]}}
+      const orphan = JSON.parse(readFileSync(join(spool, `orphan-${note.ns_id}.json`), 'utf8')) as {
+        mntns: number
+        ns_id: number
+        syscalls: {x86_64: number[]}
+      }
       assert.equal(orphan.mntns, note.mntns)
       assert.equal(orphan.ns_id, note.ns_id)
-      for (const nr of [59, 99]) assert.ok(orphan.syscalls.x86_64.includes(nr), `syscall ${nr} (execve, sysinfo) in ${JSON.stringify(orphan)}`)
-      assert.deepEqual(readdirSync(spool).filter((f) => f.startsWith('.')), [], 'no temp file left')
+      for (const nr of [59, 99])
+        assert.ok(orphan.syscalls.x86_64.includes(nr), `syscall ${nr} (execve, sysinfo) in ${JSON.stringify(orphan)}`)
+      assert.deepEqual(
+        readdirSync(spool).filter((f) => f.startsWith('.')),
+        [],
+        'no temp file left',
+      )
       // The number now records the second container only.
       const listing = helperJson<{targets: Array<{mntns: number; ns_id: number; state: string}>}>(env, ['list'])
-      assert.deepEqual(listing.targets.map((t) => [t.mntns, t.state]), [[note.mntns, 'armed']])
+      assert.deepEqual(
+        listing.targets.map((t) => [t.mntns, t.state]),
+        [[note.mntns, 'armed']],
+      )
       assert.notEqual(listing.targets[0]!.ns_id, note.ns_id)
     } finally {
       await Promise.all([first, ...later].map((p) => killAndWait(p.child)))
@@ -230,18 +298,36 @@ describe('recorder faults (real kernel)', {timeout: 300_000}, () => {
   it('a full targets map at prestart: --on-error fail stops the container with a plain message, warn lets it run unrecorded', async () => {
     const env = own(recorderEnv(1))
     const spool = join(work, 'spool-full')
-    const sleepers = [0, 1, 2].map(() => spawn('unshare', ['-m', '--propagation', 'private', BUSYBOX, 'sleep', '30'], {stdio: 'ignore'}))
+    const sleepers = [0, 1, 2].map(() =>
+      spawn('unshare', ['-m', '--propagation', 'private', BUSYBOX, 'sleep', '30'], {stdio: 'ignore'}),
+    )
     try {
       await sleep(300)
-      const state = (i: number) => JSON.stringify({ociVersion: '1.0.2', id: `full-${i}`, status: 'created', pid: sleepers[i]!.pid, bundle: work, annotations: {'seccomp-recorder.io/record': 'auto'}})
-      const prestart = (i: number, onError: string) => spawnSync(helper, ['hook-prestart', '--spool', spool, '--on-error', onError], {env, input: state(i), encoding: 'utf8'})
+      const state = (i: number) =>
+        JSON.stringify({
+          ociVersion: '1.0.2',
+          id: `full-${i}`,
+          status: 'created',
+          pid: sleepers[i]!.pid,
+          bundle: work,
+          annotations: {'seccomp-recorder.io/record': 'auto'},
+        })
+      const prestart = (i: number, onError: string) =>
+        spawnSync(helper, ['hook-prestart', '--spool', spool, '--on-error', onError], {
+          env,
+          input: state(i),
+          encoding: 'utf8',
+        })
       const first = prestart(0, 'fail')
       assert.equal(first.status, 0, first.stderr)
       assert.ok(existsSync(join(spool, 'full-0.json')))
 
       const refused = prestart(1, 'fail')
-      assert.equal(refused.status, 5, 'the helper\'s exit code for a full map')
-      assert.equal(refused.stderr, 'seccomp-recorder: the recorder is full (1 mount namespaces recorded at once): this one is not recorded; the others are unaffected\n')
+      assert.equal(refused.status, 5, "the helper's exit code for a full map")
+      assert.equal(
+        refused.stderr,
+        'seccomp-recorder: the recorder is full (1 mount namespaces recorded at once): this one is not recorded; the others are unaffected\n',
+      )
       assert.ok(!existsSync(join(spool, 'full-1.json')), 'no spool note for the refused container')
 
       const warned = prestart(2, 'warn')

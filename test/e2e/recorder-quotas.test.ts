@@ -15,7 +15,14 @@ import {setTimeout as sleep} from 'node:timers/promises'
 import {after, afterEach, before, describe, it} from 'node:test'
 import {EXIT} from '../../src/core/exit-codes.js'
 import {runCli} from '../helpers/cli.js'
-import {BUSYBOX, inNewMountNamespace, killAndWait, nativeHelper, recordInBackground, requireKernelPrerequisites} from './harness.js'
+import {
+  BUSYBOX,
+  inNewMountNamespace,
+  killAndWait,
+  nativeHelper,
+  recordInBackground,
+  requireKernelPrerequisites,
+} from './harness.js'
 import {buildMapFillers, IA32_SYSCALLS, type MapFillers} from './map-fillers.js'
 import {KERNEL_QUOTAS} from '../../src/kernel/quotas.js'
 
@@ -41,7 +48,11 @@ interface RecordJson {
 }
 
 function recorderEnv(): NodeJS.ProcessEnv {
-  return {...process.env, SECCOMP_RECORDER_BPFFS: `/sys/fs/bpf/scr-quotas-test-${process.pid}-${pinCounter++}`, SECCOMP_RECORDER_MAX_TARGETS: String(MAX_TARGETS)}
+  return {
+    ...process.env,
+    SECCOMP_RECORDER_BPFFS: `/sys/fs/bpf/scr-quotas-test-${process.pid}-${pinCounter++}`,
+    SECCOMP_RECORDER_MAX_TARGETS: String(MAX_TARGETS),
+  }
 }
 
 function listing(env: NodeJS.ProcessEnv): Listing {
@@ -79,10 +90,18 @@ int main(int argc, char **argv)
 }
 `
 
-const profileNames = (path: string): string[] => (JSON.parse(readFileSync(path, 'utf8')) as {syscalls: Array<{names: string[]}>}).syscalls.flatMap((r) => r.names).sort()
+const profileNames = (path: string): string[] =>
+  (JSON.parse(readFileSync(path, 'utf8')) as {syscalls: Array<{names: string[]}>}).syscalls
+    .flatMap((r) => r.names)
+    .sort()
 
 /** A workload that waits for the barrier file, then does its part. */
-const afterBarrier = (barrier: string, script: string): string[] => [BUSYBOX, 'sh', '-c', `${BUSYBOX} sleep 0.01; while [ ! -e ${barrier} ]; do ${BUSYBOX} sleep 0.05; done; ${script}`]
+const afterBarrier = (barrier: string, script: string): string[] => [
+  BUSYBOX,
+  'sh',
+  '-c',
+  `${BUSYBOX} sleep 0.01; while [ ! -e ${barrier} ]; do ${BUSYBOX} sleep 0.05; done; ${script}`,
+]
 
 describe('kernel recorder quotas: a hostile recording next to an honest one (real kernel)', {timeout: 600_000}, () => {
   const pinDirs: string[] = []
@@ -118,7 +137,12 @@ describe('kernel recorder quotas: a hostile recording next to an honest one (rea
     // again): far more than the hash holds (TARGETS_ENTRIES), so only dropping them keeps it from filling.
     const loops = 2500
     assert.ok(2 * loops > 10 * TARGETS_ENTRIES)
-    const looping = recordInBackground(env, join(work, 'loop.json'), [BUSYBOX, 'sh', '-c', `${fillers.unshareLoop} fork ${loops} && ${fillers.unshareLoop} self ${loops}`])
+    const looping = recordInBackground(env, join(work, 'loop.json'), [
+      BUSYBOX,
+      'sh',
+      '-c',
+      `${fillers.unshareLoop} fork ${loops} && ${fillers.unshareLoop} self ${loops}`,
+    ])
     let done = false
     let mostNested = 0
     void looping.then(() => (done = true))
@@ -136,21 +160,40 @@ describe('kernel recorder quotas: a hostile recording next to an honest one (rea
     const loop = await looping
     assert.equal(loop.code, 0, loop.stderr)
     const loopJson = JSON.parse(loop.stdout) as RecordJson
-    assert.deepEqual(loopJson.quota, {nested: 0, words: 0}, 'abandoned namespaces were dropped, so no quota was reached')
+    assert.deepEqual(
+      loopJson.quota,
+      {nested: 0, words: 0},
+      'abandoned namespaces were dropped, so no quota was reached',
+    )
     assert.equal(loopJson.lost, 0)
     assert.ok(loopJson.syscalls.x86_64!.includes('unshare'))
-    assert.ok(mostNested <= 4, `nested entries stayed bounded while ${2 * loops} namespaces came and went (most seen at once: ${mostNested})`)
+    assert.ok(
+      mostNested <= 4,
+      `nested entries stayed bounded while ${2 * loops} namespaces came and went (most seen at once: ${mostNested})`,
+    )
 
     // Held: more live nested namespaces than the quota at once.
     const held = KERNEL_QUOTAS.nestedNamespaces + 8
-    const hostile = runCli(['record', '--output', join(work, 'hold.json'), '--', fillers.unshareLoop, 'hold', String(held)], {env})
+    const hostile = runCli(
+      ['record', '--output', join(work, 'hold.json'), '--', fillers.unshareLoop, 'hold', String(held)],
+      {env},
+    )
     assert.equal(hostile.status, EXIT.RUNTIME, hostile.stderr)
-    assert.match(hostile.stderr, new RegExp(`quota of ${KERNEL_QUOTAS.nestedNamespaces} live nested mount namespaces: ([1-9]\\d*) more were not followed`))
+    assert.match(
+      hostile.stderr,
+      new RegExp(
+        `quota of ${KERNEL_QUOTAS.nestedNamespaces} live nested mount namespaces: ([1-9]\\d*) more were not followed`,
+      ),
+    )
     const notFollowed = Number(new RegExp(`namespaces: (\\d+) more`).exec(hostile.stderr)![1])
     assert.ok(notFollowed >= held - KERNEL_QUOTAS.nestedNamespaces, `${notFollowed} not followed`)
     assert.doesNotMatch(hostile.stderr, /\n\s+at /, 'no stack trace')
     assert.ok(existsSync(join(work, 'hold.json')), 'the incomplete profile is still written')
-    assert.equal(listing(env).targets.filter((t) => t.state === 'nested').length, 0, 'its nested entries went with their namespaces')
+    assert.equal(
+      listing(env).targets.filter((t) => t.state === 'nested').length,
+      0,
+      'its nested entries went with their namespaces',
+    )
 
     // The honest recording, running all along, is complete and exact: the same as recorded alone.
     writeFileSync(barrier, '')
@@ -160,7 +203,10 @@ describe('kernel recorder quotas: a hostile recording next to an honest one (rea
     const alone = runCli(['record', '--output', join(work, 'honest-alone.json'), '--', ...honest], {env})
     assert.equal(alone.status, 0, alone.stderr)
     assert.deepEqual(profileNames(join(work, 'honest-nested.json')), profileNames(join(work, 'honest-alone.json')))
-    assert.ok(profileNames(join(work, 'honest-nested.json')).includes('sync'), 'the syscall made only in its nested namespace is there')
+    assert.ok(
+      profileNames(join(work, 'honest-nested.json')).includes('sync'),
+      'the syscall made only in its nested namespace is there',
+    )
   })
 
   it('syscall numbers no ABI has, far beyond the words map: the hostile run is flagged, the ia32 syscalls next to it are all recorded', async () => {
@@ -172,10 +218,18 @@ describe('kernel recorder quotas: a hostile recording next to an honest one (rea
 
     const count = 20_000
     assert.ok(count / 64 > 3 * WORDS_ENTRIES, 'the bogus numbers would fill the words map three times over')
-    const hostile = runCli(['record', '--output', join(work, 'bogus.json'), '--', fillers.bogusSyscalls, '512', String(count)], {env})
+    const hostile = runCli(
+      ['record', '--output', join(work, 'bogus.json'), '--', fillers.bogusSyscalls, '512', String(count)],
+      {env},
+    )
     assert.equal(hostile.status, EXIT.RUNTIME, hostile.stderr)
     const notStored = count - KERNEL_QUOTAS.unknownNumbers
-    assert.match(hostile.stderr, new RegExp(`quota of ${KERNEL_QUOTAS.unknownNumbers} syscall numbers no ABI has: ${notStored} more such calls were not stored`))
+    assert.match(
+      hostile.stderr,
+      new RegExp(
+        `quota of ${KERNEL_QUOTAS.unknownNumbers} syscall numbers no ABI has: ${notStored} more such calls were not stored`,
+      ),
+    )
     assert.doesNotMatch(hostile.stderr, /\n\s+at /, 'no stack trace')
 
     writeFileSync(barrier, '')
@@ -199,9 +253,23 @@ describe('kernel recorder quotas: a hostile recording next to an honest one (rea
     writeFileSync(`${leaver}.c`, LEAVE_THEN_SPIN_C)
     execFileSync('clang', ['-O1', '-static', '-o', leaver, `${leaver}.c`])
     releaseAtEnd.push(go, goNew)
-    const state = (id: string, pid: number) => JSON.stringify({ociVersion: '1.0.2', id, status: 'created', pid, bundle: work, annotations: {'seccomp-recorder.io/record': 'auto'}})
-    const prestart = (id: string, pid: number) => spawnSync(helper, ['hook-prestart', '--spool', spool], {env, input: state(id, pid), encoding: 'utf8'})
-    const old = await inNewMountNamespace([BUSYBOX, 'sh', '-c', `while [ ! -e ${go} ]; do ${BUSYBOX} sleep 0.05; done; exec ${leaver} 4000000000`])
+    const state = (id: string, pid: number) =>
+      JSON.stringify({
+        ociVersion: '1.0.2',
+        id,
+        status: 'created',
+        pid,
+        bundle: work,
+        annotations: {'seccomp-recorder.io/record': 'auto'},
+      })
+    const prestart = (id: string, pid: number) =>
+      spawnSync(helper, ['hook-prestart', '--spool', spool], {env, input: state(id, pid), encoding: 'utf8'})
+    const old = await inNewMountNamespace([
+      BUSYBOX,
+      'sh',
+      '-c',
+      `while [ ! -e ${go} ]; do ${BUSYBOX} sleep 0.05; done; exec ${leaver} 4000000000`,
+    ])
     const kept: Array<Awaited<ReturnType<typeof inNewMountNamespace>>> = []
     try {
       assert.equal(prestart('owner-old', old.child.pid!).status, 0)
@@ -209,7 +277,12 @@ describe('kernel recorder quotas: a hostile recording next to an honest one (rea
       // The number of the namespace it left comes back, lowest first: new namespaces until one has it.
       let reused: Awaited<ReturnType<typeof inNewMountNamespace>> | undefined
       for (let i = 0; i < 64 && !reused; i++) {
-        const next = await inNewMountNamespace([BUSYBOX, 'sh', '-c', `while [ ! -e ${goNew} ]; do ${BUSYBOX} sleep 0.05; done; exec ${BUSYBOX} sleep 2`])
+        const next = await inNewMountNamespace([
+          BUSYBOX,
+          'sh',
+          '-c',
+          `while [ ! -e ${goNew} ]; do ${BUSYBOX} sleep 0.05; done; exec ${BUSYBOX} sleep 2`,
+        ])
         kept.push(next)
         if (next.mntns === old.mntns) reused = next
       }
@@ -217,12 +290,26 @@ describe('kernel recorder quotas: a hostile recording next to an honest one (rea
       const registered = prestart('owner-new', reused.child.pid!)
       assert.equal(registered.status, 0, registered.stderr)
       writeFileSync(goNew, '')
-      for (let i = 0; i < 200 && listing(env).targets.find((t) => t.mntns === old.mntns)?.state !== 'recording'; i++) await sleep(25)
-      assert.equal(old.child.exitCode, null, 'the leaver ended its spin before the new container was recording: spin longer')
+      for (let i = 0; i < 200 && listing(env).targets.find((t) => t.mntns === old.mntns)?.state !== 'recording'; i++)
+        await sleep(25)
+      assert.equal(
+        old.child.exitCode,
+        null,
+        'the leaver ended its spin before the new container was recording: spin longer',
+      )
       await new Promise((resolve) => old.child.once('exit', resolve))
-      const read = JSON.parse(spawnSync(helper, ['read', '--mntns', String(old.mntns)], {env, encoding: 'utf8'}).stdout) as {syscalls: {x86_64: number[]}}
-      assert.ok(!read.syscalls.x86_64.includes(SYSINFO), `the new container's recording holds the leaver's sysinfo: ${read.syscalls.x86_64.join(',')}`)
-      assert.deepEqual(listing(env).targets.filter((t) => t.state === 'nested'), [], 'the leaver was adopted as nested')
+      const read = JSON.parse(
+        spawnSync(helper, ['read', '--mntns', String(old.mntns)], {env, encoding: 'utf8'}).stdout,
+      ) as {syscalls: {x86_64: number[]}}
+      assert.ok(
+        !read.syscalls.x86_64.includes(SYSINFO),
+        `the new container's recording holds the leaver's sysinfo: ${read.syscalls.x86_64.join(',')}`,
+      )
+      assert.deepEqual(
+        listing(env).targets.filter((t) => t.state === 'nested'),
+        [],
+        'the leaver was adopted as nested',
+      )
     } finally {
       writeFileSync(go, '')
       writeFileSync(goNew, '')

@@ -16,13 +16,19 @@ import {copyFixtureStore} from '../store/helpers/recordings.js'
 
 /** versions[v1beta1].schema.openAPIV3Schema of the CRD fixture, made strict: unknown fields are errors (kubectl's strict field validation). */
 function crdSchema(): object {
-  const crd = parse(readFileSync(fixture('spo', 'seccompprofile-v1beta1.crd.yaml'), 'utf8')) as {spec: {versions: Array<{name: string; schema: {openAPIV3Schema: object}}>}}
+  const crd = parse(readFileSync(fixture('spo', 'seccompprofile-v1beta1.crd.yaml'), 'utf8')) as {
+    spec: {versions: Array<{name: string; schema: {openAPIV3Schema: object}}>}
+  }
   const version = crd.spec.versions.find((v) => v.name === 'v1beta1')!
   const strict = (node: unknown): unknown => {
     if (Array.isArray(node)) return node.map(strict)
     if (node === null || typeof node !== 'object') return node
     const out: Record<string, unknown> = {}
-    for (const [k, v] of Object.entries(node)) out[k] = k === 'properties' ? Object.fromEntries(Object.entries(v as object).map(([pk, pv]) => [pk, strict(pv)])) : strict(v)
+    for (const [k, v] of Object.entries(node))
+      out[k] =
+        k === 'properties'
+          ? Object.fromEntries(Object.entries(v as object).map(([pk, pv]) => [pk, strict(pv)]))
+          : strict(v)
     if (out.type === 'object' && out.properties) out.additionalProperties = false
     return out
   }
@@ -33,7 +39,8 @@ const ajv = new Ajv({allErrors: true, strict: false, validateFormats: false})
 const validateCrd = ajv.compile(crdSchema())
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/
-const ANNOTATION_KEY = /^(([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)\/)?([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9]$/
+const ANNOTATION_KEY =
+  /^(([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)\/)?([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9]$/
 
 /** Everything the API server would check: the CRD schema and the object-meta rules. */
 function assertValidResource(document: unknown): void {
@@ -54,7 +61,11 @@ describe('SPO SeccompProfile YAML', () => {
   it('is what the golden fixture holds for the fixture store', async () => {
     const dir = copyFixtureStore()
     dirs.push(dir)
-    const result = await buildProfiles(new RecordingStore(dir), {filter: {names: ['default/web/nginx']}, format: 'spo', dryRun: true})
+    const result = await buildProfiles(new RecordingStore(dir), {
+      filter: {names: ['default/web/nginx']},
+      format: 'spo',
+      dryRun: true,
+    })
     assert.equal(result.built[0]!.text, readFileSync(fixture('spo', 'web-nginx.spo.yaml'), 'utf8'))
   })
 
@@ -68,7 +79,11 @@ describe('SPO SeccompProfile YAML', () => {
     assertValidResource(document)
     assert.equal(document.apiVersion, 'security-profiles-operator.x-k8s.io/v1beta1')
     assert.equal(document.kind, 'SeccompProfile')
-    assert.deepEqual(document.metadata, {name: 'web.nginx', namespace: 'default', annotations: {'seccomp-recorder/profile-name': 'default/web/nginx', 'seccomp-recorder/recordings': '5'}})
+    assert.deepEqual(document.metadata, {
+      name: 'web.nginx',
+      namespace: 'default',
+      annotations: {'seccomp-recorder/profile-name': 'default/web/nginx', 'seccomp-recorder/recordings': '5'},
+    })
     assert.equal(document.spec.defaultAction, 'SCMP_ACT_ERRNO')
     assert.equal(document.spec.syscalls![0]!.names.length, 15)
   })
@@ -89,12 +104,36 @@ describe('SPO SeccompProfile YAML', () => {
   const flatProfile: fc.Arbitrary<SeccompProfile> = fc
     .record({
       defaultAction: fc.constantFrom<SeccompAction>('SCMP_ACT_ERRNO', 'SCMP_ACT_KILL_PROCESS', 'SCMP_ACT_LOG'),
-      architectures: fc.option(fc.uniqueArray(fc.constantFrom('SCMP_ARCH_X86_64' as const, 'SCMP_ARCH_X86' as const, 'SCMP_ARCH_AARCH64' as const), {minLength: 1}), {nil: undefined}),
+      architectures: fc.option(
+        fc.uniqueArray(
+          fc.constantFrom('SCMP_ARCH_X86_64' as const, 'SCMP_ARCH_X86' as const, 'SCMP_ARCH_AARCH64' as const),
+          {minLength: 1},
+        ),
+        {nil: undefined},
+      ),
       syscalls: fc.array(
         fc.record({
-          names: fc.uniqueArray(fc.constantFrom('read', 'write', 'personality', 'clone3', 'mount'), {minLength: 1, maxLength: 3}),
-          action: fc.constantFrom<SeccompAction>('SCMP_ACT_ALLOW', 'SCMP_ACT_ERRNO', 'SCMP_ACT_LOG', 'SCMP_ACT_KILL_PROCESS'),
-          args: fc.option(fc.array(fc.record({index: fc.integer({min: 0, max: 5}), value: fc.nat(), op: fc.constantFrom(...SECCOMP_OPERATORS)}), {minLength: 1, maxLength: 6}), {nil: undefined}),
+          names: fc.uniqueArray(fc.constantFrom('read', 'write', 'personality', 'clone3', 'mount'), {
+            minLength: 1,
+            maxLength: 3,
+          }),
+          action: fc.constantFrom<SeccompAction>(
+            'SCMP_ACT_ALLOW',
+            'SCMP_ACT_ERRNO',
+            'SCMP_ACT_LOG',
+            'SCMP_ACT_KILL_PROCESS',
+          ),
+          args: fc.option(
+            fc.array(
+              fc.record({
+                index: fc.integer({min: 0, max: 5}),
+                value: fc.nat(),
+                op: fc.constantFrom(...SECCOMP_OPERATORS),
+              }),
+              {minLength: 1, maxLength: 6},
+            ),
+            {nil: undefined},
+          ),
         }),
         {maxLength: 5},
       ),
@@ -118,7 +157,10 @@ describe('SPO SeccompProfile YAML', () => {
   })
 
   it('quotes what YAML 1.1 readers would take for something else', () => {
-    const text = renderProfile({defaultAction: 'SCMP_ACT_ERRNO'}, 'spo', {name: 'no', annotations: {'seccomp-recorder/recordings': '010'}})
+    const text = renderProfile({defaultAction: 'SCMP_ACT_ERRNO'}, 'spo', {
+      name: 'no',
+      annotations: {'seccomp-recorder/recordings': '010'},
+    })
     for (const version of ['1.1', '1.2'] as const) {
       const document = parse(text, {version}) as SpoSeccompProfile
       assert.equal(document.metadata.name, 'no')
@@ -130,13 +172,25 @@ describe('SPO SeccompProfile YAML', () => {
     const cases: Array<[SeccompProfile, RegExp]> = [
       [{defaultAction: 'SCMP_ACT_ERRNO', defaultErrnoRet: 38}, /defaultErrnoRet 38/],
       [{defaultAction: 'SCMP_ACT_ERRNO', architectures: ['SCMP_ARCH_LOONGARCH64']}, /SCMP_ARCH_LOONGARCH64/],
-      [{defaultAction: 'SCMP_ACT_ERRNO', syscalls: [{names: ['ptrace'], action: 'SCMP_ACT_ALLOW', includes: {minKernel: '4.8'}}]}, /docker/],
+      [
+        {
+          defaultAction: 'SCMP_ACT_ERRNO',
+          syscalls: [{names: ['ptrace'], action: 'SCMP_ACT_ALLOW', includes: {minKernel: '4.8'}}],
+        },
+        /docker/,
+      ],
     ]
     for (const [profile, pattern] of cases) {
-      assert.throws(() => toSpoSeccompProfile(profile, {name: 'x'}), (e: unknown) => isUserError(e) && pattern.test(e.message) && /--format oci/.test(e.suggestions[0] ?? ''))
+      assert.throws(
+        () => toSpoSeccompProfile(profile, {name: 'x'}),
+        (e: unknown) => isUserError(e) && pattern.test(e.message) && /--format oci/.test(e.suggestions[0] ?? ''),
+      )
     }
     // EPERM is the runtime's default anyway: dropped, not refused.
-    assert.equal('defaultErrnoRet' in toSpoSeccompProfile({defaultAction: 'SCMP_ACT_ERRNO', defaultErrnoRet: 1}, {name: 'x'}).spec, false)
+    assert.equal(
+      'defaultErrnoRet' in toSpoSeccompProfile({defaultAction: 'SCMP_ACT_ERRNO', defaultErrnoRet: 1}, {name: 'x'}).spec,
+      false,
+    )
   })
 })
 
@@ -158,14 +212,23 @@ describe('spoObjectMeta', () => {
 
   it('always gives valid and distinct object names', () => {
     fc.assert(
-      fc.property(fc.uniqueArray(fc.oneof(fc.string({minLength: 1, maxLength: 80}), fc.stringMatching(/^[a-z0-9.-]{1,6}(\/[a-z0-9.-]{1,6}){0,3}$/)), {minLength: 2, maxLength: 12}), (names) => {
-        const metas = names.map(spoObjectMeta)
-        for (const meta of metas) {
-          assert.ok(DNS_SUBDOMAIN.test(meta.name) && meta.name.length <= 253, meta.name)
-          if (meta.namespace !== undefined) assert.match(meta.namespace, DNS_LABEL)
-        }
-        assert.equal(new Set(metas.map((m) => `${m.namespace}/${m.name}`)).size, names.length)
-      }),
+      fc.property(
+        fc.uniqueArray(
+          fc.oneof(
+            fc.string({minLength: 1, maxLength: 80}),
+            fc.stringMatching(/^[a-z0-9.-]{1,6}(\/[a-z0-9.-]{1,6}){0,3}$/),
+          ),
+          {minLength: 2, maxLength: 12},
+        ),
+        (names) => {
+          const metas = names.map(spoObjectMeta)
+          for (const meta of metas) {
+            assert.ok(DNS_SUBDOMAIN.test(meta.name) && meta.name.length <= 253, meta.name)
+            if (meta.namespace !== undefined) assert.match(meta.namespace, DNS_LABEL)
+          }
+          assert.equal(new Set(metas.map((m) => `${m.namespace}/${m.name}`)).size, names.length)
+        },
+      ),
       {numRuns: 300},
     )
   })

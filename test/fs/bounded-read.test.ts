@@ -3,7 +3,13 @@ import {closeSync, openSync, symlinkSync, truncateSync, writeFileSync} from 'nod
 import {join} from 'node:path'
 import {after, afterEach, before, describe, it} from 'node:test'
 import {EXIT} from '../../src/core/exit-codes.js'
-import {BoundedReadError, formatSize, readBoundedFile, readBoundedText, readBoundedTextIfExists} from '../../src/fs/bounded-read.js'
+import {
+  BoundedReadError,
+  formatSize,
+  readBoundedFile,
+  readBoundedText,
+  readBoundedTextIfExists,
+} from '../../src/fs/bounded-read.js'
 import {assertDevNullIntact, identity, makeSpecialFiles, type SpecialFiles} from './helpers.js'
 
 function refusal(fn: () => unknown): BoundedReadError {

@@ -1,13 +1,34 @@
 import assert from 'node:assert/strict'
 import {spawn, spawnSync} from 'node:child_process'
-import {chmodSync, chownSync, existsSync, linkSync, mkdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync} from 'node:fs'
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  linkSync,
+  mkdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs'
 import {hostname} from 'node:os'
 import {join} from 'node:path'
 import {after, describe, it} from 'node:test'
 import {fileURLToPath} from 'node:url'
 import {isUserError} from '../../src/core/errors.js'
 import {EXIT} from '../../src/core/exit-codes.js'
-import {acquireLock, FLOCK_LOCATIONS, flockCommand, lockHeld, processStartTime, readLockOwner, systemFlock, withLock} from '../../src/fs/lock.js'
+import {
+  acquireLock,
+  FLOCK_LOCATIONS,
+  flockCommand,
+  lockHeld,
+  processStartTime,
+  readLockOwner,
+  systemFlock,
+  withLock,
+} from '../../src/fs/lock.js'
 import {tempDir} from '../store/helpers/recordings.js'
 
 const counterScript = fileURLToPath(new URL('./helpers/lock-counter.js', import.meta.url))
@@ -28,7 +49,6 @@ function deadPid(): number {
   return Number(child.stdout)
 }
 
-
 describe('lock', () => {
   it('excludes other processes: 6 processes × 40 locked increments lose nothing', async () => {
     const lock = join(dir, 'counter.lock')
@@ -42,14 +62,36 @@ describe('lock', () => {
 
   it('breaks the lock of a process that died (kill -9 leaves one behind)', async () => {
     const lock = join(dir, 'dead.lock')
-    writeFileSync(lock, JSON.stringify({pid: deadPid(), host: hostname(), start: '1', pidns: readlinkSync('/proc/self/ns/pid'), token: 'old', at: Date.now()}))
+    writeFileSync(
+      lock,
+      JSON.stringify({
+        pid: deadPid(),
+        host: hostname(),
+        start: '1',
+        pidns: readlinkSync('/proc/self/ns/pid'),
+        token: 'old',
+        at: Date.now(),
+      }),
+    )
     // Taken at once: with a live holder this would end in a timeout error instead.
-    await withLock(lock, async () => assert.match(readFileSync(lock, 'utf8'), new RegExp(`"pid":${process.pid}`)), {timeoutMs: 10_000})
+    await withLock(lock, async () => assert.match(readFileSync(lock, 'utf8'), new RegExp(`"pid":${process.pid}`)), {
+      timeoutMs: 10_000,
+    })
   })
 
   it('breaks a lock whose pid now belongs to another process (pid reuse)', async () => {
     const lock = join(dir, 'reused.lock')
-    writeFileSync(lock, JSON.stringify({pid: process.pid, host: hostname(), start: `${processStartTime(process.pid)}0`, pidns: readlinkSync('/proc/self/ns/pid'), token: 'old', at: Date.now()}))
+    writeFileSync(
+      lock,
+      JSON.stringify({
+        pid: process.pid,
+        host: hostname(),
+        start: `${processStartTime(process.pid)}0`,
+        pidns: readlinkSync('/proc/self/ns/pid'),
+        token: 'old',
+        at: Date.now(),
+      }),
+    )
     await withLock(lock, async () => undefined, {timeoutMs: 10_000})
   })
 
@@ -57,13 +99,16 @@ describe('lock', () => {
     const lock = join(dir, 'held.lock')
     const held = await acquireLock(lock)
     const started = Date.now()
-    await assert.rejects(withLock(lock, async () => undefined, {timeoutMs: 300, what: 'profile "x"'}), (e: unknown) => {
-      assert.ok(isUserError(e))
-      assert.equal(e.exit, EXIT.CONFLICT)
-      assert.match(e.message, new RegExp(`could not lock profile "x" within 0 s: held by pid ${process.pid}`))
-      assert.match(e.suggestions[0]!, /remove/)
-      return true
-    })
+    await assert.rejects(
+      withLock(lock, async () => undefined, {timeoutMs: 300, what: 'profile "x"'}),
+      (e: unknown) => {
+        assert.ok(isUserError(e))
+        assert.equal(e.exit, EXIT.CONFLICT)
+        assert.match(e.message, new RegExp(`could not lock profile "x" within 0 s: held by pid ${process.pid}`))
+        assert.match(e.suggestions[0]!, /remove/)
+        return true
+      },
+    )
     assert.ok(Date.now() - started >= 300)
     await held.release()
     await withLock(lock, async () => undefined, {timeoutMs: 300})
@@ -71,7 +116,10 @@ describe('lock', () => {
 
   it('only a held flock counts: a left-over file is free at once whatever it says (another host, garbage)', async () => {
     const foreign = join(dir, 'foreign.lock')
-    writeFileSync(foreign, JSON.stringify({pid: 1, host: 'another-host', start: null, pidns: null, token: 't', at: Date.now()}))
+    writeFileSync(
+      foreign,
+      JSON.stringify({pid: 1, host: 'another-host', start: null, pidns: null, token: 't', at: Date.now()}),
+    )
     await withLock(foreign, async () => undefined, {timeoutMs: 0})
     const garbage = join(dir, 'garbage.lock')
     writeFileSync(garbage, 'not ours')
@@ -83,10 +131,17 @@ describe('lock', () => {
   it('frees the lock of a holder killed with SIGKILL at once, also in another PID namespace', async () => {
     for (const prefix of [[], ['unshare', '--pid', '--fork', '--kill-child']]) {
       const lock = join(dir, `killed-${prefix.length}.lock`)
-      const holder = spawn(prefix[0] ?? process.execPath, [...prefix.slice(1), ...(prefix.length ? [process.execPath] : []), holderScript, lock], {stdio: ['ignore', 'pipe', 'inherit']})
+      const holder = spawn(
+        prefix[0] ?? process.execPath,
+        [...prefix.slice(1), ...(prefix.length ? [process.execPath] : []), holderScript, lock],
+        {stdio: ['ignore', 'pipe', 'inherit']},
+      )
       await new Promise((resolve) => holder.stdout!.once('data', resolve)) // "held"
       assert.equal(await lockHeld(lock), true)
-      await assert.rejects(withLock(lock, async () => undefined, {timeoutMs: 200}), /could not lock .* held by pid/)
+      await assert.rejects(
+        withLock(lock, async () => undefined, {timeoutMs: 200}),
+        /could not lock .* held by pid/,
+      )
       holder.kill('SIGKILL')
       await new Promise((resolve) => holder.once('exit', resolve))
       const started = Date.now()
@@ -102,7 +157,8 @@ describe('lock', () => {
       await new Promise((r) => setTimeout(r, 30 + ((i * 17) % 90)))
       holder.kill('SIGKILL')
       await new Promise((resolve) => holder.once('exit', resolve))
-      if (existsSync(lock)) assert.notEqual(readLockOwner(lock), null, `try ${i}: ${JSON.stringify(readFileSync(lock, 'utf8'))}`)
+      if (existsSync(lock))
+        assert.notEqual(readLockOwner(lock), null, `try ${i}: ${JSON.stringify(readFileSync(lock, 'utf8'))}`)
     }
     await withLock(lock, async () => assert.equal(readFileSync(lock).length, 512), {timeoutMs: 0})
   })
@@ -122,9 +178,15 @@ describe('lock', () => {
   it('refuses a symlink or a non-file as the lock file', async () => {
     writeFileSync(join(dir, 'target'), '')
     symlinkSync(join(dir, 'target'), join(dir, 'link.lock'))
-    await assert.rejects(acquireLock(join(dir, 'link.lock'), {timeoutMs: 0}), (e: unknown) => isUserError(e) && e.exit === EXIT.REFUSED && e.code === 'symlink')
+    await assert.rejects(
+      acquireLock(join(dir, 'link.lock'), {timeoutMs: 0}),
+      (e: unknown) => isUserError(e) && e.exit === EXIT.REFUSED && e.code === 'symlink',
+    )
     mkdirSync(join(dir, 'dir.lock'))
-    await assert.rejects(acquireLock(join(dir, 'dir.lock'), {timeoutMs: 0}), (e: unknown) => isUserError(e) && e.exit === EXIT.REFUSED)
+    await assert.rejects(
+      acquireLock(join(dir, 'dir.lock'), {timeoutMs: 0}),
+      (e: unknown) => isUserError(e) && e.exit === EXIT.REFUSED,
+    )
   })
 
   it('creates lock files 0600 and takes group/other bits off an own lock file it opens', async () => {
@@ -140,14 +202,20 @@ describe('lock', () => {
     const precious = join(dir, 'precious')
     writeFileSync(precious, 'do not overwrite', {mode: 0o644})
     linkSync(precious, join(dir, 'linked.lock'))
-    await assert.rejects(acquireLock(join(dir, 'linked.lock'), {timeoutMs: 0}), (e: unknown) => isForeign(e) && /2 hard links/.test((e as Error).message))
+    await assert.rejects(
+      acquireLock(join(dir, 'linked.lock'), {timeoutMs: 0}),
+      (e: unknown) => isForeign(e) && /2 hard links/.test((e as Error).message),
+    )
     assert.equal(readFileSync(precious, 'utf8'), 'do not overwrite')
     assert.equal(statSync(precious).mode & 0o777, 0o644)
     assert.equal(process.geteuid?.(), 0, 'this test chowns a file: run the unit tests as root')
     const foreign = join(dir, 'foreign.lock')
     writeFileSync(foreign, 'theirs')
     chownSync(foreign, 65534, 65534)
-    await assert.rejects(acquireLock(foreign, {timeoutMs: 0}), (e: unknown) => isForeign(e) && /uid 65534/.test((e as Error).message))
+    await assert.rejects(
+      acquireLock(foreign, {timeoutMs: 0}),
+      (e: unknown) => isForeign(e) && /uid 65534/.test((e as Error).message),
+    )
     assert.equal(readFileSync(foreign, 'utf8'), 'theirs')
   })
 
@@ -165,7 +233,10 @@ describe('lock', () => {
 
   it('releases on failure and does not remove a lock file that is no longer its own', async () => {
     const lock = join(dir, 'owned.lock')
-    await assert.rejects(withLock(lock, async () => Promise.reject(new Error('boom'))), /boom/)
+    await assert.rejects(
+      withLock(lock, async () => Promise.reject(new Error('boom'))),
+      /boom/,
+    )
     assert.equal(existsSync(lock), false)
     const held = await acquireLock(lock)
     rmSync(lock)
@@ -180,11 +251,15 @@ describe('lock', () => {
     let inside = 0
     let most = 0
     const waiters = Array.from({length: 4}, () =>
-      withLock(lock, async () => {
-        most = Math.max(most, ++inside)
-        await new Promise((r) => setTimeout(r, 20))
-        inside--
-      }, {timeoutMs: 10_000}),
+      withLock(
+        lock,
+        async () => {
+          most = Math.max(most, ++inside)
+          await new Promise((r) => setTimeout(r, 20))
+          inside--
+        },
+        {timeoutMs: 10_000},
+      ),
     )
     await new Promise((r) => setTimeout(r, 100)) // all waiting on the first file
     await first.release()
@@ -202,6 +277,10 @@ describe('lock', () => {
     assert.equal(systemFlock(absent), undefined)
     assert.equal(flockCommand([...absent, present], 0), present)
     assert.equal(flockCommand(absent, 1000), 'flock')
-    assert.throws(() => flockCommand(absent, 0), (error: unknown) => isUserError(error) && error.exit === EXIT.PREREQUISITE && /\$PATH is not searched/.test(error.message))
+    assert.throws(
+      () => flockCommand(absent, 0),
+      (error: unknown) =>
+        isUserError(error) && error.exit === EXIT.PREREQUISITE && /\$PATH is not searched/.test(error.message),
+    )
   })
 })

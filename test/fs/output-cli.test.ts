@@ -11,7 +11,14 @@ import {after, afterEach, before, describe, it} from 'node:test'
 import {EXIT} from '../../src/core/exit-codes.js'
 import {fixture, runCli, type CliRun} from '../helpers/cli.js'
 import {copyFixtureStore} from '../store/helpers/recordings.js'
-import {assertDevNullIntact, identity, makeSpecialFiles, targetIdentity, tempFiles, type SpecialFiles} from './helpers.js'
+import {
+  assertDevNullIntact,
+  identity,
+  makeSpecialFiles,
+  targetIdentity,
+  tempFiles,
+  type SpecialFiles,
+} from './helpers.js'
 
 const A = fixture('profiles', 'valid', 'minimal.json')
 const B = fixture('profiles', 'valid', 'recorded-busybox.json')
@@ -51,7 +58,10 @@ describe('CLI outputs that are not regular files', () => {
   it('profiles merge --output writes through a FIFO that has a reader, and refuses one that has none', () => {
     const before = identity(files.fifo)
     const started = Date.now()
-    assertRefused(runCli(['profiles', 'merge', A, B, '--output', files.fifo]), /refusing to write .*fifo: it is a FIFO that nobody reads/)
+    assertRefused(
+      runCli(['profiles', 'merge', A, B, '--output', files.fifo]),
+      /refusing to write .*fifo: it is a FIFO that nobody reads/,
+    )
     assert.ok(Date.now() - started < 60_000)
 
     const reader = openSync(files.fifo, constants.O_RDONLY | constants.O_NONBLOCK)
@@ -69,7 +79,10 @@ describe('CLI outputs that are not regular files', () => {
   })
 
   it('profiles merge --output reports a full device with exit 2', () => {
-    assertRefused(runCli(['profiles', 'merge', A, B, '--output', files.full]), /cannot write .*full: no space left on the device/)
+    assertRefused(
+      runCli(['profiles', 'merge', A, B, '--output', files.full]),
+      /cannot write .*full: no space left on the device/,
+    )
     assert.equal(identity(files.full).type, constants.S_IFCHR)
   })
 
@@ -81,10 +94,16 @@ describe('CLI outputs that are not regular files', () => {
     it(`profiles merge and record refuse ${what} as --output with exit 2, before doing the work`, () => {
       const path = files[name]
       const before = identity(path)
-      assertRefused(runCli(['profiles', 'merge', A, B, '--output', path]), new RegExp(`refusing to write ${path}: it is ${what}`))
+      assertRefused(
+        runCli(['profiles', 'merge', A, B, '--output', path]),
+        new RegExp(`refusing to write ${path}: it is ${what}`),
+      )
       // record refuses before it builds the recorder or runs the command: no root or BPF needed for this.
       const marker = join(files.dir, `ran-${name}`)
-      assertRefused(runCli(['record', '--output', path, '--', 'sh', '-c', `touch ${marker}`]), new RegExp(`refusing to write ${path}: it is ${what}`))
+      assertRefused(
+        runCli(['record', '--output', path, '--', 'sh', '-c', `touch ${marker}`]),
+        new RegExp(`refusing to write ${path}: it is ${what}`),
+      )
       assert.equal(existsSync(marker), false, 'record ran the command although it could not write the output')
       assert.deepEqual(identity(path), before)
     })
@@ -97,11 +116,16 @@ describe('CLI outputs that are not regular files', () => {
       const entries = readdirSync(files.dir).sort()
       const run = runCli(['profiles', 'build', 'tools/busybox', '--store', store, '--output', files.null, '--json'])
       assert.equal(run.status, EXIT.OK, run.stderr)
-      const output = JSON.parse(run.stdout) as {profiles: Array<{written: {profile: string | null; coverage: string | null}}>}
+      const output = JSON.parse(run.stdout) as {
+        profiles: Array<{written: {profile: string | null; coverage: string | null}}>
+      }
       assert.deepEqual(output.profiles[0]!.written, {profile: files.null, coverage: null, spo: null})
       assert.deepEqual(identity(files.null), before)
       assert.deepEqual(readdirSync(files.dir).sort(), entries, 'nothing created beside the device')
-      assertRefused(runCli(['profiles', 'build', 'tools/busybox', '--store', store, '--output', files.socket]), /it is a socket/)
+      assertRefused(
+        runCli(['profiles', 'build', 'tools/busybox', '--store', store, '--output', files.socket]),
+        /it is a socket/,
+      )
 
       const file = join(files.dir, 'busybox.json')
       assert.equal(runCli(['profiles', 'build', 'tools/busybox', '--store', store, '--output', file]).status, EXIT.OK)

@@ -1,12 +1,30 @@
 import assert from 'node:assert/strict'
-import {chmodSync, closeSync, constants, lstatSync, openSync, readFileSync, readSync, statSync, symlinkSync, writeFileSync} from 'node:fs'
+import {
+  chmodSync,
+  closeSync,
+  constants,
+  lstatSync,
+  openSync,
+  readFileSync,
+  readSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs'
 import {join} from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
 import {after, afterEach, before, describe, it} from 'node:test'
 import {UserError} from '../../src/core/errors.js'
 import {EXIT} from '../../src/core/exit-codes.js'
 import {outputTarget, writeOutputFile} from '../../src/fs/output-file.js'
-import {assertDevNullIntact, identity, makeSpecialFiles, targetIdentity, tempFiles, type SpecialFiles} from './helpers.js'
+import {
+  assertDevNullIntact,
+  identity,
+  makeSpecialFiles,
+  targetIdentity,
+  tempFiles,
+  type SpecialFiles,
+} from './helpers.js'
 
 const PROFILE = `${JSON.stringify({defaultAction: 'SCMP_ACT_ERRNO', syscalls: []}, null, 2)}\n`
 
@@ -99,7 +117,7 @@ describe('writeOutputFile', () => {
     const writing = writeOutputFile(files.fifo, data).finally(() => (done = true))
     try {
       const chunk = Buffer.alloc(64 * 1024)
-      for (let total = 0; total < data.length; ) {
+      for (let total = 0; total < data.length;) {
         let n = 0
         try {
           n = readSync(reader, chunk, 0, chunk.length, null)
@@ -129,7 +147,10 @@ describe('writeOutputFile', () => {
       const before = identity(path)
       const error = await refusal(writeOutputFile(path, PROFILE))
       assert.equal(error.exit, EXIT.USAGE)
-      assert.equal(error.message, `refusing to write ${path}: it is ${what}; an output must be a regular file, a FIFO or a character device`)
+      assert.equal(
+        error.message,
+        `refusing to write ${path}: it is ${what}; an output must be a regular file, a FIFO or a character device`,
+      )
       assert.deepEqual(identity(path), before)
       assert.throws(() => outputTarget(path), /refusing to write/)
     })
@@ -143,7 +164,7 @@ describe('writeOutputFile', () => {
     assert.ok(lstatSync(link).isSymbolicLink())
   })
 
-  it('writes /dev/fd/N to this process\'s descriptor N, where it stands', async () => {
+  it("writes /dev/fd/N to this process's descriptor N, where it stands", async () => {
     const path = join(files.dir, 'fd.txt')
     writeFileSync(path, '')
     const fd = openSync(path, constants.O_WRONLY | constants.O_APPEND)

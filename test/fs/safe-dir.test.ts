@@ -24,11 +24,13 @@ function fresh(): {path: string; dir: Dir} {
 
 /** The pid of a process that has ended. */
 function deadPid(): number {
-  return Number(spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], {encoding: 'utf8'}).stdout)
+  return Number(
+    spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], {encoding: 'utf8'}).stdout,
+  )
 }
 
 describe('Dir.writeFileAtomic (the atomic-write protocol, relative to a checked directory)', () => {
-  it('writes 0644 whatever the umask, with the protocol\'s temp names, leaving none', () => {
+  it("writes 0644 whatever the umask, with the protocol's temp names, leaving none", () => {
     const {path, dir} = fresh()
     const names: string[] = []
     const umask = process.umask(0o077)
@@ -49,11 +51,27 @@ describe('Dir.writeFileAtomic (the atomic-write protocol, relative to a checked 
     const {path, dir} = fresh()
     const made = spawnSync('sh', ['-c', `mknod "${path}/null" c 1 3 && mkfifo "${path}/fifo" && mkdir "${path}/dir"`])
     assert.equal(made.status, 0, `mknod/mkfifo failed: ${made.stderr}`)
-    const sock = spawnSync('python3', ['-c', `import socket; s = socket.socket(socket.AF_UNIX); s.bind("${path}/sock")`])
+    const sock = spawnSync('python3', [
+      '-c',
+      `import socket; s = socket.socket(socket.AF_UNIX); s.bind("${path}/sock")`,
+    ])
     assert.equal(sock.status, 0, `cannot make a socket: ${sock.stderr}`)
     try {
-      for (const [name, what] of [['null', 'character device'], ['fifo', 'FIFO'], ['sock', 'socket'], ['dir', 'directory']] as const) {
-        assert.throws(() => dir.writeFileAtomic(name, Buffer.from('x')), (e: unknown) => isUserError(e) && e.exit === EXIT.REFUSED && e.message.includes(join(path, name)) && e.message.toLowerCase().includes(what.toLowerCase()), name)
+      for (const [name, what] of [
+        ['null', 'character device'],
+        ['fifo', 'FIFO'],
+        ['sock', 'socket'],
+        ['dir', 'directory'],
+      ] as const) {
+        assert.throws(
+          () => dir.writeFileAtomic(name, Buffer.from('x')),
+          (e: unknown) =>
+            isUserError(e) &&
+            e.exit === EXIT.REFUSED &&
+            e.message.includes(join(path, name)) &&
+            e.message.toLowerCase().includes(what.toLowerCase()),
+          name,
+        )
       }
     } finally {
       dir.close()
@@ -78,8 +96,15 @@ describe('Dir.writeFileAtomic (the atomic-write protocol, relative to a checked 
     const {path, dir} = fresh()
     mkdirSync(join(path, 'team'))
     const dead = deadPid()
-    const temps = [`.web.json.${dead}.0123abcd.seccomp-recorder.tmp`, `.seccomp-recorder-tmp.${dead}.0123456789ab`, `team/.x.json.${dead}.deadbeef.seccomp-recorder.tmp`]
-    const live = [`.live.json.${process.pid}.0123abcd.seccomp-recorder.tmp`, `team/.seccomp-recorder-tmp.${process.pid}.0123456789ab`]
+    const temps = [
+      `.web.json.${dead}.0123abcd.seccomp-recorder.tmp`,
+      `.seccomp-recorder-tmp.${dead}.0123456789ab`,
+      `team/.x.json.${dead}.deadbeef.seccomp-recorder.tmp`,
+    ]
+    const live = [
+      `.live.json.${process.pid}.0123abcd.seccomp-recorder.tmp`,
+      `team/.seccomp-recorder-tmp.${process.pid}.0123456789ab`,
+    ]
     // Other tools' temp files in a shared directory, even in the unmarked form older versions used.
     const others = [`.web.json.${dead}.0123abcd.tmp`, `team/c.lock.${dead}.0123abcd.tmp`]
     const keep = ['web.json', '.seccomp-recorder-tmp.notours', 'team/.other-tool', ...live, ...others]

@@ -26,7 +26,14 @@ function fixture(...args: ConstructorParameters<typeof GcFixture>): GcFixture {
 
 const validate = new Ajv({allErrors: true, strict: false}).compile(GC_OUTPUT)
 async function gc(f: GcFixture, options: {dryRun?: boolean} = {}): Promise<GcResult> {
-  const result = await runGc({config: f.config, helper: f.helper, probe: f.probe(), bootId: BOOT, dryRun: options.dryRun, now: () => new Date('2026-05-01T11:00:00Z')})
+  const result = await runGc({
+    config: f.config,
+    helper: f.helper,
+    probe: f.probe(),
+    bootId: BOOT,
+    dryRun: options.dryRun,
+    now: () => new Date('2026-05-01T11:00:00Z'),
+  })
   assert.ok(validate(JSON.parse(JSON.stringify(result))), JSON.stringify(validate.errors))
   return result
 }
@@ -41,11 +48,14 @@ function recordings(f: GcFixture): Recording[] {
 
 function readdirRecursive(dir: string): string[] {
   if (!existsSync(dir)) return []
-  return readdirSync(dir, {withFileTypes: true}).flatMap((e) => (e.isDirectory() ? readdirRecursive(join(dir, e.name)) : e.name.endsWith('.json') ? [join(dir, e.name)] : []))
+  return readdirSync(dir, {withFileTypes: true}).flatMap((e) =>
+    e.isDirectory() ? readdirRecursive(join(dir, e.name)) : e.name.endsWith('.json') ? [join(dir, e.name)] : [],
+  )
 }
 
 /** What the poststop writes for these kernel numbers recorded under runc (default config: both runtimes' tails). */
-const hookNames = (syscalls: {x86_64?: number[]}) => withRuntimeTail(nameKernelSyscalls({syscalls}), runtimeTail('both', 'runc')).names
+const hookNames = (syscalls: {x86_64?: number[]}) =>
+  withRuntimeTail(nameKernelSyscalls({syscalls}), runtimeTail('both', 'runc')).names
 const spoolFiles = (f: GcFixture) => readdirSync(f.config.spool).sort()
 
 describe('gc: registered containers', () => {
@@ -53,7 +63,10 @@ describe('gc: registered containers', () => {
     const f = fixture([{mntns: 101, ns_id: 11, syscalls: {x86_64: [0, 1, 59, 231]}}])
     f.writeNote('c1', {mntns: 101, ns_id: 11})
     const result = await gc(f)
-    assert.deepEqual(result.actions.map((a) => [a.action, a.subject, a.done]), [['finalise', 'container c1', true]])
+    assert.deepEqual(
+      result.actions.map((a) => [a.action, a.subject, a.done]),
+      [['finalise', 'container c1', true]],
+    )
     assert.equal(result.failed, 0)
     const [recording, ...more] = recordings(f)
     assert.equal(more.length, 0)
@@ -61,7 +74,13 @@ describe('gc: registered containers', () => {
     assert.equal(recording!.source, 'hook')
     assert.equal(recording!.container.id, 'c1')
     assert.deepEqual(recording!.syscalls, hookNames({x86_64: [0, 1, 59, 231]}))
-    assert.deepEqual(result.actions[0]!.outputs, [{kind: 'store', path: join(f.config.store, 'recordings', 'team_2Fapp', `${recording!.id}.json`), name: 'team/app'}])
+    assert.deepEqual(result.actions[0]!.outputs, [
+      {
+        kind: 'store',
+        path: join(f.config.store, 'recordings', 'team_2Fapp', `${recording!.id}.json`),
+        name: 'team/app',
+      },
+    ])
     assert.deepEqual(f.kernel().targets, [])
     assert.deepEqual(spoolFiles(f), [])
     assert.equal(result.detached, true, 'nothing records any more: detached')
@@ -84,7 +103,10 @@ describe('gc: registered containers', () => {
     const before = readFileSync(note, 'utf8')
     const result = await gc(f)
     assert.deepEqual(result.actions, [])
-    assert.deepEqual(result.kept.map((k) => k.subject), ['container c3'])
+    assert.deepEqual(
+      result.kept.map((k) => k.subject),
+      ['container c3'],
+    )
     assert.equal(readFileSync(note, 'utf8'), before)
     assert.equal(f.kernel().targets.length, 1)
     assert.equal(f.calls().filter((c) => c.startsWith('remove')).length, 0)
@@ -99,10 +121,22 @@ describe('gc: registered containers', () => {
     f.writeOrphan({mntns: 104, ns_id: 11, syscalls: {x86_64: [0, 1]}})
     f.live.add('104:21')
     const result = await gc(f)
-    assert.deepEqual(result.actions.map((a) => [a.action, a.subject]), [['finalise', 'container old']])
-    assert.deepEqual(result.kept.map((k) => k.subject), ['container new'])
-    assert.deepEqual(recordings(f).map((r) => r.syscalls), [hookNames({x86_64: [0, 1]})])
-    assert.deepEqual(f.kernel().targets.map((t) => t.ns_id), [21])
+    assert.deepEqual(
+      result.actions.map((a) => [a.action, a.subject]),
+      [['finalise', 'container old']],
+    )
+    assert.deepEqual(
+      result.kept.map((k) => k.subject),
+      ['container new'],
+    )
+    assert.deepEqual(
+      recordings(f).map((r) => r.syscalls),
+      [hookNames({x86_64: [0, 1]})],
+    )
+    assert.deepEqual(
+      f.kernel().targets.map((t) => t.ns_id),
+      [21],
+    )
     assert.deepEqual(spoolFiles(f), ['new.json'])
   })
 
@@ -110,15 +144,35 @@ describe('gc: registered containers', () => {
     // The poststop wrote the journal, removed the kernel target and saved the recording, then was killed.
     const f = fixture([])
     f.writeNote('c5', {mntns: 105, ns_id: 15})
-    const target = {mntns: 105, ns_id: 15, state: 'recording' as const, exited: false, lost: 0, interrupted: false, nested: [], syscalls: {x86_64: [0, 1, 3]}}
-    await writeJournal(f.config.spool, {version: 1, id: 'c5', mntns: 105, ns_id: 15, endedAt: '2026-05-01T10:05:00.000Z', recordingId: 'journalled-id', target})
+    const target = {
+      mntns: 105,
+      ns_id: 15,
+      state: 'recording' as const,
+      exited: false,
+      lost: 0,
+      interrupted: false,
+      nested: [],
+      syscalls: {x86_64: [0, 1, 3]},
+    }
+    await writeJournal(f.config.spool, {
+      version: 1,
+      id: 'c5',
+      mntns: 105,
+      ns_id: 15,
+      endedAt: '2026-05-01T10:05:00.000Z',
+      recordingId: 'journalled-id',
+      target,
+    })
     const store = new RecordingStore(f.config.store)
     writeFileSync(join(f.dir, 'dummy'), '')
     const result = await gc(f)
     assert.equal(result.actions[0]!.action, 'finalise')
     assert.match(result.actions[0]!.reason, /interrupted/)
     const stored = recordings(f)
-    assert.deepEqual(stored.map((r) => [r.id, r.endedAt]), [['journalled-id', '2026-05-01T10:05:00.000Z']])
+    assert.deepEqual(
+      stored.map((r) => [r.id, r.endedAt]),
+      [['journalled-id', '2026-05-01T10:05:00.000Z']],
+    )
     assert.deepEqual(stored[0]!.syscalls, hookNames({x86_64: [0, 1, 3]}))
     // Again: nothing left to do, still one recording.
     assert.deepEqual((await gc(f)).actions, [])
@@ -152,12 +206,18 @@ describe('gc: registered containers', () => {
     f.writeNote('c8', {mntns: 108, ns_id: 18})
     f.writeLock(f.spoolPath('c.c8.lock'))
     const result = await gc(f)
-    assert.deepEqual(result.actions.map((a) => a.action), ['finalise'])
+    assert.deepEqual(
+      result.actions.map((a) => a.action),
+      ['finalise'],
+    )
     assert.deepEqual(spoolFiles(f), [])
   })
 
   it('the poststop after gc finds nothing to do; gc after the poststop neither', async () => {
-    const f = fixture([{mntns: 109, ns_id: 19, syscalls: {x86_64: [0]}}, {mntns: 110, ns_id: 20, syscalls: {x86_64: [1]}}])
+    const f = fixture([
+      {mntns: 109, ns_id: 19, syscalls: {x86_64: [0]}},
+      {mntns: 110, ns_id: 20, syscalls: {x86_64: [1]}},
+    ])
     f.writeNote('c9', {mntns: 109, ns_id: 19})
     f.writeNote('c10', {mntns: 110, ns_id: 20})
     f.live.add('110:20')
@@ -178,17 +238,26 @@ describe('gc: registered containers', () => {
     // The store is a regular file: saving fails (ENOTDIR), as on a broken or read-only disk.
     writeFileSync(f.config.store, 'not a directory')
     const state = JSON.stringify({ociVersion: '1.0.2', id: 'c31', status: 'stopped', pid: 0, bundle: f.dir})
-    await assert.rejects(finaliseContainer({stateText: state, config: f.config, helper: f.helper}), (error: Error & {code?: string}) => {
-      assert.equal(error.code, 'output-failed')
-      assert.match(error.message, /cannot write .*: a parent is not a directory; the recording of container c31 is kept in /)
-      return true
-    })
+    await assert.rejects(
+      finaliseContainer({stateText: state, config: f.config, helper: f.helper}),
+      (error: Error & {code?: string}) => {
+        assert.equal(error.code, 'output-failed')
+        assert.match(
+          error.message,
+          /cannot write .*: a parent is not a directory; the recording of container c31 is kept in /,
+        )
+        return true
+      },
+    )
     assert.deepEqual(f.kernel().targets, [], 'the kernel target was taken into the journal')
     assert.deepEqual(spoolFiles(f), ['c31.json', 'c31.taken'])
 
     rmSync(f.config.store)
     const result = await gc(f)
-    assert.deepEqual(result.actions.map((a) => [a.action, a.subject, a.done]), [['finalise', 'container c31', true]])
+    assert.deepEqual(
+      result.actions.map((a) => [a.action, a.subject, a.done]),
+      [['finalise', 'container c31', true]],
+    )
     const [recording, ...more] = recordings(f)
     assert.equal(more.length, 0)
     assert.deepEqual(recording!.syscalls, hookNames({x86_64: [0, 1, 59]}))
@@ -207,8 +276,12 @@ describe('gc: registered containers', () => {
     rmSync(f.config.store)
     const result = await finaliseContainer({stateText: state, config: f.config, helper: f.helper})
     assert.equal(result.recorded, true)
-    const runs = recordings(f).map((r) => r.syscalls).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)))
-    const expected = [hookNames({x86_64: [0, 1, 59]}), hookNames({x86_64: [0, 2]})].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)))
+    const runs = recordings(f)
+      .map((r) => r.syscalls)
+      .sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)))
+    const expected = [hookNames({x86_64: [0, 1, 59]}), hookNames({x86_64: [0, 2]})].sort((a, b) =>
+      JSON.stringify(a).localeCompare(JSON.stringify(b)),
+    )
     assert.deepEqual(runs, expected)
     assert.deepEqual(f.kernel().targets, [])
     assert.deepEqual(spoolFiles(f), [])
@@ -216,9 +289,16 @@ describe('gc: registered containers', () => {
 
   it('a refused output (path outside the output roots) is not kept: retrying could never write it', async () => {
     const f = fixture([{mntns: 132, ns_id: 32, syscalls: {x86_64: [0]}}])
-    f.writeNote('c32', {mntns: 132, ns_id: 32, annotations: {'io.containers.trace-syscall': 'of:/etc/scr-refused.json'}})
+    f.writeNote('c32', {
+      mntns: 132,
+      ns_id: 32,
+      annotations: {'io.containers.trace-syscall': 'of:/etc/scr-refused.json'},
+    })
     const state = JSON.stringify({ociVersion: '1.0.2', id: 'c32', status: 'stopped', pid: 0, bundle: f.dir})
-    await assert.rejects(finaliseContainer({stateText: state, config: f.config, helper: f.helper}), (error: Error & {code?: string}) => error.code === 'outside-roots' || /outside/.test(error.message))
+    await assert.rejects(
+      finaliseContainer({stateText: state, config: f.config, helper: f.helper}),
+      (error: Error & {code?: string}) => error.code === 'outside-roots' || /outside/.test(error.message),
+    )
     assert.deepEqual(spoolFiles(f), [])
     assert.ok(!existsSync('/etc/scr-refused.json'))
   })
@@ -229,7 +309,10 @@ describe('gc: recordings nobody will finalise', () => {
     const f = fixture([])
     f.writeOrphan({mntns: 201, ns_id: 31, syscalls: {x86_64: [0, 1, 60]}})
     const result = await gc(f)
-    assert.deepEqual(result.actions.map((a) => [a.action, a.subject, a.done]), [['salvage', 'orphan-31.json', true]])
+    assert.deepEqual(
+      result.actions.map((a) => [a.action, a.subject, a.done]),
+      [['salvage', 'orphan-31.json', true]],
+    )
     const [recording] = recordings(f)
     assert.equal(recording!.name, 'orphan/0123abcd-31')
     assert.equal(recording!.id, 'orphan-0123abcd-31')
@@ -246,9 +329,18 @@ describe('gc: recordings nobody will finalise', () => {
     ])
     f.live.add('203:33')
     const result = await gc(f)
-    assert.deepEqual(result.actions.map((a) => [a.action, a.subject]), [['salvage', 'mount namespace 202 (ns_id 32)']])
-    assert.deepEqual(result.kept.map((k) => k.subject), ['mount namespace 203 (ns_id 33)'])
-    assert.deepEqual(f.kernel().targets.map((t) => t.mntns), [203])
+    assert.deepEqual(
+      result.actions.map((a) => [a.action, a.subject]),
+      [['salvage', 'mount namespace 202 (ns_id 32)']],
+    )
+    assert.deepEqual(
+      result.kept.map((k) => k.subject),
+      ['mount namespace 203 (ns_id 33)'],
+    )
+    assert.deepEqual(
+      f.kernel().targets.map((t) => t.mntns),
+      [203],
+    )
     assert.equal(result.detached, false)
     const [recording] = recordings(f)
     assert.equal(recording!.name, salvageName({mntns: 202, ns_id: 32}, BOOT, new Date()).name)
@@ -264,13 +356,19 @@ describe('gc: recordings nobody will finalise', () => {
     // As if that gc had been killed after saving and before removing the target: the target is still there.
     f.setKernel({attached: true, targets: [{mntns: 204, ns_id: 34, syscalls: {x86_64: [0]}}]})
     await gc(f)
-    assert.deepEqual((await store.list()).map((r) => r.name), [name.name])
+    assert.deepEqual(
+      (await store.list()).map((r) => r.name),
+      [name.name],
+    )
   })
 
   it('only removes a target that recorded nothing (it never reached its start)', async () => {
     const f = fixture([{mntns: 205, ns_id: 35, state: 'armed', syscalls: {}}])
     const result = await gc(f)
-    assert.deepEqual(result.actions.map((a) => a.action), ['discard'])
+    assert.deepEqual(
+      result.actions.map((a) => a.action),
+      ['discard'],
+    )
     assert.deepEqual(recordings(f), [])
     assert.deepEqual(f.kernel().targets, [])
   })
@@ -283,8 +381,14 @@ describe('gc: recordings nobody will finalise', () => {
     writeFileSync(f.spoolPath('ns.36.record'), JSON.stringify({recording: saved}))
     f.writeLock(f.spoolPath('ns.36.lock'))
     const result = await gc(f)
-    assert.deepEqual(result.actions.filter((a) => a.action !== 'clean').map((a) => a.action), ['release'])
-    assert.deepEqual((await store.list()).map((r) => r.name), ['ci/tool'])
+    assert.deepEqual(
+      result.actions.filter((a) => a.action !== 'clean').map((a) => a.action),
+      ['release'],
+    )
+    assert.deepEqual(
+      (await store.list()).map((r) => r.name),
+      ['ci/tool'],
+    )
     assert.deepEqual(f.kernel().targets, [])
     assert.deepEqual(spoolFiles(f), [])
   })
@@ -324,16 +428,25 @@ describe('gc: leftovers, dry run', () => {
 
   it('salvages the orphan a killed prestart left in its temp file (the only copy)', async () => {
     const f = fixture([])
-    writeFileSync(f.spoolPath(`.orphan-41.${DEAD_PID}.tmp`), JSON.stringify({mntns: 301, ns_id: 41, state: 'recording', lost: 0, nested: [], syscalls: {x86_64: [0, 2]}}))
+    writeFileSync(
+      f.spoolPath(`.orphan-41.${DEAD_PID}.tmp`),
+      JSON.stringify({mntns: 301, ns_id: 41, state: 'recording', lost: 0, nested: [], syscalls: {x86_64: [0, 2]}}),
+    )
     const result = await gc(f)
-    assert.deepEqual(result.actions.map((a) => a.action), ['salvage', 'clean'])
-    assert.deepEqual(recordings(f).map((r) => r.name), ['orphan/0123abcd-41'])
+    assert.deepEqual(
+      result.actions.map((a) => a.action),
+      ['salvage', 'clean'],
+    )
+    assert.deepEqual(
+      recordings(f).map((r) => r.name),
+      ['orphan/0123abcd-41'],
+    )
     assert.deepEqual(spoolFiles(f), [])
   })
 
   it('does not take (and so write into) a lock file that is not one of ours: it reports it and leaves it', async () => {
     const f = fixture([])
-    writeFileSync(f.spoolPath('c.w.lock'), 'somebody else\'s file')
+    writeFileSync(f.spoolPath('c.w.lock'), "somebody else's file")
     f.writeLock(f.spoolPath('elsewhere'))
     linkSync(f.spoolPath('elsewhere'), f.spoolPath('c.v.lock'))
     const before = readFileSync(f.spoolPath('c.v.lock'), 'utf8')
@@ -342,16 +455,23 @@ describe('gc: leftovers, dry run', () => {
     const kept = (name: string) => result.kept.find((k) => k.subject === f.spoolPath(name))?.reason ?? ''
     assert.match(kept('c.w.lock'), /not one of ours/)
     assert.match(kept('c.v.lock'), /not one of ours.*hard links/)
-    assert.equal(readFileSync(f.spoolPath('c.w.lock'), 'utf8'), 'somebody else\'s file')
+    assert.equal(readFileSync(f.spoolPath('c.w.lock'), 'utf8'), "somebody else's file")
     assert.equal(readFileSync(f.spoolPath('c.v.lock'), 'utf8'), before)
   })
 
-  it('removes only our marked temp files of gone writers in the output roots (tenants\' other tools\' stay)', async () => {
+  it("removes only our marked temp files of gone writers in the output roots (tenants' other tools' stay)", async () => {
     const f = fixture([])
     const root = f.config.outputRoots[0]!
     mkdirSync(join(root, 'team'), {recursive: true})
-    const ours = [join(root, `.p.json.${DEAD_PID}.0123abcd.seccomp-recorder.tmp`), join(root, 'team', `.seccomp-recorder-tmp.${DEAD_PID}.0123456789ab`)]
-    const theirs = [join(root, `.p.json.${DEAD_PID}.0123abcd.tmp`), join(root, 'team', `x.lock.${DEAD_PID}.0123abcd.tmp`), join(root, `.q.json.${process.pid}.0123abcd.seccomp-recorder.tmp`)]
+    const ours = [
+      join(root, `.p.json.${DEAD_PID}.0123abcd.seccomp-recorder.tmp`),
+      join(root, 'team', `.seccomp-recorder-tmp.${DEAD_PID}.0123456789ab`),
+    ]
+    const theirs = [
+      join(root, `.p.json.${DEAD_PID}.0123abcd.tmp`),
+      join(root, 'team', `x.lock.${DEAD_PID}.0123abcd.tmp`),
+      join(root, `.q.json.${process.pid}.0123abcd.seccomp-recorder.tmp`),
+    ]
     for (const file of [...ours, ...theirs]) writeFileSync(file, '{')
     const result = await gc(f)
     assert.deepEqual(result.actions.map((a) => [a.action, a.subject]).sort(), ours.map((o) => ['clean', o]).sort())
@@ -360,17 +480,31 @@ describe('gc: leftovers, dry run', () => {
   })
 
   it('--dry-run changes nothing and says what it would do', async () => {
-    const f = fixture([{mntns: 401, ns_id: 51, syscalls: {x86_64: [0]}}, {mntns: 402, ns_id: 52, syscalls: {x86_64: [1]}}])
+    const f = fixture([
+      {mntns: 401, ns_id: 51, syscalls: {x86_64: [0]}},
+      {mntns: 402, ns_id: 52, syscalls: {x86_64: [1]}},
+    ])
     f.writeNote('d1', {mntns: 401, ns_id: 51})
     f.writeOrphan({mntns: 403, ns_id: 53, syscalls: {x86_64: [2]}})
     f.writeLock(f.spoolPath('c.q.lock'))
     const before = {spool: spoolFiles(f), kernel: f.kernel()}
     const result = await gc(f, {dryRun: true})
     assert.equal(result.dryRun, true)
-    assert.deepEqual(result.actions.map((a) => [a.action, a.done]), [['finalise', false], ['salvage', false], ['salvage', false], ['clean', false]])
+    assert.deepEqual(
+      result.actions.map((a) => [a.action, a.done]),
+      [
+        ['finalise', false],
+        ['salvage', false],
+        ['salvage', false],
+        ['clean', false],
+      ],
+    )
     assert.deepEqual({spool: spoolFiles(f), kernel: f.kernel()}, before)
     assert.equal(existsSync(f.config.store), false)
-    assert.equal(f.calls().some((c) => c.startsWith('remove') || c.startsWith('detach')), false)
+    assert.equal(
+      f.calls().some((c) => c.startsWith('remove') || c.startsWith('detach')),
+      false,
+    )
   })
 
   it('holds the container lock while finalising (a poststop waiting on it sees the note gone)', async () => {

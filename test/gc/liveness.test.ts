@@ -33,23 +33,27 @@ describe('mount-namespace liveness', () => {
     assert.equal((await probe.check({mntns: ownInode})).alive, true)
   })
 
-  it('a namespace stays alive while a child process is in it, and is dead once it exits', {skip: process.getuid?.() !== 0 && 'needs root (unshare -m)'}, async () => {
-    const child = spawn('unshare', ['--mount', '--propagation', 'private', 'sleep', '30'], {stdio: 'ignore'})
-    try {
-      let inode: number | undefined
-      for (let i = 0; i < 100 && inode === undefined; i++) {
-        await new Promise((r) => setTimeout(r, 20))
-        const ino = statSync(`/proc/${child.pid}/ns/mnt`).ino
-        if (ino !== ownInode) inode = ino
+  it(
+    'a namespace stays alive while a child process is in it, and is dead once it exits',
+    {skip: process.getuid?.() !== 0 && 'needs root (unshare -m)'},
+    async () => {
+      const child = spawn('unshare', ['--mount', '--propagation', 'private', 'sleep', '30'], {stdio: 'ignore'})
+      try {
+        let inode: number | undefined
+        for (let i = 0; i < 100 && inode === undefined; i++) {
+          await new Promise((r) => setTimeout(r, 20))
+          const ino = statSync(`/proc/${child.pid}/ns/mnt`).ino
+          if (ino !== ownInode) inode = ino
+        }
+        assert.ok(inode, 'unshare did not make a namespace')
+        const nsId = (await mountNamespaceIds([child.pid!]))?.get(child.pid!)?.nsId
+        assert.equal((await new ProcNamespaceProbe().check({mntns: inode, ns_id: nsId})).alive, true)
+        child.kill('SIGKILL')
+        await new Promise((r) => child.on('exit', r))
+        assert.equal((await new ProcNamespaceProbe().check({mntns: inode, ns_id: nsId})).alive, false)
+      } finally {
+        child.kill('SIGKILL')
       }
-      assert.ok(inode, 'unshare did not make a namespace')
-      const nsId = (await mountNamespaceIds([child.pid!]))?.get(child.pid!)?.nsId
-      assert.equal((await new ProcNamespaceProbe().check({mntns: inode, ns_id: nsId})).alive, true)
-      child.kill('SIGKILL')
-      await new Promise((r) => child.on('exit', r))
-      assert.equal((await new ProcNamespaceProbe().check({mntns: inode, ns_id: nsId})).alive, false)
-    } finally {
-      child.kill('SIGKILL')
-    }
-  })
+    },
+  )
 })

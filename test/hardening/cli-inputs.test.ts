@@ -32,7 +32,10 @@ describe('hostile CLI inputs (fixtures/hostile/cli)', () => {
   it('has its cases, each with a description, arguments and an expectation', () => {
     assert.ok(cases.length >= 10, `${cases.length} cases`)
     for (const c of cases) {
-      assert.ok(c.description && c.args.length > 0 && Number.isInteger(c.expect.exit) && c.expect.output.length > 0, c.file)
+      assert.ok(
+        c.description && c.args.length > 0 && Number.isInteger(c.expect.exit) && c.expect.output.length > 0,
+        c.file,
+      )
       for (const source of c.expect.output) new RegExp(source)
     }
   })
@@ -44,18 +47,30 @@ describe('hostile CLI inputs (fixtures/hostile/cli)', () => {
       const unchanged = (c.unchanged ?? []).map((p) => substitute(p, tree.vars))
       const before = unchanged.map(nodeOf)
       const started = Date.now()
-      const run = spawnSync(process.execPath, [`--max-old-space-size=${HEAP_MB}`, join(REPO_ROOT, 'bin', 'run.js'), ...c.args.map((a) => substitute(a, tree.vars))], {
-        cwd: REPO_ROOT,
-        encoding: 'utf8',
-        env: {...process.env, NO_COLOR: '1', FORCE_COLOR: undefined, SECCOMP_RECORDER_STORE: tree.vars.store},
-        input: '',
-        timeout: DEADLINE_MS,
-        maxBuffer: 64 * 1024 * 1024,
-      })
+      const run = spawnSync(
+        process.execPath,
+        [
+          `--max-old-space-size=${HEAP_MB}`,
+          join(REPO_ROOT, 'bin', 'run.js'),
+          ...c.args.map((a) => substitute(a, tree.vars)),
+        ],
+        {
+          cwd: REPO_ROOT,
+          encoding: 'utf8',
+          env: {...process.env, NO_COLOR: '1', FORCE_COLOR: undefined, SECCOMP_RECORDER_STORE: tree.vars.store},
+          input: '',
+          timeout: DEADLINE_MS,
+          maxBuffer: 64 * 1024 * 1024,
+        },
+      )
       const elapsed = Date.now() - started
       const output = `${run.stdout}${run.stderr}`
       assert.equal(run.error, undefined, `${c.file}: ${run.error?.message} after ${elapsed} ms`)
-      assert.equal(run.signal, null, `${c.file}: killed by ${run.signal} (out of memory?)\n${run.stderr.slice(0, 2000)}`)
+      assert.equal(
+        run.signal,
+        null,
+        `${c.file}: killed by ${run.signal} (out of memory?)\n${run.stderr.slice(0, 2000)}`,
+      )
       assert.equal(run.status, c.expect.exit, `${c.file}: exit ${run.status}\n${output.slice(0, 2000)}`)
       for (const source of c.expect.output) assert.match(output, new RegExp(source), c.file)
       assert.doesNotMatch(output, /\n\s+at .*\.js:\d+/, `${c.file}: a stack trace`)

@@ -6,7 +6,18 @@
  */
 import {createHash} from 'node:crypto'
 import {execFileSync} from 'node:child_process'
-import {linkSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
+import {
+  linkSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join, relative} from 'node:path'
 import {fixture} from '../helpers/cli.js'
@@ -14,7 +25,13 @@ import {fixture} from '../helpers/cli.js'
 export const HOSTILE_DIR = fixture('hostile')
 
 export type PidKind = 'live' | 'exited' | 'zombie' | 'self' | 'init' | 'kthreadd'
-export type Segment = string | {hex: string} | {repeat: string; count: number} | {numbered: string; count: number; separator?: string} | {pid: PidKind} | {var: VarName}
+export type Segment =
+  | string
+  | {hex: string}
+  | {repeat: string; count: number}
+  | {numbered: string; count: number; separator?: string}
+  | {pid: PidKind}
+  | {var: VarName}
 export type VarName = 'tmp' | 'outputRoot' | 'outside' | 'store' | 'spool' | 'bundle'
 
 export type SetupStep =
@@ -32,12 +49,18 @@ export type SetupStep =
 
 /** What one stage does with a case. `message` is a regular expression (source text). */
 export type Outcome =
-  | {outcome: 'accepted'; requests?: Array<{kind: 'trace-syscall'; output: string; base: string | null} | {kind: 'store'; name: string | null}>}
+  | {
+      outcome: 'accepted'
+      requests?: Array<
+        {kind: 'trace-syscall'; output: string; base: string | null} | {kind: 'store'; name: string | null}
+      >
+    }
   | {outcome: 'refused'; error: 'StateError' | 'AnnotationError' | 'UserError'; message: string; exit?: number}
   | {outcome: 'recorded'; written?: string[]; stored?: number}
   | {outcome: 'skipped'; message: string}
 
-export type PrestartOutcome = {outcome: 'refused'; exit: number; message: string} | {outcome: 'accepted'} | {outcome: 'skipped'}
+export type PrestartOutcome =
+  {outcome: 'refused'; exit: number; message: string} | {outcome: 'accepted'} | {outcome: 'skipped'}
 
 export interface StateCase {
   kind: 'state'
@@ -71,7 +94,15 @@ function loadDir<T>(dir: string, kind: string): T[] {
   return readdirSync(join(HOSTILE_DIR, dir))
     .filter((f) => f.endsWith('.json'))
     .sort()
-    .map((f) => ({kind, name: f.replace(/\.json$/, ''), file: join('fixtures', 'hostile', dir, f), ...JSON.parse(readFileSync(join(HOSTILE_DIR, dir, f), 'utf8'))}) as T)
+    .map(
+      (f) =>
+        ({
+          kind,
+          name: f.replace(/\.json$/, ''),
+          file: join('fixtures', 'hostile', dir, f),
+          ...JSON.parse(readFileSync(join(HOSTILE_DIR, dir, f), 'utf8')),
+        }) as T,
+    )
 }
 
 /**
@@ -119,8 +150,16 @@ let parent: string | undefined
 export function makeCaseTree(prefix: string, options: {spool: boolean}): CaseTree {
   parent ??= mkdtempSync(join(tmpdir(), 'scr-hostile-'))
   const tmp = mkdtempSync(join(parent, `${prefix}-`))
-  const vars: Record<VarName, string> = {tmp, outputRoot: join(tmp, 'out'), outside: join(tmp, 'outside'), store: join(tmp, 'store'), spool: join(tmp, 'spool'), bundle: join(tmp, 'bundle')}
-  for (const dir of [vars.outputRoot, vars.outside, vars.store, vars.bundle, join(vars.outside, 'etc')]) mkdirSync(dir, {recursive: true})
+  const vars: Record<VarName, string> = {
+    tmp,
+    outputRoot: join(tmp, 'out'),
+    outside: join(tmp, 'outside'),
+    store: join(tmp, 'store'),
+    spool: join(tmp, 'spool'),
+    bundle: join(tmp, 'bundle'),
+  }
+  for (const dir of [vars.outputRoot, vars.outside, vars.store, vars.bundle, join(vars.outside, 'etc')])
+    mkdirSync(dir, {recursive: true})
   if (options.spool) mkdirSync(vars.spool)
   writeFileSync(join(vars.outside, 'victim.json'), VICTIM_TEXT)
   writeFileSync(join(vars.outside, 'etc', 'passwd'), 'root:x:0:0:root:/root:/bin/sh\n')
@@ -141,23 +180,41 @@ export function substitute(text: string, vars: Record<string, string>): string {
 export function runSetup(steps: readonly SetupStep[] | undefined, vars: Record<string, string>): void {
   for (const step of steps ?? []) {
     if ('mkdir' in step) mkdirSync(substitute(step.mkdir, vars), {recursive: true})
-    else if ('file' in step) writeFileSync(substitute(step.file, vars), typeof step.content === 'string' ? substitute(step.content, vars) : assemble(step.content, vars, {}))
+    else if ('file' in step)
+      writeFileSync(
+        substitute(step.file, vars),
+        typeof step.content === 'string' ? substitute(step.content, vars) : assemble(step.content, vars, {}),
+      )
     else if ('symlink' in step) symlinkSync(substitute(step.target, vars), substitute(step.symlink, vars))
     else if ('hardlink' in step) linkSync(substitute(step.target, vars), substitute(step.hardlink, vars))
     else if ('fifo' in step) execFileSync('mkfifo', [substitute(step.fifo, vars)])
-    else if ('mknod' in step) execFileSync('mknod', [substitute(step.mknod, vars), step.type, String(step.major), String(step.minor)])
-    else if ('socket' in step) execFileSync('python3', ['-c', 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])', substitute(step.socket, vars)])
+    else if ('mknod' in step)
+      execFileSync('mknod', [substitute(step.mknod, vars), step.type, String(step.major), String(step.minor)])
+    else if ('socket' in step)
+      execFileSync('python3', [
+        '-c',
+        'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])',
+        substitute(step.socket, vars),
+      ])
     else if ('sparse' in step) execFileSync('truncate', ['-s', String(step.size), substitute(step.sparse, vars)])
   }
 }
 
 /** The bytes the segments stand for. Strings may hold {{var}}; `var` segments insert a JSON-escaped value. */
-export function assemble(segments: readonly Segment[], vars: Record<string, string>, pids: Partial<Record<PidKind, number>>): Buffer {
+export function assemble(
+  segments: readonly Segment[],
+  vars: Record<string, string>,
+  pids: Partial<Record<PidKind, number>>,
+): Buffer {
   const parts = segments.map((s): Buffer => {
     if (typeof s === 'string') return Buffer.from(substitute(s, vars), 'utf8')
     if ('hex' in s) return Buffer.from(s.hex.replace(/\s+/g, ''), 'hex')
     if ('repeat' in s) return Buffer.from(s.repeat.repeat(s.count), 'utf8')
-    if ('numbered' in s) return Buffer.from(Array.from({length: s.count}, (_, n) => s.numbered.replaceAll('{{n}}', String(n))).join(s.separator ?? ''), 'utf8')
+    if ('numbered' in s)
+      return Buffer.from(
+        Array.from({length: s.count}, (_, n) => s.numbered.replaceAll('{{n}}', String(n))).join(s.separator ?? ''),
+        'utf8',
+      )
     if ('pid' in s) {
       const pid = pids[s.pid]
       if (pid === undefined) throw new Error(`no pid of kind ${s.pid}`)
@@ -183,7 +240,14 @@ export function annotationValues(c: AnnotationCase, vars: Record<string, string>
 export const decodeStdin = (bytes: Uint8Array): string => new TextDecoder('utf-8').decode(bytes)
 
 /** Pid stand-ins for unit tests (the TypeScript parsers never look at the process). */
-export const UNIT_PIDS: Record<PidKind, number> = {live: 424242, exited: 424243, zombie: 424244, self: process.pid, init: 1, kthreadd: 2}
+export const UNIT_PIDS: Record<PidKind, number> = {
+  live: 424242,
+  exited: 424243,
+  zombie: 424244,
+  self: process.pid,
+  init: 1,
+  kthreadd: 2,
+}
 
 // ---------------------------------------------------------------------------------------------
 // Snapshots
@@ -206,9 +270,21 @@ export function snapshot(root: string): Map<string, Entry> {
       const path = join(dir, name)
       const st = lstatSync(path)
       const type = st.isFile() ? 'file' : st.isDirectory() ? 'dir' : st.isSymbolicLink() ? 'symlink' : 'other'
-      const content = type === 'file' ? createHash('sha256').update(readFileSync(path)).digest('hex') : type === 'symlink' ? readlinkSync(path) : ''
+      const content =
+        type === 'file'
+          ? createHash('sha256').update(readFileSync(path)).digest('hex')
+          : type === 'symlink'
+            ? readlinkSync(path)
+            : ''
       // A directory's mtime changes with its entries, which are compared themselves.
-      out.set(relative(root, path), {type, mode: st.mode, ino: st.ino, size: type === 'dir' ? 0 : st.size, mtimeMs: type === 'dir' ? 0 : st.mtimeMs, content})
+      out.set(relative(root, path), {
+        type,
+        mode: st.mode,
+        ino: st.ino,
+        size: type === 'dir' ? 0 : st.size,
+        mtimeMs: type === 'dir' ? 0 : st.mtimeMs,
+        content,
+      })
       if (type === 'dir') walk(path)
     }
   }
@@ -225,7 +301,9 @@ export interface TreeChanges {
 export function compareSnapshots(before: Map<string, Entry>, after: Map<string, Entry>): TreeChanges {
   const added = [...after.keys()].filter((k) => !before.has(k)).sort()
   const removed = [...before.keys()].filter((k) => !after.has(k)).sort()
-  const changed = [...after.keys()].filter((k) => before.has(k) && JSON.stringify(before.get(k)) !== JSON.stringify(after.get(k))).sort()
+  const changed = [...after.keys()]
+    .filter((k) => before.has(k) && JSON.stringify(before.get(k)) !== JSON.stringify(after.get(k)))
+    .sort()
   return {added, removed, changed}
 }
 
@@ -233,7 +311,11 @@ export function compareSnapshots(before: Map<string, Entry>, after: Map<string, 
 export function changesOutside(changes: TreeChanges, tree: CaseTree): TreeChanges {
   const rel = tree.roots.map((r) => relative(tree.vars.tmp, r))
   const outside = (p: string) => !rel.some((r) => p === r || p.startsWith(`${r}/`))
-  return {added: changes.added.filter(outside), removed: changes.removed.filter(outside), changed: changes.changed.filter(outside)}
+  return {
+    added: changes.added.filter(outside),
+    removed: changes.removed.filter(outside),
+    changed: changes.changed.filter(outside),
+  }
 }
 
 export const isEmptyChange = (c: TreeChanges): boolean => c.added.length + c.removed.length + c.changed.length === 0

@@ -7,12 +7,22 @@
  * features covered, corpus, crashes, the classification's outcome counts) and a total. Exit status 1 on a finding.
  */
 import {join} from 'node:path'
-import {BUILD, buildNative, COVERAGE_TARGETS, runTarget, summary, type CoverageResult, type CoverageTarget} from './coverage-fuzz.js'
+import {
+  BUILD,
+  buildNative,
+  COVERAGE_TARGETS,
+  runTarget,
+  summary,
+  type CoverageResult,
+  type CoverageTarget,
+} from './coverage-fuzz.js'
 
 const runs = Number(process.argv[2] ?? 1_000_000)
 const targets = (process.argv.length > 3 ? process.argv.slice(3) : COVERAGE_TARGETS) as CoverageTarget[]
 if (!Number.isInteger(runs) || runs < 1 || targets.some((t) => !COVERAGE_TARGETS.includes(t))) {
-  console.error(`usage: node dist/test/hardening/coverage-fuzz-long.js [INPUTS_PER_TARGET] [${COVERAGE_TARGETS.join('|')}…]`)
+  console.error(
+    `usage: node dist/test/hardening/coverage-fuzz-long.js [INPUTS_PER_TARGET] [${COVERAGE_TARGETS.join('|')}…]`,
+  )
   process.exit(2)
 }
 
@@ -35,7 +45,10 @@ async function worker(): Promise<void> {
       dir: join(BUILD, 'long', name),
       onOutput: (chunk) => {
         // libFuzzer's own "pulse" lines come at powers of two; a line every minute is enough here.
-        const line = chunk.split('\n').filter((l) => /^#\d+\s/.test(l)).at(-1)
+        const line = chunk
+          .split('\n')
+          .filter((l) => /^#\d+\s/.test(l))
+          .at(-1)
         if (line && Date.now() - last > 60_000) {
           last = Date.now()
           process.stderr.write(`coverage-fuzz: ${name}: ${line.replace(/\s+MS:.*$/, '')}\n`)
@@ -56,5 +69,7 @@ for (const target of targets) {
   if (r) console.log(`coverage-fuzz: ${summary(r)}`)
 }
 const execs = results.reduce((n, r) => n + r.execs, 0)
-console.log(`coverage-fuzz: ${results.length} targets, ${execs} inputs in ${((Date.now() - started) / 1000).toFixed(0)} s, crashes ${crashes}${failing === 0 ? '' : `, ${failing} failing target(s): see build/fuzz/long/<target>/findings and log`}`)
+console.log(
+  `coverage-fuzz: ${results.length} targets, ${execs} inputs in ${((Date.now() - started) / 1000).toFixed(0)} s, crashes ${crashes}${failing === 0 ? '' : `, ${failing} failing target(s): see build/fuzz/long/<target>/findings and log`}`,
+)
 process.exitCode = failing === 0 ? 0 : 1

@@ -34,7 +34,10 @@ function flushOutcomes(): void {
 }
 
 function checkMessage(what: string, message: string): void {
-  if (CONTROL.test(message)) throw new BrokenPromise(`${what}: control characters in the refusal message ${JSON.stringify(message.slice(0, 200))}`)
+  if (CONTROL.test(message))
+    throw new BrokenPromise(
+      `${what}: control characters in the refusal message ${JSON.stringify(message.slice(0, 200))}`,
+    )
   if (/\n\s+at /.test(message)) throw new BrokenPromise(`${what}: a stack trace in the refusal message`)
   if (message.length >= 1000) throw new BrokenPromise(`${what}: a refusal message of ${message.length} characters`)
 }
@@ -152,14 +155,19 @@ function strictJsonOutcome(text: string): string {
   if (!parsed.ok) {
     if (parsed.errors.length === 0) throw new BrokenPromise('refused without an error')
     for (const e of parsed.errors) checkMessage('parseStrictJson', e.message)
-    if (reference.ok && !hasDuplicateKeys(text) && maxDepth(text) <= MAX_JSON_DEPTH) throw new BrokenPromise(`refused a document JSON.parse accepts, without repeated keys or deep nesting: ${parsed.errors[0]?.message}`)
+    if (reference.ok && !hasDuplicateKeys(text) && maxDepth(text) <= MAX_JSON_DEPTH)
+      throw new BrokenPromise(
+        `refused a document JSON.parse accepts, without repeated keys or deep nesting: ${parsed.errors[0]?.message}`,
+      )
     return 'refused'
   }
   if (!reference.ok) throw new BrokenPromise('accepted a document JSON.parse refuses')
   const expected = JSON.stringify(reference.value)
   if (JSON.stringify(parsed.value) !== expected) throw new BrokenPromise('the value differs from JSON.parse')
-  if (JSON.stringify(getNodeValue(parsed.tree)) !== expected) throw new BrokenPromise("jsonc-parser's tree holds another value than JSON.parse")
+  if (JSON.stringify(getNodeValue(parsed.tree)) !== expected)
+    throw new BrokenPromise("jsonc-parser's tree holds another value than JSON.parse")
   if (hasDuplicateKeys(text)) throw new BrokenPromise('accepted a document with a repeated key')
-  if (maxDepth(text) > MAX_JSON_DEPTH) throw new BrokenPromise(`accepted a document nested deeper than ${MAX_JSON_DEPTH}`)
+  if (maxDepth(text) > MAX_JSON_DEPTH)
+    throw new BrokenPromise(`accepted a document nested deeper than ${MAX_JSON_DEPTH}`)
   return 'accepted'
 }

@@ -36,7 +36,13 @@ for (const [index, target] of TARGETS.entries()) {
       const {outcome, error} = classify(target, input)
       counts[target].set(outcome, (counts[target].get(outcome) ?? 0) + 1)
       if (outcome.startsWith('CRASH') && crashes.filter((c) => c.outcome === outcome).length < 20) {
-        crashes.push({target, outcome, message: (error as Error)?.message ?? String(error), stack: (error as Error)?.stack, input})
+        crashes.push({
+          target,
+          outcome,
+          message: (error as Error)?.message ?? String(error),
+          stack: (error as Error)?.stack,
+          input,
+        })
       }
     }
     done += n
@@ -48,16 +54,27 @@ for (const [index, target] of TARGETS.entries()) {
 }
 
 const seconds = ((Date.now() - started) / 1000).toFixed(1)
-const crashCount = TARGETS.reduce((n, t) => n + [...counts[t]].filter(([k]) => k.startsWith('CRASH')).reduce((m, [, v]) => m + v, 0), 0)
-const knownCount = TARGETS.reduce((n, t) => n + [...counts[t]].filter(([k]) => k.startsWith('known-bug')).reduce((m, [, v]) => m + v, 0), 0)
+const crashCount = TARGETS.reduce(
+  (n, t) => n + [...counts[t]].filter(([k]) => k.startsWith('CRASH')).reduce((m, [, v]) => m + v, 0),
+  0,
+)
+const knownCount = TARGETS.reduce(
+  (n, t) => n + [...counts[t]].filter(([k]) => k.startsWith('known-bug')).reduce((m, [, v]) => m + v, 0),
+  0,
+)
 const perTarget = TARGETS.map((t) => {
   const sum = [...counts[t].values()].reduce((a, b) => a + b, 0)
-  return `${t} ${sum}: ${[...counts[t]].sort().map(([k, v]) => `${k} ${v}`).join(', ')}`
+  return `${t} ${sum}: ${[...counts[t]]
+    .sort()
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ')}`
 })
 let report = ''
 if (crashes.length > 0) {
   report = join(tmpdir(), `seccomp-recorder-fuzz-crashes-${seed}.json`)
   writeFileSync(report, `${JSON.stringify(crashes, null, 2)}\n`)
 }
-console.log(`fuzz-long: ${done} inputs in ${seconds} s (seed ${seed}) | ${perTarget.join(' | ')} | crashes ${crashCount}${report ? ` (inputs in ${report})` : ''}, known bugs ${knownCount}`)
+console.log(
+  `fuzz-long: ${done} inputs in ${seconds} s (seed ${seed}) | ${perTarget.join(' | ')} | crashes ${crashCount}${report ? ` (inputs in ${report})` : ''}, known bugs ${knownCount}`,
+)
 process.exitCode = crashCount > 0 ? 1 : 0

@@ -20,13 +20,23 @@ describe('fuzz (short run)', () => {
         fc.property(inputs(target, seedLists[target]), (input) => {
           const {outcome, error} = classify(target, input)
           counts.set(outcome, (counts.get(outcome) ?? 0) + 1)
-          if (outcome.startsWith('CRASH')) assert.fail(`${outcome}: ${(error as Error)?.message}\n${(error as Error)?.stack}\ninput (JSON): ${JSON.stringify(input).slice(0, 2000)}`)
+          if (outcome.startsWith('CRASH'))
+            assert.fail(
+              `${outcome}: ${(error as Error)?.message}\n${(error as Error)?.stack}\ninput (JSON): ${JSON.stringify(input).slice(0, 2000)}`,
+            )
         }),
         {numRuns: RUNS[target]},
       )
-      t.diagnostic([...counts].sort().map(([k, v]) => `${k} ${v}`).join(', '))
+      t.diagnostic(
+        [...counts]
+          .sort()
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', '),
+      )
       // The inputs reach past the parsers' first checks: some are accepted, some refused.
-      const accepted = [...counts].filter(([k]) => /(^|,)(\w+:)?(accepted|valid)(,|$)/.test(k)).reduce((n, [, v]) => n + v, 0)
+      const accepted = [...counts]
+        .filter(([k]) => /(^|,)(\w+:)?(accepted|valid)(,|$)/.test(k))
+        .reduce((n, [, v]) => n + v, 0)
       assert.ok(accepted > 0, `nothing was accepted: ${JSON.stringify([...counts])}`)
     })
   }

@@ -11,29 +11,80 @@ import fc from 'fast-check'
 import {mergeProfiles} from '../../src/aggregate/merge.js'
 import {diffProfiles, isEmptyDiff, mirrorProfileDiff} from '../../src/diff/profile-diff.js'
 import {checkProfileText} from '../../src/profile/load.js'
-import {SECCOMP_OPERATORS, isEmptyFilter, profileFormat, type RuleFilter, type SeccompAction, type SeccompArch, type SeccompProfile, type SeccompRule} from '../../src/profile/model.js'
+import {
+  SECCOMP_OPERATORS,
+  isEmptyFilter,
+  profileFormat,
+  type RuleFilter,
+  type SeccompAction,
+  type SeccompArch,
+  type SeccompProfile,
+  type SeccompRule,
+} from '../../src/profile/model.js'
 import {formatProfileJson, normaliseProfile} from '../../src/profile/normalise.js'
 import {U64_MAX} from '../../src/profile/arg-value.js'
 import {explainResolution, resolveProfile, type ResolveOptions} from '../../src/runtime-default/resolve.js'
 import {seccompArchName} from '../../src/runtime-default/arch.js'
 import {kernelAtLeast, parseKernelVersion} from '../../src/runtime-default/kernel.js'
 
-const NAMES = ['read', 'write', 'openat', 'close', 'clone', 'clone3', 'personality', 'socket', 'ptrace', 'kill', 'mount', 'bpf', 'not_a_syscall'] as const
-const ARCHES: SeccompArch[] = ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32', 'SCMP_ARCH_AARCH64', 'SCMP_ARCH_ARM', 'SCMP_ARCH_S390X']
-const ACTIONS: SeccompAction[] = ['SCMP_ACT_ALLOW', 'SCMP_ACT_LOG', 'SCMP_ACT_ERRNO', 'SCMP_ACT_TRACE', 'SCMP_ACT_TRAP', 'SCMP_ACT_KILL', 'SCMP_ACT_KILL_THREAD', 'SCMP_ACT_KILL_PROCESS']
+const NAMES = [
+  'read',
+  'write',
+  'openat',
+  'close',
+  'clone',
+  'clone3',
+  'personality',
+  'socket',
+  'ptrace',
+  'kill',
+  'mount',
+  'bpf',
+  'not_a_syscall',
+] as const
+const ARCHES: SeccompArch[] = [
+  'SCMP_ARCH_X86_64',
+  'SCMP_ARCH_X86',
+  'SCMP_ARCH_X32',
+  'SCMP_ARCH_AARCH64',
+  'SCMP_ARCH_ARM',
+  'SCMP_ARCH_S390X',
+]
+const ACTIONS: SeccompAction[] = [
+  'SCMP_ACT_ALLOW',
+  'SCMP_ACT_LOG',
+  'SCMP_ACT_ERRNO',
+  'SCMP_ACT_TRACE',
+  'SCMP_ACT_TRAP',
+  'SCMP_ACT_KILL',
+  'SCMP_ACT_KILL_THREAD',
+  'SCMP_ACT_KILL_PROCESS',
+]
 const CAPS = ['CAP_SYS_ADMIN', 'CAP_SYS_PTRACE', 'CAP_NET_ADMIN', 'CAP_BPF', 'CAP_CHOWN']
 const LIBSECCOMP_ARCHES = ['amd64', 'x86', 'x32', 'arm64', 'arm', 's390x']
 const KERNELS = ['4.4', '4.8', '5.6', '5.10.0', '6.8', '6.18.44']
 const ERRNO_NAMES = ['EPERM', 'ENOSYS', 'EACCES', 'EINVAL']
 const option = <T>(arb: fc.Arbitrary<T>, freq = 2) => fc.option(arb, {nil: undefined, freq})
 
-const value = fc.oneof(fc.constantFrom(0n, 1n, 8n, 0x7e020000n, 2n ** 32n - 1n, 2n ** 53n + 1n, 2n ** 63n, U64_MAX), fc.bigInt({min: 0n, max: U64_MAX}))
+const value = fc.oneof(
+  fc.constantFrom(0n, 1n, 8n, 0x7e020000n, 2n ** 32n - 1n, 2n ** 53n + 1n, 2n ** 63n, U64_MAX),
+  fc.bigInt({min: 0n, max: U64_MAX}),
+)
 const arg = fc
-  .record({index: fc.integer({min: 0, max: 5}), value, valueTwo: option(value), op: fc.constantFrom(...SECCOMP_OPERATORS)})
+  .record({
+    index: fc.integer({min: 0, max: 5}),
+    value,
+    valueTwo: option(value),
+    op: fc.constantFrom(...SECCOMP_OPERATORS),
+  })
   .map(({valueTwo, ...a}) => (valueTwo === undefined ? a : {...a, valueTwo}))
 
 const filter: fc.Arbitrary<RuleFilter> = fc
-  .record({caps: option(fc.uniqueArray(fc.constantFrom(...CAPS), {maxLength: 2})), arches: option(fc.uniqueArray(fc.constantFrom(...LIBSECCOMP_ARCHES), {maxLength: 2})), minKernel: option(fc.constantFrom(...KERNELS))})
+  .record({
+    caps: option(fc.uniqueArray(fc.constantFrom(...CAPS), {maxLength: 2})),
+    arches: option(fc.uniqueArray(fc.constantFrom(...LIBSECCOMP_ARCHES), {maxLength: 2})),
+    minKernel: option(fc.constantFrom(...KERNELS)),
+  })
   .map((f) => Object.fromEntries(Object.entries(f).filter(([, v]) => v !== undefined)) as RuleFilter)
 
 function ruleArbitrary(options: {docker: boolean}): fc.Arbitrary<SeccompRule> {
@@ -56,19 +107,45 @@ function profileArbitrary(options: {docker: boolean}): fc.Arbitrary<SeccompProfi
   // (An entry listing its own architecture among its sub-architectures is a known bug of the resolver, tested apart below.)
   const archMap = fc.uniqueArray(
     fc
-      .record({architecture: fc.constantFrom(...ARCHES), subArchitectures: fc.oneof(fc.constant(null), fc.uniqueArray(fc.constantFrom(...ARCHES), {maxLength: 2}))})
-      .map((e) => ({...e, subArchitectures: e.subArchitectures && e.subArchitectures.filter((s) => s !== e.architecture)})),
+      .record({
+        architecture: fc.constantFrom(...ARCHES),
+        subArchitectures: fc.oneof(fc.constant(null), fc.uniqueArray(fc.constantFrom(...ARCHES), {maxLength: 2})),
+      })
+      .map((e) => ({
+        ...e,
+        subArchitectures: e.subArchitectures && e.subArchitectures.filter((s) => s !== e.architecture),
+      })),
     {selector: (e) => e.architecture, minLength: 1, maxLength: 3},
   )
   return fc
     .record({
-      defaultAction: fc.constantFrom<SeccompAction>('SCMP_ACT_ERRNO', 'SCMP_ACT_KILL_PROCESS', 'SCMP_ACT_ALLOW', 'SCMP_ACT_LOG', 'SCMP_ACT_TRAP'),
+      defaultAction: fc.constantFrom<SeccompAction>(
+        'SCMP_ACT_ERRNO',
+        'SCMP_ACT_KILL_PROCESS',
+        'SCMP_ACT_ALLOW',
+        'SCMP_ACT_LOG',
+        'SCMP_ACT_TRAP',
+      ),
       defaultErrnoRet: option(fc.constantFrom(1, 38)),
       defaultErrno: options.docker ? option(fc.constantFrom(...ERRNO_NAMES)) : fc.constant(undefined),
-      architectures: option(fc.oneof(fc.uniqueArray(fc.constantFrom(...ARCHES), {minLength: 1, maxLength: 3}), fc.constant(null))),
+      architectures: option(
+        fc.oneof(fc.uniqueArray(fc.constantFrom(...ARCHES), {minLength: 1, maxLength: 3}), fc.constant(null)),
+      ),
       archMap: options.docker ? option(archMap) : fc.constant(undefined),
-      flags: option(fc.uniqueArray(fc.constantFrom('SECCOMP_FILTER_FLAG_LOG' as const, 'SECCOMP_FILTER_FLAG_SPEC_ALLOW' as const, 'SECCOMP_FILTER_FLAG_TSYNC' as const), {maxLength: 2})),
-      syscalls: fc.oneof({weight: 6, arbitrary: fc.array(ruleArbitrary(options), {maxLength: 8})}, {weight: 1, arbitrary: fc.constant(null)}),
+      flags: option(
+        fc.uniqueArray(
+          fc.constantFrom(
+            'SECCOMP_FILTER_FLAG_LOG' as const,
+            'SECCOMP_FILTER_FLAG_SPEC_ALLOW' as const,
+            'SECCOMP_FILTER_FLAG_TSYNC' as const,
+          ),
+          {maxLength: 2},
+        ),
+      ),
+      syscalls: fc.oneof(
+        {weight: 6, arbitrary: fc.array(ruleArbitrary(options), {maxLength: 8})},
+        {weight: 1, arbitrary: fc.constant(null)},
+      ),
     })
     .map((p) => {
       const out = Object.fromEntries(Object.entries(p).filter(([, v]) => v !== undefined)) as unknown as SeccompProfile
@@ -98,8 +175,14 @@ const RUNS = {numRuns: Number(process.env.SCR_PROPERTY_RUNS ?? 200)}
 
 describe('the generators make profiles the loader accepts', () => {
   it('flat and docker-format profiles validate', () => {
-    fc.assert(fc.property(flat, (p) => assertValid(p, 'a generated flat profile')), {numRuns: 100})
-    fc.assert(fc.property(docker, (p) => assertValid(p, 'a generated docker-format profile')), {numRuns: 100})
+    fc.assert(
+      fc.property(flat, (p) => assertValid(p, 'a generated flat profile')),
+      {numRuns: 100},
+    )
+    fc.assert(
+      fc.property(docker, (p) => assertValid(p, 'a generated docker-format profile')),
+      {numRuns: 100},
+    )
   })
 })
 
@@ -119,8 +202,15 @@ describe('normaliseProfile on the whole model', () => {
   })
 
   it('keeps the format: docker exactly when an archMap or a non-empty includes/excludes is there (empty ones go)', () => {
-    const dockerInSubstance = (p: SeccompProfile) => Boolean(p.archMap?.length) || (p.syscalls ?? []).some((r) => !isEmptyFilter(r.includes) || !isEmptyFilter(r.excludes))
-    fc.assert(fc.property(docker, (p) => assert.equal(profileFormat(normaliseProfile(p)), dockerInSubstance(p) ? 'docker' : 'oci')), RUNS)
+    const dockerInSubstance = (p: SeccompProfile) =>
+      Boolean(p.archMap?.length) ||
+      (p.syscalls ?? []).some((r) => !isEmptyFilter(r.includes) || !isEmptyFilter(r.excludes))
+    fc.assert(
+      fc.property(docker, (p) =>
+        assert.equal(profileFormat(normaliseProfile(p)), dockerInSubstance(p) ? 'docker' : 'oci'),
+      ),
+      RUNS,
+    )
   })
 })
 
@@ -188,8 +278,14 @@ function applies(rule: SeccompRule, t: ResolveOptions): boolean {
   const kernel = parseKernelVersion(t.kernel)
   const ex = rule.excludes ?? {}
   const inc = rule.includes ?? {}
-  const anyExcluded = (ex.arches ?? []).includes(arch) || (ex.caps ?? []).some((c) => t.caps.includes(c)) || (ex.minKernel !== undefined && kernelAtLeast(kernel, ex.minKernel))
-  const allIncluded = ((inc.arches ?? []).length === 0 || (inc.arches ?? []).includes(arch)) && (inc.caps ?? []).every((c) => t.caps.includes(c)) && (inc.minKernel === undefined || kernelAtLeast(kernel, inc.minKernel))
+  const anyExcluded =
+    (ex.arches ?? []).includes(arch) ||
+    (ex.caps ?? []).some((c) => t.caps.includes(c)) ||
+    (ex.minKernel !== undefined && kernelAtLeast(kernel, ex.minKernel))
+  const allIncluded =
+    ((inc.arches ?? []).length === 0 || (inc.arches ?? []).includes(arch)) &&
+    (inc.caps ?? []).every((c) => t.caps.includes(c)) &&
+    (inc.minKernel === undefined || kernelAtLeast(kernel, inc.minKernel))
   return !anyExcluded && allIncluded
 }
 
@@ -228,21 +324,25 @@ describe('resolveProfile', () => {
     )
   })
 
-  it(
-    'an archMap entry that lists its own architecture as a sub-architecture still resolves to a valid profile',
-    () => {
-      const p: SeccompProfile = {defaultAction: 'SCMP_ACT_ERRNO', archMap: [{architecture: 'SCMP_ARCH_X32', subArchitectures: ['SCMP_ARCH_X32']}], syscalls: []}
-      assertValid(p, 'the input')
-      assertValid(resolveProfile(p, {arch: 'SCMP_ARCH_X32', caps: [], kernel: '4.4'}), 'the resolved profile')
-    },
-  )
+  it('an archMap entry that lists its own architecture as a sub-architecture still resolves to a valid profile', () => {
+    const p: SeccompProfile = {
+      defaultAction: 'SCMP_ACT_ERRNO',
+      archMap: [{architecture: 'SCMP_ARCH_X32', subArchitectures: ['SCMP_ARCH_X32']}],
+      syscalls: [],
+    }
+    assertValid(p, 'the input')
+    assertValid(resolveProfile(p, {arch: 'SCMP_ARCH_X32', caps: [], kernel: '4.4'}), 'the resolved profile')
+  })
 
   it('keeps exactly the rules whose includes all hold and whose excludes none hold, and the archMap entry of the target', () => {
     fc.assert(
       fc.property(docker, target, (p, t) => {
         const {profile, decisions} = explainResolution(p, t)
         const rules = p.syscalls ?? []
-        assert.deepEqual(decisions.map((d) => d.kept), rules.map((r) => applies(r, t)))
+        assert.deepEqual(
+          decisions.map((d) => d.kept),
+          rules.map((r) => applies(r, t)),
+        )
         assert.equal(profile.syscalls?.length, rules.filter((r) => applies(r, t)).length)
         const entry = p.archMap?.find((m) => m.architecture === t.arch)
         if (entry) assert.deepEqual(profile.architectures, [entry.architecture, ...(entry.subArchitectures ?? [])])

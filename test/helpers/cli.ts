@@ -7,7 +7,10 @@ import {fileURLToPath} from 'node:url'
 /** The repository root (tests run from dist/test/…). */
 export const REPO_ROOT = (() => {
   let dir = dirname(fileURLToPath(import.meta.url))
-  while (!existsSync(join(dir, 'package.json')) || JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).name !== 'seccomp-recorder') {
+  while (
+    !existsSync(join(dir, 'package.json')) ||
+    JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).name !== 'seccomp-recorder'
+  ) {
     const parent = dirname(dir)
     if (parent === dir) throw new Error('seccomp-recorder package.json not found above the tests')
     dir = parent
@@ -43,7 +46,9 @@ export function runCli(args: string[], options: {env?: NodeJS.ProcessEnv; input?
 export function runCliAtTerminal(args: string[], options: {env?: NodeJS.ProcessEnv; input?: string} = {}): CliRun {
   const dir = mkdtempSync(join(tmpdir(), 'scr-tty-'))
   try {
-    const command = [process.execPath, join(REPO_ROOT, 'bin', 'run.js'), ...args].map((a) => `'${a.replaceAll("'", `'\\''`)}'`).join(' ')
+    const command = [process.execPath, join(REPO_ROOT, 'bin', 'run.js'), ...args]
+      .map((a) => `'${a.replaceAll("'", `'\\''`)}'`)
+      .join(' ')
     const result = spawnSync('script', ['-q', '-e', '-c', command, join(dir, 'typescript')], {
       cwd: REPO_ROOT,
       encoding: 'utf8',
@@ -51,7 +56,8 @@ export function runCliAtTerminal(args: string[], options: {env?: NodeJS.ProcessE
       input: options.input ?? '',
       timeout: 120_000,
     })
-    if (result.error) throw new Error(`util-linux script (a pseudo-terminal) is needed for this test: ${result.error.message}`)
+    if (result.error)
+      throw new Error(`util-linux script (a pseudo-terminal) is needed for this test: ${result.error.message}`)
     return {status: result.status ?? -1, stdout: result.stdout, stderr: result.stderr}
   } finally {
     rmSync(dir, {recursive: true, force: true})

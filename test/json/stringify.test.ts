@@ -20,7 +20,10 @@ describe('stringifyJson', () => {
 
   it('writes a bigint as its exact decimal digits', () => {
     const u64Max = (1n << 64n) - 1n
-    assert.equal(stringifyJson({value: u64Max, list: [2n ** 53n + 1n, 0n]}), '{"value":18446744073709551615,"list":[9007199254740993,0]}')
+    assert.equal(
+      stringifyJson({value: u64Max, list: [2n ** 53n + 1n, 0n]}),
+      '{"value":18446744073709551615,"list":[9007199254740993,0]}',
+    )
     assert.equal(JSON.parse(stringifyJson({v: 5n}, 2)).v, 5)
   })
 })

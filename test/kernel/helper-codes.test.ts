@@ -17,7 +17,8 @@ function findRepoRoot(): string {
     const pkg = join(dir, 'package.json')
     if (existsSync(pkg)) {
       const parsed: unknown = JSON.parse(readFileSync(pkg, 'utf8'))
-      if (typeof parsed === 'object' && parsed !== null && 'name' in parsed && parsed.name === 'seccomp-recorder') return dir
+      if (typeof parsed === 'object' && parsed !== null && 'name' in parsed && parsed.name === 'seccomp-recorder')
+        return dir
     }
     const parent = dirname(dir)
     if (parent === dir) throw new Error(`no seccomp-recorder package.json above ${fileURLToPath(import.meta.url)}`)
@@ -88,11 +89,14 @@ function failCalls(text: string, file: string): FailCall[] {
 function checkCalls(calls: FailCall[], table: ReturnType<typeof readTable>): string[] {
   const problems: string[] = []
   for (const {where, code, reason} of calls) {
-    if (/^"/.test(reason)) problems.push(`${where}: reason ${reason} is a string; use its R_ name from bpf/helper-codes.def`)
-    else if (!/^R_\w+$/.test(reason) || !table.reasons.has(reason.slice(2))) problems.push(`${where}: reason ${reason} is not in bpf/helper-codes.def`)
+    if (/^"/.test(reason))
+      problems.push(`${where}: reason ${reason} is a string; use its R_ name from bpf/helper-codes.def`)
+    else if (!/^R_\w+$/.test(reason) || !table.reasons.has(reason.slice(2)))
+      problems.push(`${where}: reason ${reason} is not in bpf/helper-codes.def`)
     const exits = [...code.matchAll(/\bEX_(\w+)/g)].map((m) => m[1]!)
     if (exits.length === 0) problems.push(`${where}: exit code ${code} names no EX_ constant`)
-    for (const name of exits) if (!table.exits.has(name)) problems.push(`${where}: exit code EX_${name} is not in bpf/helper-codes.def`)
+    for (const name of exits)
+      if (!table.exits.has(name)) problems.push(`${where}: exit code EX_${name} is not in bpf/helper-codes.def`)
   }
   return problems
 }
@@ -102,14 +106,18 @@ const helperSources = () =>
     .filter((name) => name.endsWith('.c') && !name.endsWith('.bpf.c'))
     .map((name) => ({name: `bpf/${name}`, text: readFileSync(join(BPF, name), 'utf8')}))
 
-describe('bpf/helper-codes.def: one table of the helper\'s exit codes and reasons', () => {
+describe("bpf/helper-codes.def: one table of the helper's exit codes and reasons", () => {
   it('src/core/helper-codes.generated.ts is what the generator makes of the table now', () => {
     const dir = mkdtempSync(join(tmpdir(), 'helper-codes-'))
     try {
       const out = join(dir, 'helper-codes.generated.ts')
       const run = spawnSync(process.execPath, [SCRIPT, '--out', out], {cwd: ROOT, encoding: 'utf8'})
       assert.equal(run.status, 0, run.stderr)
-      assert.equal(readFileSync(GENERATED, 'utf8'), readFileSync(out, 'utf8'), 'stale: run `npm run gen:helper-codes` and commit the result')
+      assert.equal(
+        readFileSync(GENERATED, 'utf8'),
+        readFileSync(out, 'utf8'),
+        'stale: run `npm run gen:helper-codes` and commit the result',
+      )
     } finally {
       rmSync(dir, {recursive: true, force: true})
     }
@@ -121,7 +129,7 @@ describe('bpf/helper-codes.def: one table of the helper\'s exit codes and reason
     assert.deepEqual(Object.keys(HELPER_REASONS), [...table.reasons.values()])
   })
 
-  it('every fail(…) in the helper\'s C files uses an exit code and a reason of the table', () => {
+  it("every fail(…) in the helper's C files uses an exit code and a reason of the table", () => {
     const table = readTable()
     const calls = helperSources().flatMap(({name, text}) => failCalls(text, name))
     assert.ok(calls.length > 50, `only ${calls.length} fail(…) calls found: is the scan still reading the right files?`)
@@ -129,13 +137,21 @@ describe('bpf/helper-codes.def: one table of the helper\'s exit codes and reason
   })
 
   it('every reason of the table is used by some fail(…) (the union lists only what the helper can print)', () => {
-    const used = new Set(helperSources().flatMap(({name, text}) => failCalls(text, name)).map((call) => call.reason))
+    const used = new Set(
+      helperSources()
+        .flatMap(({name, text}) => failCalls(text, name))
+        .map((call) => call.reason),
+    )
     const unused = [...readTable().reasons.keys()].filter((name) => !used.has(`R_${name}`))
     assert.deepEqual(unused, [])
   })
 
   it('the scan catches a reason missing from the table, a string reason and an unknown exit code', () => {
-    const text = ['fail(EX_RUNTIME, R_NO_SUCH_THING, errno, "x");', 'fail(EX_USAGE, "usage", 0, "a, b (%d)", f(1, 2));', 'fail(errno == ENOENT ? EX_GONE : EX_RUNTIME, R_LOCK, 0, "y");'].join('\n')
+    const text = [
+      'fail(EX_RUNTIME, R_NO_SUCH_THING, errno, "x");',
+      'fail(EX_USAGE, "usage", 0, "a, b (%d)", f(1, 2));',
+      'fail(errno == ENOENT ? EX_GONE : EX_RUNTIME, R_LOCK, 0, "y");',
+    ].join('\n')
     const problems = checkCalls(failCalls(text, 'fixture.c'), readTable())
     assert.deepEqual(problems, [
       'fixture.c:1: reason R_NO_SUCH_THING is not in bpf/helper-codes.def',
@@ -145,20 +161,26 @@ describe('bpf/helper-codes.def: one table of the helper\'s exit codes and reason
   })
 
   it('only json-out.c writes the "reason" key', () => {
-    const writers = helperSources().filter(({text}) => text.includes('\\"reason\\"')).map(({name}) => name)
+    const writers = helperSources()
+      .filter(({text}) => text.includes('\\"reason\\"'))
+      .map(({name}) => name)
     assert.deepEqual(writers, ['bpf/json-out.c'])
   })
 })
 
-describe('native-helper.ts reads the helper\'s failures through the table', () => {
+describe("native-helper.ts reads the helper's failures through the table", () => {
   it('parseHelperError types the reason; one not in the table is "unknown"', () => {
-    assert.deepEqual(parseHelperError('{"warning":"w"}\n{"error":"gone","reason":"no-such-target","errno":2}\n'), {error: 'gone', reason: 'no-such-target', errno: 2})
+    assert.deepEqual(parseHelperError('{"warning":"w"}\n{"error":"gone","reason":"no-such-target","errno":2}\n'), {
+      error: 'gone',
+      reason: 'no-such-target',
+      errno: 2,
+    })
     assert.equal(parseHelperError('{"error":"odd","reason":"not-a-reason","errno":0}')?.reason, 'unknown')
     assert.equal(parseHelperError('{"error":"old helper"}')?.reason, 'unknown')
     assert.equal(parseHelperError('not json'), undefined)
   })
 
-  it('helperFailure maps each exit code of the table onto the CLI\'s', () => {
+  it("helperFailure maps each exit code of the table onto the CLI's", () => {
     const cases: Array<[number, number]> = [
       [HELPER_EXIT_CODE.USAGE, EXIT.USAGE],
       [HELPER_EXIT_CODE.NO_TARGET, EXIT.RUNTIME],
@@ -169,11 +191,16 @@ describe('native-helper.ts reads the helper\'s failures through the table', () =
       [HELPER_EXIT_CODE.OK, EXIT.RUNTIME],
       [99, EXIT.RUNTIME],
     ]
-    for (const [helperExit, cliExit] of cases) assert.equal(helperFailure(helperExit, '', 'x').exit, cliExit, `helper exit ${helperExit}`)
+    for (const [helperExit, cliExit] of cases)
+      assert.equal(helperFailure(helperExit, '', 'x').exit, cliExit, `helper exit ${helperExit}`)
   })
 
   it('helperFailure names the reason in its code', () => {
-    const error = helperFailure(HELPER_EXIT_CODE.NO_TARGET, '{"error":"no target for mount namespace 7","reason":"no-such-target","errno":2}', 'reading recording 7')
+    const error = helperFailure(
+      HELPER_EXIT_CODE.NO_TARGET,
+      '{"error":"no target for mount namespace 7","reason":"no-such-target","errno":2}',
+      'reading recording 7',
+    )
     assert.equal(error.code, helperErrorCode('no-such-target'))
     assert.equal(error.code, 'helper.no-such-target')
     assert.match(error.message, /^reading recording 7: no target for mount namespace 7$/)

@@ -19,7 +19,11 @@ function cruise(name: string, files: Record<string, string>): {status: number; o
     writeFileSync(join(dir, path), text)
   }
   copyFileSync(join(REPO_ROOT, 'tsconfig.json'), join(dir, 'tsconfig.json'))
-  const run = spawnSync(join(REPO_ROOT, 'node_modules', '.bin', 'depcruise'), ['src', '--config', join(REPO_ROOT, '.dependency-cruiser.cjs')], {cwd: dir, encoding: 'utf8'})
+  const run = spawnSync(
+    join(REPO_ROOT, 'node_modules', '.bin', 'depcruise'),
+    ['src', '--config', join(REPO_ROOT, '.dependency-cruiser.cjs')],
+    {cwd: dir, encoding: 'utf8'},
+  )
   return {status: run.status ?? -1, output: `${run.stdout}${run.stderr}`}
 }
 

@@ -5,7 +5,14 @@ import {join} from 'node:path'
 import {describe, it} from 'node:test'
 import {annotationsOf, parseOciState, StateError} from '../../src/oci/state.js'
 
-const good = {ociVersion: '1.0.2', id: 'abc123', status: 'created', pid: 4242, bundle: '/run/bundle', annotations: {'io.containers.trace-syscall': 'of:/o/x.json'}}
+const good = {
+  ociVersion: '1.0.2',
+  id: 'abc123',
+  status: 'created',
+  pid: 4242,
+  bundle: '/run/bundle',
+  annotations: {'io.containers.trace-syscall': 'of:/o/x.json'},
+}
 
 describe('parseOciState', () => {
   it('accepts a runtime state', () => {
@@ -32,7 +39,10 @@ describe('parseOciState', () => {
     ['more than 1 MiB', JSON.stringify({...good, annotations: {a: 'x'.repeat(1024 * 1024)}}), /larger than/],
   ] as const) {
     it(`refuses ${name}`, () => {
-      assert.throws(() => parseOciState(text), (error: unknown) => error instanceof StateError && why.test(error.message))
+      assert.throws(
+        () => parseOciState(text),
+        (error: unknown) => error instanceof StateError && why.test(error.message),
+      )
     })
   }
 })
@@ -40,7 +50,10 @@ describe('parseOciState', () => {
 describe('annotationsOf', () => {
   it('falls back to the bundle config.json', async () => {
     const bundle = mkdtempSync(join(tmpdir(), 'scr-bundle-'))
-    writeFileSync(join(bundle, 'config.json'), JSON.stringify({ociVersion: '1.0.2', annotations: {'seccomp-recorder.io/record': 'auto'}}))
+    writeFileSync(
+      join(bundle, 'config.json'),
+      JSON.stringify({ociVersion: '1.0.2', annotations: {'seccomp-recorder.io/record': 'auto'}}),
+    )
     assert.deepEqual(await annotationsOf({...good, bundle, annotations: {}}), {'seccomp-recorder.io/record': 'auto'})
   })
 })

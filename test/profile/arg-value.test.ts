@@ -5,7 +5,10 @@ import {checkProfileText} from '../../src/profile/load.js'
 
 /** A profile with one comparison whose value is the literal text given, on line 3. */
 function withValue(literal: string, key: 'value' | 'valueTwo' = 'value'): string {
-  const arg = key === 'value' ? `{"index": 0, "value": ${literal}, "op": "SCMP_CMP_EQ"}` : `{"index": 0, "value": 1, "valueTwo": ${literal}, "op": "SCMP_CMP_MASKED_EQ"}`
+  const arg =
+    key === 'value'
+      ? `{"index": 0, "value": ${literal}, "op": "SCMP_CMP_EQ"}`
+      : `{"index": 0, "value": 1, "valueTwo": ${literal}, "op": "SCMP_CMP_MASKED_EQ"}`
   return `{"defaultAction": "SCMP_ACT_ERRNO",\n "syscalls": [\n  {"names": ["personality"], "action": "SCMP_ACT_ALLOW", "args": [${arg}]}]}\n`
 }
 

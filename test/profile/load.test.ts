@@ -10,8 +10,14 @@ interface Expected {
   message?: string
 }
 
-const invalidExpectations = JSON.parse(readFileSync(fixture('profiles', 'invalid.expected.json'), 'utf8')) as Record<string, Expected>
-const warningExpectations = JSON.parse(readFileSync(fixture('profiles', 'warnings.expected.json'), 'utf8')) as Record<string, Expected>
+const invalidExpectations = JSON.parse(readFileSync(fixture('profiles', 'invalid.expected.json'), 'utf8')) as Record<
+  string,
+  Expected
+>
+const warningExpectations = JSON.parse(readFileSync(fixture('profiles', 'warnings.expected.json'), 'utf8')) as Record<
+  string,
+  Expected
+>
 
 describe('profile loading: broken corpus', () => {
   const files = readdirSync(fixture('profiles', 'invalid')).sort()
@@ -38,7 +44,10 @@ describe('profile loading: broken corpus', () => {
       const match = check.errors.find((v) => v.code === expected.code && v.pointer === expected.pointer)
       assert.ok(match, `no ${expected.code} at "${expected.pointer}" in ${JSON.stringify(check.errors)}`)
       assert.ok(match.message.includes(expected.message ?? ''), `"${match.message}" lacks "${expected.message}"`)
-      assert.ok(match.line !== undefined && match.line >= 1 && match.column !== undefined && match.column >= 1, 'every violation in a file has line:column')
+      assert.ok(
+        match.line !== undefined && match.line >= 1 && match.column !== undefined && match.column >= 1,
+        'every violation in a file has line:column',
+      )
     })
   }
 })
@@ -63,12 +72,16 @@ describe('profile loading: valid profiles', () => {
   })
 
   it('accepts null for the lists Go writes as nil', () => {
-    const check = checkProfileText('{"defaultAction":"SCMP_ACT_ERRNO","architectures":null,"flags":null,"syscalls":[{"names":["read"],"action":"SCMP_ACT_ALLOW","args":null}]}')
+    const check = checkProfileText(
+      '{"defaultAction":"SCMP_ACT_ERRNO","architectures":null,"flags":null,"syscalls":[{"names":["read"],"action":"SCMP_ACT_ALLOW","args":null}]}',
+    )
     assert.equal(check.valid, true, JSON.stringify(check.errors))
   })
 
   it('locates violations by line and column', () => {
-    const check = checkProfileText('{\n  "defaultAction": "SCMP_ACT_ERRNO",\n  "syscalls": [\n    {"names": ["read"], "action": "NOPE"}\n  ]\n}\n')
+    const check = checkProfileText(
+      '{\n  "defaultAction": "SCMP_ACT_ERRNO",\n  "syscalls": [\n    {"names": ["read"], "action": "NOPE"}\n  ]\n}\n',
+    )
     assert.equal(check.valid, false)
     assert.deepEqual(
       check.errors.map((v) => [v.pointer, v.line, v.column]),
@@ -77,8 +90,14 @@ describe('profile loading: valid profiles', () => {
   })
 
   it('throws a UserError listing the violations for commands that need a valid profile', async () => {
-    await assert.rejects(loadProfile(fixture('profiles', 'invalid', 'seven-args.json')), /not a valid seccomp profile:\n.*\/syscalls\/0\/args: must have at most 6 items/)
-    await assert.rejects(loadProfile(fixture('profiles', 'does-not-exist.json')), /cannot read profile .*: no such file/)
+    await assert.rejects(
+      loadProfile(fixture('profiles', 'invalid', 'seven-args.json')),
+      /not a valid seccomp profile:\n.*\/syscalls\/0\/args: must have at most 6 items/,
+    )
+    await assert.rejects(
+      loadProfile(fixture('profiles', 'does-not-exist.json')),
+      /cannot read profile .*: no such file/,
+    )
   })
 })
 
@@ -96,7 +115,10 @@ describe('profile loading: warnings', () => {
 
   it('does not warn about names on architectures it has no table for', async () => {
     const check = await checkProfileFile(`${REPO_ROOT}/profiles/runtime-default/moby-default.json`)
-    assert.deepEqual(check.warnings.filter((w) => w.code === 'lint.unknown-syscall'), [])
+    assert.deepEqual(
+      check.warnings.filter((w) => w.code === 'lint.unknown-syscall'),
+      [],
+    )
   })
 })
 

@@ -13,7 +13,17 @@ const rule: fc.Arbitrary<SeccompRule> = fc.record(
     names: fc.array(names, {minLength: 1, maxLength: 4}),
     action: fc.constantFrom(...SECCOMP_ACTIONS.filter((a) => a !== 'SCMP_ACT_NOTIFY')),
     errnoRet: fc.option(fc.integer({min: 0, max: 200}), {nil: undefined}),
-    args: fc.option(fc.array(fc.record({index: fc.integer({min: 0, max: 5}), value: fc.oneof(fc.bigInt({min: 0n, max: 1n << 20n}), fc.bigInt({min: 0n, max: (1n << 64n) - 1n})), op: fc.constantFrom(...SECCOMP_OPERATORS)}), {maxLength: 3}), {nil: undefined}),
+    args: fc.option(
+      fc.array(
+        fc.record({
+          index: fc.integer({min: 0, max: 5}),
+          value: fc.oneof(fc.bigInt({min: 0n, max: 1n << 20n}), fc.bigInt({min: 0n, max: (1n << 64n) - 1n})),
+          op: fc.constantFrom(...SECCOMP_OPERATORS),
+        }),
+        {maxLength: 3},
+      ),
+      {nil: undefined},
+    ),
     comment: fc.option(fc.string(), {nil: undefined}),
   },
   {requiredKeys: ['names', 'action']},
@@ -22,7 +32,10 @@ export const profileArbitrary: fc.Arbitrary<SeccompProfile> = fc.record(
   {
     defaultAction: fc.constantFrom('SCMP_ACT_ERRNO', 'SCMP_ACT_KILL_PROCESS', 'SCMP_ACT_ALLOW'),
     defaultErrnoRet: fc.option(fc.integer({min: 0, max: 200}), {nil: undefined}),
-    architectures: fc.option(fc.uniqueArray(fc.constantFrom('SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32'), {minLength: 1}), {nil: undefined}),
+    architectures: fc.option(
+      fc.uniqueArray(fc.constantFrom('SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32'), {minLength: 1}),
+      {nil: undefined},
+    ),
     syscalls: fc.array(rule, {maxLength: 8}),
   },
   {requiredKeys: ['defaultAction', 'syscalls']},
@@ -30,13 +43,24 @@ export const profileArbitrary: fc.Arbitrary<SeccompProfile> = fc.record(
 
 describe('normaliseProfile', () => {
   it('is idempotent', () => {
-    fc.assert(fc.property(profileArbitrary, (p) => assert.deepEqual(normaliseProfile(normaliseProfile(p)), normaliseProfile(p))), {numRuns: 300})
+    fc.assert(
+      fc.property(profileArbitrary, (p) =>
+        assert.deepEqual(normaliseProfile(normaliseProfile(p)), normaliseProfile(p)),
+      ),
+      {numRuns: 300},
+    )
   })
 
   it('does not depend on the order of rules or names', () => {
     fc.assert(
       fc.property(profileArbitrary, fc.integer(), (p, seed) => {
-        const shuffled = {...p, syscalls: shuffle([...(p.syscalls ?? [])].map((r) => ({...r, names: shuffle([...r.names], seed)})), seed)}
+        const shuffled = {
+          ...p,
+          syscalls: shuffle(
+            [...(p.syscalls ?? [])].map((r) => ({...r, names: shuffle([...r.names], seed)})),
+            seed,
+          ),
+        }
         assert.deepEqual(stringifyJson(normaliseProfile(shuffled)), stringifyJson(normaliseProfile(p)))
       }),
       {numRuns: 300},
@@ -59,7 +83,11 @@ describe('normaliseProfile', () => {
   })
 
   it('turns containers-common errno names into numbers', () => {
-    const normal = normaliseProfile({defaultAction: 'SCMP_ACT_ERRNO', defaultErrno: 'ENOSYS', syscalls: [{names: ['ptrace'], action: 'SCMP_ACT_ERRNO', errno: 'EPERM'}]})
+    const normal = normaliseProfile({
+      defaultAction: 'SCMP_ACT_ERRNO',
+      defaultErrno: 'ENOSYS',
+      syscalls: [{names: ['ptrace'], action: 'SCMP_ACT_ERRNO', errno: 'EPERM'}],
+    })
     assert.equal(normal.defaultErrnoRet, 38)
     assert.deepEqual(normal.syscalls, [{names: ['ptrace'], action: 'SCMP_ACT_ERRNO', errnoRet: 1}])
   })

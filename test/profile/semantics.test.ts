@@ -25,7 +25,8 @@ describe('semantics: actions', () => {
     assert.deepEqual([...ACTION_ORDER].sort(), [...SECCOMP_ACTIONS].sort())
     assert.equal(ACTION_ORDER[0], 'SCMP_ACT_ALLOW')
     assert.equal(ACTION_ORDER.at(-1), 'SCMP_ACT_KILL_PROCESS')
-    for (let i = 1; i < ACTION_ORDER.length; i++) assert.ok(compareVerdicts(verdictOf(ACTION_ORDER[i - 1]!, null), verdictOf(ACTION_ORDER[i]!, null)) > 0)
+    for (let i = 1; i < ACTION_ORDER.length; i++)
+      assert.ok(compareVerdicts(verdictOf(ACTION_ORDER[i - 1]!, null), verdictOf(ACTION_ORDER[i]!, null)) > 0)
   })
 
   it('lets ALLOW and LOG through, nothing else', () => {
@@ -42,17 +43,39 @@ describe('semantics: actions', () => {
   })
 
   it('prefers the higher errno between two denials with the same action (ENOSYS over EPERM)', () => {
-    assert.deepEqual(leastRestrictive(verdictOf('SCMP_ACT_ERRNO', 1), verdictOf('SCMP_ACT_ERRNO', 38)), {action: 'SCMP_ACT_ERRNO', errnoRet: 38})
-    assert.deepEqual(leastRestrictive(verdictOf('SCMP_ACT_ERRNO', 38), verdictOf('SCMP_ACT_LOG', 38)), {action: 'SCMP_ACT_LOG', errnoRet: null})
+    assert.deepEqual(leastRestrictive(verdictOf('SCMP_ACT_ERRNO', 1), verdictOf('SCMP_ACT_ERRNO', 38)), {
+      action: 'SCMP_ACT_ERRNO',
+      errnoRet: 38,
+    })
+    assert.deepEqual(leastRestrictive(verdictOf('SCMP_ACT_ERRNO', 38), verdictOf('SCMP_ACT_LOG', 38)), {
+      action: 'SCMP_ACT_LOG',
+      errnoRet: null,
+    })
   })
 })
 
 describe('semantics: TRACE without errnoRet means TRACE(EPERM) in merge and diff alike', () => {
-  const traceBare: SeccompProfile = {defaultAction: 'SCMP_ACT_ERRNO', syscalls: [{names: ['ptrace'], action: 'SCMP_ACT_TRACE'}, {names: ['read'], action: 'SCMP_ACT_ALLOW'}]}
-  const traceEperm: SeccompProfile = {defaultAction: 'SCMP_ACT_ERRNO', syscalls: [{names: ['ptrace'], action: 'SCMP_ACT_TRACE', errnoRet: 1}, {names: ['read'], action: 'SCMP_ACT_ALLOW'}]}
+  const traceBare: SeccompProfile = {
+    defaultAction: 'SCMP_ACT_ERRNO',
+    syscalls: [
+      {names: ['ptrace'], action: 'SCMP_ACT_TRACE'},
+      {names: ['read'], action: 'SCMP_ACT_ALLOW'},
+    ],
+  }
+  const traceEperm: SeccompProfile = {
+    defaultAction: 'SCMP_ACT_ERRNO',
+    syscalls: [
+      {names: ['ptrace'], action: 'SCMP_ACT_TRACE', errnoRet: 1},
+      {names: ['read'], action: 'SCMP_ACT_ALLOW'},
+    ],
+  }
 
   it('verdict', () => {
-    assert.deepEqual(syscallVerdict(traceBare, 'ptrace').base, {action: 'SCMP_ACT_TRACE', errnoRet: 1, fromDefault: false})
+    assert.deepEqual(syscallVerdict(traceBare, 'ptrace').base, {
+      action: 'SCMP_ACT_TRACE',
+      errnoRet: 1,
+      fromDefault: false,
+    })
     assert.equal(describeVerdict(syscallVerdict(traceBare, 'ptrace')), 'SCMP_ACT_TRACE(EPERM)')
   })
 
@@ -62,22 +85,44 @@ describe('semantics: TRACE without errnoRet means TRACE(EPERM) in merge and diff
   })
 
   it('merge writes the EPERM out', () => {
-    assert.deepEqual(mergeProfiles([traceBare]).syscalls?.find((r) => r.names.includes('ptrace')), {names: ['ptrace'], action: 'SCMP_ACT_TRACE', errnoRet: 1})
+    assert.deepEqual(
+      mergeProfiles([traceBare]).syscalls?.find((r) => r.names.includes('ptrace')),
+      {names: ['ptrace'], action: 'SCMP_ACT_TRACE', errnoRet: 1},
+    )
     assert.deepEqual(mergeProfiles([traceBare]), mergeProfiles([traceEperm]))
   })
 })
 
 describe('semantics: argument comparisons', () => {
-  const arg = (index: number, op: SeccompArg['op'], value: bigint, valueTwo?: bigint): SeccompArg => ({index, op, value, ...(valueTwo === undefined ? {} : {valueTwo})})
+  const arg = (index: number, op: SeccompArg['op'], value: bigint, valueTwo?: bigint): SeccompArg => ({
+    index,
+    op,
+    value,
+    ...(valueTwo === undefined ? {} : {valueTwo}),
+  })
 
   it('keeps valueTwo only for MASKED_EQ (default 0)', () => {
     assert.deepEqual(canonicalArg(arg(0, 'SCMP_CMP_EQ', 8n, 0n)), {index: 0, value: 8n, op: 'SCMP_CMP_EQ'})
-    assert.deepEqual(canonicalArg(arg(0, 'SCMP_CMP_MASKED_EQ', 8n)), {index: 0, value: 8n, valueTwo: 0n, op: 'SCMP_CMP_MASKED_EQ'})
+    assert.deepEqual(canonicalArg(arg(0, 'SCMP_CMP_MASKED_EQ', 8n)), {
+      index: 0,
+      value: 8n,
+      valueTwo: 0n,
+      op: 'SCMP_CMP_MASKED_EQ',
+    })
   })
 
   it('orders by index, then value numerically, then operator', () => {
-    const sorted = [arg(1, 'SCMP_CMP_EQ', 0n), arg(0, 'SCMP_CMP_GT', 0x28n), arg(0, 'SCMP_CMP_EQ', 0x27n), arg(0, 'SCMP_CMP_LT', 0x26n), arg(0, 'SCMP_CMP_NE', 0x26n)].sort(compareArgs)
-    assert.deepEqual(sorted.map((a) => `${a.index} ${a.op} ${a.value}`), ['0 SCMP_CMP_LT 38', '0 SCMP_CMP_NE 38', '0 SCMP_CMP_EQ 39', '0 SCMP_CMP_GT 40', '1 SCMP_CMP_EQ 0'])
+    const sorted = [
+      arg(1, 'SCMP_CMP_EQ', 0n),
+      arg(0, 'SCMP_CMP_GT', 0x28n),
+      arg(0, 'SCMP_CMP_EQ', 0x27n),
+      arg(0, 'SCMP_CMP_LT', 0x26n),
+      arg(0, 'SCMP_CMP_NE', 0x26n),
+    ].sort(compareArgs)
+    assert.deepEqual(
+      sorted.map((a) => `${a.index} ${a.op} ${a.value}`),
+      ['0 SCMP_CMP_LT 38', '0 SCMP_CMP_NE 38', '0 SCMP_CMP_EQ 39', '0 SCMP_CMP_GT 40', '1 SCMP_CMP_EQ 0'],
+    )
   })
 
   it('is the order normalise writes and diff describes', () => {
@@ -90,8 +135,14 @@ describe('semantics: argument comparisons', () => {
       ],
     }
     const normal = normaliseProfile(profile)
-    assert.deepEqual(normal.syscalls?.[0]?.args?.map((a) => a.op), ['SCMP_CMP_NE', 'SCMP_CMP_LT'])
-    assert.equal(describeVerdict(syscallVerdict(profile, 'socket')), 'SCMP_ACT_ALLOW if arg0 != 0x1 && arg0 < 0xa; SCMP_ACT_ALLOW if arg0 == 0x27; SCMP_ACT_ALLOW if arg0 > 0x28; otherwise SCMP_ACT_ERRNO(EPERM) (default)')
+    assert.deepEqual(
+      normal.syscalls?.[0]?.args?.map((a) => a.op),
+      ['SCMP_CMP_NE', 'SCMP_CMP_LT'],
+    )
+    assert.equal(
+      describeVerdict(syscallVerdict(profile, 'socket')),
+      'SCMP_ACT_ALLOW if arg0 != 0x1 && arg0 < 0xa; SCMP_ACT_ALLOW if arg0 == 0x27; SCMP_ACT_ALLOW if arg0 > 0x28; otherwise SCMP_ACT_ERRNO(EPERM) (default)',
+    )
   })
 })
 
@@ -121,7 +172,10 @@ describe('semantics: allows(profile, syscall)', () => {
   })
 
   it('folds in the default action', () => {
-    const allowByDefault: SeccompProfile = {defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{names: ['mount'], action: 'SCMP_ACT_ERRNO'}]}
+    const allowByDefault: SeccompProfile = {
+      defaultAction: 'SCMP_ACT_ALLOW',
+      syscalls: [{names: ['mount'], action: 'SCMP_ACT_ERRNO'}],
+    }
     assert.equal(allows(allowByDefault, 'reboot'), true)
     assert.equal(allows(allowByDefault, 'mount'), false)
     assert.equal(syscallVerdict(allowByDefault, 'reboot').base.fromDefault, true)
@@ -129,6 +183,9 @@ describe('semantics: allows(profile, syscall)', () => {
 
   it('shows a docker-format condition as a condition', () => {
     assert.equal(syscallVerdict(profile, 'setns').allowance, 'conditional')
-    assert.deepEqual(syscallVerdict(profile, 'setns').conditional.map((r) => r.conditions), [['includes caps CAP_SYS_ADMIN']])
+    assert.deepEqual(
+      syscallVerdict(profile, 'setns').conditional.map((r) => r.conditions),
+      [['includes caps CAP_SYS_ADMIN']],
+    )
   })
 })

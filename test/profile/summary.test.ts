@@ -25,10 +25,15 @@ describe('summariseProfile', () => {
 
   it('counts the unconditional allows of containers-common like an independent count of the JSON', async () => {
     const path = `${REPO_ROOT}/profiles/runtime-default/containers-common-seccomp.json`
-    const raw = JSON.parse(readFileSync(path, 'utf8')) as {syscalls: Array<{names: string[]; action: string; args?: unknown[] | null; includes?: object; excludes?: object}>}
+    const raw = JSON.parse(readFileSync(path, 'utf8')) as {
+      syscalls: Array<{names: string[]; action: string; args?: unknown[] | null; includes?: object; excludes?: object}>
+    }
     const independent = new Set<string>()
     for (const r of raw.syscalls) {
-      const conditional = (r.args?.length ?? 0) > 0 || Object.keys(r.includes ?? {}).length > 0 || Object.keys(r.excludes ?? {}).length > 0
+      const conditional =
+        (r.args?.length ?? 0) > 0 ||
+        Object.keys(r.includes ?? {}).length > 0 ||
+        Object.keys(r.excludes ?? {}).length > 0
       if (r.action === 'SCMP_ACT_ALLOW' && !conditional) for (const n of r.names) independent.add(n)
     }
     const {profile} = await loadProfile(path)

@@ -37,37 +37,79 @@ describe('publish, published list, unpublish from the CLI', () => {
     // The JSON_RUNS proposed for the shared CLI test: read-only, against the repository's fixtures.
     const fixtureRoot = snapshot(join(REPO_ROOT, 'fixtures/publish/root'))
     const [dry, k8s, list] = await Promise.all([
-      jsonAsync(['publish', '--json', '--dry-run', '--root', 'fixtures/publish/root', '--prefix', 'sr', '--name', 'team/app/web', ALLOW], PUBLISH_OUTPUT),
+      jsonAsync(
+        [
+          'publish',
+          '--json',
+          '--dry-run',
+          '--root',
+          'fixtures/publish/root',
+          '--prefix',
+          'sr',
+          '--name',
+          'team/app/web',
+          ALLOW,
+        ],
+        PUBLISH_OUTPUT,
+      ),
       jsonAsync(['publish', '--json', '--kubernetes', '--prefix', 'sr', ALLOW, DENY], PUBLISH_OUTPUT),
       jsonAsync(['published', 'list', '--json', '--root', 'fixtures/publish/root'], PUBLISHED_LIST_OUTPUT),
-      jsonAsync(['unpublish', '--json', '--dry-run', '--root', 'fixtures/publish/root', 'sr/team/app/web.json'], UNPUBLISH_OUTPUT),
+      jsonAsync(
+        ['unpublish', '--json', '--dry-run', '--root', 'fixtures/publish/root', 'sr/team/app/web.json'],
+        UNPUBLISH_OUTPUT,
+      ),
     ])
     assert.equal(dry.profiles[0].action, 'unchanged')
     assert.equal(parseAllDocuments(k8s.kubernetes.yaml).length, 2)
-    assert.deepEqual(list.profiles.map((p: {localhostProfile: string; status: string}) => [p.localhostProfile, p.status]), [['sr/busybox-deny-uname-mkdir.json', 'ok'], ['sr/team/app/web.json', 'ok']])
+    assert.deepEqual(
+      list.profiles.map((p: {localhostProfile: string; status: string}) => [p.localhostProfile, p.status]),
+      [
+        ['sr/busybox-deny-uname-mkdir.json', 'ok'],
+        ['sr/team/app/web.json', 'ok'],
+      ],
+    )
     assert.deepEqual(snapshot(join(REPO_ROOT, 'fixtures/publish/root')), fixtureRoot, 'the fixture root is untouched')
 
     // And the real thing, in a scratch root.
     const root = join(tempDir(), 'seccomp')
-    const created = json(['publish', '--json', '--root', root, '--prefix', 'sr', '--name', 'team/app/web', ALLOW], PUBLISH_OUTPUT)
+    const created = json(
+      ['publish', '--json', '--root', root, '--prefix', 'sr', '--name', 'team/app/web', ALLOW],
+      PUBLISH_OUTPUT,
+    )
     assert.equal(created.profiles[0].action, 'create')
-    assert.deepEqual(created.profiles[0].securityContext, {seccompProfile: {type: 'Localhost', localhostProfile: 'sr/team/app/web.json'}})
+    assert.deepEqual(created.profiles[0].securityContext, {
+      seccompProfile: {type: 'Localhost', localhostProfile: 'sr/team/app/web.json'},
+    })
     const [again, listed] = await Promise.all([
-      jsonAsync(['publish', '--json', '--root', root, '--prefix', 'sr', '--name', 'team/app/web', ALLOW], PUBLISH_OUTPUT),
+      jsonAsync(
+        ['publish', '--json', '--root', root, '--prefix', 'sr', '--name', 'team/app/web', ALLOW],
+        PUBLISH_OUTPUT,
+      ),
       jsonAsync(['published', 'list', '--json', '--root', root], PUBLISHED_LIST_OUTPUT),
     ])
     assert.equal(again.profiles[0].action, 'unchanged')
     assert.equal(listed.profiles.length, 1)
-    assert.equal(json(['unpublish', '--json', '--root', root, '--prefix', 'sr', 'team/app/web'], UNPUBLISH_OUTPUT).profiles[0].action, 'removed')
+    assert.equal(
+      json(['unpublish', '--json', '--root', root, '--prefix', 'sr', 'team/app/web'], UNPUBLISH_OUTPUT).profiles[0]
+        .action,
+      'removed',
+    )
     assert.deepEqual(json(['published', 'list', '--json', '--root', root], PUBLISHED_LIST_OUTPUT).profiles, [])
   })
 
   it('prints the localhostProfile and a securityContext to paste, honouring NO_COLOR', () => {
     const root = tempDir()
-    const run = runCli(['publish', '--root', root, '--prefix', 'seccomp-recorder', '--name', 'team/app/web', ALLOW], {env: {NO_COLOR: '1', FORCE_COLOR: '1'}})
+    const run = runCli(['publish', '--root', root, '--prefix', 'seccomp-recorder', '--name', 'team/app/web', ALLOW], {
+      env: {NO_COLOR: '1', FORCE_COLOR: '1'},
+    })
     assert.equal(run.status, EXIT.OK, run.stderr)
     assert.match(run.stdout, /^created {2}seccomp-recorder\/team\/app\/web\.json → /m)
-    assert.ok(run.stdout.includes('  securityContext:\n    seccompProfile:\n      type: Localhost\n      localhostProfile: seccomp-recorder/team/app/web.json'), run.stdout)
+    assert.ok(
+      run.stdout.includes(
+        '  securityContext:\n    seccompProfile:\n      type: Localhost\n      localhostProfile: seccomp-recorder/team/app/web.json',
+      ),
+      run.stdout,
+    )
     assert.doesNotMatch(run.stdout, /\u001b\[/)
   })
 
@@ -100,7 +142,9 @@ describe('publish, published list, unpublish from the CLI', () => {
       ['--name', 'linked/web'],
       ['--prefix', 'ok', '--name', '.seccomp-recorder-published'],
     ]
-    const runs = await inParallel(hostile.map((args) => () => runCliAsync(['publish', '--json', '--root', root, ...args, ALLOW])))
+    const runs = await inParallel(
+      hostile.map((args) => () => runCliAsync(['publish', '--json', '--root', root, ...args, ALLOW])),
+    )
     for (const [i, run] of runs.entries()) {
       const args = hostile[i]!
       assert.equal(run.status, EXIT.REFUSED, `${args.join(' ').slice(0, 80)}: ${run.stdout.slice(0, 300)}`)
@@ -132,7 +176,11 @@ describe('publish, published list, unpublish from the CLI', () => {
     const root = tempDir()
     const cases: Array<[string[], number, RegExp?]> = [
       [['publish', '--root', root, 'profiles/runtime-default/moby-default.json'], EXIT.REFUSED, /docker\/moby-format/],
-      [['publish', '--root', root, 'fixtures/profiles/invalid/truncated.json'], EXIT.USAGE, /is not a valid seccomp profile/],
+      [
+        ['publish', '--root', root, 'fixtures/profiles/invalid/truncated.json'],
+        EXIT.USAGE,
+        /is not a valid seccomp profile/,
+      ],
       [['publish', '--root', root, 'fixtures/nope.json'], EXIT.USAGE, /no such file/],
       [['publish', '--root', root, '--output', '-', ALLOW], EXIT.USAGE, /--output only applies with --kubernetes/],
       [['publish', '--kubernetes', '--force', ALLOW], EXIT.USAGE, /--force only applies/],
@@ -142,7 +190,13 @@ describe('publish, published list, unpublish from the CLI', () => {
       [['publish'], EXIT.USAGE],
       [['unpublish', '--root', root, 'never-published'], EXIT.REFUSED, /not published into/],
     ]
-    const runs = await inParallel(cases.map(([args]) => () => runCliAsync(args)))
+    const runs = await inParallel(
+      cases.map(
+        ([args]) =>
+          () =>
+            runCliAsync(args),
+      ),
+    )
     for (const [i, run] of runs.entries()) {
       const [args, status, pattern] = cases[i]!
       assert.equal(run.status, status, `${args.join(' ')}: ${run.stderr}`)
@@ -154,13 +208,31 @@ describe('publish, published list, unpublish from the CLI', () => {
   it('--kubernetes writes YAML to stdout (summary on stderr) or into --output DIR', () => {
     const piped = runCli(['publish', '--kubernetes', ALLOW])
     assert.equal(piped.status, EXIT.OK, piped.stderr)
-    assert.deepEqual(parseAllDocuments(piped.stdout).map((d) => (d.toJS() as {kind: string}).kind), ['ConfigMap', 'DaemonSet'])
+    assert.deepEqual(
+      parseAllDocuments(piped.stdout).map((d) => (d.toJS() as {kind: string}).kind),
+      ['ConfigMap', 'DaemonSet'],
+    )
     assert.match(piped.stderr, /DaemonSet kube-system\/seccomp-recorder-profiles/)
     const dir = join(tempDir(), 'manifests')
-    const written = runCli(['publish', '--kubernetes', '--output', dir, '--namespace', 'security', '--resource-name', 'team-profiles', ALLOW])
+    const written = runCli([
+      'publish',
+      '--kubernetes',
+      '--output',
+      dir,
+      '--namespace',
+      'security',
+      '--resource-name',
+      'team-profiles',
+      ALLOW,
+    ])
     assert.equal(written.status, EXIT.OK, written.stderr)
-    const docs = parseAllDocuments(readFileSync(join(dir, 'team-profiles.yaml'), 'utf8')).map((d) => d.toJS() as {metadata: {namespace: string}})
-    assert.deepEqual(docs.map((d) => d.metadata.namespace), ['security', 'security'])
+    const docs = parseAllDocuments(readFileSync(join(dir, 'team-profiles.yaml'), 'utf8')).map(
+      (d) => d.toJS() as {metadata: {namespace: string}},
+    )
+    assert.deepEqual(
+      docs.map((d) => d.metadata.namespace),
+      ['security', 'security'],
+    )
     assert.match(written.stdout, /kubectl apply -f .*team-profiles\.yaml/)
   })
 
@@ -170,11 +242,18 @@ describe('publish, published list, unpublish from the CLI', () => {
     const runs = names.map(
       (name) =>
         new Promise<number>((done) => {
-          const child = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'run.js'), 'publish', '--root', root, '--name', name, ALLOW], {cwd: REPO_ROOT, stdio: 'ignore'})
+          const child = spawn(
+            process.execPath,
+            [join(REPO_ROOT, 'bin', 'run.js'), 'publish', '--root', root, '--name', name, ALLOW],
+            {cwd: REPO_ROOT, stdio: 'ignore'},
+          )
           child.on('exit', (code) => done(code ?? -1))
         }),
     )
-    assert.deepEqual(await Promise.all(runs), names.map(() => 0))
+    assert.deepEqual(
+      await Promise.all(runs),
+      names.map(() => 0),
+    )
     const manifest = JSON.parse(readFileSync(join(root, MANIFEST_FILE), 'utf8')) as Manifest
     assert.deepEqual(Object.keys(manifest.profiles).sort(), names.map((n) => `${n}.json`).sort())
   })
@@ -187,7 +266,12 @@ describe('publish, published list, unpublish from the CLI', () => {
     const asRoot = process.getuid?.() === 0
     if (asRoot) chownSync(root, 0, 0)
     else chmodSync(root, 0o555)
-    const run = spawnSync(process.execPath, args, {cwd: '/', encoding: 'utf8', env: {...process.env, NO_COLOR: '1', HOME: '/tmp'}, ...(asRoot ? {uid: 65534, gid: 65534} : {})})
+    const run = spawnSync(process.execPath, args, {
+      cwd: '/',
+      encoding: 'utf8',
+      env: {...process.env, NO_COLOR: '1', HOME: '/tmp'},
+      ...(asRoot ? {uid: 65534, gid: 65534} : {}),
+    })
     assert.equal(run.status, EXIT.PREREQUISITE, run.stderr)
     assert.match(run.stderr, /permission denied/)
     assert.match(run.stderr, /run as root, or publish into a directory you own with --root/)

@@ -39,7 +39,8 @@ export function snapshot(dir: string): Record<string, string> {
     else if (stat.isDirectory()) {
       out[rel] = `dir ${mode}`
       for (const name of readdirSync(path).sort()) walk(join(path, name), `${rel}/${name}`)
-    } else if (stat.isFile()) out[rel] = `file ${mode} ${stat.ino} ${createHash('sha256').update(readFileSync(path)).digest('hex')}`
+    } else if (stat.isFile())
+      out[rel] = `file ${mode} ${stat.ino} ${createHash('sha256').update(readFileSync(path)).digest('hex')}`
     else out[rel] = `other ${mode}`
   }
   walk(dir, '.')
@@ -48,16 +49,25 @@ export function snapshot(dir: string): Record<string, string> {
 
 /** The pid of a process that has ended (temp files named with it are leftovers). */
 export function deadPid(): number {
-  return Number(spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], {encoding: 'utf8'}).stdout)
+  return Number(
+    spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], {encoding: 'utf8'}).stdout,
+  )
 }
 
 /** Paths of temp files (atomic writes', current or legacy names, or the DaemonSet installer's) below `dir`. */
 export function tempFiles(dir: string): string[] {
-  return Object.keys(snapshot(dir)).filter((p) => leftoverTempPid(p.split('/').pop()!, {ownDirectory: true}) !== undefined || /\/\.seccomp-recorder-install\./.test(p))
+  return Object.keys(snapshot(dir)).filter(
+    (p) =>
+      leftoverTempPid(p.split('/').pop()!, {ownDirectory: true}) !== undefined ||
+      /\/\.seccomp-recorder-install\./.test(p),
+  )
 }
 
 /** Like runCli (test/helpers/cli.ts) but asynchronous, so independent CLI runs can overlap. */
-export function runCliAsync(args: string[], options: {env?: NodeJS.ProcessEnv} = {}): Promise<{status: number; stdout: string; stderr: string}> {
+export function runCliAsync(
+  args: string[],
+  options: {env?: NodeJS.ProcessEnv} = {},
+): Promise<{status: number; stdout: string; stderr: string}> {
   return new Promise((done, fail) => {
     const child = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'run.js'), ...args], {
       cwd: REPO_ROOT,
@@ -92,7 +102,11 @@ export async function bigProfileVariants(dir: string): Promise<Array<{path: stri
   const {profile} = await loadProfile(fixture('publish', 'busybox-allow.json'))
   const names = profile.syscalls![0]!.names
   return ['a', 'b'].map((variant, v) => {
-    const rules = Array.from({length: 1000}, (_, i) => ({names: [names[i % names.length]!], action: 'SCMP_ACT_ALLOW' as const, args: [{index: 1, value: BigInt(i * 2 + v), op: 'SCMP_CMP_EQ' as const}]}))
+    const rules = Array.from({length: 1000}, (_, i) => ({
+      names: [names[i % names.length]!],
+      action: 'SCMP_ACT_ALLOW' as const,
+      args: [{index: 1, value: BigInt(i * 2 + v), op: 'SCMP_CMP_EQ' as const}],
+    }))
     const big = {...profile, syscalls: [...profile.syscalls!, ...rules]}
     const path = join(dir, `big-${variant}.json`)
     writeFileSync(path, stringifyJson(big))
@@ -101,10 +115,18 @@ export async function bigProfileVariants(dir: string): Promise<Array<{path: stri
 }
 
 /** Runs `publish` once; kills it with SIGKILL after `delayMs`, or when a temp file appears in `root` ('temp'). */
-export function publishAndKill(root: string, source: string, when: number | 'temp' | 'never'): Promise<{killed: boolean; status: number | null; ms: number}> {
+export function publishAndKill(
+  root: string,
+  source: string,
+  when: number | 'temp' | 'never',
+): Promise<{killed: boolean; status: number | null; ms: number}> {
   return new Promise((done) => {
     const started = Date.now()
-    const child = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'run.js'), 'publish', '--root', root, '--name', 'big', source], {cwd: REPO_ROOT, stdio: 'ignore'})
+    const child = spawn(
+      process.execPath,
+      [join(REPO_ROOT, 'bin', 'run.js'), 'publish', '--root', root, '--name', 'big', source],
+      {cwd: REPO_ROOT, stdio: 'ignore'},
+    )
     let killed = false
     const kill = () => {
       if (child.exitCode === null && child.signalCode === null) killed = child.kill('SIGKILL')

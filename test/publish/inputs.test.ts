@@ -26,7 +26,13 @@ function builtStore(): {store: string; files: string[]} {
   const build = runCli(['profiles', 'build', '--store', store])
   assert.equal(build.status, EXIT.OK, build.stderr)
   const profiles = join(store, 'profiles')
-  return {store, files: readdirSync(profiles).filter((f) => f.endsWith('.json')).sort().map((f) => join(profiles, f))}
+  return {
+    store,
+    files: readdirSync(profiles)
+      .filter((f) => f.endsWith('.json'))
+      .sort()
+      .map((f) => join(profiles, f)),
+  }
 }
 
 describe('publish <store>/profiles/*.json', () => {
@@ -36,10 +42,20 @@ describe('publish <store>/profiles/*.json', () => {
     const root = scratch()
     const run = runCli(['publish', '--json', '--root', root, '--prefix', 'sr', ...files])
     assert.equal(run.status, EXIT.OK, run.stderr)
-    const output = JSON.parse(run.stdout) as {profiles: Array<{name: string; localhostProfile: string}>; skipped: Array<{path: string; reason: string}>}
+    const output = JSON.parse(run.stdout) as {
+      profiles: Array<{name: string; localhostProfile: string}>
+      skipped: Array<{path: string; reason: string}>
+    }
     assert.ok(ajv.validate(PUBLISH_OUTPUT, output), ajv.errorsText())
-    assert.deepEqual(output.profiles.map((p) => p.name).sort(), ['default/db/postgres', 'default/web/nginx', 'tools/busybox'])
-    assert.deepEqual(output.skipped.map((s) => s.path), files.filter((f) => f.endsWith('.coverage.json')))
+    assert.deepEqual(output.profiles.map((p) => p.name).sort(), [
+      'default/db/postgres',
+      'default/web/nginx',
+      'tools/busybox',
+    ])
+    assert.deepEqual(
+      output.skipped.map((s) => s.path),
+      files.filter((f) => f.endsWith('.coverage.json')),
+    )
     assert.ok(existsSync(join(root, 'sr', 'default', 'web', 'nginx.json')))
     assert.ok(!readdirSync(join(root, 'sr')).some((f) => f.includes('_2F') || f.includes('coverage')))
 
@@ -86,7 +102,11 @@ describe('publishedNameOf and withoutCoverageSidecars', () => {
     const dir = scratch()
     assert.equal(await publishedNameOf(join(dir, 'default_2Fweb.json')), 'default_2Fweb')
     mkdirSync(join(dir, 'profiles'))
-    assert.equal(await publishedNameOf(join(dir, 'profiles', 'default_2Fweb.json')), 'default_2Fweb', 'no recordings/ beside: not a store')
+    assert.equal(
+      await publishedNameOf(join(dir, 'profiles', 'default_2Fweb.json')),
+      'default_2Fweb',
+      'no recordings/ beside: not a store',
+    )
     const profile = join(dir, 'odd.coverage.json')
     writeFileSync(profile, readFileSync('fixtures/profiles/valid/minimal.json'))
     assert.deepEqual(await withoutCoverageSidecars([profile]), {profiles: [profile], skipped: []})

@@ -48,7 +48,10 @@ describe('publish under kill -9', () => {
           full = run.ms
         }
         const content = readFileSync(target)
-        assert.ok(content.equals(a!.bytes) || content.equals(b!.bytes), `try ${i} (${String(when)}): the target is neither the old nor the new profile (${content.length} bytes)`)
+        assert.ok(
+          content.equals(a!.bytes) || content.equals(b!.bytes),
+          `try ${i} (${String(when)}): the target is neither the old nor the new profile (${content.length} bytes)`,
+        )
         JSON.parse(content.toString('utf8'))
         // The manifest is replaced atomically too: always complete and valid.
         parseManifest(readFileSync(join(root, MANIFEST_FILE), 'utf8'), join(root, MANIFEST_FILE))
@@ -59,7 +62,10 @@ describe('publish under kill -9', () => {
       assert.equal(last.status, 0)
       assert.deepEqual(tempFiles(root), [])
       const listed = listPublished(root).profiles
-      assert.deepEqual(listed.map((p) => [p.localhostProfile, p.status, p.sha256]), [['big.json', 'ok', sha256(a!.bytes)]])
+      assert.deepEqual(
+        listed.map((p) => [p.localhostProfile, p.status, p.sha256]),
+        [['big.json', 'ok', sha256(a!.bytes)]],
+      )
     }
 
     const perWorker = Math.ceil(KILLS / WORKERS)
@@ -67,7 +73,9 @@ describe('publish under kill -9', () => {
 
     const killed = outcomes.filter((o) => o.killed).length
     const withTemps = outcomes.filter((o) => o.leftTemps > 0).length
-    t.diagnostic(`${outcomes.length} runs, ${killed} killed, ${withTemps} left temp files behind (cleaned by the next publish)`)
+    t.diagnostic(
+      `${outcomes.length} runs, ${killed} killed, ${withTemps} left temp files behind (cleaned by the next publish)`,
+    )
     assert.ok(killed >= KILLS, `only ${killed} runs were killed`)
     assert.ok(withTemps > 0, 'no kill landed between temp file and rename: the test did not exercise the write window')
   })

@@ -7,7 +7,13 @@ import {Ajv, type ValidateFunction} from 'ajv'
 import {parseAllDocuments} from 'yaml'
 import {UserError} from '../../src/core/errors.js'
 import {EXIT} from '../../src/core/exit-codes.js'
-import {buildKubernetesManifests, DEFAULT_IMAGE, DEFAULT_NAMESPACE, DEFAULT_RESOURCE_NAME, type KubernetesOptions} from '../../src/publish/kubernetes.js'
+import {
+  buildKubernetesManifests,
+  DEFAULT_IMAGE,
+  DEFAULT_NAMESPACE,
+  DEFAULT_RESOURCE_NAME,
+  type KubernetesOptions,
+} from '../../src/publish/kubernetes.js'
 import {locateProfile} from '../../src/publish/names.js'
 import {prepareProfile, prepareProfiles, type PreparedProfile} from '../../src/publish/publish.js'
 import {fixture} from '../helpers/cli.js'
@@ -15,7 +21,16 @@ import {snapshot, tempDir} from './helpers.js'
 
 /** The Kubernetes OpenAPI definitions kept as a fixture (see fixtures/kubernetes/README.md). */
 interface Definitions {
-  definitions: Record<string, false | {type?: string; properties?: Record<string, unknown>; additionalProperties?: unknown; 'x-kubernetes-group-version-kind'?: Array<{group: string; version: string; kind: string}>}>
+  definitions: Record<
+    string,
+    | false
+    | {
+        type?: string
+        properties?: Record<string, unknown>
+        additionalProperties?: unknown
+        'x-kubernetes-group-version-kind'?: Array<{group: string; version: string; kind: string}>
+      }
+  >
 }
 const openapi = JSON.parse(readFileSync(fixture('kubernetes', 'openapi-definitions.json'), 'utf8')) as Definitions
 
@@ -26,10 +41,14 @@ const openapi = JSON.parse(readFileSync(fixture('kubernetes', 'openapi-definitio
 function validators(): Map<string, ValidateFunction> {
   const strict = structuredClone(openapi.definitions)
   for (const definition of Object.values(strict)) {
-    if (definition !== false && definition.properties !== undefined && definition.additionalProperties === undefined) definition.additionalProperties = false
+    if (definition !== false && definition.properties !== undefined && definition.additionalProperties === undefined)
+      definition.additionalProperties = false
   }
   const ajv = new Ajv({allErrors: true, strict: false})
-  const int = (bits: number) => ({type: 'number' as const, validate: (n: number) => Number.isInteger(n) && n >= -(2 ** (bits - 1)) && n < 2 ** (bits - 1)})
+  const int = (bits: number) => ({
+    type: 'number' as const,
+    validate: (n: number) => Number.isInteger(n) && n >= -(2 ** (bits - 1)) && n < 2 ** (bits - 1),
+  })
   ajv.addFormat('int32', int(32))
   ajv.addFormat('int64', int(64))
   ajv.addFormat('byte', /^[A-Za-z0-9+/]*={0,2}$/)
@@ -49,7 +68,12 @@ const byKind = validators()
 function openApiErrors(doc: {apiVersion: string; kind: string}): string[] {
   const validate = byKind.get(`${doc.apiVersion}/${doc.kind}`)
   assert.ok(validate, `no OpenAPI definition for ${doc.apiVersion} ${doc.kind} in the fixture`)
-  return validate(doc) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath} ${e.message}${e.params && 'additionalProperty' in e.params ? ` (${String(e.params.additionalProperty)})` : ''}`)
+  return validate(doc)
+    ? []
+    : (validate.errors ?? []).map(
+        (e) =>
+          `${e.instancePath} ${e.message}${e.params && 'additionalProperty' in e.params ? ` (${String(e.params.additionalProperty)})` : ''}`,
+      )
 }
 
 // --- What the API server checks beyond the OpenAPI document (k8s.io/apimachinery validation, core/apps validation) ---
@@ -71,7 +95,15 @@ interface Container {
   image: string
   imagePullPolicy?: string
   command?: string[]
-  securityContext?: {allowPrivilegeEscalation?: boolean; readOnlyRootFilesystem?: boolean; privileged?: boolean; capabilities?: {add?: string[]; drop?: string[]}; runAsUser?: number; runAsNonRoot?: boolean; seccompProfile?: {type: string}}
+  securityContext?: {
+    allowPrivilegeEscalation?: boolean
+    readOnlyRootFilesystem?: boolean
+    privileged?: boolean
+    capabilities?: {add?: string[]; drop?: string[]}
+    runAsUser?: number
+    runAsNonRoot?: boolean
+    seccompProfile?: {type: string}
+  }
   resources?: {requests?: Record<string, string>; limits?: Record<string, string>}
   volumeMounts?: Array<{name: string; mountPath: string; readOnly?: boolean}>
 }
@@ -89,7 +121,11 @@ interface DaemonSet {
         containers: Container[]
         tolerations: Array<{operator?: string; key?: string; value?: string; effect?: string}>
         securityContext: {seccompProfile: {type: string}}
-        volumes: Array<{name: string; configMap?: {name: string; defaultMode?: number}; hostPath?: {path: string; type?: string}}>
+        volumes: Array<{
+          name: string
+          configMap?: {name: string; defaultMode?: number}
+          hostPath?: {path: string; type?: string}
+        }>
         hostNetwork?: boolean
         hostPID?: boolean
         restartPolicy?: string
@@ -112,17 +148,22 @@ function apiServerErrors(configMap: ConfigMap, daemonSet: DaemonSet): string[] {
   for (const o of [configMap, daemonSet]) {
     check(DNS_SUBDOMAIN.test(o.metadata.name) && o.metadata.name.length <= 253, `${o.kind} name ${o.metadata.name}`)
     check(DNS_LABEL.test(o.metadata.namespace) && o.metadata.namespace.length <= 63, `${o.kind} namespace`)
-    for (const [k, v] of Object.entries(o.metadata.labels)) check(LABEL_VALUE.test(v) && v.length <= 63 && k.length <= 316, `label ${k}=${v}`)
+    for (const [k, v] of Object.entries(o.metadata.labels))
+      check(LABEL_VALUE.test(v) && v.length <= 63 && k.length <= 316, `label ${k}=${v}`)
   }
   let dataBytes = 0
   for (const [key, value] of Object.entries(configMap.data)) {
-    check(CONFIGMAP_KEY.test(key) && key.length <= 253 && key !== '.' && key !== '..' && !key.startsWith('..'), `ConfigMap key ${key}`)
+    check(
+      CONFIGMAP_KEY.test(key) && key.length <= 253 && key !== '.' && key !== '..' && !key.startsWith('..'),
+      `ConfigMap key ${key}`,
+    )
     dataBytes += key.length + Buffer.byteLength(value)
   }
   check(dataBytes <= 1024 * 1024, 'ConfigMap data over 1 MiB')
   const spec = daemonSet.spec
   const pod = spec.template.spec
-  for (const [k, v] of Object.entries(spec.selector.matchLabels)) check(spec.template.metadata.labels[k] === v, `selector ${k} does not match the template`)
+  for (const [k, v] of Object.entries(spec.selector.matchLabels))
+    check(spec.template.metadata.labels[k] === v, `selector ${k} does not match the template`)
   check(['RollingUpdate', 'OnDelete'].includes(spec.updateStrategy.type), 'updateStrategy.type')
   check(pod.restartPolicy === undefined || pod.restartPolicy === 'Always', 'a DaemonSet pod must restart Always')
   const volumes = new Map(pod.volumes.map((v) => [v.name, v]))
@@ -131,10 +172,19 @@ function apiServerErrors(configMap: ConfigMap, daemonSet: DaemonSet): string[] {
     check(DNS_LABEL.test(v.name), `volume name ${v.name}`)
     check([v.configMap, v.hostPath].filter(Boolean).length === 1, `volume ${v.name} has exactly one source`)
     if (v.hostPath) {
-      check(v.hostPath.path.startsWith('/') && !v.hostPath.path.split('/').includes('..'), 'hostPath path absolute, no ..')
-      check(['', 'DirectoryOrCreate', 'Directory', 'FileOrCreate', 'File', 'Socket', 'CharDevice', 'BlockDevice'].includes(v.hostPath.type ?? ''), 'hostPath type')
+      check(
+        v.hostPath.path.startsWith('/') && !v.hostPath.path.split('/').includes('..'),
+        'hostPath path absolute, no ..',
+      )
+      check(
+        ['', 'DirectoryOrCreate', 'Directory', 'FileOrCreate', 'File', 'Socket', 'CharDevice', 'BlockDevice'].includes(
+          v.hostPath.type ?? '',
+        ),
+        'hostPath type',
+      )
     }
-    if (v.configMap?.defaultMode !== undefined) check(v.configMap.defaultMode >= 0 && v.configMap.defaultMode <= 0o777, 'defaultMode')
+    if (v.configMap?.defaultMode !== undefined)
+      check(v.configMap.defaultMode >= 0 && v.configMap.defaultMode <= 0o777, 'defaultMode')
   }
   const all = [...pod.initContainers, ...pod.containers]
   check(new Set(all.map((c) => c.name)).size === all.length, 'container names unique')
@@ -148,21 +198,34 @@ function apiServerErrors(configMap: ConfigMap, daemonSet: DaemonSet): string[] {
       check(m.mountPath.startsWith('/') && !mountPaths.has(m.mountPath), `${c.name} mountPath ${m.mountPath}`)
       mountPaths.add(m.mountPath)
     }
-    for (const [resource, value] of Object.entries({...c.resources?.requests, ...c.resources?.limits})) check(QUANTITY.test(value) && ['cpu', 'memory'].includes(resource), `${c.name} ${resource}: ${value}`)
+    for (const [resource, value] of Object.entries({...c.resources?.requests, ...c.resources?.limits}))
+      check(QUANTITY.test(value) && ['cpu', 'memory'].includes(resource), `${c.name} ${resource}: ${value}`)
     for (const [resource, request] of Object.entries(c.resources?.requests ?? {})) {
       const limit = c.resources?.limits?.[resource]
-      check(limit === undefined || quantity(request) <= quantity(limit), `${c.name} ${resource} request above its limit`)
+      check(
+        limit === undefined || quantity(request) <= quantity(limit),
+        `${c.name} ${resource} request above its limit`,
+      )
     }
     const sc = c.securityContext
     if (sc?.runAsNonRoot) check(sc.runAsUser === undefined || sc.runAsUser !== 0, `${c.name} runAsNonRoot with uid 0`)
-    if (sc?.allowPrivilegeEscalation === false) check(!sc.privileged && !(sc.capabilities?.add ?? []).includes('CAP_SYS_ADMIN') && !(sc.capabilities?.add ?? []).includes('SYS_ADMIN'), `${c.name} allowPrivilegeEscalation false needs no privileged / SYS_ADMIN`)
+    if (sc?.allowPrivilegeEscalation === false)
+      check(
+        !sc.privileged &&
+          !(sc.capabilities?.add ?? []).includes('CAP_SYS_ADMIN') &&
+          !(sc.capabilities?.add ?? []).includes('SYS_ADMIN'),
+        `${c.name} allowPrivilegeEscalation false needs no privileged / SYS_ADMIN`,
+      )
   }
   for (const t of pod.tolerations) {
     check(['Exists', 'Equal', undefined].includes(t.operator), 'toleration operator')
     if (t.operator === 'Exists') check(t.value === undefined || t.value === '', 'an Exists toleration has no value')
     check(['NoSchedule', 'PreferNoSchedule', 'NoExecute', undefined].includes(t.effect), 'toleration effect')
   }
-  check(['RuntimeDefault', 'Localhost', 'Unconfined'].includes(pod.securityContext.seccompProfile.type), 'seccompProfile type')
+  check(
+    ['RuntimeDefault', 'Localhost', 'Unconfined'].includes(pod.securityContext.seccompProfile.type),
+    'seccompProfile type',
+  )
   return errors
 }
 
@@ -176,7 +239,13 @@ function withPrefix(list: PreparedProfile[], prefix: string): PreparedProfile[] 
   return list.map((p) => ({...p, location: locateProfile(p.location.name, prefix)}))
 }
 
-const defaults: KubernetesOptions = {seccompRoot: '/var/lib/kubelet/seccomp', prefix: '', namespace: DEFAULT_NAMESPACE, resourceName: DEFAULT_RESOURCE_NAME, image: DEFAULT_IMAGE}
+const defaults: KubernetesOptions = {
+  seccompRoot: '/var/lib/kubelet/seccomp',
+  prefix: '',
+  namespace: DEFAULT_NAMESPACE,
+  resourceName: DEFAULT_RESOURCE_NAME,
+  image: DEFAULT_IMAGE,
+}
 
 function build(list: PreparedProfile[], options: Partial<KubernetesOptions> = {}) {
   const o = {...defaults, ...options}
@@ -194,12 +263,20 @@ describe('publish --kubernetes manifests', () => {
     const configurations: Array<Partial<KubernetesOptions>> = [
       {},
       {prefix: 'seccomp-recorder'},
-      {prefix: 'a/b.c/d_e', namespace: 'security', resourceName: 'team-profiles', image: 'registry.example:5000/tools/busybox@sha256:' + 'a'.repeat(64)},
+      {
+        prefix: 'a/b.c/d_e',
+        namespace: 'security',
+        resourceName: 'team-profiles',
+        image: 'registry.example:5000/tools/busybox@sha256:' + 'a'.repeat(64),
+      },
       {seccompRoot: '/data/kubelet/seccomp'},
     ]
     for (const configuration of configurations) {
       const {docs, configMap, daemonSet} = build(list, configuration)
-      assert.deepEqual(docs.map((d) => `${d.apiVersion} ${d.kind}`), ['v1 ConfigMap', 'apps/v1 DaemonSet'])
+      assert.deepEqual(
+        docs.map((d) => `${d.apiVersion} ${d.kind}`),
+        ['v1 ConfigMap', 'apps/v1 DaemonSet'],
+      )
       for (const doc of docs) assert.deepEqual(openApiErrors(doc), [], `${doc.kind} ${JSON.stringify(configuration)}`)
       assert.deepEqual(apiServerErrors(configMap, daemonSet), [], JSON.stringify(configuration))
     }
@@ -212,29 +289,51 @@ describe('publish --kubernetes manifests', () => {
       edit(copy)
       return openApiErrors(copy)
     }
-    assert.match(broken((d) => (d.spec.template.spec.initContainers[0].securityContext.readOnlyRootFS = true)).join(), /must NOT have additional properties \(readOnlyRootFS\)/)
+    assert.match(
+      broken((d) => (d.spec.template.spec.initContainers[0].securityContext.readOnlyRootFS = true)).join(),
+      /must NOT have additional properties \(readOnlyRootFS\)/,
+    )
     assert.match(broken((d) => (d.spec.template.spec.terminationGracePeriodSeconds = '5')).join(), /must be integer/)
-    assert.match(broken((d) => delete d.spec.template.spec.containers).join(), /must have required property 'containers'/)
+    assert.match(
+      broken((d) => delete d.spec.template.spec.containers).join(),
+      /must have required property 'containers'/,
+    )
     assert.match(broken((d) => delete d.spec.selector).join(), /must have required property 'selector'/)
-    assert.match(broken((d) => (d.spec.template.spec.volumes[0].hostPath = {type: 'Directory'})).join(), /required property 'path'/)
-    assert.match(broken((d) => (d.spec.template.spec.containers[0].livenessProbe = {exec: {command: ['true']}})).join(), /boolean schema is false/)
+    assert.match(
+      broken((d) => (d.spec.template.spec.volumes[0].hostPath = {type: 'Directory'})).join(),
+      /required property 'path'/,
+    )
+    assert.match(
+      broken((d) => (d.spec.template.spec.containers[0].livenessProbe = {exec: {command: ['true']}})).join(),
+      /boolean schema is false/,
+    )
     assert.match(broken((d) => (d.spec.template.spec.priority = 2 ** 31)).join(), /must match format "int32"/)
     const badConfigMap = structuredClone(configMap) as any
     badConfigMap.data = {k: 1}
     assert.match(openApiErrors(badConfigMap).join(), /must be string/)
-    assert.match(apiServerErrors({...configMap, data: {'a/b.json': '{}'}}, daemonSet).join(), /ConfigMap key a\/b\.json/)
+    assert.match(
+      apiServerErrors({...configMap, data: {'a/b.json': '{}'}}, daemonSet).join(),
+      /ConfigMap key a\/b\.json/,
+    )
   })
 
   it('carry every profile byte for byte, under its escaped key, with the install script naming each', async () => {
     const list = await profiles(['busybox-allow.json', 'team/app/web'], ['busybox-deny-uname-mkdir.json', 'deny'])
     const {configMap, daemonSet, manifests} = build(list, {prefix: 'sr'})
     assert.deepEqual(Object.keys(configMap.data).sort(), ['deny.json', 'team_2fapp_2fweb.json'])
-    for (const p of list) assert.equal(configMap.data[p.location.name === 'deny' ? 'deny.json' : 'team_2fapp_2fweb.json'], p.bytes.toString('utf8'))
+    for (const p of list)
+      assert.equal(
+        configMap.data[p.location.name === 'deny' ? 'deny.json' : 'team_2fapp_2fweb.json'],
+        p.bytes.toString('utf8'),
+      )
     const script = daemonSet.spec.template.spec.initContainers[0]!.command![2]!
     assert.match(script, /^stage 'team_2fapp_2fweb\.json' 'team\/app\/web\.json' \d$/m)
     assert.match(script, /^commit 'deny\.json' 'deny\.json' \d$/m)
     assert.equal(manifests.hostPath, '/var/lib/kubelet/seccomp/sr')
-    assert.deepEqual(manifests.profiles.map((p) => p.localhostProfile), ['sr/deny.json', 'sr/team/app/web.json'])
+    assert.deepEqual(
+      manifests.profiles.map((p) => p.localhostProfile),
+      ['sr/deny.json', 'sr/team/app/web.json'],
+    )
   })
 
   it('lock the installer down: no privilege, no capability, read-only root, writable only in <seccomp root>/<prefix>, every node', async () => {
@@ -245,22 +344,34 @@ describe('publish --kubernetes manifests', () => {
       assert.equal(c.securityContext?.allowPrivilegeEscalation, false)
       assert.equal(c.securityContext?.readOnlyRootFilesystem, true)
       assert.equal(c.securityContext?.privileged, false)
-      assert.ok(c.resources?.requests?.cpu && c.resources.requests.memory && c.resources.limits?.cpu && c.resources.limits.memory, `${c.name} has requests and limits`)
+      assert.ok(
+        c.resources?.requests?.cpu &&
+          c.resources.requests.memory &&
+          c.resources.limits?.cpu &&
+          c.resources.limits.memory,
+        `${c.name} has requests and limits`,
+      )
     }
     assert.equal(pod.containers[0]!.securityContext?.runAsNonRoot, true, 'the long-running container is not root')
     assert.equal(pod.securityContext.seccompProfile.type, 'RuntimeDefault')
     assert.equal(pod.automountServiceAccountToken, false)
     assert.ok(!pod.hostNetwork && !pod.hostPID)
     assert.deepEqual(pod.tolerations, [{operator: 'Exists'}], 'an Exists toleration without key tolerates every taint')
-    const writable = [...pod.initContainers, ...pod.containers].flatMap((c) => (c.volumeMounts ?? []).filter((m) => !m.readOnly).map((m) => m.name))
+    const writable = [...pod.initContainers, ...pod.containers].flatMap((c) =>
+      (c.volumeMounts ?? []).filter((m) => !m.readOnly).map((m) => m.name),
+    )
     assert.deepEqual(writable, ['seccomp'])
-    assert.deepEqual(pod.volumes.find((v) => v.name === 'seccomp')!.hostPath, {path: '/var/lib/kubelet/seccomp/seccomp-recorder', type: 'DirectoryOrCreate'})
+    assert.deepEqual(pod.volumes.find((v) => v.name === 'seccomp')!.hostPath, {
+      path: '/var/lib/kubelet/seccomp/seccomp-recorder',
+      type: 'DirectoryOrCreate',
+    })
   })
 
   it('roll out again when a profile changes, not otherwise', async () => {
     const [allow] = await profiles(['busybox-allow.json', 'web'])
     const [deny] = await profiles(['busybox-deny-uname-mkdir.json', 'web'])
-    const hash = (p: PreparedProfile) => build([p]).daemonSet.spec.template.metadata.annotations['seccomp-recorder/profiles-sha256']
+    const hash = (p: PreparedProfile) =>
+      build([p]).daemonSet.spec.template.metadata.annotations['seccomp-recorder/profiles-sha256']
     assert.equal(hash(allow!), hash(allow!))
     assert.notEqual(hash(allow!), hash(deny!))
   })
@@ -268,9 +379,23 @@ describe('publish --kubernetes manifests', () => {
   it('refuse profiles that do not fit one ConfigMap, and bad names for the objects', async () => {
     const [allow] = await profiles(['busybox-allow.json', 'web'])
     const many = Array.from({length: 140}, (_, i) => ({...allow!, location: locateProfile(`p${i}`, '')}))
-    assert.throws(() => buildKubernetesManifests(many, defaults), (e: unknown) => e instanceof UserError && e.exit === EXIT.REFUSED && /at most 1048576/.test(e.message))
-    for (const bad of [{resourceName: 'Upper'}, {namespace: 'a_b'}, {image: 'busybox; rm -rf /'}, {seccompRoot: 'relative/seccomp'}, {seccompRoot: '/x/$(reboot)'}, {seccompRoot: '/a/../b'}]) {
-      assert.throws(() => buildKubernetesManifests([allow!], {...defaults, ...bad}), (e: unknown) => e instanceof UserError && e.exit === EXIT.USAGE, JSON.stringify(bad))
+    assert.throws(
+      () => buildKubernetesManifests(many, defaults),
+      (e: unknown) => e instanceof UserError && e.exit === EXIT.REFUSED && /at most 1048576/.test(e.message),
+    )
+    for (const bad of [
+      {resourceName: 'Upper'},
+      {namespace: 'a_b'},
+      {image: 'busybox; rm -rf /'},
+      {seccompRoot: 'relative/seccomp'},
+      {seccompRoot: '/x/$(reboot)'},
+      {seccompRoot: '/a/../b'},
+    ]) {
+      assert.throws(
+        () => buildKubernetesManifests([allow!], {...defaults, ...bad}),
+        (e: unknown) => e instanceof UserError && e.exit === EXIT.USAGE,
+        JSON.stringify(bad),
+      )
     }
   })
 
@@ -285,24 +410,40 @@ describe('publish --kubernetes manifests', () => {
     writeFileSync(join(dest, 'team', 'app', '.seccomp-recorder-install.99.0'), 'left by a killed installer')
     writeFileSync(join(dest, 'team', 'app', 'web.json'), 'old')
     writeFileSync(join(dest, 'unrelated.json'), 'keep')
-    const script = daemonSet.spec.template.spec.initContainers[0]!.command![2]!.replace('dest=/host-seccomp', `dest=${dest}`).replace('src=/profiles', `src=${src}`)
+    const script = daemonSet.spec.template.spec.initContainers[0]!.command![2]!.replace(
+      'dest=/host-seccomp',
+      `dest=${dest}`,
+    ).replace('src=/profiles', `src=${src}`)
     const run = () => spawnSync('busybox', ['sh', '-c', script], {encoding: 'utf8'})
     const first = run()
     assert.equal(first.status, 0, first.stderr)
     assert.match(first.stdout, /installed 2 seccomp profiles into \/var\/lib\/kubelet\/seccomp\/sr/)
     for (const p of list) assert.deepEqual(readFileSync(join(dest, p.location.localhostProfile)), p.bytes)
     const after = snapshot(dest)
-    assert.deepEqual(Object.keys(after).filter((k) => k.includes('.seccomp-recorder-install')), [])
+    assert.deepEqual(
+      Object.keys(after).filter((k) => k.includes('.seccomp-recorder-install')),
+      [],
+    )
     assert.equal(after['./team/app/web.json']!.split(' ')[1], '644')
     assert.equal(readFileSync(join(dest, 'unrelated.json'), 'utf8'), 'keep')
     assert.equal(run().status, 0)
     const again = snapshot(dest)
-    for (const p of list) assert.equal(again[`./${p.location.localhostProfile}`]!.split(' ')[2] === after[`./${p.location.localhostProfile}`]!.split(' ')[2], false, 'replaced by a rename (new inode) on each run')
+    for (const p of list)
+      assert.equal(
+        again[`./${p.location.localhostProfile}`]!.split(' ')[2] ===
+          after[`./${p.location.localhostProfile}`]!.split(' ')[2],
+        false,
+        'replaced by a rename (new inode) on each run',
+      )
   })
 
   it('use a prepared profile as is (normalised, the same bytes as a local publish)', async () => {
     const [p] = await profiles(['busybox-allow.json', 'web'])
     const again = prepareProfile(JSON.parse(p!.bytes.toString('utf8')), p!.location, p!.source)
-    assert.deepEqual(again.bytes, p!.bytes, 'normalising is idempotent: the ConfigMap holds exactly what publish writes')
+    assert.deepEqual(
+      again.bytes,
+      p!.bytes,
+      'normalising is idempotent: the ConfigMap holds exactly what publish writes',
+    )
   })
 })

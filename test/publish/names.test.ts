@@ -4,7 +4,15 @@ import {describe, it} from 'node:test'
 import fc from 'fast-check'
 import {UserError} from '../../src/core/errors.js'
 import {EXIT} from '../../src/core/exit-codes.js'
-import {checkProfileName, configMapKey, locateLocalhostProfile, locateProfile, MAX_CONFIGMAP_KEY, MAX_LAST_SEGMENT_BYTES, nameFromPath} from '../../src/publish/names.js'
+import {
+  checkProfileName,
+  configMapKey,
+  locateLocalhostProfile,
+  locateProfile,
+  MAX_CONFIGMAP_KEY,
+  MAX_LAST_SEGMENT_BYTES,
+  nameFromPath,
+} from '../../src/publish/names.js'
 
 const refused = (fn: () => unknown, pattern?: RegExp) =>
   assert.throws(fn, (error: unknown) => {
@@ -24,8 +32,18 @@ describe('profile names', () => {
       dirs: ['seccomp-recorder', 'team', 'app'],
       file: 'web.json',
     })
-    assert.deepEqual(locateProfile('web', ''), {name: 'web', prefix: '', localhostProfile: 'web.json', dirs: [], file: 'web.json'})
-    assert.equal(locateProfile('web.json', 'a/b/').localhostProfile, 'a/b/web.json', 'a trailing .json and a trailing / are dropped')
+    assert.deepEqual(locateProfile('web', ''), {
+      name: 'web',
+      prefix: '',
+      localhostProfile: 'web.json',
+      dirs: [],
+      file: 'web.json',
+    })
+    assert.equal(
+      locateProfile('web.json', 'a/b/').localhostProfile,
+      'a/b/web.json',
+      'a trailing .json and a trailing / are dropped',
+    )
     assert.equal(locateProfile('v1.2_x-y', '').file, 'v1.2_x-y.json')
   })
 
@@ -78,21 +96,25 @@ describe('profile names', () => {
       fc.string({maxLength: 6}),
     )
     fc.assert(
-      fc.property(fc.array(segment, {minLength: 1, maxLength: 6}), fc.array(segment, {maxLength: 3}), (nameParts, prefixParts) => {
-        const name = nameParts.join('/')
-        const prefix = prefixParts.join('/')
-        let location
-        try {
-          location = locateProfile(name, prefix)
-        } catch (error) {
-          assert.ok(error instanceof UserError && error.exit === EXIT.REFUSED, `unexpected ${String(error)}`)
-          return
-        }
-        const path = resolve(root, location.localhostProfile)
-        assert.ok(path.startsWith(root + sep), `${location.localhostProfile} escapes the root`)
-        assert.equal(path, `${root}/${location.localhostProfile}`, 'no segment is interpreted (., .., //)')
-        for (const s of [...location.dirs, location.file]) assert.match(s, /^[A-Za-z0-9_-][A-Za-z0-9._-]*$/)
-      }),
+      fc.property(
+        fc.array(segment, {minLength: 1, maxLength: 6}),
+        fc.array(segment, {maxLength: 3}),
+        (nameParts, prefixParts) => {
+          const name = nameParts.join('/')
+          const prefix = prefixParts.join('/')
+          let location
+          try {
+            location = locateProfile(name, prefix)
+          } catch (error) {
+            assert.ok(error instanceof UserError && error.exit === EXIT.REFUSED, `unexpected ${String(error)}`)
+            return
+          }
+          const path = resolve(root, location.localhostProfile)
+          assert.ok(path.startsWith(root + sep), `${location.localhostProfile} escapes the root`)
+          assert.equal(path, `${root}/${location.localhostProfile}`, 'no segment is interpreted (., .., //)')
+          for (const s of [...location.dirs, location.file]) assert.match(s, /^[A-Za-z0-9_-][A-Za-z0-9._-]*$/)
+        },
+      ),
       {numRuns: 3000},
     )
   })
@@ -106,7 +128,9 @@ describe('ConfigMap keys', () => {
   })
 
   it('property: one-to-one, valid ConfigMap keys, at most 253 bytes', () => {
-    const name = fc.array(fc.stringMatching(/^[A-Za-z0-9_-][A-Za-z0-9._-]{0,80}$/), {minLength: 1, maxLength: 8}).map((s) => s.join('/'))
+    const name = fc
+      .array(fc.stringMatching(/^[A-Za-z0-9_-][A-Za-z0-9._-]{0,80}$/), {minLength: 1, maxLength: 8})
+      .map((s) => s.join('/'))
     fc.assert(
       fc.property(name, name, (a, b) => {
         const ka = configMapKey(a)

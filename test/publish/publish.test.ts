@@ -36,7 +36,12 @@ function readManifest(root: string): Manifest {
   return JSON.parse(readFileSync(join(root, MANIFEST_FILE), 'utf8')) as Manifest
 }
 
-const options = (root: string, extra: Partial<{force: boolean; dryRun: boolean; prefix: string}> = {}) => ({root, prefix: extra.prefix ?? '', force: extra.force ?? false, dryRun: extra.dryRun ?? false})
+const options = (root: string, extra: Partial<{force: boolean; dryRun: boolean; prefix: string}> = {}) => ({
+  root,
+  prefix: extra.prefix ?? '',
+  force: extra.force ?? false,
+  dryRun: extra.dryRun ?? false,
+})
 
 describe('publish into a directory', () => {
   it('writes normalised flat OCI JSON, files 0644 and directories 0755 whatever the umask, and tracks it', async () => {
@@ -52,7 +57,10 @@ describe('publish into a directory', () => {
     assert.equal(p!.action, 'create')
     assert.equal(p!.localhostProfile, 'sr/team/app/web.json')
     assert.equal(p!.path, join(root, 'sr/team/app/web.json'))
-    assert.deepEqual(p!.createdDirs, ['sr', 'sr/team', 'sr/team/app'].map((d) => join(root, d)))
+    assert.deepEqual(
+      p!.createdDirs,
+      ['sr', 'sr/team', 'sr/team/app'].map((d) => join(root, d)),
+    )
     const {profile} = await loadProfile(ALLOW)
     const expected = formatProfileJson(normaliseProfile(profile))
     assert.equal(readFileSync(p!.path, 'utf8'), expected)
@@ -84,10 +92,17 @@ describe('publish into a directory', () => {
     const root = tempDir()
     writeFileSync(join(root, 'web.json'), '{"defaultAction":"SCMP_ACT_ALLOW"}\n')
     const before = snapshot(root)
-    await rejects(publishProfiles([await prepared(ALLOW, 'web')], options(root)), EXIT.CONFLICT, /not published by seccomp-recorder/)
+    await rejects(
+      publishProfiles([await prepared(ALLOW, 'web')], options(root)),
+      EXIT.CONFLICT,
+      /not published by seccomp-recorder/,
+    )
     assert.deepEqual(snapshot(root), before, 'nothing written, not even a lock file')
 
-    const forced = await publishProfiles([await prepared(ALLOW, 'web')], {...options(root, {force: true}), now: () => new Date('2026-01-02T03:04:05.678Z')})
+    const forced = await publishProfiles([await prepared(ALLOW, 'web')], {
+      ...options(root, {force: true}),
+      now: () => new Date('2026-01-02T03:04:05.678Z'),
+    })
     const [p] = forced.profiles
     assert.equal(p!.action, 'replace')
     assert.equal(p!.backup, join(root, 'web.json.bak-20260102T030405Z'))
@@ -120,7 +135,11 @@ describe('publish into a directory', () => {
     const root = tempDir()
     writeFileSync(join(root, 'b.json'), '{}\n')
     const before = snapshot(root)
-    await rejects(publishProfiles([await prepared(ALLOW, 'a'), await prepared(ALLOW, 'b')], options(root)), EXIT.CONFLICT, /b\.json/)
+    await rejects(
+      publishProfiles([await prepared(ALLOW, 'a'), await prepared(ALLOW, 'b')], options(root)),
+      EXIT.CONFLICT,
+      /b\.json/,
+    )
     assert.deepEqual(snapshot(root), before)
   })
 
@@ -136,22 +155,51 @@ describe('publish into a directory', () => {
     writeFileSync(join(root, 'real', 'file'), 'not a directory')
     mkdirSync(join(root, 'dir.json'))
     const before = snapshot(base)
-    await rejects(publishProfiles([await prepared(ALLOW, 'web', 'linked-prefix')], options(root, {prefix: 'linked-prefix'})), EXIT.REFUSED, /symlink .*linked-prefix/)
-    await rejects(publishProfiles([await prepared(ALLOW, 'real/linked/web')], options(root)), EXIT.REFUSED, /symlink .*real\/linked/)
-    await rejects(publishProfiles([await prepared(ALLOW, 'target')], options(root, {force: true})), EXIT.REFUSED, /symlink .*target\.json/)
-    await rejects(publishProfiles([await prepared(ALLOW, 'real/file/web')], options(root)), EXIT.REFUSED, /not a directory/)
-    await rejects(publishProfiles([await prepared(ALLOW, 'dir')], options(root, {force: true})), EXIT.REFUSED, /a directory, not a profile file/)
+    await rejects(
+      publishProfiles([await prepared(ALLOW, 'web', 'linked-prefix')], options(root, {prefix: 'linked-prefix'})),
+      EXIT.REFUSED,
+      /symlink .*linked-prefix/,
+    )
+    await rejects(
+      publishProfiles([await prepared(ALLOW, 'real/linked/web')], options(root)),
+      EXIT.REFUSED,
+      /symlink .*real\/linked/,
+    )
+    await rejects(
+      publishProfiles([await prepared(ALLOW, 'target')], options(root, {force: true})),
+      EXIT.REFUSED,
+      /symlink .*target\.json/,
+    )
+    await rejects(
+      publishProfiles([await prepared(ALLOW, 'real/file/web')], options(root)),
+      EXIT.REFUSED,
+      /not a directory/,
+    )
+    await rejects(
+      publishProfiles([await prepared(ALLOW, 'dir')], options(root, {force: true})),
+      EXIT.REFUSED,
+      /a directory, not a profile file/,
+    )
     assert.deepEqual(snapshot(base), before)
     assert.deepEqual(snapshot(outside), {'.': 'dir 755'})
   })
 
   it('refuses docker-format profiles', async () => {
     const {profile} = await loadProfile(join(REPO_ROOT, 'profiles', 'runtime-default', 'moby-default.json'))
-    assert.throws(() => prepareProfile(profile, locateProfile('moby', ''), '/x'), (e: unknown) => e instanceof UserError && e.exit === EXIT.REFUSED && /docker\/moby-format/.test(e.message))
+    assert.throws(
+      () => prepareProfile(profile, locateProfile('moby', ''), '/x'),
+      (e: unknown) => e instanceof UserError && e.exit === EXIT.REFUSED && /docker\/moby-format/.test(e.message),
+    )
   })
 
   it('refuses two profiles with the same name and --name with several files', async () => {
-    await rejects(prepareProfiles([ALLOW, join(REPO_ROOT, 'fixtures', 'publish', '..', 'publish', 'busybox-allow.json')], {prefix: ''}), EXIT.USAGE, /both be published as busybox-allow\.json/)
+    await rejects(
+      prepareProfiles([ALLOW, join(REPO_ROOT, 'fixtures', 'publish', '..', 'publish', 'busybox-allow.json')], {
+        prefix: '',
+      }),
+      EXIT.USAGE,
+      /both be published as busybox-allow\.json/,
+    )
     await rejects(prepareProfiles([ALLOW, DENY], {prefix: '', name: 'x'}), EXIT.USAGE, /--name names one profile/)
   })
 
@@ -168,7 +216,10 @@ describe('publish into a directory', () => {
     const root = tempDir()
     await publishProfiles([await prepared(ALLOW, 'team/web')], options(root))
     const dead = deadPid()
-    const orphans = [join(root, `.seccomp-recorder-tmp.${dead}.0123456789ab`), join(root, 'team', `.web.json.${dead}.abcdef01.seccomp-recorder.tmp`)]
+    const orphans = [
+      join(root, `.seccomp-recorder-tmp.${dead}.0123456789ab`),
+      join(root, 'team', `.web.json.${dead}.abcdef01.seccomp-recorder.tmp`),
+    ]
     for (const o of orphans) writeFileSync(o, '{"defaultAc')
     const kept = [
       join(root, '.seccomp-recorder-tmp.notours'),
@@ -192,16 +243,28 @@ describe('publish into a directory', () => {
     const at = '2026-01-01T00:00:00.000Z'
     const pub = (p: PreparedProfile) => ({sha256: p.sha256, bytes: p.bytes.length, publishedAt: at, source: p.source})
     // Killed after the intent was saved: once before the rename of web.json (it still holds a), once for a new file.
-    const manifest: Manifest = {format: MANIFEST_FORMAT, profiles: {'web.json': {current: pub(a), intent: pub(b)}, 'fresh.json': {current: null, intent: pub(fresh)}}}
+    const manifest: Manifest = {
+      format: MANIFEST_FORMAT,
+      profiles: {'web.json': {current: pub(a), intent: pub(b)}, 'fresh.json': {current: null, intent: pub(fresh)}},
+    }
     writeFileSync(join(root, MANIFEST_FILE), JSON.stringify(manifest))
-    assert.deepEqual(listPublished(root).profiles.map((p) => [p.localhostProfile, p.status, p.sha256]), [['web.json', 'ok', a.sha256]])
+    assert.deepEqual(
+      listPublished(root).profiles.map((p) => [p.localhostProfile, p.status, p.sha256]),
+      [['web.json', 'ok', a.sha256]],
+    )
     // The interrupted write lands on the retry, as an update of ours.
     const retry = await publishProfiles([b], options(root))
     assert.equal(retry.profiles[0]!.action, 'update')
     assert.deepEqual(Object.keys(readManifest(root).profiles), ['web.json'])
     // Killed after the rename, before the manifest: the file matches the intent, so it is ours.
-    writeFileSync(join(root, MANIFEST_FILE), JSON.stringify({format: MANIFEST_FORMAT, profiles: {'web.json': {current: pub(a), intent: pub(b)}}}))
-    assert.deepEqual(listPublished(root).profiles.map((p) => [p.status, p.sha256]), [['ok', b.sha256]])
+    writeFileSync(
+      join(root, MANIFEST_FILE),
+      JSON.stringify({format: MANIFEST_FORMAT, profiles: {'web.json': {current: pub(a), intent: pub(b)}}}),
+    )
+    assert.deepEqual(
+      listPublished(root).profiles.map((p) => [p.status, p.sha256]),
+      [['ok', b.sha256]],
+    )
     assert.equal((await publishProfiles([a], options(root))).profiles[0]!.action, 'update')
     assert.equal(readManifest(root).profiles['web.json']!.current!.sha256, a.sha256)
   })
@@ -210,9 +273,16 @@ describe('publish into a directory', () => {
     const root = tempDir()
     writeFileSync(join(root, MANIFEST_FILE), '{"format":')
     await rejects(publishProfiles([await prepared(ALLOW, 'web')], options(root)), EXIT.REFUSED, /not valid JSON/)
-    const evil = {format: MANIFEST_FORMAT, profiles: {'../../etc/passwd.json': {current: {sha256: '0'.repeat(64), bytes: 1, publishedAt: 'x', source: 'x'}}}}
+    const evil = {
+      format: MANIFEST_FORMAT,
+      profiles: {'../../etc/passwd.json': {current: {sha256: '0'.repeat(64), bytes: 1, publishedAt: 'x', source: 'x'}}},
+    }
     writeFileSync(join(root, MANIFEST_FILE), JSON.stringify(evil))
-    await rejects(unpublishProfiles([locateProfile('web', '')], {root, forget: false, dryRun: false}), EXIT.REFUSED, /not a safe profile path/)
+    await rejects(
+      unpublishProfiles([locateProfile('web', '')], {root, forget: false, dryRun: false}),
+      EXIT.REFUSED,
+      /not a safe profile path/,
+    )
   })
 
   it('times out with CONFLICT while another process holds the lock', async () => {
@@ -222,7 +292,11 @@ describe('publish into a directory', () => {
     try {
       await new Promise((r) => setTimeout(r, 300))
       const started = Date.now()
-      await rejects(publishProfiles([await prepared(ALLOW, 'web')], {...options(root), lockTimeoutMs: 400}), EXIT.CONFLICT, /has held .* for more than 0.4 s/)
+      await rejects(
+        publishProfiles([await prepared(ALLOW, 'web')], {...options(root), lockTimeoutMs: 400}),
+        EXIT.CONFLICT,
+        /has held .* for more than 0.4 s/,
+      )
       assert.ok(Date.now() - started < 3000)
       assert.equal(existsSync(join(root, 'web.json')), false)
     } finally {
@@ -234,11 +308,21 @@ describe('publish into a directory', () => {
 describe('published list and unpublish', () => {
   it('lists what was published with its status; ignores foreign files', async () => {
     const root = tempDir()
-    await publishProfiles([await prepared(ALLOW, 'a'), await prepared(ALLOW, 'team/b'), await prepared(DENY, 'c')], options(root))
+    await publishProfiles(
+      [await prepared(ALLOW, 'a'), await prepared(ALLOW, 'team/b'), await prepared(DENY, 'c')],
+      options(root),
+    )
     writeFileSync(join(root, 'foreign.json'), '{}')
     writeFileSync(join(root, 'team', 'b.json'), '{"defaultAction":"SCMP_ACT_ALLOW"}')
     const {profiles} = listPublished(root)
-    assert.deepEqual(profiles.map((p) => [p.localhostProfile, p.status]), [['a.json', 'ok'], ['c.json', 'ok'], ['team/b.json', 'modified']])
+    assert.deepEqual(
+      profiles.map((p) => [p.localhostProfile, p.status]),
+      [
+        ['a.json', 'ok'],
+        ['c.json', 'ok'],
+        ['team/b.json', 'modified'],
+      ],
+    )
     assert.deepEqual(listPublished(join(root, 'nope')).profiles, [])
   })
 
@@ -246,7 +330,11 @@ describe('published list and unpublish', () => {
     const root = tempDir()
     await publishProfiles([await prepared(ALLOW, 'team/app/web'), await prepared(ALLOW, 'team/other')], options(root))
     writeFileSync(join(root, 'foreign.json'), '{}')
-    await rejects(unpublishProfiles([locateProfile('foreign', '')], {root, forget: false, dryRun: false}), EXIT.REFUSED, /not published into .* by seccomp-recorder/)
+    await rejects(
+      unpublishProfiles([locateProfile('foreign', '')], {root, forget: false, dryRun: false}),
+      EXIT.REFUSED,
+      /not published into .* by seccomp-recorder/,
+    )
     assert.ok(existsSync(join(root, 'foreign.json')))
 
     const dry = await unpublishProfiles([locateProfile('team/app/web', '')], {root, forget: false, dryRun: true})
@@ -254,7 +342,12 @@ describe('published list and unpublish', () => {
     assert.ok(existsSync(join(root, 'team/app/web.json')))
 
     const done = await unpublishProfiles([locateProfile('team/app/web.json', '')], {root, forget: false, dryRun: false})
-    assert.deepEqual(done.profiles[0], {localhostProfile: 'team/app/web.json', path: join(root, 'team/app/web.json'), action: 'removed', removedDirs: [join(root, 'team/app')]})
+    assert.deepEqual(done.profiles[0], {
+      localhostProfile: 'team/app/web.json',
+      path: join(root, 'team/app/web.json'),
+      action: 'removed',
+      removedDirs: [join(root, 'team/app')],
+    })
     assert.equal(existsSync(join(root, 'team/app')), false)
     assert.ok(existsSync(join(root, 'team/other.json')), 'team/ still holds another profile')
     assert.deepEqual(Object.keys(readManifest(root).profiles), ['team/other.json'])
@@ -264,7 +357,11 @@ describe('published list and unpublish', () => {
     const root = tempDir()
     await publishProfiles([await prepared(ALLOW, 'edited'), await prepared(ALLOW, 'gone')], options(root))
     writeFileSync(join(root, 'edited.json'), '{}')
-    await rejects(unpublishProfiles([locateProfile('edited', '')], {root, forget: false, dryRun: false}), EXIT.CONFLICT, /changed since/)
+    await rejects(
+      unpublishProfiles([locateProfile('edited', '')], {root, forget: false, dryRun: false}),
+      EXIT.CONFLICT,
+      /changed since/,
+    )
     const forgotten = await unpublishProfiles([locateProfile('edited', '')], {root, forget: true, dryRun: false})
     assert.equal(forgotten.profiles[0]!.action, 'forgotten')
     assert.equal(readFileSync(join(root, 'edited.json'), 'utf8'), '{}')

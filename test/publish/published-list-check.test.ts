@@ -30,14 +30,20 @@ describe('published list --check', () => {
     list(['--check'], EXIT.OK)
 
     appendFileSync(join(root, 'a.json'), ' ')
-    assert.deepEqual(list(['--check'], EXIT.CHECK_FAILED).profiles.map((p) => p.status), ['modified', 'ok'])
+    assert.deepEqual(
+      list(['--check'], EXIT.CHECK_FAILED).profiles.map((p) => p.status),
+      ['modified', 'ok'],
+    )
     list([], EXIT.OK)
     const human = runCli(['published', 'list', '--check', '--root', root])
     assert.equal(human.status, EXIT.CHECK_FAILED)
     assert.match(human.stdout, /modified +a\.json/)
 
     rmSync(join(root, 'b.json'))
-    assert.deepEqual(list(['--check'], EXIT.CHECK_FAILED).profiles.map((p) => p.status), ['modified', 'missing'])
+    assert.deepEqual(
+      list(['--check'], EXIT.CHECK_FAILED).profiles.map((p) => p.status),
+      ['modified', 'missing'],
+    )
   })
 
   it('exits 0 for a root with nothing published', () => {

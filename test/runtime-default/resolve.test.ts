@@ -9,7 +9,12 @@ import {describe, it} from 'node:test'
 import {loadProfile, checkProfileText} from '../../src/profile/load.js'
 import {stringifyJson} from '../../src/json/stringify.js'
 import type {SeccompArch, SeccompProfile} from '../../src/profile/model.js'
-import {capabilitySet, CONTAINERS_COMMON_DEFAULT_CAPS, DOCKER_DEFAULT_CAPS, parseCapabilities} from '../../src/runtime-default/capabilities.js'
+import {
+  capabilitySet,
+  CONTAINERS_COMMON_DEFAULT_CAPS,
+  DOCKER_DEFAULT_CAPS,
+  parseCapabilities,
+} from '../../src/runtime-default/capabilities.js'
 import {nativeArch, parseArch, seccompArchName, sortArches} from '../../src/runtime-default/arch.js'
 import {kernelAtLeast, parseKernelVersion} from '../../src/runtime-default/kernel.js'
 import {explainResolution, resolveProfile} from '../../src/runtime-default/resolve.js'
@@ -32,9 +37,21 @@ describe('resolveProfile: archMap and arches', () => {
   // 3 cacheflush,set_tls includes [arm,arm64] | 4 s390_runtime_instr includes [s390x] | 5 vm86 excludes [amd64,arm64]
   const cases: Array<{arch: SeccompArch; architectures: string[] | undefined; names: string[]}> = [
     // amd64: rule 1 (amd64 listed) kept; rule 2 dropped although x86 is a sub-architecture (only the native one is compared); rule 5 excluded.
-    {arch: 'SCMP_ARCH_X86_64', architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32'], names: ['arch_prctl', 'read', 'write']},
-    {arch: 'SCMP_ARCH_AARCH64', architectures: ['SCMP_ARCH_AARCH64', 'SCMP_ARCH_ARM'], names: ['cacheflush', 'read', 'set_tls', 'write']},
-    {arch: 'SCMP_ARCH_S390X', architectures: ['SCMP_ARCH_S390X', 'SCMP_ARCH_S390'], names: ['read', 's390_runtime_instr', 'vm86', 'write']},
+    {
+      arch: 'SCMP_ARCH_X86_64',
+      architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32'],
+      names: ['arch_prctl', 'read', 'write'],
+    },
+    {
+      arch: 'SCMP_ARCH_AARCH64',
+      architectures: ['SCMP_ARCH_AARCH64', 'SCMP_ARCH_ARM'],
+      names: ['cacheflush', 'read', 'set_tls', 'write'],
+    },
+    {
+      arch: 'SCMP_ARCH_S390X',
+      architectures: ['SCMP_ARCH_S390X', 'SCMP_ARCH_S390'],
+      names: ['read', 's390_runtime_instr', 'vm86', 'write'],
+    },
     // subArchitectures null: the architecture alone.
     {arch: 'SCMP_ARCH_RISCV64', architectures: ['SCMP_ARCH_RISCV64'], names: ['read', 'vm86', 'write']},
     // No archMap entry: no architectures (the runtime uses the native one), arch-specific rules still filtered.
@@ -83,14 +100,25 @@ describe('resolveProfile: capabilities', () => {
   ]
   for (const c of cases) {
     it(`keeps rules ${c.kept.join(',')} for caps [${c.caps.join(',')}]`, async () => {
-      const {decisions, profile} = explainResolution(await load('caps.json'), {arch: X86_64, caps: c.caps, kernel: '6.1'})
-      assert.deepEqual(decisions.filter((d) => d.kept).map((d) => d.index), c.kept)
+      const {decisions, profile} = explainResolution(await load('caps.json'), {
+        arch: X86_64,
+        caps: c.caps,
+        kernel: '6.1',
+      })
+      assert.deepEqual(
+        decisions.filter((d) => d.kept).map((d) => d.index),
+        c.kept,
+      )
       assert.equal(profile.syscalls?.length, c.kept.length)
     })
   }
 
   it('says which capability decided', async () => {
-    const {decisions} = explainResolution(await load('caps.json'), {arch: X86_64, caps: ['CAP_SYS_ADMIN'], kernel: '6.1'})
+    const {decisions} = explainResolution(await load('caps.json'), {
+      arch: X86_64,
+      caps: ['CAP_SYS_ADMIN'],
+      kernel: '6.1',
+    })
     assert.equal(decisions[1]!.reason, 'includes caps: CAP_BPF is not in the bounding set')
     assert.equal(decisions[2]!.reason, 'excludes caps: CAP_SYS_ADMIN is in the bounding set')
   })
@@ -117,23 +145,46 @@ describe('resolveProfile: minKernel', () => {
   ]
   for (const c of cases) {
     it(`keeps rules ${c.kept.join(',')} on kernel ${c.kernel}${c.caps ? ` with ${c.caps.join(',')}` : ''}${c.arch ? ` on ${c.arch}` : ''}`, async () => {
-      const {decisions} = explainResolution(await load('min-kernel.json'), {arch: c.arch ?? X86_64, caps: c.caps ?? [], kernel: c.kernel})
-      assert.deepEqual(decisions.filter((d) => d.kept).map((d) => d.index), c.kept)
+      const {decisions} = explainResolution(await load('min-kernel.json'), {
+        arch: c.arch ?? X86_64,
+        caps: c.caps ?? [],
+        kernel: c.kernel,
+      })
+      assert.deepEqual(
+        decisions.filter((d) => d.kept).map((d) => d.index),
+        c.kept,
+      )
     })
   }
 })
 
 describe('resolveProfile: argument conditions and containers-common extensions', () => {
   it('keeps argument comparisons, turns errno names into numbers, drops comments and empty filters (default caps)', async () => {
-    const resolved = resolveProfile(await load('arg-conditional.json'), {arch: X86_64, caps: CONTAINERS_COMMON_DEFAULT_CAPS, kernel: '6.1'})
+    const resolved = resolveProfile(await load('arg-conditional.json'), {
+      arch: X86_64,
+      caps: CONTAINERS_COMMON_DEFAULT_CAPS,
+      kernel: '6.1',
+    })
     assert.deepEqual(resolved, {
       defaultAction: 'SCMP_ACT_ERRNO',
       defaultErrnoRet: 38,
       architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32'],
       syscalls: [
         {names: ['read'], action: 'SCMP_ACT_ALLOW'},
-        {names: ['personality'], action: 'SCMP_ACT_ALLOW', args: [{index: 0, value: 8n, valueTwo: 0n, op: 'SCMP_CMP_EQ'}]},
-        {names: ['socket'], action: 'SCMP_ACT_ERRNO', errnoRet: 22, args: [{index: 0, value: 16n, valueTwo: 0n, op: 'SCMP_CMP_EQ'}, {index: 2, value: 9n, valueTwo: 0n, op: 'SCMP_CMP_EQ'}]},
+        {
+          names: ['personality'],
+          action: 'SCMP_ACT_ALLOW',
+          args: [{index: 0, value: 8n, valueTwo: 0n, op: 'SCMP_CMP_EQ'}],
+        },
+        {
+          names: ['socket'],
+          action: 'SCMP_ACT_ERRNO',
+          errnoRet: 22,
+          args: [
+            {index: 0, value: 16n, valueTwo: 0n, op: 'SCMP_CMP_EQ'},
+            {index: 2, value: 9n, valueTwo: 0n, op: 'SCMP_CMP_EQ'},
+          ],
+        },
         {names: ['socket'], action: 'SCMP_ACT_ALLOW', args: [{index: 0, value: 16n, op: 'SCMP_CMP_NE'}]},
         {names: ['clone'], action: 'SCMP_ACT_ALLOW', args: [{index: 0, value: 2114060288n, op: 'SCMP_CMP_MASKED_EQ'}]},
         {names: ['clone3'], action: 'SCMP_ACT_ERRNO', errnoRet: 38},
@@ -142,10 +193,18 @@ describe('resolveProfile: argument conditions and containers-common extensions',
   })
 
   it('with CAP_AUDIT_WRITE and CAP_SYS_ADMIN the conditional rules give way to unconditional ones', async () => {
-    const resolved = resolveProfile(await load('arg-conditional.json'), {arch: X86_64, caps: ['CAP_AUDIT_WRITE', 'CAP_SYS_ADMIN'], kernel: '6.1'})
+    const resolved = resolveProfile(await load('arg-conditional.json'), {
+      arch: X86_64,
+      caps: ['CAP_AUDIT_WRITE', 'CAP_SYS_ADMIN'],
+      kernel: '6.1',
+    })
     assert.deepEqual(resolved.syscalls, [
       {names: ['read'], action: 'SCMP_ACT_ALLOW'},
-      {names: ['personality'], action: 'SCMP_ACT_ALLOW', args: [{index: 0, value: 8n, valueTwo: 0n, op: 'SCMP_CMP_EQ'}]},
+      {
+        names: ['personality'],
+        action: 'SCMP_ACT_ALLOW',
+        args: [{index: 0, value: 8n, valueTwo: 0n, op: 'SCMP_CMP_EQ'}],
+      },
       {names: ['socket'], action: 'SCMP_ACT_ALLOW'},
       {names: ['clone', 'clone3'], action: 'SCMP_ACT_ALLOW'},
     ])
@@ -167,7 +226,10 @@ describe('resolveProfile: argument conditions and containers-common extensions',
 
   it('refuses architectures together with archMap, as runtimes do', async () => {
     const profile = await load('both-architectures.json')
-    assert.throws(() => resolveProfile(profile, {arch: X86_64, caps: [], kernel: '6.1'}), (e: unknown) => e instanceof UserError && /both 'architectures' and 'archMap'/.test(e.message))
+    assert.throws(
+      () => resolveProfile(profile, {arch: X86_64, caps: [], kernel: '6.1'}),
+      (e: unknown) => e instanceof UserError && /both 'architectures' and 'archMap'/.test(e.message),
+    )
   })
 })
 
@@ -190,7 +252,11 @@ describe('inputs of the resolver', () => {
     assert.equal(seccompArchName('SCMP_ARCH_AARCH64'), 'arm64')
     assert.equal(nativeArch('x64'), 'SCMP_ARCH_X86_64')
     assert.equal(nativeArch('arm64'), 'SCMP_ARCH_AARCH64')
-    assert.deepEqual(sortArches(['SCMP_ARCH_X32', 'SCMP_ARCH_X86', 'SCMP_ARCH_X86_64']), ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32'])
+    assert.deepEqual(sortArches(['SCMP_ARCH_X32', 'SCMP_ARCH_X86', 'SCMP_ARCH_X86_64']), [
+      'SCMP_ARCH_X86_64',
+      'SCMP_ARCH_X86',
+      'SCMP_ARCH_X32',
+    ])
   })
 
   it('parses kernel versions like uname -r prints them', () => {
@@ -202,19 +268,34 @@ describe('inputs of the resolver', () => {
   })
 
   it('parses and combines capabilities like --cap-add/--cap-drop', () => {
-    assert.deepEqual(parseCapabilities(['sys_admin,CAP_NET_RAW', ' chown ']), ['CAP_CHOWN', 'CAP_NET_RAW', 'CAP_SYS_ADMIN'])
+    assert.deepEqual(parseCapabilities(['sys_admin,CAP_NET_RAW', ' chown ']), [
+      'CAP_CHOWN',
+      'CAP_NET_RAW',
+      'CAP_SYS_ADMIN',
+    ])
     assert.deepEqual(parseCapabilities(['none']), [])
     assert.equal(parseCapabilities(['ALL']).length, 41)
-    assert.throws(() => parseCapabilities(['SYS_ADMN']), (e: unknown) => e instanceof UserError && e.suggestions[0] === 'did you mean CAP_SYS_ADMIN?')
+    assert.throws(
+      () => parseCapabilities(['SYS_ADMN']),
+      (e: unknown) => e instanceof UserError && e.suggestions[0] === 'did you mean CAP_SYS_ADMIN?',
+    )
     assert.deepEqual(capabilitySet(CONTAINERS_COMMON_DEFAULT_CAPS), [...CONTAINERS_COMMON_DEFAULT_CAPS].sort())
-    assert.deepEqual(capabilitySet(DOCKER_DEFAULT_CAPS, {caps: ['chown,kill'], add: ['SYS_PTRACE'], drop: ['kill']}), ['CAP_CHOWN', 'CAP_SYS_PTRACE'])
-    assert.deepEqual(capabilitySet(DOCKER_DEFAULT_CAPS, {drop: ['ALL'], add: ['NET_BIND_SERVICE']}), ['CAP_NET_BIND_SERVICE'])
+    assert.deepEqual(capabilitySet(DOCKER_DEFAULT_CAPS, {caps: ['chown,kill'], add: ['SYS_PTRACE'], drop: ['kill']}), [
+      'CAP_CHOWN',
+      'CAP_SYS_PTRACE',
+    ])
+    assert.deepEqual(capabilitySet(DOCKER_DEFAULT_CAPS, {drop: ['ALL'], add: ['NET_BIND_SERVICE']}), [
+      'CAP_NET_BIND_SERVICE',
+    ])
   })
 
   it('uses the documented default capability sets', () => {
     assert.equal(CONTAINERS_COMMON_DEFAULT_CAPS.length, 11)
     assert.equal(DOCKER_DEFAULT_CAPS.length, 14)
     // Docker's 14 are containers-common's 11 plus AUDIT_WRITE, MKNOD and NET_RAW.
-    assert.deepEqual(DOCKER_DEFAULT_CAPS.filter((c) => !CONTAINERS_COMMON_DEFAULT_CAPS.includes(c)), ['CAP_AUDIT_WRITE', 'CAP_MKNOD', 'CAP_NET_RAW'])
+    assert.deepEqual(
+      DOCKER_DEFAULT_CAPS.filter((c) => !CONTAINERS_COMMON_DEFAULT_CAPS.includes(c)),
+      ['CAP_AUDIT_WRITE', 'CAP_MKNOD', 'CAP_NET_RAW'],
+    )
   })
 })

@@ -5,7 +5,10 @@ import {describe, it} from 'node:test'
 import {runtimeTail, withRuntimeTail} from '../../src/runtime-tail/tails.js'
 import {PACKAGE_ROOT} from '../../src/core/paths.js'
 
-const data = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'profiles', 'runtime-tails.json'), 'utf8')) as {tails: Record<string, string[]>; lateThreads: Record<string, string[]>}
+const data = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'profiles', 'runtime-tails.json'), 'utf8')) as {
+  tails: Record<string, string[]>
+  lateThreads: Record<string, string[]>
+}
 const union = (...lists: string[][]) => [...new Set(lists.flat())].sort()
 
 describe('runtime tails', () => {
@@ -15,12 +18,16 @@ describe('runtime tails', () => {
     assert.deepEqual(runtimeTail('own', 'runc'), union(data.tails.runc!))
     assert.deepEqual(runtimeTail('own', 'youki'), runtimeTail('both', 'youki'))
     // The runtime name comes from the hook's parent process: a name like an Object property is just unknown.
-    for (const odd of ['constructor', '__proto__', 'toString']) assert.deepEqual(runtimeTail('own', odd, true), runtimeTail('both', odd, true))
+    for (const odd of ['constructor', '__proto__', 'toString'])
+      assert.deepEqual(runtimeTail('own', odd, true), runtimeTail('both', odd, true))
   })
 
   it('adds what runc threads started after the filter do only when asked, and only with runc in the tail', () => {
     assert.ok(data.lateThreads.runc!.includes('clone3') && data.lateThreads.runc!.includes('sigaltstack'))
-    assert.deepEqual(runtimeTail('both', 'crun', true), union(data.tails.runc!, data.tails.crun!, data.lateThreads.runc!))
+    assert.deepEqual(
+      runtimeTail('both', 'crun', true),
+      union(data.tails.runc!, data.tails.crun!, data.lateThreads.runc!),
+    )
     assert.deepEqual(runtimeTail('own', 'runc', true), union(data.tails.runc!, data.lateThreads.runc!))
     assert.deepEqual(runtimeTail('own', 'crun', true), runtimeTail('own', 'crun'))
     assert.ok(!runtimeTail('both', 'runc').includes('sigaltstack'), 'not by default')

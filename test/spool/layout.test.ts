@@ -6,39 +6,83 @@ import type {KernelTarget} from '../../src/kernel/native-helper.js'
 describe('spool layout', () => {
   it('tells every kind of spool file apart by its name', () => {
     const kinds = (files: string[]) => files.map((f) => classifySpoolFile(f))
-    assert.deepEqual(kinds(['3f2a.json', 'my.ctr-1.json', 'orphan-42.json', '3f2a.taken', 'c.3f2a.lock', 'ns.42.lock', 'c.3f2a.lock.break', 'ns.42.record', 'ns.m4026532001.record']), [
-      {kind: 'note', file: '3f2a.json', id: '3f2a'},
-      {kind: 'note', file: 'my.ctr-1.json', id: 'my.ctr-1'},
-      {kind: 'orphan', file: 'orphan-42.json', nsId: 42},
-      {kind: 'journal', file: '3f2a.taken', id: '3f2a'},
-      {kind: 'lock', file: 'c.3f2a.lock'},
-      {kind: 'lock', file: 'ns.42.lock'},
-      {kind: 'lock', file: 'c.3f2a.lock.break'},
-      {kind: 'record-marker', file: 'ns.42.record', ns: '42'},
-      {kind: 'record-marker', file: 'ns.m4026532001.record', ns: 'm4026532001'},
-    ])
+    assert.deepEqual(
+      kinds([
+        '3f2a.json',
+        'my.ctr-1.json',
+        'orphan-42.json',
+        '3f2a.taken',
+        'c.3f2a.lock',
+        'ns.42.lock',
+        'c.3f2a.lock.break',
+        'ns.42.record',
+        'ns.m4026532001.record',
+      ]),
+      [
+        {kind: 'note', file: '3f2a.json', id: '3f2a'},
+        {kind: 'note', file: 'my.ctr-1.json', id: 'my.ctr-1'},
+        {kind: 'orphan', file: 'orphan-42.json', nsId: 42},
+        {kind: 'journal', file: '3f2a.taken', id: '3f2a'},
+        {kind: 'lock', file: 'c.3f2a.lock'},
+        {kind: 'lock', file: 'ns.42.lock'},
+        {kind: 'lock', file: 'c.3f2a.lock.break'},
+        {kind: 'record-marker', file: 'ns.42.record', ns: '42'},
+        {kind: 'record-marker', file: 'ns.m4026532001.record', ns: 'm4026532001'},
+      ],
+    )
     // Temp files: the native helper's (.<name>.<pid>.tmp) and ours (<name>.<pid>.<8 hex>.tmp), with their writer.
-    assert.deepEqual(kinds(['.3f2a.1234.tmp', '.orphan-42.77.tmp', 'c.3f2a.lock.99.0123abcd.tmp', '.3f2a.taken.5.deadbeef.tmp', '.x.123.12345678.tmp']), [
-      {kind: 'temp', file: '.3f2a.1234.tmp', pid: 1234},
-      {kind: 'temp', file: '.orphan-42.77.tmp', pid: 77, orphanNsId: 42},
-      {kind: 'temp', file: 'c.3f2a.lock.99.0123abcd.tmp', pid: 99},
-      {kind: 'temp', file: '.3f2a.taken.5.deadbeef.tmp', pid: 5},
-      {kind: 'temp', file: '.x.123.12345678.tmp', pid: 123},
-    ])
-    assert.deepEqual(kinds(['README', '.hidden', 'a b.json']).map((k) => k.kind), ['other', 'other', 'other'])
+    assert.deepEqual(
+      kinds([
+        '.3f2a.1234.tmp',
+        '.orphan-42.77.tmp',
+        'c.3f2a.lock.99.0123abcd.tmp',
+        '.3f2a.taken.5.deadbeef.tmp',
+        '.x.123.12345678.tmp',
+      ]),
+      [
+        {kind: 'temp', file: '.3f2a.1234.tmp', pid: 1234},
+        {kind: 'temp', file: '.orphan-42.77.tmp', pid: 77, orphanNsId: 42},
+        {kind: 'temp', file: 'c.3f2a.lock.99.0123abcd.tmp', pid: 99},
+        {kind: 'temp', file: '.3f2a.taken.5.deadbeef.tmp', pid: 5},
+        {kind: 'temp', file: '.x.123.12345678.tmp', pid: 123},
+      ],
+    )
+    assert.deepEqual(
+      kinds(['README', '.hidden', 'a b.json']).map((k) => k.kind),
+      ['other', 'other', 'other'],
+    )
   })
 
   it('tells a note from an orphan target by its fields (a container may be called orphan-7)', () => {
-    assert.equal(isNoteText('{"mntns":1,"ns_id":7,"runtime":"runc","registered_unix_ms":1,"state":{"id":"orphan-7"}}'), true)
+    assert.equal(
+      isNoteText('{"mntns":1,"ns_id":7,"runtime":"runc","registered_unix_ms":1,"state":{"id":"orphan-7"}}'),
+      true,
+    )
     assert.equal(isNoteText('{"mntns":1,"ns_id":7,"state":"recording","lost":0,"nested":[],"syscalls":{}}'), false)
-    assert.equal(parseTarget('{"mntns":1,"ns_id":7,"runtime":"runc","registered_unix_ms":1,"state":{"id":"orphan-7"}}'), undefined)
-    assert.deepEqual(parseTarget('{"mntns":1,"ns_id":7,"state":"recording","lost":0,"nested":[],"syscalls":{"x86_64":[0,1]}}')?.syscalls, {x86_64: [0, 1]})
+    assert.equal(
+      parseTarget('{"mntns":1,"ns_id":7,"runtime":"runc","registered_unix_ms":1,"state":{"id":"orphan-7"}}'),
+      undefined,
+    )
+    assert.deepEqual(
+      parseTarget('{"mntns":1,"ns_id":7,"state":"recording","lost":0,"nested":[],"syscalls":{"x86_64":[0,1]}}')
+        ?.syscalls,
+      {x86_64: [0, 1]},
+    )
     assert.equal(parseTarget('{"mntns":1,"ns_id":7,"lost":0,"syscalls":{"x86_64":[-1]}}'), undefined)
     assert.equal(parseTarget('{"mntns":1,'), undefined)
   })
 
   it('unions two snapshots of a target; tells whether the second adds anything', () => {
-    const t = (syscalls: KernelTarget['syscalls'], lost = 0): KernelTarget => ({mntns: 1, ns_id: 2, state: 'recording', exited: false, lost, interrupted: false, nested: [], syscalls})
+    const t = (syscalls: KernelTarget['syscalls'], lost = 0): KernelTarget => ({
+      mntns: 1,
+      ns_id: 2,
+      state: 'recording',
+      exited: false,
+      lost,
+      interrupted: false,
+      nested: [],
+      syscalls,
+    })
     const a = t({x86_64: [0, 3]})
     const b = t({x86_64: [1, 3], x86: [4]}, 1)
     assert.deepEqual(unionTargets(a, b).syscalls, {x86_64: [0, 1, 3], x86: [4]})
@@ -52,6 +96,9 @@ describe('spool layout', () => {
     assert.equal(targetAdds(a, q), true)
     assert.equal(targetAdds(q, a), false)
     assert.equal(parseTarget('{"mntns":1,"lost":0,"quota":{"nested":-1,"words":0},"syscalls":{}}'), undefined)
-    assert.deepEqual(parseTarget('{"mntns":1,"lost":0,"quota":{"nested":1,"words":0},"syscalls":{}}')?.quota, {nested: 1, words: 0})
+    assert.deepEqual(parseTarget('{"mntns":1,"lost":0,"quota":{"nested":1,"words":0},"syscalls":{}}')?.quota, {
+      nested: 1,
+      words: 0,
+    })
   })
 })

@@ -21,10 +21,15 @@ describe('spool notes', () => {
     f.writeOrphan({mntns: 403, ns_id: 43, syscalls: {x86_64: [0]}})
     writeFileSync(f.spoolPath('bad.json'), '{"mntns": "x"}')
     const damaged: string[] = []
-    const notes = await readSpoolNotes(f.config.spool, (id, error) => damaged.push(`${id}: ${(error as Error).message}`))
+    const notes = await readSpoolNotes(f.config.spool, (id, error) =>
+      damaged.push(`${id}: ${(error as Error).message}`),
+    )
     assert.deepEqual([...notes.keys()].sort(), ['n1', 'orphan-5'])
     assert.equal(damaged.length, 1)
     assert.match(damaged[0]!, /^bad: spool note .*bad\.json is damaged$/)
-    await assert.rejects(readSpoolNote(f.config.spool, 'bad'), (error: Error & {code?: string}) => error.code === 'spool-damaged')
+    await assert.rejects(
+      readSpoolNote(f.config.spool, 'bad'),
+      (error: Error & {code?: string}) => error.code === 'spool-damaged',
+    )
   })
 })

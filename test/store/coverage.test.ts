@@ -3,7 +3,13 @@ import {execFileSync} from 'node:child_process'
 import {mkdirSync, rmSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {after, describe, it} from 'node:test'
-import {coveragePathFor, formatCoverageJson, loadCoverage, parseCoverage, readCoverageFile} from '../../src/store/coverage.js'
+import {
+  coveragePathFor,
+  formatCoverageJson,
+  loadCoverage,
+  parseCoverage,
+  readCoverageFile,
+} from '../../src/store/coverage.js'
 import {fixture} from '../helpers/cli.js'
 import {tempDir} from './helpers/recordings.js'
 
@@ -24,7 +30,10 @@ describe('coverage sidecar: parser', () => {
   it('reads what the writer writes', () => {
     const coverage = {recordings: 5, syscalls: {futex: 4, read: 5}}
     assert.deepEqual(parseCoverage(formatCoverageJson(coverage)), coverage)
-    assert.equal(formatCoverageJson(coverage), '{\n  "recordings": 5,\n  "syscalls": {\n    "futex": 4,\n    "read": 5\n  }\n}\n')
+    assert.equal(
+      formatCoverageJson(coverage),
+      '{\n  "recordings": 5,\n  "syscalls": {\n    "futex": 4,\n    "read": 5\n  }\n}\n',
+    )
   })
 
   it('refuses what is not a coverage document', () => {
@@ -38,7 +47,10 @@ describe('coverage sidecar: parser', () => {
   })
 
   it('accepts a count of 0 (the same as a name that is not there), so one such entry does not hide the rest', () => {
-    assert.deepEqual(parseCoverage('{"recordings": 2, "syscalls": {"read": 2, "ptrace": 0}}'), {recordings: 2, syscalls: {read: 2, ptrace: 0}})
+    assert.deepEqual(parseCoverage('{"recordings": 2, "syscalls": {"read": 2, "ptrace": 0}}'), {
+      recordings: 2,
+      syscalls: {read: 2, ptrace: 0},
+    })
     assert.deepEqual(parseCoverage('{"recordings": 0, "syscalls": {}}'), {recordings: 0, syscalls: {}})
   })
 

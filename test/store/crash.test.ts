@@ -49,7 +49,14 @@ describe('kill -9 in the middle of a write', () => {
     const v1 = makeRecording({syscalls: ['read', 'write']})
     const path = await store.save(v1)
     const v2file = join(root, 'v2.json')
-    writeFileSync(v2file, JSON.stringify({...v1, syscalls: {x86_64: ['close', 'openat', 'read', 'write']}, command: Array.from({length: 4}, () => 'x'.repeat(50_000))}))
+    writeFileSync(
+      v2file,
+      JSON.stringify({
+        ...v1,
+        syscalls: {x86_64: ['close', 'openat', 'read', 'write']},
+        command: Array.from({length: 4}, () => 'x'.repeat(50_000)),
+      }),
+    )
 
     const child = start(['partial', root, v2file])
     const line = await firstLine(child)
@@ -84,7 +91,10 @@ describe('kill -9 in the middle of a write', () => {
       // One whole version: its number and all eight 60 000-character fillers, nothing cut.
       // (Each writer announces itself after its first save: the document is always a writer's version ≥ 1.)
       assert.match(document.command![0]!, /^[1-9][0-9]*$/)
-      assert.deepEqual(document.command!.slice(1).map((s) => s.length), Array(8).fill(60_000))
+      assert.deepEqual(
+        document.command!.slice(1).map((s) => s.length),
+        Array(8).fill(60_000),
+      )
       versions.add(document.command![0]!)
     }
     assert.ok(versions.size >= 1)
@@ -109,7 +119,9 @@ describe('kill -9 in the middle of a write', () => {
 
     // The next build finds the dead holder's lock, breaks it and completes.
     const result = await buildProfiles(store)
-    assert.deepEqual(result.built[0]!.profile.syscalls, [{names: ['openat', 'read', 'write'], action: 'SCMP_ACT_ALLOW'}])
+    assert.deepEqual(result.built[0]!.profile.syscalls, [
+      {names: ['openat', 'read', 'write'], action: 'SCMP_ACT_ALLOW'},
+    ])
     assert.deepEqual(readdirSync(join(root, 'locks')), [])
   })
 })

@@ -37,7 +37,14 @@ describe('Recording', () => {
   })
 
   it('a quota reached makes the recording incomplete, with the quota named; none reached keeps it out', () => {
-    const base = {source: 'record' as const, name: 'tools/x', runtime: 'record', set: {names: {x86_64: ['read']}, unknown: []}, startedAt: new Date(), endedAt: new Date()}
+    const base = {
+      source: 'record' as const,
+      name: 'tools/x',
+      runtime: 'record',
+      set: {names: {x86_64: ['read']}, unknown: []},
+      startedAt: new Date(),
+      endedAt: new Date(),
+    }
     const complete = createRecording({...base, quota: {nested: 0, words: 0}})
     assert.equal(complete.quota, undefined)
     assert.equal(isIncomplete(complete), false)
@@ -45,11 +52,16 @@ describe('Recording', () => {
     assert.deepEqual(flagged.quota, {nested: 3, words: 0})
     assert.equal(validateRecording(flagged).valid, true)
     assert.equal(isIncomplete(flagged), true)
-    assert.deepEqual(incompleteReasons(flagged), [`it reached its quota of ${KERNEL_QUOTAS.nestedNamespaces} live nested mount namespaces: 3 more were not followed (their syscalls are missing)`])
-    assert.match(incompleteReasons({lost: 0, quota: {nested: 0, words: 7}}).join(), /quota of 256 syscall numbers no ABI has: 7 more such calls were not stored/)
+    assert.deepEqual(incompleteReasons(flagged), [
+      `it reached its quota of ${KERNEL_QUOTAS.nestedNamespaces} live nested mount namespaces: 3 more were not followed (their syscalls are missing)`,
+    ])
+    assert.match(
+      incompleteReasons({lost: 0, quota: {nested: 0, words: 7}}).join(),
+      /quota of 256 syscall numbers no ABI has: 7 more such calls were not stored/,
+    )
   })
 
-  it('the quotas named to users are the kernel recorder\'s (bpf/recorder.h)', () => {
+  it("the quotas named to users are the kernel recorder's (bpf/recorder.h)", () => {
     const header = readFileSync(join(REPO_ROOT, 'bpf', 'recorder.h'), 'utf8')
     const define = (name: string) => Number(new RegExp(`#define ${name} (\\d+)`).exec(header)?.[1])
     assert.equal(KERNEL_QUOTAS.nestedNamespaces, define('SCR_NESTED_QUOTA'))

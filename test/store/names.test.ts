@@ -17,10 +17,11 @@ describe('safeNameSegment', () => {
     ['a b', 'a_20b'],
     ['../../etc/passwd', '_2E._2F.._2Fetc_2Fpasswd'],
   ]
-  for (const [input, output] of cases) it(`${JSON.stringify(input)} → ${output}`, () => {
-    assert.equal(safeNameSegment(input), output)
-    assert.equal(decodeSafeNameSegment(output), input)
-  })
+  for (const [input, output] of cases)
+    it(`${JSON.stringify(input)} → ${output}`, () => {
+      assert.equal(safeNameSegment(input), output)
+      assert.equal(decodeSafeNameSegment(output), input)
+    })
 
   it('gives a bounded file name of allowed characters, never . or ..', () => {
     fc.assert(
@@ -39,16 +40,20 @@ describe('safeNameSegment', () => {
 
   it('is reversible below the length bound and injective', () => {
     fc.assert(
-      fc.property(fc.uniqueArray(fc.string({unit: 'grapheme', maxLength: 40}), {minLength: 2, maxLength: 20}), (strings) => {
-        const encoded = strings.map(safeNameSegment)
-        assert.equal(new Set(encoded).size, strings.length)
-        // Below the bound the encoding decodes back; above it (e.g. 40 four-byte graphemes) it is the hashed form.
-        strings.forEach((s, i) => {
-          const decoded = decodeSafeNameSegment(encoded[i]!)
-          if (decoded === undefined) assert.ok(encoded[i]!.length >= MAX_SAFE_SEGMENT - 2, `${JSON.stringify(s)} is short enough to decode`)
-          else assert.equal(decoded, s)
-        })
-      }),
+      fc.property(
+        fc.uniqueArray(fc.string({unit: 'grapheme', maxLength: 40}), {minLength: 2, maxLength: 20}),
+        (strings) => {
+          const encoded = strings.map(safeNameSegment)
+          assert.equal(new Set(encoded).size, strings.length)
+          // Below the bound the encoding decodes back; above it (e.g. 40 four-byte graphemes) it is the hashed form.
+          strings.forEach((s, i) => {
+            const decoded = decodeSafeNameSegment(encoded[i]!)
+            if (decoded === undefined)
+              assert.ok(encoded[i]!.length >= MAX_SAFE_SEGMENT - 2, `${JSON.stringify(s)} is short enough to decode`)
+            else assert.equal(decoded, s)
+          })
+        },
+      ),
       {numRuns: 300},
     )
   })
@@ -67,6 +72,7 @@ describe('safeNameSegment', () => {
   })
 
   it('rejects what it cannot have produced', () => {
-    for (const bad of ['_2e', '_', 'a_', 'a_G0', '.x', 'a/b', '_2Ex_h0123']) if (bad !== '_') assert.equal(decodeSafeNameSegment(bad), undefined, bad)
+    for (const bad of ['_2e', '_', 'a_', 'a_G0', '.x', 'a/b', '_2Ex_h0123'])
+      if (bad !== '_') assert.equal(decodeSafeNameSegment(bad), undefined, bad)
   })
 })

@@ -1,5 +1,15 @@
 import assert from 'node:assert/strict'
-import {chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync} from 'node:fs'
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs'
 import {join} from 'node:path'
 import {after, describe, it} from 'node:test'
 import {isUserError} from '../../src/core/errors.js'
@@ -35,15 +45,35 @@ describe('RecordingStore', () => {
   it('validates before writing', async () => {
     const store = newStore()
     const bad = {...makeRecording({}), syscalls: {x86_64: ['b', 'a']}}
-    await assert.rejects(store.save(bad), (e: unknown) => e instanceof InvalidRecordingError && e.exit === EXIT.USAGE && /sorted/.test(e.message))
+    await assert.rejects(
+      store.save(bad),
+      (e: unknown) => e instanceof InvalidRecordingError && e.exit === EXIT.USAGE && /sorted/.test(e.message),
+    )
     assert.equal(existsSync(join(store.root, 'recordings')), false)
   })
 
   it('filters by name pattern, namespace, workload, container, source and time', async () => {
     const store = newStore()
-    const web = makeRecording({namespace: 'shop', pod: 'web-7d4b9c8f6d-x2k4q', container: 'nginx', endedAt: '2026-05-01T10:01:00Z'})
-    const db = makeRecording({namespace: 'shop', pod: 'db-0', container: 'postgres', endedAt: '2026-05-03T10:01:00Z', startedAt: '2026-05-03T10:00:00Z'})
-    const other = makeRecording({namespace: 'ops', pod: 'agent-x2k4q', container: 'agent', source: 'record', endedAt: '2026-05-02T10:01:00Z'})
+    const web = makeRecording({
+      namespace: 'shop',
+      pod: 'web-7d4b9c8f6d-x2k4q',
+      container: 'nginx',
+      endedAt: '2026-05-01T10:01:00Z',
+    })
+    const db = makeRecording({
+      namespace: 'shop',
+      pod: 'db-0',
+      container: 'postgres',
+      endedAt: '2026-05-03T10:01:00Z',
+      startedAt: '2026-05-03T10:00:00Z',
+    })
+    const other = makeRecording({
+      namespace: 'ops',
+      pod: 'agent-x2k4q',
+      container: 'agent',
+      source: 'record',
+      endedAt: '2026-05-02T10:01:00Z',
+    })
     for (const r of [web, db, other]) await store.save(r)
     const ids = async (filter: Parameters<RecordingStore['list']>[0]) => (await store.list(filter)).map((r) => r.name)
     assert.deepEqual(await ids({}), ['ops/agent/agent', 'shop/db/postgres', 'shop/web/nginx'])
@@ -118,7 +148,10 @@ describe('RecordingStore', () => {
     dirs.push(parent)
     writeFileSync(join(parent, 'a-file'), '')
     const store = new RecordingStore(join(parent, 'a-file', 'store'))
-    await assert.rejects(store.save(makeRecording({})), (e: unknown) => isUserError(e) && /cannot write/.test(e.message))
+    await assert.rejects(
+      store.save(makeRecording({})),
+      (e: unknown) => isUserError(e) && /cannot write/.test(e.message),
+    )
   })
 
   it('knows its default root and the sidecar paths', () => {
@@ -148,7 +181,11 @@ describe('parseTimeBound', () => {
   })
   it('refuses anything else with a suggestion', () => {
     for (const bad of ['yesterday', '7', '2026-13-01', '1y', '']) {
-      assert.throws(() => parseTimeBound(bad, 'since', now), (e: unknown) => isUserError(e) && e.exit === EXIT.USAGE && e.suggestions.length > 0, bad)
+      assert.throws(
+        () => parseTimeBound(bad, 'since', now),
+        (e: unknown) => isUserError(e) && e.exit === EXIT.USAGE && e.suggestions.length > 0,
+        bad,
+      )
     }
   })
 })

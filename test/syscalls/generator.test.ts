@@ -15,7 +15,8 @@ function findRepoRoot(): string {
     const pkg = join(dir, 'package.json')
     if (existsSync(pkg)) {
       const parsed: unknown = JSON.parse(readFileSync(pkg, 'utf8'))
-      if (typeof parsed === 'object' && parsed !== null && 'name' in parsed && parsed.name === 'seccomp-recorder') return dir
+      if (typeof parsed === 'object' && parsed !== null && 'name' in parsed && parsed.name === 'seccomp-recorder')
+        return dir
     }
     const parent = dirname(dir)
     if (parent === dir) throw new Error(`no seccomp-recorder package.json above ${fileURLToPath(import.meta.url)}`)
@@ -47,7 +48,10 @@ function show(run: Run): string {
 const CSV_ABI_COLUMNS = ['x86', 'x86_64', 'x32', 'arm', 'aarch64', 'riscv64'] as const
 
 /** A small CSV in libseccomp's layout: a number and a kver column per ABI. */
-function fixtureCsv(rows: ReadonlyArray<readonly [string, ...string[]]>, header = '#syscall (v6.9.0 2024-05-12)'): string {
+function fixtureCsv(
+  rows: ReadonlyArray<readonly [string, ...string[]]>,
+  header = '#syscall (v6.9.0 2024-05-12)',
+): string {
   const head = [header, ...CSV_ABI_COLUMNS.flatMap((abi) => [abi, `${abi}_kver`])].join(',')
   const body = rows.map(([name, ...numbers]) => [name, ...numbers.flatMap((nr) => [nr, 'SCMP_KV_UNDEF'])].join(','))
   return [head, ...body, ''].join('\n')
@@ -73,13 +77,18 @@ describe('gen-syscall-tables', () => {
   })
 
   it('finds the checked-in tables.generated.ts up to date (--check)', () => {
-    assert.ok(existsSync(CSV), `${CSV} is missing: the tables are generated from shared/syscalls/syscalls.csv beside the repo`)
+    assert.ok(
+      existsSync(CSV),
+      `${CSV} is missing: the tables are generated from shared/syscalls/syscalls.csv beside the repo`,
+    )
     const run = generator('--check')
     assert.equal(run.status, 0, `src/syscalls/tables.generated.ts is stale, run \`npm run gen:syscalls\`\n${show(run)}`)
   })
 
   it('matches the CSV exactly, read independently of the generator', () => {
-    const lines = readFileSync(CSV, 'utf8').split('\n').filter((line) => line !== '')
+    const lines = readFileSync(CSV, 'utf8')
+      .split('\n')
+      .filter((line) => line !== '')
     const header = (lines[0] ?? '').split(',')
     const version = /^#syscall \((v\S+)/.exec(header[0] ?? '')?.[1]
     assert.ok(version !== undefined, `header: ${header[0]}`)
@@ -109,21 +118,44 @@ describe('gen-syscall-tables', () => {
     const run = generator(csv, '--out', out)
     assert.equal(run.status, 0, show(run))
     const text = readFileSync(out, 'utf8')
-    for (const needle of ['GENERATED FILE', 'DO NOT EDIT', 'npm run gen:syscalls', 'libseccomp', '90d3f7d', 'LGPL-2.1', 'v6.9.0 2024-05-12']) {
+    for (const needle of [
+      'GENERATED FILE',
+      'DO NOT EDIT',
+      'npm run gen:syscalls',
+      'libseccomp',
+      '90d3f7d',
+      'LGPL-2.1',
+      'v6.9.0 2024-05-12',
+    ]) {
       assert.ok(text.includes(needle), `header mentions ${needle}`)
     }
     assert.ok(text.includes("export const SOURCE_KERNEL_VERSION = 'v6.9.0'"))
     assert.ok(text.includes("export const SOURCE_DATE = '2024-05-12'"))
     const block = (constant: string): string[] => {
-      const match = new RegExp(`export const ${constant}: GeneratedSyscallTable = Object\\.freeze\\(\\{\\n([^}]*)\\}\\)`).exec(text)
+      const match = new RegExp(
+        `export const ${constant}: GeneratedSyscallTable = Object\\.freeze\\(\\{\\n([^}]*)\\}\\)`,
+      ).exec(text)
       assert.ok(match?.[1] !== undefined, `block ${constant}`)
       return match[1].split('\n').filter((line) => line !== '')
     }
     assert.deepEqual(block('X86_64'), ['  open: 2,', '  read: 0,', '  rt_sigaction: 13,', '  write: 1,'])
-    assert.deepEqual(block('X86'), ['  _llseek: 140,', '  open: 5,', '  read: 3,', '  rt_sigaction: 174,', '  write: 4,'])
+    assert.deepEqual(block('X86'), [
+      '  _llseek: 140,',
+      '  open: 5,',
+      '  read: 3,',
+      '  rt_sigaction: 174,',
+      '  write: 4,',
+    ])
     assert.deepEqual(block('X32'), ['  open: 2,', '  read: 0,', '  rt_sigaction: 512,', '  write: 1,'])
     assert.deepEqual(block('AARCH64'), ['  read: 63,', '  rt_sigaction: 134,', '  write: 64,'])
-    assert.deepEqual(block('ARM'), ['  _llseek: 140,', '  breakpoint: 983041,', '  open: 5,', '  read: 3,', '  rt_sigaction: 174,', '  write: 4,'])
+    assert.deepEqual(block('ARM'), [
+      '  _llseek: 140,',
+      '  breakpoint: 983041,',
+      '  open: 5,',
+      '  read: 3,',
+      '  rt_sigaction: 174,',
+      '  write: 4,',
+    ])
     assert.ok(!text.includes('riscv'), 'other ABIs are left out')
     assert.ok(!text.includes('PNR'))
   })

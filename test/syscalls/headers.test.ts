@@ -84,7 +84,8 @@ function compare(t: TestContext, abi: Abi, file: string): void {
   const byNumber = new Map([...table].map(([name, nr]) => [nr, name]))
   for (const name of headerOnly) {
     const other = byNumber.get(header.get(name) ?? Number.NaN)
-    if (other !== undefined && !header.has(other)) t.diagnostic(`${abi}: possible spelling difference: header ${name}, CSV ${other}`)
+    if (other !== undefined && !header.has(other))
+      t.diagnostic(`${abi}: possible spelling difference: header ${name}, CSV ${other}`)
   }
   assert.ok(common > 300, `${abi}: only ${common} names in common with ${file}`)
 }

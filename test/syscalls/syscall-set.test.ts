@@ -8,7 +8,11 @@ import {allNames, architecturesOf, nameKernelSyscalls} from '../../src/syscalls/
 describe('nameKernelSyscalls', () => {
   it('names numbers per ABI and keeps unknown numbers', () => {
     const set = nameKernelSyscalls({syscalls: {x86_64: [0, 1, 59, 231, 511], x86: [1, 11], x32: [520]}})
-    assert.deepEqual(set.names, {x86_64: ['execve', 'exit_group', 'read', 'write'], x86: ['execve', 'exit'], x32: ['execve']})
+    assert.deepEqual(set.names, {
+      x86_64: ['execve', 'exit_group', 'read', 'write'],
+      x86: ['execve', 'exit'],
+      x32: ['execve'],
+    })
     assert.deepEqual(set.unknown, [{abi: 'x86_64', nr: 511}])
     assert.deepEqual(allNames(set), ['execve', 'exit', 'exit_group', 'read', 'write'])
     assert.deepEqual(architecturesOf(set), ['SCMP_ARCH_X32', 'SCMP_ARCH_X86', 'SCMP_ARCH_X86_64'])

@@ -33,7 +33,15 @@ describe('syscall tables: ABIs and architectures', () => {
       arm: 'SCMP_ARCH_ARM',
     })
     for (const abi of ABIS) assert.equal(abiForScmpArch(SCMP_ARCH_BY_ABI[abi]), abi)
-    for (const other of ['SCMP_ARCH_PPC64LE', 'SCMP_ARCH_RISCV64', 'scmp_arch_x86_64', 'x86_64', '', 'toString', '__proto__']) {
+    for (const other of [
+      'SCMP_ARCH_PPC64LE',
+      'SCMP_ARCH_RISCV64',
+      'scmp_arch_x86_64',
+      'x86_64',
+      '',
+      'toString',
+      '__proto__',
+    ]) {
       assert.equal(abiForScmpArch(other), undefined, other)
     }
   })
@@ -155,10 +163,31 @@ describe('syscall tables: lookups', () => {
 
   it('gives undefined for unknown names and numbers', () => {
     for (const abi of ABIS) {
-      for (const name of ['', 'nope', 'READ', 'read ', 'toString', 'constructor', '__proto__', 'hasOwnProperty', 'valueOf', '0']) {
+      for (const name of [
+        '',
+        'nope',
+        'READ',
+        'read ',
+        'toString',
+        'constructor',
+        '__proto__',
+        'hasOwnProperty',
+        'valueOf',
+        '0',
+      ]) {
         assert.equal(syscallNumber(abi, name), undefined, `${abi} ${JSON.stringify(name)}`)
       }
-      for (const nr of [-1, -0.5, 1.5, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 99999, 2 ** 53, Number.MAX_VALUE]) {
+      for (const nr of [
+        -1,
+        -0.5,
+        1.5,
+        Number.NaN,
+        Number.POSITIVE_INFINITY,
+        Number.NEGATIVE_INFINITY,
+        99999,
+        2 ** 53,
+        Number.MAX_VALUE,
+      ]) {
         assert.equal(syscallName(abi, nr), undefined, `${abi} ${nr}`)
       }
     }

@@ -14,5 +14,6 @@ export const rootFlags = {
 }
 
 export const prefixFlag = Flags.string({
-  description: 'directory below the seccomp root to publish into; part of localhostProfile (e.g. seccomp-recorder) [default: none]',
+  description:
+    'directory below the seccomp root to publish into; part of localhostProfile (e.g. seccomp-recorder) [default: none]',
 })

@@ -13,12 +13,33 @@ export const storeFlag = Flags.string({
 })
 
 export const filterFlags = {
-  namespace: Flags.string({description: 'only recordings of pods in this namespace (repeatable)', multiple: true, helpValue: 'NS'}),
-  workload: Flags.string({description: 'only recordings of this workload, e.g. a Deployment name (repeatable)', multiple: true, helpValue: 'NAME'}),
-  container: Flags.string({description: 'only recordings of containers with this name (repeatable)', multiple: true, helpValue: 'NAME'}),
-  source: Flags.string({description: 'only recordings made by the OCI hook, by `record`, or salvaged by `gc`', options: [...RECORDING_SOURCES]}),
-  since: Flags.string({description: 'only runs that ended at or after this time: ISO 8601, or a duration back from now (30m, 24h, 7d)', helpValue: 'TIME'}),
-  until: Flags.string({description: 'only runs that ended at or before this time: ISO 8601, or a duration back from now', helpValue: 'TIME'}),
+  namespace: Flags.string({
+    description: 'only recordings of pods in this namespace (repeatable)',
+    multiple: true,
+    helpValue: 'NS',
+  }),
+  workload: Flags.string({
+    description: 'only recordings of this workload, e.g. a Deployment name (repeatable)',
+    multiple: true,
+    helpValue: 'NAME',
+  }),
+  container: Flags.string({
+    description: 'only recordings of containers with this name (repeatable)',
+    multiple: true,
+    helpValue: 'NAME',
+  }),
+  source: Flags.string({
+    description: 'only recordings made by the OCI hook, by `record`, or salvaged by `gc`',
+    options: [...RECORDING_SOURCES],
+  }),
+  since: Flags.string({
+    description: 'only runs that ended at or after this time: ISO 8601, or a duration back from now (30m, 24h, 7d)',
+    helpValue: 'TIME',
+  }),
+  until: Flags.string({
+    description: 'only runs that ended at or before this time: ISO 8601, or a duration back from now',
+    helpValue: 'TIME',
+  }),
 }
 
 export interface FilterFlagValues {

@@ -3,7 +3,13 @@ import type {LoadedCoverage as Coverage} from '../../store/coverage.js'
 import {failsOn, type FailOn, type Findings, type HeaderDiff} from '../../diff/header.js'
 import type {ProfileDiff, SyscallChange} from '../../diff/profile-diff.js'
 import type {AttackSurface, NeededSyscall, RuntimeDefaultDiff} from '../../diff/runtime-default-diff.js'
-import type {DiffInput, ProfilesDiffRun, ResolutionTarget, ResolvedRuntimeDefault, RuntimeDefaultDiffRun} from '../../diff/run.js'
+import type {
+  DiffInput,
+  ProfilesDiffRun,
+  ResolutionTarget,
+  ResolvedRuntimeDefault,
+  RuntimeDefaultDiffRun,
+} from '../../diff/run.js'
 import {colourUnifiedDiff} from '../../diff/unified.js'
 import {describeAction, describeVerdict} from '../../diff/verdict.js'
 import {isAllowing, type SyscallVerdict} from '../../profile/semantics.js'
@@ -86,7 +92,10 @@ function verdictLine(failed: boolean, failOn: FailOn): string {
 }
 
 function targetLine(t: ResolutionTarget, architectures?: string[]): string {
-  const archText = architectures && architectures.length > 0 ? `${archDisplayName(t.arch)} (${arches(architectures)})` : archDisplayName(t.arch)
+  const archText =
+    architectures && architectures.length > 0
+      ? `${archDisplayName(t.arch)} (${arches(architectures)})`
+      : archDisplayName(t.arch)
   return `${archText}, kernel ${t.kernel}, ${t.caps.length} ${t.caps.length === 1 ? 'capability' : 'capabilities'} (${t.capsSource === 'default' ? t.capsDescription : 'custom'})`
 }
 
@@ -116,17 +125,29 @@ function wrapNames(names: string[], indent = '    ', width = 100): string[] {
 function headerLines(h: HeaderDiff, fromLabel: string, toLabel: string, c: ChalkInstance): string[] {
   const lines: string[] = []
   if (h.defaultAction) {
-    const tag = h.defaultAllowance === 'widens' ? c.red(' (now allows every unlisted syscall)') : h.defaultAllowance === 'narrows' ? c.green(' (no longer allows unlisted syscalls)') : ''
-    lines.push(`  default action  ${fromLabel} ${defaultText(h.defaultAction.from, h.defaultAction.fromErrnoRet)} → ${toLabel} ${defaultText(h.defaultAction.to, h.defaultAction.toErrnoRet)}${tag}`)
+    const tag =
+      h.defaultAllowance === 'widens'
+        ? c.red(' (now allows every unlisted syscall)')
+        : h.defaultAllowance === 'narrows'
+          ? c.green(' (no longer allows unlisted syscalls)')
+          : ''
+    lines.push(
+      `  default action  ${fromLabel} ${defaultText(h.defaultAction.from, h.defaultAction.fromErrnoRet)} → ${toLabel} ${defaultText(h.defaultAction.to, h.defaultAction.toErrnoRet)}${tag}`,
+    )
   } else lines.push(`  default action  ${c.dim('same')}`)
   const a = h.architectures
   if (a.added.length + a.removed.length === 0) lines.push(`  architectures   ${c.dim(`same (${arches(a.from)})`)}`)
   else {
-    const parts = [a.added.length ? c.red(`+ ${arches(a.added)}`) : '', a.removed.length ? c.green(`- ${arches(a.removed)}`) : ''].filter(Boolean)
+    const parts = [
+      a.added.length ? c.red(`+ ${arches(a.added)}`) : '',
+      a.removed.length ? c.green(`- ${arches(a.removed)}`) : '',
+    ].filter(Boolean)
     lines.push(`  architectures   ${fromLabel} ${arches(a.from)} → ${toLabel} ${arches(a.to)}  ${parts.join('  ')}`)
   }
   if (h.flags.added.length + h.flags.removed.length > 0) {
-    lines.push(`  flags           ${[...h.flags.added.map((f) => `+ ${f}`), ...h.flags.removed.map((f) => `- ${f}`)].join('  ')}`)
+    lines.push(
+      `  flags           ${[...h.flags.added.map((f) => `+ ${f}`), ...h.flags.removed.map((f) => `- ${f}`)].join('  ')}`,
+    )
   }
   return lines
 }
@@ -134,10 +155,21 @@ function headerLines(h: HeaderDiff, fromLabel: string, toLabel: string, c: Chalk
 function headerMarkdownRows(h: HeaderDiff, fromLabel: string, toLabel: string): string[] {
   const rows: string[] = []
   const d = h.defaultAction
-  rows.push(d ? `| Default action | ${fromLabel}: ${cell(defaultText(d.from, d.fromErrnoRet))} → ${toLabel}: ${cell(defaultText(d.to, d.toErrnoRet))} |` : '| Default action | same |')
+  rows.push(
+    d
+      ? `| Default action | ${fromLabel}: ${cell(defaultText(d.from, d.fromErrnoRet))} → ${toLabel}: ${cell(defaultText(d.to, d.toErrnoRet))} |`
+      : '| Default action | same |',
+  )
   const a = h.architectures
-  rows.push(a.added.length + a.removed.length === 0 ? `| Architectures | same (${arches(a.from)}) |` : `| Architectures | ${fromLabel}: ${arches(a.from)} → ${toLabel}: ${arches(a.to)} |`)
-  if (h.flags.added.length + h.flags.removed.length > 0) rows.push(`| Flags | ${[...h.flags.added.map((f) => `+${f}`), ...h.flags.removed.map((f) => `-${f}`)].join(', ')} |`)
+  rows.push(
+    a.added.length + a.removed.length === 0
+      ? `| Architectures | same (${arches(a.from)}) |`
+      : `| Architectures | ${fromLabel}: ${arches(a.from)} → ${toLabel}: ${arches(a.to)} |`,
+  )
+  if (h.flags.added.length + h.flags.removed.length > 0)
+    rows.push(
+      `| Flags | ${[...h.flags.added.map((f) => `+${f}`), ...h.flags.removed.map((f) => `-${f}`)].join(', ')} |`,
+    )
   return rows
 }
 
@@ -154,7 +186,14 @@ export class RuntimeDefaultDiffReport {
     run: RuntimeDefaultDiffRun,
     readonly failOn: FailOn,
   ) {
-    ;({diff: this.diff, profile: this.profile, runtimeDefault: this.runtimeDefault, coverage: this.coverage, unified: this.unified, notes: this.notes} = run)
+    ;({
+      diff: this.diff,
+      profile: this.profile,
+      runtimeDefault: this.runtimeDefault,
+      coverage: this.coverage,
+      unified: this.unified,
+      notes: this.notes,
+    } = run)
   }
 
   get failed(): boolean {
@@ -162,7 +201,12 @@ export class RuntimeDefaultDiffReport {
   }
 
   private needed(n: NeededSyscall): NeededSyscallJson {
-    return {name: n.name, runtimeDefault: verdictJson(n.runtimeDefault), profile: verdictJson(n.profile), seen: seenIn(this.coverage, n.name)}
+    return {
+      name: n.name,
+      runtimeDefault: verdictJson(n.runtimeDefault),
+      profile: verdictJson(n.profile),
+      seen: seenIn(this.coverage, n.name),
+    }
   }
 
   getJson(): RuntimeDefaultDiffJson {
@@ -199,29 +243,72 @@ export class RuntimeDefaultDiffReport {
     ]
     for (const abi of d.abis ?? []) {
       const n = d.runtimeDefaultCounts[abi]
-      if (n) lines.push(c.dim(`  on ${abi}: RuntimeDefault allows ${n.allowed} syscalls unconditionally, ${n.conditional} under conditions`))
+      if (n)
+        lines.push(
+          c.dim(
+            `  on ${abi}: RuntimeDefault allows ${n.allowed} syscalls unconditionally, ${n.conditional} under conditions`,
+          ),
+        )
     }
-    if (this.coverage) lines.push(c.dim(`  coverage: ${plural(this.coverage.recordings, 'recording')} (${this.coverage.path})`))
+    if (this.coverage)
+      lines.push(c.dim(`  coverage: ${plural(this.coverage.recordings, 'recording')} (${this.coverage.path})`))
     for (const note of this.notes) lines.push(c.yellow(`  note: ${note}`))
 
-    lines.push('', c.bold(`Will fail under RuntimeDefault (denied): ${d.willFail.length === 0 ? c.green('none') : c.red(String(d.willFail.length))}`))
-    for (const n of d.willFail) lines.push(`  ${c.red('✗')} ${n.name.padEnd(22)} RuntimeDefault: ${describeVerdict(n.runtimeDefault)}  ${c.dim(seenText(seenIn(this.coverage, n.name), this.coverage))}`.trimEnd())
-    lines.push(c.bold(`May fail under RuntimeDefault (allowed only under conditions): ${d.mayFail.length === 0 ? c.green('none') : c.yellow(String(d.mayFail.length))}`))
+    lines.push(
+      '',
+      c.bold(
+        `Will fail under RuntimeDefault (denied): ${d.willFail.length === 0 ? c.green('none') : c.red(String(d.willFail.length))}`,
+      ),
+    )
+    for (const n of d.willFail)
+      lines.push(
+        `  ${c.red('✗')} ${n.name.padEnd(22)} RuntimeDefault: ${describeVerdict(n.runtimeDefault)}  ${c.dim(seenText(seenIn(this.coverage, n.name), this.coverage))}`.trimEnd(),
+      )
+    lines.push(
+      c.bold(
+        `May fail under RuntimeDefault (allowed only under conditions): ${d.mayFail.length === 0 ? c.green('none') : c.yellow(String(d.mayFail.length))}`,
+      ),
+    )
     for (const n of d.mayFail) {
       lines.push(`  ${c.yellow('?')} ${n.name.padEnd(22)} RuntimeDefault: ${describeVerdict(n.runtimeDefault)}`)
-      lines.push(`    ${''.padEnd(22)}profile: ${describeVerdict(n.profile)}  ${c.dim(seenText(seenIn(this.coverage, n.name), this.coverage))}`.trimEnd())
+      lines.push(
+        `    ${''.padEnd(22)}profile: ${describeVerdict(n.profile)}  ${c.dim(seenText(seenIn(this.coverage, n.name), this.coverage))}`.trimEnd(),
+      )
     }
 
-    lines.push('', c.bold(`Attack surface removed: ${c.green(`${s.removed} of ${s.runtimeDefaultAllows}`)} syscalls RuntimeDefault allows are never used by the profile (${percent(s.removedPercent)})`))
-    for (const [abi, n] of Object.entries(s.byAbi)) lines.push(`  ${abi.padEnd(8)} ${n.removed} of ${n.runtimeDefaultAllows} (${percent(n.removedPercent)})`)
+    lines.push(
+      '',
+      c.bold(
+        `Attack surface removed: ${c.green(`${s.removed} of ${s.runtimeDefaultAllows}`)} syscalls RuntimeDefault allows are never used by the profile (${percent(s.removedPercent)})`,
+      ),
+    )
+    for (const [abi, n] of Object.entries(s.byAbi))
+      lines.push(`  ${abi.padEnd(8)} ${n.removed} of ${n.runtimeDefaultAllows} (${percent(n.removedPercent)})`)
     if (options.names) {
-      lines.push(c.dim('  removed:'), ...wrapNames(s.removedNames), c.dim('  still allowed (used by the profile):'), ...wrapNames(s.keptNames))
+      lines.push(
+        c.dim('  removed:'),
+        ...wrapNames(s.removedNames),
+        c.dim('  still allowed (used by the profile):'),
+        ...wrapNames(s.keptNames),
+      )
     } else if (s.removed > 0) lines.push(c.dim('  (--names lists them)'))
-    if (d.ignored.length > 0) lines.push(c.yellow(`  ignored: ${d.ignored.join(', ')} (not syscalls on ${(d.abis ?? []).join(', ')})`))
+    if (d.ignored.length > 0)
+      lines.push(c.yellow(`  ignored: ${d.ignored.join(', ')} (not syscalls on ${(d.abis ?? []).join(', ')})`))
 
-    lines.push('', c.bold('Other differences (RuntimeDefault → profile)'), ...headerLines(d.header, 'RuntimeDefault', 'profile', c))
-    if (this.unified !== null) lines.push('', this.unified === '' ? c.dim('(normalised JSON identical)') : colourUnifiedDiff(this.unified.trimEnd(), c))
-    lines.push('', `${findingsText(d.findings)}; ${this.failed ? c.red(verdictLine(true, this.failOn)) : c.green(verdictLine(false, this.failOn))}`)
+    lines.push(
+      '',
+      c.bold('Other differences (RuntimeDefault → profile)'),
+      ...headerLines(d.header, 'RuntimeDefault', 'profile', c),
+    )
+    if (this.unified !== null)
+      lines.push(
+        '',
+        this.unified === '' ? c.dim('(normalised JSON identical)') : colourUnifiedDiff(this.unified.trimEnd(), c),
+      )
+    lines.push(
+      '',
+      `${findingsText(d.findings)}; ${this.failed ? c.red(verdictLine(true, this.failOn)) : c.green(verdictLine(false, this.failOn))}`,
+    )
     return lines.join('\n')
   }
 
@@ -242,22 +329,51 @@ export class RuntimeDefaultDiffReport {
       ...headerMarkdownRows(d.header, 'RuntimeDefault', 'profile'),
       `| Result | ${findingsText(d.findings)}: **${verdictLine(this.failed, this.failOn)}** |`,
     ]
-    const needed = [...d.willFail.map((n) => ['will fail', n] as const), ...d.mayFail.map((n) => ['may fail', n] as const)]
+    const needed = [
+      ...d.willFail.map((n) => ['will fail', n] as const),
+      ...d.mayFail.map((n) => ['may fail', n] as const),
+    ]
     if (needed.length > 0) {
-      out.push('', '#### Syscalls the workload needs', '', `| Syscall | Under RuntimeDefault | RuntimeDefault rules | Profile${this.coverage ? ' | Seen in' : ''} |`, `|---|---|---|---${this.coverage ? '|---' : ''}|`)
+      out.push(
+        '',
+        '#### Syscalls the workload needs',
+        '',
+        `| Syscall | Under RuntimeDefault | RuntimeDefault rules | Profile${this.coverage ? ' | Seen in' : ''} |`,
+        `|---|---|---|---${this.coverage ? '|---' : ''}|`,
+      )
       for (const [what, n] of needed) {
         const seen = this.coverage ? ` | ${seenIn(this.coverage, n.name)}/${this.coverage.recordings}` : ''
-        out.push(`| \`${n.name}\` | ${what} | ${cell(describeVerdict(n.runtimeDefault))} | ${cell(describeVerdict(n.profile))}${seen} |`)
+        out.push(
+          `| \`${n.name}\` | ${what} | ${cell(describeVerdict(n.runtimeDefault))} | ${cell(describeVerdict(n.profile))}${seen} |`,
+        )
       }
     }
     if (Object.keys(s.byAbi).length > 0) {
-      out.push('', '#### Attack surface by ABI', '', '| ABI | RuntimeDefault allows | Never used by the profile | Share removed |', '|---|---:|---:|---:|')
-      for (const [abi, n] of Object.entries(s.byAbi)) out.push(`| ${abi} | ${n.runtimeDefaultAllows} | ${n.removed} | ${percent(n.removedPercent)} |`)
+      out.push(
+        '',
+        '#### Attack surface by ABI',
+        '',
+        '| ABI | RuntimeDefault allows | Never used by the profile | Share removed |',
+        '|---|---:|---:|---:|',
+      )
+      for (const [abi, n] of Object.entries(s.byAbi))
+        out.push(`| ${abi} | ${n.runtimeDefaultAllows} | ${n.removed} | ${percent(n.removedPercent)} |`)
     }
     if (s.removed > 0) {
-      out.push('', `<details><summary>${plural(s.removed, 'syscall')} RuntimeDefault allows that the profile never uses</summary>`, '', s.removedNames.map((n) => `\`${n}\``).join(', '), '', '</details>')
+      out.push(
+        '',
+        `<details><summary>${plural(s.removed, 'syscall')} RuntimeDefault allows that the profile never uses</summary>`,
+        '',
+        s.removedNames.map((n) => `\`${n}\``).join(', '),
+        '',
+        '</details>',
+      )
     }
-    if (d.ignored.length > 0) out.push('', `Ignored (not syscalls on ${(d.abis ?? []).join(', ')}): ${d.ignored.map((n) => `\`${n}\``).join(', ')}`)
+    if (d.ignored.length > 0)
+      out.push(
+        '',
+        `Ignored (not syscalls on ${(d.abis ?? []).join(', ')}): ${d.ignored.map((n) => `\`${n}\``).join(', ')}`,
+      )
     for (const note of this.notes) out.push('', `> ${note}`)
     if (this.unified) out.push('', '```diff', this.unified.trimEnd(), '```')
     return `${out.join('\n')}\n`
@@ -278,7 +394,15 @@ export class ProfileDiffReport {
     run: ProfilesDiffRun,
     readonly failOn: FailOn,
   ) {
-    ;({diff: this.diff, a: this.a, b: this.b, coverage: this.coverage, resolvedFor: this.resolvedFor, unified: this.unified, notes: this.notes} = run)
+    ;({
+      diff: this.diff,
+      a: this.a,
+      b: this.b,
+      coverage: this.coverage,
+      resolvedFor: this.resolvedFor,
+      unified: this.unified,
+      notes: this.notes,
+    } = run)
   }
 
   get failed(): boolean {
@@ -286,7 +410,15 @@ export class ProfileDiffReport {
   }
 
   private change(ch: SyscallChange): SyscallChangeJson {
-    return {name: ch.name, kind: ch.kind, from: verdictJson(ch.from), to: verdictJson(ch.to), widens: ch.widens, narrows: ch.narrows, seen: {a: seenIn(this.coverage.a, ch.name), b: seenIn(this.coverage.b, ch.name)}}
+    return {
+      name: ch.name,
+      kind: ch.kind,
+      from: verdictJson(ch.from),
+      to: verdictJson(ch.to),
+      widens: ch.widens,
+      narrows: ch.narrows,
+      seen: {a: seenIn(this.coverage.a, ch.name), b: seenIn(this.coverage.b, ch.name)},
+    }
   }
 
   getJson(): ProfilesDiffJson {
@@ -300,7 +432,11 @@ export class ProfileDiffReport {
       failed: this.failed,
       findings: this.diff.findings,
       differences: this.diff.header,
-      syscalls: {added: s.added.map((c) => this.change(c)), removed: s.removed.map((c) => this.change(c)), changed: s.changed.map((c) => this.change(c))},
+      syscalls: {
+        added: s.added.map((c) => this.change(c)),
+        removed: s.removed.map((c) => this.change(c)),
+        changed: s.changed.map((c) => this.change(c)),
+      },
       unified: this.unified,
       notes: this.notes,
     }
@@ -323,12 +459,26 @@ export class ProfileDiffReport {
     const lines: string[] = [`${c.bold(this.a.path)} → ${c.bold(this.b.path)}`]
     if (this.resolvedFor) {
       const which = [this.a, this.b].filter((p) => p.resolved).map((p) => p.path)
-      lines.push(c.dim(`  ${which.join(' and ')} ${which.length === 1 ? 'is' : 'are'} docker/moby format: resolved for ${targetLine(this.resolvedFor)} before comparing`))
+      lines.push(
+        c.dim(
+          `  ${which.join(' and ')} ${which.length === 1 ? 'is' : 'are'} docker/moby format: resolved for ${targetLine(this.resolvedFor)} before comparing`,
+        ),
+      )
     }
-    for (const [side, cov] of [['A', this.coverage.a], ['B', this.coverage.b]] as const) if (cov) lines.push(c.dim(`  coverage of ${side}: ${plural(cov.recordings, 'recording')} (${cov.path})`))
+    for (const [side, cov] of [
+      ['A', this.coverage.a],
+      ['B', this.coverage.b],
+    ] as const)
+      if (cov) lines.push(c.dim(`  coverage of ${side}: ${plural(cov.recordings, 'recording')} (${cov.path})`))
     for (const note of this.notes) lines.push(c.yellow(`  note: ${note}`))
 
-    const section = (title: string, changes: SyscallChange[], colour: (s: string) => string, mark: string, groupBy: 'from' | 'to') => {
+    const section = (
+      title: string,
+      changes: SyscallChange[],
+      colour: (s: string) => string,
+      mark: string,
+      groupBy: 'from' | 'to',
+    ) => {
       lines.push('', c.bold(`${title}: ${changes.length === 0 ? c.dim('none') : colour(String(changes.length))}`))
       const groups = new Map<string, SyscallChange[]>()
       for (const ch of changes) {
@@ -345,15 +495,38 @@ export class ProfileDiffReport {
     }
     section('Added (B allows, A did not)', d.syscalls.added, c.red, '+', 'to')
     section('Removed (A allowed, B does not)', d.syscalls.removed, c.green, '-', 'from')
-    lines.push('', c.bold(`Changed: ${d.syscalls.changed.length === 0 ? c.dim('none') : c.yellow(String(d.syscalls.changed.length))}`))
+    lines.push(
+      '',
+      c.bold(
+        `Changed: ${d.syscalls.changed.length === 0 ? c.dim('none') : c.yellow(String(d.syscalls.changed.length))}`,
+      ),
+    )
     for (const ch of d.syscalls.changed) {
-      const how = ch.widens && ch.narrows ? c.yellow('wider and narrower') : ch.widens ? c.red('wider') : ch.narrows ? c.green('narrower') : c.dim(ch.from.allowance === 'denied' ? 'denied either way' : 'allows the same calls')
-      lines.push(`  ${c.yellow('~')} ${ch.name} (${how})`, `      A: ${describeVerdict(ch.from)}`, `      B: ${describeVerdict(ch.to)}`)
+      const how =
+        ch.widens && ch.narrows
+          ? c.yellow('wider and narrower')
+          : ch.widens
+            ? c.red('wider')
+            : ch.narrows
+              ? c.green('narrower')
+              : c.dim(ch.from.allowance === 'denied' ? 'denied either way' : 'allows the same calls')
+      lines.push(
+        `  ${c.yellow('~')} ${ch.name} (${how})`,
+        `      A: ${describeVerdict(ch.from)}`,
+        `      B: ${describeVerdict(ch.to)}`,
+      )
     }
     lines.push('', c.bold('Other differences (A → B)'), ...headerLines(d.header, 'A', 'B', c))
-    if (this.unified !== null) lines.push('', this.unified === '' ? c.dim('(normalised JSON identical)') : colourUnifiedDiff(this.unified.trimEnd(), c))
+    if (this.unified !== null)
+      lines.push(
+        '',
+        this.unified === '' ? c.dim('(normalised JSON identical)') : colourUnifiedDiff(this.unified.trimEnd(), c),
+      )
     const total = d.findings.added + d.findings.removed + d.findings.changed
-    lines.push('', `${total === 0 ? c.green('no differences') : findingsText(d.findings)}; ${this.failed ? c.red(verdictLine(true, this.failOn)) : c.green(verdictLine(false, this.failOn))}`)
+    lines.push(
+      '',
+      `${total === 0 ? c.green('no differences') : findingsText(d.findings)}; ${this.failed ? c.red(verdictLine(true, this.failOn)) : c.green(verdictLine(false, this.failOn))}`,
+    )
     return lines.join('\n')
   }
 
@@ -362,19 +535,40 @@ export class ProfileDiffReport {
     const out: string[] = ['### Seccomp profile diff', '', `\`${this.a.path}\` → \`${this.b.path}\``]
     if (this.resolvedFor) {
       const which = [this.a, this.b].filter((p) => p.resolved).map((p) => `\`${p.path}\``)
-      out.push('', `${which.join(' and ')} ${which.length === 1 ? 'is' : 'are'} docker/moby format: resolved for ${targetLine(this.resolvedFor)} before comparing.`)
+      out.push(
+        '',
+        `${which.join(' and ')} ${which.length === 1 ? 'is' : 'are'} docker/moby format: resolved for ${targetLine(this.resolvedFor)} before comparing.`,
+      )
     }
     const hasCoverage = this.coverage.a !== null || this.coverage.b !== null
     const rows: string[] = []
     const row = (what: string, ch: SyscallChange) => {
       const side = ch.kind === 'removed' ? this.coverage.a : this.coverage.b
       const seen = hasCoverage ? ` | ${side ? `${seenIn(side, ch.name)}/${side.recordings}` : ''}` : ''
-      rows.push(`| ${what} | \`${ch.name}\` | ${cell(describeVerdict(ch.from))} | ${cell(describeVerdict(ch.to))}${seen} |`)
+      rows.push(
+        `| ${what} | \`${ch.name}\` | ${cell(describeVerdict(ch.from))} | ${cell(describeVerdict(ch.to))}${seen} |`,
+      )
     }
     for (const ch of d.syscalls.added) row('added', ch)
     for (const ch of d.syscalls.removed) row('removed', ch)
-    for (const ch of d.syscalls.changed) row(ch.widens && ch.narrows ? 'changed (wider and narrower)' : ch.widens ? 'changed (wider)' : ch.narrows ? 'changed (narrower)' : 'changed', ch)
-    if (rows.length > 0) out.push('', `| Change | Syscall | Before (A) | After (B)${hasCoverage ? ' | Seen in' : ''} |`, `|---|---|---|---${hasCoverage ? '|---' : ''}|`, ...rows)
+    for (const ch of d.syscalls.changed)
+      row(
+        ch.widens && ch.narrows
+          ? 'changed (wider and narrower)'
+          : ch.widens
+            ? 'changed (wider)'
+            : ch.narrows
+              ? 'changed (narrower)'
+              : 'changed',
+        ch,
+      )
+    if (rows.length > 0)
+      out.push(
+        '',
+        `| Change | Syscall | Before (A) | After (B)${hasCoverage ? ' | Seen in' : ''} |`,
+        `|---|---|---|---${hasCoverage ? '|---' : ''}|`,
+        ...rows,
+      )
     else out.push('', 'No syscall differences.')
     out.push('', '| Setting | A → B |', '|---|---|', ...headerMarkdownRows(d.header, 'A', 'B'))
     out.push('', `**Result:** ${findingsText(d.findings)}: ${verdictLine(this.failed, this.failOn)}.`)

@@ -3,8 +3,20 @@ import type {GcAction, GcActionKind, GcResult} from '../../gc/report.js'
 
 export type GcJson = GcResult
 
-const DONE: Record<GcActionKind, string> = {finalise: 'finalised', salvage: 'salvaged', discard: 'discarded', release: 'released', clean: 'cleaned'}
-const WOULD: Record<GcActionKind, string> = {finalise: 'would finalise', salvage: 'would salvage', discard: 'would discard', release: 'would release', clean: 'would clean'}
+const DONE: Record<GcActionKind, string> = {
+  finalise: 'finalised',
+  salvage: 'salvaged',
+  discard: 'discarded',
+  release: 'released',
+  clean: 'cleaned',
+}
+const WOULD: Record<GcActionKind, string> = {
+  finalise: 'would finalise',
+  salvage: 'would salvage',
+  discard: 'would discard',
+  release: 'would release',
+  clean: 'would clean',
+}
 
 /** `gc` (and `status --repair`): what was finalised, salvaged, cleaned and kept. */
 export class GcReport {
@@ -25,9 +37,12 @@ export class GcReport {
         continue
       }
       const colour = a.action === 'finalise' || a.action === 'salvage' ? c.green : c.dim
-      lines.push(`${colour(verbs[a.action].padEnd(width))}  ${c.bold(a.subject)}${outputs(a)}  ${c.dim(`(${a.reason})`)}`)
+      lines.push(
+        `${colour(verbs[a.action].padEnd(width))}  ${c.bold(a.subject)}${outputs(a)}  ${c.dim(`(${a.reason})`)}`,
+      )
     }
-    for (const k of j.kept) lines.push(`${c.yellow('kept'.padEnd(width))}  ${c.bold(k.subject)}  ${c.dim(`(${k.reason})`)}`)
+    for (const k of j.kept)
+      lines.push(`${c.yellow('kept'.padEnd(width))}  ${c.bold(k.subject)}  ${c.dim(`(${k.reason})`)}`)
     if (j.detached) lines.push(c.dim('the recorder was detached: nothing records any more'))
     if (j.actions.length === 0) lines.push(j.kept.length === 0 ? 'nothing to repair' : 'nothing to repair yet')
     if (j.dryRun) lines.push(c.yellow('dry run: nothing changed'))

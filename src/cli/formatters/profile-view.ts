@@ -44,7 +44,10 @@ export class ProfileView {
     }
     if (s.conditional.length > 0) {
       lines.push('', c.bold('Conditional rules'))
-      for (const rule of s.conditional) lines.push(`  ${rule.action.padEnd(16)} ${rule.names.join(', ')}  ${c.dim(`if ${rule.conditions.join(' and ')}`)}`)
+      for (const rule of s.conditional)
+        lines.push(
+          `  ${rule.action.padEnd(16)} ${rule.names.join(', ')}  ${c.dim(`if ${rule.conditions.join(' and ')}`)}`,
+        )
     }
     for (const w of this.warnings) lines.push(`${c.yellow('warning')} ${formatViolation(w, this.path)}`)
     return lines.join('\n')

@@ -38,7 +38,10 @@ export interface BuildJson {
 export class BuildReport {
   constructor(readonly json: BuildJson) {}
 
-  static from(result: BuildResult, options: {format: 'oci' | 'spo'; dryRun: boolean; base: string | null}): BuildReport {
+  static from(
+    result: BuildResult,
+    options: {format: 'oci' | 'spo'; dryRun: boolean; base: string | null},
+  ): BuildReport {
     return new BuildReport({
       store: result.store,
       format: options.format,
@@ -71,10 +74,14 @@ export class BuildReport {
     const j = this.json
     const recordings = j.profiles.reduce((n, p) => n + p.recordings, 0)
     const verb = j.dryRun ? 'would build' : 'built'
-    const lines = [`${c.bold(verb)} ${j.profiles.length} profile${j.profiles.length === 1 ? '' : 's'} from ${recordings} recording${recordings === 1 ? '' : 's'} in ${j.store}`]
+    const lines = [
+      `${c.bold(verb)} ${j.profiles.length} profile${j.profiles.length === 1 ? '' : 's'} from ${recordings} recording${recordings === 1 ? '' : 's'} in ${j.store}`,
+    ]
     for (const p of j.profiles) {
       const target = p.written.profile ?? (j.dryRun ? c.dim('(dry run: nothing written)') : 'stdout')
-      lines.push(`  ${c.cyan(p.name)}  ${p.recordings} recording${p.recordings === 1 ? '' : 's'}, ${p.syscalls} syscalls → ${target}`)
+      lines.push(
+        `  ${c.cyan(p.name)}  ${p.recordings} recording${p.recordings === 1 ? '' : 's'}, ${p.syscalls} syscalls → ${target}`,
+      )
       if (p.written.spo) lines.push(`    SPO SeccompProfile → ${p.written.spo}`)
       const {always, sometimes} = new CoverageView(p.coverage).split()
       if (sometimes.length > 0) {
@@ -83,9 +90,20 @@ export class BuildReport {
       } else if (p.recordings > 1) {
         lines.push(c.dim(`    every syscall was seen in all ${p.recordings} recordings`))
       }
-      if (p.fromBase.length > 0) lines.push(`    ${p.fromBase.length} more allowed by the base profile ${j.base ?? ''}`.trimEnd())
-      if (p.incomplete > 0) lines.push(c.yellow(`    ${p.incomplete} recording${p.incomplete === 1 ? '' : 's'} ${p.incomplete === 1 ? 'is' : 'are'} incomplete (syscalls lost in the kernel, the recorder interrupted or a kernel quota reached): the profile may lack some`))
-      for (const u of p.unknown) lines.push(c.yellow(`    unknown syscall number ${u.nr} on ${u.abi} (${u.recordings} recording${u.recordings === 1 ? '' : 's'}): not in the flat profile`))
+      if (p.fromBase.length > 0)
+        lines.push(`    ${p.fromBase.length} more allowed by the base profile ${j.base ?? ''}`.trimEnd())
+      if (p.incomplete > 0)
+        lines.push(
+          c.yellow(
+            `    ${p.incomplete} recording${p.incomplete === 1 ? '' : 's'} ${p.incomplete === 1 ? 'is' : 'are'} incomplete (syscalls lost in the kernel, the recorder interrupted or a kernel quota reached): the profile may lack some`,
+          ),
+        )
+      for (const u of p.unknown)
+        lines.push(
+          c.yellow(
+            `    unknown syscall number ${u.nr} on ${u.abi} (${u.recordings} recording${u.recordings === 1 ? '' : 's'}): not in the flat profile`,
+          ),
+        )
     }
     lines.push(...invalidLines(c, j.invalid))
     return lines.join('\n')
@@ -94,7 +112,11 @@ export class BuildReport {
 
 export function invalidLines(c: ChalkInstance, invalid: InvalidRecordingFile[]): string[] {
   if (invalid.length === 0) return []
-  const lines = [c.yellow(`warning: ${invalid.length} file${invalid.length === 1 ? ' is' : 's are'} not valid recordings and ${invalid.length === 1 ? 'was' : 'were'} skipped:`)]
+  const lines = [
+    c.yellow(
+      `warning: ${invalid.length} file${invalid.length === 1 ? ' is' : 's are'} not valid recordings and ${invalid.length === 1 ? 'was' : 'were'} skipped:`,
+    ),
+  ]
   for (const f of invalid.slice(0, 10)) lines.push(`  ${f.path}: ${f.reason}`)
   if (invalid.length > 10) lines.push(`  … and ${invalid.length - 10} more`)
   return lines

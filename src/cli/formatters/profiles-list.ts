@@ -15,10 +15,17 @@ export class ProfilesListView {
   display(c: ChalkInstance): string {
     const j = this.json
     if (j.profiles.length === 0) return [`no recordings in ${j.store}`, ...invalidLines(c, j.invalid)].join('\n')
-    const rows = j.profiles.map((p) => [p.name, String(p.recordings), shortTime(p.lastEndedAt), p.runtimes.join(','), builtText(p)])
+    const rows = j.profiles.map((p) => [
+      p.name,
+      String(p.recordings),
+      shortTime(p.lastEndedAt),
+      p.runtimes.join(','),
+      builtText(p),
+    ])
     const header = ['NAME', 'RECORDINGS', 'LAST RUN ENDED', 'RUNTIMES', 'PROFILE']
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)))
-    const line = (cells: string[]) => cells.map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ')
+    const line = (cells: string[]) =>
+      cells.map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ')
     const lines = [c.bold(line(header))]
     j.profiles.forEach((p, i) => {
       const cells = rows[i]!
@@ -26,7 +33,11 @@ export class ProfilesListView {
       lines.push(line([...cells.slice(0, 4), state]))
     })
     const total = j.profiles.reduce((n, p) => n + p.recordings, 0)
-    lines.push(c.dim(`${j.profiles.length} name${j.profiles.length === 1 ? '' : 's'}, ${total} recording${total === 1 ? '' : 's'} in ${j.store}`))
+    lines.push(
+      c.dim(
+        `${j.profiles.length} name${j.profiles.length === 1 ? '' : 's'}, ${total} recording${total === 1 ? '' : 's'} in ${j.store}`,
+      ),
+    )
     lines.push(...invalidLines(c, j.invalid))
     return lines.join('\n')
   }
@@ -40,5 +51,8 @@ function builtText(p: ProfileListing): string {
 }
 
 function shortTime(iso: string): string {
-  return iso.replace('T', ' ').replace(/\.[0-9]+/, '').replace(/Z$/, ' UTC')
+  return iso
+    .replace('T', ' ')
+    .replace(/\.[0-9]+/, '')
+    .replace(/Z$/, ' UTC')
 }

@@ -39,13 +39,18 @@ export class MergeReport {
   displayCheck(c: ChalkInstance): string {
     const j = this.json
     const first = j.profiles[0]!
-    if (j.superset) return `${c.green('ok')} ${first} allows everything ${j.profiles.length === 2 ? j.profiles[1] : `the other ${j.profiles.length - 1} profiles`} allow${j.profiles.length === 2 ? 's' : ''}`
-    const lines = [`${c.red('not a superset')}: ${first} lacks ${j.findings.length} thing${j.findings.length === 1 ? '' : 's'} the others allow`]
+    if (j.superset)
+      return `${c.green('ok')} ${first} allows everything ${j.profiles.length === 2 ? j.profiles[1] : `the other ${j.profiles.length - 1} profiles`} allow${j.profiles.length === 2 ? 's' : ''}`
+    const lines = [
+      `${c.red('not a superset')}: ${first} lacks ${j.findings.length} thing${j.findings.length === 1 ? '' : 's'} the others allow`,
+    ]
     for (const f of j.findings) {
       const from = f.from.map((i) => j.profiles[i - 1]).join(', ')
       const where = f.conditions.length > 0 ? ` if ${f.conditions.join(' and ')}` : ''
-      if (f.kind === 'syscall') lines.push(`  ${c.bold(f.subject)}${where}: ${f.first} in ${first}, ${c.yellow(f.merged ?? '')} in ${from}`)
-      else if (f.kind === 'default') lines.push(`  ${c.bold('default action')}: ${f.first} in ${first}, ${c.yellow(f.merged ?? '')} in ${from}`)
+      if (f.kind === 'syscall')
+        lines.push(`  ${c.bold(f.subject)}${where}: ${f.first} in ${first}, ${c.yellow(f.merged ?? '')} in ${from}`)
+      else if (f.kind === 'default')
+        lines.push(`  ${c.bold('default action')}: ${f.first} in ${first}, ${c.yellow(f.merged ?? '')} in ${from}`)
       else lines.push(`  ${f.kind} ${c.bold(f.subject)}: only in ${from}`)
     }
     return lines.join('\n')

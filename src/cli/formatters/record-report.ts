@@ -33,11 +33,16 @@ export class RecordReport {
     const j = this.json
     const names = allNames({names: j.syscalls, unknown: j.unknown})
     const ended = j.signal ? `killed by ${j.signal}` : `exit ${j.exitCode}`
-    const lines = [`${c.bold('recorded')} ${names.length} syscalls of ${c.cyan(j.command.join(' '))} (${ended}, ${Math.round(j.durationMs)} ms)`]
+    const lines = [
+      `${c.bold('recorded')} ${names.length} syscalls of ${c.cyan(j.command.join(' '))} (${ended}, ${Math.round(j.durationMs)} ms)`,
+    ]
     for (const [abi, list] of Object.entries(j.syscalls)) lines.push(`  ${abi.padEnd(7)} ${list.length} syscalls`)
-    for (const u of j.unknown) lines.push(c.yellow(`  unknown syscall number ${u.nr} on ${u.abi}: kept in the recording, not in the profile`))
-    if (j.lost > 0) lines.push(c.red(`  ${j.lost} syscalls could not be stored by the kernel: this recording is incomplete`))
-    for (const reason of incompleteReasons({lost: 0, quota: j.quota})) lines.push(c.red(`  ${reason}: this recording is incomplete`))
+    for (const u of j.unknown)
+      lines.push(c.yellow(`  unknown syscall number ${u.nr} on ${u.abi}: kept in the recording, not in the profile`))
+    if (j.lost > 0)
+      lines.push(c.red(`  ${j.lost} syscalls could not be stored by the kernel: this recording is incomplete`))
+    for (const reason of incompleteReasons({lost: 0, quota: j.quota}))
+      lines.push(c.red(`  ${reason}: this recording is incomplete`))
     lines.push(j.output === null ? '  profile written to stdout' : `  profile written to ${j.output}`)
     return lines.join('\n')
   }

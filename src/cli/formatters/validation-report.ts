@@ -45,12 +45,19 @@ export class ValidationReport {
       const errorCount = countViolations(file.errors)
       const warnings = warningCount === 0 ? '' : `, ${warningCount} warning${warningCount === 1 ? '' : 's'}`
       if (file.valid) lines.push(`${c.green('valid')}    ${file.path} (${file.format} format${warnings})`)
-      else lines.push(`${c.red('invalid')}  ${file.path} (${errorCount} error${errorCount === 1 ? '' : 's'}${warnings})`)
+      else
+        lines.push(`${c.red('invalid')}  ${file.path} (${errorCount} error${errorCount === 1 ? '' : 's'}${warnings})`)
       for (const v of file.errors) lines.push(`  ${c.red('error')}   ${formatViolation(v, file.path)}`)
       for (const v of file.warnings) lines.push(`  ${c.yellow('warning')} ${formatViolation(v, file.path)}`)
     }
     const failed = this.failed.length
-    lines.push(failed === 0 ? c.green(`${this.files.length} profile${this.files.length === 1 ? '' : 's'} valid`) : c.red(`${failed} of ${this.files.length} profile${this.files.length === 1 ? '' : 's'} failed${this.strict ? ' (--strict: warnings fail)' : ''}`))
+    lines.push(
+      failed === 0
+        ? c.green(`${this.files.length} profile${this.files.length === 1 ? '' : 's'} valid`)
+        : c.red(
+            `${failed} of ${this.files.length} profile${this.files.length === 1 ? '' : 's'} failed${this.strict ? ' (--strict: warnings fail)' : ''}`,
+          ),
+    )
     return lines.join('\n')
   }
 }

@@ -26,8 +26,12 @@ export const ERROR_OUTPUT_SCHEMA = {
     error: {
       type: 'object',
       required: ['message'],
-      properties: {message: {type: 'string'}, code: {type: 'string'}, suggestions: stringList, oclif: {type: 'object', properties: {exit: {type: 'integer'}}}},
+      properties: {
+        message: {type: 'string'},
+        code: {type: 'string'},
+        suggestions: stringList,
+        oclif: {type: 'object', properties: {exit: {type: 'integer'}}},
+      },
     },
   },
 } as const
-

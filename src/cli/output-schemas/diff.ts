@@ -4,7 +4,8 @@ import {stringList} from './common.js'
 const count = {type: 'integer', minimum: 0} as const
 const errno = {type: ['integer', 'null'], minimum: 0} as const
 const action = {type: 'string', pattern: '^SCMP_ACT_[A-Z_]+$'} as const
-const strict = <P extends Record<string, unknown>>(properties: P) => ({type: 'object', additionalProperties: false, required: Object.keys(properties), properties}) as const
+const strict = <P extends Record<string, unknown>>(properties: P) =>
+  ({type: 'object', additionalProperties: false, required: Object.keys(properties), properties}) as const
 
 const findings = strict({added: count, removed: count, changed: count})
 
@@ -12,13 +13,21 @@ const arg = {
   type: 'object',
   additionalProperties: false,
   required: ['index', 'value', 'op'],
-  properties: {index: {type: 'integer', minimum: 0, maximum: 5}, value: count, valueTwo: count, op: {type: 'string', pattern: '^SCMP_CMP_[A-Z_]+$'}},
+  properties: {
+    index: {type: 'integer', minimum: 0, maximum: 5},
+    value: count,
+    valueTwo: count,
+    op: {type: 'string', pattern: '^SCMP_CMP_[A-Z_]+$'},
+  },
 } as const
 
 const verdict = strict({
   allowance: {enum: ['allowed', 'conditional', 'denied']},
   base: strict({action, errnoRet: errno, fromDefault: {type: 'boolean'}}),
-  conditional: {type: 'array', items: strict({action, errnoRet: errno, args: {type: 'array', minItems: 1, items: arg}, conditions: stringList})},
+  conditional: {
+    type: 'array',
+    items: strict({action, errnoRet: errno, args: {type: 'array', minItems: 1, items: arg}, conditions: stringList}),
+  },
   conflicting: {type: 'boolean'},
   text: {type: 'string'},
 })
@@ -46,9 +55,15 @@ const differences = strict({
 })
 
 const abiName = {enum: ['x86_64', 'x86', 'x32', 'aarch64', 'arm']} as const
-const perAbi = <T extends object>(item: T) => ({type: 'object', propertyNames: abiName, additionalProperties: item}) as const
+const perAbi = <T extends object>(item: T) =>
+  ({type: 'object', propertyNames: abiName, additionalProperties: item}) as const
 
-const needed = strict({name: {type: 'string'}, runtimeDefault: verdict, profile: verdict, seen: {type: ['integer', 'null'], minimum: 0}})
+const needed = strict({
+  name: {type: 'string'},
+  runtimeDefault: verdict,
+  profile: verdict,
+  seen: {type: ['integer', 'null'], minimum: 0},
+})
 
 const change = strict({
   name: {type: 'string'},
@@ -92,7 +107,9 @@ export const DIFF_RUNTIME_DEFAULT_OUTPUT = strict({
     removedPercent: {type: 'number', minimum: 0, maximum: 100},
     removedNames: stringList,
     keptNames: stringList,
-    byAbi: perAbi(strict({runtimeDefaultAllows: count, removed: count, removedPercent: {type: 'number', minimum: 0, maximum: 100}})),
+    byAbi: perAbi(
+      strict({runtimeDefaultAllows: count, removed: count, removedPercent: {type: 'number', minimum: 0, maximum: 100}}),
+    ),
   }),
   ignored: stringList,
 })
@@ -104,7 +121,11 @@ export const DIFF_PROFILES_OUTPUT = strict({
   b: input,
   resolvedFor: {anyOf: [{type: 'null'}, strict(target)]},
   ...common,
-  syscalls: strict({added: {type: 'array', items: change}, removed: {type: 'array', items: change}, changed: {type: 'array', items: change}}),
+  syscalls: strict({
+    added: {type: 'array', items: change},
+    removed: {type: 'array', items: change},
+    changed: {type: 'array', items: change},
+  }),
 })
 
 /** `diff --json`: one of the two shapes, told apart by `mode`. */

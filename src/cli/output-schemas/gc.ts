@@ -13,7 +13,12 @@ const action = {
     syscalls: {type: 'integer', minimum: 0},
     outputs: {
       type: 'array',
-      items: {type: 'object', additionalProperties: false, required: ['kind', 'path'], properties: {kind: {enum: ['trace-syscall', 'store']}, path: {type: 'string'}, name: {type: 'string'}}},
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['kind', 'path'],
+        properties: {kind: {enum: ['trace-syscall', 'store']}, path: {type: 'string'}, name: {type: 'string'}},
+      },
     },
     error: {type: 'string'},
   },
@@ -35,7 +40,12 @@ export const GC_OUTPUT = {
         type: 'object',
         additionalProperties: false,
         required: ['subject', 'mntns', 'nsId', 'reason'],
-        properties: {subject: {type: 'string'}, mntns: {type: ['integer', 'null'], minimum: 0}, nsId: {type: ['integer', 'null'], minimum: 0}, reason: {type: 'string'}},
+        properties: {
+          subject: {type: 'string'},
+          mntns: {type: ['integer', 'null'], minimum: 0},
+          nsId: {type: ['integer', 'null'], minimum: 0},
+          reason: {type: 'string'},
+        },
       },
     },
     detached: {type: 'boolean'},

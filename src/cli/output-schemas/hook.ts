@@ -5,7 +5,17 @@ import {stringList} from './common.js'
 export const INSTALL_OUTPUT = {
   type: 'object',
   additionalProperties: false,
-  required: ['helper', 'poststop', 'hooksDirs', 'hookFiles', 'ociConfigs', 'containerd', 'config', 'manifest', 'recorder'],
+  required: [
+    'helper',
+    'poststop',
+    'hooksDirs',
+    'hookFiles',
+    'ociConfigs',
+    'containerd',
+    'config',
+    'manifest',
+    'recorder',
+  ],
   properties: {
     helper: {type: 'string'},
     poststop: {type: 'string'},
@@ -17,15 +27,32 @@ export const INSTALL_OUTPUT = {
       type: ['object', 'null'],
       additionalProperties: false,
       required: ['config', 'handler', 'baseSpec', 'configLines', 'configWritten', 'configChanged'],
-      properties: {config: {type: 'string'}, handler: {type: 'string'}, baseSpec: {type: 'string'}, configLines: {type: 'string'}, configWritten: {type: 'boolean'}, configChanged: {type: 'boolean'}},
+      properties: {
+        config: {type: 'string'},
+        handler: {type: 'string'},
+        baseSpec: {type: 'string'},
+        configLines: {type: 'string'},
+        configWritten: {type: 'boolean'},
+        configChanged: {type: 'boolean'},
+      },
     },
-    config: {type: 'object', additionalProperties: false, required: ['path', 'created'], properties: {path: {type: 'string'}, created: {type: 'boolean'}}},
+    config: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['path', 'created'],
+      properties: {path: {type: 'string'}, created: {type: 'boolean'}},
+    },
     manifest: {type: 'string'},
     recorder: {
       type: 'object',
       additionalProperties: false,
       required: ['attached', 'repinned', 'reattached', 'cleaned'],
-      properties: {attached: {type: 'boolean'}, repinned: {type: 'boolean'}, reattached: {type: 'boolean'}, cleaned: {type: 'boolean'}},
+      properties: {
+        attached: {type: 'boolean'},
+        repinned: {type: 'boolean'},
+        reattached: {type: 'boolean'},
+        cleaned: {type: 'boolean'},
+      },
     },
   },
 } as const
@@ -34,10 +61,28 @@ export const INSTALL_OUTPUT = {
 export const UNINSTALL_OUTPUT = {
   type: 'object',
   additionalProperties: false,
-  required: ['removed', 'kept', 'ociConfigs', 'containerdConfigs', 'notInstalled', 'remaining', 'detached', 'activeRecordings', 'wasInstalled'],
+  required: [
+    'removed',
+    'kept',
+    'ociConfigs',
+    'containerdConfigs',
+    'notInstalled',
+    'remaining',
+    'detached',
+    'activeRecordings',
+    'wasInstalled',
+  ],
   properties: {
     removed: stringList,
-    kept: {type: 'array', items: {type: 'object', additionalProperties: false, required: ['path', 'why'], properties: {path: {type: 'string'}, why: {type: 'string'}}}},
+    kept: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['path', 'why'],
+        properties: {path: {type: 'string'}, why: {type: 'string'}},
+      },
+    },
     ociConfigs: stringList,
     /** containerd configs our lines were taken out of. */
     containerdConfigs: stringList,
@@ -58,11 +103,24 @@ export const STATUS_OUTPUT = {
     ok: {type: 'boolean'},
     checks: {
       type: 'array',
-      items: {type: 'object', additionalProperties: false, required: ['name', 'ok', 'detail'], properties: {name: {type: 'string'}, ok: {type: 'boolean'}, detail: {type: 'string'}, fix: {type: 'string'}}},
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['name', 'ok', 'detail'],
+        properties: {name: {type: 'string'}, ok: {type: 'boolean'}, detail: {type: 'string'}, fix: {type: 'string'}},
+      },
     },
     installed: {type: 'boolean'},
     hookFiles: stringList,
-    recorder: {type: ['object', 'null'], required: ['attached', 'targets'], properties: {attached: {type: 'boolean'}, targets: {type: 'array'}, prog_ids: {type: 'array', items: {type: 'integer'}}}},
+    recorder: {
+      type: ['object', 'null'],
+      required: ['attached', 'targets'],
+      properties: {
+        attached: {type: 'boolean'},
+        targets: {type: 'array'},
+        prog_ids: {type: 'array', items: {type: 'integer'}},
+      },
+    },
     spool: stringList,
     containerd: {
       type: 'object',
@@ -76,7 +134,14 @@ export const STATUS_OUTPUT = {
             type: 'object',
             additionalProperties: false,
             required: ['config', 'handler', 'baseSpec', 'specPresent', 'specCurrent', 'linesPresent'],
-            properties: {config: {type: 'string'}, handler: {type: 'string'}, baseSpec: {type: 'string'}, specPresent: {type: 'boolean'}, specCurrent: {type: 'boolean'}, linesPresent: {type: 'boolean'}},
+            properties: {
+              config: {type: 'string'},
+              handler: {type: 'string'},
+              baseSpec: {type: 'string'},
+              specPresent: {type: 'boolean'},
+              specCurrent: {type: 'boolean'},
+              linesPresent: {type: 'boolean'},
+            },
           },
         },
       },
@@ -98,7 +163,12 @@ export const HOOK_POSTSTOP_OUTPUT = {
     syscalls: {type: 'integer', minimum: 0},
     outputs: {
       type: 'array',
-      items: {type: 'object', additionalProperties: false, required: ['kind', 'path'], properties: {kind: {enum: ['trace-syscall', 'store']}, path: {type: 'string'}, name: {type: 'string'}}},
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['kind', 'path'],
+        properties: {kind: {enum: ['trace-syscall', 'store']}, path: {type: 'string'}, name: {type: 'string'}},
+      },
     },
   },
 } as const

@@ -28,7 +28,21 @@ export const PROFILES_BUILD_OUTPUT = {
       items: {
         type: 'object',
         additionalProperties: false,
-        required: ['name', 'recordings', 'syscalls', 'incomplete', 'unknown', 'fromBase', 'firstStartedAt', 'lastEndedAt', 'runtimes', 'arches', 'coverage', 'profile', 'written'],
+        required: [
+          'name',
+          'recordings',
+          'syscalls',
+          'incomplete',
+          'unknown',
+          'fromBase',
+          'firstStartedAt',
+          'lastEndedAt',
+          'runtimes',
+          'arches',
+          'coverage',
+          'profile',
+          'written',
+        ],
         properties: {
           name: {type: 'string', minLength: 1},
           recordings: {type: 'integer', minimum: 1},
@@ -36,7 +50,16 @@ export const PROFILES_BUILD_OUTPUT = {
           incomplete: {type: 'integer', minimum: 0},
           unknown: {
             type: 'array',
-            items: {type: 'object', additionalProperties: false, required: ['abi', 'nr', 'recordings'], properties: {abi: {type: 'string'}, nr: {type: 'integer', minimum: 0}, recordings: {type: 'integer', minimum: 1}}},
+            items: {
+              type: 'object',
+              additionalProperties: false,
+              required: ['abi', 'nr', 'recordings'],
+              properties: {
+                abi: {type: 'string'},
+                nr: {type: 'integer', minimum: 0},
+                recordings: {type: 'integer', minimum: 1},
+              },
+            },
           },
           fromBase: stringList,
           firstStartedAt: nullableTime,

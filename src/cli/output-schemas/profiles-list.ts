@@ -14,7 +14,19 @@ export const PROFILES_LIST_OUTPUT = {
       items: {
         type: 'object',
         additionalProperties: false,
-        required: ['name', 'recordings', 'incomplete', 'namespaces', 'workloads', 'containers', 'runtimes', 'sources', 'firstStartedAt', 'lastEndedAt', 'built'],
+        required: [
+          'name',
+          'recordings',
+          'incomplete',
+          'namespaces',
+          'workloads',
+          'containers',
+          'runtimes',
+          'sources',
+          'firstStartedAt',
+          'lastEndedAt',
+          'built',
+        ],
         properties: {
           name: {type: 'string', minLength: 1},
           recordings: {type: 'integer', minimum: 1},

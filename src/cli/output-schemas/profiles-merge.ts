@@ -35,7 +35,12 @@ export const PROFILES_MERGE_OUTPUT = {
           type: 'object',
           additionalProperties: false,
           required: ['arch', 'kernel', 'caps', 'profiles'],
-          properties: {arch: {type: 'string', pattern: '^SCMP_ARCH_'}, kernel: {type: 'string'}, caps: stringList, profiles: {type: 'array', minItems: 1, items: {type: 'string'}}},
+          properties: {
+            arch: {type: 'string', pattern: '^SCMP_ARCH_'},
+            kernel: {type: 'string'},
+            caps: stringList,
+            profiles: {type: 'array', minItems: 1, items: {type: 'string'}},
+          },
         },
       ],
     },

@@ -3,7 +3,10 @@ import {stringList, violation} from './common.js'
 const sha256 = {type: 'string', pattern: '^[0-9a-f]{64}$'} as const
 const absolutePath = {type: 'string', pattern: '^/'} as const
 /** A localhostProfile: relative, `/`-separated safe segments, ending in .json. */
-const localhostProfile = {type: 'string', pattern: '^[A-Za-z0-9_-][A-Za-z0-9._-]*(/[A-Za-z0-9_-][A-Za-z0-9._-]*)*\\.json$'} as const
+const localhostProfile = {
+  type: 'string',
+  pattern: '^[A-Za-z0-9_-][A-Za-z0-9._-]*(/[A-Za-z0-9_-][A-Za-z0-9._-]*)*\\.json$',
+} as const
 
 /** `publish --json` (both into a directory and with --kubernetes) */
 export const PUBLISH_OUTPUT = {
@@ -21,7 +24,21 @@ export const PUBLISH_OUTPUT = {
       items: {
         type: 'object',
         additionalProperties: false,
-        required: ['source', 'name', 'localhostProfile', 'path', 'sha256', 'bytes', 'action', 'backup', 'tracked', 'createdDirs', 'configMapKey', 'securityContext', 'warnings'],
+        required: [
+          'source',
+          'name',
+          'localhostProfile',
+          'path',
+          'sha256',
+          'bytes',
+          'action',
+          'backup',
+          'tracked',
+          'createdDirs',
+          'configMapKey',
+          'securityContext',
+          'warnings',
+        ],
         properties: {
           source: {type: 'string'},
           name: {type: 'string', minLength: 1},
@@ -53,7 +70,12 @@ export const PUBLISH_OUTPUT = {
     },
     skipped: {
       type: 'array',
-      items: {type: 'object', additionalProperties: false, required: ['path', 'reason'], properties: {path: {type: 'string'}, reason: {type: 'string'}}},
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['path', 'reason'],
+        properties: {path: {type: 'string'}, reason: {type: 'string'}},
+      },
     },
     cleaned: stringList,
     kubernetes: {

@@ -1,22 +1,54 @@
 import {PROFILE_SCHEMA} from '../../profile/schema.js'
 import {stringList} from './common.js'
 
-const namesByAbi = {type: 'object', additionalProperties: false, properties: {x86_64: stringList, x86: stringList, x32: stringList, aarch64: stringList, arm: stringList}} as const
+const namesByAbi = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {x86_64: stringList, x86: stringList, x32: stringList, aarch64: stringList, arm: stringList},
+} as const
 const command = {type: 'array', minItems: 1, items: {type: 'string'}} as const
-const exit = {exitCode: {type: 'integer', minimum: 0, maximum: 255}, signal: {type: ['string', 'null']}, durationMs: {type: 'number', minimum: 0}} as const
+const exit = {
+  exitCode: {type: 'integer', minimum: 0, maximum: 255},
+  signal: {type: ['string', 'null']},
+  durationMs: {type: 'number', minimum: 0},
+} as const
 
 /** `record --json` */
 export const RECORD_OUTPUT = {
   type: 'object',
   additionalProperties: false,
-  required: ['command', 'exitCode', 'signal', 'durationMs', 'syscalls', 'unknown', 'lost', 'quota', 'output', 'profile'],
+  required: [
+    'command',
+    'exitCode',
+    'signal',
+    'durationMs',
+    'syscalls',
+    'unknown',
+    'lost',
+    'quota',
+    'output',
+    'profile',
+  ],
   properties: {
     command,
     ...exit,
     syscalls: namesByAbi,
-    unknown: {type: 'array', items: {type: 'object', additionalProperties: false, required: ['abi', 'nr'], properties: {abi: {type: 'string'}, nr: {type: 'integer', minimum: 0}}}},
+    unknown: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['abi', 'nr'],
+        properties: {abi: {type: 'string'}, nr: {type: 'integer', minimum: 0}},
+      },
+    },
     lost: {type: 'integer', minimum: 0},
-    quota: {type: 'object', additionalProperties: false, required: ['nested', 'words'], properties: {nested: {type: 'integer', minimum: 0}, words: {type: 'integer', minimum: 0}}},
+    quota: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['nested', 'words'],
+      properties: {nested: {type: 'integer', minimum: 0}, words: {type: 'integer', minimum: 0}},
+    },
     output: {type: ['string', 'null']},
     profile: {...PROFILE_SCHEMA, $id: undefined},
   },
@@ -37,7 +69,13 @@ export const RUN_OUTPUT = {
         type: 'object',
         additionalProperties: false,
         required: ['pid', 'comm', 'abi', 'nr'],
-        properties: {pid: {type: 'integer'}, comm: {type: 'string'}, abi: {type: 'string'}, nr: {type: 'integer'}, name: {type: 'string'}},
+        properties: {
+          pid: {type: 'integer'},
+          comm: {type: 'string'},
+          abi: {type: 'string'},
+          nr: {type: 'integer'},
+          name: {type: 'string'},
+        },
       },
     },
   },

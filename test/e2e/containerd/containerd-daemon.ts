@@ -112,10 +112,18 @@ function which(command: string): string | undefined {
 /** Fails with the reason and the fix when the machine lacks what the containerd tests need. */
 export function requireContainerdPrerequisites(): void {
   const problems: string[] = []
-  for (const [command, pkg] of [['containerd', 'containerd'], ['ctr', 'containerd'], ['containerd-shim-runc-v2', 'containerd'], ['runc', 'runc'], ['dpkg-deb', 'dpkg'], ['ldd', 'libc-bin']] as const) {
+  for (const [command, pkg] of [
+    ['containerd', 'containerd'],
+    ['ctr', 'containerd'],
+    ['containerd-shim-runc-v2', 'containerd'],
+    ['runc', 'runc'],
+    ['dpkg-deb', 'dpkg'],
+    ['ldd', 'libc-bin'],
+  ] as const) {
     if (!which(command)) problems.push(`${command} not found: apt-get install ${pkg} (or run bash .ci/setup)`)
   }
-  if (!readFileSync('/proc/filesystems', 'utf8').includes('\toverlay\n')) problems.push('the kernel has no overlay file system (the tests use the overlayfs snapshotter): modprobe overlay')
+  if (!readFileSync('/proc/filesystems', 'utf8').includes('\toverlay\n'))
+    problems.push('the kernel has no overlay file system (the tests use the overlayfs snapshotter): modprobe overlay')
   if (problems.length > 0) throw new Error(`containerd end-to-end prerequisites missing:\n- ${problems.join('\n- ')}`)
 }
 
@@ -139,7 +147,8 @@ export class Containerd {
 
   /** Starts the daemon and resolves once its CRI service answers Version (or fails with its log's tail). */
   static async start(options: ContainerdOptions, timeoutMs = 30_000): Promise<Containerd> {
-    for (const sub of ['root', 'state', 'opt', 'cni/bin', 'cni/conf']) mkdirSync(join(options.dir, sub), {recursive: true})
+    for (const sub of ['root', 'state', 'opt', 'cni/bin', 'cni/conf'])
+      mkdirSync(join(options.dir, sub), {recursive: true})
     const config = join(options.dir, 'config.toml')
     writeFileSync(config, containerdConfig(options, which('runc') ?? 'runc'))
     const log = join(options.dir, 'containerd.log')
@@ -180,8 +189,15 @@ export class Containerd {
 
   /** `ctr images import` of an OCI archive into the CRI namespace, unpacked for the CRI's snapshotter. */
   importImage(archive: string): void {
-    const result = spawnSync('ctr', ['--address', this.socket, '--namespace', 'k8s.io', 'images', 'import', '--snapshotter', SNAPSHOTTER, archive], {encoding: 'utf8', timeout: 60_000})
-    if (result.status !== 0) throw new Error(`ctr images import ${archive} failed (${result.status ?? result.signal}): ${result.stderr}${result.error?.message ?? ''}`)
+    const result = spawnSync(
+      'ctr',
+      ['--address', this.socket, '--namespace', 'k8s.io', 'images', 'import', '--snapshotter', SNAPSHOTTER, archive],
+      {encoding: 'utf8', timeout: 60_000},
+    )
+    if (result.status !== 0)
+      throw new Error(
+        `ctr images import ${archive} failed (${result.status ?? result.signal}): ${result.stderr}${result.error?.message ?? ''}`,
+      )
   }
 
   /** The shims this daemon started: containerd-shim-runc-v2 processes given this daemon's socket address. */
@@ -233,7 +249,9 @@ function removeCgroups(cgroup: string): void {
 function removeEmptyDirs(dir: string): void {
   let entries: string[]
   try {
-    entries = readdirSync(dir, {withFileTypes: true}).filter((e) => e.isDirectory() && !e.isSymbolicLink()).map((e) => e.name)
+    entries = readdirSync(dir, {withFileTypes: true})
+      .filter((e) => e.isDirectory() && !e.isSymbolicLink())
+      .map((e) => e.name)
   } catch {
     return
   }

@@ -26,7 +26,10 @@ export interface PodSandboxConfig {
   annotations?: Record<string, string>
   linux?: {
     cgroup_parent?: string
-    security_context?: {namespace_options?: {network?: NamespaceMode; pid?: NamespaceMode; ipc?: NamespaceMode}; seccomp?: SecurityProfile}
+    security_context?: {
+      namespace_options?: {network?: NamespaceMode; pid?: NamespaceMode; ipc?: NamespaceMode}
+      seccomp?: SecurityProfile
+    }
   }
 }
 
@@ -40,7 +43,13 @@ export interface ContainerConfig {
   labels?: Record<string, string>
   annotations?: Record<string, string>
   log_path?: string
-  linux?: {security_context?: {namespace_options?: {network?: NamespaceMode; pid?: NamespaceMode; ipc?: NamespaceMode}; seccomp?: SecurityProfile; no_new_privs?: boolean}}
+  linux?: {
+    security_context?: {
+      namespace_options?: {network?: NamespaceMode; pid?: NamespaceMode; ipc?: NamespaceMode}
+      seccomp?: SecurityProfile
+      no_new_privs?: boolean
+    }
+  }
 }
 
 export interface ContainerStatus {
@@ -61,15 +70,32 @@ export interface OciSpec {
   linux?: {seccomp?: {defaultAction: string; syscalls?: Array<{names: string[]; action: string}>}}
 }
 
-type Unary = (request: object, metadata: grpc.Metadata, options: grpc.CallOptions, callback: (error: grpc.ServiceError | null, response: unknown) => void) => void
+type Unary = (
+  request: object,
+  metadata: grpc.Metadata,
+  options: grpc.CallOptions,
+  callback: (error: grpc.ServiceError | null, response: unknown) => void,
+) => void
 type ServiceClient = grpc.Client & Record<string, Unary>
-type ServiceClientConstructor = new (address: string, credentials: grpc.ChannelCredentials, options?: object) => ServiceClient
+type ServiceClientConstructor = new (
+  address: string,
+  credentials: grpc.ChannelCredentials,
+  options?: object,
+) => ServiceClient
 
 const DEFAULT_DEADLINE_MS = 60_000
 
 function loadServices(): {runtime: ServiceClientConstructor; image: ServiceClientConstructor} {
-  const definition = protoLoader.loadSync(CRI_PROTO, {keepCase: true, longs: Number, enums: String, defaults: true, oneofs: true})
-  const pkg = grpc.loadPackageDefinition(definition) as unknown as {runtime: {v1: {RuntimeService: ServiceClientConstructor; ImageService: ServiceClientConstructor}}}
+  const definition = protoLoader.loadSync(CRI_PROTO, {
+    keepCase: true,
+    longs: Number,
+    enums: String,
+    defaults: true,
+    oneofs: true,
+  })
+  const pkg = grpc.loadPackageDefinition(definition) as unknown as {
+    runtime: {v1: {RuntimeService: ServiceClientConstructor; ImageService: ServiceClientConstructor}}
+  }
   return {runtime: pkg.runtime.v1.RuntimeService, image: pkg.runtime.v1.ImageService}
 }
 
@@ -86,11 +112,21 @@ export class CriClient {
     this.image = new services.image(address, credentials)
   }
 
-  private call<T>(client: ServiceClient, method: string, request: object, deadlineMs = DEFAULT_DEADLINE_MS): Promise<T> {
+  private call<T>(
+    client: ServiceClient,
+    method: string,
+    request: object,
+    deadlineMs = DEFAULT_DEADLINE_MS,
+  ): Promise<T> {
     return new Promise((resolve, reject) => {
       const deadline = new Date(Date.now() + deadlineMs)
       client[method]!.call(client, request, new grpc.Metadata(), {deadline}, (error, response) => {
-        if (error) reject(new Error(`CRI ${method} failed (${grpc.status[error.code] ?? error.code}): ${error.details || error.message}`))
+        if (error)
+          reject(
+            new Error(
+              `CRI ${method} failed (${grpc.status[error.code] ?? error.code}): ${error.details || error.message}`,
+            ),
+          )
         else resolve(response as T)
       })
     })
@@ -102,12 +138,17 @@ export class CriClient {
 
   /** The image's id and tags, or null when containerd does not have it. */
   async imageStatus(image: string): Promise<{id: string; repo_tags: string[]} | null> {
-    const response = await this.call<{image: {id: string; repo_tags: string[]} | null}>(this.image, 'ImageStatus', {image: {image}})
+    const response = await this.call<{image: {id: string; repo_tags: string[]} | null}>(this.image, 'ImageStatus', {
+      image: {image},
+    })
     return response.image && response.image.id !== '' ? response.image : null
   }
 
   async runPodSandbox(config: PodSandboxConfig, runtimeHandler = ''): Promise<string> {
-    const response = await this.call<{pod_sandbox_id: string}>(this.runtime, 'RunPodSandbox', {config, runtime_handler: runtimeHandler})
+    const response = await this.call<{pod_sandbox_id: string}>(this.runtime, 'RunPodSandbox', {
+      config,
+      runtime_handler: runtimeHandler,
+    })
     return response.pod_sandbox_id
   }
 
@@ -119,8 +160,16 @@ export class CriClient {
     await this.call(this.runtime, 'RemovePodSandbox', {pod_sandbox_id: podSandboxId})
   }
 
-  async createContainer(podSandboxId: string, config: ContainerConfig, sandboxConfig: PodSandboxConfig): Promise<string> {
-    const response = await this.call<{container_id: string}>(this.runtime, 'CreateContainer', {pod_sandbox_id: podSandboxId, config, sandbox_config: sandboxConfig})
+  async createContainer(
+    podSandboxId: string,
+    config: ContainerConfig,
+    sandboxConfig: PodSandboxConfig,
+  ): Promise<string> {
+    const response = await this.call<{container_id: string}>(this.runtime, 'CreateContainer', {
+      pod_sandbox_id: podSandboxId,
+      config,
+      sandbox_config: sandboxConfig,
+    })
     return response.container_id
   }
 
@@ -130,7 +179,12 @@ export class CriClient {
 
   /** Stops with SIGTERM, then SIGKILL after `timeoutSeconds`, as the kubelet does. */
   async stopContainer(containerId: string, timeoutSeconds = 5): Promise<void> {
-    await this.call(this.runtime, 'StopContainer', {container_id: containerId, timeout: timeoutSeconds}, (timeoutSeconds + 30) * 1000)
+    await this.call(
+      this.runtime,
+      'StopContainer',
+      {container_id: containerId, timeout: timeoutSeconds},
+      (timeoutSeconds + 30) * 1000,
+    )
   }
 
   async removeContainer(containerId: string): Promise<void> {
@@ -138,13 +192,18 @@ export class CriClient {
   }
 
   async containerStatus(containerId: string): Promise<ContainerStatus> {
-    const response = await this.call<{status: ContainerStatus}>(this.runtime, 'ContainerStatus', {container_id: containerId})
+    const response = await this.call<{status: ContainerStatus}>(this.runtime, 'ContainerStatus', {
+      container_id: containerId,
+    })
     return response.status
   }
 
   /** containerd's verbose status: the container's OCI runtime spec as it was given to runc. */
   async containerRuntimeSpec(containerId: string): Promise<OciSpec> {
-    const response = await this.call<{info: Record<string, string>}>(this.runtime, 'ContainerStatus', {container_id: containerId, verbose: true})
+    const response = await this.call<{info: Record<string, string>}>(this.runtime, 'ContainerStatus', {
+      container_id: containerId,
+      verbose: true,
+    })
     const info = response.info['info']
     if (info === undefined) throw new Error(`CRI ContainerStatus ${containerId}: no verbose info`)
     return (JSON.parse(info) as {runtimeSpec: OciSpec}).runtimeSpec

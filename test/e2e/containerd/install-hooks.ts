@@ -12,13 +12,21 @@ import {runCli} from '../../helpers/cli.js'
 import type {RuntimeHandlerOptions} from './containerd-daemon.js'
 
 /** Installs the hooks for a test containerd and returns the runc handler's settings to give `Containerd.start`. */
-export function installHooksForContainerd(env: NodeJS.ProcessEnv & {SECCOMP_RECORDER_CONTAINERD_SPEC: string}, work: string): RuntimeHandlerOptions {
+export function installHooksForContainerd(
+  env: NodeJS.ProcessEnv & {SECCOMP_RECORDER_CONTAINERD_SPEC: string},
+  work: string,
+): RuntimeHandlerOptions {
   // install plans its lines against a containerd config; the test daemon's own config is written by Containerd.start.
   const plannedAgainst = join(work, 'containerd-config-for-install.toml')
   writeFileSync(plannedAgainst, 'version = 2\n')
   const installed = runCli(['install', '--json', '--containerd-config', plannedAgainst], {env})
-  if (installed.status !== 0) throw new Error(`seccomp-recorder install --containerd failed (${installed.status}): ${installed.stderr}`)
+  if (installed.status !== 0)
+    throw new Error(`seccomp-recorder install --containerd failed (${installed.status}): ${installed.stderr}`)
   const baseRuntimeSpec = (JSON.parse(installed.stdout) as InstallResult).containerd?.baseSpec
   if (baseRuntimeSpec === undefined) throw new Error(`install --containerd reported no base spec: ${installed.stdout}`)
-  return {baseRuntimeSpec, podAnnotations: [...ANNOTATION_PASSTHROUGH], containerAnnotations: [...ANNOTATION_PASSTHROUGH]}
+  return {
+    baseRuntimeSpec,
+    podAnnotations: [...ANNOTATION_PASSTHROUGH],
+    containerAnnotations: [...ANNOTATION_PASSTHROUGH],
+  }
 }

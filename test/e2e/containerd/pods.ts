@@ -28,18 +28,37 @@ export interface RunningPod {
  * A pod sandbox config: host network, a pid namespace per container (the kubelet's defaults otherwise). No
  * hostname: the kubelet sets one only for pods with their own network (runc refuses one without a UTS namespace).
  */
-export function podConfig(options: {namespace: string; name: string; uid: string; annotations?: Record<string, string>; logDirectory: string; cgroupParent: string}): PodSandboxConfig {
+export function podConfig(options: {
+  namespace: string
+  name: string
+  uid: string
+  annotations?: Record<string, string>
+  logDirectory: string
+  cgroupParent: string
+}): PodSandboxConfig {
   return {
     metadata: {name: options.name, uid: options.uid, namespace: options.namespace, attempt: 0},
     log_directory: options.logDirectory,
-    labels: {'io.kubernetes.pod.name': options.name, 'io.kubernetes.pod.namespace': options.namespace, 'io.kubernetes.pod.uid': options.uid},
+    labels: {
+      'io.kubernetes.pod.name': options.name,
+      'io.kubernetes.pod.namespace': options.namespace,
+      'io.kubernetes.pod.uid': options.uid,
+    },
     annotations: options.annotations ?? {},
-    linux: {cgroup_parent: options.cgroupParent, security_context: {namespace_options: {network: 'NODE', pid: 'CONTAINER', ipc: 'POD'}}},
+    linux: {
+      cgroup_parent: options.cgroupParent,
+      security_context: {namespace_options: {network: 'NODE', pid: 'CONTAINER', ipc: 'POD'}},
+    },
   }
 }
 
 /** RunPodSandbox (with the runtime handler, '' for containerd's default), then each container created and started in order, as the kubelet does. */
-export async function runPod(cri: CriClient, config: PodSandboxConfig, containers: PodContainer[], runtimeHandler = ''): Promise<RunningPod> {
+export async function runPod(
+  cri: CriClient,
+  config: PodSandboxConfig,
+  containers: PodContainer[],
+  runtimeHandler = '',
+): Promise<RunningPod> {
   mkdirSync(config.log_directory!, {recursive: true})
   const sandboxId = await cri.runPodSandbox(config, runtimeHandler)
   const pod: RunningPod = {sandboxId, config, containers: new Map(), logDirectory: config.log_directory!}
@@ -51,7 +70,12 @@ export async function runPod(cri: CriClient, config: PodSandboxConfig, container
       ...(container.args ? {args: container.args} : {}),
       labels: {'io.kubernetes.container.name': container.name},
       log_path: `${container.name}.log`,
-      linux: {security_context: {namespace_options: {network: 'NODE', pid: 'CONTAINER', ipc: 'POD'}, seccomp: container.seccomp ?? {profile_type: 'Unconfined'}}},
+      linux: {
+        security_context: {
+          namespace_options: {network: 'NODE', pid: 'CONTAINER', ipc: 'POD'},
+          seccomp: container.seccomp ?? {profile_type: 'Unconfined'},
+        },
+      },
     }
     const id = await cri.createContainer(sandboxId, containerConfig, config)
     pod.containers.set(container.name, id)
@@ -71,7 +95,8 @@ export async function waitExited(cri: CriClient, containerId: string, timeoutMs 
   const deadline = Date.now() + timeoutMs
   let status = await cri.containerStatus(containerId)
   while (status.state !== 'CONTAINER_EXITED') {
-    if (Date.now() > deadline) throw new Error(`container ${status.metadata.name} still ${status.state} after ${timeoutMs} ms`)
+    if (Date.now() > deadline)
+      throw new Error(`container ${status.metadata.name} still ${status.state} after ${timeoutMs} ms`)
     await sleep(100)
     status = await cri.containerStatus(containerId)
   }
@@ -117,7 +142,9 @@ export function redisCommand(port: number, args: string[]): Promise<string> {
     const socket = connect({host: '127.0.0.1', port})
     let reply = ''
     socket.setTimeout(3_000, () => socket.destroy(new Error(`redis ${args[0]}: no reply within 3 s`)))
-    socket.on('connect', () => socket.write(`*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`))
+    socket.on('connect', () =>
+      socket.write(`*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`),
+    )
     socket.on('data', (chunk: Buffer) => {
       reply += chunk.toString()
       if (reply.endsWith('\r\n') && !/^\$[0-9]+\r\n$/.test(reply)) {

@@ -46,17 +46,37 @@ function nginxImage(work: string): string {
   const rootfs = baseRootfs(join(work, 'rootfs'))
   unpackDebs(rootfs, ['nginx'])
   copyHostLibraries(rootfs, ['usr/sbin/nginx'])
-  for (const dir of ['etc/nginx', 'srv', 'var/log/nginx', 'var/lib/nginx']) mkdirSync(join(rootfs, dir), {recursive: true})
+  for (const dir of ['etc/nginx', 'srv', 'var/log/nginx', 'var/lib/nginx'])
+    mkdirSync(join(rootfs, dir), {recursive: true})
   writeFileSync(join(rootfs, 'etc', 'nginx', 'nginx.conf'), NGINX_CONF)
   writeFileSync(join(rootfs, 'srv', 'index.html'), INDEX_HTML)
-  return ociImageArchive(rootfs, work, {name: NGINX_IMAGE, entrypoint: ['/usr/sbin/nginx'], cmd: ['-e', 'stderr', '-c', '/etc/nginx/nginx.conf']})
+  return ociImageArchive(rootfs, work, {
+    name: NGINX_IMAGE,
+    entrypoint: ['/usr/sbin/nginx'],
+    cmd: ['-e', 'stderr', '-c', '/etc/nginx/nginx.conf'],
+  })
 }
 
 function redisImage(work: string): string {
   const rootfs = baseRootfs(join(work, 'rootfs'))
   unpackDebs(rootfs, ['redis-tools', 'libjemalloc2', 'liblzf1'])
   copyHostLibraries(rootfs, ['usr/bin/redis-check-rdb'])
-  const args = ['--port', String(REDIS_PORT), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'no', '--dir', '/tmp', '--daemonize', 'no']
+  const args = [
+    '--port',
+    String(REDIS_PORT),
+    '--bind',
+    '127.0.0.1',
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    '--protected-mode',
+    'no',
+    '--dir',
+    '/tmp',
+    '--daemonize',
+    'no',
+  ]
   // redis-check-rdb is redis-server under another name (the redis-server package only adds this link): it acts on argv[0].
   symlinkSync('redis-check-rdb', join(rootfs, 'usr', 'bin', 'redis-server'))
   return ociImageArchive(rootfs, work, {name: REDIS_IMAGE, entrypoint: ['/usr/bin/redis-server'], cmd: args})
@@ -64,7 +84,11 @@ function redisImage(work: string): string {
 
 /** Builds the three images in `work` and imports them into the daemon. */
 export function importSeedImages(containerd: Containerd, work: string): void {
-  for (const [name, build] of [['busybox', busyboxImage], ['nginx', nginxImage], ['redis', redisImage]] as const) {
+  for (const [name, build] of [
+    ['busybox', busyboxImage],
+    ['nginx', nginxImage],
+    ['redis', redisImage],
+  ] as const) {
     const dir = join(work, name)
     mkdirSync(dir, {recursive: true})
     containerd.importImage(build(dir))

@@ -15,8 +15,27 @@ import {runCli} from '../../helpers/cli.js'
 import {nativeHelper, requireKernelPrerequisites} from '../harness.js'
 import {Containerd, requireContainerdPrerequisites} from './containerd-daemon.js'
 import {installHooksForContainerd} from './install-hooks.js'
-import {containerLog, eventually, httpGet, podConfig, redisCommand, removePod, runPod, waitExited, type PodContainer, type RunningPod} from './pods.js'
-import {BUSYBOX_IMAGE, importSeedImages, INDEX_HTML, NGINX_IMAGE, NGINX_PORT, REDIS_IMAGE, REDIS_PORT} from './seed-images.js'
+import {
+  containerLog,
+  eventually,
+  httpGet,
+  podConfig,
+  redisCommand,
+  removePod,
+  runPod,
+  waitExited,
+  type PodContainer,
+  type RunningPod,
+} from './pods.js'
+import {
+  BUSYBOX_IMAGE,
+  importSeedImages,
+  INDEX_HTML,
+  NGINX_IMAGE,
+  NGINX_PORT,
+  REDIS_IMAGE,
+  REDIS_PORT,
+} from './seed-images.js'
 import type {SecurityProfile} from './cri-client.js'
 
 const work = mkdtempSync(join(tmpdir(), 'scr-e2e-cri-'))
@@ -54,8 +73,21 @@ function containers(seccomp: (name: string) => SecurityProfile | undefined, prob
   ].map(({seccomp: profile, ...rest}) => (profile ? {...rest, seccomp: profile} : rest))
 }
 
-async function startReplica(pod: string, annotations: Record<string, string>, seccomp: (name: string) => SecurityProfile | undefined, probeScript: string, attempt: string): Promise<RunningPod> {
-  const config = podConfig({namespace: NAMESPACE, name: pod, uid: `${pod}-${attempt}-uid`, annotations, logDirectory: join(work, 'pod-logs', `${pod}-${attempt}`), cgroupParent: `${containerd!.cgroupParent}/pod-${pod}-${attempt}`})
+async function startReplica(
+  pod: string,
+  annotations: Record<string, string>,
+  seccomp: (name: string) => SecurityProfile | undefined,
+  probeScript: string,
+  attempt: string,
+): Promise<RunningPod> {
+  const config = podConfig({
+    namespace: NAMESPACE,
+    name: pod,
+    uid: `${pod}-${attempt}-uid`,
+    annotations,
+    logDirectory: join(work, 'pod-logs', `${pod}-${attempt}`),
+    cgroupParent: `${containerd!.cgroupParent}/pod-${pod}-${attempt}`,
+  })
   const started = await runPod(containerd!.client, config, containers(seccomp, probeScript))
   running.push(started)
   return started
@@ -71,15 +103,25 @@ async function serveRequests(replica: RunningPod, pod: string): Promise<void> {
   try {
     await requests(pod)
   } catch (error) {
-    const states = await Promise.all(['nginx', 'redis'].map(async (name) => `${name}: ${(await containerd!.client.containerStatus(replica.containers.get(name)!)).state}\n${containerLog(replica, name)}`))
+    const states = await Promise.all(
+      ['nginx', 'redis'].map(
+        async (name) =>
+          `${name}: ${(await containerd!.client.containerStatus(replica.containers.get(name)!)).state}\n${containerLog(replica, name)}`,
+      ),
+    )
     throw new Error(`${(error as Error).message}\n${states.join('\n')}`)
   }
 }
 
 async function requests(pod: string): Promise<void> {
-  const body = await eventually(`${pod}: nginx answering on 127.0.0.1:${NGINX_PORT}`, () => httpGet(`http://127.0.0.1:${NGINX_PORT}/index.html`))
+  const body = await eventually(`${pod}: nginx answering on 127.0.0.1:${NGINX_PORT}`, () =>
+    httpGet(`http://127.0.0.1:${NGINX_PORT}/index.html`),
+  )
   assert.equal(body, INDEX_HTML)
-  assert.equal(await eventually(`${pod}: redis answering on 127.0.0.1:${REDIS_PORT}`, () => redisCommand(REDIS_PORT, ['PING'])), '+PONG\r\n')
+  assert.equal(
+    await eventually(`${pod}: redis answering on 127.0.0.1:${REDIS_PORT}`, () => redisCommand(REDIS_PORT, ['PING'])),
+    '+PONG\r\n',
+  )
   assert.equal(await redisCommand(REDIS_PORT, ['SET', 'cart', pod]), '+OK\r\n')
   assert.equal(await redisCommand(REDIS_PORT, ['GET', 'cart']), `$${pod.length}\r\n${pod}\r\n`)
 }
@@ -94,7 +136,10 @@ describe('seed scenario through the CRI (real containerd 1.6, real runc)', {time
     requireContainerdPrerequisites()
     await nativeHelper()
     mkdirSync(join(outputRoot, NAMESPACE), {recursive: true})
-    writeFileSync(env.SECCOMP_RECORDER_CONFIG, `outputRoots: [${outputRoot}]\nstore: ${store}\nspool: ${join(work, 'spool')}\n`)
+    writeFileSync(
+      env.SECCOMP_RECORDER_CONFIG,
+      `outputRoots: [${outputRoot}]\nstore: ${store}\nspool: ${join(work, 'spool')}\n`,
+    )
     const handler = installHooksForContainerd(env, work)
     containerd = await Containerd.start({dir: join(work, 'containerd'), sandboxImage: BUSYBOX_IMAGE, ...handler})
     importSeedImages(containerd, join(work, 'images'))
@@ -115,20 +160,35 @@ describe('seed scenario through the CRI (real containerd 1.6, real runc)', {time
     assert.equal(version.runtime_name, 'containerd')
     assert.match(version.runtime_version, /^1\.6\./)
     assert.equal(version.runtime_api_version, 'v1')
-    for (const image of [BUSYBOX_IMAGE, NGINX_IMAGE, REDIS_IMAGE]) assert.ok(await containerd!.client.imageStatus(image), `${image} not in containerd`)
+    for (const image of [BUSYBOX_IMAGE, NGINX_IMAGE, REDIS_IMAGE])
+      assert.ok(await containerd!.client.imageStatus(image), `${image} not in containerd`)
     assert.equal(await containerd!.client.imageStatus('docker.io/seccomp-recorder-e2e/absent:1'), null)
   })
 
   it('records both replicas, one profile per container name with coverage 2/2, diffed against containerd and published', async () => {
     for (const pod of REPLICAS) {
-      const replica = await startReplica(pod, {'seccomp-recorder.io/record': 'auto'}, () => undefined, PROBE_WORK, 'record')
+      const replica = await startReplica(
+        pod,
+        {'seccomp-recorder.io/record': 'auto'},
+        () => undefined,
+        PROBE_WORK,
+        'record',
+      )
       const spec = await containerd!.client.containerRuntimeSpec(replica.containers.get('nginx')!)
       assert.deepEqual(
-        [spec.annotations?.['seccomp-recorder.io/record'], spec.annotations?.['io.kubernetes.cri.sandbox-namespace'], spec.annotations?.['io.kubernetes.cri.sandbox-name'], spec.annotations?.['io.kubernetes.cri.container-name']],
+        [
+          spec.annotations?.['seccomp-recorder.io/record'],
+          spec.annotations?.['io.kubernetes.cri.sandbox-namespace'],
+          spec.annotations?.['io.kubernetes.cri.sandbox-name'],
+          spec.annotations?.['io.kubernetes.cri.container-name'],
+        ],
         ['auto', NAMESPACE, pod, 'nginx'],
-        'the pod annotation and containerd\'s own keys reach the container\'s spec',
+        "the pod annotation and containerd's own keys reach the container's spec",
       )
-      assert.ok(spec.hooks?.['prestart']?.some((h) => h.args?.includes('hook-prestart')) && spec.hooks['poststop']?.length, `our hooks from the base runtime spec: ${JSON.stringify(spec.hooks)}`)
+      assert.ok(
+        spec.hooks?.['prestart']?.some((h) => h.args?.includes('hook-prestart')) && spec.hooks['poststop']?.length,
+        `our hooks from the base runtime spec: ${JSON.stringify(spec.hooks)}`,
+      )
       assert.equal(spec.linux?.seccomp, undefined, 'recorded unconfined')
       await serveRequests(replica, pod)
       const probe = await waitExited(containerd!.client, replica.containers.get('probe')!)
@@ -137,38 +197,85 @@ describe('seed scenario through the CRI (real containerd 1.6, real runc)', {time
     }
     const built = cli(['profiles', 'build', '--json', '--store', store, '--namespace', NAMESPACE])
     assert.equal(built.status, 0, built.stderr)
-    const profiles = (JSON.parse(built.stdout) as {profiles: Array<{name: string; recordings: number; incomplete: number; syscalls: number; written: {profile: string | null}}>}).profiles
+    const profiles = (
+      JSON.parse(built.stdout) as {
+        profiles: Array<{
+          name: string
+          recordings: number
+          incomplete: number
+          syscalls: number
+          written: {profile: string | null}
+        }>
+      }
+    ).profiles
     assert.deepEqual(profiles.map((p) => p.name).sort(), [...PROFILES].sort(), built.stdout.slice(0, 2000))
     mkdirSync(kubeletRoot, {recursive: true})
     for (const profile of profiles) {
       assert.equal(profile.recordings, 2, `${profile.name}: coverage ${profile.recordings}/2`)
       assert.equal(profile.incomplete, 0, `${profile.name}: incomplete recordings`)
       assert.ok(profile.written.profile && existsSync(profile.written.profile), `${profile.name}: no profile written`)
-      const diff = cli(['diff', profile.written.profile, '--against', 'runtime-default:containerd', '--fail-on', 'none', '--json'])
+      const diff = cli([
+        'diff',
+        profile.written.profile,
+        '--against',
+        'runtime-default:containerd',
+        '--fail-on',
+        'none',
+        '--json',
+      ])
       assert.equal(diff.status, 0, `${profile.name}: diff: ${diff.stderr}`)
-      const report = JSON.parse(diff.stdout) as {runtimeDefault: {name: string}; profile: {coverage: {recordings: number} | null}; findings: {added: number; removed: number}}
+      const report = JSON.parse(diff.stdout) as {
+        runtimeDefault: {name: string}
+        profile: {coverage: {recordings: number} | null}
+        findings: {added: number; removed: number}
+      }
       assert.equal(report.runtimeDefault.name, 'containerd')
-      assert.equal(report.profile.coverage?.recordings, 2, `${profile.name}: the diff reads coverage 2/2 from the sidecar`)
+      assert.equal(
+        report.profile.coverage?.recordings,
+        2,
+        `${profile.name}: the diff reads coverage 2/2 from the sidecar`,
+      )
       assert.ok(report.findings.removed > 0, `${profile.name}: no attack surface removed against containerd's default`)
-      const published = cli(['publish', '--json', '--kubelet-root-dir', kubeletRoot, '--prefix', PREFIX, '--name', profile.name, profile.written.profile])
+      const published = cli([
+        'publish',
+        '--json',
+        '--kubelet-root-dir',
+        kubeletRoot,
+        '--prefix',
+        PREFIX,
+        '--name',
+        profile.name,
+        profile.written.profile,
+      ])
       assert.equal(published.status, 0, `${profile.name}: publish: ${published.stderr}`)
-      const localhostProfile = (JSON.parse(published.stdout) as {profiles: Array<{localhostProfile: string}>}).profiles[0]!.localhostProfile
+      const localhostProfile = (JSON.parse(published.stdout) as {profiles: Array<{localhostProfile: string}>})
+        .profiles[0]!.localhostProfile
       assert.equal(localhostProfile, `${PREFIX}/${profile.name}.json`)
       assert.ok(existsSync(join(kubeletRoot, 'seccomp', localhostProfile)))
       localhostProfiles.set(profile.name.split('/').at(-1)!, localhostProfile)
     }
     // What serving the requests took: nginx accepted and answered the GET, redis accepted and answered over epoll.
-    for (const [name, needed] of [['shop/web/nginx', ['accept4', 'writev', 'setuid']], ['shop/web/redis', ['accept4', 'epoll_wait', 'write']]] as const) {
+    for (const [name, needed] of [
+      ['shop/web/nginx', ['accept4', 'writev', 'setuid']],
+      ['shop/web/redis', ['accept4', 'epoll_wait', 'write']],
+    ] as const) {
       const profile = profiles.find((p) => p.name === name)!
-      const names = (JSON.parse(readFileSync(profile.written.profile!, 'utf8')) as {syscalls: Array<{names: string[]}>}).syscalls.flatMap((r) => r.names)
-      for (const syscall of needed) assert.ok(names.includes(syscall), `${name}'s profile lacks ${syscall}: ${names.join(' ')}`)
+      const names = (
+        JSON.parse(readFileSync(profile.written.profile!, 'utf8')) as {syscalls: Array<{names: string[]}>}
+      ).syscalls.flatMap((r) => r.names)
+      for (const syscall of needed)
+        assert.ok(names.includes(syscall), `${name}'s profile lacks ${syscall}: ${names.join(' ')}`)
     }
   })
 
   it('the same pods under their published profiles (Localhost, the path the kubelet computes) serve the same requests; one more syscall gets EPERM', async () => {
     // What the kubelet sends for `seccompProfile: {type: Localhost, localhostProfile: P}`: <root-dir>/seccomp/P.
-    for (const name of ['nginx', 'redis', 'probe']) assert.ok(localhostProfiles.has(name), `${name}: nothing published (did the recording test pass?)`)
-    const localhost = (name: string): SecurityProfile => ({profile_type: 'Localhost', localhost_ref: join(kubeletRoot, 'seccomp', localhostProfiles.get(name)!)})
+    for (const name of ['nginx', 'redis', 'probe'])
+      assert.ok(localhostProfiles.has(name), `${name}: nothing published (did the recording test pass?)`)
+    const localhost = (name: string): SecurityProfile => ({
+      profile_type: 'Localhost',
+      localhost_ref: join(kubeletRoot, 'seccomp', localhostProfiles.get(name)!),
+    })
     for (const pod of REPLICAS) {
       const replica = await startReplica(pod, {}, localhost, `${PROBE_WORK}; mkdir /tmp/denied`, 'enforce')
       for (const name of ['nginx', 'redis']) {
@@ -186,29 +293,49 @@ describe('seed scenario through the CRI (real containerd 1.6, real runc)', {time
     // The hooks ran for these containers too (containerd runs them for every one) and recorded nothing: none asked.
     const rebuilt = cli(['profiles', 'build', '--dry-run', '--json', '--store', store, '--namespace', NAMESPACE])
     assert.equal(rebuilt.status, 0, rebuilt.stderr)
-    assert.deepEqual((JSON.parse(rebuilt.stdout) as {profiles: Array<{name: string; recordings: number}>}).profiles.map((p) => [p.name, p.recordings]).sort(), PROFILES.map((name) => [name, 2]).sort())
+    assert.deepEqual(
+      (JSON.parse(rebuilt.stdout) as {profiles: Array<{name: string; recordings: number}>}).profiles
+        .map((p) => [p.name, p.recordings])
+        .sort(),
+      PROFILES.map((name) => [name, 2]).sort(),
+    )
   })
-  it(
-    'the per-container pod annotation io.containers.trace-syscall/<container> records that container only',
-    async () => {
-      const profile = join(outputRoot, NAMESPACE, 'tools-probe.json')
-      const pod = 'tools-6f8d9c7b4-m2x5k'
-      const config = podConfig({namespace: NAMESPACE, name: pod, uid: `${pod}-uid`, annotations: {'io.containers.trace-syscall/probe': `of:${profile}`}, logDirectory: join(work, 'pod-logs', pod), cgroupParent: `${containerd!.cgroupParent}/pod-${pod}`})
-      // containerd gives both containers the pod's key unchanged; only the probe is named by it, and only the other
-      // container's run makes a directory (had it been recorded into the same file, its mkdir would show).
-      const replica = await runPod(containerd!.client, config, [
-        {name: 'probe', image: BUSYBOX_IMAGE, command: ['/bin/sh', '-c', 'echo probe > /tmp/probe']},
-        {name: 'other', image: BUSYBOX_IMAGE, command: ['/bin/sh', '-c', 'mkdir /tmp/other; echo other > /tmp/other/file']},
-      ])
-      running.push(replica)
-      const otherSpec = await containerd!.client.containerRuntimeSpec(replica.containers.get('other')!)
-      assert.equal(otherSpec.annotations?.['io.containers.trace-syscall/probe'], `of:${profile}`, 'containerd passes the per-container key to every container of the pod')
-      for (const name of ['probe', 'other']) await waitExited(containerd!.client, replica.containers.get(name)!)
-      await stopReplica(replica)
-      assert.ok(existsSync(profile), `the probe was not recorded into ${profile}`)
-      const names = (JSON.parse(readFileSync(profile, 'utf8')) as {syscalls: Array<{names: string[]}>}).syscalls.flatMap((r) => r.names)
-      assert.ok(names.includes('execve'), `the probe's profile lacks its own execve: ${names.join(' ')}`)
-      for (const syscall of ['mkdir', 'mkdirat']) assert.ok(!names.includes(syscall), 'the other container was recorded into the probe\'s profile')
-    },
-  )
+  it('the per-container pod annotation io.containers.trace-syscall/<container> records that container only', async () => {
+    const profile = join(outputRoot, NAMESPACE, 'tools-probe.json')
+    const pod = 'tools-6f8d9c7b4-m2x5k'
+    const config = podConfig({
+      namespace: NAMESPACE,
+      name: pod,
+      uid: `${pod}-uid`,
+      annotations: {'io.containers.trace-syscall/probe': `of:${profile}`},
+      logDirectory: join(work, 'pod-logs', pod),
+      cgroupParent: `${containerd!.cgroupParent}/pod-${pod}`,
+    })
+    // containerd gives both containers the pod's key unchanged; only the probe is named by it, and only the other
+    // container's run makes a directory (had it been recorded into the same file, its mkdir would show).
+    const replica = await runPod(containerd!.client, config, [
+      {name: 'probe', image: BUSYBOX_IMAGE, command: ['/bin/sh', '-c', 'echo probe > /tmp/probe']},
+      {
+        name: 'other',
+        image: BUSYBOX_IMAGE,
+        command: ['/bin/sh', '-c', 'mkdir /tmp/other; echo other > /tmp/other/file'],
+      },
+    ])
+    running.push(replica)
+    const otherSpec = await containerd!.client.containerRuntimeSpec(replica.containers.get('other')!)
+    assert.equal(
+      otherSpec.annotations?.['io.containers.trace-syscall/probe'],
+      `of:${profile}`,
+      'containerd passes the per-container key to every container of the pod',
+    )
+    for (const name of ['probe', 'other']) await waitExited(containerd!.client, replica.containers.get(name)!)
+    await stopReplica(replica)
+    assert.ok(existsSync(profile), `the probe was not recorded into ${profile}`)
+    const names = (JSON.parse(readFileSync(profile, 'utf8')) as {syscalls: Array<{names: string[]}>}).syscalls.flatMap(
+      (r) => r.names,
+    )
+    assert.ok(names.includes('execve'), `the probe's profile lacks its own execve: ${names.join(' ')}`)
+    for (const syscall of ['mkdir', 'mkdirat'])
+      assert.ok(!names.includes(syscall), "the other container was recorded into the probe's profile")
+  })
 })

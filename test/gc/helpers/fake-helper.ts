@@ -28,14 +28,24 @@ appendFileSync(`${statePath}.calls`, `${[command, ...rest].join(' ')}\n`)
 const state = JSON.parse(readFileSync(statePath, 'utf8')) as FakeState
 const save = () => writeFileSync(statePath, JSON.stringify(state))
 const mntns = rest.includes('--mntns') ? Number(rest[rest.indexOf('--mntns') + 1]) : undefined
-const document = (t: FakeTarget) => ({mntns: t.mntns, ns_id: t.ns_id, state: t.state ?? 'recording', lost: t.lost ?? 0, interrupted: t.interrupted ?? false, nested: [], syscalls: t.syscalls})
+const document = (t: FakeTarget) => ({
+  mntns: t.mntns,
+  ns_id: t.ns_id,
+  state: t.state ?? 'recording',
+  lost: t.lost ?? 0,
+  interrupted: t.interrupted ?? false,
+  nested: [],
+  syscalls: t.syscalls,
+})
 const noTarget = () => {
   process.stderr.write(`{"error":"no target for mount namespace ${mntns}","reason":"no-such-target","errno":2}\n`)
   process.exit(3)
 }
 
 if (command === 'list') {
-  process.stdout.write(`${JSON.stringify({attached: state.attached, follows_nested: true, targets: state.targets.map((t) => ({mntns: t.mntns, ns_id: t.ns_id, owner: t.mntns, state: t.state ?? 'recording'})), prog_ids: state.attached ? [1, 2, 3] : []})}\n`)
+  process.stdout.write(
+    `${JSON.stringify({attached: state.attached, follows_nested: true, targets: state.targets.map((t) => ({mntns: t.mntns, ns_id: t.ns_id, owner: t.mntns, state: t.state ?? 'recording'})), prog_ids: state.attached ? [1, 2, 3] : []})}\n`,
+  )
 } else if (command === 'read') {
   const target = state.targets.find((t) => t.mntns === mntns)
   if (!target) noTarget()

@@ -28,12 +28,22 @@ export class GcFixture {
   readonly live = new Set<string>()
 
   constructor(targets: FakeTarget[] = []) {
-    this.config = {outputRoots: [join(this.dir, 'out')], store: join(this.dir, 'store'), onError: 'fail', runtimeTail: 'both', runtimeThreads: false, spool: join(this.dir, 'spool')}
+    this.config = {
+      outputRoots: [join(this.dir, 'out')],
+      store: join(this.dir, 'store'),
+      onError: 'fail',
+      runtimeTail: 'both',
+      runtimeThreads: false,
+      spool: join(this.dir, 'spool'),
+    }
     mkdirSync(this.config.spool, {recursive: true})
     mkdirSync(this.config.outputRoots[0]!, {recursive: true})
     this.stateFile = join(this.dir, 'kernel.json')
     this.helper = join(this.dir, 'helper')
-    writeFileSync(this.helper, `#!/bin/sh\nFAKE_RECORDER_STATE='${this.stateFile}' exec '${process.execPath}' '${fakeHelperScript}' "$@"\n`)
+    writeFileSync(
+      this.helper,
+      `#!/bin/sh\nFAKE_RECORDER_STATE='${this.stateFile}' exec '${process.execPath}' '${fakeHelperScript}' "$@"\n`,
+    )
     chmodSync(this.helper, 0o755)
     this.setKernel({attached: targets.length > 0, targets})
   }
@@ -52,17 +62,39 @@ export class GcFixture {
   }
 
   /** The prestart's note, as bpf/prestart.c writes it. */
-  writeNote(id: string, options: {mntns: number; ns_id: number; runtime?: string; annotations?: Record<string, string>; registered?: number}): string {
-    const state = JSON.stringify({ociVersion: '1.0.2', id, status: 'created', pid: 4242, bundle: join(this.dir, 'bundles', id), annotations: options.annotations ?? {'seccomp-recorder.io/record': 'team/app'}})
+  writeNote(
+    id: string,
+    options: {
+      mntns: number
+      ns_id: number
+      runtime?: string
+      annotations?: Record<string, string>
+      registered?: number
+    },
+  ): string {
+    const state = JSON.stringify({
+      ociVersion: '1.0.2',
+      id,
+      status: 'created',
+      pid: 4242,
+      bundle: join(this.dir, 'bundles', id),
+      annotations: options.annotations ?? {'seccomp-recorder.io/record': 'team/app'},
+    })
     const path = join(this.config.spool, `${id}.json`)
-    writeFileSync(path, `{"mntns":${options.mntns},"ns_id":${options.ns_id},"runtime":"${options.runtime ?? 'runc'}","registered_unix_ms":${options.registered ?? Date.parse('2026-05-01T10:00:00Z')},"state":${state}}\n`)
+    writeFileSync(
+      path,
+      `{"mntns":${options.mntns},"ns_id":${options.ns_id},"runtime":"${options.runtime ?? 'runc'}","registered_unix_ms":${options.registered ?? Date.parse('2026-05-01T10:00:00Z')},"state":${state}}\n`,
+    )
     return path
   }
 
   /** An orphan file, as a prestart's salvage writes it. */
   writeOrphan(target: FakeTarget): string {
     const path = join(this.config.spool, `orphan-${target.ns_id}.json`)
-    writeFileSync(path, `${JSON.stringify({mntns: target.mntns, ns_id: target.ns_id, state: 'recording', lost: 0, interrupted: false, nested: [], syscalls: target.syscalls})}\n`)
+    writeFileSync(
+      path,
+      `${JSON.stringify({mntns: target.mntns, ns_id: target.ns_id, state: 'recording', lost: 0, interrupted: false, nested: [], syscalls: target.syscalls})}\n`,
+    )
     return path
   }
 
@@ -71,11 +103,22 @@ export class GcFixture {
    * process: its flock taken (as src/fs/lock.ts takes it) on a descriptor kept open until the test process ends.
    */
   writeLock(path: string, pid = DEAD_PID): void {
-    writeFileSync(path, JSON.stringify({pid, host: hostname(), start: pid === DEAD_PID ? '1' : processStartTime(pid), pidns: readlinkSync('/proc/self/ns/pid'), token: `t-${pid}`, at: Date.now()}))
+    writeFileSync(
+      path,
+      JSON.stringify({
+        pid,
+        host: hostname(),
+        start: pid === DEAD_PID ? '1' : processStartTime(pid),
+        pidns: readlinkSync('/proc/self/ns/pid'),
+        token: `t-${pid}`,
+        at: Date.now(),
+      }),
+    )
     if (pid === DEAD_PID) return
     const fd = openSync(path, 'r')
     const taken = spawnSync('flock', ['--exclusive', '--nonblock', '3'], {stdio: ['ignore', 'ignore', 'inherit', fd]})
-    if (taken.status !== 0) throw new Error(`cannot flock ${path} for the fixture: ${taken.error?.message ?? taken.status}`)
+    if (taken.status !== 0)
+      throw new Error(`cannot flock ${path} for the fixture: ${taken.error?.message ?? taken.status}`)
   }
 
   probe(): NamespaceProbe & {checked: NamespaceRef[]} {
@@ -84,7 +127,9 @@ export class GcFixture {
       checked,
       check: async (ns) => {
         checked.push(ns)
-        return this.live.has(`${ns.mntns}:${ns.ns_id ?? 0}`) ? {alive: true, why: 'running (fixture)'} : {alive: false, why: 'no process is left (fixture)'}
+        return this.live.has(`${ns.mntns}:${ns.ns_id ?? 0}`)
+          ? {alive: true, why: 'running (fixture)'}
+          : {alive: false, why: 'no process is left (fixture)'}
       },
     }
   }

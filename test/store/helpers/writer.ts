@@ -16,7 +16,14 @@ const ids = await Promise.all(
     // One store object per writer, as separate hook processes would have.
     // A generous lock timeout: the test machine may be busy; a timeout would be a CONFLICT error, not lost data.
     const store = new RecordingStore(root!, {lock: {timeoutMs: 110_000}})
-    const recording = createRecording({source: 'hook', name: name!, container: {name: 'app'}, runtime: 'runc', set: {names: {x86_64: syscalls}, unknown: []}, startedAt: new Date()})
+    const recording = createRecording({
+      source: 'hook',
+      name: name!,
+      container: {name: 'app'},
+      runtime: 'runc',
+      set: {names: {x86_64: syscalls}, unknown: []},
+      startedAt: new Date(),
+    })
     await store.save(recording)
     await buildProfiles(store, {filter: {names: [name!]}})
     return recording.id
