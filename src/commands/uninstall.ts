@@ -2,7 +2,7 @@ import {Flags} from '@oclif/core'
 import {BaseCommand} from '../cli/base-command.js'
 import {EXIT} from '../core/exit-codes.js'
 import {terminalColours} from '../cli/output.js'
-import {uninstall, type UninstallResult} from '../install/install.js'
+import {uninstall, type UninstallResult} from '../install/uninstall.js'
 import {DEFAULT_CONTAINERD_CONFIG, DEFAULT_HOOKS_DIR, installLayout} from '../core/paths.js'
 
 export default class Uninstall extends BaseCommand {

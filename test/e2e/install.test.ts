@@ -12,7 +12,7 @@ import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
 import {Ajv} from 'ajv'
 import {OUTPUT_SCHEMAS} from '../../src/cli/output-schemas/index.js'
-import type {UninstallResult} from '../../src/install/install.js'
+import type {UninstallResult} from '../../src/install/uninstall.js'
 import {runCli} from '../helpers/cli.js'
 import {busyboxRootfs, nativeHelper, ociBundle, podmanRunArgs, requireKernelPrerequisites} from './harness.js'
 
