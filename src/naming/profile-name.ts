@@ -1,4 +1,4 @@
-import {OBJECT_NAME} from '../oci/identity.js'
+import {OBJECT_NAME} from '../oci/containerd-keys.js'
 import {profileNameProblem} from '../store/names.js'
 import {workloadFromPodName} from './workload.js'
 

@@ -30,15 +30,6 @@ import {
   OBJECT_NAME,
 } from './containerd-keys.js'
 
-export {
-  CONTAINERD_CONTAINER_NAME,
-  CONTAINERD_CONTAINER_TYPE,
-  CONTAINERD_PREFIX,
-  CONTAINERD_SANDBOX_NAME,
-  CONTAINERD_SANDBOX_NAMESPACE,
-  OBJECT_NAME,
-} from './containerd-keys.js'
-
 export const CRIO_PREFIX = 'io.kubernetes.cri-o.'
 export const CRIO_CONTAINER_TYPE = 'io.kubernetes.cri-o.ContainerType'
 export const CRIO_LABELS = 'io.kubernetes.cri-o.Labels'

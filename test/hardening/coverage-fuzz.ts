@@ -23,14 +23,8 @@ import {
   TRACE_SYSCALL_ANNOTATION,
 } from '../../src/oci/annotations.js'
 import {PROFILE_SCHEMA} from '../../src/profile/schema.js'
-import {
-  CONTAINERD_CONTAINER_TYPE,
-  CONTAINERD_SANDBOX_NAMESPACE,
-  CRIO_CONTAINER_NAME,
-  CRIO_CONTAINER_TYPE,
-  CRIO_LABELS,
-  PODMAN_MANAGER,
-} from '../../src/oci/identity.js'
+import {CONTAINERD_CONTAINER_TYPE, CONTAINERD_SANDBOX_NAMESPACE} from '../../src/oci/containerd-keys.js'
+import {CRIO_CONTAINER_NAME, CRIO_CONTAINER_TYPE, CRIO_LABELS, PODMAN_MANAGER} from '../../src/oci/identity.js'
 import {REPO_ROOT} from '../helpers/cli.js'
 import {assemble, loadStateCases, UNIT_PIDS} from './corpus.js'
 import {seeds} from './fuzz-targets.js'

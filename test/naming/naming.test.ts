@@ -9,7 +9,7 @@ import {GENERATED_ALPHABET, workloadFromPodName} from '../../src/naming/workload
 import {profileNameFor} from '../../src/naming/profile-name.js'
 import {namingFromOciAnnotations} from '../../src/naming/oci-annotations.js'
 import {podmanNameFromBundle} from '../../src/naming/podman.js'
-import {OBJECT_NAME} from '../../src/oci/identity.js'
+import {OBJECT_NAME} from '../../src/oci/containerd-keys.js'
 import {profileNameProblem} from '../../src/store/names.js'
 
 const generated = (min: number, max: number) =>
