@@ -1,10 +1,10 @@
-import {Ajv} from 'ajv'
 import {parse as parseYaml} from 'yaml'
 import {UserError} from '../core/errors.js'
 import {EXIT} from '../core/exit-codes.js'
 import {BoundedReadError, readBoundedText} from '../fs/bounded-read.js'
 import {DEFAULT_HOOKS_DIR, DEFAULT_SECCOMP_ROOT, installLayout, OVERRIDE_HOOKS_DIR, storeLayout} from '../core/paths.js'
 import {normalisedPath, pathsOverlap, resolvedPath} from './path-overlap.js'
+import {validateConfig} from './config-validator.generated.js'
 
 /**
  * The machine-wide configuration the hook obeys (it runs as root on input that pods control):
@@ -45,22 +45,6 @@ export const DEFAULT_CONFIG: Readonly<RecorderConfig> = Object.freeze({
   runtimeThreads: false,
   spool: '/run/seccomp-recorder/spool',
 })
-
-const absolutePath = {type: 'string', minLength: 2, maxLength: 4096, pattern: '^/[^\\u0000-\\u001f]*$'} as const
-const CONFIG_SCHEMA = {
-  type: 'object',
-  additionalProperties: false,
-  properties: {
-    outputRoots: {type: 'array', items: absolutePath, maxItems: 64},
-    store: absolutePath,
-    onError: {enum: ['fail', 'warn']},
-    runtimeTail: {enum: ['both', 'own']},
-    runtimeThreads: {type: 'boolean'},
-    spool: absolutePath,
-  },
-} as const
-
-const validateConfig = new Ajv({allErrors: true}).compile(CONFIG_SCHEMA)
 
 export function configPath(env: NodeJS.ProcessEnv = process.env): string {
   return env.SECCOMP_RECORDER_CONFIG ?? DEFAULT_CONFIG_PATH

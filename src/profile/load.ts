@@ -1,11 +1,11 @@
-import {Ajv, type ErrorObject} from 'ajv'
+import type {ErrorObject} from 'ajv'
 import {findNodeAtLocation, type Node as JsonNode} from 'jsonc-parser'
 import {parseStrictJson} from '../json/strict-json.js'
 import {EXIT} from '../core/exit-codes.js'
 import {UserError, type ErrorCode} from '../core/errors.js'
 import {BoundedReadError, readBoundedFile} from '../fs/bounded-read.js'
 import {profileFormat, type ProfileFormat, type SeccompProfile} from './model.js'
-import {PROFILE_SCHEMA} from './schema.js'
+import {validateProfileAllErrors, validateProfileFirstError} from './profile-validators.generated.js'
 import {lintProfile} from './lint.js'
 import {readArgValues} from './arg-value.js'
 import {
@@ -35,14 +35,6 @@ export const MAX_PROFILE_BYTES = 4 * 1024 * 1024
  */
 export const FULL_SCHEMA_REPORT_BYTES = 256 * 1024
 
-const compiled = new Map<boolean, ReturnType<Ajv['compile']>>()
-function schemaValidator(allErrors: boolean): ReturnType<Ajv['compile']> {
-  let validate = compiled.get(allErrors)
-  if (validate === undefined)
-    compiled.set(allErrors, (validate = new Ajv({allErrors, strict: true, verbose: true}).compile(PROFILE_SCHEMA)))
-  return validate
-}
-
 /** Checks a profile given as text: JSON syntax, duplicate keys, the schema, semantic rules and lint warnings. */
 export function checkProfileText(text: string): ProfileCheck {
   const parsed = parseStrictJson(text)
@@ -51,7 +43,7 @@ export function checkProfileText(text: string): ProfileCheck {
 
   const errors: Violation[] = []
   const fullReport = text.length <= FULL_SCHEMA_REPORT_BYTES
-  const validate = schemaValidator(fullReport)
+  const validate = fullReport ? validateProfileAllErrors : validateProfileFirstError
   if (!validate(document)) {
     for (const error of validate.errors ?? []) errors.push(schemaViolation(error, document, tree, locate))
     if (!fullReport)

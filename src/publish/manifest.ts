@@ -1,10 +1,13 @@
 import {createHash} from 'node:crypto'
 import {dirname} from 'node:path'
-import {Ajv} from 'ajv'
 import {UserError} from '../core/errors.js'
 import {EXIT} from '../core/exit-codes.js'
 import {locateLocalhostProfile} from './names.js'
 import type {Dir, FileState} from '../fs/safe-dir.js'
+import {MANIFEST_FORMAT} from './manifest-schema.js'
+import {validateManifest} from './manifest-validator.generated.js'
+
+export {MANIFEST_FORMAT, MANIFEST_SCHEMA} from './manifest-schema.js'
 
 /**
  * What seccomp-recorder published into a seccomp root: `<root>/.seccomp-recorder-published.json`, keyed by
@@ -16,7 +19,6 @@ import type {Dir, FileState} from '../fs/safe-dir.js'
  */
 
 export const MANIFEST_FILE = '.seccomp-recorder-published.json'
-export const MANIFEST_FORMAT = 'seccomp-recorder.published/v1'
 
 export interface Publication {
   sha256: string
@@ -38,39 +40,6 @@ export interface Manifest {
   format: typeof MANIFEST_FORMAT
   profiles: Record<string, ManifestEntry>
 }
-
-const sha256Pattern = '^[0-9a-f]{64}$'
-const publication = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['sha256', 'bytes', 'publishedAt', 'source'],
-  properties: {
-    sha256: {type: 'string', pattern: sha256Pattern},
-    bytes: {type: 'integer', minimum: 0},
-    publishedAt: {type: 'string'},
-    source: {type: 'string'},
-  },
-} as const
-
-export const MANIFEST_SCHEMA = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['format', 'profiles'],
-  properties: {
-    format: {const: MANIFEST_FORMAT},
-    profiles: {
-      type: 'object',
-      additionalProperties: {
-        type: 'object',
-        additionalProperties: false,
-        required: ['current'],
-        properties: {current: {oneOf: [{type: 'null'}, publication]}, intent: publication},
-      },
-    },
-  },
-} as const
-
-let validator: ReturnType<Ajv['compile']> | undefined
 
 export function emptyManifest(): Manifest {
   return {format: MANIFEST_FORMAT, profiles: {}}
@@ -109,9 +78,8 @@ export function parseManifest(text: string, path: string): Manifest {
   } catch (error) {
     throw badManifest(path, `is not valid JSON: ${(error as Error).message}`)
   }
-  validator ??= new Ajv({allErrors: true, strict: true}).compile(MANIFEST_SCHEMA)
-  if (!validator(document)) {
-    const first = validator.errors?.[0]
+  if (!validateManifest(document)) {
+    const first = validateManifest.errors?.[0]
     throw badManifest(
       path,
       `is not a seccomp-recorder manifest: ${first ? `${first.instancePath || '/'} ${first.message}` : 'schema mismatch'}`,

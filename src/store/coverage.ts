@@ -1,5 +1,7 @@
-import {Ajv, type ValidateFunction} from 'ajv'
 import {BoundedReadError, readBoundedText} from '../fs/bounded-read.js'
+import {validateCoverage} from './coverage-validator.generated.js'
+
+export {COVERAGE_SCHEMA} from './coverage-schema.js'
 
 /**
  * The coverage sidecar of a built profile: how many of the recordings it was built from saw each syscall (on
@@ -35,31 +37,15 @@ export function coveragePathFor(profilePath: string): string {
   return `${profilePath.replace(/\.(json|ya?ml)$/, '')}${COVERAGE_SUFFIX}`
 }
 
-const count = {type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER} as const
-
-/** JSON Schema of the sidecar (also describes `coverage` in `profiles build --json`). */
-export const COVERAGE_SCHEMA = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['recordings', 'syscalls'],
-  properties: {
-    recordings: count,
-    syscalls: {type: 'object', propertyNames: {pattern: '^[a-z0-9_]+$'}, additionalProperties: count},
-  },
-} as const
-
-let validator: ValidateFunction | undefined
-
 /** A sidecar's text as a Coverage, or null when it is not one (not JSON, or not of COVERAGE_SCHEMA). */
 export function parseCoverage(text: string): Coverage | null {
-  validator ??= new Ajv({strict: true}).compile(COVERAGE_SCHEMA)
   let value: unknown
   try {
     value = JSON.parse(text)
   } catch {
     return null
   }
-  if (!validator(value)) return null
+  if (!validateCoverage(value)) return null
   const {recordings, syscalls} = value as Coverage
   return {recordings, syscalls}
 }
