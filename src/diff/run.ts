@@ -115,7 +115,7 @@ export async function runRuntimeDefaultDiff(
     },
     coverage,
     unified: o.unified
-      ? unifiedDiff(`RuntimeDefault (${name})`, path, formatProfileJson(resolvedRd), formatProfileJson(profile))
+      ? await unifiedDiff(`RuntimeDefault (${name})`, path, formatProfileJson(resolvedRd), formatProfileJson(profile))
       : null,
     notes,
   }
@@ -140,7 +140,9 @@ export async function runProfilesDiff(pathA: string, pathB: string, o: DiffOptio
     b: b.input,
     coverage: {a: a.coverage, b: b.coverage},
     resolvedFor: a.input.resolved || b.input.resolved ? target : null,
-    unified: o.unified ? unifiedDiff(pathA, pathB, formatProfileJson(a.profile), formatProfileJson(b.profile)) : null,
+    unified: o.unified
+      ? await unifiedDiff(pathA, pathB, formatProfileJson(a.profile), formatProfileJson(b.profile))
+      : null,
     notes,
   }
 }

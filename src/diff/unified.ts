@@ -1,9 +1,14 @@
 import type {ChalkInstance} from 'chalk'
-import {createTwoFilesPatch} from 'diff'
 
-/** A unified diff of two texts (the normalised profiles' JSON); '' when they are equal. */
-export function unifiedDiff(fromLabel: string, toLabel: string, fromText: string, toText: string): string {
+/** A unified diff of two texts (the normalised profiles' JSON); '' when they are equal. `diff` loads only for --unified. */
+export async function unifiedDiff(
+  fromLabel: string,
+  toLabel: string,
+  fromText: string,
+  toText: string,
+): Promise<string> {
   if (fromText === toText) return ''
+  const {createTwoFilesPatch} = await import('diff')
   return createTwoFilesPatch(fromLabel, toLabel, fromText, toText, undefined, undefined, {context: 3})
 }
 

@@ -92,8 +92,8 @@ describe('unified diff', () => {
   it('is empty for equal texts and a patch otherwise', async () => {
     const a = formatProfileJson(await load('diff', 'app-v1.json'))
     const b = formatProfileJson(await load('diff', 'app-v2.json'))
-    assert.equal(unifiedDiff('a', 'b', a, a), '')
-    const patch = unifiedDiff('app-v1.json', 'app-v2.json', a, b)
+    assert.equal(await unifiedDiff('a', 'b', a, a), '')
+    const patch = await unifiedDiff('app-v1.json', 'app-v2.json', a, b)
     assert.match(patch, /^--- app-v1\.json/m)
     assert.match(patch, /^\+\+\+ app-v2\.json/m)
     assert.match(patch, /^-\s+"fstat",$/m)
