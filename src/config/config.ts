@@ -1,3 +1,4 @@
+import {parse as parseYaml} from 'yaml'
 import {UserError} from '../core/errors.js'
 import {EXIT} from '../core/exit-codes.js'
 import {BoundedReadError, readBoundedText} from '../fs/bounded-read.js'
@@ -65,8 +66,6 @@ export async function loadConfig(path = configPath()): Promise<RecorderConfig> {
       {exit: EXIT.REFUSED, code: 'config-unreadable'},
     )
   }
-  // yaml loads only when there is a config file to read
-  const {parse: parseYaml} = await import('yaml')
   let document: unknown
   try {
     document = parseYaml(text, {uniqueKeys: true, maxAliasCount: 0}) ?? {}
