@@ -5,6 +5,7 @@ import {loadConfig} from '../config/config.js'
 import {helperStatus, helperPath, type HelperStatus} from '../kernel/native-helper.js'
 import {systemFlock} from '../fs/lock.js'
 import {readManifest, type InstallManifest} from './install.js'
+import {readRefusals, refusalLogPath, type Refusal} from '../spool/refusals.js'
 import {
   containerdDefaultSpec,
   containerdVersion,
@@ -227,7 +228,20 @@ export async function diagnose(layout: InstallLayout): Promise<Status> {
       fix: 'seccomp-recorder gc finishes those whose containers are gone (`gc --dry-run` shows which)',
     }),
   )
+  if (config) checks.push(refusalCheck(config.spool, await readRefusals(config.spool)))
   return {ok: checks.every((c) => c.ok), checks, installed, hookFiles, recorder, spool, containerd}
+}
+
+/** The poststop's refusals (logged because runtimes show a poststop's stderr nowhere): a warning while any is logged. */
+function refusalCheck(spool: string, refusals: Refusal[]): Check {
+  const last = refusals.at(-1)
+  const printable = (text: string) => text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?')
+  return check('refused', last === undefined, 'warning', {
+    detail: last
+      ? `${refusals.length} recording(s) refused by the poststop hook; last ${last.time}: ${printable(last.reason)}`
+      : 'no recording refused',
+    fix: `read ${refusalLogPath(spool)} (one JSON line each), fix the annotations (of:/if: under outputRoots, no symlink below the root), run the containers again, then remove the log`,
+  })
 }
 
 /** containerd's version and, for each config install --containerd was given, whether it is configured. */
