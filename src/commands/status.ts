@@ -15,11 +15,11 @@ export default class StatusCommand extends BaseCommand {
 With --repair it first does what \`seccomp-recorder gc\` does (finalise recordings whose poststop never ran, salvage orphaned ones, clean up after killed processes) and shows that too; exit status 5 when part of the repair failed.`
   static override examples = [
     {description: 'Check the machine', command: '<%= config.bin %> <%= command.id %>'},
-    {description: 'As JSON', command: '<%= config.bin %> <%= command.id %> --json'},
     {
       description: 'Repair first (what `seccomp-recorder gc` does), then check',
       command: '<%= config.bin %> <%= command.id %> --repair',
     },
+    {description: 'As JSON', command: '<%= config.bin %> <%= command.id %> --json'},
   ]
   static override flags = {
     repair: Flags.boolean({
