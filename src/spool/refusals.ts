@@ -1,5 +1,5 @@
 import {constants} from 'node:fs'
-import {open, readFile, rename, stat} from 'node:fs/promises'
+import {open, rename, stat} from 'node:fs/promises'
 import {join} from 'node:path'
 
 /**
@@ -43,12 +43,20 @@ export async function noteRefusal(spool: string, refusal: Refusal): Promise<void
   }
 }
 
-/** The refusals logged in this spool, oldest first (lines that do not parse are skipped). */
+/** The refusals logged in this spool, oldest first (lines that do not parse are skipped; a log that is not a regular file is not read). */
 export async function readRefusals(spool: string): Promise<Refusal[]> {
-  const text = await readFile(refusalLogPath(spool), {
-    encoding: 'utf8',
-    flag: constants.O_RDONLY | constants.O_NOFOLLOW,
-  }).catch(() => '')
+  let text = ''
+  try {
+    const file = await open(refusalLogPath(spool), constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK)
+    try {
+      const s = await file.stat()
+      if (s.isFile() && s.size <= 2 * MAX_REFUSAL_LOG_BYTES) text = await file.readFile('utf8')
+    } finally {
+      await file.close()
+    }
+  } catch {
+    text = ''
+  }
   return text
     .split('\n')
     .filter((line) => line.trim() !== '')
