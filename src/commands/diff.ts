@@ -25,11 +25,6 @@ Exit status: 0 when no difference matches --fail-on, 1 when one does, 2 for bad 
       command: '<%= config.bin %> <%= command.id %> my-app.json --against runtime-default',
     },
     {
-      description: "Against Docker's default on an arm64 host with an extra capability",
-      command:
-        '<%= config.bin %> <%= command.id %> my-app.json --against runtime-default:moby --arch aarch64 --cap-add SYS_PTRACE',
-    },
-    {
       description: 'A pull-request comment',
       command:
         '<%= config.bin %> <%= command.id %> my-app.json --against runtime-default:containers-common --format markdown > comment.md',
@@ -37,6 +32,11 @@ Exit status: 0 when no difference matches --fail-on, 1 when one does, 2 for bad 
     {
       description: 'CI gate: fail when the new profile allows syscalls the committed one does not',
       command: '<%= config.bin %> <%= command.id %> profiles/my-app.json build/my-app.json --fail-on added',
+    },
+    {
+      description: "Against Docker's default on an arm64 host with an extra capability",
+      command:
+        '<%= config.bin %> <%= command.id %> my-app.json --against runtime-default:moby --arch aarch64 --cap-add SYS_PTRACE',
     },
     {
       description: 'Everything that changed, with a coloured unified diff of the normalised JSON',

@@ -36,6 +36,11 @@ With --kubernetes, nothing is written locally: a ConfigMap holding the profiles 
       command: '<%= config.bin %> <%= command.id %> --prefix seccomp-recorder --name team/app/web web.json',
     },
     {
+      description: 'Install profiles on every node of a cluster',
+      command:
+        '<%= config.bin %> <%= command.id %> --kubernetes --prefix seccomp-recorder profiles/*.json | kubectl apply -f -',
+    },
+    {
       description: 'A kubelet started with --root-dir /data/kubelet',
       command: '<%= config.bin %> <%= command.id %> --kubelet-root-dir /data/kubelet my-app.json',
     },
@@ -48,11 +53,6 @@ With --kubernetes, nothing is written locally: a ConfigMap holding the profiles 
         'Publish every profile built into the recordings store under its recorded name (coverage sidecars are skipped)',
       command:
         '<%= config.bin %> <%= command.id %> --prefix seccomp-recorder /var/lib/seccomp-recorder/profiles/*.json',
-    },
-    {
-      description: 'Install profiles on every node of a cluster',
-      command:
-        '<%= config.bin %> <%= command.id %> --kubernetes --prefix seccomp-recorder profiles/*.json | kubectl apply -f -',
     },
   ]
   static override strict = false

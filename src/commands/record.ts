@@ -30,14 +30,14 @@ Without --output the profile goes to stdout and CMD's stdout goes to stderr. sec
       description: 'Record a shell snippet into a profile',
       command: "<%= config.bin %> <%= command.id %> --output sh.json -- busybox sh -c 'ls /; sleep 0.1'",
     },
+    {
+      description: 'Keep the run in the recordings store, to aggregate with other runs',
+      command: '<%= config.bin %> <%= command.id %> --name ci/my-tool --output my-tool.json -- my-tool --selftest',
+    },
     {description: 'Profile on stdout', command: '<%= config.bin %> <%= command.id %> -- /bin/true > true.json'},
     {
       description: 'Result and profile as JSON for scripts',
       command: '<%= config.bin %> <%= command.id %> --json -- ls -l /',
-    },
-    {
-      description: 'Keep the run in the recordings store, to aggregate with other runs',
-      command: '<%= config.bin %> <%= command.id %> --name ci/my-tool --output my-tool.json -- my-tool --selftest',
     },
   ]
   static override strict = false

@@ -7,6 +7,18 @@ import {StateError} from '../oci/state.js'
 import {askedForNothing, notAskedResult} from './not-asked.js'
 import {helperPath} from '../kernel/native-helper.js'
 import {finaliseContainer} from '../spool/finalise.js'
+import {noteRefusal} from '../spool/refusals.js'
+import {CONTAINER_ID} from '../oci/state.js'
+
+/** The container id of the state, when it is one (for the refusal log; the state may be what was refused). */
+function containerId(stateText: string): string {
+  try {
+    const id = (JSON.parse(stateText) as {id?: unknown}).id
+    return typeof id === 'string' && CONTAINER_ID.test(id) ? id : '(unknown)'
+  } catch {
+    return '(unknown)'
+  }
+}
 
 /** How long the recorder stays attached after the last recording ends, so back-to-back containers start fast. */
 export const LINGER_SECONDS = 5
@@ -22,8 +34,10 @@ export async function runPoststopHook(stateText: string, env: NodeJS.ProcessEnv 
     return EXIT.OK
   }
   const helper = helperPath(env)
+  let spool: string | undefined
   try {
     const config = await loadConfig()
+    spool = config.spool
     const result = await finaliseContainer({stateText, config, helper})
     if (!result.recorded) process.stderr.write(`seccomp-recorder: ${result.id}: ${result.skipped}\n`)
     for (const o of result.outputs)
@@ -32,8 +46,16 @@ export async function runPoststopHook(stateText: string, env: NodeJS.ProcessEnv 
     return EXIT.OK
   } catch (error) {
     const refused = error instanceof AnnotationError || error instanceof StateError
+    const exit = refused ? EXIT.REFUSED : isUserError(error) ? error.exit : EXIT.RUNTIME
     process.stderr.write(`seccomp-recorder: ${(error as Error).message}\n`)
-    return refused ? EXIT.REFUSED : isUserError(error) ? error.exit : EXIT.RUNTIME
+    // podman shows a poststop hook's stderr nowhere: a refusal also goes where `status` reads it.
+    if (exit === EXIT.REFUSED && spool !== undefined)
+      await noteRefusal(spool, {
+        time: new Date().toISOString(),
+        id: containerId(stateText),
+        reason: (error as Error).message,
+      })
+    return exit
   } finally {
     // Whatever happened to this container, its target was taken with the recorder kept attached: detach later.
     detachLater(helper)

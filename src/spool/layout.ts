@@ -18,6 +18,7 @@ import {CONTAINER_ID} from '../oci/state.js'
  *   ns.<ns_id>.lock           held by `record` while its target is registered, and by gc while it salvages that
  *                             namespace (an flock: the kernel drops it when a holder dies; src/fs/lock.ts)
  *   ns.<ns_id>.record         `record --name`: where its recording goes, written before it is saved
+ *   refused.log(.1)           the poststop's refusals, one JSON line each, for `status` (src/spool/refusals.ts)
  *
  * Container ids start with a letter or digit and notes end in `.json`, so no name of ours is ever a note's.
  * (A container named `orphan-<number>` is told from an orphan by the note's own fields.)

@@ -106,8 +106,17 @@ export const STATUS_OUTPUT = {
       items: {
         type: 'object',
         additionalProperties: false,
-        required: ['name', 'ok', 'detail'],
-        properties: {name: {type: 'string'}, ok: {type: 'boolean'}, detail: {type: 'string'}, fix: {type: 'string'}},
+        required: ['name', 'level', 'ok', 'detail'],
+        properties: {
+          name: {type: 'string'},
+          /** error: cannot record (exit 4); warning: records, not everywhere; info: nothing to fix; ok. */
+          level: {enum: ['ok', 'info', 'warning', 'error']},
+          /** level ok or info */
+          ok: {type: 'boolean'},
+          detail: {type: 'string'},
+          /** what to do; on every check that is not ok */
+          fix: {type: 'string'},
+        },
       },
     },
     installed: {type: 'boolean'},
