@@ -16,7 +16,43 @@ import {BoundedReadError, readBoundedText} from '../fs/bounded-read.js'
 export interface Coverage {
   recordings: number
   syscalls: Record<string, number>
+  /** Which runs brought each syscall (written by `profiles build` since issue 17; absent in older sidecars). */
+  provenance?: Provenance
 }
+
+/**
+ * Provenance of a built profile (docs/REFERENCE.md, "Provenance"): the contributing runs, listed once each, and
+ * per syscall (and per argument tuple, where recordings carry `arguments`) the indexes of the runs that saw it, the
+ * newest first. Bounded: at most PROVENANCE_REFS runs per syscall or tuple and PROVENANCE_RUNS runs in all; a
+ * syscall whose runs were cut is in `cut` (its count in `syscalls` is the whole number).
+ */
+export interface Provenance {
+  runs: ProvenanceRun[]
+  syscalls: Record<string, number[]>
+  /** Argument tuples (positions' values joined by `,`, as in the recordings) per syscall. */
+  arguments?: Record<string, Record<string, number[]>>
+  cut?: string[]
+}
+
+/** One contributing run as a reviewer needs it: when, who (pod or command), which runtime, its label. */
+export interface ProvenanceRun {
+  recording: string
+  name: string
+  source: string
+  runtime: string
+  startedAt: string
+  endedAt: string
+  container: string | null
+  pod: string | null
+  namespace: string | null
+  /** The recorded command (`record`), its words joined by spaces, cut at PROVENANCE_TEXT characters. */
+  command: string | null
+  label: string | null
+}
+
+export const PROVENANCE_REFS = 5
+export const PROVENANCE_RUNS = 256
+export const PROVENANCE_TEXT = 256
 
 /** A sidecar as read from disk, with where it was. */
 export type LoadedCoverage = Coverage & {path: string}
@@ -36,6 +72,53 @@ export function coveragePathFor(profilePath: string): string {
 }
 
 const count = {type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER} as const
+const text = (maxLength: number) => ({type: ['string', 'null'], maxLength}) as const
+const refs = {
+  type: 'array',
+  maxItems: PROVENANCE_REFS,
+  items: {type: 'integer', minimum: 0, maximum: PROVENANCE_RUNS - 1},
+} as const
+const PROVENANCE_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['runs', 'syscalls'],
+  properties: {
+    runs: {
+      type: 'array',
+      maxItems: PROVENANCE_RUNS,
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['recording', 'name', 'source', 'runtime', 'startedAt', 'endedAt'],
+        properties: {
+          recording: {type: 'string', maxLength: 100},
+          name: {type: 'string', maxLength: 512},
+          source: {type: 'string', maxLength: 16},
+          runtime: {type: 'string', maxLength: 64},
+          startedAt: {type: 'string', maxLength: 40},
+          endedAt: {type: 'string', maxLength: 40},
+          container: text(512),
+          pod: text(253),
+          namespace: text(253),
+          command: text(PROVENANCE_TEXT),
+          label: text(128),
+        },
+      },
+    },
+    syscalls: {type: 'object', propertyNames: {pattern: '^[a-z0-9_]+$'}, additionalProperties: refs},
+    arguments: {
+      type: 'object',
+      propertyNames: {pattern: '^[a-z0-9_]+$'},
+      additionalProperties: {
+        type: 'object',
+        maxProperties: 1024,
+        propertyNames: {pattern: '^[0-9]{1,20}(,[0-9]{1,20}){0,5}$'},
+        additionalProperties: refs,
+      },
+    },
+    cut: {type: 'array', maxItems: 4096, items: {type: 'string', pattern: '^[a-z0-9_]+$'}},
+  },
+} as const
 
 /** JSON Schema of the sidecar (also describes `coverage` in `profiles build --json`). */
 export const COVERAGE_SCHEMA = {
@@ -45,6 +128,7 @@ export const COVERAGE_SCHEMA = {
   properties: {
     recordings: count,
     syscalls: {type: 'object', propertyNames: {pattern: '^[a-z0-9_]+$'}, additionalProperties: count},
+    provenance: PROVENANCE_SCHEMA,
   },
 } as const
 
@@ -60,13 +144,14 @@ export function parseCoverage(text: string): Coverage | null {
     return null
   }
   if (!validator(value)) return null
-  const {recordings, syscalls} = value as Coverage
-  return {recordings, syscalls}
+  const {recordings, syscalls, provenance} = value as Coverage
+  return provenance === undefined ? {recordings, syscalls} : {recordings, syscalls, provenance}
 }
 
 /** The sidecar's text: `{"recordings": N, "syscalls": {…}}` with 2-space indentation and a newline at the end. */
 export function formatCoverageJson(coverage: Coverage): string {
-  return `${JSON.stringify({recordings: coverage.recordings, syscalls: coverage.syscalls}, null, 2)}\n`
+  const {recordings, syscalls, provenance} = coverage
+  return `${JSON.stringify(provenance === undefined ? {recordings, syscalls} : {recordings, syscalls, provenance}, null, 2)}\n`
 }
 
 /** The sidecar at `path`, or null when it is absent, unreadable, not a regular file, too large or not a coverage file. */

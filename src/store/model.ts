@@ -4,7 +4,7 @@ import {Ajv, type ErrorObject} from 'ajv'
 import {ABIS, nativeAbi, SCMP_ARCH_BY_ABI} from '../syscalls/index.js'
 import type {SyscallSet} from '../syscalls/syscall-set.js'
 import {quotaExceeded, type QuotaExceeded} from '../kernel/quotas.js'
-import {profileNameProblem} from './names.js'
+import {LABEL_PATTERN, MAX_LABEL, profileNameProblem} from './names.js'
 
 /**
  * One container run (or one `record` run) as stored: who ran (names), where (runtime, arch, kernel), when,
@@ -41,6 +41,8 @@ export interface Recording {
   quota?: QuotaExceeded
   command?: string[]
   exitCode?: number | null
+  /** A free label of the run (`record --label`, annotation `seccomp-recorder.io/label`): provenance for reviewers. */
+  label?: string
 }
 
 /** A recording that may lack syscalls the workload made (lost by the kernel, or the recorder interrupted). */
@@ -145,6 +147,7 @@ export const RECORDING_SCHEMA = {
     },
     command: {type: 'array', maxItems: 4096, items: {type: 'string', maxLength: 65536}},
     exitCode: {type: ['integer', 'null'], minimum: 0, maximum: 255},
+    label: {type: 'string', minLength: 1, maxLength: MAX_LABEL, pattern: LABEL_PATTERN.source},
   },
 } as const
 
@@ -215,6 +218,7 @@ export interface NewRecording {
   endedAt?: Date
   command?: string[]
   exitCode?: number | null
+  label?: string
 }
 
 /**
@@ -253,6 +257,7 @@ export function createRecording(input: NewRecording): Recording {
   if (quotaExceeded(input.quota)) recording.quota = {nested: input.quota!.nested, words: input.quota!.words}
   if (input.command !== undefined) recording.command = input.command
   if (input.exitCode !== undefined) recording.exitCode = input.exitCode
+  if (input.label !== undefined) recording.label = input.label
   const check = validateRecording(recording)
   if (!check.valid) throw new Error(`invalid recording: ${check.errors.join('; ')}`)
   return recording
