@@ -28,7 +28,9 @@ export function argumentTuples(recording: Recording): Map<string, string[]> {
     const values = recorded?.values
     if (!Array.isArray(values)) continue
     const keys = values
-      .filter((t): t is string[] => Array.isArray(t) && t.every((v) => typeof v === 'string' && /^[0-9]{1,20}$/.test(v)))
+      .filter(
+        (t): t is string[] => Array.isArray(t) && t.every((v) => typeof v === 'string' && /^[0-9]{1,20}$/.test(v)),
+      )
       .filter((t) => t.length >= 1 && t.length <= 6)
       .map((t) => t.join(','))
     tuples.set(syscall, [...new Set(keys)])

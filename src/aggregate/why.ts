@@ -83,7 +83,13 @@ export async function whySyscall(store: RecordingStore, name: string, syscall: s
     })
   const built = await readBuiltProfile(store, name)
   if (built !== null)
-    return explainSyscall({profile: built.profile, coverage: built.coverage, syscall, label: name, path: built.profilePath})
+    return explainSyscall({
+      profile: built.profile,
+      coverage: built.coverage,
+      syscall,
+      label: name,
+      path: built.profilePath,
+    })
   if (!existsSync(name))
     throw new UserError(`no built profile named ${name} in the store at ${store.root}, and no such file`, {
       exit: EXIT.USAGE,

@@ -76,8 +76,14 @@ With --podman, the arguments after -- are those of \`podman run\` (pass what pod
         'a label kept with the run for provenance (e.g. e2e/checkout-flow): a letter or digit, then letters, digits and ._:/@+=-, at most 128',
     }),
     podman: Flags.boolean({description: 'record one `podman run` (its arguments after --)', exclusive: ['bundle']}),
-    bundle: Flags.string({description: 'record one run of this OCI bundle directory (needs --runtime)', helpValue: 'DIR'}),
-    runtime: Flags.option({description: 'the OCI runtime for --podman or --bundle', options: ['runc', 'crun'] as const})(),
+    bundle: Flags.string({
+      description: 'record one run of this OCI bundle directory (needs --runtime)',
+      helpValue: 'DIR',
+    }),
+    runtime: Flags.option({
+      description: 'the OCI runtime for --podman or --bundle',
+      options: ['runc', 'crun'] as const,
+    })(),
     boundary: Flags.string({
       description:
         'where recording starts: at the execve of CMD (default), after a seccomp filter is installed, or at once',
@@ -204,7 +210,15 @@ With --podman, the arguments after -- are those of \`podman run\` (pass what pod
   /** --podman / --bundle: one container run through a one-time hook (src/container-record). */
   private async recordContainer(
     args: string[],
-    flags: {podman: boolean; bundle?: string; runtime?: 'runc' | 'crun'; name?: string; label?: string; output?: string; store: string},
+    flags: {
+      podman: boolean
+      bundle?: string
+      runtime?: 'runc' | 'crun'
+      name?: string
+      label?: string
+      output?: string
+      store: string
+    },
     profileOnStdout: boolean,
   ): Promise<ContainerRecordJson> {
     if (flags.bundle !== undefined && flags.runtime === undefined)
@@ -230,11 +244,14 @@ With --podman, the arguments after -- are those of \`podman run\` (pass what pod
     if (!this.jsonEnabled())
       process.stderr.write(`${report.display(terminalColours(process.env, Boolean(process.stderr.isTTY)))}\n`)
     if (result.recording.incomplete)
-      throw new UserError(`the recording ${result.recording.id} is incomplete: the profile may lack syscalls the workload needs`, {
-        exit: EXIT.RUNTIME,
-        code: 'recording-incomplete',
-        suggestions: ['Record the workload again.'],
-      })
+      throw new UserError(
+        `the recording ${result.recording.id} is incomplete: the profile may lack syscalls the workload needs`,
+        {
+          exit: EXIT.RUNTIME,
+          code: 'recording-incomplete',
+          suggestions: ['Record the workload again.'],
+        },
+      )
     this.setExitCode(result.exitCode as never)
     return report.getJson()
   }

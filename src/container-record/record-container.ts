@@ -74,7 +74,9 @@ const PRIVATE_NAME = 'record/container'
 const SIGNALS_TO_FORWARD = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] as const
 
 /** Checks what can be checked before anything runs: the name, the label, the output, the runtime arguments. */
-export function checkContainerRecordOptions(options: Pick<ContainerRecordOptions, 'runner' | 'name' | 'label' | 'output'>): void {
+export function checkContainerRecordOptions(
+  options: Pick<ContainerRecordOptions, 'runner' | 'name' | 'label' | 'output'>,
+): void {
   if (options.name !== undefined) {
     try {
       if (parseRecordName(options.name) === null) throw new AnnotationError('--name', 'must be a name, not auto')
@@ -82,7 +84,9 @@ export function checkContainerRecordOptions(options: Pick<ContainerRecordOptions
       throw new UserError(`--name ${options.name}: ${(error as Error).message.replace(/^annotation [^:]+: /, '')}`, {
         exit: EXIT.REFUSED,
         code: 'bad-name',
-        suggestions: ['A container run is named like the seccomp-recorder.io/record annotation: 1-3 segments of [A-Za-z0-9._-], e.g. ci/web.'],
+        suggestions: [
+          'A container run is named like the seccomp-recorder.io/record annotation: 1-3 segments of [A-Za-z0-9._-], e.g. ci/web.',
+        ],
       })
     }
   }
@@ -126,7 +130,9 @@ export async function recordContainer(options: ContainerRecordOptions): Promise<
       throw new UserError(`the run's recording was not written within ${RUN_OUTPUTS_TIMEOUT_MS / 1000} s of its end`, {
         exit: EXIT.RUNTIME,
         code: 'output-failed',
-        suggestions: ['The runtime shows why its poststop hook failed; `seccomp-recorder gc` finishes a recording left behind.'],
+        suggestions: [
+          'The runtime shows why its poststop hook failed; `seccomp-recorder gc` finishes a recording left behind.',
+        ],
       })
     const store = new RecordingStore(storeRoot)
     const recording = await findRecording(store, name, containerId)
@@ -202,7 +208,11 @@ async function runtimeLaunch(
 }
 
 /** This run's recording among the name's: the one of its container (the newest of the name without an id). */
-async function findRecording(store: RecordingStore, name: string, containerId: string | null): Promise<Recording | undefined> {
+async function findRecording(
+  store: RecordingStore,
+  name: string,
+  containerId: string | null,
+): Promise<Recording | undefined> {
   const {recordings} = await store.scanName(name)
   const ours = recordings.filter((r) => containerId === null || r.container.id === containerId)
   return ours.sort((a, b) => (a.endedAt < b.endedAt ? 1 : -1))[0]
@@ -214,7 +224,8 @@ async function writeWithSidecar(
   built: Awaited<ReturnType<typeof buildProfiles>>['built'][number],
 ): Promise<{profile: string; coverage: string | null}> {
   const coverage = outputTarget(output).kind === 'file' ? coveragePathFor(output) : null
-  if (coverage !== null) await writeOutputFile(coverage, formatCoverageJson({...built.coverage, provenance: built.provenance}))
+  if (coverage !== null)
+    await writeOutputFile(coverage, formatCoverageJson({...built.coverage, provenance: built.provenance}))
   await writeOutputFile(output, built.text)
   return {profile: output, coverage}
 }
@@ -234,7 +245,10 @@ function notRecorded(runner: ContainerRunner, exitCode: number | undefined): Use
 }
 
 /** The runtime's status, or 128 + N when signal N ended it. */
-function exitStatus(exitCode: number | undefined, signal: string | undefined): {exitCode: number; signal: string | null} {
+function exitStatus(
+  exitCode: number | undefined,
+  signal: string | undefined,
+): {exitCode: number; signal: string | null} {
   if (signal) {
     const numbers: Record<string, number> = {SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGTERM: 15}
     return {exitCode: 128 + (numbers[signal] ?? 0), signal}

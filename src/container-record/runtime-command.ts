@@ -82,6 +82,11 @@ export function podmanCommand(options: {
 }
 
 /** `runc|crun --root STATE run [ARGS] --bundle BUNDLE ID`: a state directory of its own, so nothing stays behind. */
-export function bundleCommand(options: {stateDir: string; bundle: string; id: string; args: readonly string[]}): string[] {
+export function bundleCommand(options: {
+  stateDir: string
+  bundle: string
+  id: string
+  args: readonly string[]
+}): string[] {
   return ['--root', options.stateDir, 'run', ...options.args, '--bundle', options.bundle, options.id]
 }

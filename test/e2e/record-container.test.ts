@@ -67,11 +67,30 @@ describe('record --podman and --bundle: one container run, a hook only for it (r
       ['runc', 'e2e/second', WITH_UNAME],
     ] as const) {
       const run = runCli(
-        ['record', '--podman', '--runtime', runtime, '--name', NAME, '--label', label, '--output', profile, '--json', '--', ...podmanArgs(rootfs, script)],
+        [
+          'record',
+          '--podman',
+          '--runtime',
+          runtime,
+          '--name',
+          NAME,
+          '--label',
+          label,
+          '--output',
+          profile,
+          '--json',
+          '--',
+          ...podmanArgs(rootfs, script),
+        ],
         {env},
       )
       assert.equal(run.status, 3, `the container's exit status\n${run.stderr}`)
-      const json = JSON.parse(run.stdout) as {mode: string; label: string; recording: {id: string}; profile: {recordings: number}}
+      const json = JSON.parse(run.stdout) as {
+        mode: string
+        label: string
+        recording: {id: string}
+        profile: {recordings: number}
+      }
       assert.equal(json.mode, 'podman')
       assert.equal(json.label, label)
       assert.equal(json.profile.recordings, runtime === 'crun' ? 1 : 2, 'runs of one name aggregate')
@@ -92,7 +111,12 @@ describe('record --podman and --bundle: one container run, a hook only for it (r
   it('profiles why names the run and label of a syscall only one run made', () => {
     const why = runCli(['profiles', 'why', NAME, 'uname', '--json'], {env})
     assert.equal(why.status, EXIT.OK, why.stderr)
-    const answer = JSON.parse(why.stdout) as {allowed: boolean; seenBy: number; recordings: number; runs: Array<{label: string; runtime: string; recording: string}>}
+    const answer = JSON.parse(why.stdout) as {
+      allowed: boolean
+      seenBy: number
+      recordings: number
+      runs: Array<{label: string; runtime: string; recording: string}>
+    }
     assert.equal(answer.allowed, true)
     assert.equal(answer.recordings, 2)
     assert.equal(answer.seenBy, 1)
@@ -110,7 +134,10 @@ describe('record --podman and --bundle: one container run, a hook only for it (r
     try {
       const config = readFileSync(join(bundle, 'config.json'), 'utf8')
       const out = join(work, 'bundle.json')
-      const run = runCli(['record', '--bundle', bundle, '--runtime', 'runc', '--output', out, '--label', 'e2e/bundle'], {env})
+      const run = runCli(
+        ['record', '--bundle', bundle, '--runtime', 'runc', '--output', out, '--label', 'e2e/bundle'],
+        {env},
+      )
       assert.equal(run.status, 5, run.stderr)
       assert.equal(readFileSync(join(bundle, 'config.json'), 'utf8'), config)
       assert.match(readFileSync(out, 'utf8'), /SCMP_ACT_ALLOW/)

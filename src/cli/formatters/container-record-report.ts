@@ -28,7 +28,8 @@ export class ContainerRecordReport {
     const from = `${j.profile.recordings} run${j.profile.recordings === 1 ? '' : 's'}`
     lines.push(`  profile: ${j.profile.syscalls} syscalls from ${from} → ${j.profile.output ?? 'stdout'}`)
     if (j.profile.store !== null) lines.push(`  built into the store: ${j.profile.store}`)
-    if (j.finalisedAtCleanup > 0) lines.push(c.yellow(`  ${j.finalisedAtCleanup} run(s) finalised at clean-up (their poststop did not run)`))
+    if (j.finalisedAtCleanup > 0)
+      lines.push(c.yellow(`  ${j.finalisedAtCleanup} run(s) finalised at clean-up (their poststop did not run)`))
     return lines.join('\n')
   }
 }

@@ -7,7 +7,8 @@ export type WhyJson = WhyAnswer
 
 /** Who a run was: its pod (namespace/pod, container) or its command. */
 export function runWho(run: ProvenanceRun): string {
-  if (run.pod !== null) return `pod ${run.namespace ? `${run.namespace}/` : ''}${run.pod}${run.container ? `, container ${run.container}` : ''}`
+  if (run.pod !== null)
+    return `pod ${run.namespace ? `${run.namespace}/` : ''}${run.pod}${run.container ? `, container ${run.container}` : ''}`
   if (run.command !== null) return `command ${run.command}`
   if (run.container !== null) return `container ${run.container}`
   return run.name

@@ -87,7 +87,19 @@ const nullableString = {type: ['string', 'null']} as const
 const RECORD_CONTAINER_OUTPUT = {
   type: 'object',
   additionalProperties: false,
-  required: ['mode', 'runtime', 'name', 'label', 'containerId', 'exitCode', 'signal', 'durationMs', 'recording', 'profile', 'finalisedAtCleanup'],
+  required: [
+    'mode',
+    'runtime',
+    'name',
+    'label',
+    'containerId',
+    'exitCode',
+    'signal',
+    'durationMs',
+    'recording',
+    'profile',
+    'finalisedAtCleanup',
+  ],
   properties: {
     mode: {enum: ['podman', 'bundle']},
     runtime: nullableString,
