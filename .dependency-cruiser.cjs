@@ -25,6 +25,7 @@ const LAYERS = [
   'hook',
   'gc',
   'install',
+  'container-record',
   'cli',
   'commands',
 ]

@@ -7,6 +7,8 @@ import type {SyscallSet} from '../syscalls/syscall-set.js'
 import type {Abi} from '../syscalls/index.js'
 import type {Coverage} from '../store/coverage.js'
 import {mergeProfiles} from './merge.js'
+import {buildProvenance} from './provenance.js'
+import type {Provenance} from '../store/coverage.js'
 
 export interface Aggregate {
   /** The flat OCI profile: default SCMP_ACT_ERRNO (EPERM), architectures of the ABIs seen, one ALLOW rule. */
@@ -23,6 +25,8 @@ export interface Aggregate {
   lastEndedAt: string | null
   runtimes: string[]
   arches: string[]
+  /** Which runs brought each syscall (and argument tuple): written into the coverage sidecar. */
+  provenance: Provenance
 }
 
 /** The union of the recordings' syscalls as one profile, with coverage counts. An empty list gives an empty profile. */
@@ -80,6 +84,7 @@ export function aggregate(recordings: readonly Recording[]): Aggregate {
     lastEndedAt: last,
     runtimes: [...runtimes].sort(),
     arches: [...arches].sort(),
+    provenance: buildProvenance(recordings),
   }
 }
 

@@ -87,14 +87,18 @@ export async function buildProfiles(store: RecordingStore, options: BuildOptions
       if (options.output !== undefined) {
         // A FIFO or device is written through and has no directory of its own for a sidecar beside it.
         const coverage = outputTarget(options.output).kind === 'file' ? coveragePathFor(options.output) : null
-        if (coverage !== null) await writeOutputFile(coverage, formatCoverageJson(result.coverage))
+        if (coverage !== null)
+          await writeOutputFile(coverage, formatCoverageJson({...result.coverage, provenance: result.provenance}))
         await writeOutputFile(options.output, text)
         entry.written = {profile: options.output, coverage, spo: null}
         return entry
       }
       const paths = store.profilePaths(name)
       // Sidecar first: a crash between the two leaves counts that are at least as new as the profile.
-      await store.writeProfileFile(paths.coverage, formatCoverageJson(result.coverage))
+      await store.writeProfileFile(
+        paths.coverage,
+        formatCoverageJson({...result.coverage, provenance: result.provenance}),
+      )
       await store.writeProfileFile(paths.profile, formatProfileJson(result.profile))
       entry.written = {profile: paths.profile, coverage: paths.coverage, spo: null}
       if (format === 'spo') {

@@ -9,6 +9,8 @@ import {ProfileDiffReport} from '../cli/formatters/profile-diff-report.js'
 import {RuntimeDefaultDiffReport} from '../cli/formatters/runtime-default-diff-report.js'
 import {FAIL_ON, type FailOn} from '../diff/header.js'
 import {runProfilesDiff, runRuntimeDefaultDiff} from '../diff/run.js'
+import {widenedNames} from '../diff/profile-diff.js'
+import {AddedWhy} from '../cli/formatters/why-report.js'
 
 export default class Diff extends BaseCommand {
   static override summary = "Compare a profile with the runtime's default profile, or two profiles with each other."
@@ -70,9 +72,14 @@ Exit status: 0 when no difference matches --fail-on, 1 when one does, 2 for bad 
     })(),
     unified: Flags.boolean({description: 'also show a unified diff of the normalised JSON'}),
     names: Flags.boolean({description: 'list every syscall of the attack surface removed (with --against)'}),
+    why: Flags.boolean({
+      description:
+        "for each syscall B allows more, name the recorded runs that brought it (from B's coverage sidecar, see `profiles why`)",
+      exclusive: ['against'],
+    }),
   }
 
-  async run(): Promise<DiffJson> {
+  async run(): Promise<DiffJson & {why?: AddedWhy['runs']}> {
     const {args, flags} = await this.parse(Diff)
     if (flags.format === 'markdown' && this.jsonEnabled())
       throw new UserError('--format markdown and --json exclude each other', {
@@ -95,24 +102,26 @@ Exit status: 0 when no difference matches --fail-on, 1 when one does, 2 for bad 
       })
     }
     const options = {...resolutionFlagValues(flags), unified: flags.unified}
+    const profiles = flags.against === undefined ? await runProfilesDiff(args.profile, args.other!, options) : null
     const report =
-      flags.against === undefined
-        ? new ProfileDiffReport(await runProfilesDiff(args.profile, args.other!, options), flags['fail-on'])
+      profiles !== null
+        ? new ProfileDiffReport(profiles, flags['fail-on'])
         : new RuntimeDefaultDiffReport(
-            await runRuntimeDefaultDiff(args.profile, flags.against, options),
+            await runRuntimeDefaultDiff(args.profile, flags.against!, options),
             flags['fail-on'],
           )
+    const why = flags.why && profiles !== null ? new AddedWhy(widenedNames(profiles.diff), profiles.coverage.b) : null
 
     if (!this.jsonEnabled()) {
-      if (flags.format === 'markdown') process.stdout.write(report.markdown())
+      if (flags.format === 'markdown') process.stdout.write(report.markdown() + (why?.markdown() ?? ''))
       else
         this.log(
           report instanceof RuntimeDefaultDiffReport
             ? report.display(terminalColours(), {names: flags.names})
-            : report.display(terminalColours()),
+            : report.display(terminalColours()) + (why?.display() ?? ''),
         )
     }
     if (report.failed) this.setExitCode(EXIT.CHECK_FAILED)
-    return report.getJson()
+    return why === null ? report.getJson() : {...report.getJson(), why: why.runs}
   }
 }

@@ -18,13 +18,17 @@ import {createRecording} from '../store/model.js'
 import {RecordingStore} from '../store/store.js'
 import {nameKernelSyscalls} from '../syscalls/syscall-set.js'
 import {quotaExceeded} from '../kernel/quotas.js'
-import {profileNameProblem} from '../store/names.js'
+import {labelProblem, profileNameProblem} from '../store/names.js'
+import {recordContainer, type ContainerRunner} from '../container-record/record-container.js'
+import {ContainerRecordReport, type ContainerRecordJson} from '../cli/formatters/container-record-report.js'
 
 export default class Record extends BaseCommand {
   static override summary = 'Record the syscalls of a command and its children into a seccomp profile.'
   static override description = `Runs CMD in a private mount namespace that the in-kernel recorder watches; every syscall CMD and its children make from CMD's execve on is marked in the kernel (nothing per syscall reaches user space). When CMD exits, the marks become a flat OCI profile: defaultAction SCMP_ACT_ERRNO (EPERM), the architectures of the ABIs seen, one SCMP_ACT_ALLOW rule.
 Needs root and a kernel with BTF; the BPF recorder is built with clang on first use.
-Without --output the profile goes to stdout and CMD's stdout goes to stderr. seccomp-recorder exits with CMD's exit status (128+N when signal N ended it).`
+Without --output the profile goes to stdout and CMD's stdout goes to stderr. seccomp-recorder exits with CMD's exit status (128+N when signal N ended it).
+
+With --podman, the arguments after -- are those of \`podman run\` (pass what podman needs on the machine, e.g. --ulimit, --storage-driver); with --bundle DIR --runtime runc|crun, the OCI bundle DIR is run (its config.json is copied, never edited). One container run is recorded through a hook that exists only for it — a private hooks directory (podman --hooks-dir) or the copied config.json, matching only this run's one-time annotation, with a spool and config of its own — and is removed afterwards, also on Ctrl-C, SIGTERM and failure; no \`install\` is needed. With --name the run is kept in the store and the profile is built from every run of that name (the union, with provenance in its coverage sidecar: \`profiles why\`); --label tags the run.`
   static override examples = [
     {
       description: 'Record a shell snippet into a profile',
@@ -39,10 +43,22 @@ Without --output the profile goes to stdout and CMD's stdout goes to stderr. sec
       description: 'Result and profile as JSON for scripts',
       command: '<%= config.bin %> <%= command.id %> --json -- ls -l /',
     },
+    {
+      description: 'CI: record one podman run under crun, aggregated with earlier runs of ci/web, labelled',
+      command:
+        '<%= config.bin %> <%= command.id %> --podman --runtime crun --name ci/web --label e2e/checkout-flow --output web.json -- --rm --rootfs ./rootfs /bin/app --selftest',
+    },
+    {
+      description: 'Record a plain OCI bundle under runc',
+      command: '<%= config.bin %> <%= command.id %> --bundle ./bundle --runtime runc --output app.json',
+    },
   ]
   static override strict = false
   static override args = {
-    command: Args.string({ignoreStdin: true, description: 'the command to record, after --', required: true}),
+    command: Args.string({
+      ignoreStdin: true,
+      description: 'the command to record, after -- (with --podman: the arguments of podman run)',
+    }),
   }
   static override flags = {
     output: Flags.string({
@@ -55,6 +71,19 @@ Without --output the profile goes to stdout and CMD's stdout goes to stderr. sec
         'also save the run in the recordings store under this profile name (e.g. team/app/tool); `profiles build` aggregates it',
     }),
     store: storeFlag,
+    label: Flags.string({
+      description:
+        'a label kept with the run for provenance (e.g. e2e/checkout-flow): a letter or digit, then letters, digits and ._:/@+=-, at most 128',
+    }),
+    podman: Flags.boolean({description: 'record one `podman run` (its arguments after --)', exclusive: ['bundle']}),
+    bundle: Flags.string({
+      description: 'record one run of this OCI bundle directory (needs --runtime)',
+      helpValue: 'DIR',
+    }),
+    runtime: Flags.option({
+      description: 'the OCI runtime for --podman or --bundle',
+      options: ['runc', 'crun'] as const,
+    })(),
     boundary: Flags.string({
       description:
         'where recording starts: at the execve of CMD (default), after a seccomp filter is installed, or at once',
@@ -63,12 +92,25 @@ Without --output the profile goes to stdout and CMD's stdout goes to stderr. sec
     }),
   }
 
-  async run(): Promise<RecordJson> {
+  async run(): Promise<RecordJson | ContainerRecordJson> {
     const {argv, flags} = await this.parse(Record)
-    const command = argv as string[]
+    // The words after `--` as given: oclif's argv regroups repeated flag-like words (`--ulimit a --ulimit b`).
+    const dashes = this.argv.indexOf('--')
+    const command = dashes >= 0 ? this.argv.slice(dashes + 1) : (argv as string[])
     const profileOnStdout = flags.output === undefined && !this.jsonEnabled()
+    if (flags.podman || flags.bundle !== undefined) return this.recordContainer(command, flags, profileOnStdout)
+    if (flags.runtime !== undefined)
+      throw new UserError('--runtime goes with --podman or --bundle', {exit: EXIT.USAGE, code: 'bad-flags'})
+    if (command.length === 0)
+      throw new UserError('record needs a command after --', {
+        exit: EXIT.USAGE,
+        code: 'usage',
+        suggestions: ['seccomp-recorder record --output out.json -- CMD ARGS…'],
+      })
     const problem = flags.name === undefined ? null : profileNameProblem(flags.name)
     if (problem) throw new UserError(`--name ${flags.name}: ${problem}`, {exit: EXIT.REFUSED, code: 'bad-name'})
+    const labelRefused = flags.label === undefined ? null : labelProblem(flags.label)
+    if (labelRefused) throw new UserError(`--label: ${labelRefused}`, {exit: EXIT.REFUSED, code: 'hostile-name'})
     // A directory, socket or block device as --output is refused before the command runs, not after.
     if (flags.output !== undefined) outputTarget(flags.output)
     const startedAt = new Date()
@@ -107,6 +149,7 @@ Without --output the profile goes to stdout and CMD's stdout goes to stderr. sec
                 endedAt,
                 command,
                 exitCode: status.exitCode,
+                label: flags.label,
               })
               recordingId = recording.id
               await marking(join(store.recordingDir(recording.name), `${recording.id}.json`))
@@ -161,6 +204,55 @@ Without --output the profile goes to stdout and CMD's stdout goes to stderr. sec
       )
     }
     this.setExitCode(run.exitCode as never)
+    return report.getJson()
+  }
+
+  /** --podman / --bundle: one container run through a one-time hook (src/container-record). */
+  private async recordContainer(
+    args: string[],
+    flags: {
+      podman: boolean
+      bundle?: string
+      runtime?: 'runc' | 'crun'
+      name?: string
+      label?: string
+      output?: string
+      store: string
+    },
+    profileOnStdout: boolean,
+  ): Promise<ContainerRecordJson> {
+    if (flags.bundle !== undefined && flags.runtime === undefined)
+      throw new UserError('--bundle needs --runtime runc or --runtime crun', {exit: EXIT.USAGE, code: 'bad-flags'})
+    const runner: ContainerRunner =
+      flags.bundle !== undefined
+        ? {kind: 'bundle', runtime: flags.runtime!, bundle: flags.bundle, args}
+        : {kind: 'podman', runtime: flags.runtime, args}
+    const spinner = ora({text: 'building the BPF recorder (first use)', stream: process.stderr})
+    const helper = await ensureHelper({onBuild: () => spinner.start()})
+    spinner.stop()
+    const result = await recordContainer({
+      runner,
+      helper,
+      store: flags.store,
+      name: flags.name,
+      label: flags.label,
+      output: flags.output,
+      stdoutToStderr: profileOnStdout || this.jsonEnabled(),
+    })
+    if (profileOnStdout) process.stdout.write(result.text)
+    const report = new ContainerRecordReport(result)
+    if (!this.jsonEnabled())
+      process.stderr.write(`${report.display(terminalColours(process.env, Boolean(process.stderr.isTTY)))}\n`)
+    if (result.recording.incomplete)
+      throw new UserError(
+        `the recording ${result.recording.id} is incomplete: the profile may lack syscalls the workload needs`,
+        {
+          exit: EXIT.RUNTIME,
+          code: 'recording-incomplete',
+          suggestions: ['Record the workload again.'],
+        },
+      )
+    this.setExitCode(result.exitCode as never)
     return report.getJson()
   }
 }

@@ -85,3 +85,8 @@ export function mirrorProfileDiff(d: ProfileDiff): ProfileDiff {
 export function isEmptyDiff(d: ProfileDiff): boolean {
   return d.findings.added + d.findings.removed + d.findings.changed === 0
 }
+
+/** The syscalls B allows more than A: added, and changed ones that widen (for `diff --why`). */
+export function widenedNames(diff: ProfileDiff): string[] {
+  return [...diff.syscalls.added, ...diff.syscalls.changed.filter((c) => c.widens)].map((c) => c.name)
+}

@@ -42,6 +42,7 @@ export async function runPoststopHook(stateText: string, env: NodeJS.ProcessEnv 
     if (!result.recorded) process.stderr.write(`seccomp-recorder: ${result.id}: ${result.skipped}\n`)
     for (const o of result.outputs)
       process.stderr.write(`seccomp-recorder: ${result.id}: ${result.syscalls} syscalls → ${o.path}\n`)
+    for (const w of result.warnings ?? []) process.stderr.write(`seccomp-recorder: ${result.id}: ${w}\n`)
     process.stdout.write(`${JSON.stringify(result)}\n`)
     return EXIT.OK
   } catch (error) {

@@ -16,6 +16,8 @@ export const TRACE_SYSCALL_ANNOTATION = 'io.containers.trace-syscall'
 export const RECORD_ANNOTATION = 'seccomp-recorder.io/record'
 export const RECORD_TAIL_ANNOTATION = 'seccomp-recorder.io/runtime-tail'
 export const RECORD_THREADS_ANNOTATION = 'seccomp-recorder.io/runtime-threads'
+/** A free label of the run, kept in its recording for provenance (checked in src/store/names.ts, `labelProblem`). */
+export const LABEL_ANNOTATION = 'seccomp-recorder.io/label'
 
 /** The per-container form's prefix: `io.containers.trace-syscall/<container name>`. */
 export const TRACE_SYSCALL_PER_CONTAINER_PREFIX = `${TRACE_SYSCALL_ANNOTATION}/`

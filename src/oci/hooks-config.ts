@@ -64,11 +64,20 @@ export function hookCommands(options: {
   }
 }
 
-export function hooksDConfigs(commands: HookCommands): {prestart: HooksDConfig; poststop: HooksDConfig} {
+/** hooks.d configs for the two hooks; `when` (default: a recording asked for) narrows them, e.g. to one run. */
+export function hooksDConfigs(
+  commands: HookCommands,
+  when: HooksDConfig['when'] = WHEN_RECORDING_ASKED,
+): {prestart: HooksDConfig; poststop: HooksDConfig} {
   return {
-    prestart: {version: '1.0.0', hook: commands.prestart, when: WHEN_RECORDING_ASKED, stages: ['prestart']},
-    poststop: {version: '1.0.0', hook: commands.poststop, when: WHEN_RECORDING_ASKED, stages: ['poststop']},
+    prestart: {version: '1.0.0', hook: commands.prestart, when, stages: ['prestart']},
+    poststop: {version: '1.0.0', hook: commands.poststop, when, stages: ['poststop']},
   }
+}
+
+/** Matches exactly the containers whose annotation `key` has the value `value` (both taken literally). */
+export function whenAnnotationIs(key: string, value: string): HooksDConfig['when'] {
+  return {annotations: {[`^${escapeRe2(key)}$`]: `^${escapeRe2(value)}$`}}
 }
 
 type OciConfig = {hooks?: Record<string, Array<{path: string; args?: string[]; timeout?: number}>>} & Record<

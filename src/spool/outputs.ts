@@ -4,6 +4,7 @@ import type {RecorderConfig} from '../config/config.js'
 import {mergeProfiles} from '../aggregate/merge.js'
 import {
   AnnotationError,
+  LABEL_ANNOTATION,
   recordingRequests,
   runtimeTailOverride,
   runtimeThreadsOverride,
@@ -16,6 +17,7 @@ import {formatProfileJson} from '../profile/normalise.js'
 import {createRecording} from '../store/model.js'
 import {incompleteReasons} from '../store/incomplete.js'
 import {RecordingStore} from '../store/store.js'
+import {labelProblem} from '../store/names.js'
 import {nameKernelSyscalls, syscallCount} from '../syscalls/syscall-set.js'
 import {runtimeTail, withRuntimeTail} from '../runtime-tail/tails.js'
 import {workloadFromPodName} from '../naming/workload.js'
@@ -34,6 +36,16 @@ export interface FinaliseResult {
   skipped?: string
   syscalls?: number
   outputs: Array<{kind: RecordingRequest['kind']; path: string; name?: string}>
+  /** What was written without (a refused `seccomp-recorder.io/label`): the recording itself is never dropped for it. */
+  warnings?: string[]
+}
+
+/** The run's label from its annotations: absent, or refused with a warning (the recording is kept without it). */
+function runLabel(annotations: Record<string, string>): {label?: string; warning?: string} {
+  const label = annotations[LABEL_ANNOTATION]
+  if (label === undefined) return {}
+  const problem = labelProblem(label)
+  return problem === null ? {label} : {warning: `annotation ${LABEL_ANNOTATION} ignored: ${problem}`}
 }
 
 /**
@@ -59,6 +71,7 @@ export async function writeOutputs(note: SpoolNote, journal: Journal, config: Re
     const lateThreads = runtimeThreadsOverride(annotations) ?? config.runtimeThreads
     const set = withRuntimeTail(nameKernelSyscalls(target), runtimeTail(tailMode, note.runtime, lateThreads))
     const outputs: FinaliseResult['outputs'] = []
+    const {label, warning} = runLabel(annotations)
     for (const request of requests) {
       if (request.kind === 'trace-syscall') {
         let profile = profileFromSyscalls(set)
@@ -104,6 +117,7 @@ export async function writeOutputs(note: SpoolNote, journal: Journal, config: Re
           quota: target.quota,
           startedAt: new Date(note.registered_unix_ms),
           endedAt: new Date(journal.endedAt),
+          label,
         })
         const path = await new RecordingStore(config.store).save(recording)
         outputs.push({kind: request.kind, path, name})
@@ -122,7 +136,7 @@ export async function writeOutputs(note: SpoolNote, journal: Journal, config: Re
         },
       )
     }
-    return {id, recorded: true, syscalls: syscallCount(set), outputs}
+    return {id, recorded: true, syscalls: syscallCount(set), outputs, ...(warning ? {warnings: [warning]} : {})}
   } catch (error) {
     // A full or read-only disk, an unusable store: the journal holds the syscalls, so it is kept with the note and
     // `gc` finishes the job once that is mended. What the request itself got wrong would fail again: not kept.

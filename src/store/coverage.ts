@@ -1,7 +1,7 @@
 import {BoundedReadError, readBoundedText} from '../fs/bounded-read.js'
 import {validateCoverage} from './coverage-validator.generated.js'
 
-export {COVERAGE_SCHEMA} from './coverage-schema.js'
+export {COVERAGE_SCHEMA, PROVENANCE_REFS, PROVENANCE_RUNS, PROVENANCE_TEXT} from './coverage-schema.js'
 
 /**
  * The coverage sidecar of a built profile: how many of the recordings it was built from saw each syscall (on
@@ -18,6 +18,38 @@ export {COVERAGE_SCHEMA} from './coverage-schema.js'
 export interface Coverage {
   recordings: number
   syscalls: Record<string, number>
+  /** Which runs brought each syscall (written by `profiles build` since issue 17; absent in older sidecars). */
+  provenance?: Provenance
+}
+
+/**
+ * Provenance of a built profile (docs/REFERENCE.md, "Provenance"): the contributing runs, listed once each, and
+ * per syscall (and per argument tuple, where recordings carry `arguments`) the indexes of the runs that saw it, the
+ * newest first. Bounded: at most PROVENANCE_REFS runs per syscall or tuple and PROVENANCE_RUNS runs in all; a
+ * syscall whose runs were cut is in `cut` (its count in `syscalls` is the whole number).
+ */
+export interface Provenance {
+  runs: ProvenanceRun[]
+  syscalls: Record<string, number[]>
+  /** Argument tuples (positions' values joined by `,`, as in the recordings) per syscall. */
+  arguments?: Record<string, Record<string, number[]>>
+  cut?: string[]
+}
+
+/** One contributing run as a reviewer needs it: when, who (pod or command), which runtime, its label. */
+export interface ProvenanceRun {
+  recording: string
+  name: string
+  source: string
+  runtime: string
+  startedAt: string
+  endedAt: string
+  container: string | null
+  pod: string | null
+  namespace: string | null
+  /** The recorded command (`record`), its words joined by spaces, cut at PROVENANCE_TEXT characters. */
+  command: string | null
+  label: string | null
 }
 
 /** A sidecar as read from disk, with where it was. */
@@ -46,13 +78,14 @@ export function parseCoverage(text: string): Coverage | null {
     return null
   }
   if (!validateCoverage(value)) return null
-  const {recordings, syscalls} = value as Coverage
-  return {recordings, syscalls}
+  const {recordings, syscalls, provenance} = value as Coverage
+  return provenance === undefined ? {recordings, syscalls} : {recordings, syscalls, provenance}
 }
 
 /** The sidecar's text: `{"recordings": N, "syscalls": {…}}` with 2-space indentation and a newline at the end. */
 export function formatCoverageJson(coverage: Coverage): string {
-  return `${JSON.stringify({recordings: coverage.recordings, syscalls: coverage.syscalls}, null, 2)}\n`
+  const {recordings, syscalls, provenance} = coverage
+  return `${JSON.stringify(provenance === undefined ? {recordings, syscalls} : {recordings, syscalls, provenance}, null, 2)}\n`
 }
 
 /** The sidecar at `path`, or null when it is absent, unreadable, not a regular file, too large or not a coverage file. */

@@ -4,7 +4,7 @@ import type {ErrorObject} from 'ajv'
 import {nativeAbi, SCMP_ARCH_BY_ABI} from '../syscalls/index.js'
 import type {SyscallSet} from '../syscalls/syscall-set.js'
 import {quotaExceeded, type QuotaExceeded} from '../kernel/quotas.js'
-import {profileNameProblem} from './names.js'
+import {LABEL_PATTERN, MAX_LABEL, profileNameProblem} from './names.js'
 import {RECORDING_ID, RECORDING_SOURCES, RECORDING_VERSION, type RecordingSource} from './recording-schema.js'
 import {validateRecordingSchema} from './recording-validator.generated.js'
 
@@ -51,6 +51,8 @@ export interface Recording {
   quota?: QuotaExceeded
   command?: string[]
   exitCode?: number | null
+  /** A free label of the run (`record --label`, annotation `seccomp-recorder.io/label`): provenance for reviewers. */
+  label?: string
 }
 
 /** A recording that may lack syscalls the workload made (lost by the kernel, or the recorder interrupted). */
@@ -129,6 +131,7 @@ export interface NewRecording {
   endedAt?: Date
   command?: string[]
   exitCode?: number | null
+  label?: string
 }
 
 /**
@@ -167,6 +170,7 @@ export function createRecording(input: NewRecording): Recording {
   if (quotaExceeded(input.quota)) recording.quota = {nested: input.quota!.nested, words: input.quota!.words}
   if (input.command !== undefined) recording.command = input.command
   if (input.exitCode !== undefined) recording.exitCode = input.exitCode
+  if (input.label !== undefined) recording.label = input.label
   const check = validateRecording(recording)
   if (!check.valid) throw new Error(`invalid recording: ${check.errors.join('; ')}`)
   return recording

@@ -105,3 +105,20 @@ export function profileNameProblem(name: string): string | null {
   }
   return null
 }
+
+/** Longest run label (`record --label`, the `seccomp-recorder.io/label` annotation). */
+export const MAX_LABEL = 128
+/** A label: a letter or digit, then letters, digits and `._:/@+=-` (no space, no markup, nothing a shell or a table reads). */
+export const LABEL_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:/@+=-]*$/
+
+/**
+ * Why a run label is refused, or null when it is fine. Labels come from pods (an annotation), so they are bounded
+ * and kept to a charset that prints safely in text, Markdown and JSON: `e2e/checkout-flow`, `ci:1234`.
+ */
+export function labelProblem(label: string): string | null {
+  if (typeof label !== 'string' || label.length === 0) return 'a label must not be empty'
+  if (label.length > MAX_LABEL) return `a label must be at most ${MAX_LABEL} characters (got ${label.length})`
+  if (!LABEL_PATTERN.test(label))
+    return 'a label is a letter or digit followed by letters, digits and . _ : / @ + = - (no spaces or other characters)'
+  return null
+}

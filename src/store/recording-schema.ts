@@ -1,4 +1,5 @@
 import {ABIS} from '../syscalls/index.js'
+import {LABEL_PATTERN, MAX_LABEL} from './names.js'
 
 /** Who wrote it: the OCI hook's poststop (or gc finishing what a lost poststop left), `record`, or gc salvaging a target nobody finalised. */
 export type RecordingSource = 'hook' | 'record' | 'gc'
@@ -88,5 +89,6 @@ export const RECORDING_SCHEMA = {
     },
     command: {type: 'array', maxItems: 4096, items: {type: 'string', maxLength: 65536}},
     exitCode: {type: ['integer', 'null'], minimum: 0, maximum: 255},
+    label: {type: 'string', minLength: 1, maxLength: MAX_LABEL, pattern: LABEL_PATTERN.source},
   },
 } as const

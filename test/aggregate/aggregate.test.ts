@@ -88,9 +88,13 @@ describe('three replicas of one Deployment plus two more runs', () => {
     assert.ok(check.valid)
     assert.deepEqual(check.warnings, [])
     assert.deepEqual(check.profile, web.profile)
-    assert.deepEqual(parseCoverage(readFileSync(paths.coverage, 'utf8')), web.coverage)
+    // The sidecar: the counts, and the provenance of every run (issue 17).
+    const withProvenance = {...web.coverage, provenance: web.provenance}
+    assert.deepEqual(parseCoverage(readFileSync(paths.coverage, 'utf8')), withProvenance)
+    assert.equal(web.provenance.runs.length, 5)
+    assert.deepEqual(web.provenance.syscalls.getrandom?.length, 1)
     const built = await readBuiltProfile(store, 'default/web/nginx')
-    assert.deepEqual(built?.coverage, web.coverage)
+    assert.deepEqual(built?.coverage, withProvenance)
     assert.equal(await readBuiltProfile(store, 'no/such/name'), null)
   })
 })

@@ -93,6 +93,17 @@ const JSON_RUNS: Record<string, string[][]> = {
     ],
   ],
   'profiles list': [['profiles', 'list', '--json', '--store', 'fixtures/recordings/store']],
+  'profiles why': [
+    [
+      'profiles',
+      'why',
+      '--json',
+      '--store',
+      'fixtures/recordings/store',
+      'fixtures/provenance/nginx.json',
+      'getrandom',
+    ],
+  ],
   'profiles merge': [
     [
       'profiles',

@@ -1,4 +1,5 @@
 import {stringList} from './common.js'
+import {PROVENANCE_RUN_OUTPUT} from './profiles-why.js'
 
 /** Pieces of `diff --json`; see src/cli/formatters/diff-report.ts for the types they describe. */
 const count = {type: 'integer', minimum: 0} as const
@@ -114,8 +115,8 @@ export const DIFF_RUNTIME_DEFAULT_OUTPUT = strict({
   ignored: stringList,
 })
 
-/** `diff A B --json` */
-export const DIFF_PROFILES_OUTPUT = strict({
+/** `diff A B --json` (without `why`, which `--why` adds) */
+const PROFILES_DIFF_SHAPE = strict({
   mode: {const: 'profiles'},
   a: input,
   b: input,
@@ -127,6 +128,15 @@ export const DIFF_PROFILES_OUTPUT = strict({
     changed: {type: 'array', items: change},
   }),
 })
+
+/** `diff A B --json [--why]`: with --why, the runs (from B's sidecar) that brought each syscall B allows more. */
+export const DIFF_PROFILES_OUTPUT = {
+  ...PROFILES_DIFF_SHAPE,
+  properties: {
+    ...PROFILES_DIFF_SHAPE.properties,
+    why: {type: 'object', additionalProperties: {type: 'array', items: PROVENANCE_RUN_OUTPUT}},
+  },
+} as const
 
 /** `diff --json`: one of the two shapes, told apart by `mode`. */
 export const DIFF_OUTPUT = {oneOf: [DIFF_RUNTIME_DEFAULT_OUTPUT, DIFF_PROFILES_OUTPUT]} as const

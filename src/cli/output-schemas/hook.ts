@@ -179,5 +179,6 @@ export const HOOK_POSTSTOP_OUTPUT = {
         properties: {kind: {enum: ['trace-syscall', 'store']}, path: {type: 'string'}, name: {type: 'string'}},
       },
     },
+    warnings: {type: 'array', items: {type: 'string'}},
   },
 } as const

@@ -11,6 +11,7 @@ import {PROFILES_BUILD_OUTPUT} from './profiles-build.js'
 import {PROFILES_LIST_OUTPUT} from './profiles-list.js'
 import {PROFILES_MERGE_OUTPUT} from './profiles-merge.js'
 import {PROFILES_SHOW_OUTPUT} from './profiles-show.js'
+import {PROFILES_WHY_OUTPUT} from './profiles-why.js'
 import {PUBLISH_OUTPUT, PUBLISHED_LIST_OUTPUT, UNPUBLISH_OUTPUT} from './publish.js'
 import {RECORD_OUTPUT, RUN_OUTPUT} from './record.js'
 import {VALIDATE_OUTPUT} from './validate.js'
@@ -33,4 +34,5 @@ export const OUTPUT_SCHEMAS: Record<string, object> = {
   'profiles build': PROFILES_BUILD_OUTPUT,
   'profiles list': PROFILES_LIST_OUTPUT,
   'profiles merge': PROFILES_MERGE_OUTPUT,
+  'profiles why': PROFILES_WHY_OUTPUT,
 }

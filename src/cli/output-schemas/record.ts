@@ -13,8 +13,8 @@ const exit = {
   durationMs: {type: 'number', minimum: 0},
 } as const
 
-/** `record --json` */
-export const RECORD_OUTPUT = {
+/** `record --json -- CMD` */
+const RECORD_COMMAND_OUTPUT = {
   type: 'object',
   additionalProperties: false,
   required: [
@@ -80,3 +80,54 @@ export const RUN_OUTPUT = {
     },
   },
 } as const
+
+const nullableString = {type: ['string', 'null']} as const
+
+/** `record --podman|--bundle --json` (src/container-record/record-container.ts) */
+const RECORD_CONTAINER_OUTPUT = {
+  type: 'object',
+  additionalProperties: false,
+  required: [
+    'mode',
+    'runtime',
+    'name',
+    'label',
+    'containerId',
+    'exitCode',
+    'signal',
+    'durationMs',
+    'recording',
+    'profile',
+    'finalisedAtCleanup',
+  ],
+  properties: {
+    mode: {enum: ['podman', 'bundle']},
+    runtime: nullableString,
+    name: nullableString,
+    label: nullableString,
+    containerId: nullableString,
+    ...exit,
+    recording: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['id', 'syscalls', 'incomplete'],
+      properties: {id: {type: 'string'}, syscalls: {type: 'integer', minimum: 0}, incomplete: {type: 'boolean'}},
+    },
+    profile: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['recordings', 'syscalls', 'output', 'coverage', 'store'],
+      properties: {
+        recordings: {type: 'integer', minimum: 1},
+        syscalls: {type: 'integer', minimum: 0},
+        output: nullableString,
+        coverage: nullableString,
+        store: nullableString,
+      },
+    },
+    finalisedAtCleanup: {type: 'integer', minimum: 0},
+  },
+} as const
+
+/** `record --json`: a command's run, or a container's (--podman, --bundle). */
+export const RECORD_OUTPUT = {oneOf: [RECORD_COMMAND_OUTPUT, RECORD_CONTAINER_OUTPUT]} as const
