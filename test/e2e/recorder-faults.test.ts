@@ -343,4 +343,33 @@ describe('recorder faults (real kernel)', {timeout: 300_000}, () => {
       for (const s of sleepers) s.kill('SIGKILL')
     }
   })
+
+  it("detach-idle counts from the last release: one made during its wait leaves the detach to that release's own detach-idle", async () => {
+    const env = own(recorderEnv())
+    // Both namespaces first, so that each release is two quick helper calls even on a loaded machine.
+    const namespaces = [await inNewMountNamespace(['sleep', '60']), await inNewMountNamespace(['sleep', '60'])]
+    const release = ({child, mntns}: {child: {pid?: number}; mntns: number}) => {
+      helperJson(env, ['add', '--pid', String(child.pid)])
+      helperJson(env, ['remove', '--mntns', String(mntns), '--keep-attached']) // as a poststop releases
+    }
+    const detachIdle = () =>
+      new Promise<string>((resolve) => {
+        const run = spawn(helper, ['detach-idle', '--after', '3'], {env, stdio: ['ignore', 'pipe', 'inherit']})
+        let out = ''
+        run.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()))
+        run.on('close', () => resolve(out.trim()))
+      })
+    try {
+      release(namespaces[0]!)
+      const first = detachIdle()
+      await sleep(1500)
+      release(namespaces[1]!)
+      const second = detachIdle()
+      assert.equal(await first, '{"detached":false}', 'a release came during its wait: not idle for 3 s')
+      assert.equal(await second, '{"detached":true}', '3 s after the last release, with no target left')
+      assert.equal(helperJson<Listing>(env, ['list']).attached, false)
+    } finally {
+      for (const {child} of namespaces) await killAndWait(child)
+    }
+  })
 })
