@@ -123,6 +123,7 @@ describe('recorder faults (real kernel)', {timeout: 300_000}, () => {
   it('map pins removed while recording: the next helper pins them again from the running program, nothing is lost', async () => {
     const env = own(recorderEnv())
     const output = join(work, 'repinned.json')
+    rmSync(BARRIER, {force: true}) // an earlier test released its workloads: this one must wait for the barrier
     const running = recordInBackground(env, output, WORKLOADS[0]!)
     await waitForTargets(env, 1)
     for (const map of ['slots', 'targets', 'words', 'filter']) unlinkSync(join(env.SECCOMP_RECORDER_BPFFS!, map))
@@ -138,6 +139,7 @@ describe('recorder faults (real kernel)', {timeout: 300_000}, () => {
   it('links removed while recording (recorder detached): the recording is flagged interrupted, and the next attach works', async () => {
     const env = own(recorderEnv())
     const output = join(work, 'interrupted.json')
+    rmSync(BARRIER, {force: true}) // an earlier test released its workloads: this one must wait for the barrier
     const running = recordInBackground(env, output, WORKLOADS[1]!)
     await waitForTargets(env, 1)
     for (const link of ['link_sys_enter', 'link_task_newtask', 'link_process_exit'])
