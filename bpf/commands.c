@@ -71,6 +71,8 @@ int cmd_remove(struct opts *o)
 	struct result r;
 
 	take_result(o->mntns, true, &r);
+	if (o->keep_attached)
+		release_stamp(); /* a detach-idle started before now leaves the recorder to this release's */
 	print_result(stdout, &r, !o->keep_attached && detach_if_idle());
 	return EX_OK;
 }
@@ -82,14 +84,16 @@ int cmd_detach(struct opts *o)
 	return EX_OK;
 }
 
-/* Detach once nothing has recorded for a while (started in the background by the poststop stage):
- * back-to-back containers then find the recorder attached, and an idle host pays nothing. */
+/* Detach once nothing has recorded for a while (started in the background by the poststop stage, after its
+ * `remove --keep-attached`): back-to-back containers then find the recorder attached, and an idle host pays
+ * nothing. "A while" counts from the last release: one made during the wait started its own detach-idle, which
+ * decides later (without that, a stream of short recordings paid an attach every few pods). */
 int cmd_detach_idle(struct opts *o)
 {
 	reset_signals();
 	sleep((unsigned int)o->after);
 	lock();
-	printf("{\"detached\":%s}\n", json_bool(detach_if_idle()));
+	printf("{\"detached\":%s}\n", json_bool(!released_within(o->after) && detach_if_idle()));
 	return EX_OK;
 }
 

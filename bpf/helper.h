@@ -113,6 +113,9 @@ void close_maps(void);
 void ensure_pins(struct attach_info *ai, bool want_attached);
 void attach(struct attach_info *ai);
 bool detach_if_idle(void);
+void release_stamp(void);
+void release_stamp_remove(void);
+bool released_within(long seconds);
 
 /* ---- targets, slots and the filter map (targets.c) ---------------------- */
 

@@ -330,5 +330,63 @@ bool detach_if_idle(void)
 {
 	if (!open_maps() || count_targets() != 0)
 		return false;
+	release_stamp_remove();
 	return unpin_all();
+}
+
+/* ---- the last release that kept the recorder attached ------------------- */
+
+/*
+ * A poststop takes its target with `remove --keep-attached` and starts `detach-idle --after N`: the recorder is to
+ * stay attached until N seconds after the *last* such release. Each release sets the mtime of a file of this
+ * recorder in the lock directory (no fsync: it means nothing after a reboot, when nothing is attached); a
+ * detach-idle that finds it younger than its own wait leaves the decision to the detach-idle of that later release.
+ */
+static void release_stamp_path(char *out, size_t size)
+{
+	size_t at = strlen(SCR_LOCK_DIR "/released.");
+
+	snprintf(out, size, SCR_LOCK_DIR "/released.%s", pin_dir + strlen("/sys/fs/bpf/"));
+	for (char *c = out + at; *c; c++)
+		if (*c == '/')
+			*c = '+';
+}
+
+/* Caller holds the lock (which created the lock directory). */
+void release_stamp(void)
+{
+	char path[sizeof(SCR_LOCK_DIR) + sizeof(pin_dir) + 16];
+	int fd;
+
+	release_stamp_path(path, sizeof(path));
+	fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd >= 0) {
+		futimens(fd, NULL);
+		close(fd);
+	}
+}
+
+void release_stamp_remove(void)
+{
+	char path[sizeof(SCR_LOCK_DIR) + sizeof(pin_dir) + 16];
+
+	release_stamp_path(path, sizeof(path));
+	unlink(path);
+}
+
+/* Was there a release less than seconds ago?  (Never for 0; a stamp from the future, after the clock was set
+ * back, does not count.) */
+bool released_within(long seconds)
+{
+	char path[sizeof(SCR_LOCK_DIR) + sizeof(pin_dir) + 16];
+	struct timespec now;
+	struct stat st;
+	double age;
+
+	release_stamp_path(path, sizeof(path));
+	if (seconds <= 0 || lstat(path, &st) != 0 || !S_ISREG(st.st_mode))
+		return false;
+	clock_gettime(CLOCK_REALTIME, &now);
+	age = (double)(now.tv_sec - st.st_mtim.tv_sec) + (now.tv_nsec - st.st_mtim.tv_nsec) / 1e9;
+	return age >= 0 && age < (double)seconds;
 }

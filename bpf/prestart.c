@@ -56,14 +56,23 @@ static void runtime_name(char *out, size_t size)
 	out[j] = 0;
 }
 
-/* Leave a note for the poststop stage: <spool>/<id>.json, written atomically (temp file, fsync, rename). */
+/*
+ * Leave a note for the poststop stage: <spool>/<id>.json, written whole under a temp name, then renamed: a reader
+ * (poststop, gc) sees no note or the whole note, and a kill -9 at any point leaves at most the temp file, which gc
+ * removes once its writer is gone. Neither the file nor the directory is fsynced (that was 1-30 ms of every recorded
+ * container's start here): an fsync only matters if the machine itself goes down, and then the note has nothing
+ * left to point to — the kernel target it names is gone with the boot, and the default spool is on a tmpfs (/run).
+ * On a spool kept on disk, such a crash may leave the note empty: gc reports it (`spool-damaged`) where a whole note
+ * would have been finalised as a recording gone — nothing is lost that the crash had not lost already. The orphan
+ * files below are the only copy of a recording and keep their fsync.
+ */
 static bool write_spool(const char *spool, const struct scr_oci_state *st, __u32 inum, __u64 id, const char *state,
 			size_t len)
 {
 	char tmp[4352], dst[4352], runtime[32];
 	struct timespec now;
 	FILE *f;
-	int fd, dfd;
+	int fd;
 	bool ok;
 
 	snprintf(dst, sizeof(dst), "%s/%s.json", spool, st->id);
@@ -77,15 +86,11 @@ static bool write_spool(const char *spool, const struct scr_oci_state *st, __u32
 		(unsigned long long)id, runtime, (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000);
 	fwrite(state, 1, len, f); /* validated strict JSON: embedded as it is */
 	fputs("}\n", f);
-	ok = fflush(f) == 0 && fsync(fileno(f)) == 0;
+	ok = fflush(f) == 0;
 	ok = fclose(f) == 0 && ok;
 	if (!ok || rename(tmp, dst) != 0) {
 		unlink(tmp);
 		return false;
-	}
-	if ((dfd = open(spool, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
-		fsync(dfd);
-		close(dfd);
 	}
 	return true;
 }

@@ -123,6 +123,7 @@ describe('recorder faults (real kernel)', {timeout: 300_000}, () => {
   it('map pins removed while recording: the next helper pins them again from the running program, nothing is lost', async () => {
     const env = own(recorderEnv())
     const output = join(work, 'repinned.json')
+    rmSync(BARRIER, {force: true}) // an earlier test released its workloads: this one must wait for the barrier
     const running = recordInBackground(env, output, WORKLOADS[0]!)
     await waitForTargets(env, 1)
     for (const map of ['slots', 'targets', 'words', 'filter']) unlinkSync(join(env.SECCOMP_RECORDER_BPFFS!, map))
@@ -138,6 +139,7 @@ describe('recorder faults (real kernel)', {timeout: 300_000}, () => {
   it('links removed while recording (recorder detached): the recording is flagged interrupted, and the next attach works', async () => {
     const env = own(recorderEnv())
     const output = join(work, 'interrupted.json')
+    rmSync(BARRIER, {force: true}) // an earlier test released its workloads: this one must wait for the barrier
     const running = recordInBackground(env, output, WORKLOADS[1]!)
     await waitForTargets(env, 1)
     for (const link of ['link_sys_enter', 'link_task_newtask', 'link_process_exit'])
@@ -341,6 +343,35 @@ describe('recorder faults (real kernel)', {timeout: 300_000}, () => {
       assert.equal(listing.targets[0]!.state, 'armed', 'waiting for its boundary, as registered')
     } finally {
       for (const s of sleepers) s.kill('SIGKILL')
+    }
+  })
+
+  it("detach-idle counts from the last release: one made during its wait leaves the detach to that release's own detach-idle", async () => {
+    const env = own(recorderEnv())
+    // Both namespaces first, so that each release is two quick helper calls even on a loaded machine.
+    const namespaces = [await inNewMountNamespace(['sleep', '60']), await inNewMountNamespace(['sleep', '60'])]
+    const release = ({child, mntns}: {child: {pid?: number}; mntns: number}) => {
+      helperJson(env, ['add', '--pid', String(child.pid)])
+      helperJson(env, ['remove', '--mntns', String(mntns), '--keep-attached']) // as a poststop releases
+    }
+    const detachIdle = () =>
+      new Promise<string>((resolve) => {
+        const run = spawn(helper, ['detach-idle', '--after', '3'], {env, stdio: ['ignore', 'pipe', 'inherit']})
+        let out = ''
+        run.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()))
+        run.on('close', () => resolve(out.trim()))
+      })
+    try {
+      release(namespaces[0]!)
+      const first = detachIdle()
+      await sleep(1500)
+      release(namespaces[1]!)
+      const second = detachIdle()
+      assert.equal(await first, '{"detached":false}', 'a release came during its wait: not idle for 3 s')
+      assert.equal(await second, '{"detached":true}', '3 s after the last release, with no target left')
+      assert.equal(helperJson<Listing>(env, ['list']).attached, false)
+    } finally {
+      for (const {child} of namespaces) await killAndWait(child)
     }
   })
 })
