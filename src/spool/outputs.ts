@@ -104,6 +104,7 @@ export async function writeOutputs(note: SpoolNote, journal: Journal, config: Re
           quota: target.quota,
           startedAt: new Date(note.registered_unix_ms),
           endedAt: new Date(journal.endedAt),
+          check: request.check,
         })
         const path = await new RecordingStore(config.store).save(recording)
         outputs.push({kind: request.kind, path, name})
