@@ -46,7 +46,8 @@ export interface BuiltProfile extends Aggregate {
   fromBase: string[]
   /** The rendered profile (OCI JSON or SPO YAML). */
   text: string
-  written: {profile: string | null; coverage: string | null; spo: string | null; complain: string | null}
+  /** `complain`: only in complain mode. */
+  written: {profile: string | null; coverage: string | null; spo: string | null; complain?: string}
   /** Pending check runs (complain mode) left out of the profile; `drift` reports them. */
   checkRuns: number
 }
@@ -116,7 +117,7 @@ export async function buildProfiles(store: RecordingStore, options: BuildOptions
         ...result,
         name,
         text,
-        written: {profile: null, coverage: null, spo: null, complain: null},
+        written: {profile: null, coverage: null, spo: null},
         checkRuns,
       }
       if (options.dryRun || options.output === '-') return entry
@@ -125,19 +126,15 @@ export async function buildProfiles(store: RecordingStore, options: BuildOptions
         const coverage = outputTarget(options.output).kind === 'file' ? coveragePathFor(options.output) : null
         if (coverage !== null) await writeOutputFile(coverage, formatCoverageJson(result.coverage))
         await writeOutputFile(options.output, text)
-        entry.written = {
-          profile: options.output,
-          coverage,
-          spo: null,
-          complain: mode === 'complain' ? options.output : null,
-        }
+        entry.written = {profile: options.output, coverage, spo: null}
+        if (mode === 'complain') entry.written.complain = options.output
         return entry
       }
       const paths = store.profilePaths(name)
       // Sidecar first: a crash between the two leaves counts that are at least as new as the profile.
       await store.writeProfileFile(paths.coverage, formatCoverageJson(result.coverage))
       await store.writeProfileFile(paths.profile, formatProfileJson(result.profile))
-      entry.written = {profile: paths.profile, coverage: paths.coverage, spo: null, complain: null}
+      entry.written = {profile: paths.profile, coverage: paths.coverage, spo: null}
       if (complain !== null) {
         await store.writeProfileFile(paths.complain, formatProfileJson(complain))
         entry.written.complain = paths.complain

@@ -142,7 +142,7 @@ export async function acceptDrift(
       },
     })
     const built = result.built[0]!
-    accepted.push({name: entry.name, runs, profile: built.written.profile!, complain: built.written.complain})
+    accepted.push({name: entry.name, runs, profile: built.written.profile!, complain: built.written.complain ?? null})
   }
   return accepted
 }

@@ -22,7 +22,8 @@ export interface BuiltProfileJson {
   arches: string[]
   coverage: Coverage
   profile: SeccompProfile
-  written: {profile: string | null; coverage: string | null; spo: string | null; complain: string | null}
+  /** `complain`: only in complain mode. */
+  written: {profile: string | null; coverage: string | null; spo: string | null; complain?: string}
   /** Pending check runs (complain mode) left out of the profile: `drift` reports them. */
   checkRuns: number
 }

@@ -73,8 +73,8 @@ export const PROFILES_BUILD_OUTPUT = {
           written: {
             type: 'object',
             additionalProperties: false,
-            required: ['profile', 'coverage', 'spo', 'complain'],
-            properties: {profile: nullablePath, coverage: nullablePath, spo: nullablePath, complain: nullablePath},
+            required: ['profile', 'coverage', 'spo'],
+            properties: {profile: nullablePath, coverage: nullablePath, spo: nullablePath, complain: {type: 'string'}},
           },
           checkRuns: {type: 'integer', minimum: 0},
         },

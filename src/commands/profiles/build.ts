@@ -1,5 +1,5 @@
 import {Args, Flags} from '@oclif/core'
-import {buildProfiles, loadBaseProfile, type BuildMode} from '../../aggregate/build.js'
+import {BUILD_MODES, buildProfiles, loadBaseProfile, type BuildMode} from '../../aggregate/build.js'
 import {BaseCommand} from '../../cli/base-command.js'
 import {stringifyJson} from '../../json/stringify.js'
 import {UserError} from '../../core/errors.js'
@@ -34,7 +34,7 @@ Files in the store that are not valid recordings are reported and skipped.`
     base: Flags.string({description: 'profile to union into each built profile', helpValue: 'FILE'}),
     format: Flags.string({char: 'f', description: 'oci: flat OCI JSON; spo: also an SPO SeccompProfile YAML; json: the --json summary', options: ['oci', 'spo', 'json'], default: 'oci'}),
     output: Flags.string({char: 'o', description: 'write the one profile to FILE (coverage beside it as <FILE>.coverage.json), or - for stdout', helpValue: 'FILE'}),
-    mode: Flags.string({description: 'enforce: the profile as is; complain: also its SCMP_ACT_LOG variant <name>.complain.json (calls outside it are logged, not denied)', options: ['enforce', 'complain'], default: 'enforce'}),
+    mode: Flags.string({description: 'enforce: the profile as is; complain: also its SCMP_ACT_LOG variant <name>.complain.json (calls outside it are logged, not denied)', options: [...BUILD_MODES], default: 'enforce'}),
     'dry-run': Flags.boolean({description: 'build and report, write nothing', default: false}),
   }
 
