@@ -7,6 +7,7 @@ import {OUTPUT_SCHEMAS} from '../../src/cli/output-schemas/index.js'
 import {EXIT} from '../../src/core/exit-codes.js'
 import {buildProfiles} from '../../src/aggregate/build.js'
 import {RecordingStore} from '../../src/store/store.js'
+import {publishedNameOf} from '../../src/publish/inputs.js'
 import type {Recording} from '../../src/store/model.js'
 import {runCli} from '../helpers/cli.js'
 import {makeRecording, tempDir} from '../store/helpers/recordings.js'
@@ -97,6 +98,17 @@ describe('profiles build --mode complain', () => {
     assert.equal(run.status, EXIT.OK, run.stderr)
     const out = valid<{profiles: Array<{localhostProfile: string}>}>('publish', run.stdout)
     assert.equal(out.profiles[0]!.localhostProfile, 'p/team/web.complain.json')
+  })
+
+  it('a hashed (long) name keeps its .complain suffix when published', async () => {
+    const dir = tempDir('drift-long-')
+    dirs.push(dir)
+    const long = ['a', 'b', 'c'].map((c) => c.repeat(63)).join('/')
+    const store = new RecordingStore(dir, {durable: false})
+    await store.save(makeRecording({name: long, syscalls: ['read']}))
+    await buildProfiles(store, {mode: 'complain'})
+    assert.match(store.profilePaths(long).complain, /_h[0-9a-f]{16}\.complain\.json$/)
+    assert.equal(await publishedNameOf(store.profilePaths(long).complain), `${long}.complain`)
   })
 })
 
