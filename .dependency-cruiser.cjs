@@ -19,6 +19,7 @@ const LAYERS = [
   'formats',
   'aggregate',
   'diff',
+  'drift',
   'publish',
   'spool',
   'launch',

@@ -270,15 +270,15 @@ static enum scr_admission check_trace(const struct scr_json_str *v, const char *
 	return verdict;
 }
 
-/* seccomp-recorder.io/record: auto (or empty, true) or a name of 1-3 segments, as parseRecordName. */
-static enum scr_admission check_record(const struct scr_json_str *v, char *why, size_t size)
+/* seccomp-recorder.io/record (and .../check): auto (or empty, true) or a name of 1-3 segments, as parseRecordName. */
+static enum scr_admission check_name(const char *a, const struct scr_json_str *v, char *why, size_t size)
 {
 	struct span name = { v->p, v->n }, seg;
 	struct splitter it;
 	size_t segments = 0;
 
 	if (v->escaped)
-		return refuse(why, size, "annotation seccomp-recorder.io/record: escaped characters are not accepted in the value");
+		return refuse(why, size, "annotation %s: escaped characters are not accepted in the value", a);
 	while (name.n && in_set(name.p[0], " \t\n\r"))
 		name.p++, name.n--;
 	while (name.n && in_set(name.p[name.n - 1], " \t\n\r"))
@@ -286,7 +286,7 @@ static enum scr_admission check_record(const struct scr_json_str *v, char *why, 
 	if (name.n == 0 || span_is(name, "auto") || span_is(name, "true"))
 		return SCR_ADMIT;
 	if (name.n > SCR_MAX_NAME)
-		return refuse(why, size, "annotation seccomp-recorder.io/record: name longer than %d characters", SCR_MAX_NAME);
+		return refuse(why, size, "annotation %s: name longer than %d characters", a, SCR_MAX_NAME);
 	it = split(name);
 	while (split_next(&it, '/', &seg)) {
 		bool ok = seg.n >= 1 && seg.n <= SCR_MAX_SEGMENT && alnum(seg.p[0]);
@@ -295,14 +295,14 @@ static enum scr_admission check_record(const struct scr_json_str *v, char *why, 
 			ok = alnum(seg.p[i]) || in_set(seg.p[i], "._-");
 		if (!ok)
 			return refuse(why, size,
-				      "annotation seccomp-recorder.io/record: name segment \"%s\" must be 1-63 of "
+				      "annotation %s: name segment \"%s\" must be 1-63 of "
 				      "[A-Za-z0-9._-] starting with a letter or digit",
-				      quoted(seg));
+				      a, quoted(seg));
 		segments++;
 	}
 	if (segments > 3)
 		return refuse(why, size,
-			      "annotation seccomp-recorder.io/record: name has more than 3 segments (namespace/workload/container)");
+			      "annotation %s: name has more than 3 segments (namespace/workload/container)", a);
 	return SCR_ADMIT;
 }
 
@@ -317,7 +317,7 @@ enum scr_admission scr_admit(const struct scr_oci_state *st, const char *const *
 	 * container whose annotations ask for no recording is let go before anything else is looked at or done (no
 	 * BPF, no lock, no spool) — and never refused, whatever else they say. A state without annotations goes on:
 	 * the poststop reads them from the bundle's config.json (hooks.d's `when` filter ran the hook for a reason). */
-	if (st->has_annotations && !st->record.set && !st->trace.set && !st->trace_own.set)
+	if (st->has_annotations && !st->record.set && !st->check.set && !st->trace.set && !st->trace_own.set)
 		return SCR_SKIP;
 	/* 1. Who made it; a sandbox is skipped, an unknown Kubernetes namespace refused. */
 	verdict = identity(st, &kubernetes, &ns, why, size);
@@ -328,8 +328,14 @@ enum scr_admission scr_admit(const struct scr_oci_state *st, const char *const *
 		return refuse(why, size, "annotation seccomp-recorder.io/runtime-tail: must be \"both\" or \"own\"");
 	if (st->threads.set && !str_is(&st->threads, "true") && !str_is(&st->threads, "false"))
 		return refuse(why, size, "annotation seccomp-recorder.io/runtime-threads: must be \"true\" or \"false\"");
-	if (st->record.set && (verdict = check_record(&st->record, why, size)) != SCR_ADMIT)
+	if (st->record.set && (verdict = check_name("seccomp-recorder.io/record", &st->record, why, size)) != SCR_ADMIT)
 		return verdict;
+	if (st->check.set && (verdict = check_name("seccomp-recorder.io/check", &st->check, why, size)) != SCR_ADMIT)
+		return verdict;
+	if (st->record.set && st->check.set)
+		return refuse(why, size,
+			      "annotation seccomp-recorder.io/check: a check run is recorded under the profile it checks: "
+			      "leave out seccomp-recorder.io/record");
 	/* 3. Where it asks us to write and read: inside the roots, and inside its namespace's part of them. A
 	 * containerd container's own io.containers.trace-syscall/<name> wins over the plain key (oci-state.h). */
 	if (st->trace_own.set)

@@ -241,6 +241,7 @@ static const struct {
 	{ "seccomp-recorder.io/record", offsetof(struct scr_oci_state, record) },
 	{ "seccomp-recorder.io/runtime-tail", offsetof(struct scr_oci_state, tail) },
 	{ "seccomp-recorder.io/runtime-threads", offsetof(struct scr_oci_state, threads) },
+	{ "seccomp-recorder.io/check", offsetof(struct scr_oci_state, check) },
 };
 
 static void pick(struct scr_oci_state *out, const char *k, size_t kn, const char *v, size_t vn, bool esc)

@@ -41,6 +41,7 @@ struct scr_oci_state {
 	struct scr_json_str record;        /* seccomp-recorder.io/record */
 	struct scr_json_str tail;          /* seccomp-recorder.io/runtime-tail */
 	struct scr_json_str threads;       /* seccomp-recorder.io/runtime-threads */
+	struct scr_json_str check;         /* seccomp-recorder.io/check (a complain-mode check run) */
 	bool cri_any;          /* some key starts with io.kubernetes.cri. (containerd) */
 	bool has_annotations;  /* the state carries an "annotations" object (without one, the poststop reads the
 				* bundle's config.json: whether recording was asked cannot be told here) */

@@ -9,6 +9,8 @@ import {formatProfileJson} from '../profile/normalise.js'
 import {outputTarget, writeOutputFile} from '../fs/output-file.js'
 import {matchesName, type RecordingFilter} from '../store/filter.js'
 import type {InvalidRecordingFile, RecordingStore} from '../store/store.js'
+import {contributesToProfile, isPendingCheckRun, type Recording} from '../store/model.js'
+import {complainProfile} from '../profile/complain.js'
 import {coveragePathFor, formatCoverageJson, readCoverageFile, type Coverage} from '../store/coverage.js'
 import {aggregate, withBase, type Aggregate} from './aggregate.js'
 
@@ -26,6 +28,16 @@ export interface BuildOptions {
   output?: string
   /** Compute and report, write nothing. */
   dryRun?: boolean
+  /**
+   * `complain`: also the complain variant (profile/complain.ts): into the store beside the enforcing profile
+   * (`<safe name>.complain.json`), or as the one profile --output writes.
+   */
+  mode?: BuildMode
+  /**
+   * `drift --accept`: pending check runs contribute too, and this is called with them under the name's lock once
+   * the profile is written (it marks them accepted).
+   */
+  acceptCheckRuns?: (pending: Recording[]) => Promise<void>
   onProgress?: (done: number, total: number) => void
 }
 
@@ -34,8 +46,14 @@ export interface BuiltProfile extends Aggregate {
   fromBase: string[]
   /** The rendered profile (OCI JSON or SPO YAML). */
   text: string
-  written: {profile: string | null; coverage: string | null; spo: string | null}
+  /** `complain`: only in complain mode. */
+  written: {profile: string | null; coverage: string | null; spo: string | null; complain?: string}
+  /** Pending check runs (complain mode) left out of the profile; `drift` reports them. */
+  checkRuns: number
 }
+
+export type BuildMode = 'enforce' | 'complain'
+export const BUILD_MODES: readonly BuildMode[] = ['enforce', 'complain']
 
 export interface BuildResult {
   store: string
@@ -46,6 +64,13 @@ export interface BuildResult {
 export async function buildProfiles(store: RecordingStore, options: BuildOptions = {}): Promise<BuildResult> {
   const filter = options.filter ?? {}
   const format = options.format ?? 'oci'
+  const mode = options.mode ?? 'enforce'
+  if (mode === 'complain' && format !== 'oci')
+    throw new UserError('--mode complain writes flat OCI JSON only', {
+      exit: EXIT.USAGE,
+      code: 'complain-oci-only',
+      suggestions: ['Leave out --format spo, or build the enforcing SPO profile in a second run.'],
+    })
   if (options.output !== undefined && options.output !== '-' && !options.dryRun) outputTarget(options.output)
   const names = (await store.names()).filter((name) => matchesName(name, filter.names))
   if (names.length === 0) throw noRecordings(store, filter)
@@ -75,14 +100,26 @@ export async function buildProfiles(store: RecordingStore, options: BuildOptions
         onProgress: (done) => options.onProgress?.(doneBefore + done, total),
       })
       invalid.push(...scan.invalid)
-      if (scan.recordings.length === 0) return null
-      const result = withBase(aggregate(scan.recordings), options.base?.profile)
-      const text = renderProfile(result.profile, format, {
+      // Pending check runs (complain mode) never widen the enforcing profile: `drift --accept` decides.
+      const pending = scan.recordings.filter(isPendingCheckRun)
+      const accepting = options.acceptCheckRuns !== undefined
+      const recordings = accepting ? scan.recordings : scan.recordings.filter(contributesToProfile)
+      if (recordings.length === 0) return null
+      const result = withBase(aggregate(recordings), options.base?.profile)
+      const complain = mode === 'complain' ? complainProfile(result.profile) : null
+      const text = renderProfile(complain ?? result.profile, format, {
         name,
         annotations: {[SPO_ANNOTATION_RECORDINGS]: String(result.coverage.recordings)},
         comment: `Built by seccomp-recorder from ${result.coverage.recordings} recording${result.coverage.recordings === 1 ? '' : 's'} of ${name}${options.base ? ` with base ${options.base.path}` : ''}.`,
       })
-      const entry: BuiltProfile = {...result, name, text, written: {profile: null, coverage: null, spo: null}}
+      const checkRuns = accepting ? 0 : pending.length
+      const entry: BuiltProfile = {
+        ...result,
+        name,
+        text,
+        written: {profile: null, coverage: null, spo: null},
+        checkRuns,
+      }
       if (options.dryRun || options.output === '-') return entry
       if (options.output !== undefined) {
         // A FIFO or device is written through and has no directory of its own for a sidecar beside it.
@@ -91,6 +128,7 @@ export async function buildProfiles(store: RecordingStore, options: BuildOptions
           await writeOutputFile(coverage, formatCoverageJson({...result.coverage, provenance: result.provenance}))
         await writeOutputFile(options.output, text)
         entry.written = {profile: options.output, coverage, spo: null}
+        if (mode === 'complain') entry.written.complain = options.output
         return entry
       }
       const paths = store.profilePaths(name)
@@ -101,6 +139,11 @@ export async function buildProfiles(store: RecordingStore, options: BuildOptions
       )
       await store.writeProfileFile(paths.profile, formatProfileJson(result.profile))
       entry.written = {profile: paths.profile, coverage: paths.coverage, spo: null}
+      if (complain !== null) {
+        await store.writeProfileFile(paths.complain, formatProfileJson(complain))
+        entry.written.complain = paths.complain
+      }
+      if (accepting && pending.length > 0) await options.acceptCheckRuns!(pending)
       if (format === 'spo') {
         await store.writeProfileFile(paths.spo, text)
         entry.written.spo = paths.spo

@@ -76,6 +76,10 @@ export const ERROR_CODES = [
   'no-recordings',
   'no-host-profile',
   'internal',
+  // complain mode and drift
+  'complain-oci-only',
+  'no-enforcing-profile',
+  'no-check-runs',
 ] as const
 
 /**

@@ -30,7 +30,8 @@ export const EXIT_CODE_TABLE: ReadonlyArray<{code: ExitCode; name: keyof typeof 
   {
     code: EXIT.CHECK_FAILED,
     name: 'CHECK_FAILED',
-    meaning: 'a check failed: invalid profile, differences (diff --fail-on), merge --check not a superset',
+    meaning:
+      'a check failed: invalid profile, differences (diff --fail-on), merge --check not a superset, drift findings',
   },
   {
     code: EXIT.USAGE,

@@ -1,4 +1,4 @@
-import {RECORD_ANNOTATION, traceSyscallKey} from '../oci/annotations.js'
+import {CHECK_ANNOTATION, RECORD_ANNOTATION, traceSyscallKey} from '../oci/annotations.js'
 import {parseOciState} from '../oci/state.js'
 
 /**
@@ -12,7 +12,10 @@ export function askedForNothing(stateText: string): string | undefined {
   try {
     const state = parseOciState(stateText)
     const annotations = state.annotations
-    const asked = Object.hasOwn(annotations, RECORD_ANNOTATION) || traceSyscallKey(annotations) !== null
+    const asked =
+      Object.hasOwn(annotations, RECORD_ANNOTATION) ||
+      Object.hasOwn(annotations, CHECK_ANNOTATION) ||
+      traceSyscallKey(annotations) !== null
     return Object.keys(annotations).length > 0 && !asked ? state.id : undefined
   } catch {
     return undefined

@@ -18,6 +18,8 @@ export const RECORD_TAIL_ANNOTATION = 'seccomp-recorder.io/runtime-tail'
 export const RECORD_THREADS_ANNOTATION = 'seccomp-recorder.io/runtime-threads'
 /** A free label of the run, kept in its recording for provenance (checked in src/store/names.ts, `labelProblem`). */
 export const LABEL_ANNOTATION = 'seccomp-recorder.io/label'
+/** `seccomp-recorder.io/check: <name>`: a check run (complain mode) against the profile `<name>` (drift). */
+export const CHECK_ANNOTATION = 'seccomp-recorder.io/check'
 
 /** The per-container form's prefix: `io.containers.trace-syscall/<container name>`. */
 export const TRACE_SYSCALL_PER_CONTAINER_PREFIX = `${TRACE_SYSCALL_ANNOTATION}/`
@@ -25,8 +27,9 @@ export const TRACE_SYSCALL_PER_CONTAINER_PREFIX = `${TRACE_SYSCALL_ANNOTATION}/`
 /** What an annotation value may be at most; longer ones are refused before any parsing. */
 export const MAX_ANNOTATION_VALUE = 4096
 
+/** `check`: the store recording is a check run against the profile of that name (`seccomp-recorder.io/check`). */
 export type RecordingRequest =
-  {kind: 'trace-syscall'; output: string; base: string | null} | {kind: 'store'; name: string | null}
+  {kind: 'trace-syscall'; output: string; base: string | null} | {kind: 'store'; name: string | null; check?: true}
 
 export class AnnotationError extends Error {
   constructor(
@@ -79,8 +82,7 @@ export function parseTraceSyscall(value: string): {output: string; base: string 
 }
 
 /** A profile name given in `seccomp-recorder.io/record`: `auto`/empty → null (derive it), else `seg/seg/…`. */
-export function parseRecordName(value: string): string | null {
-  const a = RECORD_ANNOTATION
+export function parseRecordName(value: string, a: string = RECORD_ANNOTATION): string | null {
   const trimmed = value.trim()
   if (trimmed === '' || trimmed === 'auto' || trimmed === 'true') return null
   if (trimmed.length > 253) throw new AnnotationError(a, 'name longer than 253 characters')
@@ -97,6 +99,11 @@ export function parseRecordName(value: string): string | null {
   return trimmed
 }
 
+/** The profile a check run is against: a name as in `seccomp-recorder.io/record`, or `auto` (the container's own). */
+export function parseCheckName(value: string): string | null {
+  return parseRecordName(value, CHECK_ANNOTATION)
+}
+
 /** Which recordings the annotations ask for (none → empty list). Throws AnnotationError on a hostile value. */
 export function recordingRequests(annotations: Record<string, string>): RecordingRequest[] {
   const requests: RecordingRequest[] = []
@@ -104,7 +111,14 @@ export function recordingRequests(annotations: Record<string, string>): Recordin
   const trace = key === null ? undefined : annotations[key]
   if (trace !== undefined) requests.push({kind: 'trace-syscall', ...parseTraceSyscall(trace)})
   const record = annotations[RECORD_ANNOTATION]
+  const check = annotations[CHECK_ANNOTATION]
+  if (record !== undefined && check !== undefined)
+    throw new AnnotationError(
+      CHECK_ANNOTATION,
+      `a check run is recorded under the profile it checks: leave out ${RECORD_ANNOTATION}`,
+    )
   if (record !== undefined) requests.push({kind: 'store', name: parseRecordName(record)})
+  if (check !== undefined) requests.push({kind: 'store', name: parseCheckName(check), check: true})
   return requests
 }
 

@@ -1,4 +1,4 @@
-import {RECORD_ANNOTATION, TRACE_SYSCALL_ANNOTATION} from './annotations.js'
+import {CHECK_ANNOTATION, RECORD_ANNOTATION, TRACE_SYSCALL_ANNOTATION} from './annotations.js'
 
 /**
  * The hook configurations we write: hooks.d JSON (schema 1.0.0, read by CRI-O and podman; see oci-hooks(5)) and
@@ -24,7 +24,9 @@ const escapeRe2 = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
  * every key pattern of `when.annotations` to match some annotation, so two patterns would mean "both".
  */
 export const WHEN_RECORDING_ASKED: HooksDConfig['when'] = {
-  annotations: {[`^(${escapeRe2(TRACE_SYSCALL_ANNOTATION)}|${escapeRe2(RECORD_ANNOTATION)})$`]: '.*'},
+  annotations: {
+    [`^(${escapeRe2(TRACE_SYSCALL_ANNOTATION)}|${escapeRe2(RECORD_ANNOTATION)}|${escapeRe2(CHECK_ANNOTATION)})$`]: '.*',
+  },
 }
 
 export interface HookCommands {

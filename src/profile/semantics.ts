@@ -1,4 +1,4 @@
-import {compareArgValues} from './arg-value.js'
+import {compareArgValues, U64_MAX} from './arg-value.js'
 import {describeConditions} from './conditions-text.js'
 import {isUnconditional, type SeccompAction, type SeccompArg, type SeccompProfile, type SeccompRule} from './model.js'
 
@@ -263,4 +263,64 @@ export function allows(profile: SeccompProfile, name: string): boolean {
 export function allowedNames(profile: SeccompProfile): string[] {
   const index = new ProfileIndex(profile)
   return index.names().filter((name) => index.verdict(name).allowance === 'allowed')
+}
+
+// ---------------------------------------------------------------------------------------------
+// One call with known argument values
+
+/** A call's argument values by position (0..5): `mask` when only those bits are known (already applied). */
+export type KnownArguments = ReadonlyMap<number, {value: bigint; mask?: bigint}>
+
+const U64 = U64_MAX
+
+/**
+ * Whether the profile lets a call of `name` with these argument values through (see allows for the name alone).
+ * Where a value is not known (a position not given, bits outside its mask, a docker-format filter) the answer
+ * leans to "denied": an allowing rule counts only when it surely matches, a denying rule whenever it may.
+ */
+export function allowsCall(profile: SeccompProfile, name: string, args: KnownArguments): boolean {
+  const verdict = syscallVerdict(profile, name)
+  if (verdict.allowance !== 'conditional') return verdict.allowance === 'allowed'
+  const matches = verdict.conditional.map((rule) => ({allowing: isAllowing(rule.action), match: ruleMatch(rule, args)}))
+  if (matches.some((m) => !m.allowing && m.match !== 'no')) return false
+  if (matches.some((m) => m.allowing && m.match === 'yes')) return true
+  return isAllowing(verdict.base.action) && !verdict.conflicting
+}
+
+type Match = 'yes' | 'no' | 'unknown'
+
+function ruleMatch(rule: ConditionalRule, args: KnownArguments): Match {
+  if (rule.args.length === 0) return 'unknown' // conditional through a docker filter only
+  let result: Match = 'yes'
+  for (const arg of rule.args) {
+    const one = argMatch(arg, args.get(arg.index))
+    if (one === 'no') return 'no'
+    if (one === 'unknown') result = 'unknown'
+  }
+  return result
+}
+
+function argMatch(arg: SeccompArg, known: {value: bigint; mask?: bigint} | undefined): Match {
+  if (known === undefined) return 'unknown'
+  const value = known.value & U64
+  const mask = known.mask ?? U64
+  if (arg.op === 'SCMP_CMP_MASKED_EQ') {
+    if ((arg.value & ~mask & U64) !== 0n) return 'unknown'
+    return (value & arg.value) === (arg.valueTwo ?? 0n) ? 'yes' : 'no'
+  }
+  if (mask !== U64) return 'unknown'
+  const operand = arg.value & U64
+  const holds =
+    arg.op === 'SCMP_CMP_EQ'
+      ? value === operand
+      : arg.op === 'SCMP_CMP_NE'
+        ? value !== operand
+        : arg.op === 'SCMP_CMP_LT'
+          ? value < operand
+          : arg.op === 'SCMP_CMP_LE'
+            ? value <= operand
+            : arg.op === 'SCMP_CMP_GE'
+              ? value >= operand
+              : value > operand
+  return holds ? 'yes' : 'no'
 }

@@ -4,6 +4,7 @@ import {UserError} from '../core/errors.js'
 import {EXIT} from '../core/exit-codes.js'
 import {COVERAGE_SUFFIX, parseCoverage} from '../store/coverage.js'
 import {readProfileText} from '../profile/load.js'
+import {COMPLAIN_SUFFIX} from '../profile/complain.js'
 import {RecordingStore} from '../store/store.js'
 import {nameFromPath} from './names.js'
 import {decodeSafeNameSegment, safeNameSegment} from '../store/names.js'
@@ -57,8 +58,13 @@ export async function publishedNameOf(path: string): Promise<string> {
   const decoded = decodeSafeNameSegment(encoded)
   if (decoded !== undefined) return decoded
   // A long name is stored hashed: its recordings carry it.
-  const recorded = (await new RecordingStore(storeRoot).names()).find((name) => safeNameSegment(name) === encoded)
+  const names = await new RecordingStore(storeRoot).names()
+  const recorded = names.find((name) => safeNameSegment(name) === encoded)
   if (recorded !== undefined) return recorded
+  // The complain variant of a hashed name (`profiles build --mode complain`): `<hashed>.complain.json`.
+  const stem = encoded.endsWith(COMPLAIN_SUFFIX) ? encoded.slice(0, -COMPLAIN_SUFFIX.length) : null
+  const checked = stem === null ? undefined : names.find((name) => safeNameSegment(name) === stem)
+  if (checked !== undefined) return `${checked}${COMPLAIN_SUFFIX}`
   throw new UserError(
     `cannot tell the recorded name of ${path}: its file name is hashed and no recording of it is left in ${join(storeRoot, 'recordings')}`,
     {

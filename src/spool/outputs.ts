@@ -118,6 +118,7 @@ export async function writeOutputs(note: SpoolNote, journal: Journal, config: Re
           startedAt: new Date(note.registered_unix_ms),
           endedAt: new Date(journal.endedAt),
           label,
+          check: request.check,
         })
         const path = await new RecordingStore(config.store).save(recording)
         outputs.push({kind: request.kind, path, name})

@@ -53,7 +53,25 @@ export interface Recording {
   exitCode?: number | null
   /** A free label of the run (`record --label`, annotation `seccomp-recorder.io/label`): provenance for reviewers. */
   label?: string
+  /**
+   * A check run (complain mode, `seccomp-recorder.io/check`): the container ran under the complain variant of the
+   * profile `name`; `drift` compares it with that name's enforcing profile. It does not contribute to `profiles
+   * build` until `drift --accept` sets `acceptedAt` (then it counts like any other run of the name).
+   */
+  check?: CheckRun
 }
+
+export interface CheckRun {
+  /** ISO 8601: when `drift --accept` folded this run into the profile; null while it is pending. */
+  acceptedAt: string | null
+}
+
+/** A check run nobody accepted yet: `drift` reports it, `profiles build` leaves it out. */
+export const isPendingCheckRun = (recording: Pick<Recording, 'check'>): boolean =>
+  recording.check !== undefined && recording.check.acceptedAt === null
+
+/** Whether `profiles build` unions this recording: every ordinary run and every accepted check run. */
+export const contributesToProfile = (recording: Pick<Recording, 'check'>): boolean => !isPendingCheckRun(recording)
 
 /** A recording that may lack syscalls the workload made (lost by the kernel, or the recorder interrupted). */
 export const isIncomplete = (recording: Pick<Recording, 'lost' | 'interrupted' | 'quota'>): boolean =>
@@ -83,6 +101,9 @@ export function validateRecording(document: unknown): RecordingCheck {
   if (nameProblem) errors.push(`/name: ${nameProblem}`)
   for (const key of ['startedAt', 'endedAt'] as const)
     if (Number.isNaN(Date.parse(recording[key]))) errors.push(`/${key}: not a real date and time`)
+  const acceptedAt = recording.check?.acceptedAt
+  if (typeof acceptedAt === 'string' && Number.isNaN(Date.parse(acceptedAt)))
+    errors.push('/check/acceptedAt: not a real date and time')
   for (const [abi, names] of Object.entries(recording.syscalls)) {
     for (let i = 1; i < names.length; i++)
       if (names[i - 1]! >= names[i]!) errors.push(`/syscalls/${abi}: names must be sorted and unique`)
@@ -132,6 +153,8 @@ export interface NewRecording {
   command?: string[]
   exitCode?: number | null
   label?: string
+  /** A check run (complain mode) against the profile `name`, pending until `drift --accept`. */
+  check?: boolean
 }
 
 /**
@@ -171,6 +194,7 @@ export function createRecording(input: NewRecording): Recording {
   if (input.command !== undefined) recording.command = input.command
   if (input.exitCode !== undefined) recording.exitCode = input.exitCode
   if (input.label !== undefined) recording.label = input.label
+  if (input.check === true) recording.check = {acceptedAt: null}
   const check = validateRecording(recording)
   if (!check.valid) throw new Error(`invalid recording: ${check.errors.join('; ')}`)
   return recording

@@ -89,6 +89,12 @@ export const RECORDING_SCHEMA = {
     },
     command: {type: 'array', maxItems: 4096, items: {type: 'string', maxLength: 65536}},
     exitCode: {type: ['integer', 'null'], minimum: 0, maximum: 255},
+    check: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['acceptedAt'],
+      properties: {acceptedAt: {anyOf: [isoTime, {type: 'null'}]}},
+    },
     label: {type: 'string', minLength: 1, maxLength: MAX_LABEL, pattern: LABEL_PATTERN.source},
   },
 } as const

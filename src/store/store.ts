@@ -20,6 +20,7 @@ import {coveragePathFor} from './coverage.js'
  *   <root>/recordings/<safe name>/<id>.json     one run (Recording), written once, atomically
  *   <root>/profiles/<safe name>.json            the built flat OCI profile
  *   <root>/profiles/<safe name>.coverage.json   its coverage sidecar (coverage.ts)
+ *   <root>/profiles/<safe name>.complain.json   its complain-mode variant (profile/complain.ts), when asked for
  *   <root>/locks/<safe name>.lock               held while a profile and its sidecar are rebuilt
  *
  * `<safe name>` is safeNameSegment(name): `default/web/nginx` → `default_2Fweb_2Fnginx`. Documents are
@@ -53,6 +54,8 @@ export interface ScanOptions {
 
 export interface ProfilePaths {
   profile: string
+  /** The complain-mode variant (`profiles build --mode complain`): `<safe name>.complain.json`. */
+  complain: string
   coverage: string
   spo: string
   lock: string
@@ -97,6 +100,7 @@ export class RecordingStore {
     const profile = join(this.profilesDir, `${safe}.json`)
     return {
       profile,
+      complain: join(this.profilesDir, `${safe}.complain.json`),
       coverage: coveragePathFor(profile),
       spo: join(this.profilesDir, `${safe}.spo.yaml`),
       lock: join(this.locksDir, `${safe}.lock`),

@@ -123,6 +123,7 @@ const JSON_RUNS: Record<string, string[][]> = {
   ],
   'published list': [['published', 'list', '--json', '--root', 'fixtures/publish/root']],
   unpublish: [['unpublish', '--json', '--dry-run', '--root', 'fixtures/publish/root', 'sr/team/app/web.json']],
+  drift: [['drift', '--json', '--store', 'fixtures/recordings/store']],
 }
 
 /** Commands whose --json output needs root and the kernel recorder: checked against their schemas in test/e2e/. */

@@ -163,6 +163,7 @@ describe('RecordingStore', () => {
     const store = new RecordingStore('/s')
     assert.deepEqual(store.profilePaths('default/web/nginx'), {
       profile: '/s/profiles/default_2Fweb_2Fnginx.json',
+      complain: '/s/profiles/default_2Fweb_2Fnginx.complain.json',
       coverage: '/s/profiles/default_2Fweb_2Fnginx.coverage.json',
       spo: '/s/profiles/default_2Fweb_2Fnginx.spo.yaml',
       lock: '/s/locks/default_2Fweb_2Fnginx.lock',

@@ -1,6 +1,6 @@
 import type {ChalkInstance} from 'chalk'
 import type {Coverage} from '../../store/coverage.js'
-import type {BuildResult} from '../../aggregate/build.js'
+import type {BuildMode, BuildResult} from '../../aggregate/build.js'
 import type {SeccompProfile} from '../../profile/model.js'
 import {allowedNames} from '../../profile/semantics.js'
 import type {InvalidRecordingFile} from '../../store/store.js'
@@ -22,12 +22,16 @@ export interface BuiltProfileJson {
   arches: string[]
   coverage: Coverage
   profile: SeccompProfile
-  written: {profile: string | null; coverage: string | null; spo: string | null}
+  /** `complain`: only in complain mode. */
+  written: {profile: string | null; coverage: string | null; spo: string | null; complain?: string}
+  /** Pending check runs (complain mode) left out of the profile: `drift` reports them. */
+  checkRuns: number
 }
 
 export interface BuildJson {
   store: string
   format: 'oci' | 'spo'
+  mode: BuildMode
   dryRun: boolean
   base: string | null
   profiles: BuiltProfileJson[]
@@ -40,11 +44,12 @@ export class BuildReport {
 
   static from(
     result: BuildResult,
-    options: {format: 'oci' | 'spo'; dryRun: boolean; base: string | null},
+    options: {format: 'oci' | 'spo'; mode?: BuildMode; dryRun: boolean; base: string | null},
   ): BuildReport {
     return new BuildReport({
       store: result.store,
       format: options.format,
+      mode: options.mode ?? 'enforce',
       dryRun: options.dryRun,
       base: options.base,
       profiles: result.built.map((b) => ({
@@ -61,6 +66,7 @@ export class BuildReport {
         coverage: b.coverage,
         profile: b.profile,
         written: b.written,
+        checkRuns: b.checkRuns,
       })),
       invalid: result.invalid,
     })
@@ -83,6 +89,12 @@ export class BuildReport {
         `  ${c.cyan(p.name)}  ${p.recordings} recording${p.recordings === 1 ? '' : 's'}, ${p.syscalls} syscalls → ${target}`,
       )
       if (p.written.spo) lines.push(`    SPO SeccompProfile → ${p.written.spo}`)
+      if (p.written.complain && p.written.complain !== p.written.profile)
+        lines.push(`    complain mode (SCMP_ACT_LOG) → ${p.written.complain}`)
+      if (p.checkRuns > 0)
+        lines.push(
+          `    ${p.checkRuns} check run${p.checkRuns === 1 ? '' : 's'} left out (complain mode): \`seccomp-recorder drift ${p.name}\``,
+        )
       const {always, sometimes} = new CoverageView(p.coverage).split()
       if (sometimes.length > 0) {
         lines.push(`    ${always} seen in every recording; ${sometimes.length} in only some (rarest first):`)

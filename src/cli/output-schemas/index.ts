@@ -4,6 +4,7 @@
  * Each command's schema lives in its own file here.
  */
 import {DIFF_OUTPUT} from './diff.js'
+import {DRIFT_OUTPUT} from './drift.js'
 import {GC_OUTPUT} from './gc.js'
 import {INSTALL_OUTPUT, STATUS_OUTPUT, UNINSTALL_OUTPUT} from './hook.js'
 export {HOOK_POSTSTOP_OUTPUT} from './hook.js'
@@ -35,4 +36,5 @@ export const OUTPUT_SCHEMAS: Record<string, object> = {
   'profiles list': PROFILES_LIST_OUTPUT,
   'profiles merge': PROFILES_MERGE_OUTPUT,
   'profiles why': PROFILES_WHY_OUTPUT,
+  drift: DRIFT_OUTPUT,
 }

@@ -17,10 +17,11 @@ const nullablePath = {type: ['string', 'null']} as const
 export const PROFILES_BUILD_OUTPUT = {
   type: 'object',
   additionalProperties: false,
-  required: ['store', 'format', 'dryRun', 'base', 'profiles', 'invalid'],
+  required: ['store', 'format', 'mode', 'dryRun', 'base', 'profiles', 'invalid'],
   properties: {
     store: {type: 'string'},
     format: {enum: ['oci', 'spo']},
+    mode: {enum: ['enforce', 'complain']},
     dryRun: {type: 'boolean'},
     base: nullablePath,
     profiles: {
@@ -42,6 +43,7 @@ export const PROFILES_BUILD_OUTPUT = {
           'coverage',
           'profile',
           'written',
+          'checkRuns',
         ],
         properties: {
           name: {type: 'string', minLength: 1},
@@ -72,8 +74,9 @@ export const PROFILES_BUILD_OUTPUT = {
             type: 'object',
             additionalProperties: false,
             required: ['profile', 'coverage', 'spo'],
-            properties: {profile: nullablePath, coverage: nullablePath, spo: nullablePath},
+            properties: {profile: nullablePath, coverage: nullablePath, spo: nullablePath, complain: {type: 'string'}},
           },
+          checkRuns: {type: 'integer', minimum: 0},
         },
       },
     },
