@@ -103,6 +103,7 @@ Without --output the profile goes to stdout and CMD's stdout goes to stderr. sec
                 lost: target.lost,
                 interrupted: target.interrupted,
                 quota: target.quota,
+                arguments: target.args,
                 startedAt,
                 endedAt,
                 command,
@@ -127,6 +128,7 @@ Without --output the profile goes to stdout and CMD's stdout goes to stderr. sec
       unknown: set.unknown,
       lost: run.target.lost,
       quota: {nested: run.target.quota?.nested ?? 0, words: run.target.quota?.words ?? 0},
+      ...(run.target.args === undefined ? {} : {arguments: run.target.args}),
       output: flags.output ?? null,
       profile,
     })

@@ -7,6 +7,7 @@ import {StateError} from '../oci/state.js'
 import {askedForNothing, notAskedResult} from './not-asked.js'
 import {helperPath} from '../kernel/native-helper.js'
 import {finaliseContainer} from '../spool/finalise.js'
+import {argumentOverflowNote} from '../store/argument-notes.js'
 
 /** How long the recorder stays attached after the last recording ends, so back-to-back containers start fast. */
 export const LINGER_SECONDS = 5
@@ -28,6 +29,8 @@ export async function runPoststopHook(stateText: string, env: NodeJS.ProcessEnv 
     if (!result.recorded) process.stderr.write(`seccomp-recorder: ${result.id}: ${result.skipped}\n`)
     for (const o of result.outputs)
       process.stderr.write(`seccomp-recorder: ${result.id}: ${result.syscalls} syscalls → ${o.path}\n`)
+    for (const name of result.argumentsOverflow ?? [])
+      process.stderr.write(`seccomp-recorder: ${result.id}: warning: ${argumentOverflowNote(name)}\n`)
     process.stdout.write(`${JSON.stringify(result)}\n`)
     return EXIT.OK
   } catch (error) {

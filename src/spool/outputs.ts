@@ -17,6 +17,7 @@ import {createRecording} from '../store/model.js'
 import {incompleteReasons} from '../store/incomplete.js'
 import {RecordingStore} from '../store/store.js'
 import {nameKernelSyscalls, syscallCount} from '../syscalls/syscall-set.js'
+import {overflowedSyscalls} from '../syscalls/arguments.js'
 import {runtimeTail, withRuntimeTail} from '../runtime-tail/tails.js'
 import {workloadFromPodName} from '../naming/workload.js'
 import {profileNameFor} from '../naming/profile-name.js'
@@ -33,6 +34,8 @@ export interface FinaliseResult {
   /** Why nothing was written (no note, sandbox, …). */
   skipped?: string
   syscalls?: number
+  /** Curated syscalls whose argument values overflowed the kernel's bound (allowed by name): said loudly. */
+  argumentsOverflow?: string[]
   outputs: Array<{kind: RecordingRequest['kind']; path: string; name?: string}>
 }
 
@@ -102,6 +105,7 @@ export async function writeOutputs(note: SpoolNote, journal: Journal, config: Re
           lost: target.lost,
           interrupted: target.interrupted === true,
           quota: target.quota,
+          arguments: target.args,
           startedAt: new Date(note.registered_unix_ms),
           endedAt: new Date(journal.endedAt),
         })
@@ -122,7 +126,14 @@ export async function writeOutputs(note: SpoolNote, journal: Journal, config: Re
         },
       )
     }
-    return {id, recorded: true, syscalls: syscallCount(set), outputs}
+    const overflow = overflowedSyscalls(target.args)
+    return {
+      id,
+      recorded: true,
+      syscalls: syscallCount(set),
+      ...(overflow.length > 0 ? {argumentsOverflow: overflow} : {}),
+      outputs,
+    }
   } catch (error) {
     // A full or read-only disk, an unusable store: the journal holds the syscalls, so it is kept with the note and
     // `gc` finishes the job once that is mended. What the request itself got wrong would fail again: not kept.

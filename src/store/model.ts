@@ -5,6 +5,9 @@ import {ABIS, nativeAbi, SCMP_ARCH_BY_ABI} from '../syscalls/index.js'
 import type {SyscallSet} from '../syscalls/syscall-set.js'
 import {quotaExceeded, type QuotaExceeded} from '../kernel/quotas.js'
 import {profileNameProblem} from './names.js'
+import {ARGUMENT_BOUNDS, recordedArgumentsProblem, type ArgumentsBySyscall} from '../syscalls/arguments.js'
+
+export type {RecordedArguments} from '../syscalls/arguments.js'
 
 /**
  * One container run (or one `record` run) as stored: who ran (names), where (runtime, arch, kernel), when,
@@ -39,6 +42,12 @@ export interface Recording {
   interrupted?: true
   /** What the kernel refused because this run reached a quota (only when it did): incomplete. */
   quota?: QuotaExceeded
+  /**
+   * Argument values seen for the curated syscalls (x86_64 only); absent = none recorded (older recordings,
+   * --args off). Every syscall here is in `syscalls.x86_64`; `overflow` says the kernel saw more distinct values
+   * than it keeps (the syscall is then allowed by name).
+   */
+  arguments?: ArgumentsBySyscall
   command?: string[]
   exitCode?: number | null
 }
@@ -75,6 +84,38 @@ const syscallNames = {
   type: 'array',
   maxItems: 2048,
   items: {type: 'string', pattern: '^_?[a-z0-9][a-z0-9_]{0,62}$'},
+} as const
+
+const u64String = {type: 'string', pattern: '^(0|[1-9][0-9]{0,19})$', maxLength: 20} as const
+/** `arguments`: bounded; what a schema cannot say (u64 range, masks, order, names in syscalls.x86_64) is checked in validateRecording. */
+export const RECORDED_ARGUMENTS_SCHEMA = {
+  type: 'object',
+  maxProperties: ARGUMENT_BOUNDS.syscalls,
+  propertyNames: {pattern: '^_?[a-z0-9][a-z0-9_]{0,62}$'},
+  additionalProperties: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['positions', 'values'],
+    properties: {
+      positions: {
+        type: 'array',
+        minItems: 1,
+        maxItems: ARGUMENT_BOUNDS.positions,
+        items: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['index'],
+          properties: {index: {type: 'integer', minimum: 0, maximum: 5}, mask: u64String},
+        },
+      },
+      values: {
+        type: 'array',
+        maxItems: ARGUMENT_BOUNDS.values,
+        items: {type: 'array', minItems: 1, maxItems: ARGUMENT_BOUNDS.positions, items: u64String},
+      },
+      overflow: {const: true},
+    },
+  },
 } as const
 
 /** JSON Schema (draft-07, ajv) of a stored recording: unknown keys are errors, every list and string is bounded. */
@@ -143,6 +184,7 @@ export const RECORDING_SCHEMA = {
       required: ['nested', 'words'],
       properties: {nested: {type: 'integer', minimum: 0}, words: {type: 'integer', minimum: 0}},
     },
+    arguments: RECORDED_ARGUMENTS_SCHEMA,
     command: {type: 'array', maxItems: 4096, items: {type: 'string', maxLength: 65536}},
     exitCode: {type: ['integer', 'null'], minimum: 0, maximum: 255},
   },
@@ -171,7 +213,20 @@ export function validateRecording(document: unknown): RecordingCheck {
     for (let i = 1; i < names.length; i++)
       if (names[i - 1]! >= names[i]!) errors.push(`/syscalls/${abi}: names must be sorted and unique`)
   }
+  errors.push(...argumentsErrors(recording))
   return errors.length > 0 ? {valid: false, errors: [...new Set(errors)]} : {valid: true, recording, errors: []}
+}
+
+/** What the schema cannot say about `arguments`: each syscall was made (x86_64), each tuple fits the model. */
+function argumentsErrors(recording: Recording): string[] {
+  const errors: string[] = []
+  const native = new Set(recording.syscalls.x86_64 ?? [])
+  for (const [name, recorded] of Object.entries(recording.arguments ?? {})) {
+    if (!native.has(name)) errors.push(`/arguments/${name}: not in /syscalls/x86_64`)
+    const problem = recordedArgumentsProblem(recorded, `/arguments/${name}`)
+    if (problem) errors.push(problem)
+  }
+  return errors
 }
 
 function describeError(error: ErrorObject): string {
@@ -211,6 +266,8 @@ export interface NewRecording {
   lost?: number
   interrupted?: boolean
   quota?: QuotaExceeded
+  /** The kernel's argument values (KernelTarget.args); kept for syscalls made on x86_64 only. */
+  arguments?: ArgumentsBySyscall
   startedAt: Date
   endedAt?: Date
   command?: string[]
@@ -251,11 +308,22 @@ export function createRecording(input: NewRecording): Recording {
   }
   if (input.interrupted === true) recording.interrupted = true
   if (quotaExceeded(input.quota)) recording.quota = {nested: input.quota!.nested, words: input.quota!.words}
+  const args = nativeArguments(input.arguments, names.x86_64 ?? [])
+  if (args !== undefined) recording.arguments = args
   if (input.command !== undefined) recording.command = input.command
   if (input.exitCode !== undefined) recording.exitCode = input.exitCode
   const check = validateRecording(recording)
   if (!check.valid) throw new Error(`invalid recording: ${check.errors.join('; ')}`)
   return recording
+}
+
+/** The arguments of syscalls made on x86_64, by name (the others cannot be checked by a native profile). */
+function nativeArguments(args: ArgumentsBySyscall | undefined, native: string[]): ArgumentsBySyscall | undefined {
+  const made = new Set(native)
+  const kept = Object.keys(args ?? {})
+    .filter((name) => made.has(name))
+    .sort()
+  return kept.length === 0 ? undefined : Object.fromEntries(kept.map((name) => [name, args![name]!]))
 }
 
 /** The syscall set of a recording. */
