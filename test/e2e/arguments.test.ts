@@ -28,6 +28,7 @@ const PROBE_SOURCE = `#define _GNU_SOURCE
 #include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 int main(int argc, char **argv)
 {
@@ -43,6 +44,13 @@ int main(int argc, char **argv)
 	fd = open("/", O_RDONLY);
 	for (int i = 0; i < n; i++)
 		ioctl(fd, 0x7300 + i, 0);
+	/* "nested": a child in a mount namespace of its own (nested in the recording) opens a netlink socket. */
+	if (argc > 2 && fork() == 0) {
+		unshare(CLONE_NEWNS);
+		close(socket(AF_NETLINK, SOCK_RAW, 0));
+		_exit(0);
+	}
+	wait(NULL);
 	return 0;
 }
 `
@@ -113,6 +121,14 @@ describe('argument values (real kernel)', {timeout: 300_000}, () => {
     assert.equal(ioctl.values.length, 64)
     assert.deepEqual(ioctl.values[0], ['29440'])
     assert.equal(recording!.arguments!.prctl!.overflow, undefined)
+  })
+
+  it("a nested mount namespace's calls go into its owner's recording", () => {
+    const run = runCli(['record', '--json', '--', probe, '0', 'nested'])
+    assert.equal(run.status, 0, run.stderr)
+    const args = (JSON.parse(run.stdout) as {arguments: ArgumentsBySyscall}).arguments
+    assert.deepEqual(args.unshare!.values, [['0'], ['131072']])
+    assert.deepEqual(args.socket!.values, [...EXPECTED.socket!.values, ['16', '3']])
   })
 
   it('a podman (runc) container with the record annotation: its recording holds the same tuples', () => {
