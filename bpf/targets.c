@@ -84,9 +84,10 @@ static void reserve_args(__u32 inum)
 
 	if (args_fd < 0 || bpf_map_update_elem(args_fd, &inum, &empty, BPF_ANY) == 0)
 		return;
+	if (errno == ENOMEM)
+		fail(EX_RUNTIME, R_NO_MEMORY, errno, "cannot reserve the argument values of mount namespace %u", inum);
 	if (errno != E2BIG)
-		fail(EX_RUNTIME, errno == ENOMEM ? R_NO_MEMORY : R_BPF_ERROR, errno,
-		     "cannot reserve the argument values of mount namespace %u", inum);
+		fail(EX_RUNTIME, R_BPF_ERROR, errno, "cannot reserve the argument values of mount namespace %u", inum);
 	/* The next key is fetched before an entry is deleted, so the walk goes on past it. */
 	for (more = bpf_map_get_next_key(args_fd, NULL, &key) == 0; more; key = next) {
 		more = bpf_map_get_next_key(args_fd, &key, &next) == 0;
@@ -205,12 +206,12 @@ int max_targets(void)
 								    : SCR_MAX_TARGETS;
 }
 
-static __attribute__((noreturn)) void drop_args_and_fail(__u32 inum, enum scr_exit code, enum scr_reason reason,
-							 int err)
+/* Registering failed after the argument entry was reserved: give it back. */
+static __attribute__((noreturn)) void drop_args_and_fail(__u32 inum, int err)
 {
 	if (args_fd >= 0)
 		bpf_map_delete_elem(args_fd, &inum);
-	fail(code, reason, err, "cannot register mount namespace %u", inum);
+	fail(EX_RUNTIME, R_BPF_ERROR, err, "cannot register mount namespace %u", inum);
 }
 
 /* Insert a new target: into its slot when free, else into the hash. Caller holds the lock. */
@@ -257,7 +258,7 @@ void add_target(__u32 inum, __u64 id, __u32 flags)
 	/* Its slot, when free: the kernel finds it with one array load. */
 	if (bpf_map_lookup_elem(slots_fd, &slot, &old) == 0 && !old.inum) {
 		if (bpf_map_update_elem(slots_fd, &slot, &t, BPF_ANY) != 0)
-			drop_args_and_fail(inum, EX_RUNTIME, R_BPF_ERROR, errno);
+			drop_args_and_fail(inum, errno);
 		store_count((__u32)n + 1);
 		return;
 	}
