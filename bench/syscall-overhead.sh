@@ -11,6 +11,9 @@
 #   recorded            the loop runs recorded (helper launch)
 #   unrecorded-active   the loop runs unrecorded while a recording is active
 #   after-detach        the last target removed, nothing attached any more
+#   prctl-baseline      a loop of prctl(PR_GET_DUMPABLE), a curated syscall (its option is kept
+#                       per recording), nothing attached
+#   prctl-recorded      the same loop recorded: the argument entry's lookup and a scan of one value
 # Interleaved: each round runs them in this order; medians over ROUNDS.
 # Also: kernel memory per target (bpftool memlock / max_entries) and the
 # helper's start-up time for `add` (attached) and `attach` (cold).
@@ -95,7 +98,7 @@ with_empty_program() {
 	unset 'bg[-1]'
 }
 
-base="" empty="" raw="" classic="" mntns="" rec="" unrec="" after=""
+base="" empty="" raw="" classic="" mntns="" rec="" unrec="" after="" pbase="" prec=""
 for ((r = 1; r <= ROUNDS; r++)); do
 	base+=" $("${pin[@]}" "$loop" "$N")"
 	empty+=" $(with_empty_program empty_tp_btf "${pin[@]}" "$loop" "$N")"
@@ -113,12 +116,20 @@ for ((r = 1; r <= ROUNDS; r++)); do
 	ours=()
 	grep -q '"detached":true' "$tmp/removed" || { echo "syscall-overhead: not detached after remove" >&2; exit 1; }
 	after+=" $("${pin[@]}" "$loop" "$N")"
+	pbase+=" $("${pin[@]}" "$loop" "$N" prctl)"
+	ns=$("$helper" launch --ready-fd 3 -- "${pin[@]}" "$loop" "$N" prctl 3>"$tmp/ready") ||
+		{ echo "syscall-overhead: launch failed: $(cat "$tmp/ready")" >&2; exit 1; }
+	prec+=" $ns"
+	"$helper" remove --mntns "$(mntns_of "$tmp/ready")" >"$tmp/removed"
+	grep -q '"prctl":{"positions":\[{"index":0}\],"values":\[\["3"\]\]}' "$tmp/removed" ||
+		{ echo "syscall-overhead: the prctl loop's option was not recorded: $(cat "$tmp/removed")" >&2; exit 1; }
 done
 
 b=$(median <<<"$base") e=$(median <<<"$empty") er=$(median <<<"$raw") ec=$(median <<<"$classic") em=$(median <<<"$mntns")
-rc=$(median <<<"$rec") u=$(median <<<"$unrec") d=$(median <<<"$after")
+rc=$(median <<<"$rec") u=$(median <<<"$unrec") d=$(median <<<"$after") pb=$(median <<<"$pbase") pr=$(median <<<"$prec")
 printf '%-18s %8.1f ns/call   (runs:%s)\n' baseline "$b" "$base" empty-program "$e" "$empty" empty-raw-tp "$er" "$raw" \
-	empty-classic "$ec" "$classic" read-mntns "$em" "$mntns" recorded "$rc" "$rec" unrecorded-active "$u" "$unrec" after-detach "$d" "$after"
+	empty-classic "$ec" "$classic" read-mntns "$em" "$mntns" recorded "$rc" "$rec" unrecorded-active "$u" "$unrec" after-detach "$d" "$after" \
+	prctl-baseline "$pb" "$pbase" prctl-recorded "$pr" "$prec"
 ratio() { awk -v a="$2" -v b="$3" -v l="$1" 'BEGIN { printf "%-40s = %.2fx\n", l, a / b }'; }
 ratio empty-program/baseline "$e" "$b"
 ratio empty-raw-tp/baseline "$er" "$b"
@@ -131,6 +142,9 @@ ratio "recorded/empty-program (our own cost)" "$rc" "$e"
 ratio "unrecorded-while-active/empty-program" "$u" "$e"
 ratio "recorded/read-mntns" "$rc" "$em"
 ratio "unrecorded-while-active/read-mntns" "$u" "$em"
+ratio "prctl-recorded/prctl-baseline (curated)" "$pr" "$pb"
+awk -v pr="$pr" -v pb="$pb" -v rc="$rc" -v b="$b" \
+	'BEGIN { printf "%-40s = %+.1f ns/call\n", "argument recording (curated minus plain)", (pr - pb) - (rc - b) }'
 # Every program run is an indirect call from the tracepoint: with retpolines it costs much more.
 [[ -r /sys/devices/system/cpu/vulnerabilities/spectre_v2 ]] &&
 	echo "kernel spectre_v2: $(cat /sys/devices/system/cpu/vulnerabilities/spectre_v2)"
@@ -154,6 +168,9 @@ mem() {
 mem slots "target in its slot (most targets)"
 mem targets "entry of its cap (bucket array; entries allocated on use)"
 mem words "entry of its cap (bucket array; entries allocated on use)"
+mem args "entry of its cap (bucket array; entries allocated on use)"
+bpftool map show pinned "$pins/args" | awk '/value/ { for (i = 1; i < NF; i++) if ($i == "value") v = $(i + 1) }
+	END { printf "kernel memory: args    entry %s per target (argument values, allocated when it is registered)\n", v }'
 
 # Start-up time of `add` while attached (a process in a namespace of its own).
 unshare -m sleep 600 &

@@ -147,9 +147,14 @@ int cmd_ns_ids(struct opts *o)
 
 static void list_entry(__u32 key, const struct scr_target *t, bool *first)
 {
-	printf("%s{\"mntns\":%u,\"ns_id\":%llu,\"owner\":%u,\"state\":\"%s\"}", *first ? "" : ",", key,
+	struct scr_args args;
+
+	printf("%s{\"mntns\":%u,\"ns_id\":%llu,\"owner\":%u,\"state\":\"%s\"", *first ? "" : ",", key,
 	       (unsigned long long)t->ns_id, t->owner,
 	       t->owner != key ? "nested" : t->state == SCR_STATE_RECORDING ? "recording" : "armed");
+	if (t->owner == key && read_args(key, &args))
+		print_args(stdout, &args);
+	putchar('}');
 	*first = false;
 }
 

@@ -78,21 +78,27 @@ struct result {
 	__u32 mntns;
 	struct scr_target t;
 	struct vec nested, sys[SCR_ABI_COUNT];
+	bool has_args; /* args holds the target's argument values (absent from maps of an older build) */
+	struct scr_args args;
 };
 
 void result_free(struct result *r);
 /* The `read` document; with detached >= 0 (remove) it also says "detached". Complete object, newline ended. */
 void print_result(FILE *f, const struct result *r, int detached);
+/* `"args":{…}` with a leading comma (nothing when no curated syscall was seen): the model in bpf/README.md. */
+void print_args(FILE *f, const struct scr_args *a);
 const char *json_bool(bool b);
 
 /* ---- prerequisites, lock, pins, attach and repair (pins.c) -------------- */
 
-enum { PIN_ENTER, PIN_NEWTASK, PIN_EXIT, PIN_SLOTS, PIN_TARGETS, PIN_WORDS, PIN_FILTER, PIN_COUNT };
+enum { PIN_ENTER, PIN_NEWTASK, PIN_EXIT, PIN_SLOTS, PIN_TARGETS, PIN_WORDS, PIN_FILTER, PIN_ARGS, PIN_COUNT };
 #define PIN_FIRST_MAP PIN_SLOTS
 #define MAP_COUNT (PIN_COUNT - PIN_FIRST_MAP)
 
 extern char pin_dir[256], pin_path[PIN_COUNT][320];
 extern int slots_fd, targets_fd, words_fd, filter_fd;
+/* -1 when the pinned recorder predates argument recording (another build): then no args are read or reserved. */
+extern int args_fd;
 
 struct attach_info {
 	bool already, follows_nested;
@@ -125,6 +131,9 @@ extern struct scr_target slot_vals[SCR_SLOTS];
 bool read_slots(void);
 bool find_entry(__u32 inum, struct scr_target *t, bool *in_slot);
 bool take_entry(__u32 inum, struct scr_target *t);
+/* take_entry, and the target's argument values into *args (false in *has_args when it has none). */
+bool take_entry_args(__u32 inum, struct scr_target *t, struct scr_args *args, bool *has_args);
+bool read_args(__u32 inum, struct scr_args *args);
 int count_targets(void);
 bool holds_targets(void);
 void refresh_filter(const __u32 *removed, size_t n);

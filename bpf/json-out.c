@@ -172,6 +172,93 @@ static void print_vec(FILE *f, const struct vec *a)
 	fputc(']', f);
 }
 
+/* The curated syscalls (recorder.h): name, argument positions (index, mask; 0 = the whole value), where the values are. */
+static const struct {
+	const char *name;
+	int positions;
+	struct {
+		int index;
+		unsigned long long mask;
+	} pos[2];
+	int off, cap;
+} arg_syscalls[SCR_ARG_SYSCALLS] = {
+	[SCR_ARG_SOCKET] = { "socket", 2, { { 0, 0 }, { 1, SCR_SOCKET_TYPE_MASK } }, SCR_ARG_OFF_SOCKET, SCR_ARG_CAP_SOCKET },
+	[SCR_ARG_CLONE] = { "clone", 1, { { 0, SCR_CLONE_NS_MASK } }, SCR_ARG_OFF_CLONE, SCR_ARG_CAP_CLONE },
+	[SCR_ARG_UNSHARE] = { "unshare", 1, { { 0, 0 } }, SCR_ARG_OFF_UNSHARE, SCR_ARG_CAP_UNSHARE },
+	[SCR_ARG_PERSONALITY] = { "personality", 1, { { 0, 0 } }, SCR_ARG_OFF_PERSONALITY, SCR_ARG_CAP_PERSONALITY },
+	[SCR_ARG_PRCTL] = { "prctl", 1, { { 0, 0 } }, SCR_ARG_OFF_PRCTL, SCR_ARG_CAP_PRCTL },
+	[SCR_ARG_IOCTL] = { "ioctl", 1, { { 1, 0 } }, SCR_ARG_OFF_IOCTL, SCR_ARG_CAP_IOCTL },
+	[SCR_ARG_SETNS] = { "setns", 1, { { 1, 0 } }, SCR_ARG_OFF_SETNS, SCR_ARG_CAP_SETNS },
+};
+
+struct tuple {
+	__u64 v[2];
+};
+
+static int cmp_tuple(const void *a, const void *b)
+{
+	const struct tuple *x = a, *y = b;
+
+	for (int i = 0; i < 2; i++)
+		if (x->v[i] != y->v[i])
+			return x->v[i] < y->v[i] ? -1 : 1;
+	return 0;
+}
+
+/* One syscall's published tuples, sorted (numerically, position by position) and unique; returns how many. */
+static int arg_tuples(const struct scr_args *a, int k, struct tuple *out)
+{
+	int width = arg_syscalls[k].positions, n = 0, m = 0;
+
+	for (int i = 0; i < arg_syscalls[k].cap; i++) {
+		if (!(a->set[k].ready & (1ULL << i)))
+			continue;
+		out[n] = (struct tuple){ { a->vals[arg_syscalls[k].off + i * width], 0 } };
+		if (width == 2)
+			out[n].v[1] = a->vals[arg_syscalls[k].off + i * width + 1];
+		n++;
+	}
+	qsort(out, n, sizeof(*out), cmp_tuple);
+	for (int i = 0; i < n; i++)
+		if (!m || cmp_tuple(&out[m - 1], &out[i]))
+			out[m++] = out[i];
+	return m;
+}
+
+void print_args(FILE *f, const struct scr_args *a)
+{
+	struct tuple tuples[SCR_ARG_MAX_CAP];
+	bool first = true;
+
+	for (int k = 0; k < SCR_ARG_SYSCALLS; k++) {
+		int n = arg_tuples(a, k, tuples), width = arg_syscalls[k].positions;
+
+		if (!n && !a->set[k].overflow)
+			continue;
+		fprintf(f, "%s\"%s\":{\"positions\":[", first ? ",\"args\":{" : ",", arg_syscalls[k].name);
+		first = false;
+		for (int p = 0; p < width; p++) {
+			fprintf(f, "%s{\"index\":%d", p ? "," : "", arg_syscalls[k].pos[p].index);
+			if (arg_syscalls[k].pos[p].mask)
+				fprintf(f, ",\"mask\":\"%llu\"", arg_syscalls[k].pos[p].mask);
+			fputc('}', f);
+		}
+		fputs("],\"values\":[", f);
+		for (int i = 0; i < n; i++) {
+			fputs(i ? ",[" : "[", f);
+			for (int p = 0; p < width; p++)
+				fprintf(f, "%s\"%llu\"", p ? "," : "", (unsigned long long)tuples[i].v[p]);
+			fputc(']', f);
+		}
+		fputc(']', f);
+		if (a->set[k].overflow)
+			fputs(",\"overflow\":true", f);
+		fputc('}', f);
+	}
+	if (!first)
+		fputc('}', f);
+}
+
 void print_result(FILE *f, const struct result *r, int detached)
 {
 	const struct scr_target *t = &r->t;
@@ -192,6 +279,8 @@ void print_result(FILE *f, const struct result *r, int detached)
 		first = false;
 	}
 	fputc('}', f);
+	if (r->has_args)
+		print_args(f, &r->args);
 	if (detached >= 0)
 		fprintf(f, ",\"detached\":%s", json_bool(detached));
 	fputs("}\n", f);

@@ -24,12 +24,13 @@
 #include "recorder.skel.h"
 
 static const char *const pin_names[PIN_COUNT] = { "link_sys_enter", "link_task_newtask", "link_process_exit",
-						  "slots", "targets", "words", "filter" };
+						  "slots", "targets", "words", "filter", "args" };
 /* The kernel's names of the pinned maps (BPF_OBJ_NAME_LEN), in pin order. */
 static const char *const map_names[PIN_COUNT] = { [PIN_SLOTS] = "scr_slots", [PIN_TARGETS] = "scr_targets",
-						  [PIN_WORDS] = "scr_words", [PIN_FILTER] = "scr_filter" };
+						  [PIN_WORDS] = "scr_words", [PIN_FILTER] = "scr_filter",
+						  [PIN_ARGS] = "scr_args" };
 char pin_dir[256], pin_path[PIN_COUNT][320];
-int slots_fd = -1, targets_fd = -1, words_fd = -1, filter_fd = -1;
+int slots_fd = -1, targets_fd = -1, words_fd = -1, filter_fd = -1, args_fd = -1;
 
 /* ---- prerequisites, lock, pins ---------------------------------------- */
 
@@ -101,7 +102,7 @@ bool unpin_all(void)
 
 void close_maps(void)
 {
-	int *fds[MAP_COUNT] = { &slots_fd, &targets_fd, &words_fd, &filter_fd };
+	int *fds[MAP_COUNT] = { &slots_fd, &targets_fd, &words_fd, &filter_fd, &args_fd };
 
 	for (int i = 0; i < MAP_COUNT; i++) {
 		if (*fds[i] >= 0)
@@ -110,7 +111,8 @@ void close_maps(void)
 	}
 }
 
-/* Open the pinned maps; false when any of them is missing. */
+/* Open the pinned maps; false when any of them is missing.  The args map is optional (args_fd -1): a recorder
+ * pinned by an older build has none, and its recordings are still read (without argument values). */
 bool open_maps(void)
 {
 	if (slots_fd >= 0 && targets_fd >= 0 && words_fd >= 0 && filter_fd >= 0)
@@ -120,6 +122,7 @@ bool open_maps(void)
 	targets_fd = bpf_obj_get(pin_path[PIN_TARGETS]);
 	words_fd = bpf_obj_get(pin_path[PIN_WORDS]);
 	filter_fd = bpf_obj_get(pin_path[PIN_FILTER]);
+	args_fd = bpf_obj_get(pin_path[PIN_ARGS]);
 	return slots_fd >= 0 && targets_fd >= 0 && words_fd >= 0 && filter_fd >= 0;
 }
 
@@ -136,8 +139,9 @@ static bool layout_matches(void)
 	static const __u32 want[MAP_COUNT][4] = { { sizeof(__u32), sizeof(struct scr_target), SCR_SLOTS, 0 },
 						  { sizeof(__u32), sizeof(struct scr_target), 0, BPF_F_NO_PREALLOC },
 						  { sizeof(struct scr_word_key), sizeof(__u64), 0, BPF_F_NO_PREALLOC },
-						  { sizeof(__u32), sizeof(__u32), SCR_SLOTS + 1, 0 } };
-	int fds[MAP_COUNT] = { slots_fd, targets_fd, words_fd, filter_fd };
+						  { sizeof(__u32), sizeof(__u32), SCR_SLOTS + 1, 0 },
+						  { sizeof(__u32), sizeof(struct scr_args), 0, BPF_F_NO_PREALLOC } };
+	int fds[MAP_COUNT] = { slots_fd, targets_fd, words_fd, filter_fd, args_fd };
 
 	for (int i = 0; i < MAP_COUNT; i++) {
 		struct bpf_map_info info = {};
@@ -235,13 +239,15 @@ static void load_and_pin(bool reuse)
 		__u32 n = (__u32)parse_num(max, 65536, "bad SECCOMP_RECORDER_MAX_TARGETS");
 
 		err = bpf_map__set_max_entries(skel->maps.scr_targets, SCR_TARGETS_ENTRIES(n)) ?:
-		      bpf_map__set_max_entries(skel->maps.scr_words, SCR_WORDS_ENTRIES(n));
+		      bpf_map__set_max_entries(skel->maps.scr_words, SCR_WORDS_ENTRIES(n)) ?:
+		      bpf_map__set_max_entries(skel->maps.scr_args, n);
 	}
 	if (reuse && !err)
 		err = bpf_map__reuse_fd(skel->maps.scr_slots, slots_fd) ?:
 		      bpf_map__reuse_fd(skel->maps.scr_targets, targets_fd) ?:
 		      bpf_map__reuse_fd(skel->maps.scr_words, words_fd) ?:
-		      bpf_map__reuse_fd(skel->maps.scr_filter, filter_fd);
+		      bpf_map__reuse_fd(skel->maps.scr_filter, filter_fd) ?:
+		      bpf_map__reuse_fd(skel->maps.scr_args, args_fd);
 	if (err || recorder__load(skel) != 0)
 		fail(EX_NO_BPF, R_BPF_UNAVAILABLE, errno, "cannot load the BPF programs (SCR_HELPER_DEBUG=1 shows why)");
 	if (recorder__attach(skel) != 0)
@@ -255,6 +261,7 @@ static void load_and_pin(bool reuse)
 		pin_or_fail(bpf_map__pin(skel->maps.scr_targets, pin_path[PIN_TARGETS]), pin_path[PIN_TARGETS]);
 		pin_or_fail(bpf_map__pin(skel->maps.scr_words, pin_path[PIN_WORDS]), pin_path[PIN_WORDS]);
 		pin_or_fail(bpf_map__pin(skel->maps.scr_filter, pin_path[PIN_FILTER]), pin_path[PIN_FILTER]);
+		pin_or_fail(bpf_map__pin(skel->maps.scr_args, pin_path[PIN_ARGS]), pin_path[PIN_ARGS]);
 	}
 	pin_or_fail(bpf_link__pin(skel->links.scr_exit, pin_path[PIN_EXIT]), pin_path[PIN_EXIT]);
 	pin_or_fail(bpf_link__pin(skel->links.scr_newtask, pin_path[PIN_NEWTASK]), pin_path[PIN_NEWTASK]);
@@ -278,7 +285,7 @@ void ensure_pins(struct attach_info *ai, bool want_attached)
 	bool reuse;
 
 	memset(ai, 0, sizeof(*ai));
-	if (pinned(PIN_ENTER) && !open_maps() && (ai->repinned = repin_maps()) && !open_maps())
+	if (pinned(PIN_ENTER) && (!open_maps() || args_fd < 0) && (ai->repinned = repin_maps()) && !open_maps())
 		ai->repinned = false;
 	if (pinned(PIN_ENTER) && open_maps()) {
 		if (!layout_matches()) {

@@ -66,6 +66,15 @@ struct {
 	__type(value, __u64);
 } scr_words SEC(".maps");
 
+/* Argument values of the curated syscalls: one entry per own target (the helper inserts and removes it). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, SCR_MAX_TARGETS);
+	__type(key, __u32);
+	__type(value, struct scr_args);
+} scr_args SEC(".maps");
+
 /* Non-zero: some scr_targets key may have a number in this slot (see recorder.h). */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -369,6 +378,85 @@ static __always_inline void scr_mark(struct scr_target *t, __u32 owner, __u32 ab
 		__sync_fetch_and_or(word, bit);
 }
 
+/* The curated native syscalls whose arguments are recorded: socket, clone, unshare, personality, prctl, ioctl,
+ * setns.  Every other syscall pays these compares only (no map access). */
+static __always_inline bool scr_curated(__u64 nr)
+{
+	return nr == 16 || nr == 41 || nr == 56 || nr == 135 || nr == 157 || nr == 272 || nr == 308;
+}
+
+/*
+ * Note the arguments (a0, a1: the first two registers) of curated native syscall nr in its owner's scr_args entry
+ * (recorder.h): a value seen before costs the entry's lookup and a scan of at most the syscall's cap; a new one is
+ * claimed, written, then published (ready bit); one beyond the cap sets overflow.  Two CPUs adding the same new
+ * value at once may both store it (the helper prints each tuple once).
+ */
+static __noinline int scr_note_args(__u32 owner, __u64 nr, __u64 a0, __u64 a1)
+{
+	__u32 k, off, cap, width = 1, n, i, j;
+	struct scr_argset *set;
+	struct scr_args *a;
+	__u64 v0, v1 = 0, ready;
+
+	switch (nr) {
+	case 41: /* socket(family, type without its flag bits) */
+		k = SCR_ARG_SOCKET, off = SCR_ARG_OFF_SOCKET, cap = SCR_ARG_CAP_SOCKET, width = 2;
+		v0 = a0, v1 = a1 & SCR_SOCKET_TYPE_MASK;
+		break;
+	case 56: /* clone(namespace flags) */
+		k = SCR_ARG_CLONE, off = SCR_ARG_OFF_CLONE, cap = SCR_ARG_CAP_CLONE, v0 = a0 & SCR_CLONE_NS_MASK;
+		break;
+	case 272: /* unshare(flags) */
+		k = SCR_ARG_UNSHARE, off = SCR_ARG_OFF_UNSHARE, cap = SCR_ARG_CAP_UNSHARE, v0 = a0;
+		break;
+	case 135: /* personality(persona) */
+		k = SCR_ARG_PERSONALITY, off = SCR_ARG_OFF_PERSONALITY, cap = SCR_ARG_CAP_PERSONALITY, v0 = a0;
+		break;
+	case 157: /* prctl(option) */
+		k = SCR_ARG_PRCTL, off = SCR_ARG_OFF_PRCTL, cap = SCR_ARG_CAP_PRCTL, v0 = a0;
+		break;
+	case 16: /* ioctl(fd, request) */
+		k = SCR_ARG_IOCTL, off = SCR_ARG_OFF_IOCTL, cap = SCR_ARG_CAP_IOCTL, v0 = a1;
+		break;
+	case 308: /* setns(fd, nstype) */
+		k = SCR_ARG_SETNS, off = SCR_ARG_OFF_SETNS, cap = SCR_ARG_CAP_SETNS, v0 = a1;
+		break;
+	default:
+		return 0;
+	}
+	a = bpf_map_lookup_elem(&scr_args, &owner);
+	if (!a)
+		return 0;
+	set = &a->set[k];
+	ready = set->ready;
+	n = set->claimed;
+	for (i = 0; i < SCR_ARG_MAX_CAP && i < n && i < cap; i++) {
+		j = off + i * width;
+		if (j >= SCR_ARG_VALUES)
+			break;
+		if (!(ready & (1ULL << i)) || a->vals[j] != v0)
+			continue;
+		if (width == 1 || (j + 1 < SCR_ARG_VALUES && a->vals[j + 1] == v1))
+			return 0;
+	}
+	if (n >= cap) {
+		if (!set->overflow)
+			set->overflow = 1;
+		return 0;
+	}
+	i = __sync_fetch_and_add(&set->claimed, 1);
+	j = off + i * width;
+	if (i >= cap || i >= SCR_ARG_MAX_CAP || j + width > SCR_ARG_VALUES) {
+		set->overflow = 1;
+		return 0;
+	}
+	a->vals[j] = v0;
+	if (width == 2 && j + 1 < SCR_ARG_VALUES)
+		a->vals[j + 1] = v1;
+	__sync_fetch_and_or(&set->ready, 1ULL << i);
+	return 0;
+}
+
 SEC("tp_btf/sys_enter")
 int BPF_PROG(scr_sys_enter, struct pt_regs *regs, long id)
 {
@@ -478,6 +566,10 @@ int BPF_PROG(scr_sys_enter, struct pt_regs *regs, long id)
 
 	/* Recording: set the syscall's bit. */
 	scr_mark(t, owner, abi, nr);
+
+	/* A curated native syscall: its arguments too (into the owner's entry, like its syscalls). */
+	if (abi == SCR_ABI_X86_64 && scr_curated(nr))
+		scr_note_args(owner, nr, regs->di, regs->si);
 	return 0;
 }
 

@@ -127,4 +127,69 @@ struct scr_word_key {
 	__u16 word;
 };
 
+/*
+ * Argument values of the curated syscalls (native x86_64 ABI only): per recording, the distinct values
+ * (tuples for socket) of the arguments that decide a syscall's risk.  One scr_args per own target, in the
+ * scr_args HASH (key: the target's inode number), inserted by the helper when it registers the target and
+ * taken out with it: the map has exactly one entry per possible target (max_targets), so no recording
+ * can take another's.  Nested namespaces record into their owner's entry.
+ *
+ * Each syscall k has SCR_ARG_CAP_k tuples of SCR_ARG_WIDTH_k u64 at vals[SCR_ARG_OFF_k]; a tuple i
+ * counts once bit i of set[k].ready is set (claimed with a fetch-and-add of set[k].claimed, written,
+ * then published): a reader never sees half a tuple.  A value beyond the cap sets set[k].overflow
+ * (the profile then allows the syscall by name).  Values are stored already masked:
+ *   socket       (arg0 family, arg1 type & SCR_SOCKET_TYPE_MASK)   16 tuples
+ *   clone        arg0 & SCR_CLONE_NS_MASK                          8
+ *   unshare      arg0                                             8
+ *   personality  arg0                                             8
+ *   prctl        arg0                                             32
+ *   ioctl        arg1 (request)                                   64
+ *   setns        arg1 (nstype)                                    8
+ */
+enum {
+	SCR_ARG_SOCKET,
+	SCR_ARG_CLONE,
+	SCR_ARG_UNSHARE,
+	SCR_ARG_PERSONALITY,
+	SCR_ARG_PRCTL,
+	SCR_ARG_IOCTL,
+	SCR_ARG_SETNS,
+	SCR_ARG_SYSCALLS,
+};
+
+#define SCR_ARG_CAP_SOCKET 16
+#define SCR_ARG_CAP_CLONE 8
+#define SCR_ARG_CAP_UNSHARE 8
+#define SCR_ARG_CAP_PERSONALITY 8
+#define SCR_ARG_CAP_PRCTL 32
+#define SCR_ARG_CAP_IOCTL 64 /* at most 64: set[k].ready is one word */
+#define SCR_ARG_CAP_SETNS 8
+
+#define SCR_ARG_OFF_SOCKET 0
+#define SCR_ARG_OFF_CLONE (SCR_ARG_OFF_SOCKET + 2 * SCR_ARG_CAP_SOCKET)
+#define SCR_ARG_OFF_UNSHARE (SCR_ARG_OFF_CLONE + SCR_ARG_CAP_CLONE)
+#define SCR_ARG_OFF_PERSONALITY (SCR_ARG_OFF_UNSHARE + SCR_ARG_CAP_UNSHARE)
+#define SCR_ARG_OFF_PRCTL (SCR_ARG_OFF_PERSONALITY + SCR_ARG_CAP_PERSONALITY)
+#define SCR_ARG_OFF_IOCTL (SCR_ARG_OFF_PRCTL + SCR_ARG_CAP_PRCTL)
+#define SCR_ARG_OFF_SETNS (SCR_ARG_OFF_IOCTL + SCR_ARG_CAP_IOCTL)
+#define SCR_ARG_VALUES (SCR_ARG_OFF_SETNS + SCR_ARG_CAP_SETNS) /* 160 u64 */
+#define SCR_ARG_MAX_CAP 64
+
+/* socket type without SOCK_NONBLOCK (04000) and SOCK_CLOEXEC (02000000). */
+#define SCR_SOCKET_TYPE_MASK 0xfff7f7ffULL
+/* clone flags that create namespaces: NEWNS NEWCGROUP NEWUTS NEWIPC NEWUSER NEWPID NEWNET NEWTIME. */
+#define SCR_CLONE_NS_MASK 0x7e020080ULL
+
+struct scr_argset {
+	__u32 claimed;  /* tuples claimed (may pass the cap: then overflow is set) */
+	__u32 overflow; /* a distinct value did not fit */
+	__u64 ready;    /* bit i: tuple i is written */
+};
+
+/* Headers first: the helper's copy reads ready before the values (x86 keeps stores in order). */
+struct scr_args {
+	struct scr_argset set[SCR_ARG_SYSCALLS];
+	__u64 vals[SCR_ARG_VALUES];
+};
+
 #endif /* SCR_RECORDER_H */

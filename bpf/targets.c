@@ -64,8 +64,51 @@ static void store_count(__u32 n)
 	bpf_map_update_elem(filter_fd, &key, &n, BPF_ANY);
 }
 
-/* Take an entry out, with its data as it was at that moment (a slot is then freed). */
+/* A target's argument values as they are now; false when it has none (or the maps predate them). */
+bool read_args(__u32 inum, struct scr_args *args)
+{
+	return args_fd >= 0 && bpf_map_lookup_elem(args_fd, &inum, args) == 0;
+}
+
+/*
+ * Reserve a new target's argument entry (before the target exists, so the kernel never misses it): the map holds
+ * one entry per possible target.  Entries left by a helper killed between taking a target and its entry are
+ * dropped when the map is full.  Caller holds the lock.
+ */
+static void reserve_args(__u32 inum)
+{
+	static const struct scr_args empty;
+	struct scr_target t;
+	__u32 key, next;
+	bool more;
+
+	if (args_fd < 0 || bpf_map_update_elem(args_fd, &inum, &empty, BPF_ANY) == 0)
+		return;
+	if (errno == ENOMEM)
+		fail(EX_RUNTIME, R_NO_MEMORY, errno, "cannot reserve the argument values of mount namespace %u", inum);
+	if (errno != E2BIG)
+		fail(EX_RUNTIME, R_BPF_ERROR, errno, "cannot reserve the argument values of mount namespace %u", inum);
+	/* The next key is fetched before an entry is deleted, so the walk goes on past it. */
+	for (more = bpf_map_get_next_key(args_fd, NULL, &key) == 0; more; key = next) {
+		more = bpf_map_get_next_key(args_fd, &key, &next) == 0;
+		if (!find_entry(key, &t, NULL) || t.owner != key)
+			bpf_map_delete_elem(args_fd, &key);
+	}
+	if (bpf_map_update_elem(args_fd, &inum, &empty, BPF_ANY) != 0)
+		fail(EX_FULL, R_MAP_FULL, errno, "the recorder has no room for the argument values of mount namespace %u",
+		     inum);
+}
+
+/* Take an entry out, with its data as it was at that moment (a slot is then freed); its argument values go too. */
 bool take_entry(__u32 inum, struct scr_target *t)
+{
+	struct scr_args args;
+	bool has;
+
+	return take_entry_args(inum, t, &args, &has);
+}
+
+bool take_entry_args(__u32 inum, struct scr_target *t, struct scr_args *args, bool *has_args)
 {
 	static const struct scr_target free_slot;
 	__u32 slot = slot_of(inum), n;
@@ -77,6 +120,8 @@ bool take_entry(__u32 inum, struct scr_target *t)
 		taken = bpf_map_lookup_and_delete_elem(targets_fd, &inum, t) == 0;
 	if (taken && t->owner == inum && (n = stored_count()) > 0)
 		store_count(n - 1);
+	/* After the target: values noted until it was taken are in; the kernel finds no entry afterwards. */
+	*has_args = taken && t->owner == inum && args_fd >= 0 && bpf_map_lookup_and_delete_elem(args_fd, &inum, args) == 0;
 	return taken;
 }
 
@@ -161,12 +206,20 @@ int max_targets(void)
 								    : SCR_MAX_TARGETS;
 }
 
+/* Registering failed after the argument entry was reserved: give it back. */
+static __attribute__((noreturn)) void drop_args_and_fail(__u32 inum, int err)
+{
+	if (args_fd >= 0)
+		bpf_map_delete_elem(args_fd, &inum);
+	fail(EX_RUNTIME, R_BPF_ERROR, err, "cannot register mount namespace %u", inum);
+}
+
 /* Insert a new target: into its slot when free, else into the hash. Caller holds the lock. */
 void add_target(__u32 inum, __u64 id, __u32 flags)
 {
 	struct scr_target t = { .inum = inum, .owner = inum, .flags = flags, .ns_id = id }, old;
 	__u32 slot = slot_of(inum);
-	int n;
+	int n, err;
 
 	t.state = (flags & SCR_RECORD_ALL) ? SCR_STATE_RECORDING : SCR_STATE_ARMED;
 	if (!open_maps())
@@ -201,10 +254,11 @@ void add_target(__u32 inum, __u64 id, __u32 flags)
 		     "others are unaffected",
 		     n);
 
+	reserve_args(inum);
 	/* Its slot, when free: the kernel finds it with one array load. */
 	if (bpf_map_lookup_elem(slots_fd, &slot, &old) == 0 && !old.inum) {
 		if (bpf_map_update_elem(slots_fd, &slot, &t, BPF_ANY) != 0)
-			fail(EX_RUNTIME, R_BPF_ERROR, errno, "cannot register mount namespace %u", inum);
+			drop_args_and_fail(inum, errno);
 		store_count((__u32)n + 1);
 		return;
 	}
@@ -213,12 +267,15 @@ void add_target(__u32 inum, __u64 id, __u32 flags)
 		store_count((__u32)n + 1);
 		return;
 	}
-	if (errno == E2BIG || errno == ENOMEM)
+	err = errno;
+	if (args_fd >= 0)
+		bpf_map_delete_elem(args_fd, &inum);
+	if (err == E2BIG || err == ENOMEM)
 		fail(EX_FULL, R_MAP_FULL, 0,
 		     "the recorder is full (%d entries for recorded and nested mount namespaces): this one is not "
 		     "recorded; the others are unaffected",
 		     max_targets());
-	fail(EX_RUNTIME, R_BPF_ERROR, errno, "cannot register mount namespace %u", inum);
+	fail(EX_RUNTIME, R_BPF_ERROR, err, "cannot register mount namespace %u", inum);
 }
 
 /* Look up a target's own entry (exit 3 when absent or nested). */
@@ -248,8 +305,10 @@ void take_result(__u32 inum, bool del, struct result *r)
 
 	*r = (struct result){ .mntns = inum };
 	get_target(inum, t);
-	if (del && !take_entry(inum, t))
+	if (del && !take_entry_args(inum, t, &r->args, &r->has_args))
 		fail(EX_NO_TARGET, R_NO_SUCH_TARGET, errno, "no target for mount namespace %u", inum);
+	if (!del)
+		r->has_args = read_args(inum, &r->args);
 
 	/* Nested namespaces (always in the hash): every entry whose owner is this target. */
 	while (bpf_map_get_next_key(targets_fd, kp, &key) == 0) {

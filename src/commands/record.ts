@@ -145,6 +145,7 @@ With --podman, the arguments after -- are those of \`podman run\` (pass what pod
                 lost: target.lost,
                 interrupted: target.interrupted,
                 quota: target.quota,
+                arguments: target.args,
                 startedAt,
                 endedAt,
                 command,
@@ -170,6 +171,7 @@ With --podman, the arguments after -- are those of \`podman run\` (pass what pod
       unknown: set.unknown,
       lost: run.target.lost,
       quota: {nested: run.target.quota?.nested ?? 0, words: run.target.quota?.words ?? 0},
+      ...(run.target.args === undefined ? {} : {arguments: run.target.args}),
       output: flags.output ?? null,
       profile,
     })

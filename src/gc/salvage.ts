@@ -63,6 +63,7 @@ export class Salvager {
       lost: target.lost,
       interrupted: target.interrupted === true,
       quota: target.quota,
+      arguments: target.args,
       startedAt: now,
       endedAt: now,
     })

@@ -9,6 +9,7 @@ import {helperPath} from '../kernel/native-helper.js'
 import {finaliseContainer} from '../spool/finalise.js'
 import {noteRefusal} from '../spool/refusals.js'
 import {CONTAINER_ID} from '../oci/state.js'
+import {argumentOverflowNote} from '../store/argument-notes.js'
 
 /** The container id of the state, when it is one (for the refusal log; the state may be what was refused). */
 function containerId(stateText: string): string {
@@ -42,6 +43,8 @@ export async function runPoststopHook(stateText: string, env: NodeJS.ProcessEnv 
     if (!result.recorded) process.stderr.write(`seccomp-recorder: ${result.id}: ${result.skipped}\n`)
     for (const o of result.outputs)
       process.stderr.write(`seccomp-recorder: ${result.id}: ${result.syscalls} syscalls → ${o.path}\n`)
+    for (const name of result.argumentsOverflow ?? [])
+      process.stderr.write(`seccomp-recorder: ${result.id}: warning: ${argumentOverflowNote(name)}\n`)
     for (const w of result.warnings ?? []) process.stderr.write(`seccomp-recorder: ${result.id}: ${w}\n`)
     process.stdout.write(`${JSON.stringify(result)}\n`)
     return EXIT.OK

@@ -6,6 +6,7 @@ import {UserError, type ErrorCode} from '../core/errors.js'
 import {EXIT} from '../core/exit-codes.js'
 import {PACKAGE_ROOT} from '../core/paths.js'
 import type {KernelSyscalls} from '../syscalls/syscall-set.js'
+import {argumentsProblem, type ArgumentsBySyscall} from '../syscalls/arguments.js'
 import {
   HELPER_EXIT_CODE,
   HELPER_REASONS,
@@ -47,6 +48,8 @@ export interface KernelTarget {
   quota?: QuotaExceeded
   nested: number[]
   syscalls: KernelSyscalls
+  /** Argument values seen for the curated syscalls, native ABI only. Absent when the helper records none. */
+  args?: ArgumentsBySyscall
 }
 
 export interface HelperStatus {
@@ -54,7 +57,7 @@ export interface HelperStatus {
   follows_nested: boolean
   tracks_exit?: boolean
   /** Own entries have owner === mntns and state armed|recording; nested namespaces have state 'nested'. */
-  targets: Array<{mntns: number; ns_id?: number; owner: number; state: string}>
+  targets: Array<{mntns: number; ns_id?: number; owner: number; state: string; args?: ArgumentsBySyscall}>
   prog_ids: number[]
 }
 
@@ -187,14 +190,36 @@ export async function runHelper<T>(helper: string, args: string[], what: string)
   }
 }
 
-export const readTarget = (helper: string, mntns: number) =>
-  runHelper<KernelTarget>(helper, ['read', '--mntns', String(mntns)], `reading recording ${mntns}`)
+/**
+ * A target document's `args`, checked against the model (u64 strings, sorted unique tuples, bounded). A `read`
+ * whose args do not fit is an error; a `remove` has already taken the target out of the kernel, so its syscalls are
+ * kept and only the args are dropped (the syscalls are then allowed by name), with a warning.
+ */
+export function checkTargetArgs<T extends {args?: unknown}>(target: T, what: string, taken = false): T {
+  const problem = target.args === undefined ? undefined : argumentsProblem(target.args, '/args')
+  if (problem === undefined) return target
+  const message = `${what}: the helper printed argument values that do not fit the model: ${problem}`
+  if (!taken) throw new UserError(message, {exit: EXIT.RUNTIME, code: 'helper.bad-output'})
+  process.stderr.write(`seccomp-recorder: warning: ${message}; they are dropped (the syscalls stay, allowed by name)\n`)
+  const {args: _dropped, ...rest} = target
+  return rest as T
+}
+
+export const readTarget = async (helper: string, mntns: number) =>
+  checkTargetArgs(
+    await runHelper<KernelTarget>(helper, ['read', '--mntns', String(mntns)], `reading recording ${mntns}`),
+    `reading recording ${mntns}`,
+  )
 /** Reads and removes a target in one step; the recorder detaches when it was the last one, unless keepAttached. */
-export const removeTarget = (helper: string, mntns: number, options: {keepAttached?: boolean} = {}) =>
-  runHelper<KernelTarget & {detached: boolean}>(
-    helper,
-    ['remove', '--mntns', String(mntns), ...(options.keepAttached ? ['--keep-attached'] : [])],
+export const removeTarget = async (helper: string, mntns: number, options: {keepAttached?: boolean} = {}) =>
+  checkTargetArgs(
+    await runHelper<KernelTarget & {detached: boolean}>(
+      helper,
+      ['remove', '--mntns', String(mntns), ...(options.keepAttached ? ['--keep-attached'] : [])],
+      `finishing recording ${mntns}`,
+    ),
     `finishing recording ${mntns}`,
+    true,
   )
 export const helperStatus = (helper: string) => runHelper<HelperStatus>(helper, ['list'], 'listing recordings')
 /** What `repair` found and did to the pinned recorder (see ensure_pins in bpf/pins.c). */

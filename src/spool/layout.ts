@@ -3,6 +3,7 @@ import {join} from 'node:path'
 import {leftoverTempPid, readTextIfExists, writeFileAtomic} from '../fs/atomic-write.js'
 import type {KernelTarget} from '../kernel/native-helper.js'
 import {CONTAINER_ID} from '../oci/state.js'
+import {argumentsAdd, argumentsProblem, unionArguments} from '../syscalls/arguments.js'
 
 /**
  * The spool (config `spool`, default /run/seccomp-recorder/spool: per boot, root only) holds what ties a kernel
@@ -119,7 +120,8 @@ function isTarget(value: unknown): value is KernelTarget {
         t.quota.words >= 0)) &&
     t.syscalls !== null &&
     typeof t.syscalls === 'object' &&
-    Object.entries(t.syscalls).every(([abi, list]) => ['x86_64', 'x86', 'x32'].includes(abi) && numbers(list))
+    Object.entries(t.syscalls).every(([abi, list]) => ['x86_64', 'x86', 'x32'].includes(abi) && numbers(list)) &&
+    (t.args === undefined || argumentsProblem(t.args, '/args') === undefined)
   )
 }
 
@@ -178,7 +180,8 @@ export async function writeJournal(spool: string, journal: Journal): Promise<voi
   await writeFileAtomic(journalPath(spool, journal.id), `${JSON.stringify(journal)}\n`, {mode: 0o600})
 }
 
-/** Union of two snapshots of the same target (syscalls only ever get marked, never unmarked). */
+/** Union of two snapshots of the same target (syscalls only ever get marked, never unmarked; argument values only
+ * get added, an overflow stays). */
 export function unionTargets(a: KernelTarget, b: KernelTarget): KernelTarget {
   const syscalls: KernelTarget['syscalls'] = {}
   for (const abi of ['x86_64', 'x86', 'x32'] as const) {
@@ -191,6 +194,9 @@ export function unionTargets(a: KernelTarget, b: KernelTarget): KernelTarget {
     interrupted: Boolean(a.interrupted || b.interrupted),
     syscalls,
   }
+  const args = unionArguments(a.args, b.args)
+  if (args === undefined) delete union.args
+  else union.args = args
   if (a.quota !== undefined || b.quota !== undefined) {
     union.quota = {
       nested: Math.max(a.quota?.nested ?? 0, b.quota?.nested ?? 0),
@@ -209,6 +215,7 @@ export function targetAdds(a: KernelTarget, b: KernelTarget): boolean {
     b.lost > a.lost ||
     Boolean(b.interrupted && !a.interrupted) ||
     (b.quota?.nested ?? 0) > (a.quota?.nested ?? 0) ||
-    (b.quota?.words ?? 0) > (a.quota?.words ?? 0)
+    (b.quota?.words ?? 0) > (a.quota?.words ?? 0) ||
+    argumentsAdd(a.args, b.args)
   )
 }

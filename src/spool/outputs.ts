@@ -19,6 +19,7 @@ import {incompleteReasons} from '../store/incomplete.js'
 import {RecordingStore} from '../store/store.js'
 import {labelProblem} from '../store/names.js'
 import {nameKernelSyscalls, syscallCount} from '../syscalls/syscall-set.js'
+import {overflowedSyscalls} from '../syscalls/arguments.js'
 import {runtimeTail, withRuntimeTail} from '../runtime-tail/tails.js'
 import {workloadFromPodName} from '../naming/workload.js'
 import {profileNameFor} from '../naming/profile-name.js'
@@ -35,6 +36,8 @@ export interface FinaliseResult {
   /** Why nothing was written (no note, sandbox, …). */
   skipped?: string
   syscalls?: number
+  /** Curated syscalls whose argument values overflowed the kernel's bound (allowed by name): said loudly. */
+  argumentsOverflow?: string[]
   outputs: Array<{kind: RecordingRequest['kind']; path: string; name?: string}>
   /** What was written without (a refused `seccomp-recorder.io/label`): the recording itself is never dropped for it. */
   warnings?: string[]
@@ -115,6 +118,7 @@ export async function writeOutputs(note: SpoolNote, journal: Journal, config: Re
           lost: target.lost,
           interrupted: target.interrupted === true,
           quota: target.quota,
+          arguments: target.args,
           startedAt: new Date(note.registered_unix_ms),
           endedAt: new Date(journal.endedAt),
           label,
@@ -137,7 +141,15 @@ export async function writeOutputs(note: SpoolNote, journal: Journal, config: Re
         },
       )
     }
-    return {id, recorded: true, syscalls: syscallCount(set), outputs, ...(warning ? {warnings: [warning]} : {})}
+    const overflow = overflowedSyscalls(target.args)
+    return {
+      id,
+      recorded: true,
+      syscalls: syscallCount(set),
+      ...(overflow.length > 0 ? {argumentsOverflow: overflow} : {}),
+      outputs,
+      ...(warning ? {warnings: [warning]} : {}),
+    }
   } catch (error) {
     // A full or read-only disk, an unusable store: the journal holds the syscalls, so it is kept with the note and
     // `gc` finishes the job once that is mended. What the request itself got wrong would fail again: not kept.

@@ -15,6 +15,9 @@ export {
   RECORDING_VERSION,
   type RecordingSource,
 } from './recording-schema.js'
+import {recordedArgumentsProblem, type ArgumentsBySyscall} from '../syscalls/arguments.js'
+
+export type {RecordedArguments} from '../syscalls/arguments.js'
 
 /**
  * One container run (or one `record` run) as stored: who ran (names), where (runtime, arch, kernel), when,
@@ -49,6 +52,12 @@ export interface Recording {
   interrupted?: true
   /** What the kernel refused because this run reached a quota (only when it did): incomplete. */
   quota?: QuotaExceeded
+  /**
+   * Argument values seen for the curated syscalls (x86_64 only); absent = none recorded (older recordings,
+   * --args off). Every syscall here is in `syscalls.x86_64`; `overflow` says the kernel saw more distinct values
+   * than it keeps (the syscall is then allowed by name).
+   */
+  arguments?: ArgumentsBySyscall
   command?: string[]
   exitCode?: number | null
   /** A free label of the run (`record --label`, annotation `seccomp-recorder.io/label`): provenance for reviewers. */
@@ -108,7 +117,20 @@ export function validateRecording(document: unknown): RecordingCheck {
     for (let i = 1; i < names.length; i++)
       if (names[i - 1]! >= names[i]!) errors.push(`/syscalls/${abi}: names must be sorted and unique`)
   }
+  errors.push(...argumentsErrors(recording))
   return errors.length > 0 ? {valid: false, errors: [...new Set(errors)]} : {valid: true, recording, errors: []}
+}
+
+/** What the schema cannot say about `arguments`: each syscall was made (x86_64), each tuple fits the model. */
+function argumentsErrors(recording: Recording): string[] {
+  const errors: string[] = []
+  const native = new Set(recording.syscalls.x86_64 ?? [])
+  for (const [name, recorded] of Object.entries(recording.arguments ?? {})) {
+    if (!native.has(name)) errors.push(`/arguments/${name}: not in /syscalls/x86_64`)
+    const problem = recordedArgumentsProblem(recorded, `/arguments/${name}`)
+    if (problem) errors.push(problem)
+  }
+  return errors
 }
 
 function describeError(error: ErrorObject): string {
@@ -148,6 +170,8 @@ export interface NewRecording {
   lost?: number
   interrupted?: boolean
   quota?: QuotaExceeded
+  /** The kernel's argument values (KernelTarget.args); kept for syscalls made on x86_64 only. */
+  arguments?: ArgumentsBySyscall
   startedAt: Date
   endedAt?: Date
   command?: string[]
@@ -191,6 +215,8 @@ export function createRecording(input: NewRecording): Recording {
   }
   if (input.interrupted === true) recording.interrupted = true
   if (quotaExceeded(input.quota)) recording.quota = {nested: input.quota!.nested, words: input.quota!.words}
+  const args = nativeArguments(input.arguments, names.x86_64 ?? [])
+  if (args !== undefined) recording.arguments = args
   if (input.command !== undefined) recording.command = input.command
   if (input.exitCode !== undefined) recording.exitCode = input.exitCode
   if (input.label !== undefined) recording.label = input.label
@@ -198,6 +224,15 @@ export function createRecording(input: NewRecording): Recording {
   const check = validateRecording(recording)
   if (!check.valid) throw new Error(`invalid recording: ${check.errors.join('; ')}`)
   return recording
+}
+
+/** The arguments of syscalls made on x86_64, by name (the others cannot be checked by a native profile). */
+function nativeArguments(args: ArgumentsBySyscall | undefined, native: string[]): ArgumentsBySyscall | undefined {
+  const made = new Set(native)
+  const kept = Object.keys(args ?? {})
+    .filter((name) => made.has(name))
+    .sort()
+  return kept.length === 0 ? undefined : Object.fromEntries(kept.map((name) => [name, args![name]!]))
 }
 
 /** The syscall set of a recording. */

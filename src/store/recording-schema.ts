@@ -1,5 +1,6 @@
 import {ABIS} from '../syscalls/index.js'
 import {LABEL_PATTERN, MAX_LABEL} from './names.js'
+import {ARGUMENT_BOUNDS} from '../syscalls/arguments.js'
 
 /** Who wrote it: the OCI hook's poststop (or gc finishing what a lost poststop left), `record`, or gc salvaging a target nobody finalised. */
 export type RecordingSource = 'hook' | 'record' | 'gc'
@@ -19,6 +20,38 @@ const syscallNames = {
   type: 'array',
   maxItems: 2048,
   items: {type: 'string', pattern: '^_?[a-z0-9][a-z0-9_]{0,62}$'},
+} as const
+
+const u64String = {type: 'string', pattern: '^(0|[1-9][0-9]{0,19})$', maxLength: 20} as const
+/** `arguments`: bounded; what a schema cannot say (u64 range, masks, order, names in syscalls.x86_64) is checked in validateRecording. */
+export const RECORDED_ARGUMENTS_SCHEMA = {
+  type: 'object',
+  maxProperties: ARGUMENT_BOUNDS.syscalls,
+  propertyNames: {pattern: '^_?[a-z0-9][a-z0-9_]{0,62}$'},
+  additionalProperties: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['positions', 'values'],
+    properties: {
+      positions: {
+        type: 'array',
+        minItems: 1,
+        maxItems: ARGUMENT_BOUNDS.positions,
+        items: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['index'],
+          properties: {index: {type: 'integer', minimum: 0, maximum: 5}, mask: u64String},
+        },
+      },
+      values: {
+        type: 'array',
+        maxItems: ARGUMENT_BOUNDS.values,
+        items: {type: 'array', minItems: 1, maxItems: ARGUMENT_BOUNDS.positions, items: u64String},
+      },
+      overflow: {const: true},
+    },
+  },
 } as const
 
 /** JSON Schema (draft-07, ajv) of a stored recording: unknown keys are errors, every list and string is bounded. */
@@ -87,6 +120,7 @@ export const RECORDING_SCHEMA = {
       required: ['nested', 'words'],
       properties: {nested: {type: 'integer', minimum: 0}, words: {type: 'integer', minimum: 0}},
     },
+    arguments: RECORDED_ARGUMENTS_SCHEMA,
     command: {type: 'array', maxItems: 4096, items: {type: 'string', maxLength: 65536}},
     exitCode: {type: ['integer', 'null'], minimum: 0, maximum: 255},
     check: {

@@ -1,6 +1,18 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
-import {classifySpoolFile, isNoteText, parseTarget, targetAdds, unionTargets} from '../../src/spool/layout.js'
+import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {
+  classifySpoolFile,
+  isNoteText,
+  parseTarget,
+  readJournal,
+  targetAdds,
+  unionTargets,
+  writeJournal,
+} from '../../src/spool/layout.js'
+import {REPO_ROOT} from '../helpers/cli.js'
 import type {KernelTarget} from '../../src/kernel/native-helper.js'
 
 describe('spool layout', () => {
@@ -100,5 +112,47 @@ describe('spool layout', () => {
       nested: 1,
       words: 0,
     })
+  })
+})
+
+describe('spool layout: argument values (issue 15)', () => {
+  const fixture = (name: string) => readFileSync(join(REPO_ROOT, 'fixtures', 'arguments', name), 'utf8')
+
+  it('orphan files and journals carry args; unionTargets unions them and targetAdds sees new ones', async () => {
+    const read = parseTarget(fixture('helper-read.json'))!
+    const later = parseTarget(fixture('helper-read-later.json'))!
+    assert.ok(read.args && later.args)
+    const union = unionTargets(read, later)
+    assert.equal(union.args!.socket!.values.length, 4)
+    assert.equal(union.args!.prctl!.overflow, true)
+    assert.equal(targetAdds(read, later), true)
+    assert.equal(targetAdds(union, later), false)
+    const {args: _none, ...bare} = read
+    assert.equal(unionTargets(bare, bare).args, undefined)
+    assert.deepEqual(unionTargets(bare, read).args, read.args)
+
+    const dir = mkdtempSync(join(tmpdir(), 'scr-args-journal-'))
+    try {
+      const journal = {
+        version: 1 as const,
+        id: 'c1',
+        mntns: union.mntns,
+        ns_id: union.ns_id!,
+        endedAt: '2026-05-01T10:00:00.000Z',
+        recordingId: 'r1',
+        target: union,
+      }
+      await writeJournal(dir, journal)
+      assert.deepEqual((await readJournal(dir, 'c1'))?.target.args, union.args)
+    } finally {
+      rmSync(dir, {recursive: true, force: true})
+    }
+  })
+
+  it('a target file with args that do not fit the model is not a target', () => {
+    const hostile = JSON.parse(fixture('hostile-args.json')) as Record<string, unknown>
+    const base = JSON.parse(fixture('helper-read.json')) as Record<string, unknown>
+    for (const [name, args] of Object.entries(hostile))
+      assert.equal(parseTarget(JSON.stringify({...base, args})), undefined, name)
   })
 })

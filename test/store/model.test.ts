@@ -7,6 +7,7 @@ import {createRecording, isIncomplete, newRecordingId, RECORDING_ID, validateRec
 import {REPO_ROOT} from '../helpers/cli.js'
 import {makeRecording} from './helpers/recordings.js'
 import {KERNEL_QUOTAS} from '../../src/kernel/quotas.js'
+import type {KernelTarget} from '../../src/kernel/native-helper.js'
 
 describe('Recording', () => {
   it('createRecording fills in id, arch, kernel and sorts names', () => {
@@ -93,5 +94,70 @@ describe('Recording', () => {
       assert.equal(check.valid, false, what)
       assert.match(check.errors.join('\n'), pattern, what)
     }
+  })
+
+  describe('arguments (issue 15)', () => {
+    const helperRead = JSON.parse(
+      readFileSync(join(REPO_ROOT, 'fixtures', 'arguments', 'helper-read.json'), 'utf8'),
+    ) as KernelTarget
+    const natives = ['clone', 'ioctl', 'personality', 'prctl', 'read', 'setns', 'socket', 'unshare', 'write']
+    const withArguments = (names: string[] = natives) =>
+      createRecording({
+        source: 'record',
+        name: 'tools/args',
+        runtime: 'record',
+        set: {names: {x86_64: names, x86: ['socketcall']}, unknown: []},
+        arguments: helperRead.args,
+        startedAt: new Date('2026-05-01T10:00:00Z'),
+        endedAt: new Date('2026-05-01T10:00:01Z'),
+      })
+
+    it("createRecording keeps the kernel's args as arguments, overflow included, and they validate", () => {
+      const r = withArguments()
+      assert.deepEqual(Object.keys(r.arguments!), [
+        'clone',
+        'ioctl',
+        'personality',
+        'prctl',
+        'setns',
+        'socket',
+        'unshare',
+      ])
+      assert.deepEqual(r.arguments!.socket, helperRead.args!.socket)
+      assert.equal(r.arguments!.ioctl!.overflow, true)
+      assert.equal(validateRecording(JSON.parse(JSON.stringify(r))).valid, true)
+    })
+
+    it('keeps only syscalls made on x86_64 (absent when none): a syscall without arguments is allowed by name', () => {
+      assert.deepEqual(Object.keys(withArguments(['read', 'socket']).arguments!), ['socket'])
+      assert.equal(withArguments(['read']).arguments, undefined)
+      assert.equal('arguments' in makeRecording({}), false)
+    })
+
+    it('refuses hostile and oversized arguments, saying where', () => {
+      const good = withArguments()
+      const socket = good.arguments!.socket!
+      const hostile = JSON.parse(
+        readFileSync(join(REPO_ROOT, 'fixtures', 'arguments', 'hostile-args.json'), 'utf8'),
+      ) as Record<string, unknown>
+      for (const [what, args] of Object.entries(hostile)) {
+        const check = validateRecording({...good, arguments: args})
+        assert.equal(check.valid, false, what)
+        assert.match(check.errors.join('\n'), /\/arguments/, what)
+      }
+      const cases: Array<[string, unknown, RegExp]> = [
+        ['a syscall not made', {...socket}, /\/arguments\/mount: not in \/syscalls\/x86_64/],
+        ['a huge value string', {...socket, values: [['1'.repeat(100_000), '1']]}, /must NOT have more than 20/],
+        ['2^64 exactly', {...socket, values: [['18446744073709551616', '1']]}, /\/arguments\/mount|decimal u64 string/],
+      ]
+      for (const [what, recorded, pattern] of cases) {
+        const check = validateRecording({...good, arguments: {...good.arguments, mount: recorded}})
+        assert.equal(check.valid, false, what)
+        assert.match(check.errors.join('\n'), pattern, what)
+      }
+      const many = Array.from({length: 2000}, (_, i) => [String(i), '1'])
+      const check = validateRecording({...good, arguments: {...good.arguments, socket: {...socket, values: many}}})
+      assert.match(check.errors.join('\n'), /\/arguments\/socket\/values: must NOT have more than 1024 items/)
+    })
   })
 })

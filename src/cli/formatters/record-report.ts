@@ -3,6 +3,8 @@ import type {SeccompProfile} from '../../profile/model.js'
 import {incompleteReasons} from '../../store/incomplete.js'
 import {allNames, type SyscallSet} from '../../syscalls/syscall-set.js'
 import {type QuotaExceeded} from '../../kernel/quotas.js'
+import {argumentOverflowNotes} from '../../store/argument-notes.js'
+import type {ArgumentsBySyscall} from '../../syscalls/arguments.js'
 
 export interface RecordJson {
   command: string[]
@@ -17,6 +19,8 @@ export interface RecordJson {
   lost: number
   /** Refused because the recording reached a kernel quota (nested namespaces not followed, unknown numbers not stored); non-zero: incomplete. */
   quota: QuotaExceeded
+  /** Argument values seen for the curated syscalls (x86_64): the recording's `arguments`. */
+  arguments?: ArgumentsBySyscall
   output: string | null
   profile: SeccompProfile
 }
@@ -43,6 +47,12 @@ export class RecordReport {
       lines.push(c.red(`  ${j.lost} syscalls could not be stored by the kernel: this recording is incomplete`))
     for (const reason of incompleteReasons({lost: 0, quota: j.quota}))
       lines.push(c.red(`  ${reason}: this recording is incomplete`))
+    const args = Object.entries(j.arguments ?? {}).sort(([a], [b]) => (a < b ? -1 : 1))
+    if (args.length > 0)
+      lines.push(
+        `  arguments: ${args.map(([name, r]) => `${name} ${r.values.length}${r.overflow ? '+' : ''}`).join(', ')} distinct values`,
+      )
+    for (const note of argumentOverflowNotes(j.arguments)) lines.push(c.yellow(`  ${note}`))
     lines.push(j.output === null ? '  profile written to stdout' : `  profile written to ${j.output}`)
     return lines.join('\n')
   }

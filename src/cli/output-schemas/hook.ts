@@ -170,6 +170,8 @@ export const HOOK_POSTSTOP_OUTPUT = {
     recorded: {type: 'boolean'},
     skipped: {type: 'string'},
     syscalls: {type: 'integer', minimum: 0},
+    /** Curated syscalls whose argument values overflowed the kernel's bound: allowed by name. */
+    argumentsOverflow: {type: 'array', items: {type: 'string'}},
     outputs: {
       type: 'array',
       items: {

@@ -1,5 +1,6 @@
 import {PROFILE_SCHEMA} from '../../profile/schema.js'
 import {stringList} from './common.js'
+import {RECORDED_ARGUMENTS_SCHEMA} from '../../store/recording-schema.js'
 
 const namesByAbi = {
   type: 'object',
@@ -49,6 +50,7 @@ const RECORD_COMMAND_OUTPUT = {
       required: ['nested', 'words'],
       properties: {nested: {type: 'integer', minimum: 0}, words: {type: 'integer', minimum: 0}},
     },
+    arguments: RECORDED_ARGUMENTS_SCHEMA,
     output: {type: ['string', 'null']},
     profile: {...PROFILE_SCHEMA, $id: undefined},
   },
