@@ -35,6 +35,7 @@ enum scr_reason {
 
 struct opts {
 	const char *cmd, *spec, *spool;
+	const char *finaliser, *fallback; /* hook-poststop --finaliser, --fallback */
 	const char *roots[SCR_MAX_ROOTS]; /* hook-prestart --output-root, repeatable */
 	int nroots;
 	char **argv; /* after "--" */
@@ -84,6 +85,7 @@ void result_free(struct result *r);
 /* The `read` document; with detached >= 0 (remove) it also says "detached". Complete object, newline ended. */
 void print_result(FILE *f, const struct result *r, int detached);
 const char *json_bool(bool b);
+void print_json_string(FILE *f, const char *s, size_t n);
 
 /* ---- prerequisites, lock, pins, attach and repair (pins.c) -------------- */
 
@@ -147,5 +149,6 @@ int cmd_ns_ids(struct opts *o);
 int cmd_launch(struct opts *o);
 int cmd_enforce(struct opts *o);           /* enforce.c */
 int cmd_hook_prestart(struct opts *o);     /* prestart.c */
+int cmd_hook_poststop(struct opts *o);     /* poststop.c */
 
 #endif /* SCR_HELPER_H */
