@@ -356,6 +356,8 @@ static bool valid_id(const char *k, size_t n)
 	return true;
 }
 
+bool scr_state_pid_zero_ok;
+
 bool scr_parse_oci_state(const char *text, size_t len, struct scr_oci_state *out, const char **why)
 {
 	static struct keys top;
@@ -403,7 +405,8 @@ bool scr_parse_oci_state(const char *text, size_t len, struct scr_oci_state *out
 				have_id = true;
 			} else if (key_is(k, kn, "pid")) {
 				ws(&s);
-				if (have_pid || !number(&s, &out->pid) || out->pid <= 1) {
+				if (have_pid || !number(&s, &out->pid) ||
+				    (out->pid <= 1 && !(out->pid == 0 && scr_state_pid_zero_ok))) {
 					bad(&s, "\"pid\" must be one process id");
 					goto fail;
 				}

@@ -46,6 +46,9 @@ struct scr_oci_state {
 				* bundle's config.json: whether recording was asked cannot be told here) */
 };
 
+/* hook-poststop sets it: crun writes "pid": 0 once the container is gone (read as no pid). */
+extern bool scr_state_pid_zero_ok;
+
 /* Parse len bytes; on failure returns false and points *why at a static message. */
 bool scr_parse_oci_state(const char *text, size_t len, struct scr_oci_state *out, const char **why);
 

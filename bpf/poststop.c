@@ -507,6 +507,7 @@ int cmd_hook_poststop(struct opts *o)
 	if (!o->spool)
 		usage("hook-poststop needs --spool /ABS/DIR");
 	len = read_state(state);
+	scr_state_pid_zero_ok = true;
 	if (!scr_parse_oci_state(state, len, &st, &why))
 		fail(EX_USAGE, R_STATE, 0, "refusing the OCI state: %s", why);
 	/* containerd runs the hooks for every container: one that asks for nothing is done at once. */
