@@ -14,6 +14,7 @@ import {PROFILES_SHOW_OUTPUT} from './profiles-show.js'
 import {PUBLISH_OUTPUT, PUBLISHED_LIST_OUTPUT, UNPUBLISH_OUTPUT} from './publish.js'
 import {RECORD_OUTPUT, RUN_OUTPUT} from './record.js'
 import {VALIDATE_OUTPUT} from './validate.js'
+import {WAIT_OUTPUT} from './wait.js'
 
 export {ERROR_OUTPUT_SCHEMA} from './common.js'
 
@@ -33,4 +34,5 @@ export const OUTPUT_SCHEMAS: Record<string, object> = {
   'profiles build': PROFILES_BUILD_OUTPUT,
   'profiles list': PROFILES_LIST_OUTPUT,
   'profiles merge': PROFILES_MERGE_OUTPUT,
+  wait: WAIT_OUTPUT,
 }
