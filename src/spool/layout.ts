@@ -18,6 +18,8 @@ import {CONTAINER_ID} from '../oci/state.js'
  *   ns.<ns_id>.lock           held by `record` while its target is registered, and by gc while it salvages that
  *                             namespace (an flock: the kernel drops it when a holder dies; src/fs/lock.ts)
  *   ns.<ns_id>.record         `record --name`: where its recording goes, written before it is saved
+ *   finaliser.lock            held by the finaliser (src/hook/finaliser.ts) while it runs: one per spool
+ *   finaliser.log             the finaliser's messages (the native poststop points its stdout and stderr here)
  *
  * Container ids start with a letter or digit and notes end in `.json`, so no name of ours is ever a note's.
  * (A container named `orphan-<number>` is told from an orphan by the note's own fields.)
@@ -41,6 +43,8 @@ export type SpoolEntry =
   | {kind: 'record-marker'; file: string; ns: string}
   /** A temp file; `pid` is its writer's. `orphanNsId`: a native orphan being written. */
   | {kind: 'temp'; file: string; pid: number; orphanNsId?: number}
+  /** The finaliser's log (finaliser.log). */
+  | {kind: 'log'; file: string}
   | {kind: 'other'; file: string}
 
 const ORPHAN = /^orphan-([1-9][0-9]{0,19})\.json$/
@@ -56,6 +60,7 @@ export function classifySpoolFile(file: string): SpoolEntry {
     return {kind: 'temp', file, pid: Number(m[2]), ...(orphan ? {orphanNsId: Number(orphan[1])} : {})}
   }
   if (file.endsWith('.lock') || file.endsWith('.lock.break')) return {kind: 'lock', file}
+  if (file === 'finaliser.log') return {kind: 'log', file}
   m = /^ns\.(m?[0-9]+)\.record$/.exec(file)
   if (m) return {kind: 'record-marker', file, ns: m[1]!}
   m = ORPHAN.exec(file)
