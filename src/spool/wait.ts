@@ -13,13 +13,16 @@ import {readSpoolNote} from './notes.js'
  * outputs are written a moment later by the finaliser (src/hook/finaliser.ts). This waits until they are: for a
  * container id, until the spool holds neither its note nor its journal (a container still running is waited for
  * too); for an output path (`of:` of io.containers.trace-syscall), until no note or journal in the spool asks for
- * it and the file exists.
+ * it and the file exists; with `all`, until the spool holds no journal (every container that has exited is
+ * written).
  */
 
 export interface WaitOptions {
   spool: string
   ids: readonly string[]
   outputs: readonly string[]
+  /** Every container that has exited: until the spool holds no journal. */
+  all?: boolean
   timeoutMs: number
   /** How often the spool is looked at (default 50 ms). */
   pollMs?: number
@@ -36,7 +39,7 @@ export async function waitForOutputs(options: WaitOptions): Promise<WaitResult> 
   const started = Date.now()
   const outputs = options.outputs.map((path) => resolve(path))
   for (;;) {
-    const pending = await pendingNow(options.spool, options.ids, outputs)
+    const pending = await pendingNow(options.spool, options.ids, outputs, options.all ?? false)
     const waitedMs = Date.now() - started
     if (pending.length === 0) return {done: true, waitedMs, pending}
     if (waitedMs >= options.timeoutMs) return {done: false, waitedMs, pending}
@@ -59,8 +62,12 @@ export function waitTimedOut(result: WaitResult): UserError {
   )
 }
 
-async function pendingNow(spool: string, ids: readonly string[], outputs: readonly string[]) {
+async function pendingNow(spool: string, ids: readonly string[], outputs: readonly string[], all: boolean) {
   const pending: WaitResult['pending'] = []
+  if (all)
+    for (const entry of await listSpool(spool))
+      if (entry.kind === 'journal' && !ids.includes(entry.id))
+        pending.push({kind: 'container', subject: entry.id, why: 'its outputs are being written'})
   for (const id of ids) {
     if (existsSync(notePath(spool, id)))
       pending.push({kind: 'container', subject: id, why: 'registered: running, or its outputs are being written'})

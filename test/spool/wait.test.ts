@@ -64,6 +64,20 @@ describe('wait', () => {
     assert.equal((await waitForOutputs({spool, ids: [], outputs: [out], timeoutMs: 0})).done, true)
   })
 
+  it('--all: waits until the spool holds no journal', async () => {
+    const spool = temp()
+    note(spool, 'running', {'seccomp-recorder.io/record': 'a/b'})
+    writeFileSync(join(spool, 'exited.taken'), '{}')
+    const pending = await waitForOutputs({spool, ids: [], outputs: [], all: true, timeoutMs: 0})
+    assert.deepEqual(
+      pending.pending.map((p) => p.subject),
+      ['exited'],
+      'a running container is not waited for',
+    )
+    unlinkSync(join(spool, 'exited.taken'))
+    assert.equal((await waitForOutputs({spool, ids: [], outputs: [], all: true, timeoutMs: 0})).done, true)
+  })
+
   it('times out with the pending list, as exit 6 (CONFLICT, wait-timeout)', async () => {
     const spool = temp()
     note(spool, 'slow', {'seccomp-recorder.io/record': 'a/b'})
