@@ -411,6 +411,10 @@ bool scr_parse_oci_state(const char *text, size_t len, struct scr_oci_state *out
 					goto fail;
 				}
 				have_pid = true;
+			} else if (key_is(k, kn, "bundle") && (ws(&s), s.p < s.end && *s.p == '"')) {
+				if (!string(&s, &v, &vn, &esc))
+					goto fail;
+				out->bundle = (struct scr_json_str){ .p = v, .n = vn, .set = true, .escaped = esc };
 			} else if (key_is(k, kn, "annotations")) {
 				if (have_ann || !annotations(&s, out)) {
 					bad(&s, "\"annotations\" given twice");

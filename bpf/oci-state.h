@@ -38,6 +38,7 @@ struct scr_oci_state {
 	 * the pod unchanged; it is picked only for a containerd container (cri_any) whose cri_name is a Kubernetes
 	 * name, unescaped. The admission prefers it to the plain key (src/oci/annotations.ts traceSyscallKey). */
 	struct scr_json_str trace_own;
+	struct scr_json_str bundle;        /* the top-level "bundle" (hook-poststop: podman's container name) */
 	struct scr_json_str record;        /* seccomp-recorder.io/record */
 	struct scr_json_str tail;          /* seccomp-recorder.io/runtime-tail */
 	struct scr_json_str threads;       /* seccomp-recorder.io/runtime-threads */

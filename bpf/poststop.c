@@ -11,7 +11,10 @@
  *     the finaliser takes the orphan and any kernel target still this namespace's (release.ts does the checks).
  * What runs the Node poststop in the foreground (--fallback), as before this hook was native:
  *   - a journal of this container id exists already (an earlier run whose outputs are still owed: podman restart),
- *     or the note is not in the form the prestart writes: the TypeScript finaliser knows how to finish both.
+ *     the note is not in the form the prestart writes, or the state carries no annotations (they are in the
+ *     bundle's config.json, which may be gone once the runtime returns): the TypeScript finaliser handles all three.
+ * What must be read before the container's resources go is read here and kept in the journal: podman's name for
+ * the container (podman_name).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -288,7 +291,7 @@ static void end_stamps(const char *id, char *iso, size_t iso_size, char *rec, si
  * rename, fsync of the directory). Its target is exactly what `read`/`remove` print (print_result).
  */
 static bool write_journal(const char *spool, const char *id, const struct note *n, const struct result *r,
-			  const char *iso, const char *rec)
+			  const char *iso, const char *rec, const char *podman)
 {
 	char tmp[PATH_BYTES], dst[PATH_BYTES], *target = NULL;
 	size_t target_len = 0;
@@ -317,7 +320,10 @@ static bool write_journal(const char *spool, const char *id, const struct note *
 	fwrite(target, 1, target_len, f);
 	fprintf(f, ",\"note\":{\"runtime\":\"%s\",\"registered_unix_ms\":%lld,\"state\":", n->runtime, n->registered_ms);
 	print_json_string(f, n->state, n->state_len);
-	fputs("}}\n", f);
+	fputc('}', f);
+	if (*podman)
+		fprintf(f, ",\"podmanName\":\"%s\"", podman);
+	fputs("}\n", f);
 	free(target);
 	ok = fflush(f) == 0 && fsync(fd) == 0;
 	ok = fclose(f) == 0 && ok;
@@ -341,6 +347,58 @@ static bool result_adds(const struct result *a, const struct result *b)
 			return true;
 	return b->t.lost != a->t.lost || b->t.flags != a->t.flags || b->t.over_nested != a->t.over_nested ||
 	       b->t.over_words != a->t.over_words;
+}
+
+/*
+ * podman's name for the container (src/naming/podman.ts reads it the same way): podman removes the container's
+ * entry from <graph root>/<driver>-containers/containers.json when it is gone (--rm), before the finaliser runs,
+ * so it is read now and kept in the journal. The bundle is <graph root>/<driver>-containers/<id>/userdata. Only
+ * name characters are taken (the finaliser checks the name again); anything else: no name, as in TypeScript.
+ */
+static void podman_name(const struct scr_oci_state *st, char *name, size_t size)
+{
+	char bundle[PATH_BYTES], path[PATH_BYTES], key[SCR_ID_MAX + 16], *text = NULL, *at, *end;
+	size_t idn = strlen(st->id), n = st->bundle.n, j = 0;
+	struct stat sb;
+	int fd = -1;
+
+	name[0] = 0;
+	if (!st->bundle.set || st->bundle.escaped || n + 1 > sizeof(bundle) || n < idn + 20)
+		return;
+	memcpy(bundle, st->bundle.p, n);
+	bundle[n] = 0;
+	/* .../<x>-containers/<id>/userdata */
+	if (strcmp(bundle + n - 9, "/userdata") || bundle[n - 10 - idn] != '/' ||
+	    strncmp(bundle + n - 9 - idn, st->id, idn))
+		return;
+	bundle[n - 10 - idn] = 0;
+	if (strlen(bundle) < 11 || strcmp(bundle + strlen(bundle) - 11, "-containers"))
+		return;
+	snprintf(path, sizeof(path), "%s/containers.json", bundle);
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_size > 32 * 1024 * 1024 ||
+	    !(text = calloc(1, (size_t)sb.st_size + 1)) || read(fd, text, (size_t)sb.st_size) != sb.st_size)
+		goto out;
+	snprintf(key, sizeof(key), "\"id\":\"%s\"", st->id);
+	if (!(at = strstr(text, key)))
+		goto out;
+	end = strstr(at + strlen(key), "\"id\":\""); /* the next container's entry */
+	at = strstr(at, "\"names\":[\"");
+	if (!at || (end && at > end))
+		goto out;
+	for (at += 10; *at && *at != '"' && j + 1 < size; at++) {
+		if (!((*at >= 'a' && *at <= 'z') || (*at >= 'A' && *at <= 'Z') || (*at >= '0' && *at <= '9') ||
+		      strchr("_.-", *at))) {
+			j = 0;
+			break;
+		}
+		name[j++] = *at;
+	}
+	name[*at == '"' ? j : 0] = 0;
+out:
+	free(text);
+	if (fd >= 0)
+		close(fd);
 }
 
 /* ---- the finaliser and the fallback -------------------------------------------------------------------------- */
@@ -442,7 +500,7 @@ static size_t read_state(char *state)
 }
 
 /* The kernel part, under the helper's lock: journal first, then the removal (release.ts, steps 1-3). */
-static void take_into_journal(const char *spool, const char *id, const struct note *n)
+static void take_into_journal(const char *spool, const char *id, const struct note *n, const char *podman)
 {
 	struct result read, removed;
 	struct scr_target t;
@@ -464,7 +522,7 @@ static void take_into_journal(const char *spool, const char *id, const struct no
 	if (orphan) {
 		/* A prestart moved (part of) it aside: the finaliser takes the union (release.ts takeOrphan). */
 		read = (struct result){ .mntns = n->mntns, .t = { .ns_id = n->ns_id } };
-		if (!write_journal(spool, id, n, &read, iso, rec))
+		if (!write_journal(spool, id, n, &read, iso, rec, podman))
 			fail(EX_RUNTIME, R_SPOOL, errno, "cannot write %s/%s.taken", spool, id);
 		unlock();
 		return;
@@ -482,11 +540,11 @@ static void take_into_journal(const char *spool, const char *id, const struct no
 								   : "no kernel target and no orphan left");
 	}
 	take_result(n->mntns, false, &read);
-	if (!write_journal(spool, id, n, &read, iso, rec))
+	if (!write_journal(spool, id, n, &read, iso, rec, podman))
 		fail(EX_RUNTIME, R_SPOOL, errno, "cannot write %s/%s.taken", spool, id);
 	/* Still ours: we hold the lock every prestart takes before it could move it aside. */
 	take_result(n->mntns, true, &removed);
-	if (result_adds(&read, &removed) && !write_journal(spool, id, n, &removed, iso, rec))
+	if (result_adds(&read, &removed) && !write_journal(spool, id, n, &removed, iso, rec, podman))
 		fail(EX_RUNTIME, R_SPOOL, errno, "cannot write %s/%s.taken", spool, id);
 	unlock();
 	result_free(&read);
@@ -499,7 +557,7 @@ int cmd_hook_poststop(struct opts *o)
 	struct scr_oci_state st;
 	struct note n;
 	const char *why;
-	char lock_name[SCR_ID_MAX + 16];
+	char lock_name[SCR_ID_MAX + 16], podman[256];
 	size_t len;
 	int lock_fd;
 
@@ -523,14 +581,18 @@ int cmd_hook_poststop(struct opts *o)
 		release_lock(lock_fd, o->spool, lock_name); /* finalised meanwhile (gc) */
 		return EX_OK;
 	}
-	if (!n.text || file_exists(o->spool, "%s.taken", st.id, 0)) {
+	/* Left to the Node poststop, in the foreground: an earlier run still owes its outputs; a note not in the
+	 * prestart's form; a state without annotations (they are in the bundle's config.json, gone after exit). */
+	if (!n.text || !st.has_annotations || file_exists(o->spool, "%s.taken", st.id, 0)) {
 		release_lock(lock_fd, o->spool, lock_name);
 		return run_fallback(o->fallback, state, len,
-				    n.text ? "an earlier run's recording is still being written"
-					   : "its spool note is not the prestart's",
+				    !n.text		    ? "its spool note is not the prestart's"
+				    : !st.has_annotations ? "its state carries no annotations"
+							    : "an earlier run's recording is still being written",
 				    st.id);
 	}
-	take_into_journal(o->spool, st.id, &n);
+	podman_name(&st, podman, sizeof(podman));
+	take_into_journal(o->spool, st.id, &n, podman);
 	release_lock(lock_fd, o->spool, lock_name);
 	free(n.text);
 	start_finaliser(o->spool, o->finaliser);

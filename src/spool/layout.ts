@@ -146,6 +146,11 @@ export interface Journal {
    * restart) replaced its note. Absent in journals written before it was kept.
    */
   note?: {runtime: string; registered_unix_ms: number; state: string}
+  /**
+   * podman's name for the container, read by the native poststop (bpf/poststop.c) from podman's containers.json
+   * before podman removes the container; absent: read from the bundle as before (src/naming/podman.ts).
+   */
+  podmanName?: string
 }
 
 export async function readJournal(spool: string, id: string): Promise<Journal | undefined> {
@@ -169,7 +174,8 @@ export async function readJournal(spool: string, id: string): Promise<Journal | 
       !Number.isNaN(Date.parse(j.endedAt)) &&
       typeof j.recordingId === 'string' &&
       isTarget(j.target) &&
-      noteOk
+      noteOk &&
+      (j.podmanName === undefined || typeof j.podmanName === 'string')
     )
       return j as Journal
   } catch {
