@@ -2,11 +2,13 @@
  * Container start with vs without the recording hook, measured side by side, interleaved (≥ 20 runs each):
  * `runc run` of busybox with config.json hooks, and `podman run` with hooks.d and the annotation.
  * start = from launching the runtime to the container's first output byte (what the prestart hook can delay);
- * total = until the runtime exits (includes the poststop stage, which runs after the container is gone).
+ * total = until the runtime exits (includes the poststop stage, which runs after the container is gone);
+ * exit-to-file = from the runtime's exit to the `of:` profile being there (the finaliser writes it off the
+ * runtime's path), p50 and p99 over the recorded runs, one container at a time.
  *   Usage: node dist/bench/hook-start.js [RUNS]   (root; installs the hook into a temporary directory)
  */
 import {spawn, spawnSync} from 'node:child_process'
-import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {
@@ -46,6 +48,24 @@ const rootfs = busyboxRootfs(work)
 interface Timing {
   start: number
   total: number
+  /** Hooked runs: from the runtime's exit to the of: file. */
+  toFile?: number
+}
+
+const profilePath = join(work, 'out', 'bench.json')
+/** Runs a hooked case with the of: file removed first, then waits for the finaliser to write it again. */
+async function withExitToFile(run: () => Promise<Timing>): Promise<Timing> {
+  rmSync(profilePath, {force: true})
+  const timing = await run()
+  const exited = performance.now()
+  for (const deadline = exited + 60_000; !existsSync(profilePath); await new Promise((r) => setTimeout(r, 1)))
+    if (performance.now() > deadline) throw new Error('the of: profile was not written within 60 s')
+  return {...timing, toFile: performance.now() - exited}
+}
+
+const percentile = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b)
+  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!
 }
 
 function timed(command: string, args: string[], cwd?: string): Promise<Timing> {
@@ -72,13 +92,22 @@ const median = (xs: number[]) => {
 let counter = 0
 const cases: Record<string, () => Promise<Timing>> = {
   'runc run, no hook': () => timed('runc', ['run', `bench-${process.pid}-${++counter}`], plainBundle),
-  'runc run, hook': () => timed('runc', ['run', `bench-${process.pid}-${++counter}`], hookedBundle),
+  'runc run, hook': () =>
+    withExitToFile(() => timed('runc', ['run', `bench-${process.pid}-${++counter}`], hookedBundle)),
   'podman run, no hook': () =>
     timed('podman', podmanRunArgs({runtime: 'runc', rootfs, args: ['/bin/busybox', 'echo', 'x']})),
   'podman run, hook': () =>
-    timed(
-      'podman',
-      podmanRunArgs({runtime: 'runc', rootfs, hooksDir, annotations: annotation, args: ['/bin/busybox', 'echo', 'x']}),
+    withExitToFile(() =>
+      timed(
+        'podman',
+        podmanRunArgs({
+          runtime: 'runc',
+          rootfs,
+          hooksDir,
+          annotations: annotation,
+          args: ['/bin/busybox', 'echo', 'x'],
+        }),
+      ),
     ),
 }
 const results: Record<string, Timing[]> = Object.fromEntries(Object.keys(cases).map((k) => [k, []]))
@@ -101,6 +130,10 @@ for (const runtime of ['runc run', 'podman run']) {
     `${runtime}: start with/without hook = ${(median(a.map((x) => x.start)) / median(b.map((x) => x.start))).toFixed(2)}x, total = ${(median(a.map((x) => x.total)) / median(b.map((x) => x.total))).toFixed(2)}x`,
   )
 }
+const toFile = Object.values(results).flatMap((t) => t.flatMap((x) => (x.toFile === undefined ? [] : [x.toFile])))
+console.log(
+  `of: exit-to-file, one container at a time: p50 ${percentile(toFile, 50).toFixed(1)} ms, p99 ${percentile(toFile, 99).toFixed(1)} ms (${toFile.length} runs)`,
+)
 const recorded = JSON.parse(readFileSync(join(work, 'out', 'bench.json'), 'utf8')) as {
   syscalls: Array<{names: string[]}>
 }

@@ -272,6 +272,8 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 
 // ---- running containers ----------------------------------------------------------------------------------------
 interface Run {
+  /** Date.now() when its podman exited (exit-to-file: the of: profile's mtime minus this). */
+  exitedAt?: number
   index: number
   kind: Kind
   status: number | null
@@ -336,6 +338,7 @@ async function batch(
         child.stderr.on('data', (data: Buffer) => (run.stderr += data.toString()))
         child.on('close', (code) => {
           running.delete(child)
+          run.exitedAt = Date.now()
           run.status = code
           if (!counted) {
             counted = true
@@ -374,6 +377,16 @@ async function waitForProfiles(runs: Run[], limitMs = 60_000): Promise<{late: nu
     await new Promise((resolve) => setTimeout(resolve, 100))
   return {late: atExit - missing(), waitedMs: performance.now() - t0}
 }
+
+/** Per profile: from its podman's exit to the file's last write (0 when written before podman exited). */
+function exitToFile(runs: Run[]): number[] {
+  return runs.flatMap((r) =>
+    r.profile && r.exitedAt !== undefined && existsSync(r.profile)
+      ? [Math.max(0, statSync(r.profile).mtimeMs - r.exitedAt)]
+      : [],
+  )
+}
+const exitToFileMs: number[] = []
 
 const diff = (a: Set<string>, b: Set<string>) => [...a].filter((name) => !b.has(name)).sort()
 
@@ -501,6 +514,11 @@ try {
 
         // Every profile against its kind's ground truth.
         const {late, waitedMs} = await waitForProfiles(runs)
+        const toFile = exitToFile(runs)
+        exitToFileMs.push(...toFile)
+        console.log(
+          `  of: exit-to-file (profile written − podman exited) p50 ${ms(quantile(toFile, 0.5))}  p99 ${ms(quantile(toFile, 0.99))}  (${toFile.length} profiles)`,
+        )
         const watched = stopWatching!()
         if (late)
           console.log(
@@ -603,6 +621,10 @@ try {
           `${r.failed ? `   (${r.failed} podman failures)` : ''}`,
       )
     }
+    console.log(
+      `batch wall with recording / annotation absent: ${(median(results['hook recording'].walls) / median(results['no annotation'].walls)).toFixed(2)}x; of: exit-to-file at ${N} containers p50 ${ms(quantile(exitToFileMs, 0.5))} p99 ${ms(quantile(exitToFileMs, 0.99))}`,
+    )
+    exitToFileMs.length = 0
     const rec = results['hook recording'].starts
     for (const base of ['no annotation', 'no hook'] as const) {
       const other = results[base].starts

@@ -35,6 +35,7 @@ enum scr_reason {
 
 struct opts {
 	const char *cmd, *spec, *spool;
+	const char *finaliser, *fallback; /* hook-poststop --finaliser, --fallback */
 	const char *roots[SCR_MAX_ROOTS]; /* hook-prestart --output-root, repeatable */
 	int nroots;
 	char **argv; /* after "--" */
@@ -88,6 +89,7 @@ void print_result(FILE *f, const struct result *r, int detached);
 /* `"args":{…}` with a leading comma (nothing when no curated syscall was seen): the model in bpf/README.md. */
 void print_args(FILE *f, const struct scr_args *a);
 const char *json_bool(bool b);
+void print_json_string(FILE *f, const char *s, size_t n);
 
 /* ---- prerequisites, lock, pins, attach and repair (pins.c) -------------- */
 
@@ -159,5 +161,6 @@ int cmd_ns_ids(struct opts *o);
 int cmd_launch(struct opts *o);
 int cmd_enforce(struct opts *o);           /* enforce.c */
 int cmd_hook_prestart(struct opts *o);     /* prestart.c */
+int cmd_hook_poststop(struct opts *o);     /* poststop.c */
 
 #endif /* SCR_HELPER_H */

@@ -42,6 +42,23 @@ static void json_str(FILE *f, const char *s)
 	fputc('"', f);
 }
 
+/* A JSON string of n bytes (the journal's copy of the note's state: validated JSON text, no NUL). */
+void print_json_string(FILE *f, const char *s, size_t n)
+{
+	fputc('"', f);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c < 0x20)
+			fprintf(f, "\\u%04x", c);
+		else
+			fputc(c, f);
+	}
+	fputc('"', f);
+}
+
 /*
  * crun (1.8) drops what its hooks print and reports only "error executing hook": a hook's line goes to crun's own
  * stderr as well, which its caller (podman, conmon, a terminal) shows. runc shows the hook's stderr itself.

@@ -24,7 +24,8 @@ void usage(const char *what)
 	fail(EX_USAGE, R_USAGE, 0,
 	     "%s; usage: seccomp-recorder-helper attach | add --pid PID|--self [--boundary B] | read --mntns N | "
 	     "remove --mntns N | list | detach | repair | ns-ids -- PID... | launch [--boundary B] [--ready-fd FD] -- CMD... | "
-	     "enforce --spec FILE [--log] -- CMD... | detach-idle [--after SECONDS] | hook-prestart --spool DIR [--output-root DIR]... [--on-error fail|warn] < STATE  "
+	     "enforce --spec FILE [--log] -- CMD... | detach-idle [--after SECONDS] | hook-prestart --spool DIR [--output-root DIR]... [--on-error fail|warn] < STATE | "
+	     "hook-poststop --spool DIR [--finaliser PATH] [--fallback PATH] < STATE  "
 	     "(B: exec, seccomp, exec,seccomp, all)",
 	     what);
 }
@@ -93,6 +94,8 @@ static void parse(int argc, char **argv, struct opts *o)
 		} else if (!strcmp(a, "--output-root") && v && v[0] == '/' && v[1] && v[strlen(v) - 1] != '/' &&
 			   o->nroots < SCR_MAX_ROOTS) {
 			o->roots[o->nroots++] = v, i++;
+		} else if ((!strcmp(a, "--finaliser") || !strcmp(a, "--fallback")) && v && v[0] == '/') {
+			*(a[3] == 'i' ? &o->finaliser : &o->fallback) = v, i++;
 		} else if (!strcmp(a, "--on-error") && v && (!strcmp(v, "fail") || !strcmp(v, "warn"))) {
 			hook_warn_only = !strcmp(v, "warn"), i++;
 		} else {
@@ -134,6 +137,7 @@ static const struct subcommand {
 	{ "ns-ids", cmd_ns_ids, 0 },
 	{ "enforce", cmd_enforce, 0 },
 	{ "hook-prestart", cmd_hook_prestart, 0 },
+	{ "hook-poststop", cmd_hook_poststop, 0 }, /* needs BPF only when the container was registered */
 };
 
 static const struct subcommand *find_subcommand(const char *name)

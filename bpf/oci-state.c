@@ -357,6 +357,8 @@ static bool valid_id(const char *k, size_t n)
 	return true;
 }
 
+bool scr_state_pid_zero_ok;
+
 bool scr_parse_oci_state(const char *text, size_t len, struct scr_oci_state *out, const char **why)
 {
 	static struct keys top;
@@ -404,11 +406,16 @@ bool scr_parse_oci_state(const char *text, size_t len, struct scr_oci_state *out
 				have_id = true;
 			} else if (key_is(k, kn, "pid")) {
 				ws(&s);
-				if (have_pid || !number(&s, &out->pid) || out->pid <= 1) {
+				if (have_pid || !number(&s, &out->pid) ||
+				    (out->pid <= 1 && !(out->pid == 0 && scr_state_pid_zero_ok))) {
 					bad(&s, "\"pid\" must be one process id");
 					goto fail;
 				}
 				have_pid = true;
+			} else if (key_is(k, kn, "bundle") && (ws(&s), s.p < s.end && *s.p == '"')) {
+				if (!string(&s, &v, &vn, &esc))
+					goto fail;
+				out->bundle = (struct scr_json_str){ .p = v, .n = vn, .set = true, .escaped = esc };
 			} else if (key_is(k, kn, "annotations")) {
 				if (have_ann || !annotations(&s, out)) {
 					bad(&s, "\"annotations\" given twice");

@@ -38,6 +38,7 @@ struct scr_oci_state {
 	 * the pod unchanged; it is picked only for a containerd container (cri_any) whose cri_name is a Kubernetes
 	 * name, unescaped. The admission prefers it to the plain key (src/oci/annotations.ts traceSyscallKey). */
 	struct scr_json_str trace_own;
+	struct scr_json_str bundle;        /* the top-level "bundle" (hook-poststop: podman's container name) */
 	struct scr_json_str record;        /* seccomp-recorder.io/record */
 	struct scr_json_str tail;          /* seccomp-recorder.io/runtime-tail */
 	struct scr_json_str threads;       /* seccomp-recorder.io/runtime-threads */
@@ -46,6 +47,9 @@ struct scr_oci_state {
 	bool has_annotations;  /* the state carries an "annotations" object (without one, the poststop reads the
 				* bundle's config.json: whether recording was asked cannot be told here) */
 };
+
+/* hook-poststop sets it: crun writes "pid": 0 once the container is gone (read as no pid). */
+extern bool scr_state_pid_zero_ok;
 
 /* Parse len bytes; on failure returns false and points *why at a static message. */
 bool scr_parse_oci_state(const char *text, size_t len, struct scr_oci_state *out, const char **why);

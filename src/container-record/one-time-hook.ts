@@ -59,6 +59,7 @@ export async function createOneTimeHook(options: {
     const output = join(dir, 'output')
     const configPath = join(dir, 'config.yaml')
     const poststop = join(dir, 'poststop')
+    const finaliser = join(dir, 'finaliser')
     for (const d of [hooksDir, spool, output]) await mkdir(d, {mode: 0o700})
     const settings: RecorderConfig = {
       outputRoots: [output],
@@ -72,7 +73,17 @@ export async function createOneTimeHook(options: {
     await writeFile(configPath, `${JSON.stringify(settings, null, 2)}\n`, {mode: 0o600})
     const config = await loadConfig(configPath)
     await writeFile(poststop, poststopScript({config: configPath, helper: options.helper}), {mode: 0o700})
-    const commands = hookCommands({helper: options.helper, poststop, spool, outputRoots: [output], onError: 'fail'})
+    await writeFile(finaliser, poststopScript({config: configPath, helper: options.helper, finaliser: true}), {
+      mode: 0o700,
+    })
+    const commands = hookCommands({
+      helper: options.helper,
+      poststop,
+      finaliser,
+      spool,
+      outputRoots: [output],
+      onError: 'fail',
+    })
     const value = randomBytes(16).toString('hex')
     const configs = hooksDConfigs(commands, whenAnnotationIs(RUN_ANNOTATION, value))
     for (const stage of ['prestart', 'poststop'] as const)

@@ -59,6 +59,7 @@ export const ERROR_CODES = [
   'conflict',
   'lock',
   'lock-timeout',
+  'wait-timeout',
   'lock-foreign',
   'backup',
   'store-unreadable',

@@ -17,7 +17,7 @@ export const EXIT = {
   PREREQUISITE: 4,
   /** Recording, the native helper or a container runtime failed while running. */
   RUNTIME: 5,
-  /** The target exists and differs (publish without --force), or a lock could not be taken in time. */
+  /** The target exists and differs (publish without --force), a lock could not be taken in time, or `wait` timed out. */
   CONFLICT: 6,
   /** `record`/`run`: the command could not be started (not found, not executable). */
   CANNOT_EXECUTE: 127,
@@ -50,7 +50,11 @@ export const EXIT_CODE_TABLE: ReadonlyArray<{code: ExitCode; name: keyof typeof 
     meaning: 'a prerequisite is missing (root, BTF, tracefs/bpffs, clang, libbpf); see `status`',
   },
   {code: EXIT.RUNTIME, name: 'RUNTIME', meaning: 'recording, the native helper or a container runtime failed'},
-  {code: EXIT.CONFLICT, name: 'CONFLICT', meaning: 'target exists and differs (use --force), or a lock timed out'},
+  {
+    code: EXIT.CONFLICT,
+    name: 'CONFLICT',
+    meaning: 'target exists and differs (use --force), a lock timed out, or `wait` timed out',
+  },
   {
     code: EXIT.CANNOT_EXECUTE,
     name: 'CANNOT_EXECUTE',

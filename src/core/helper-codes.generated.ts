@@ -58,6 +58,7 @@ export type HelperReason =
   | 'state'
   | 'refused'
   | 'spool'
+  | 'recording-gone'
 
 /** Every reason and what it means. */
 export const HELPER_REASONS: Readonly<Record<HelperReason, string>> = {
@@ -84,4 +85,5 @@ export const HELPER_REASONS: Readonly<Record<HelperReason, string>> = {
   state: 'hook-prestart: the OCI state on stdin is unreadable, too large, not strict JSON or has no pid',
   refused: 'hook-prestart: the container\'s annotations ask for what the poststop would refuse',
   spool: 'hook-prestart: the spool directory or a note in it cannot be written',
+  'recording-gone': 'hook-poststop: nothing holds the container\'s syscalls any more (no kernel target, no orphan)',
 }

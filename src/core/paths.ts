@@ -58,6 +58,8 @@ export function installLayout(env: NodeJS.ProcessEnv = process.env): InstallLayo
 
 export const helperInstallPath = (layout: InstallLayout) => join(layout.libexecDir, 'seccomp-recorder-helper')
 export const poststopInstallPath = (layout: InstallLayout) => join(layout.libexecDir, 'poststop')
+/** The finaliser wrapper the native poststop starts (bin/finaliser.js under the Node that ran install). */
+export const finaliserInstallPath = (layout: InstallLayout) => join(layout.libexecDir, 'finaliser')
 
 /** File names of our hooks.d configs (one per stage: each names a different executable). */
 export const HOOK_FILES = {

@@ -9,7 +9,11 @@ import {build} from 'esbuild-wasm'
 
 const hookDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'src', 'hook')
 await build({
-  entryPoints: {'poststop.bundle': join(hookDir, 'poststop-main.js')},
+  // The finaliser (bin/finaliser.js) too: under load it starts while containers do, so it loads few files as well.
+  entryPoints: {
+    'poststop.bundle': join(hookDir, 'poststop-main.js'),
+    'finaliser.bundle': join(hookDir, 'finaliser-main.js'),
+  },
   outdir: hookDir,
   outExtension: {'.js': '.mjs'},
   // The work (entry.js, imported only when a container asked for a recording) in a chunk of its own: containerd

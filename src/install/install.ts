@@ -28,7 +28,14 @@ import {
   type ContainerdInstall,
 } from './containerd.js'
 import {baseRuntimeSpec, renderSpec} from '../oci/base-spec.js'
-import {HOOK_FILES, helperInstallPath, poststopInstallPath, recorderPinDir, type InstallLayout} from '../core/paths.js'
+import {
+  HOOK_FILES,
+  finaliserInstallPath,
+  helperInstallPath,
+  poststopInstallPath,
+  recorderPinDir,
+  type InstallLayout,
+} from '../core/paths.js'
 import {PACKAGE_ROOT} from '../core/paths.js'
 
 /**
@@ -39,7 +46,11 @@ import {PACKAGE_ROOT} from '../core/paths.js'
 export interface InstallManifest {
   version: 1
   installedAt: string
-  files: Array<{path: string; sha256: string; kind: 'helper' | 'poststop' | 'hooks.d' | 'config' | 'containerd-spec'}>
+  files: Array<{
+    path: string
+    sha256: string
+    kind: 'helper' | 'poststop' | 'finaliser' | 'hooks.d' | 'config' | 'containerd-spec'
+  }>
   ociConfigs: string[]
   /** containerd configs install was given (`--containerd`), with what it wrote into each (absent before issue 14). */
   containerd?: ContainerdInstall[]
@@ -130,14 +141,23 @@ export async function readManifest(layout: InstallLayout): Promise<InstallManife
  * The wrapper the poststop stage runs: this package's CLI under the Node that ran install. Runtimes run hooks
  * with an empty environment, so the config and the installed helper are named here.
  */
-export function poststopScript(options: {config: string; helper: string; node?: string; cli?: string}): string {
-  // bin/hook-poststop.js: the lean hook entry (no oclif start-up).
+export function poststopScript(options: {
+  config: string
+  helper: string
+  node?: string
+  cli?: string
+  /** The finaliser's wrapper instead (bin/finaliser.js). */
+  finaliser?: boolean
+}): string {
+  // bin/hook-poststop.js: the lean hook entry (no oclif start-up); bin/finaliser.js: the finaliser.
   const quote = (s: string) => `'${s.replaceAll("'", "'\\''")}'`
   const node = options.node ?? process.execPath
-  const entry = options.cli ?? join(PACKAGE_ROOT, 'bin', 'hook-poststop.js')
+  const entry = options.cli ?? join(PACKAGE_ROOT, 'bin', options.finaliser ? 'finaliser.js' : 'hook-poststop.js')
   return [
     '#!/bin/sh',
-    "# seccomp-recorder poststop hook, written by `seccomp-recorder install`: finalises the container's recording.",
+    options.finaliser
+      ? '# seccomp-recorder finaliser, written by `seccomp-recorder install`: writes the outputs the native poststop journaled.'
+      : "# seccomp-recorder poststop hook, written by `seccomp-recorder install`: finalises the container's recording.",
     `SECCOMP_RECORDER_CONFIG=${quote(options.config)} SECCOMP_RECORDER_HELPER=${quote(options.helper)} exec ${quote(node)} ${quote(entry)} "$@"`,
     '',
   ].join('\n')
@@ -164,9 +184,11 @@ export async function install(options: {
 
   const helper = helperInstallPath(layout)
   const poststop = poststopInstallPath(layout)
+  const finaliser = finaliserInstallPath(layout)
   const commands = hookCommands({
     helper,
     poststop,
+    finaliser,
     spool: config.spool,
     outputRoots: config.outputRoots,
     onError: config.onError,
@@ -186,6 +208,11 @@ export async function install(options: {
     path: poststop,
     kind: 'poststop',
     sha256: await writeOwned(poststop, poststopScript({config: layout.configPath, helper}), 0o755),
+  })
+  files.set(finaliser, {
+    path: finaliser,
+    kind: 'finaliser',
+    sha256: await writeOwned(finaliser, poststopScript({config: layout.configPath, helper, finaliser: true}), 0o755),
   })
 
   let configCreated = false

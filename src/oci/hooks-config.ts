@@ -35,7 +35,11 @@ export interface HookCommands {
 }
 
 /**
- * The two hook commands: the native helper at prestart (the start path cannot wait for Node), Node at poststop.
+ * The two hook commands, both the native helper: the runtime waits for them, and never for Node. The poststop
+ * (`hook-poststop`) journals the container's syscalls and takes its kernel target, then starts `finaliser` (Node,
+ * off the runtime's path: it writes the outputs) unless one runs; `poststop`, the Node poststop of earlier
+ * versions, is its `--fallback` for the rare container it leaves to TypeScript (an earlier run of the same id still
+ * owes outputs) and stays installed, so a config.json or base spec written by an earlier install keeps working.
  * The prestart gets the config values it decides on as arguments (spool, output roots, onError): it refuses what the
  * poststop would refuse before the container starts. They are fixed at install, so a config change takes effect
  * with the next install.
@@ -43,6 +47,7 @@ export interface HookCommands {
 export function hookCommands(options: {
   helper: string
   poststop: string
+  finaliser: string
   spool: string
   outputRoots: readonly string[]
   onError: 'fail' | 'warn'
@@ -62,7 +67,20 @@ export function hookCommands(options: {
       ],
       timeout: 10,
     },
-    poststop: {path: options.poststop, args: ['seccomp-recorder-poststop'], timeout: 60},
+    poststop: {
+      path: options.helper,
+      args: [
+        'seccomp-recorder-helper',
+        'hook-poststop',
+        '--spool',
+        options.spool,
+        '--finaliser',
+        options.finaliser,
+        '--fallback',
+        options.poststop,
+      ],
+      timeout: 60,
+    },
   }
 }
 
@@ -87,8 +105,16 @@ type OciConfig = {hooks?: Record<string, Array<{path: string; args?: string[]; t
   unknown
 >
 
+/** Our entries: the helper's, and the Node poststop's (the poststop of earlier installs, now the fallback). */
 const isOurs = (hook: {path: string}, commands: HookCommands) =>
-  hook.path === commands.prestart.path || hook.path === commands.poststop.path
+  hook.path === commands.prestart.path ||
+  hook.path === commands.poststop.path ||
+  hook.path === fallbackOf(commands.poststop)
+
+const fallbackOf = (poststop: HookCommand) => {
+  const at = poststop.args.indexOf('--fallback')
+  return at >= 0 ? poststop.args[at + 1] : undefined
+}
 
 /** Adds our prestart and poststop hooks to a runc/crun config.json (idempotent: an existing entry of ours is replaced). */
 export function addOciConfigHooks(config: OciConfig, commands: HookCommands): OciConfig {

@@ -157,6 +157,30 @@ async function releaseIntoJournal(
 }
 
 /**
+ * A journal whose outputs are owed, for the finaliser (src/hook/finaliser.ts), which holds the container's lock:
+ * the journal of the note's run (the native poststop wrote it) is finalised; one of an earlier run whose note a
+ * new run (podman restart) replaced is finished alone — the new run is the native poststop's business when it
+ * ends; a journal whose note is gone is of a finished run and goes. Undefined: nothing was owed any more.
+ */
+export async function finaliseJournal(options: {
+  id: string
+  config: RecorderConfig
+  helper: string
+}): Promise<FinaliseResult | undefined> {
+  const {config, id, helper} = options
+  const journal = await readJournal(config.spool, id)
+  if (journal === undefined) return undefined
+  const note = await readSpoolNote(config.spool, id)
+  if (note === undefined) {
+    await rm(journalPath(config.spool, id), {force: true})
+    return undefined
+  }
+  if (journal.mntns === note.mntns && journal.ns_id === note.ns_id) return finaliseNote({id, config, helper})
+  await finishEarlierRun(helper, config, note, journal)
+  return undefined
+}
+
+/**
  * The journal of an earlier run of this container id, left because its outputs could not be written yet (or its
  * finaliser was killed), and the prestart of a new run (podman restart) has replaced its note: finish that run
  * with the note the journal carries (or, from an older journal without one, this note: a restarted container keeps

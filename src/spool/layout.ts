@@ -20,6 +20,8 @@ import {argumentsAdd, argumentsProblem, unionArguments} from '../syscalls/argume
  *                             namespace (an flock: the kernel drops it when a holder dies; src/fs/lock.ts)
  *   ns.<ns_id>.record         `record --name`: where its recording goes, written before it is saved
  *   refused.log(.1)           the poststop's refusals, one JSON line each, for `status` (src/spool/refusals.ts)
+ *   finaliser.lock            held by the finaliser (src/hook/finaliser.ts) while it runs: one per spool
+ *   finaliser.log             the finaliser's messages (the native poststop points its stdout and stderr here)
  *
  * Container ids start with a letter or digit and notes end in `.json`, so no name of ours is ever a note's.
  * (A container named `orphan-<number>` is told from an orphan by the note's own fields.)
@@ -43,6 +45,8 @@ export type SpoolEntry =
   | {kind: 'record-marker'; file: string; ns: string}
   /** A temp file; `pid` is its writer's. `orphanNsId`: a native orphan being written. */
   | {kind: 'temp'; file: string; pid: number; orphanNsId?: number}
+  /** The finaliser's log (finaliser.log). */
+  | {kind: 'log'; file: string}
   | {kind: 'other'; file: string}
 
 const ORPHAN = /^orphan-([1-9][0-9]{0,19})\.json$/
@@ -58,6 +62,7 @@ export function classifySpoolFile(file: string): SpoolEntry {
     return {kind: 'temp', file, pid: Number(m[2]), ...(orphan ? {orphanNsId: Number(orphan[1])} : {})}
   }
   if (file.endsWith('.lock') || file.endsWith('.lock.break')) return {kind: 'lock', file}
+  if (file === 'finaliser.log') return {kind: 'log', file}
   m = /^ns\.(m?[0-9]+)\.record$/.exec(file)
   if (m) return {kind: 'record-marker', file, ns: m[1]!}
   m = ORPHAN.exec(file)
@@ -144,6 +149,11 @@ export interface Journal {
    * restart) replaced its note. Absent in journals written before it was kept.
    */
   note?: {runtime: string; registered_unix_ms: number; state: string}
+  /**
+   * podman's name for the container, read by the native poststop (bpf/poststop.c) from podman's containers.json
+   * before podman removes the container; absent: read from the bundle as before (src/naming/podman.ts).
+   */
+  podmanName?: string
 }
 
 export async function readJournal(spool: string, id: string): Promise<Journal | undefined> {
@@ -167,7 +177,8 @@ export async function readJournal(spool: string, id: string): Promise<Journal | 
       !Number.isNaN(Date.parse(j.endedAt)) &&
       typeof j.recordingId === 'string' &&
       isTarget(j.target) &&
-      noteOk
+      noteOk &&
+      (j.podmanName === undefined || typeof j.podmanName === 'string')
     )
       return j as Journal
   } catch {

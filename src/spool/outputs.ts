@@ -25,6 +25,7 @@ import {workloadFromPodName} from '../naming/workload.js'
 import {profileNameFor} from '../naming/profile-name.js'
 import {namingFromOciAnnotations} from '../naming/oci-annotations.js'
 import {podmanNameFromBundle} from '../naming/podman.js'
+import {validObjectName} from '../naming/profile-name.js'
 import {readConfined, writeConfined} from './confined-output.js'
 import {journalPath, notePath, type Journal} from './layout.js'
 import type {SpoolNote} from './notes.js'
@@ -92,7 +93,9 @@ export async function writeOutputs(note: SpoolNote, journal: Journal, config: Re
       } else {
         const podmanName =
           naming.manager === 'podman' || naming.manager === 'none'
-            ? await podmanNameFromBundle(prestart.bundle, prestart.id)
+            ? journal.podmanName !== undefined
+              ? validObjectName(journal.podmanName)
+              : await podmanNameFromBundle(prestart.bundle, prestart.id)
             : null
         const name = profileNameFor({
           namespace: naming.namespace,

@@ -124,6 +124,19 @@ const JSON_RUNS: Record<string, string[][]> = {
   'published list': [['published', 'list', '--json', '--root', 'fixtures/publish/root']],
   unpublish: [['unpublish', '--json', '--dry-run', '--root', 'fixtures/publish/root', 'sr/team/app/web.json']],
   drift: [['drift', '--json', '--store', 'fixtures/recordings/store']],
+  wait: [
+    ['wait', '--json', '--container', 'never-registered-cli-test', '--timeout', '0'],
+    [
+      'wait',
+      '--json',
+      '--output',
+      'fixtures/profiles/valid/minimal.json',
+      '--output',
+      'fixtures/nope.json',
+      '--timeout',
+      '0',
+    ],
+  ],
 }
 
 /** Commands whose --json output needs root and the kernel recorder: checked against their schemas in test/e2e/. */

@@ -11,6 +11,9 @@ import {before, describe, it} from 'node:test'
 import {Ajv} from 'ajv'
 import {HOOK_POSTSTOP_OUTPUT, OUTPUT_SCHEMAS} from '../../src/cli/output-schemas/index.js'
 import {REPO_ROOT, runCli} from '../helpers/cli.js'
+import {EXIT} from '../../src/core/exit-codes.js'
+import {acquireLock} from '../../src/fs/lock.js'
+import {finaliserLockPath} from '../../src/hook/finaliser.js'
 import {
   busyboxRootfs,
   nativeHelper,
@@ -41,6 +44,12 @@ const ajv = new Ajv({allErrors: true, strict: false})
 function assertSchema(command: string, stdout: string): void {
   const validate = ajv.compile(OUTPUT_SCHEMAS[command]!)
   assert.ok(validate(JSON.parse(stdout)), `${command}: ${ajv.errorsText(validate.errors)}`)
+}
+
+/** The runtime returns before the finaliser writes the outputs: what a script does before it reads them. */
+function waitWritten(...args: string[]): void {
+  const run = runCli(['wait', '--timeout', '60', ...args], {env})
+  assert.equal(run.status, 0, `wait ${args.join(' ')}: ${run.stderr}`)
 }
 
 function profileNames(path: string): string[] {
@@ -76,6 +85,7 @@ describe('OCI hook (real kernel, podman, runc, crun)', {timeout: 600_000}, () =>
         }),
       )
       assert.equal(recorded.status, 0, recorded.stderr)
+      waitWritten('--output', profile)
       assert.ok(existsSync(profile), `no profile written: ${recorded.stderr}`)
       for (const enforcing of RUNTIMES) {
         const rerun = podman(
@@ -104,6 +114,7 @@ describe('OCI hook (real kernel, podman, runc, crun)', {timeout: 600_000}, () =>
         encoding: 'utf8',
       })
       assert.equal(recorded.status, 0, recorded.stderr)
+      waitWritten('--output', profile)
       assert.ok(existsSync(profile), 'no profile written')
       const seccomp = JSON.parse(readFileSync(profile, 'utf8')) as object
       const enforced = ociBundle({args: ['/bin/sh', '-c', WORKLOAD], seccomp})
@@ -132,6 +143,7 @@ describe('OCI hook (real kernel, podman, runc, crun)', {timeout: 600_000}, () =>
       }),
     )
     assert.equal(recorded.status, 0, recorded.stderr)
+    waitWritten('--output', profile)
     const names = profileNames(profile)
     assert.ok(names.length <= 45, `${names.length} syscalls: ${names.join(' ')}`)
     for (const runtime of RUNTIMES) {
@@ -158,6 +170,7 @@ describe('OCI hook (real kernel, podman, runc, crun)', {timeout: 600_000}, () =>
       )
       assert.equal(recorded.status, 0, recorded.stderr)
     }
+    waitWritten('--output', plain, '--output', threads)
     const added = profileNames(threads).filter((n) => !profileNames(plain).includes(n))
     assert.ok(added.includes('clone3') && added.includes('sigaltstack'), `added: ${added.join(' ')}`)
     assert.deepEqual(
@@ -195,6 +208,7 @@ describe('OCI hook (real kernel, podman, runc, crun)', {timeout: 600_000}, () =>
           }),
       ),
     )
+    waitWritten('--output', a, '--output', b)
     const names = {a: profileNames(a), b: profileNames(b)}
     assert.ok(names.b.includes('sysinfo') && names.b.includes('statfs'), 'B recorded its own')
     for (const foreign of runs[0]!.foreign) assert.ok(!names.a.includes(foreign), `A has B's ${foreign}`)
@@ -214,6 +228,7 @@ describe('OCI hook (real kernel, podman, runc, crun)', {timeout: 600_000}, () =>
       }),
     )
     assert.equal(recorded.status, 0, recorded.stderr)
+    waitWritten('--all')
     const dir = join(store, 'recordings', name)
     assert.ok(existsSync(dir), `no recordings under ${dir}`)
     const [file] = readdirSync(dir)
@@ -225,6 +240,61 @@ describe('OCI hook (real kernel, podman, runc, crun)', {timeout: 600_000}, () =>
     assert.equal(recording.source, 'hook')
     assert.equal(recording.runtime, 'runc')
     assert.ok(recording.syscalls.x86_64.includes('execve'))
+  })
+
+  it('runc run returns before the outputs are written; the finaliser writes them and wait sees them', async () => {
+    const spool = join(work, 'spool')
+    const profile = join(out, 'off-path.json')
+    const bundle = ociBundle({
+      args: ['/bin/sh', '-c', WORKLOAD],
+      annotations: {'io.containers.trace-syscall': `of:${profile}`},
+    })
+    assert.equal(
+      runCli(['install', '--oci-config', join(bundle, 'config.json'), '--hooks-dir', hooksDir], {env}).status,
+      0,
+    )
+    // This test holds the finaliser's lock, as a running finaliser would: the poststop starts none, the journal waits.
+    const held = await acquireLock(finaliserLockPath(spool))
+    const id = `scr-offpath-${process.pid}`
+    const started = Date.now()
+    const run = spawnSync('runc', ['run', id], {cwd: bundle, encoding: 'utf8'})
+    const runMs = Date.now() - started
+    assert.equal(run.status, 0, run.stderr)
+    assert.equal(existsSync(profile), false, 'the runtime returned before the profile was written')
+    assert.ok(existsSync(join(spool, `${id}.taken`)), 'the journal holds the syscalls already')
+    const early = runCli(['wait', '--container', id, '--timeout', '0', '--json'], {env})
+    assert.equal(early.status, EXIT.CONFLICT, 'wait times out while the outputs are owed')
+    assertSchema('wait', early.stdout)
+    const waiting = new Promise<number | null>((resolve) =>
+      spawn(process.execPath, [join(REPO_ROOT, 'bin', 'run.js'), 'wait', '--output', profile, '--timeout', '60'], {
+        env: {...process.env, ...env},
+        stdio: 'ignore',
+      }).on('close', resolve),
+    )
+    await held.release()
+    const finaliser = spawnSync(join(env.SECCOMP_RECORDER_LIBEXEC, 'finaliser'), ['--idle-ms', '0'], {encoding: 'utf8'})
+    assert.equal(finaliser.status, 0, finaliser.stderr)
+    assert.equal(await waiting, 0)
+    assert.ok(profileNames(profile).includes('uname'), 'the finaliser wrote the profile')
+    assert.equal(existsSync(join(spool, `${id}.taken`)), false)
+    process.stderr.write(`# runc run with the native poststop: ${runMs} ms\n`)
+  })
+
+  it('the native poststop for a container that was never registered (or asks for nothing) returns at once', async () => {
+    const helper = await nativeHelper()
+    for (const annotations of [{}, {'seccomp-recorder.io/record': 'x/y'}, {'other.io/key': 'v'}]) {
+      const state = JSON.stringify({
+        ociVersion: '1.0.2',
+        id: 'never-registered',
+        status: 'stopped',
+        pid: 0,
+        bundle: work,
+        annotations,
+      })
+      const run = spawnSync(helper, ['hook-poststop', '--spool', join(work, 'spool')], {input: state, encoding: 'utf8'})
+      assert.equal(run.status, 0, run.stderr)
+      assert.equal(existsSync(join(work, 'spool', 'c.never-registered.lock')), false, 'no lock file made for it')
+    }
   })
 
   it('the poststop entry for a container that was never registered does nothing, and says so as JSON', () => {
@@ -251,6 +321,7 @@ describe('OCI hook (real kernel, podman, runc, crun)', {timeout: 600_000}, () =>
         args: ['/bin/true'],
       }),
     )
+    waitWritten('--all')
     assert.equal(existsSync(outside), false)
   })
 

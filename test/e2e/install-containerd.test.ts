@@ -85,12 +85,15 @@ describe(
       assert.equal(printed.containerd?.configWritten, false)
       assert.deepEqual(printed.hookFiles, [], '--containerd alone writes no hooks.d files')
       const spec = JSON.parse(readFileSync(env.SECCOMP_RECORDER_CONTAINERD_SPEC!, 'utf8')) as {
-        hooks: {prestart: Array<{path: string; args: string[]}>; poststop: Array<{path: string}>}
+        hooks: {prestart: Array<{path: string; args: string[]}>; poststop: Array<{path: string; args: string[]}>}
         process: {rlimits?: unknown}
       }
       assert.equal(spec.hooks.prestart[0]!.path, printed.helper)
       assert.deepEqual(spec.hooks.prestart[0]!.args.slice(0, 2), ['seccomp-recorder-helper', 'hook-prestart'])
-      assert.equal(spec.hooks.poststop[0]!.path, printed.poststop)
+      // The poststop is native too; the Node poststop (printed.poststop) is its fallback.
+      assert.equal(spec.hooks.poststop[0]!.path, printed.helper)
+      assert.deepEqual(spec.hooks.poststop[0]!.args.slice(0, 2), ['seccomp-recorder-helper', 'hook-poststop'])
+      assert.equal(spec.hooks.poststop[0]!.args.at(-1), printed.poststop)
       assert.equal(spec.process.rlimits, undefined, 'the CRI default (no rlimits) is kept')
 
       const written = cliJson<InstallResult>(

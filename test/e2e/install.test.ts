@@ -59,6 +59,11 @@ function snapshot(paths: string[]): Map<string, string> {
   return files
 }
 
+/** The runtime returns before the finaliser writes the outputs: wait for them (every exited container). */
+function waitWritten(env: NodeJS.ProcessEnv): void {
+  cliJson('wait', ['--all', '--timeout', '60'], env)
+}
+
 const hooksOf = (config: string) => (JSON.parse(readFileSync(config, 'utf8')) as {hooks?: object}).hooks
 const recorderAttached = async () =>
   JSON.parse(spawnSync(await nativeHelper(), ['list'], {encoding: 'utf8'}).stdout) as {
@@ -125,9 +130,11 @@ describe('install/uninstall side by side (real kernel, podman, runc)', {timeout:
     const viaHooksD = join(out, 'podman-b.json')
     const recorded = podmanRecords(hooksB, viaHooksD)
     assert.equal(recorded.status, 0, recorded.stderr)
+    waitWritten(env)
     assert.ok(existsSync(viaHooksD), `no profile through ${hooksB}: ${recorded.stderr}`)
     const run = spawnSync('runc', ['run', `scr-install-${process.pid}`], {cwd: bundleB, encoding: 'utf8'})
     assert.equal(run.status, 0, run.stderr)
+    waitWritten(env)
     assert.ok(existsSync(join(out, 'runc-2.json')), 'no profile through config.json B')
     assert.equal(existsSync(join(out, 'runc-1.json')), false)
 
@@ -206,6 +213,7 @@ describe('install/uninstall side by side (real kernel, podman, runc)', {timeout:
       writeFileSync(go, '')
     }
     assert.equal(await exited, 0)
+    waitWritten(two)
     const names = (JSON.parse(readFileSync(profile, 'utf8')) as {syscalls: Array<{names: string[]}>}).syscalls.flatMap(
       (r) => r.names,
     )

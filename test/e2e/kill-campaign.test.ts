@@ -3,7 +3,10 @@
  * where it writes something that matters:
  *
  *   a  recording      `seccomp-recorder record --name … -- CMD` (real kernel)
- *   b  finalisation   the poststop hook (bin/hook-poststop.js) of a container registered by the real prestart
+ *   b  finalisation   the Node poststop (bin/hook-poststop.js; now the native poststop's fallback) of a container
+ *                     registered by the real prestart
+ *   b2 finalisation   the native poststop (helper hook-poststop: journal, target removed) or, after it, the finaliser
+ *                     (bin/finaliser.js: outputs) of such a container: one of the two is killed
  *   c  aggregation    `seccomp-recorder profiles build`
  *   d  publish        `seccomp-recorder publish`
  *
@@ -15,7 +18,7 @@
  * Kill points come from a seeded PRNG (KILL_SEED=N replays a run; the seed is in every failure message): a
  * random moment of a run, or the instant a file of interest appears in the spool or the store (inotify), so that
  * kills land in the windows that matter (journal written, target being removed, recording being saved, …).
- * Tries per stage: KILL_TRIES_A, _B, _C, _D. The kernel stages use a recorder of their own (SECCOMP_RECORDER_BPFFS).
+ * Tries per stage: KILL_TRIES_A, _B, _B2, _C, _D. The kernel stages use a recorder of their own (SECCOMP_RECORDER_BPFFS).
  *
  * Nothing here writes to or through a device: the workloads write into the test's directory and `record` writes
  * its profile there. A workload writing to /dev/null made the recorded set depend on the machine: glibc's stdio
@@ -65,6 +68,7 @@ const SEED = Number(process.env.KILL_SEED ?? Math.floor(Math.random() * 2 ** 31)
 const TRIES = {
   a: Number(process.env.KILL_TRIES_A ?? 25),
   b: Number(process.env.KILL_TRIES_B ?? 30),
+  b2: Number(process.env.KILL_TRIES_B2 ?? 24),
   c: Number(process.env.KILL_TRIES_C ?? 25),
   d: Number(process.env.KILL_TRIES_D ?? 25),
 }
@@ -311,6 +315,55 @@ async function runStageD(): Promise<void> {
   await Promise.all(Array.from({length: WORKERS}, (_, w) => worker(w)))
 }
 
+/** The bundle directory the stage-b "containers" name in their state. */
+function containerBundle(): string {
+  const bundle = join(work, 'bundle')
+  mkdirSync(bundle, {recursive: true})
+  return bundle
+}
+
+const B_WORKLOAD = `${BUSYBOX} sync; ${BUSYBOX} uname >${join(work, 'b-uname')}; echo x >${join(work, 'b-echo')}`
+
+/** A "container": a process in a mount namespace of its own, registered by the real prestart, that then runs the workload and exits. */
+async function container(id: string, annotations: Record<string, string>): Promise<{expected: SyscallSet['names']}> {
+  const child = spawn(
+    'unshare',
+    ['--mount', '--propagation', 'private', BUSYBOX, 'sh', '-c', `read go; exec ${BUSYBOX} sh -c '${B_WORKLOAD}'`],
+    {stdio: ['pipe', 'ignore', 'inherit']},
+  )
+  const exited = new Promise((resolve) => child.on('exit', resolve))
+  await until('the container to have its namespace', () => {
+    try {
+      return statSync(`/proc/${child.pid}/ns/mnt`).ino !== ownMntns
+    } catch {
+      return false
+    }
+  })
+  const state = JSON.stringify({
+    ociVersion: '1.0.2',
+    id,
+    status: 'created',
+    pid: child.pid,
+    bundle: containerBundle(),
+    annotations,
+  })
+  const prestart = spawnSync(helper, ['hook-prestart', '--spool', spool, '--output-root', out], {
+    input: state,
+    encoding: 'utf8',
+  })
+  assert.equal(prestart.status, 0, `prestart: ${prestart.stderr}`)
+  child.stdin!.end('go\n')
+  await exited
+  const note = (await readSpoolNote(spool, id))!
+  const kernel = helperJson<KernelTarget>(['read', '--mntns', String(note.mntns)])
+  return {
+    expected: withRuntimeTail(
+      nameKernelSyscalls(kernel),
+      runtimeTail(config.runtimeTail, note.runtime, config.runtimeThreads),
+    ).names,
+  }
+}
+
 describe('kill -9 campaign', {timeout: 600_000}, () => {
   let stageD: Promise<void> = Promise.resolve()
   const started = Date.now()
@@ -440,45 +493,7 @@ describe('kill -9 campaign', {timeout: 600_000}, () => {
 
   it(`b: the poststop hook is killed while it finalises (${TRIES.b} tries)`, async (t) => {
     const rand = streamFor('b')
-    const bundle = join(work, 'bundle')
-    mkdirSync(bundle, {recursive: true})
-    const WORKLOAD = `${BUSYBOX} sync; ${BUSYBOX} uname >${join(work, 'b-uname')}; echo x >${join(work, 'b-echo')}`
-
-    /** A "container": a process in a mount namespace of its own, registered by the real prestart, that then runs the workload and exits. */
-    async function container(
-      id: string,
-      annotations: Record<string, string>,
-    ): Promise<{expected: SyscallSet['names']}> {
-      const child = spawn(
-        'unshare',
-        ['--mount', '--propagation', 'private', BUSYBOX, 'sh', '-c', `read go; exec ${BUSYBOX} sh -c '${WORKLOAD}'`],
-        {stdio: ['pipe', 'ignore', 'inherit']},
-      )
-      const exited = new Promise((resolve) => child.on('exit', resolve))
-      await until('the container to have its namespace', () => {
-        try {
-          return statSync(`/proc/${child.pid}/ns/mnt`).ino !== ownMntns
-        } catch {
-          return false
-        }
-      })
-      const state = JSON.stringify({ociVersion: '1.0.2', id, status: 'created', pid: child.pid, bundle, annotations})
-      const prestart = spawnSync(helper, ['hook-prestart', '--spool', spool, '--output-root', out], {
-        input: state,
-        encoding: 'utf8',
-      })
-      assert.equal(prestart.status, 0, `prestart: ${prestart.stderr}`)
-      child.stdin!.end('go\n')
-      await exited
-      const note = (await readSpoolNote(spool, id))!
-      const kernel = helperJson<KernelTarget>(['read', '--mntns', String(note.mntns)])
-      return {
-        expected: withRuntimeTail(
-          nameKernelSyscalls(kernel),
-          runtimeTail(config.runtimeTail, note.runtime, config.runtimeThreads),
-        ).names,
-      }
-    }
+    const bundle = containerBundle()
     const poststop = (id: string) => {
       const child = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'hook-poststop.js')], {
         env: childEnv,
@@ -559,6 +574,115 @@ describe('kill -9 campaign', {timeout: 600_000}, () => {
       })
     }
     t.diagnostic(`stage b: ${JSON.stringify(counts.b)}`)
+  })
+
+  it(`b2: the native poststop or the finaliser after it is killed while it finalises (${TRIES.b2} tries)`, async (t) => {
+    const rand = streamFor('b2')
+    const bundle = containerBundle()
+    const state = (id: string, annotations: Record<string, string>) =>
+      JSON.stringify({ociVersion: '1.0.2', id, status: 'stopped', pid: 0, bundle, annotations})
+    // No --finaliser: the campaign starts the finaliser itself, to kill it.
+    const poststop = (id: string, annotations: Record<string, string>) => {
+      const child = spawn(helper, ['hook-poststop', '--spool', spool], {
+        env: childEnv,
+        stdio: ['pipe', 'ignore', 'pipe'],
+      })
+      child.stdin!.end(state(id, annotations))
+      return child
+    }
+    const finaliser = () =>
+      spawn(process.execPath, [join(REPO_ROOT, 'bin', 'finaliser.js'), '--idle-ms', '0'], {
+        env: childEnv,
+        stdio: ['ignore', 'ignore', 'pipe'],
+      })
+
+    // How long an uninterrupted finaliser takes here.
+    const first = `camp-b2-${process.pid}-first`
+    const firstAsk = {'seccomp-recorder.io/record': 'campaign/b2-first'}
+    await container(first, firstAsk)
+    assert.equal((await killAt(poststop(first, firstAsk), {})).status, 0)
+    const clean = await killAt(finaliser(), {})
+    assert.equal(clean.status, 0, clean.stderr)
+    const full = clean.ms
+
+    for (let i = 0; i < TRIES.b2; i++) {
+      const id = `camp-b2-${process.pid}-${i}`
+      const name = `campaign/b2-${i}`
+      const profile = i % 2 === 0 ? join(out, `b2-${i}.json`) : undefined
+      const annotations = {
+        'seccomp-recorder.io/record': name,
+        ...(profile ? {'io.containers.trace-syscall': `of:${profile}`} : {}),
+      }
+      const r = rand()
+      const victim = r < 0.3 ? 'poststop' : 'finaliser'
+      const trigger =
+        victim === 'poststop'
+          ? r < 0.15
+            ? 'lock taken'
+            : 'journal written'
+          : r < 0.6
+            ? 'time'
+            : r < 0.75
+              ? 'lock taken'
+              : 'note removed'
+      const delayMs = trigger === 'time' ? Math.floor(full * (0.2 + rand() * 0.8)) : full * 3
+      await attempt('b2', i, `${victim}: ${trigger}${trigger === 'time' ? ` ${delayMs} ms` : ''}`, async () => {
+        const {expected} = await container(id, annotations)
+        const before = new Set((await recordingsNow()).map((x) => x.id))
+        const watched = (file: string) =>
+          trigger === 'lock taken'
+            ? file === `c.${id}.lock`
+            : trigger === 'journal written'
+              ? file === `${id}.taken`
+              : trigger === 'note removed'
+                ? file === `${id}.json` && !existsSync(join(spool, file))
+                : false
+        let run: Killed
+        if (victim === 'poststop') {
+          run = await killAt(poststop(id, annotations), {watchDir: spool, trigger: (_e, file) => watched(file)})
+        } else {
+          const native = await killAt(poststop(id, annotations), {})
+          assert.equal(native.status, 0, `the native poststop succeeds: ${native.stderr}`)
+          assert.ok(existsSync(join(spool, `${id}.taken`)), 'the native poststop left the journal')
+          assert.deepEqual(ownTargets(), [], 'the native poststop removed the kernel target')
+          run = await killAt(finaliser(), {delayMs, watchDir: spool, trigger: (_e, file) => watched(file)})
+        }
+        count('b2', run.killed, `${victim}: ${trigger}`)
+        await assertRootsWhole({store, spool, out})
+        await assertCompleteKept()
+        if (!run.killed) {
+          assert.equal(run.status, 0, `an uninterrupted ${victim} succeeds: ${run.stderr}`)
+          if (victim === 'finaliser')
+            assert.equal(
+              (await recordingsNow()).filter((x) => x.name === name).length,
+              1,
+              'a completed finaliser saved the recording',
+            )
+        }
+        const repaired = await gc()
+        const added = (await recordingsNow()).filter((x) => !before.has(x.id))
+        assert.deepEqual(
+          added.map((x) => x.name),
+          [name],
+          `the container is stored exactly once (${victim} ${run.killed ? 'killed' : `exit ${run.status}`}; gc: ${JSON.stringify(repaired)})`,
+        )
+        assert.equal(added[0]!.source, 'hook')
+        assert.deepEqual(added[0]!.syscalls, expected)
+        if (profile) {
+          const written = checkProfileText(readFileSync(profile, 'utf8'))
+          assert.ok(written.valid)
+          assert.deepEqual(
+            written.profile.syscalls?.flatMap((s) => s.names).sort(),
+            profileFromSyscalls({names: expected, unknown: []})
+              .syscalls?.flatMap((s) => s.names)
+              .sort(),
+          )
+        }
+        assertClean()
+        await markComplete()
+      })
+    }
+    t.diagnostic(`stage b2: ${JSON.stringify(counts.b2)}`)
   })
 
   it(`c: profiles build is killed while it aggregates (${TRIES.c} tries)`, async (t) => {

@@ -101,7 +101,13 @@ function podmanRun(
   )
   let stderr = ''
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
-  return new Promise((resolve) => child.on('close', (status) => resolve({status, stderr})))
+  // The runtime returns before the finaliser writes the outputs: wait for them, as a script would.
+  return new Promise((resolve) =>
+    child.on('close', (status) => {
+      const waited = runCli(['wait', '--all', '--timeout', '60'], {env: node.env})
+      resolve({status, stderr: waited.status === 0 ? stderr : `${stderr}\nwait: ${waited.stderr}`})
+    }),
+  )
 }
 
 /** Tenant A's pods: a containerd-style and a CRI-O-style replica, each recording into the store and into its own of: file. */

@@ -17,6 +17,7 @@ const ctrSpec = () =>
 const commands = hookCommands({
   helper: '/usr/local/libexec/seccomp-recorder/seccomp-recorder-helper',
   poststop: '/usr/local/libexec/seccomp-recorder/poststop',
+  finaliser: '/usr/local/libexec/seccomp-recorder/finaliser',
   spool: '/run/seccomp-recorder/spool',
   outputRoots: ['/var/lib/out'],
   onError: 'fail',

@@ -29,6 +29,7 @@ describe('spool layout', () => {
         'c.3f2a.lock.break',
         'ns.42.record',
         'ns.m4026532001.record',
+        'finaliser.log',
       ]),
       [
         {kind: 'note', file: '3f2a.json', id: '3f2a'},
@@ -40,6 +41,7 @@ describe('spool layout', () => {
         {kind: 'lock', file: 'c.3f2a.lock.break'},
         {kind: 'record-marker', file: 'ns.42.record', ns: '42'},
         {kind: 'record-marker', file: 'ns.m4026532001.record', ns: 'm4026532001'},
+        {kind: 'log', file: 'finaliser.log'},
       ],
     )
     // Temp files: the native helper's (.<name>.<pid>.tmp) and ours (<name>.<pid>.<8 hex>.tmp), with their writer.

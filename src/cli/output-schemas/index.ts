@@ -16,6 +16,7 @@ import {PROFILES_WHY_OUTPUT} from './profiles-why.js'
 import {PUBLISH_OUTPUT, PUBLISHED_LIST_OUTPUT, UNPUBLISH_OUTPUT} from './publish.js'
 import {RECORD_OUTPUT, RUN_OUTPUT} from './record.js'
 import {VALIDATE_OUTPUT} from './validate.js'
+import {WAIT_OUTPUT} from './wait.js'
 
 export {ERROR_OUTPUT_SCHEMA} from './common.js'
 
@@ -37,4 +38,5 @@ export const OUTPUT_SCHEMAS: Record<string, object> = {
   'profiles merge': PROFILES_MERGE_OUTPUT,
   'profiles why': PROFILES_WHY_OUTPUT,
   drift: DRIFT_OUTPUT,
+  wait: WAIT_OUTPUT,
 }

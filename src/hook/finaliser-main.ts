@@ -1,0 +1,48 @@
+/**
+ * The finaliser process (bin/finaliser.js runs the build's bundle of this file, dist/src/hook/finaliser.bundle.mjs):
+ * started by the native poststop (bpf/poststop.c) when none runs, detached from the runtime, at low priority, its
+ * stdout and stderr on <spool>/finaliser.log. It writes the outputs of every journal in the spool, lingers, exits
+ * (src/hook/finaliser.ts). `--idle-ms N` changes how long it lingers (0: exit once the spool has no journal).
+ */
+import {spawn} from 'node:child_process'
+import {stat, truncate} from 'node:fs/promises'
+import {loadConfig} from '../config/config.js'
+import {helperPath} from '../kernel/native-helper.js'
+import {finaliseJournal} from '../spool/finalise.js'
+import {LINGER_SECONDS} from './entry.js'
+import {finaliserLogPath, runFinaliser} from './finaliser.js'
+
+/** The log is cut when it grows past this (it holds one line per finalisation). */
+const LOG_LIMIT_BYTES = 1 << 20
+
+const idleArg = process.argv.indexOf('--idle-ms')
+const idleMs = idleArg > 0 ? Number(process.argv[idleArg + 1]) : undefined
+if (idleMs !== undefined && !(Number.isInteger(idleMs) && idleMs >= 0)) {
+  process.stderr.write('seccomp-recorder finaliser: --idle-ms needs a whole number of milliseconds\n')
+  process.exit(2)
+}
+const log = (line: string) => process.stderr.write(`${new Date().toISOString()} seccomp-recorder finaliser: ${line}\n`)
+try {
+  const config = await loadConfig()
+  const helper = helperPath()
+  const logSize = await stat(finaliserLogPath(config.spool)).then(
+    (s) => s.size,
+    () => 0,
+  )
+  if (logSize > LOG_LIMIT_BYTES) await truncate(finaliserLogPath(config.spool), 0).catch(() => undefined)
+  const run = await runFinaliser({
+    spool: config.spool,
+    finalise: (id) => finaliseJournal({id, config, helper}),
+    idleMs,
+    log,
+  })
+  if (run.ran) {
+    // The targets were taken with the recorder kept attached: detach once nothing records for a while.
+    spawn(helper, ['detach-idle', '--after', String(LINGER_SECONDS)], {detached: true, stdio: 'ignore'})
+      .on('error', () => undefined)
+      .unref()
+  }
+} catch (error) {
+  log((error as Error).message)
+  process.exitCode = 5
+}

@@ -1,0 +1,106 @@
+import assert from 'node:assert/strict'
+import {existsSync, mkdtempSync, rmSync, writeFileSync, unlinkSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {setTimeout as sleep} from 'node:timers/promises'
+import {after, describe, it} from 'node:test'
+import {acquireLock} from '../../src/fs/lock.js'
+import {finaliserLockPath, runFinaliser} from '../../src/hook/finaliser.js'
+import {containerLockPath} from '../../src/spool/layout.js'
+
+const dirs: string[] = []
+function spool(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'scr-finaliser-'))
+  dirs.push(dir)
+  return dir
+}
+after(() => dirs.forEach((d) => rmSync(d, {recursive: true, force: true})))
+
+const journal = (dir: string, id: string) => writeFileSync(join(dir, `${id}.taken`), '{}\n')
+
+/** A finalise that records each call and removes the journal, as finaliseJournal does. */
+function fakeFinalise(dir: string, calls: string[], options: {fail?: string[]} = {}) {
+  return async (id: string) => {
+    calls.push(id)
+    assert.ok(existsSync(containerLockPath(dir, id)), 'the container lock is held while it finalises')
+    if (options.fail?.includes(id)) throw new Error(`cannot write ${id}`)
+    unlinkSync(join(dir, `${id}.taken`))
+    return {id, recorded: true, syscalls: 3, outputs: [{kind: 'store' as const, path: `/store/${id}`}]}
+  }
+}
+
+describe('finaliser', () => {
+  it('finalises every journal in the spool exactly once, then exits and lets its lock go', async () => {
+    const dir = spool()
+    for (const id of ['a', 'b', 'c', 'd', 'e', 'f']) journal(dir, id)
+    const calls: string[] = []
+    const lines: string[] = []
+    const run = await runFinaliser({
+      spool: dir,
+      finalise: fakeFinalise(dir, calls),
+      idleMs: 0,
+      log: (l) => lines.push(l),
+    })
+    assert.equal(run.ran, true)
+    assert.deepEqual([...calls].sort(), ['a', 'b', 'c', 'd', 'e', 'f'])
+    assert.deepEqual([...run.finalised].sort(), ['a', 'b', 'c', 'd', 'e', 'f'])
+    assert.ok(lines.some((l) => l === 'a: 3 syscalls → /store/a'))
+    assert.equal(existsSync(finaliserLockPath(dir)), false)
+  })
+
+  it('coalesces: a journal written while it lingers is taken by the same run', async () => {
+    const dir = spool()
+    journal(dir, 'first')
+    const calls: string[] = []
+    const running = runFinaliser({spool: dir, finalise: fakeFinalise(dir, calls), idleMs: 1500})
+    await sleep(300)
+    journal(dir, 'later')
+    const run = await running
+    assert.deepEqual(calls, ['first', 'later'])
+    assert.equal(run.ran, true)
+  })
+
+  it('runs once per spool: a second finaliser started meanwhile does nothing', async () => {
+    const dir = spool()
+    journal(dir, 'x')
+    const calls: string[] = []
+    const first = runFinaliser({spool: dir, finalise: fakeFinalise(dir, calls), idleMs: 500})
+    await sleep(100)
+    const second = await runFinaliser({spool: dir, finalise: fakeFinalise(dir, calls), idleMs: 0})
+    assert.equal(second.ran, false)
+    assert.equal((await first).ran, true)
+    assert.deepEqual(calls, ['x'])
+  })
+
+  it('leaves a container whose lock another process holds until it lets go (never twice)', async () => {
+    const dir = spool()
+    journal(dir, 'held')
+    const lock = await acquireLock(containerLockPath(dir, 'held'))
+    const calls: string[] = []
+    const running = runFinaliser({spool: dir, finalise: fakeFinalise(dir, calls), idleMs: 0})
+    await sleep(300)
+    assert.deepEqual(calls, [], 'not while gc (or a poststop) holds it')
+    await lock.release()
+    await running
+    assert.deepEqual(calls, ['held'])
+  })
+
+  it('gives a failing journal up for this run (gc finishes it) and still finalises the others', async () => {
+    const dir = spool()
+    journal(dir, 'bad')
+    journal(dir, 'good')
+    const calls: string[] = []
+    const lines: string[] = []
+    const run = await runFinaliser({
+      spool: dir,
+      finalise: fakeFinalise(dir, calls, {fail: ['bad']}),
+      idleMs: 0,
+      log: (l) => lines.push(l),
+    })
+    assert.deepEqual(run.failed, ['bad'])
+    assert.deepEqual(run.finalised, ['good'])
+    assert.deepEqual(calls.filter((c) => c === 'bad').length, 1, 'tried once, not in a loop')
+    assert.ok(lines.includes('bad: cannot write bad'))
+    assert.ok(existsSync(join(dir, 'bad.taken')), 'its journal stays for gc')
+  })
+})
