@@ -41,6 +41,18 @@ export interface Recording {
   quota?: QuotaExceeded
   command?: string[]
   exitCode?: number | null
+  /** Argument values seen for the curated syscalls (x86_64 only); absent = none recorded (older recordings, --args off). */
+  arguments?: Record<string, RecordedArguments>
+}
+
+/** The argument values one recording saw for one syscall (docs: /work/notes/args-model.md, issue 15). */
+export interface RecordedArguments {
+  /** The argument positions recorded, in order; `mask` (decimal u64) keeps only the bits that decide the risk. */
+  positions: Array<{index: number; mask?: string}>
+  /** Distinct tuples seen (one decimal u64 string per position, already masked), sorted, unique. */
+  values: string[][]
+  /** The kernel saw more distinct tuples than it keeps for this syscall: allow it by name, say so loudly. */
+  overflow?: true
 }
 
 /** A recording that may lack syscalls the workload made (lost by the kernel, or the recorder interrupted). */
@@ -75,6 +87,35 @@ const syscallNames = {
   type: 'array',
   maxItems: 2048,
   items: {type: 'string', pattern: '^_?[a-z0-9][a-z0-9_]{0,62}$'},
+} as const
+
+/** A u64 in plain decimal digits (up to 20; the range is checked in validateRecording). */
+const u64Digits = {type: 'string', pattern: '^(0|[1-9][0-9]{0,19})$'} as const
+/** `arguments`: bounded per syscall (64 names, 6 positions, 4096 tuples); the kernel side keeps far fewer. */
+const RECORDED_ARGUMENTS_SCHEMA = {
+  type: 'object',
+  maxProperties: 64,
+  propertyNames: {pattern: '^_?[a-z0-9][a-z0-9_]{0,62}$'},
+  additionalProperties: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['positions', 'values'],
+    properties: {
+      positions: {
+        type: 'array',
+        minItems: 1,
+        maxItems: 6,
+        items: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['index'],
+          properties: {index: {type: 'integer', minimum: 0, maximum: 5}, mask: u64Digits},
+        },
+      },
+      values: {type: 'array', maxItems: 4096, items: {type: 'array', minItems: 1, maxItems: 6, items: u64Digits}},
+      overflow: {const: true},
+    },
+  },
 } as const
 
 /** JSON Schema (draft-07, ajv) of a stored recording: unknown keys are errors, every list and string is bounded. */
@@ -145,6 +186,7 @@ export const RECORDING_SCHEMA = {
     },
     command: {type: 'array', maxItems: 4096, items: {type: 'string', maxLength: 65536}},
     exitCode: {type: ['integer', 'null'], minimum: 0, maximum: 255},
+    arguments: RECORDED_ARGUMENTS_SCHEMA,
   },
 } as const
 
@@ -171,7 +213,43 @@ export function validateRecording(document: unknown): RecordingCheck {
     for (let i = 1; i < names.length; i++)
       if (names[i - 1]! >= names[i]!) errors.push(`/syscalls/${abi}: names must be sorted and unique`)
   }
+  errors.push(...recordedArgumentsProblems(recording))
   return errors.length > 0 ? {valid: false, errors: [...new Set(errors)]} : {valid: true, recording, errors: []}
+}
+
+const U64_LIMIT = (1n << 64n) - 1n
+
+/**
+ * What the schema cannot say about `arguments`: values are u64 (≤ 2^64-1), every tuple has one value per position,
+ * positions are distinct. The rest is made right when profiles are built (profile/argument-rules.ts): bits outside
+ * a mask are masked off, tuples sorted and deduplicated, a syscall not seen natively allowed by name.
+ */
+export function recordedArgumentsProblems(recording: Pick<Recording, 'arguments'>): string[] {
+  const errors: string[] = []
+  for (const [name, args] of Object.entries(recording.arguments ?? {})) {
+    const at = `/arguments/${name}`
+    const indexes = args.positions.map((p) => p.index)
+    if (new Set(indexes).size !== indexes.length) errors.push(`${at}/positions: an index is listed twice`)
+    if (args.positions.some((p) => p.mask !== undefined && BigInt(p.mask) > U64_LIMIT))
+      errors.push(`${at}/positions: a mask is larger than 2^64-1`)
+    for (const [t, tuple] of args.values.entries()) {
+      if (tuple.length !== args.positions.length)
+        errors.push(`${at}/values/${t}: needs one value per position (${args.positions.length}), has ${tuple.length}`)
+      else if (tuple.some((digits) => BigInt(digits) > U64_LIMIT)) errors.push(`${at}/values/${t}: larger than 2^64-1`)
+    }
+  }
+  return errors
+}
+
+/** Tuples of decimal u64 strings in numeric order. */
+export function compareTuples(a: readonly string[], b: readonly string[]): number {
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    if (a[i] === undefined || b[i] === undefined) return a[i] === undefined ? -1 : 1
+    const x = BigInt(a[i]!)
+    const y = BigInt(b[i]!)
+    if (x !== y) return x < y ? -1 : 1
+  }
+  return 0
 }
 
 function describeError(error: ErrorObject): string {
