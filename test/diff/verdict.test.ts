@@ -57,7 +57,7 @@ describe('verdicts', () => {
     )
     assert.equal(
       describeVerdict(verdict(profile, 'socket')),
-      'SCMP_ACT_ALLOW if arg0 != 0x10; SCMP_ACT_ERRNO(EINVAL) if arg0 == 0x10 && arg2 == 0x9; otherwise SCMP_ACT_ERRNO(ENOSYS) (default)',
+      'SCMP_ACT_ALLOW if family != AF_NETLINK; SCMP_ACT_ERRNO(EINVAL) if family == AF_NETLINK && protocol == 0x9; otherwise SCMP_ACT_ERRNO(ENOSYS) (default)',
     )
   })
 
