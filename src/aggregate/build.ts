@@ -24,6 +24,8 @@ export interface BuildOptions {
   format?: ProfileFileFormat
   /** A file (profile there, coverage beside it), `-` (the caller prints `text`), or undefined: into the store. */
   output?: string
+  /** Argument-aware rules (default); false: name-only profiles (`--args off`). */
+  arguments?: boolean
   /** Compute and report, write nothing. */
   dryRun?: boolean
   onProgress?: (done: number, total: number) => void
@@ -76,7 +78,7 @@ export async function buildProfiles(store: RecordingStore, options: BuildOptions
       })
       invalid.push(...scan.invalid)
       if (scan.recordings.length === 0) return null
-      const result = withBase(aggregate(scan.recordings), options.base?.profile)
+      const result = withBase(aggregate(scan.recordings, {arguments: options.arguments}), options.base?.profile)
       const text = renderProfile(result.profile, format, {
         name,
         annotations: {[SPO_ANNOTATION_RECORDINGS]: String(result.coverage.recordings)},

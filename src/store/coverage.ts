@@ -16,6 +16,18 @@ import {BoundedReadError, readBoundedText} from '../fs/bounded-read.js'
 export interface Coverage {
   recordings: number
   syscalls: Record<string, number>
+  /** Per syscall allowed only with the argument values seen (issue 15): how many recordings saw each value. */
+  arguments?: Record<string, ArgumentCoverage>
+}
+
+/**
+ *   "arguments": {"socket": {"positions": [{"index": 0}, {"index": 1, "mask": "4294428671"}],
+ *                            "values": [{"value": ["1", "1"], "recordings": 3}, …]}}
+ * Values are decimal u64 strings, one per position (masked), in the profile's order.
+ */
+export interface ArgumentCoverage {
+  positions: Array<{index: number; mask?: string}>
+  values: Array<{value: string[]; recordings: number}>
 }
 
 /** A sidecar as read from disk, with where it was. */
@@ -37,6 +49,42 @@ export function coveragePathFor(profilePath: string): string {
 
 const count = {type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER} as const
 
+const u64Digits = {type: 'string', pattern: '^(0|[1-9][0-9]{0,19})$'} as const
+/** `arguments` of the sidecar: bounded like the profile's rules (argument-rules.ts). */
+const ARGUMENT_COVERAGE_SCHEMA = {
+  type: 'object',
+  maxProperties: 64,
+  propertyNames: {pattern: '^[a-z0-9_]+$'},
+  additionalProperties: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['positions', 'values'],
+    properties: {
+      positions: {
+        type: 'array',
+        minItems: 1,
+        maxItems: 6,
+        items: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['index'],
+          properties: {index: {type: 'integer', minimum: 0, maximum: 5}, mask: u64Digits},
+        },
+      },
+      values: {
+        type: 'array',
+        maxItems: 4096,
+        items: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['value', 'recordings'],
+          properties: {value: {type: 'array', minItems: 1, maxItems: 6, items: u64Digits}, recordings: count},
+        },
+      },
+    },
+  },
+} as const
+
 /** JSON Schema of the sidecar (also describes `coverage` in `profiles build --json`). */
 export const COVERAGE_SCHEMA = {
   type: 'object',
@@ -45,6 +93,7 @@ export const COVERAGE_SCHEMA = {
   properties: {
     recordings: count,
     syscalls: {type: 'object', propertyNames: {pattern: '^[a-z0-9_]+$'}, additionalProperties: count},
+    arguments: ARGUMENT_COVERAGE_SCHEMA,
   },
 } as const
 
@@ -60,13 +109,14 @@ export function parseCoverage(text: string): Coverage | null {
     return null
   }
   if (!validator(value)) return null
-  const {recordings, syscalls} = value as Coverage
-  return {recordings, syscalls}
+  const {recordings, syscalls, arguments: args} = value as Coverage
+  return args === undefined ? {recordings, syscalls} : {recordings, syscalls, arguments: args}
 }
 
 /** The sidecar's text: `{"recordings": N, "syscalls": {…}}` with 2-space indentation and a newline at the end. */
 export function formatCoverageJson(coverage: Coverage): string {
-  return `${JSON.stringify({recordings: coverage.recordings, syscalls: coverage.syscalls}, null, 2)}\n`
+  const args = coverage.arguments === undefined ? {} : {arguments: coverage.arguments}
+  return `${JSON.stringify({recordings: coverage.recordings, syscalls: coverage.syscalls, ...args}, null, 2)}\n`
 }
 
 /** The sidecar at `path`, or null when it is absent, unreadable, not a regular file, too large or not a coverage file. */

@@ -5,6 +5,7 @@ import type {SeccompProfile} from '../../profile/model.js'
 import {allowedNames} from '../../profile/semantics.js'
 import type {InvalidRecordingFile} from '../../store/store.js'
 import {CoverageView} from './profiles-coverage.js'
+import {buildArgumentsJson, buildArgumentsLines, type BuildArgumentsJson} from './profiles-build-arguments.js'
 
 export interface BuiltProfileJson {
   name: string
@@ -23,6 +24,8 @@ export interface BuiltProfileJson {
   coverage: Coverage
   profile: SeccompProfile
   written: {profile: string | null; coverage: string | null; spo: string | null}
+  /** Argument rules (issue 15): restricted syscalls, by-name fallbacks. */
+  arguments: BuildArgumentsJson
 }
 
 export interface BuildJson {
@@ -61,6 +64,7 @@ export class BuildReport {
         coverage: b.coverage,
         profile: b.profile,
         written: b.written,
+        arguments: buildArgumentsJson(b),
       })),
       invalid: result.invalid,
     })
@@ -90,6 +94,7 @@ export class BuildReport {
       } else if (p.recordings > 1) {
         lines.push(c.dim(`    every syscall was seen in all ${p.recordings} recordings`))
       }
+      lines.push(...buildArgumentsLines(c, p.arguments))
       if (p.fromBase.length > 0)
         lines.push(`    ${p.fromBase.length} more allowed by the base profile ${j.base ?? ''}`.trimEnd())
       if (p.incomplete > 0)
