@@ -8,7 +8,8 @@ import type {Abi} from '../syscalls/index.js'
 import type {Coverage} from '../store/coverage.js'
 import {mergeProfiles} from './merge.js'
 import {buildProvenance} from './provenance.js'
-import type {Provenance} from '../store/coverage.js'
+import {ArgumentUnion, type ArgumentPlan} from '../profile/argument-rules.js'
+import type {ArgumentCoverage, Provenance} from '../store/coverage.js'
 
 export interface Aggregate {
   /** The flat OCI profile: default SCMP_ACT_ERRNO (EPERM), architectures of the ABIs seen, one ALLOW rule. */
@@ -27,10 +28,17 @@ export interface Aggregate {
   arches: string[]
   /** Which runs brought each syscall (and argument tuple): written into the coverage sidecar. */
   provenance: Provenance
+  /** What was restricted by argument values and what allowed by name (null: --args off). */
+  argumentPlan: ArgumentPlan | null
+}
+
+export interface AggregateOptions {
+  /** Argument-aware rules from the recordings' argument values (default); false: name-only. */
+  arguments?: boolean
 }
 
 /** The union of the recordings' syscalls as one profile, with coverage counts. An empty list gives an empty profile. */
-export function aggregate(recordings: readonly Recording[]): Aggregate {
+export function aggregate(recordings: readonly Recording[], options: AggregateOptions = {}): Aggregate {
   const byAbi = new Map<Abi, Set<string>>()
   const counts = new Map<string, number>()
   const unknownCounts = new Map<string, {abi: Abi; nr: number; recordings: number}>()
@@ -74,9 +82,11 @@ export function aggregate(recordings: readonly Recording[]): Aggregate {
   const syscalls: Record<string, number> = {}
   for (const name of [...counts.keys()].sort()) syscalls[name] = counts.get(name)!
 
+  const argumentPlan = options.arguments === false ? null : argumentPlanOf(recordings)
+  const argumentCoverage = argumentPlan === null ? undefined : argumentCoverageOf(argumentPlan)
   return {
-    profile: normaliseProfile(profileFromSyscalls(set)),
-    coverage: {recordings: recordings.length, syscalls},
+    profile: normaliseProfile(profileFromSyscalls(set, argumentPlan === null ? {} : {arguments: argumentPlan})),
+    coverage: {recordings: recordings.length, syscalls, ...(argumentCoverage ? {arguments: argumentCoverage} : {})},
     set,
     unknown,
     incomplete,
@@ -85,7 +95,28 @@ export function aggregate(recordings: readonly Recording[]): Aggregate {
     runtimes: [...runtimes].sort(),
     arches: [...arches].sort(),
     provenance: buildProvenance(recordings),
+    argumentPlan,
   }
+}
+
+/** The union of the recordings' argument values (profile/argument-rules.ts). */
+function argumentPlanOf(recordings: readonly Recording[]): ArgumentPlan {
+  const union = new ArgumentUnion()
+  for (const recording of recordings) union.add(recording.syscalls, recording.arguments)
+  return union.plan()
+}
+
+/** The sidecar's per-value counts of the restricted syscalls; undefined when none is restricted. */
+function argumentCoverageOf(plan: ArgumentPlan): Record<string, ArgumentCoverage> | undefined {
+  if (plan.restricted.size === 0) return undefined
+  const out: Record<string, ArgumentCoverage> = {}
+  for (const [name, r] of plan.restricted) {
+    out[name] = {
+      positions: r.positions.map((p) => (p.mask === null ? {index: p.index} : {index: p.index, mask: String(p.mask)})),
+      values: r.tuples.map((tuple, i) => ({value: tuple.map(String), recordings: r.recordings[i]!})),
+    }
+  }
+  return out
 }
 
 /**

@@ -26,6 +26,8 @@ export interface BuildOptions {
   format?: ProfileFileFormat
   /** A file (profile there, coverage beside it), `-` (the caller prints `text`), or undefined: into the store. */
   output?: string
+  /** Argument-aware rules (default); false: name-only profiles (`--args off`). */
+  arguments?: boolean
   /** Compute and report, write nothing. */
   dryRun?: boolean
   /**
@@ -105,7 +107,7 @@ export async function buildProfiles(store: RecordingStore, options: BuildOptions
       const accepting = options.acceptCheckRuns !== undefined
       const recordings = accepting ? scan.recordings : scan.recordings.filter(contributesToProfile)
       if (recordings.length === 0) return null
-      const result = withBase(aggregate(recordings), options.base?.profile)
+      const result = withBase(aggregate(recordings, {arguments: options.arguments}), options.base?.profile)
       const complain = mode === 'complain' ? complainProfile(result.profile) : null
       const text = renderProfile(complain ?? result.profile, format, {
         name,

@@ -10,5 +10,6 @@ export const CONFIG_SCHEMA = {
     runtimeTail: {enum: ['both', 'own']},
     runtimeThreads: {type: 'boolean'},
     spool: absolutePath,
+    profileArguments: {enum: ['on', 'off']},
   },
 } as const

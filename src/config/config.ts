@@ -33,6 +33,11 @@ export interface RecorderConfig {
   runtimeThreads: boolean
   /** Where the prestart hook leaves a note per registered container for the poststop stage. */
   spool: string
+  /**
+   * `of:` profiles the poststop writes: allow socket, clone, unshare, setns, personality, prctl and ioctl only with
+   * the argument values recorded (on, the default when absent), or by name only (off). `profiles build --args` decides for builds.
+   */
+  profileArguments?: 'on' | 'off'
 }
 
 export const DEFAULT_CONFIG_PATH = '/etc/seccomp-recorder/config.yaml'
@@ -44,6 +49,7 @@ export const DEFAULT_CONFIG: Readonly<RecorderConfig> = Object.freeze({
   runtimeTail: 'both',
   runtimeThreads: false,
   spool: '/run/seccomp-recorder/spool',
+  profileArguments: 'on',
 })
 
 export function configPath(env: NodeJS.ProcessEnv = process.env): string {
@@ -83,7 +89,7 @@ export async function loadConfig(path = configPath()): Promise<RecorderConfig> {
       exit: EXIT.REFUSED,
       code: 'config-invalid',
       suggestions: [
-        'Keys: outputRoots, store, onError (fail|warn), runtimeTail (both|own), runtimeThreads (true|false), spool.',
+        'Keys: outputRoots, store, onError (fail|warn), runtimeTail (both|own), runtimeThreads (true|false), spool, profileArguments (on|off).',
       ],
     })
   }
@@ -162,5 +168,8 @@ runtimeTail: ${DEFAULT_CONFIG.runtimeTail}
 runtimeThreads: ${DEFAULT_CONFIG.runtimeThreads}
 # Where the prestart hook leaves a note per recorded container for the poststop stage.
 spool: ${DEFAULT_CONFIG.spool}
+# of: profiles allow socket, clone, unshare, setns, personality, prctl and ioctl only with the argument values the
+# container used (on), or by name only (off).
+profileArguments: ${DEFAULT_CONFIG.profileArguments}
 `
 }

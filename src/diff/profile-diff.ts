@@ -1,7 +1,7 @@
 import type {SeccompArch, SeccompProfile} from '../profile/model.js'
 import {addFindings, diffHeader, headerFindings, mirrorHeader, type Findings, type HeaderDiff} from './header.js'
 import {ProfileIndex, verdictKey, type SyscallVerdict} from '../profile/semantics.js'
-import {allowsSubset} from './verdict.js'
+import {allowsSubset, valueChanges, type ValueChanges} from './verdict.js'
 
 /** One syscall whose treatment differs between A (`from`) and B (`to`). */
 export interface SyscallChange {
@@ -14,6 +14,8 @@ export interface SyscallChange {
   widens: boolean
   /** A allows calls B does not (or this cannot be ruled out). */
   narrows: boolean
+  /** Both allow it only for listed argument values, but different ones: which B adds and drops (by name). */
+  values?: ValueChanges
 }
 
 export interface ProfileDiff {
@@ -48,6 +50,8 @@ export function diffProfiles(a: SeccompProfile, b: SeccompProfile, options: {nat
       widens: !allowsSubset(to, from),
       narrows: !allowsSubset(from, to),
     }
+    const values = valueChanges(name, from, to)
+    if (values !== null) change.values = values
     if (from.allowance === 'denied' && to.allowance !== 'denied') added.push({...change, kind: 'added'})
     else if (from.allowance !== 'denied' && to.allowance === 'denied') removed.push({...change, kind: 'removed'})
     else changed.push(change)
@@ -70,6 +74,7 @@ export function mirrorProfileDiff(d: ProfileDiff): ProfileDiff {
     to: c.from,
     widens: c.narrows,
     narrows: c.widens,
+    ...(c.values ? {values: {added: c.values.removed, removed: c.values.added}} : {}),
   })
   return {
     header: mirrorHeader(d.header),

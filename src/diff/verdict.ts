@@ -1,5 +1,6 @@
 import {constants} from 'node:os'
 import type {SeccompAction, SeccompArg} from '../profile/model.js'
+import {describeAllowedValues} from '../profile/conditions-text.js'
 import {
   argKey,
   isAllowing,
@@ -66,10 +67,39 @@ export function describeAction(action: SeccompAction, errnoRet: number | null): 
   return errnoRet === null ? action : `${action}(${errnoName(errnoRet)})`
 }
 
-/** A verdict in words: `SCMP_ACT_ALLOW if arg0 == 0x8; otherwise SCMP_ACT_ERRNO(ENOSYS) (default)`. */
+/**
+ * A verdict in words: `SCMP_ACT_ALLOW if arg0 == 0x8; otherwise SCMP_ACT_ERRNO(ENOSYS) (default)`; a syscall
+ * allowed only for a list of argument values says which by name: `SCMP_ACT_ALLOW for AF_INET (SOCK_STREAM),
+ * AF_UNIX (SOCK_STREAM); otherwise SCMP_ACT_ERRNO(EPERM) (default)`.
+ */
 export function describeVerdict(v: SyscallVerdict): string {
   const base = `${describeAction(v.base.action, v.base.errnoRet)}${v.base.fromDefault ? ' (default)' : ''}`
+  const actions = new Set(v.conditional.map((r) => describeAction(r.action, r.errnoRet)))
+  if (v.values !== null && actions.size === 1)
+    return `${[...actions][0]!} for ${v.values.join(', ')}; otherwise ${base}`
   if (v.conditional.length === 0) return v.conflicting ? `${base} (conflicting unconditional rules)` : base
   const rules = v.conditional.map((r) => `${describeAction(r.action, r.errnoRet)} if ${r.conditions.join(' && ')}`)
   return `${rules.join('; ')}; otherwise ${base}`
+}
+
+/** Argument values one verdict allows and the other does not, by name (both allow the syscall only for listed values). */
+export interface ValueChanges {
+  added: string[]
+  removed: string[]
+}
+
+/**
+ * What changed in the values of a syscall both verdicts allow only for listed argument values (`values` not null):
+ * the values `to` adds and the ones it drops, e.g. `{added: ["AF_PACKET (SOCK_RAW)"], removed: []}`. Null when
+ * either is not such a list.
+ */
+export function valueChanges(name: string, from: SyscallVerdict, to: SyscallVerdict): ValueChanges | null {
+  if (from.values === null || to.values === null) return null
+  const fromKeys = new Set(from.conditional.map(ruleKey))
+  const toKeys = new Set(to.conditional.map(ruleKey))
+  const only = (rules: ConditionalRule[], other: Set<string>) => rules.filter((r) => !other.has(ruleKey(r)))
+  return {
+    added: describeAllowedValues(name, only(to.conditional, fromKeys)) ?? [],
+    removed: describeAllowedValues(name, only(from.conditional, toKeys)) ?? [],
+  }
 }

@@ -2,6 +2,7 @@ import {abiForScmpArch, companionAbis, isKnownSyscall, nativeAbi, type Abi} from
 import {isUnconditional, type SeccompProfile} from './model.js'
 import {isAllowing, takesErrno} from './semantics.js'
 import type {Violation} from '../json/violations.js'
+import {argumentCount} from '../syscalls/arg-names.js'
 
 /**
  * Semantic checks beyond the schema. Errors are things a runtime refuses; warnings validate but bite:
@@ -66,6 +67,7 @@ export function lintProfile(profile: SeccompProfile): Violation[] {
       actionsByName.set(name, actions)
     })
   })
+  found.push(...argumentIndexWarnings(profile))
   for (const [name, actions] of actionsByName) {
     if (actions.size < 2) continue
     const listing = [...actions].map(([action, index]) => `${action} in /syscalls/${index}`).join(' and ')
@@ -106,4 +108,28 @@ export function profileAbis(profile: SeccompProfile): Abi[] {
   // A name can only be called unknown when every architecture of the profile has a table here.
   if (abis.includes(undefined)) return []
   return [...new Set(abis as Abi[])]
+}
+
+/**
+ * A condition on an argument the syscall does not have (`personality` takes one argument: `args[].index` 3 never
+ * matches what the workload passed, it compares a leftover register). Argument counts come from the kernel's
+ * syscall trace events (syscalls/arguments.generated.ts); a syscall the table does not know is not checked.
+ */
+export function argumentIndexWarnings(profile: SeccompProfile): Violation[] {
+  const found: Violation[] = []
+  ;(profile.syscalls ?? []).forEach((rule, ruleIndex) => {
+    ;(rule.args ?? []).forEach((arg, argIndex) => {
+      for (const name of new Set(rule.names)) {
+        const count = argumentCount(name)
+        if (count === undefined || arg.index < count) continue
+        found.push({
+          severity: 'warning',
+          code: 'lint.argument-index',
+          pointer: `/syscalls/${ruleIndex}/args/${argIndex}/index`,
+          message: `"${name}" takes ${count === 0 ? 'no arguments' : count === 1 ? '1 argument (index 0)' : `${count} arguments (indexes 0..${count - 1})`}: a condition on index ${arg.index} compares a register the call does not use`,
+        })
+      }
+    })
+  })
+  return found
 }

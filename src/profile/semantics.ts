@@ -1,6 +1,13 @@
 import {compareArgValues, U64_MAX} from './arg-value.js'
-import {describeConditions} from './conditions-text.js'
-import {isUnconditional, type SeccompAction, type SeccompArg, type SeccompProfile, type SeccompRule} from './model.js'
+import {describeAllowedValues, describeConditions} from './conditions-text.js'
+import {
+  isEmptyFilter,
+  isUnconditional,
+  type SeccompAction,
+  type SeccompArg,
+  type SeccompProfile,
+  type SeccompRule,
+} from './model.js'
 
 /**
  * What a seccomp profile does with a syscall: the one definition merge, diff, lint, summaries and the build
@@ -129,6 +136,12 @@ export interface SyscallVerdict {
   conditional: ConditionalRule[]
   /** Unconditional rules with different actions or errnos: runtimes refuse or pick one. */
   conflicting: boolean
+  /**
+   * When the syscall is allowed only for a list of argument values (every conditional rule allows, each on the
+   * same arguments with `==`, nothing else allows): those values by name, e.g. `["AF_INET (SOCK_STREAM)",
+   * "AF_UNIX (SOCK_STREAM)"]`; else null.
+   */
+  values: string[] | null
 }
 
 /** Equal for two rules that do the same with the same comparisons (their order and valueTwo on non-masks aside). */
@@ -200,14 +213,16 @@ export class ProfileIndex {
     }
 
     const byKey = new Map<string, ConditionalRule>()
+    let filtered = false
     for (const r of conditionalRules) {
       const args = (r.args ?? []).map(canonicalArg).sort(compareArgs)
       const view: ConditionalRule = {
         action: r.action,
         errnoRet: effectiveErrno(r.action, r.errnoRet),
         args,
-        conditions: describeConditions({args, includes: r.includes, excludes: r.excludes}),
+        conditions: describeConditions({args, includes: r.includes, excludes: r.excludes}, name),
       }
+      if (!isEmptyFilter(r.includes) || !isEmptyFilter(r.excludes)) filtered = true
       byKey.set(`${ruleKey(view)}${filterKey(r)}`, view)
     }
     const conditional = [...byKey.values()].sort(compareRules)
@@ -221,7 +236,14 @@ export class ProfileIndex {
     else if (conditional.every((r) => isAllowing(r.action) === baseAllows))
       allowance = baseAllows ? 'allowed' : 'denied'
     else allowance = 'conditional'
-    return {allowance, base, conditional, conflicting}
+    const valueList =
+      allowance === 'conditional' &&
+      !baseAllows &&
+      !conflicting &&
+      !filtered &&
+      conditional.every((r) => isAllowing(r.action))
+    const values = valueList ? describeAllowedValues(name, conditional) : null
+    return {allowance, base, conditional, conflicting, values}
   }
 }
 

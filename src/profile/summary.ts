@@ -1,7 +1,7 @@
 import {isUnconditional, profileFormat, type ProfileFormat, type SeccompAction, type SeccompProfile} from './model.js'
 import {normaliseProfile} from './normalise.js'
 import {describeConditions} from './conditions-text.js'
-import {isAllowing} from './semantics.js'
+import {isAllowing, ProfileIndex} from './semantics.js'
 
 export interface ConditionalRule {
   names: string[]
@@ -24,6 +24,8 @@ export interface ProfileSummary {
   conditional: ConditionalRule[]
   /** How many names each action lists (conditional rules included). */
   namesByAction: Partial<Record<SeccompAction, number>>
+  /** Syscalls allowed only for a list of argument values, by name: `socket: AF_INET (SOCK_STREAM), …`. */
+  allowedValues: Array<{name: string; values: string[]}>
 }
 
 export function summariseProfile(profile: SeccompProfile): ProfileSummary {
@@ -35,7 +37,8 @@ export function summariseProfile(profile: SeccompProfile): ProfileSummary {
   for (const rule of normal.syscalls ?? []) {
     namesByAction[rule.action] = (namesByAction[rule.action] ?? 0) + rule.names.length
     if (!isUnconditional(rule)) {
-      conditional.push({names: rule.names, action: rule.action, conditions: describeConditions(rule)})
+      const syscall = rule.names.length === 1 ? rule.names[0] : undefined
+      conditional.push({names: rule.names, action: rule.action, conditions: describeConditions(rule, syscall)})
       continue
     }
     for (const name of rule.names) (isAllowing(rule.action) ? allowed : denied).add(name)
@@ -53,5 +56,15 @@ export function summariseProfile(profile: SeccompProfile): ProfileSummary {
     denied: [...denied].filter((n) => !allowed.has(n)).sort(),
     conditional,
     namesByAction,
+    allowedValues: allowedValuesOf(normal),
   }
+}
+
+/** The syscalls the profile allows only for listed argument values (SyscallVerdict.values), by name. */
+function allowedValuesOf(profile: SeccompProfile): ProfileSummary['allowedValues'] {
+  const index = new ProfileIndex(profile)
+  return index.names().flatMap((name) => {
+    const values = index.verdict(name).values
+    return values === null ? [] : [{name, values}]
+  })
 }

@@ -13,6 +13,7 @@ import {
 import {annotationsOf, parseOciState, type OciState} from '../oci/state.js'
 import {checkProfileText} from '../profile/load.js'
 import {profileFromSyscalls} from '../profile/from-syscalls.js'
+import {argumentPlanOf, type ArgumentValues} from '../profile/argument-rules.js'
 import {formatProfileJson} from '../profile/normalise.js'
 import {createRecording} from '../store/model.js'
 import {incompleteReasons} from '../store/incomplete.js'
@@ -78,7 +79,7 @@ export async function writeOutputs(note: SpoolNote, journal: Journal, config: Re
     const {label, warning} = runLabel(annotations)
     for (const request of requests) {
       if (request.kind === 'trace-syscall') {
-        let profile = profileFromSyscalls(set)
+        let profile = profileFromSyscalls(set, argumentOptions(set, target, config))
         if (request.base !== null) {
           const check = checkProfileText(readConfined(request.base, config.outputRoots, tenant))
           if (!check.valid)
@@ -181,4 +182,18 @@ function isStorageFailure(error: unknown): boolean {
   const system = isUserError(error) && error.code === 'io' ? error.cause : error
   const errno = (system as NodeJS.ErrnoException | undefined)?.code
   return system instanceof Error && !isUserError(system) && typeof errno === 'string' && STORAGE_ERRNOS.has(errno)
+}
+
+/**
+ * Argument rules for an `of:` profile (issue 15): the kernel target's argument values (`args`, filled by the kernel
+ * side), unless the config says profileArguments: off.
+ */
+function argumentOptions(
+  set: ReturnType<typeof withRuntimeTail>,
+  target: object,
+  config: RecorderConfig,
+): Parameters<typeof profileFromSyscalls>[1] {
+  if (config.profileArguments === 'off') return {}
+  const args = (target as {args?: Record<string, ArgumentValues>}).args
+  return {arguments: argumentPlanOf(set.names, args)}
 }

@@ -52,6 +52,42 @@ const PROVENANCE_SCHEMA = {
   },
 } as const
 
+const u64Digits = {type: 'string', pattern: '^(0|[1-9][0-9]{0,19})$'} as const
+/** `arguments` of the sidecar: bounded like the profile's rules (argument-rules.ts). */
+const ARGUMENT_COVERAGE_SCHEMA = {
+  type: 'object',
+  maxProperties: 64,
+  propertyNames: {pattern: '^[a-z0-9_]+$'},
+  additionalProperties: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['positions', 'values'],
+    properties: {
+      positions: {
+        type: 'array',
+        minItems: 1,
+        maxItems: 6,
+        items: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['index'],
+          properties: {index: {type: 'integer', minimum: 0, maximum: 5}, mask: u64Digits},
+        },
+      },
+      values: {
+        type: 'array',
+        maxItems: 4096,
+        items: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['value', 'recordings'],
+          properties: {value: {type: 'array', minItems: 1, maxItems: 6, items: u64Digits}, recordings: count},
+        },
+      },
+    },
+  },
+} as const
+
 /** JSON Schema of the sidecar (also describes `coverage` in `profiles build --json`). */
 export const COVERAGE_SCHEMA = {
   type: 'object',
@@ -60,6 +96,7 @@ export const COVERAGE_SCHEMA = {
   properties: {
     recordings: count,
     syscalls: {type: 'object', propertyNames: {pattern: '^[a-z0-9_]+$'}, additionalProperties: count},
+    arguments: ARGUMENT_COVERAGE_SCHEMA,
     provenance: PROVENANCE_SCHEMA,
   },
 } as const

@@ -18,6 +18,8 @@ export {COVERAGE_SCHEMA, PROVENANCE_REFS, PROVENANCE_RUNS, PROVENANCE_TEXT} from
 export interface Coverage {
   recordings: number
   syscalls: Record<string, number>
+  /** Per syscall allowed only with the argument values seen (issue 15): how many recordings saw each value. */
+  arguments?: Record<string, ArgumentCoverage>
   /** Which runs brought each syscall (written by `profiles build` since issue 17; absent in older sidecars). */
   provenance?: Provenance
 }
@@ -52,6 +54,16 @@ export interface ProvenanceRun {
   label: string | null
 }
 
+/**
+ *   "arguments": {"socket": {"positions": [{"index": 0}, {"index": 1, "mask": "4294428671"}],
+ *                            "values": [{"value": ["1", "1"], "recordings": 3}, …]}}
+ * Values are decimal u64 strings, one per position (masked), in the profile's order.
+ */
+export interface ArgumentCoverage {
+  positions: Array<{index: number; mask?: string}>
+  values: Array<{value: string[]; recordings: number}>
+}
+
 /** A sidecar as read from disk, with where it was. */
 export type LoadedCoverage = Coverage & {path: string}
 
@@ -78,14 +90,25 @@ export function parseCoverage(text: string): Coverage | null {
     return null
   }
   if (!validateCoverage(value)) return null
-  const {recordings, syscalls, provenance} = value as Coverage
-  return provenance === undefined ? {recordings, syscalls} : {recordings, syscalls, provenance}
+  const {recordings, syscalls, arguments: args, provenance} = value as Coverage
+  return {
+    recordings,
+    syscalls,
+    ...(args === undefined ? {} : {arguments: args}),
+    ...(provenance === undefined ? {} : {provenance}),
+  }
 }
 
 /** The sidecar's text: `{"recordings": N, "syscalls": {…}}` with 2-space indentation and a newline at the end. */
 export function formatCoverageJson(coverage: Coverage): string {
-  const {recordings, syscalls, provenance} = coverage
-  return `${JSON.stringify(provenance === undefined ? {recordings, syscalls} : {recordings, syscalls, provenance}, null, 2)}\n`
+  const {recordings, syscalls, arguments: args, provenance} = coverage
+  const sidecar = {
+    recordings,
+    syscalls,
+    ...(args === undefined ? {} : {arguments: args}),
+    ...(provenance === undefined ? {} : {provenance}),
+  }
+  return `${JSON.stringify(sidecar, null, 2)}\n`
 }
 
 /** The sidecar at `path`, or null when it is absent, unreadable, not a regular file, too large or not a coverage file. */

@@ -40,7 +40,7 @@ describe('u64 argument values through the commands', () => {
     assert.equal(ok(['profiles', 'show', '--normalised', again]), normalised)
     const json = ok(['profiles', 'show', '--json', A])
     assertExact(json, 'show --json')
-    assert.match(ok(['profiles', 'show', A]), /arg0 & 0xffffffffffffffff == 0xffffffffffffffff/)
+    assert.match(ok(['profiles', 'show', A]), /option & 0xffffffffffffffff == 0xffffffffffffffff/)
   })
 
   it('profiles merge keeps both values apart', () => {

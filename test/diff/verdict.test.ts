@@ -53,11 +53,11 @@ describe('verdicts', () => {
   it('describes a verdict in words, allowing rules first and values in numeric order', () => {
     assert.equal(
       describeVerdict(verdict(profile, 'personality')),
-      'SCMP_ACT_ALLOW if arg0 == 0x0; SCMP_ACT_ALLOW if arg0 == 0x8; otherwise SCMP_ACT_ERRNO(ENOSYS) (default)',
+      'SCMP_ACT_ALLOW for PER_LINUX, PER_LINUX32; otherwise SCMP_ACT_ERRNO(ENOSYS) (default)',
     )
     assert.equal(
       describeVerdict(verdict(profile, 'socket')),
-      'SCMP_ACT_ALLOW if arg0 != 0x10; SCMP_ACT_ERRNO(EINVAL) if arg0 == 0x10 && arg2 == 0x9; otherwise SCMP_ACT_ERRNO(ENOSYS) (default)',
+      'SCMP_ACT_ALLOW if family != AF_NETLINK; SCMP_ACT_ERRNO(EINVAL) if family == AF_NETLINK && protocol == 0x9; otherwise SCMP_ACT_ERRNO(ENOSYS) (default)',
     )
   })
 

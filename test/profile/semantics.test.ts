@@ -141,7 +141,7 @@ describe('semantics: argument comparisons', () => {
     )
     assert.equal(
       describeVerdict(syscallVerdict(profile, 'socket')),
-      'SCMP_ACT_ALLOW if arg0 != 0x1 && arg0 < 0xa; SCMP_ACT_ALLOW if arg0 == 0x27; SCMP_ACT_ALLOW if arg0 > 0x28; otherwise SCMP_ACT_ERRNO(EPERM) (default)',
+      'SCMP_ACT_ALLOW if family != AF_UNIX && family < AF_INET6; SCMP_ACT_ALLOW if family == AF_NFC; SCMP_ACT_ALLOW if family > AF_VSOCK; otherwise SCMP_ACT_ERRNO(EPERM) (default)',
     )
   })
 })

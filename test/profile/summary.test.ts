@@ -17,8 +17,8 @@ describe('summariseProfile', () => {
     assert.deepEqual(
       s.conditional.map((c) => [c.names, c.conditions]),
       [
-        [['clone'], ['arg0 & 0x7e020000 == 0x0']],
-        [['personality'], ['arg0 == 0x8']],
+        [['clone'], ['clone_flags & 0x7e020000 == no namespace flags']],
+        [['personality'], ['personality == PER_LINUX32']],
       ],
     )
   })

@@ -43,6 +43,8 @@ export interface SyscallChangeJson {
   to: VerdictJson
   widens: boolean
   narrows: boolean
+  /** Both allow it only for listed argument values, but different ones (by name). */
+  values?: {added: string[]; removed: string[]}
   seen: {a: number | null; b: number | null}
 }
 

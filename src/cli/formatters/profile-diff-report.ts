@@ -58,6 +58,7 @@ export class ProfileDiffReport {
       to: verdictJson(ch.to),
       widens: ch.widens,
       narrows: ch.narrows,
+      ...(ch.values ? {values: ch.values} : {}),
       seen: {a: seenIn(this.coverage.a, ch.name), b: seenIn(this.coverage.b, ch.name)},
     }
   }
@@ -156,6 +157,7 @@ export class ProfileDiffReport {
         `      A: ${describeVerdict(ch.from)}`,
         `      B: ${describeVerdict(ch.to)}`,
       )
+      if (ch.values) lines.push(`      ${valuesText(ch.values)}`)
     }
     lines.push('', c.bold('Other differences (A → B)'), ...headerLines(d.header, 'A', 'B', c))
     if (this.unified !== null)
@@ -183,11 +185,11 @@ export class ProfileDiffReport {
     }
     const hasCoverage = this.coverage.a !== null || this.coverage.b !== null
     const rows: string[] = []
-    const row = (what: string, ch: SyscallChange) => {
+    const row = (what: string, ch: SyscallChange, values = '') => {
       const side = ch.kind === 'removed' ? this.coverage.a : this.coverage.b
       const seen = hasCoverage ? ` | ${side ? `${seenIn(side, ch.name)}/${side.recordings}` : ''}` : ''
       rows.push(
-        `| ${what} | \`${ch.name}\` | ${cell(describeVerdict(ch.from))} | ${cell(describeVerdict(ch.to))}${seen} |`,
+        `| ${what}${cell(values)} | \`${ch.name}\` | ${cell(describeVerdict(ch.from))} | ${cell(describeVerdict(ch.to))}${seen} |`,
       )
     }
     for (const ch of d.syscalls.added) row('added', ch)
@@ -202,6 +204,7 @@ export class ProfileDiffReport {
               ? 'changed (narrower)'
               : 'changed',
         ch,
+        ch.values ? `; ${valuesText(ch.values)}` : '',
       )
     if (rows.length > 0)
       out.push(
@@ -217,4 +220,13 @@ export class ProfileDiffReport {
     if (this.unified) out.push('', '```diff', this.unified.trimEnd(), '```')
     return `${out.join('\n')}\n`
   }
+}
+
+/** `allowed in both, with other argument values: added AF_PACKET (SOCK_RAW); removed AF_INET6 (SOCK_STREAM)` */
+function valuesText(values: {added: string[]; removed: string[]}): string {
+  const parts = [
+    values.added.length > 0 ? `added ${values.added.join(', ')}` : '',
+    values.removed.length > 0 ? `removed ${values.removed.join(', ')}` : '',
+  ].filter((p) => p !== '')
+  return `allowed in both, with other argument values: ${parts.join('; ')}`
 }

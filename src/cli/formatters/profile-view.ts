@@ -42,6 +42,10 @@ export class ProfileView {
     if (options.names) {
       lines.push('', c.bold('Allowed'), wrap(s.allowed), '', c.bold('Denied'), wrap(s.denied))
     }
+    if (s.allowedValues.length > 0) {
+      lines.push('', c.bold('Allowed only with these argument values'))
+      for (const {name, values} of s.allowedValues) lines.push(`  ${name}: ${values.join(', ')}`)
+    }
     if (s.conditional.length > 0) {
       lines.push('', c.bold('Conditional rules'))
       for (const rule of s.conditional)

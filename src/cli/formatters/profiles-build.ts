@@ -5,6 +5,7 @@ import type {SeccompProfile} from '../../profile/model.js'
 import {allowedNames} from '../../profile/semantics.js'
 import type {InvalidRecordingFile} from '../../store/store.js'
 import {CoverageView} from './profiles-coverage.js'
+import {buildArgumentsJson, buildArgumentsLines, type BuildArgumentsJson} from './profiles-build-arguments.js'
 
 export interface BuiltProfileJson {
   name: string
@@ -26,6 +27,8 @@ export interface BuiltProfileJson {
   written: {profile: string | null; coverage: string | null; spo: string | null; complain?: string}
   /** Pending check runs (complain mode) left out of the profile: `drift` reports them. */
   checkRuns: number
+  /** Argument rules (issue 15): restricted syscalls, by-name fallbacks. */
+  arguments: BuildArgumentsJson
 }
 
 export interface BuildJson {
@@ -67,6 +70,7 @@ export class BuildReport {
         profile: b.profile,
         written: b.written,
         checkRuns: b.checkRuns,
+        arguments: buildArgumentsJson(b),
       })),
       invalid: result.invalid,
     })
@@ -102,6 +106,7 @@ export class BuildReport {
       } else if (p.recordings > 1) {
         lines.push(c.dim(`    every syscall was seen in all ${p.recordings} recordings`))
       }
+      lines.push(...buildArgumentsLines(c, p.arguments))
       if (p.fromBase.length > 0)
         lines.push(`    ${p.fromBase.length} more allowed by the base profile ${j.base ?? ''}`.trimEnd())
       if (p.incomplete > 0)

@@ -8,6 +8,15 @@ const action = {type: 'string', pattern: '^SCMP_ACT_[A-Z_]+$'} as const
 const strict = <P extends Record<string, unknown>>(properties: P) =>
   ({type: 'object', additionalProperties: false, required: Object.keys(properties), properties}) as const
 
+/** Like strict, but the keys listed are optional. */
+const strictExcept = <P extends Record<string, unknown>>(optional: string[], properties: P) =>
+  ({
+    type: 'object',
+    additionalProperties: false,
+    required: Object.keys(properties).filter((k) => !optional.includes(k)),
+    properties,
+  }) as const
+
 const findings = strict({added: count, removed: count, changed: count})
 
 const arg = {
@@ -30,6 +39,7 @@ const verdict = strict({
     items: strict({action, errnoRet: errno, args: {type: 'array', minItems: 1, items: arg}, conditions: stringList}),
   },
   conflicting: {type: 'boolean'},
+  values: {anyOf: [{type: 'null'}, stringList]},
   text: {type: 'string'},
 })
 
@@ -66,13 +76,19 @@ const needed = strict({
   seen: {type: ['integer', 'null'], minimum: 0},
 })
 
-const change = strict({
+const change = strictExcept(['values'], {
   name: {type: 'string'},
   kind: {enum: ['added', 'removed', 'changed']},
   from: verdict,
   to: verdict,
   widens: {type: 'boolean'},
   narrows: {type: 'boolean'},
+  values: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['added', 'removed'],
+    properties: {added: stringList, removed: stringList},
+  },
   seen: strict({a: {type: ['integer', 'null'], minimum: 0}, b: {type: ['integer', 'null'], minimum: 0}}),
 })
 

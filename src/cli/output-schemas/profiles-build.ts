@@ -1,6 +1,7 @@
 import {COVERAGE_SCHEMA} from '../../store/coverage.js'
 import {PROFILE_SCHEMA} from '../../profile/schema.js'
 import {stringList} from './common.js'
+import {BUILD_ARGUMENTS_SCHEMA} from '../formatters/profiles-build-arguments.js'
 
 /** A file that is not a valid recording (skipped). Shared by `profiles build` and `profiles list`. */
 export const invalidRecordingFile = {
@@ -77,6 +78,7 @@ export const PROFILES_BUILD_OUTPUT = {
             properties: {profile: nullablePath, coverage: nullablePath, spo: nullablePath, complain: {type: 'string'}},
           },
           checkRuns: {type: 'integer', minimum: 0},
+          arguments: BUILD_ARGUMENTS_SCHEMA,
         },
       },
     },

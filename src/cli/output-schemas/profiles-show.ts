@@ -44,6 +44,15 @@ export const PROFILES_SHOW_OUTPUT = {
           },
         },
         namesByAction: {type: 'object', additionalProperties: {type: 'integer', minimum: 0}},
+        allowedValues: {
+          type: 'array',
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['name', 'values'],
+            properties: {name: {type: 'string'}, values: stringList},
+          },
+        },
       },
     },
   },

@@ -18,12 +18,15 @@ export default class ProfilesBuild extends BaseCommand {
 Without NAME every name in the store is built. Profiles go to <store>/profiles/<safe name>.json and <safe name>.coverage.json (names are made file-safe: "/" becomes "_2F"), written atomically under a per-name lock; --output writes one profile elsewhere (a FIFO or character device is written through, without the coverage sidecar), --output - prints it.
 --format spo also writes a security-profiles-operator SeccompProfile (YAML); --format json prints the summary --json prints. --base unions a profile into each result (least restrictive action wins, as in \`profiles merge\`).
 --mode complain also writes <safe name>.complain.json: the same profile with SCMP_ACT_LOG as its default action, so the workload never breaks; run a container under it with the annotation seccomp-recorder.io/check=NAME and \`seccomp-recorder drift\` reports what the enforcing profile would have denied (with --output, the complain profile is the one written). Such check runs are left out of the enforcing profile until \`drift --accept\`.
-Files in the store that are not valid recordings are reported and skipped.`
+Files in the store that are not valid recordings are reported and skipped.
+
+Argument rules (on by default): socket, clone, unshare, setns, personality, prctl and ioctl are allowed only with the argument values the recordings saw (one rule per value, SCMP_CMP_EQ or SCMP_CMP_MASKED_EQ), clone3 gets ENOSYS when clone is restricted; a syscall whose values overflowed, or that some recording saw without values, is allowed by name and the summary says so. --args off builds name-only profiles.`
   static override examples = [
     {description: 'Build every profile in the default store', command: '<%= config.bin %> <%= command.id %>'},
     {description: 'One workload, printed as an SPO SeccompProfile', command: "<%= config.bin %> <%= command.id %> default/web/nginx --format spo --output -"},
     {description: 'Only last week\'s runs of one namespace, with the runtime\'s own syscalls added', command: '<%= config.bin %> <%= command.id %> --namespace shop --since 7d --base runc-base.json'},
     {description: 'The profile and its complain-mode variant, for a check run before enforcing', command: '<%= config.bin %> <%= command.id %> team/web --mode complain'},
+    {description: 'A name-only profile (no argument rules)', command: '<%= config.bin %> <%= command.id %> default/web/nginx --args off'},
     {description: 'Summary with coverage counts for scripts, nothing written', command: '<%= config.bin %> <%= command.id %> --store ./store --dry-run --json'},
   ]
   static override strict = false
@@ -35,6 +38,7 @@ Files in the store that are not valid recordings are reported and skipped.`
     format: Flags.string({char: 'f', description: 'oci: flat OCI JSON; spo: also an SPO SeccompProfile YAML; json: the --json summary', options: ['oci', 'spo', 'json'], default: 'oci'}),
     output: Flags.string({char: 'o', description: 'write the one profile to FILE (coverage beside it as <FILE>.coverage.json), or - for stdout', helpValue: 'FILE'}),
     mode: Flags.string({description: 'enforce: the profile as is; complain: also its SCMP_ACT_LOG variant <name>.complain.json (calls outside it are logged, not denied)', options: [...BUILD_MODES], default: 'enforce'}),
+    args: Flags.string({description: 'on: allow socket, clone, unshare, setns, personality, prctl and ioctl only with the argument values recorded; off: by name only', options: ['on', 'off'], default: 'on'}),
     'dry-run': Flags.boolean({description: 'build and report, write nothing', default: false}),
   }
 
@@ -55,7 +59,7 @@ Files in the store that are not valid recordings are reported and skipped.`
     const progress = new RecordingsProgress('reading recordings', {noColor: Boolean(process.env.NO_COLOR)})
     let result
     try {
-      result = await buildProfiles(new RecordingStore(flags.store), {filter, base, format: fileFormat, output: flags.output, dryRun: flags['dry-run'], mode: flags.mode as BuildMode, onProgress: progress.update})
+      result = await buildProfiles(new RecordingStore(flags.store), {filter, base, format: fileFormat, output: flags.output, dryRun: flags['dry-run'], arguments: flags.args !== 'off', mode: flags.mode as BuildMode, onProgress: progress.update})
     } finally {
       progress.stop()
     }
