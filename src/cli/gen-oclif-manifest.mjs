@@ -1,5 +1,5 @@
-// Build step (`npm run build`, after tsc): writes oclif.manifest.json at the package root from the compiled commands
-// in dist/src/commands, so that at run time oclif reads one JSON file and imports only the command it runs, instead
+// Build step (`npm run build`, after bundle-cli.mjs): writes oclif.manifest.json at the package root from the bundled
+// commands in dist/cli/commands (package.json's oclif.commands), so that at run time oclif reads one JSON file and imports only the command it runs, instead
 // of importing every command module to learn their ids, flags and summaries. It does what `oclif manifest` does
 // (a core Plugin loaded with its manifest ignored) with @oclif/core's own API, without the oclif dev CLI and its
 // dependencies. Every compiled command is in it; a command that fails to load fails the build.

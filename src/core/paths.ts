@@ -1,13 +1,16 @@
-import {dirname, join} from 'node:path'
-import {fileURLToPath} from 'node:url'
+import {join} from 'node:path'
+import {findPackageRoot} from './package-root.js'
 
 /**
  * Every place on the machine seccomp-recorder reads or writes by default, in one table. Each is overridable (flags,
  * config, environment variables) for tests and packagers; the modules that use a place import its default from here.
  */
 
-/** The installed package: `bin/`, `bpf/`, `build/`, `profiles/` (this file is dist/src/core/paths.js). */
-export const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..')
+/**
+ * The installed package: `bin/`, `bpf/`, `build/`, `profiles/`, found by walking up from this module (it runs from
+ * dist/src/core/ or, bundled, from dist/cli/ and its subfolders).
+ */
+export const PACKAGE_ROOT = findPackageRoot(import.meta.url)
 
 /** The kubelet's default `--root-dir`; Localhost profiles live in its `seccomp/` directory. */
 export const DEFAULT_KUBELET_ROOT_DIR = '/var/lib/kubelet'

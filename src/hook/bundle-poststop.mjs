@@ -1,7 +1,7 @@
 // Build step (`npm run build`, after tsc): bundles the compiled poststop entry (dist/src/hook/poststop-main.js) and
 // everything it imports into dist/src/hook/poststop.bundle.mjs (and its chunks), which bin/hook-poststop.js runs.
-// A few files to load instead of a few hundred halves the hook's start-up; the bundle sits at the depth of the modules it replaces,
-// so the paths they compute from import.meta.url (PACKAGE_ROOT, profiles/) stay the same.
+// A few files to load instead of a few hundred halves the hook's start-up; bundled modules find the package's files
+// through findPackageRoot (src/core/package-root.ts), wherever the bundle sits.
 // esbuild-wasm: esbuild as WebAssembly, no platform binary.
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'

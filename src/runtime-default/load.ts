@@ -1,6 +1,7 @@
 import {existsSync} from 'node:fs'
-import {fileURLToPath} from 'node:url'
+import {join, sep} from 'node:path'
 import {EXIT} from '../core/exit-codes.js'
+import {PACKAGE_ROOT} from '../core/paths.js'
 import {UserError} from '../core/errors.js'
 import {loadProfile} from '../profile/load.js'
 import type {SeccompProfile} from '../profile/model.js'
@@ -20,7 +21,7 @@ export const HOST_PROFILE_PATHS: readonly string[] = Object.freeze([
 ])
 
 /** The bundled copies (profiles/runtime-default/, see its README for upstream commits and licence). */
-export const BUNDLED_DIR = fileURLToPath(new URL('../../../profiles/runtime-default/', import.meta.url))
+export const BUNDLED_DIR = join(PACKAGE_ROOT, 'profiles', 'runtime-default') + sep
 const BUNDLED = {
   'containers-common': 'containers-common-seccomp.json',
   moby: 'moby-default.json',
