@@ -14,26 +14,11 @@ import {
  * brought a syscall are always named before the runs list (PROVENANCE_RUNS) fills up.
  */
 
-/** Argument values as recordings carry them (issue 15, notes/args-model.md); read only when present. */
-interface RecordedArgumentsLike {
-  values?: unknown
-}
-
 /** The argument tuples a recording saw per syscall, as `v0,v1` keys (absent for recordings without `arguments`). */
 export function argumentTuples(recording: Recording): Map<string, string[]> {
   const tuples = new Map<string, string[]>()
-  const args = (recording as Recording & {arguments?: Record<string, RecordedArgumentsLike>}).arguments
-  if (args === undefined || args === null || typeof args !== 'object') return tuples
-  for (const [syscall, recorded] of Object.entries(args)) {
-    const values = recorded?.values
-    if (!Array.isArray(values)) continue
-    const keys = values
-      .filter(
-        (t): t is string[] => Array.isArray(t) && t.every((v) => typeof v === 'string' && /^[0-9]{1,20}$/.test(v)),
-      )
-      .filter((t) => t.length >= 1 && t.length <= 6)
-      .map((t) => t.join(','))
-    tuples.set(syscall, [...new Set(keys)])
+  for (const [syscall, recorded] of Object.entries(recording.arguments ?? {})) {
+    tuples.set(syscall, [...new Set(recorded.values.map((tuple) => tuple.join(',')))])
   }
   return tuples
 }

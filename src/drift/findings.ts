@@ -1,19 +1,13 @@
 import type {SeccompProfile} from '../profile/model.js'
 import {allowsCall, syscallVerdict, type KnownArguments} from '../profile/semantics.js'
 import type {Recording} from '../store/model.js'
+import type {RecordedArguments} from '../syscalls/arguments.js'
 
 /**
  * What a check run (complain mode) did that the enforcing profile would deny: every syscall it made, and — where
  * the profile allows a syscall only for some argument values and the run recorded its values (issue 15's
  * `arguments`) — every value tuple. What "would deny" means is src/profile/semantics.ts's, nothing of its own.
  */
-
-/** Argument values as a recording keeps them (docs: /work/notes/args-model.md): decimal u64 strings. */
-export interface RecordedArguments {
-  positions: Array<{index: number; mask?: string}>
-  values: string[][]
-  overflow?: true
-}
 
 export interface DriftFinding {
   syscall: string
@@ -84,7 +78,7 @@ function parseU64(text: string | undefined): bigint | undefined {
 
 /**
  * The recording's argument values, when it has any (recordings of issue 15 carry `arguments`; older ones do
- * not). Read defensively: whatever is not in the documented shape counts as not recorded.
+ * not). Read defensively (a recording handed in by a caller need not have passed the store's checks): whatever is not in the documented shape counts as not recorded.
  */
 function recordedArguments(recording: Recording): Record<string, RecordedArguments> {
   const raw = (recording as {arguments?: unknown}).arguments

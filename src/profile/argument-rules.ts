@@ -1,4 +1,5 @@
 import {argumentCount, NAMESPACE_MASK} from '../syscalls/arg-names.js'
+import type {RecordedArguments} from '../syscalls/arguments.js'
 import type {SyscallSet} from '../syscalls/syscall-set.js'
 import type {SeccompArg, SeccompRule} from './model.js'
 
@@ -12,11 +13,7 @@ import type {SeccompArg, SeccompRule} from './model.js'
  */
 
 /** One syscall's values as a recording (or a kernel target) holds them: decimal u64 strings, masked per position. */
-export interface ArgumentValues {
-  positions: ReadonlyArray<{index: number; mask?: string}>
-  values: ReadonlyArray<ReadonlyArray<string>>
-  overflow?: boolean
-}
+export type ArgumentValues = Readonly<RecordedArguments>
 
 /** The ABI whose argument values the kernel records. */
 export const ARGUMENTS_ABI = 'x86_64'

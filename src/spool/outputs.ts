@@ -13,8 +13,9 @@ import {
 import {annotationsOf, parseOciState, type OciState} from '../oci/state.js'
 import {checkProfileText} from '../profile/load.js'
 import {profileFromSyscalls} from '../profile/from-syscalls.js'
-import {argumentPlanOf, type ArgumentValues} from '../profile/argument-rules.js'
+import {argumentPlanOf} from '../profile/argument-rules.js'
 import {formatProfileJson} from '../profile/normalise.js'
+import type {KernelTarget} from '../kernel/native-helper.js'
 import {createRecording} from '../store/model.js'
 import {incompleteReasons} from '../store/incomplete.js'
 import {RecordingStore} from '../store/store.js'
@@ -190,10 +191,9 @@ function isStorageFailure(error: unknown): boolean {
  */
 function argumentOptions(
   set: ReturnType<typeof withRuntimeTail>,
-  target: object,
+  target: KernelTarget,
   config: RecorderConfig,
 ): Parameters<typeof profileFromSyscalls>[1] {
   if (config.profileArguments === 'off') return {}
-  const args = (target as {args?: Record<string, ArgumentValues>}).args
-  return {arguments: argumentPlanOf(set.names, args)}
+  return {arguments: argumentPlanOf(set.names, target.args)}
 }

@@ -163,6 +163,9 @@ describe('argument values (real kernel)', {timeout: 300_000}, () => {
       {encoding: 'utf8', timeout: 120_000},
     )
     assert.equal(ran.status, 0, ran.stderr)
+    // The runtime returns once the poststop has journaled the syscalls; the finaliser stores the recording after.
+    const waited = runCli(['wait', '--all', '--timeout', '60'], {env})
+    assert.equal(waited.status, 0, waited.stderr)
     const [recording] = storedRecordings(name)
     const args = recording!.arguments!
     for (const syscall of Object.keys(EXPECTED)) {

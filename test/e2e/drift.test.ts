@@ -80,6 +80,12 @@ describe('complain mode and drift (real kernel, podman, runc, crun)', {timeout: 
     rmSync(work, {recursive: true, force: true})
   })
 
+  /** The runtime returns once the poststop has journaled the syscalls; the finaliser stores the recording after. */
+  function waitWritten(): void {
+    const waited = runCli(['wait', '--all', '--timeout', '60'], {env})
+    assert.equal(waited.status, 0, waited.stderr)
+  }
+
   it('path B under the complain profile is reported by drift and, once accepted, runs enforced', () => {
     const recorded = podman(
       podmanRunArgs({
@@ -91,6 +97,7 @@ describe('complain mode and drift (real kernel, podman, runc, crun)', {timeout: 
       }),
     )
     assert.equal(recorded.status, 0, recorded.stderr)
+    waitWritten()
 
     const built = runCli(['profiles', 'build', NAME, '--mode', 'complain', '--store', store, '--json'])
     assert.equal(built.status, EXIT.OK, built.stderr)
@@ -121,6 +128,7 @@ describe('complain mode and drift (real kernel, podman, runc, crun)', {timeout: 
       }),
     )
     assert.equal(check.status, 0, check.stderr)
+    waitWritten()
 
     // A normal build leaves the check run out: the enforcing profile is not widened.
     const rebuilt = runCli(['profiles', 'build', NAME, '--store', store, '--json'])

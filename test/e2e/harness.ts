@@ -23,6 +23,21 @@ import {REPO_ROOT} from '../helpers/cli.js'
 
 export const BUSYBOX = '/bin/busybox'
 
+/**
+ * The syscalls a profile allows, each once, sorted: the names of its SCMP_ACT_ALLOW rules, with or without argument
+ * conditions (an argument-aware profile has one rule per recorded value, and an ERRNO rule for clone3).
+ */
+export function allowedSyscallNames(profile: {
+  syscalls?: ReadonlyArray<{names: string[]; action: string}> | null
+}): string[] {
+  const allowed = (profile.syscalls ?? []).filter((rule) => rule.action === 'SCMP_ACT_ALLOW')
+  return [...new Set(allowed.flatMap((rule) => rule.names))].sort()
+}
+
+/** allowedSyscallNames of a profile file. */
+export const allowedSyscallNamesIn = (path: string): string[] =>
+  allowedSyscallNames(JSON.parse(readFileSync(path, 'utf8')) as Parameters<typeof allowedSyscallNames>[0])
+
 function which(command: string): string | undefined {
   const result = spawnSync('sh', ['-c', `command -v ${command}`], {encoding: 'utf8'})
   return result.status === 0 ? result.stdout.trim() : undefined

@@ -21,6 +21,7 @@ import {
   podmanRunArgs,
   prepareCgroupsForCrun,
   requireKernelPrerequisites,
+  allowedSyscallNamesIn,
 } from './harness.js'
 
 const work = mkdtempSync(join(tmpdir(), 'scr-e2e-hook-'))
@@ -52,10 +53,7 @@ function waitWritten(...args: string[]): void {
   assert.equal(run.status, 0, `wait ${args.join(' ')}: ${run.stderr}`)
 }
 
-function profileNames(path: string): string[] {
-  const profile = JSON.parse(readFileSync(path, 'utf8')) as {syscalls: Array<{names: string[]}>}
-  return profile.syscalls.flatMap((r) => r.names).sort()
-}
+const profileNames = allowedSyscallNamesIn
 
 describe('OCI hook (real kernel, podman, runc, crun)', {timeout: 600_000}, () => {
   before(async () => {

@@ -19,6 +19,7 @@ import {
   nativeHelper,
   recordInBackground,
   requireKernelPrerequisites,
+  allowedSyscallNamesIn,
 } from './harness.js'
 
 const work = mkdtempSync(join(tmpdir(), 'scr-e2e-faults-'))
@@ -55,10 +56,7 @@ async function waitForTargets(env: NodeJS.ProcessEnv, count: number): Promise<vo
   assert.fail(`fewer than ${count} targets registered after 5 s`)
 }
 
-const names = (path: string): string[] =>
-  (JSON.parse(readFileSync(path, 'utf8')) as {syscalls: Array<{names: string[]}>}).syscalls
-    .flatMap((r) => r.names)
-    .sort()
+const names = allowedSyscallNamesIn
 
 /** Released by creating this file: workloads stay alive until the test says so (no timing guesses). */
 const BARRIER = join(work, 'go')

@@ -22,6 +22,7 @@ import {
   nativeHelper,
   recordInBackground,
   requireKernelPrerequisites,
+  allowedSyscallNamesIn,
 } from './harness.js'
 import {buildMapFillers, IA32_SYSCALLS, type MapFillers} from './map-fillers.js'
 import {KERNEL_QUOTAS} from '../../src/kernel/quotas.js'
@@ -90,10 +91,7 @@ int main(int argc, char **argv)
 }
 `
 
-const profileNames = (path: string): string[] =>
-  (JSON.parse(readFileSync(path, 'utf8')) as {syscalls: Array<{names: string[]}>}).syscalls
-    .flatMap((r) => r.names)
-    .sort()
+const profileNames = allowedSyscallNamesIn
 
 /** A workload that waits for the barrier file, then does its part. */
 const afterBarrier = (barrier: string, script: string): string[] => [

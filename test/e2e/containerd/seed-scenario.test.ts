@@ -96,6 +96,9 @@ async function startReplica(
 async function stopReplica(pod: RunningPod): Promise<void> {
   await removePod(containerd!.client, pod)
   running.splice(running.indexOf(pod), 1)
+  // The runtime returns once the poststop has journaled the syscalls; the finaliser writes the outputs after.
+  const waited = cli(['wait', '--all', '--timeout', '60'])
+  assert.equal(waited.status, 0, waited.stderr)
 }
 
 /** The requests each replica serves: one HTTP GET from nginx, PING/SET/GET from redis; a failure shows their logs. */
