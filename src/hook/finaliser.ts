@@ -2,6 +2,11 @@ import {watch, type FSWatcher} from 'node:fs'
 import {join} from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
 import {isUserError} from '../core/errors.js'
+import {EXIT} from '../core/exit-codes.js'
+import {AnnotationError} from '../oci/annotations.js'
+import {StateError} from '../oci/state.js'
+import {noteRefusal} from '../spool/refusals.js'
+import {argumentOverflowNote} from '../store/argument-notes.js'
 import {acquireLock, type HeldLock} from '../fs/lock.js'
 import {withContainerLock, type FinaliseResult} from '../spool/finalise.js'
 import {listSpool} from '../spool/layout.js'
@@ -83,6 +88,10 @@ async function tryLock(spool: string): Promise<HeldLock | undefined> {
   }
 }
 
+/** An output refused by policy (a hostile annotation or state, an `of:` path outside the roots): no retry writes it. */
+const isRefusal = (error: unknown): boolean =>
+  error instanceof AnnotationError || error instanceof StateError || (isUserError(error) && error.exit === EXIT.REFUSED)
+
 /** Journals in the spool this run has not given up on. */
 async function pendingJournals(spool: string, run: FinaliserRun): Promise<string[]> {
   return (await listSpool(spool)).flatMap((e) => (e.kind === 'journal' && !run.failed.includes(e.id) ? [e.id] : []))
@@ -102,11 +111,16 @@ async function pass(options: FinaliserOptions, run: FinaliserRun): Promise<'idle
         run.finalised.push(id)
         for (const o of result?.outputs ?? []) log(`${id}: ${result?.syscalls ?? 0} syscalls → ${o.path}`)
         if (result && !result.recorded) log(`${id}: ${result.skipped}`)
+        for (const name of result?.argumentsOverflow ?? []) log(`${id}: warning: ${argumentOverflowNote(name)}`)
+        for (const warning of result?.warnings ?? []) log(`${id}: ${warning}`)
       } catch (error) {
         if (isUserError(error) && error.code === 'lock-timeout') continue // gc or a poststop has it now
         worked = true
         run.failed.push(id)
         log(`${id}: ${(error as Error).message}`)
+        // Runtimes show nothing of what happens after the poststop: a refusal goes where `status` reads it.
+        if (isRefusal(error))
+          await noteRefusal(options.spool, {time: new Date().toISOString(), id, reason: (error as Error).message})
       }
     }
   }

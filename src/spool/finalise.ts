@@ -1,5 +1,7 @@
+import {existsSync} from 'node:fs'
 import {rm} from 'node:fs/promises'
-import {isUserError} from '../core/errors.js'
+import {isUserError, UserError} from '../core/errors.js'
+import {EXIT} from '../core/exit-codes.js'
 import type {RecorderConfig} from '../config/config.js'
 import {parseOciState} from '../oci/state.js'
 import {withLock} from '../fs/lock.js'
@@ -169,7 +171,15 @@ export async function finaliseJournal(options: {
 }): Promise<FinaliseResult | undefined> {
   const {config, id, helper} = options
   const journal = await readJournal(config.spool, id)
-  if (journal === undefined) return undefined
+  if (journal === undefined) {
+    // Gone (finished meanwhile) is nothing owed; there but unreadable would be taken up again and again.
+    if (existsSync(journalPath(config.spool, id)))
+      throw new UserError(`journal ${journalPath(config.spool, id)} is damaged: left for gc`, {
+        exit: EXIT.RUNTIME,
+        code: 'spool-damaged',
+      })
+    return undefined
+  }
   const note = await readSpoolNote(config.spool, id)
   if (note === undefined) {
     await rm(journalPath(config.spool, id), {force: true})

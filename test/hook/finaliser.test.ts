@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import {existsSync, mkdtempSync, rmSync, writeFileSync, unlinkSync} from 'node:fs'
+import {existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, unlinkSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
@@ -7,6 +7,10 @@ import {after, describe, it} from 'node:test'
 import {acquireLock} from '../../src/fs/lock.js'
 import {finaliserLockPath, runFinaliser} from '../../src/hook/finaliser.js'
 import {containerLockPath} from '../../src/spool/layout.js'
+import {UserError} from '../../src/core/errors.js'
+import {EXIT} from '../../src/core/exit-codes.js'
+import {finaliseJournal} from '../../src/spool/finalise.js'
+import {refusalLogPath} from '../../src/spool/refusals.js'
 
 const dirs: string[] = []
 function spool(): string {
@@ -102,5 +106,45 @@ describe('finaliser', () => {
     assert.deepEqual(calls.filter((c) => c === 'bad').length, 1, 'tried once, not in a loop')
     assert.ok(lines.includes('bad: cannot write bad'))
     assert.ok(existsSync(join(dir, 'bad.taken')), 'its journal stays for gc')
+  })
+})
+
+describe('finaliser: what it cannot write', () => {
+  it('logs a refusal by policy in refused.log (runtimes show nothing after the poststop), a storage failure not', async () => {
+    const dir = spool()
+    journal(dir, 'refused')
+    journal(dir, 'full')
+    const run = await runFinaliser({
+      spool: dir,
+      idleMs: 0,
+      finalise: async (id: string) => {
+        if (id === 'refused')
+          throw new UserError('of:/elsewhere/x.json is outside the output roots', {exit: EXIT.REFUSED})
+        throw new UserError('the store is read-only', {exit: EXIT.RUNTIME})
+      },
+    })
+    assert.deepEqual([...run.failed].sort(), ['full', 'refused'])
+    const logged = readFileSync(refusalLogPath(dir), 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as {id: string; reason: string})
+    assert.deepEqual(
+      logged.map((r) => [r.id, r.reason]),
+      [['refused', 'of:/elsewhere/x.json is outside the output roots']],
+    )
+  })
+
+  it('a journal that is there but unreadable fails once (left for gc) instead of being taken up again and again', async () => {
+    const dir = spool()
+    writeFileSync(join(dir, 'broken.taken'), 'not json\n')
+    const config = {spool: dir} as Parameters<typeof finaliseJournal>[0]['config']
+    await assert.rejects(finaliseJournal({id: 'broken', config, helper: '/nonexistent'}), /damaged/)
+    const run = await runFinaliser({
+      spool: dir,
+      idleMs: 0,
+      finalise: (id) => finaliseJournal({id, config, helper: '/nonexistent'}),
+    })
+    assert.deepEqual(run.failed, ['broken'])
+    assert.ok(existsSync(join(dir, 'broken.taken')), 'the journal is kept for gc')
   })
 })
