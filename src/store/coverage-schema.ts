@@ -1,3 +1,5 @@
+import {ARGUMENT_POSITIONS_SCHEMA, U64_STRING_SCHEMA} from './recording-schema.js'
+
 /** Bounds of a sidecar's provenance (docs/REFERENCE.md, "Provenance"): runs per syscall or tuple, runs in all, text. */
 export const PROVENANCE_REFS = 5
 export const PROVENANCE_RUNS = 256
@@ -52,7 +54,7 @@ const PROVENANCE_SCHEMA = {
   },
 } as const
 
-const u64Digits = {type: 'string', pattern: '^(0|[1-9][0-9]{0,19})$'} as const
+const u64Digits = U64_STRING_SCHEMA
 /** `arguments` of the sidecar: bounded like the profile's rules (argument-rules.ts). */
 const ARGUMENT_COVERAGE_SCHEMA = {
   type: 'object',
@@ -63,17 +65,7 @@ const ARGUMENT_COVERAGE_SCHEMA = {
     additionalProperties: false,
     required: ['positions', 'values'],
     properties: {
-      positions: {
-        type: 'array',
-        minItems: 1,
-        maxItems: 6,
-        items: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['index'],
-          properties: {index: {type: 'integer', minimum: 0, maximum: 5}, mask: u64Digits},
-        },
-      },
+      positions: ARGUMENT_POSITIONS_SCHEMA,
       values: {
         type: 'array',
         maxItems: 4096,

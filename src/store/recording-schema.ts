@@ -22,7 +22,21 @@ const syscallNames = {
   items: {type: 'string', pattern: '^_?[a-z0-9][a-z0-9_]{0,62}$'},
 } as const
 
-const u64String = {type: 'string', pattern: '^(0|[1-9][0-9]{0,19})$', maxLength: 20} as const
+/** A u64 in plain decimal digits (the range is checked where a schema cannot: validateRecording). */
+export const U64_STRING_SCHEMA = {type: 'string', pattern: '^(0|[1-9][0-9]{0,19})$', maxLength: 20} as const
+const u64String = U64_STRING_SCHEMA
+/** The argument positions a syscall's values were recorded at (recordings, coverage sidecars, drift findings). */
+export const ARGUMENT_POSITIONS_SCHEMA = {
+  type: 'array',
+  minItems: 1,
+  maxItems: ARGUMENT_BOUNDS.positions,
+  items: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['index'],
+    properties: {index: {type: 'integer', minimum: 0, maximum: 5}, mask: U64_STRING_SCHEMA},
+  },
+} as const
 /** `arguments`: bounded; what a schema cannot say (u64 range, masks, order, names in syscalls.x86_64) is checked in validateRecording. */
 export const RECORDED_ARGUMENTS_SCHEMA = {
   type: 'object',
@@ -33,17 +47,7 @@ export const RECORDED_ARGUMENTS_SCHEMA = {
     additionalProperties: false,
     required: ['positions', 'values'],
     properties: {
-      positions: {
-        type: 'array',
-        minItems: 1,
-        maxItems: ARGUMENT_BOUNDS.positions,
-        items: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['index'],
-          properties: {index: {type: 'integer', minimum: 0, maximum: 5}, mask: u64String},
-        },
-      },
+      positions: ARGUMENT_POSITIONS_SCHEMA,
       values: {
         type: 'array',
         maxItems: ARGUMENT_BOUNDS.values,

@@ -1,3 +1,4 @@
+import {ARGUMENT_POSITIONS_SCHEMA} from '../../store/recording-schema.js'
 import {invalidRecordingFile} from './profiles-build.js'
 import {stringList} from './common.js'
 
@@ -55,15 +56,7 @@ export const DRIFT_OUTPUT = {
                   additionalProperties: false,
                   required: ['positions', 'values'],
                   properties: {
-                    positions: {
-                      type: 'array',
-                      items: {
-                        type: 'object',
-                        additionalProperties: false,
-                        required: ['index'],
-                        properties: {index: {type: 'integer'}, mask: {type: 'string'}},
-                      },
-                    },
+                    positions: ARGUMENT_POSITIONS_SCHEMA,
                     values: stringList,
                   },
                 },

@@ -98,7 +98,12 @@ async function stopReplica(pod: RunningPod): Promise<void> {
   running.splice(running.indexOf(pod), 1)
   // The runtime returns once the poststop has journaled the syscalls; the finaliser writes the outputs after.
   const waited = cli(['wait', '--all', '--timeout', '60'])
-  assert.equal(waited.status, 0, waited.stderr)
+  const log = join(work, 'spool', 'finaliser.log')
+  assert.equal(
+    waited.status,
+    0,
+    `${waited.stderr}\nfinaliser.log:\n${existsSync(log) ? readFileSync(log, 'utf8') : '(none)'}`,
+  )
 }
 
 /** The requests each replica serves: one HTTP GET from nginx, PING/SET/GET from redis; a failure shows their logs. */
