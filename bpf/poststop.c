@@ -569,7 +569,7 @@ int cmd_hook_poststop(struct opts *o)
 	if (!scr_parse_oci_state(state, len, &st, &why))
 		fail(EX_USAGE, R_STATE, 0, "refusing the OCI state: %s", why);
 	/* containerd runs the hooks for every container: one that asks for nothing is done at once. */
-	if (st.has_annotations && !st.record.set && !st.trace.set && !st.trace_own.set)
+	if (st.has_annotations && !st.record.set && !st.check.set && !st.trace.set && !st.trace_own.set)
 		return EX_OK;
 	/* No note: nothing was registered (and no lock file is made for it). */
 	if (!file_exists(o->spool, "%s.json", st.id, 0))
