@@ -447,7 +447,8 @@ static void start_finaliser(const char *spool, const char *finaliser)
 		_exit(0);
 	reset_signals();
 	setpriority(PRIO_PROCESS, 0, 19);
-	sched_setscheduler(0, SCHED_IDLE, &(struct sched_param){ .sched_priority = 0 });
+	/* SCHED_BATCH, not SCHED_IDLE: its children take the helper lock every prestart waits for. */
+	sched_setscheduler(0, SCHED_BATCH, &(struct sched_param){ .sched_priority = 0 });
 	{
 		int empty[2], out = open(log, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW, 0600);
 
