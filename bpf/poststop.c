@@ -545,6 +545,7 @@ static void take_into_journal(const char *spool, const char *id, const struct no
 		fail(EX_RUNTIME, R_SPOOL, errno, "cannot write %s/%s.taken", spool, id);
 	/* Still ours: we hold the lock every prestart takes before it could move it aside. */
 	take_result(n->mntns, true, &removed);
+	release_stamp(); /* as remove --keep-attached: a detach-idle counts its linger from this release */
 	if (result_adds(&read, &removed) && !write_journal(spool, id, n, &removed, iso, rec, podman))
 		fail(EX_RUNTIME, R_SPOOL, errno, "cannot write %s/%s.taken", spool, id);
 	unlock();
