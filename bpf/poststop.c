@@ -345,6 +345,12 @@ static bool result_adds(const struct result *a, const struct result *b)
 	for (int i = 0; i < SCR_ABI_COUNT; i++)
 		if (b->sys[i].n != a->sys[i].n)
 			return true;
+	/* argument values: a tuple made ready, or an overflow, between the read and the removal */
+	if (b->has_args != a->has_args)
+		return true;
+	for (int i = 0; b->has_args && i < SCR_ARG_SYSCALLS; i++)
+		if (b->args.set[i].ready != a->args.set[i].ready || b->args.set[i].overflow != a->args.set[i].overflow)
+			return true;
 	return b->t.lost != a->t.lost || b->t.flags != a->t.flags || b->t.over_nested != a->t.over_nested ||
 	       b->t.over_words != a->t.over_words;
 }
