@@ -428,7 +428,7 @@ static bool finaliser_running(const char *spool)
 /*
  * Starts the finaliser unless one runs: detached from the runtime (own session, not our child: the runtime waits
  * for this hook only, and the grandchild holds none of its pipes), signals reset (crun blocks them), low priority,
- * stdio on <spool>/finaliser.log. The finaliser takes its lock itself; two started at once: one of them stays.
+ * in / with umask 077, told the spool (--spool), stdio on <spool>/finaliser.log when that is a regular file. The finaliser takes its lock itself; two started at once: one of them stays.
  */
 static void start_finaliser(const char *spool, const char *finaliser)
 {
@@ -455,9 +455,20 @@ static void start_finaliser(const char *spool, const char *finaliser)
 	setpriority(PRIO_PROCESS, 0, 19);
 	/* SCHED_BATCH, not SCHED_IDLE: its children take the helper lock every prestart waits for. */
 	sched_setscheduler(0, SCHED_BATCH, &(struct sched_param){ .sched_priority = 0 });
+	umask(077);
+	if (chdir("/") != 0)
+		_exit(1);
 	{
-		int empty[2], out = open(log, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW, 0600);
+		int empty[2], out = open(log, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
+		struct stat sb;
 
+		/* Only a regular file is written through: a FIFO or device there gets nothing (the lines go to memory). */
+		if (out >= 0 && (fstat(out, &sb) != 0 || !S_ISREG(sb.st_mode))) {
+			close(out);
+			out = -1;
+		}
+		if (out < 0)
+			out = memfd_create("finaliser.log", MFD_CLOEXEC);
 		if (out < 0 || pipe(empty) != 0) /* stdin: a pipe without a writer (end of file at once) */
 			_exit(1);
 		close(empty[1]);
@@ -466,7 +477,7 @@ static void start_finaliser(const char *spool, const char *finaliser)
 		dup2(out, 2);
 		close_range(3, ~0U, 0);
 	}
-	execl(finaliser, finaliser, (char *)NULL);
+	execl(finaliser, finaliser, "--spool", spool, (char *)NULL);
 	_exit(127);
 }
 
