@@ -383,8 +383,20 @@ static void podman_name(const struct scr_oci_state *st, char *name, size_t size)
 	snprintf(path, sizeof(path), "%s/containers.json", bundle);
 	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_size > 32 * 1024 * 1024 ||
-	    !(text = calloc(1, (size_t)sb.st_size + 1)) || read(fd, text, (size_t)sb.st_size) != sb.st_size)
+	    !(text = calloc(1, (size_t)sb.st_size + 1)))
 		goto out;
+	/* read(2) may return less than asked: until end of file or the size fstat gave */
+	for (size_t got = 0; got < (size_t)sb.st_size;) {
+		ssize_t r = read(fd, text + got, (size_t)sb.st_size - got);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			goto out;
+		if (r == 0)
+			break;
+		got += (size_t)r;
+	}
 	snprintf(key, sizeof(key), "\"id\":\"%s\"", st->id);
 	if (!(at = strstr(text, key)))
 		goto out;
