@@ -81,6 +81,7 @@ static void owner_record(char *out)
 {
 	char host[256] = "", start[32] = "null", pidns[64] = "", token[33], path[64], buf[1024];
 	size_t n;
+	int len;
 	FILE *f;
 
 	gethostname(host, sizeof(host) - 1);
@@ -103,9 +104,11 @@ static void owner_record(char *out)
 	for (char *h = host; *h; h++)
 		if (*h == '"' || *h == '\\' || (unsigned char)*h < 0x20)
 			*h = '_';
-	n = (size_t)snprintf(out, LOCK_RECORD_BYTES,
-			     "{\"pid\":%d,\"host\":\"%s\",\"start\":%s,\"pidns\":\"%s\",\"token\":\"%s\",\"at\":%lld}", getpid(),
-			     host, start, pidns, token, now_ms(CLOCK_REALTIME));
+	len = snprintf(out, LOCK_RECORD_BYTES,
+		       "{\"pid\":%d,\"host\":\"%s\",\"start\":%s,\"pidns\":\"%s\",\"token\":\"%s\",\"at\":%lld}", getpid(), host,
+		       start, pidns, token, now_ms(CLOCK_REALTIME));
+	/* snprintf returns the length it wanted: never pad from past the buffer */
+	n = len < 0 ? 0 : len >= LOCK_RECORD_BYTES ? LOCK_RECORD_BYTES - 1 : (size_t)len;
 	memset(out + n, ' ', LOCK_RECORD_BYTES - 1 - n);
 	out[LOCK_RECORD_BYTES - 1] = '\n';
 }
