@@ -4,7 +4,7 @@
  * container's resources go: under the container's lock (<spool>/c.<id>.lock, the same flock(2) src/fs/lock.ts
  * takes) the kernel's marks are copied into the crash-safe journal <id>.taken, then the kernel target is removed
  * (the release protocol of src/spool/release.ts, natively, for the common case). Naming, merging and writing the
- * outputs happen off the runtime's path, in the finaliser (src/finaliser), which this hook starts when none runs.
+ * outputs happen off the runtime's path, in the finaliser (src/hook/finaliser.ts), which this hook starts when none runs.
  *
  * What is left to the finaliser, with the journal as the only thing written here:
  *   - an orphan-<ns_id>.json exists (a prestart moved the recording aside): the journal holds an empty target and
@@ -424,7 +424,7 @@ out:
 
 /* ---- the finaliser and the fallback -------------------------------------------------------------------------- */
 
-/* Whether a finaliser holds <spool>/finaliser.lock (taken by src/finaliser through src/fs/lock.ts). */
+/* Whether a finaliser holds <spool>/finaliser.lock (taken by src/hook/finaliser.ts through src/fs/lock.ts). */
 static bool finaliser_running(const char *spool)
 {
 	char path[PATH_BYTES];
