@@ -4,7 +4,8 @@
  * container's resources go: under the container's lock (<spool>/c.<id>.lock, the same flock(2) src/fs/lock.ts
  * takes) the kernel's marks are copied into the crash-safe journal <id>.taken, then the kernel target is removed
  * (the release protocol of src/spool/release.ts, natively, for the common case). Naming, merging and writing the
- * outputs happen off the runtime's path, in the finaliser (src/hook/finaliser.ts), which this hook starts when none runs.
+ * outputs happen off the runtime's path, in the finaliser (src/hook/finaliser.ts), which this hook starts when
+ * none runs.
  *
  * What is left to the finaliser, with the journal as the only thing written here:
  *   - an orphan-<ns_id>.json exists (a prestart moved the recording aside): the journal holds an empty target and
@@ -443,7 +444,8 @@ static bool finaliser_running(const char *spool)
 /*
  * Starts the finaliser unless one runs: detached from the runtime (own session, not our child: the runtime waits
  * for this hook only, and the grandchild holds none of its pipes), signals reset (crun blocks them), low priority,
- * in / with umask 077, told the spool (--spool), stdio on <spool>/finaliser.log when that is a regular file. The finaliser takes its lock itself; two started at once: one of them stays.
+ * in / with umask 077, told the spool (--spool), stdio on <spool>/finaliser.log when that is a regular file. The
+ * finaliser takes its lock itself; two started at once: one of them stays.
  */
 static void start_finaliser(const char *spool, const char *finaliser)
 {
