@@ -9,6 +9,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -54,6 +55,9 @@ static int lock_fd = -1;
 
 void lock(void)
 {
+	/* A SCHED_IDLE holder would starve every prestart on a busy node: the lock is taken at normal policy. */
+	if (sched_getscheduler(0) == SCHED_IDLE)
+		sched_setscheduler(0, SCHED_OTHER, &(struct sched_param){ .sched_priority = 0 });
 	if (mkdir(SCR_LOCK_DIR, 0700) != 0 && errno != EEXIST)
 		fail(EX_RUNTIME, R_LOCK, errno, "cannot create %s", SCR_LOCK_DIR);
 	lock_fd = open(SCR_LOCK_FILE, O_RDWR | O_CREAT | O_CLOEXEC, 0600);

@@ -4,7 +4,8 @@
  * container's resources go: under the container's lock (<spool>/c.<id>.lock, the same flock(2) src/fs/lock.ts
  * takes) the kernel's marks are copied into the crash-safe journal <id>.taken, then the kernel target is removed
  * (the release protocol of src/spool/release.ts, natively, for the common case). Naming, merging and writing the
- * outputs happen off the runtime's path, in the finaliser (src/finaliser), which this hook starts when none runs.
+ * outputs happen off the runtime's path, in the finaliser (src/hook/finaliser.ts), which this hook starts when
+ * none runs.
  *
  * What is left to the finaliser, with the journal as the only thing written here:
  *   - an orphan-<ns_id>.json exists (a prestart moved the recording aside): the journal holds an empty target and
@@ -81,6 +82,7 @@ static void owner_record(char *out)
 {
 	char host[256] = "", start[32] = "null", pidns[64] = "", token[33], path[64], buf[1024];
 	size_t n;
+	int len;
 	FILE *f;
 
 	gethostname(host, sizeof(host) - 1);
@@ -103,9 +105,11 @@ static void owner_record(char *out)
 	for (char *h = host; *h; h++)
 		if (*h == '"' || *h == '\\' || (unsigned char)*h < 0x20)
 			*h = '_';
-	n = (size_t)snprintf(out, LOCK_RECORD_BYTES,
-			     "{\"pid\":%d,\"host\":\"%s\",\"start\":%s,\"pidns\":\"%s\",\"token\":\"%s\",\"at\":%lld}", getpid(),
-			     host, start, pidns, token, now_ms(CLOCK_REALTIME));
+	len = snprintf(out, LOCK_RECORD_BYTES,
+		       "{\"pid\":%d,\"host\":\"%s\",\"start\":%s,\"pidns\":\"%s\",\"token\":\"%s\",\"at\":%lld}", getpid(), host,
+		       start, pidns, token, now_ms(CLOCK_REALTIME));
+	/* snprintf returns the length it wanted: never pad from past the buffer */
+	n = len < 0 ? 0 : len >= LOCK_RECORD_BYTES ? LOCK_RECORD_BYTES - 1 : (size_t)len;
 	memset(out + n, ' ', LOCK_RECORD_BYTES - 1 - n);
 	out[LOCK_RECORD_BYTES - 1] = '\n';
 }
@@ -345,6 +349,12 @@ static bool result_adds(const struct result *a, const struct result *b)
 	for (int i = 0; i < SCR_ABI_COUNT; i++)
 		if (b->sys[i].n != a->sys[i].n)
 			return true;
+	/* argument values: a tuple made ready, or an overflow, between the read and the removal */
+	if (b->has_args != a->has_args)
+		return true;
+	for (int i = 0; b->has_args && i < SCR_ARG_SYSCALLS; i++)
+		if (b->args.set[i].ready != a->args.set[i].ready || b->args.set[i].overflow != a->args.set[i].overflow)
+			return true;
 	return b->t.lost != a->t.lost || b->t.flags != a->t.flags || b->t.over_nested != a->t.over_nested ||
 	       b->t.over_words != a->t.over_words;
 }
@@ -377,8 +387,20 @@ static void podman_name(const struct scr_oci_state *st, char *name, size_t size)
 	snprintf(path, sizeof(path), "%s/containers.json", bundle);
 	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_size > 32 * 1024 * 1024 ||
-	    !(text = calloc(1, (size_t)sb.st_size + 1)) || read(fd, text, (size_t)sb.st_size) != sb.st_size)
+	    !(text = calloc(1, (size_t)sb.st_size + 1)))
 		goto out;
+	/* read(2) may return less than asked: until end of file or the size fstat gave */
+	for (size_t got = 0; got < (size_t)sb.st_size;) {
+		ssize_t r = read(fd, text + got, (size_t)sb.st_size - got);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			goto out;
+		if (r == 0)
+			break;
+		got += (size_t)r;
+	}
 	snprintf(key, sizeof(key), "\"id\":\"%s\"", st->id);
 	if (!(at = strstr(text, key)))
 		goto out;
@@ -403,7 +425,7 @@ out:
 
 /* ---- the finaliser and the fallback -------------------------------------------------------------------------- */
 
-/* Whether a finaliser holds <spool>/finaliser.lock (taken by src/finaliser through src/fs/lock.ts). */
+/* Whether a finaliser holds <spool>/finaliser.lock (taken by src/hook/finaliser.ts through src/fs/lock.ts). */
 static bool finaliser_running(const char *spool)
 {
 	char path[PATH_BYTES];
@@ -422,7 +444,8 @@ static bool finaliser_running(const char *spool)
 /*
  * Starts the finaliser unless one runs: detached from the runtime (own session, not our child: the runtime waits
  * for this hook only, and the grandchild holds none of its pipes), signals reset (crun blocks them), low priority,
- * stdio on <spool>/finaliser.log. The finaliser takes its lock itself; two started at once: one of them stays.
+ * in / with umask 077, told the spool (--spool), stdio on <spool>/finaliser.log when that is a regular file. The
+ * finaliser takes its lock itself; two started at once: one of them stays.
  */
 static void start_finaliser(const char *spool, const char *finaliser)
 {
@@ -447,10 +470,22 @@ static void start_finaliser(const char *spool, const char *finaliser)
 		_exit(0);
 	reset_signals();
 	setpriority(PRIO_PROCESS, 0, 19);
-	sched_setscheduler(0, SCHED_IDLE, &(struct sched_param){ .sched_priority = 0 });
+	/* SCHED_BATCH, not SCHED_IDLE: its children take the helper lock every prestart waits for. */
+	sched_setscheduler(0, SCHED_BATCH, &(struct sched_param){ .sched_priority = 0 });
+	umask(077);
+	if (chdir("/") != 0)
+		_exit(1);
 	{
-		int empty[2], out = open(log, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW, 0600);
+		int empty[2], out = open(log, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
+		struct stat sb;
 
+		/* Only a regular file is written through: a FIFO or device there gets nothing (the lines go to memory). */
+		if (out >= 0 && (fstat(out, &sb) != 0 || !S_ISREG(sb.st_mode))) {
+			close(out);
+			out = -1;
+		}
+		if (out < 0)
+			out = memfd_create("finaliser.log", MFD_CLOEXEC);
 		if (out < 0 || pipe(empty) != 0) /* stdin: a pipe without a writer (end of file at once) */
 			_exit(1);
 		close(empty[1]);
@@ -459,7 +494,7 @@ static void start_finaliser(const char *spool, const char *finaliser)
 		dup2(out, 2);
 		close_range(3, ~0U, 0);
 	}
-	execl(finaliser, finaliser, (char *)NULL);
+	execl(finaliser, finaliser, "--spool", spool, (char *)NULL);
 	_exit(127);
 }
 
@@ -544,6 +579,7 @@ static void take_into_journal(const char *spool, const char *id, const struct no
 		fail(EX_RUNTIME, R_SPOOL, errno, "cannot write %s/%s.taken", spool, id);
 	/* Still ours: we hold the lock every prestart takes before it could move it aside. */
 	take_result(n->mntns, true, &removed);
+	release_stamp(); /* as remove --keep-attached: a detach-idle counts its linger from this release */
 	if (result_adds(&read, &removed) && !write_journal(spool, id, n, &removed, iso, rec, podman))
 		fail(EX_RUNTIME, R_SPOOL, errno, "cannot write %s/%s.taken", spool, id);
 	unlock();
@@ -569,7 +605,7 @@ int cmd_hook_poststop(struct opts *o)
 	if (!scr_parse_oci_state(state, len, &st, &why))
 		fail(EX_USAGE, R_STATE, 0, "refusing the OCI state: %s", why);
 	/* containerd runs the hooks for every container: one that asks for nothing is done at once. */
-	if (st.has_annotations && !st.record.set && !st.trace.set && !st.trace_own.set)
+	if (st.has_annotations && !st.record.set && !st.check.set && !st.trace.set && !st.trace_own.set)
 		return EX_OK;
 	/* No note: nothing was registered (and no lock file is made for it). */
 	if (!file_exists(o->spool, "%s.json", st.id, 0))
