@@ -1,6 +1,7 @@
 import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import type {SyscallSet} from '../syscalls/syscall-set.js'
+import {unionArguments, type ArgumentsBySyscall} from '../syscalls/arguments.js'
 import {nativeAbi} from '../syscalls/index.js'
 import {PACKAGE_ROOT} from '../core/paths.js'
 
@@ -15,6 +16,8 @@ interface TailData {
   tails: Record<string, string[]>
   /** What a runtime's thread started after the filter does (runc: under load); added only when asked for. */
   lateThreads: Record<string, string[]>
+  /** Argument values of the curated syscalls a runtime passes after the filter (runc: prctl for capabilities). */
+  argumentTails?: Record<string, ArgumentsBySyscall>
 }
 
 let data: TailData | undefined
@@ -31,12 +34,39 @@ export const KNOWN_RUNTIMES = ['runc', 'crun'] as const
  */
 export function runtimeTail(mode: 'both' | 'own', recordingRuntime: string, lateThreads = false): string[] {
   const {tails, lateThreads: threads} = tailData()
-  const runtimes = mode === 'own' && Object.hasOwn(tails, recordingRuntime) ? [recordingRuntime] : Object.keys(tails)
-  const names = runtimes.flatMap((r) => [
+  const names = tailRuntimes(mode, recordingRuntime).flatMap((r) => [
     ...tails[r]!,
     ...(lateThreads && Object.hasOwn(threads, r) ? threads[r]! : []),
+    ...Object.keys(runtimeArgumentTails(r)),
   ])
   return [...new Set(names)].sort()
+}
+
+function tailRuntimes(mode: 'both' | 'own', recordingRuntime: string): string[] {
+  const {tails} = tailData()
+  return mode === 'own' && Object.hasOwn(tails, recordingRuntime) ? [recordingRuntime] : Object.keys(tails)
+}
+
+const runtimeArgumentTails = (runtime: string): ArgumentsBySyscall => {
+  const all = tailData().argumentTails ?? {}
+  return Object.hasOwn(all, runtime) ? all[runtime]! : {}
+}
+
+/**
+ * The recorded argument values with the tail's added (the runtimes runtimeTail names): a profile restricted to
+ * the workload's prctl options alone would stop runc before the workload starts. Values recorded by a kernel
+ * that records none (undefined) stay undefined: the syscalls are then allowed by name anyway.
+ */
+export function withArgumentTail(
+  args: ArgumentsBySyscall | undefined,
+  mode: 'both' | 'own',
+  recordingRuntime: string,
+): ArgumentsBySyscall | undefined {
+  if (args === undefined) return undefined
+  return tailRuntimes(mode, recordingRuntime).reduce<ArgumentsBySyscall>(
+    (union, runtime) => unionArguments(union, runtimeArgumentTails(runtime))!,
+    args,
+  )
 }
 
 /** The set with the tail added to the native ABI (the runtime runs natively). */

@@ -22,7 +22,7 @@ import {RecordingStore} from '../store/store.js'
 import {labelProblem} from '../store/names.js'
 import {nameKernelSyscalls, syscallCount} from '../syscalls/syscall-set.js'
 import {overflowedSyscalls} from '../syscalls/arguments.js'
-import {runtimeTail, withRuntimeTail} from '../runtime-tail/tails.js'
+import {runtimeTail, withArgumentTail, withRuntimeTail} from '../runtime-tail/tails.js'
 import {workloadFromPodName} from '../naming/workload.js'
 import {profileNameFor} from '../naming/profile-name.js'
 import {namingFromOciAnnotations} from '../naming/oci-annotations.js'
@@ -76,11 +76,12 @@ export async function writeOutputs(note: SpoolNote, journal: Journal, config: Re
     const tailMode = runtimeTailOverride(annotations) ?? config.runtimeTail
     const lateThreads = runtimeThreadsOverride(annotations) ?? config.runtimeThreads
     const set = withRuntimeTail(nameKernelSyscalls(target), runtimeTail(tailMode, note.runtime, lateThreads))
+    const args = withArgumentTail(target.args, tailMode, note.runtime)
     const outputs: FinaliseResult['outputs'] = []
     const {label, warning} = runLabel(annotations)
     for (const request of requests) {
       if (request.kind === 'trace-syscall') {
-        let profile = profileFromSyscalls(set, argumentOptions(set, target, config))
+        let profile = profileFromSyscalls(set, argumentOptions(set, args, config))
         if (request.base !== null) {
           const check = checkProfileText(readConfined(request.base, config.outputRoots, tenant))
           if (!check.valid)
@@ -123,7 +124,7 @@ export async function writeOutputs(note: SpoolNote, journal: Journal, config: Re
           lost: target.lost,
           interrupted: target.interrupted === true,
           quota: target.quota,
-          arguments: target.args,
+          arguments: args,
           startedAt: new Date(note.registered_unix_ms),
           endedAt: new Date(journal.endedAt),
           label,
@@ -191,9 +192,9 @@ function isStorageFailure(error: unknown): boolean {
  */
 function argumentOptions(
   set: ReturnType<typeof withRuntimeTail>,
-  target: KernelTarget,
+  args: KernelTarget['args'],
   config: RecorderConfig,
 ): Parameters<typeof profileFromSyscalls>[1] {
   if (config.profileArguments === 'off') return {}
-  return {arguments: argumentPlanOf(set.names, target.args)}
+  return {arguments: argumentPlanOf(set.names, args)}
 }

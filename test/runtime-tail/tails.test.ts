@@ -2,20 +2,23 @@ import assert from 'node:assert/strict'
 import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {describe, it} from 'node:test'
-import {runtimeTail, withRuntimeTail} from '../../src/runtime-tail/tails.js'
+import {runtimeTail, withArgumentTail, withRuntimeTail} from '../../src/runtime-tail/tails.js'
 import {PACKAGE_ROOT} from '../../src/core/paths.js'
 
 const data = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'profiles', 'runtime-tails.json'), 'utf8')) as {
   tails: Record<string, string[]>
   lateThreads: Record<string, string[]>
+  argumentTails: Record<string, Record<string, unknown>>
 }
 const union = (...lists: string[][]) => [...new Set(lists.flat())].sort()
+/** A runtime's tail: the names it calls after the filter, with the curated syscalls whose values it passes then. */
+const tailOf = (runtime: 'runc' | 'crun') => union(data.tails[runtime]!, Object.keys(data.argumentTails[runtime] ?? {}))
 
 describe('runtime tails', () => {
   it('both runtimes by default; the recording runtime only with own; both when that runtime is unknown', () => {
-    assert.deepEqual(runtimeTail('both', 'runc'), union(data.tails.runc!, data.tails.crun!))
-    assert.deepEqual(runtimeTail('own', 'crun'), union(data.tails.crun!))
-    assert.deepEqual(runtimeTail('own', 'runc'), union(data.tails.runc!))
+    assert.deepEqual(runtimeTail('both', 'runc'), union(tailOf('runc'), tailOf('crun')))
+    assert.deepEqual(runtimeTail('own', 'crun'), tailOf('crun'))
+    assert.deepEqual(runtimeTail('own', 'runc'), tailOf('runc'))
     assert.deepEqual(runtimeTail('own', 'youki'), runtimeTail('both', 'youki'))
     // The runtime name comes from the hook's parent process: a name like an Object property is just unknown.
     for (const odd of ['constructor', '__proto__', 'toString'])
@@ -24,11 +27,8 @@ describe('runtime tails', () => {
 
   it('adds what runc threads started after the filter do only when asked, and only with runc in the tail', () => {
     assert.ok(data.lateThreads.runc!.includes('clone3') && data.lateThreads.runc!.includes('sigaltstack'))
-    assert.deepEqual(
-      runtimeTail('both', 'crun', true),
-      union(data.tails.runc!, data.tails.crun!, data.lateThreads.runc!),
-    )
-    assert.deepEqual(runtimeTail('own', 'runc', true), union(data.tails.runc!, data.lateThreads.runc!))
+    assert.deepEqual(runtimeTail('both', 'crun', true), union(tailOf('runc'), tailOf('crun'), data.lateThreads.runc!))
+    assert.deepEqual(runtimeTail('own', 'runc', true), union(tailOf('runc'), data.lateThreads.runc!))
     assert.deepEqual(runtimeTail('own', 'crun', true), runtimeTail('own', 'crun'))
     assert.ok(!runtimeTail('both', 'runc').includes('sigaltstack'), 'not by default')
   })
@@ -36,5 +36,21 @@ describe('runtime tails', () => {
   it('adds the tail to the native ABI, sorted and without duplicates', () => {
     const set = withRuntimeTail({names: {x86_64: ['write', 'capset'], x86: ['read']}, unknown: []}, ['capset', 'close'])
     assert.deepEqual(set.names, {x86_64: ['capset', 'close', 'write'], x86: ['read']})
+  })
+})
+
+describe('argument tails (issue 15)', () => {
+  const prctl = (values: string[]) => ({positions: [{index: 0}], values: values.map((v) => [v])})
+
+  it("adds runc's prctl options after the filter to recorded values, and prctl to the tail's names", () => {
+    const withTail = withArgumentTail({prctl: prctl(['4'])}, 'both', 'podman')
+    assert.deepEqual(withTail?.prctl?.values, [['4'], ['8'], ['24'], ['47']])
+    assert.ok(runtimeTail('both', 'podman').includes('prctl'))
+    assert.ok(runtimeTail('own', 'runc').includes('prctl'))
+  })
+
+  it('adds nothing for crun alone, and nothing where the kernel recorded no values (allowed by name then)', () => {
+    assert.deepEqual(withArgumentTail({prctl: prctl(['4'])}, 'own', 'crun'), {prctl: prctl(['4'])})
+    assert.equal(withArgumentTail(undefined, 'both', 'runc'), undefined)
   })
 })
