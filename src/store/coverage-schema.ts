@@ -1,3 +1,4 @@
+import {ARGUMENT_BOUNDS} from '../syscalls/arguments.js'
 import {ARGUMENT_POSITIONS_SCHEMA, U64_STRING_SCHEMA} from './recording-schema.js'
 
 /** Bounds of a sidecar's provenance (docs/REFERENCE.md, "Provenance"): runs per syscall or tuple, runs in all, text. */
@@ -54,11 +55,10 @@ const PROVENANCE_SCHEMA = {
   },
 } as const
 
-const u64Digits = U64_STRING_SCHEMA
 /** `arguments` of the sidecar: bounded like the profile's rules (argument-rules.ts). */
 const ARGUMENT_COVERAGE_SCHEMA = {
   type: 'object',
-  maxProperties: 64,
+  maxProperties: ARGUMENT_BOUNDS.syscalls,
   propertyNames: {pattern: '^[a-z0-9_]+$'},
   additionalProperties: {
     type: 'object',
@@ -73,7 +73,7 @@ const ARGUMENT_COVERAGE_SCHEMA = {
           type: 'object',
           additionalProperties: false,
           required: ['value', 'recordings'],
-          properties: {value: {type: 'array', minItems: 1, maxItems: 6, items: u64Digits}, recordings: count},
+          properties: {value: {type: 'array', minItems: 1, maxItems: 6, items: U64_STRING_SCHEMA}, recordings: count},
         },
       },
     },

@@ -24,7 +24,6 @@ const syscallNames = {
 
 /** A u64 in plain decimal digits (the range is checked where a schema cannot: validateRecording). */
 export const U64_STRING_SCHEMA = {type: 'string', pattern: '^(0|[1-9][0-9]{0,19})$', maxLength: 20} as const
-const u64String = U64_STRING_SCHEMA
 /** The argument positions a syscall's values were recorded at (recordings, coverage sidecars, drift findings). */
 export const ARGUMENT_POSITIONS_SCHEMA = {
   type: 'array',
@@ -51,7 +50,7 @@ export const RECORDED_ARGUMENTS_SCHEMA = {
       values: {
         type: 'array',
         maxItems: ARGUMENT_BOUNDS.values,
-        items: {type: 'array', minItems: 1, maxItems: ARGUMENT_BOUNDS.positions, items: u64String},
+        items: {type: 'array', minItems: 1, maxItems: ARGUMENT_BOUNDS.positions, items: U64_STRING_SCHEMA},
       },
       overflow: {const: true},
     },
