@@ -1,7 +1,7 @@
 import {createHash} from 'node:crypto'
-import {Document} from 'yaml'
 import {UserError} from '../core/errors.js'
 import {EXIT} from '../core/exit-codes.js'
+import {formatYaml} from '../core/yaml.js'
 import {profileFormat, SECCOMP_ARCHES, type SeccompArg, type SeccompProfile} from '../profile/model.js'
 import {normaliseProfile} from '../profile/normalise.js'
 
@@ -143,15 +143,9 @@ export function toSpoSeccompProfile(profile: SeccompProfile, options: SpoOptions
 }
 
 /**
- * YAML text of the resource, with a comment saying where it came from. Written for YAML 1.1 readers too
- * (Kubernetes' parser): strings such as `on`, `no` or `0755` are quoted.
+ * YAML text of the resource, with a comment saying where it came from. Written for YAML 1.1 readers (Kubernetes'
+ * parser) and 1.2 readers alike: strings such as `on`, `no`, `0755` or `0o7` are quoted.
  */
 export function formatSpoYaml(resource: SpoSeccompProfile, comment?: string): string {
-  const document = new Document(resource, {version: '1.1'})
-  if (comment)
-    document.commentBefore = comment
-      .split('\n')
-      .map((line) => ` ${line}`)
-      .join('\n')
-  return document.toString({lineWidth: 0})
+  return formatYaml(resource, {comment})
 }

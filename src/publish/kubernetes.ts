@@ -1,8 +1,8 @@
 import {createHash} from 'node:crypto'
 import {posix} from 'node:path'
-import {stringify} from 'yaml'
 import {UserError} from '../core/errors.js'
 import {EXIT} from '../core/exit-codes.js'
+import {formatYaml} from '../core/yaml.js'
 import {configMapKey} from './names.js'
 import type {PreparedProfile} from './publish.js'
 
@@ -182,9 +182,7 @@ export function buildKubernetesManifests(profiles: PreparedProfile[], options: K
       },
     },
   }
-  const yaml = [configMap, daemonSet]
-    .map((doc) => stringify(doc, {lineWidth: 0, blockQuote: 'literal', aliasDuplicateObjects: false}))
-    .join('---\n')
+  const yaml = [configMap, daemonSet].map((doc) => formatYaml(doc, {blockQuote: 'literal'})).join('---\n')
   return {
     configMap,
     daemonSet,

@@ -1,4 +1,4 @@
-import {stringify} from 'yaml'
+import {formatYaml} from '../core/yaml.js'
 
 /** What a pod spec needs to use a published profile (pod-level `spec.securityContext` or a container's). */
 export interface LocalhostSecurityContext {
@@ -11,7 +11,7 @@ export function securityContextFor(localhostProfile: string): LocalhostSecurityC
 
 /** The securityContext as YAML, ready to paste into a container (or the pod) spec, indented by `indent` spaces. */
 export function securityContextYaml(localhostProfile: string, indent = 0): string {
-  const text = stringify({securityContext: securityContextFor(localhostProfile)}, {lineWidth: 0})
+  const text = formatYaml({securityContext: securityContextFor(localhostProfile)})
   const pad = ' '.repeat(indent)
   return text
     .trimEnd()
