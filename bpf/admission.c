@@ -270,6 +270,8 @@ static enum scr_admission check_trace(const struct scr_json_str *v, const char *
 	return verdict;
 }
 
+static const char *const reserved_suffixes[] = { ".complain", ".coverage" };
+
 /* seccomp-recorder.io/record (and .../check): auto (or empty, true) or a name of 1-3 segments, as parseRecordName. */
 static enum scr_admission check_name(const char *a, const struct scr_json_str *v, char *why, size_t size)
 {
@@ -303,6 +305,16 @@ static enum scr_admission check_name(const char *a, const struct scr_json_str *v
 	if (segments > 3)
 		return refuse(why, size,
 			      "annotation %s: name has more than 3 segments (namespace/workload/container)", a);
+	/* Not ending like the files beside a profile: RESERVED_NAME_SUFFIXES in src/core/paths.ts. */
+	for (size_t i = 0; i < sizeof(reserved_suffixes) / sizeof(reserved_suffixes[0]); i++) {
+		size_t n = strlen(reserved_suffixes[i]);
+
+		if (name.n >= n && !memcmp(name.p + name.n - n, reserved_suffixes[i], n))
+			return refuse(why, size,
+				      "annotation %s: name \"%s\" ends in \"%s\", kept for the file beside a profile "
+				      "(<name>%s.json)",
+				      a, quoted(name), reserved_suffixes[i], reserved_suffixes[i]);
+	}
 	return SCR_ADMIT;
 }
 

@@ -240,6 +240,8 @@ With --podman, the arguments after -- are those of \`podman run\` (pass what pod
       label: flags.label,
       output: flags.output,
       stdoutToStderr: profileOnStdout || this.jsonEnabled(),
+      onSignal: (signal) =>
+        process.stderr.write(`${signal}: finishing the run's recording and removing its one-time hook first\n`),
     })
     if (profileOnStdout) process.stdout.write(result.text)
     const report = new ContainerRecordReport(result)

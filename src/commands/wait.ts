@@ -29,27 +29,29 @@ Exit status: 0 when everything is written, 6 when --timeout passed first (what i
     },
   ]
   static override flags = {
-    container: Flags.string({char: 'c', description: 'container id (repeatable)', multiple: true, default: []}),
-    output: Flags.string({char: 'o', description: 'an `of:` output path (repeatable)', multiple: true, default: []}),
+    container: Flags.string({char: 'c', description: 'container id (repeatable)', multiple: true}),
+    output: Flags.string({char: 'o', description: 'an `of:` output path (repeatable)', multiple: true}),
     all: Flags.boolean({description: 'every container that has exited', default: false}),
     timeout: Flags.integer({description: 'give up after this many seconds (exit 6)', default: 30, min: 0, max: 86400}),
   }
 
   async run(): Promise<WaitResult> {
     const {flags} = await this.parse(Wait)
-    if (flags.container.length === 0 && flags.output.length === 0 && !flags.all)
+    const ids = flags.container ?? []
+    const outputs = flags.output ?? []
+    if (ids.length === 0 && outputs.length === 0 && !flags.all)
       throw new UserError('nothing to wait for: give --container ID, --output PATH or --all', {
         exit: EXIT.USAGE,
         code: 'usage',
       })
-    for (const id of flags.container)
+    for (const id of ids)
       if (!CONTAINER_ID.test(id))
         throw new UserError(`not a container id: ${JSON.stringify(id)}`, {exit: EXIT.USAGE, code: 'usage'})
     const {spool} = await loadConfig()
     const result = await waitForOutputs({
       spool,
-      ids: flags.container,
-      outputs: flags.output,
+      ids,
+      outputs,
       all: flags.all,
       timeoutMs: flags.timeout * 1000,
     })

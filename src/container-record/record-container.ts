@@ -22,6 +22,7 @@ import {
   podmanFlagValue,
   type ContainerRuntime,
 } from './runtime-command.js'
+import {withRunSignals, type RunSignals} from './signals.js'
 import {RUN_OUTPUTS_TIMEOUT_MS, waitForRunOutputs} from './wait.js'
 
 /**
@@ -45,6 +46,8 @@ export interface ContainerRecordOptions {
   output?: string
   /** The container's stdout to our stderr (our stdout carries the profile or JSON). */
   stdoutToStderr: boolean
+  /** Hears a signal that came while the runtime did not run (the run is finished and cleaned up all the same). */
+  onSignal?: (signal: NodeJS.Signals) => void
 }
 
 export interface ContainerRecordResult {
@@ -71,7 +74,6 @@ export interface ContainerRecordResult {
 }
 
 const PRIVATE_NAME = 'record/container'
-const SIGNALS_TO_FORWARD = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] as const
 
 /** Checks what can be checked before anything runs: the name, the label, the output, the runtime arguments. */
 export function checkContainerRecordOptions(
@@ -104,11 +106,7 @@ export async function recordContainer(options: ContainerRecordOptions): Promise<
   let hook: OneTimeHook | undefined
   let finalisedAtCleanup = 0
   // Ctrl-C and SIGTERM go to the runtime (podman passes them on to the container); we stay to clean up.
-  let child: ReturnType<typeof execa> | undefined
-  const forward = (signal: NodeJS.Signals) => child?.kill(signal)
-  for (const signal of SIGNALS_TO_FORWARD) process.on(signal, forward)
-  let outcome: ContainerRecordResult
-  try {
+  const run = async (signals: RunSignals): Promise<ContainerRecordResult> => {
     hook = await createOneTimeHook({
       helper: options.helper,
       store: storeRoot,
@@ -118,11 +116,14 @@ export async function recordContainer(options: ContainerRecordOptions): Promise<
     })
     const started = performance.now()
     const launch = await runtimeLaunch(options.runner, hook)
-    child = execa(launch.file, launch.args, {
+    if (signals.caught !== null) throw interrupted(signals.caught)
+    const child = execa(launch.file, launch.args, {
       stdio: ['inherit', options.stdoutToStderr ? process.stderr : 'inherit', 'inherit'],
       reject: false,
     })
+    signals.forwardTo(child)
     const result = await child
+    signals.forwardTo(undefined)
     const durationMs = performance.now() - started
     const containerId = await launch.containerId()
     const waited = await waitForRunOutputs({spool: hook.config.spool, containerId, timeoutMs: RUN_OUTPUTS_TIMEOUT_MS})
@@ -140,7 +141,7 @@ export async function recordContainer(options: ContainerRecordOptions): Promise<
     const built = (await buildProfiles(store, {filter: {names: [name]}})).built[0]!
     const written = options.output === undefined ? null : await writeWithSidecar(options.output, built)
     const status = exitStatus(result.exitCode, result.signal)
-    outcome = {
+    return {
       mode: options.runner.kind,
       runtime: options.runner.runtime ?? null,
       name: options.name ?? null,
@@ -163,12 +164,21 @@ export async function recordContainer(options: ContainerRecordOptions): Promise<
       finalisedAtCleanup: 0,
       text: built.text,
     }
-  } finally {
-    for (const signal of SIGNALS_TO_FORWARD) process.off(signal, forward)
+  }
+  const cleanup = async () => {
     if (hook) finalisedAtCleanup = (await hook.remove()).finalised
     if (privateStore !== null) await rm(privateStore, {recursive: true, force: true})
   }
+  const outcome = await withRunSignals(run, cleanup, options.onSignal)
   return {...outcome, finalisedAtCleanup}
+}
+
+/** A signal came before the runtime started: it is not started. */
+function interrupted(signal: NodeJS.Signals): UserError {
+  return new UserError(`${signal} before the container started: nothing was run`, {
+    exit: EXIT.RUNTIME,
+    code: 'interrupted',
+  })
 }
 
 /** What to start, and how to learn the container's id afterwards. */

@@ -72,6 +72,7 @@ export const ERROR_CODES = [
   'recording-gone',
   'recording-incomplete',
   'recorder-interrupted',
+  'interrupted',
   'lost-syscalls',
   'quota-exceeded',
   'no-recordings',

@@ -25,6 +25,20 @@ export function defaultStoreRoot(env: NodeJS.ProcessEnv = process.env): string {
   return configured ? configured : DEFAULT_STORE_ROOT
 }
 
+/**
+ * Name endings kept for the files beside a profile (`<name>.complain.json`, its complain-mode variant;
+ * `<name>.coverage.json`, its coverage sidecar) in the store and the publish tree: a profile named
+ * `shop/web.coverage` would be written over `shop/web`'s sidecar, so no profile name ends in one.
+ */
+export const RESERVED_NAME_SUFFIXES = ['.complain', '.coverage'] as const
+
+/** Why a profile name ending in a reserved suffix (RESERVED_NAME_SUFFIXES) is refused, or null when it does not. */
+export function reservedNameProblem(name: string): string | null {
+  const suffix = RESERVED_NAME_SUFFIXES.find((s) => name.endsWith(s))
+  if (suffix === undefined) return null
+  return `name ${JSON.stringify(name)} ends in "${suffix}", kept for the file beside a profile (<name>${suffix}.json)`
+}
+
 /** The recordings store's three directories (see src/store/store.ts for what each holds). */
 export function storeLayout(root: string): {recordingsDir: string; profilesDir: string; locksDir: string} {
   return {recordingsDir: join(root, 'recordings'), profilesDir: join(root, 'profiles'), locksDir: join(root, 'locks')}

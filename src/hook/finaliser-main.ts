@@ -1,22 +1,18 @@
 /**
  * The finaliser process (bin/finaliser.js runs the build's bundle of this file, dist/src/hook/finaliser.bundle.mjs):
  * started by the native poststop (bpf/poststop.c) when none runs, detached from the runtime, at low priority, its
- * stdout and stderr on <spool>/finaliser.log. It writes the outputs of every journal in the spool, lingers, exits
+ * stdout and stderr on <spool>/finaliser.log (rotated by runFinaliser). It writes the outputs of every journal in the spool, lingers, exits
  * (src/hook/finaliser.ts). `--idle-ms N` changes how long it lingers (0: exit once the spool has no journal).
  * `--spool DIR` (the native poststop passes its own) names the spool; one that is not the config's is refused.
  */
 import {spawn} from 'node:child_process'
-import {stat, truncate} from 'node:fs/promises'
 import {resolve} from 'node:path'
 import {loadConfig} from '../config/config.js'
 import {EXIT} from '../core/exit-codes.js'
 import {helperPath} from '../kernel/native-helper.js'
 import {finaliseJournal} from '../spool/finalise.js'
 import {LINGER_SECONDS} from './entry.js'
-import {finaliserLogPath, runFinaliser} from './finaliser.js'
-
-/** The log is cut when it grows past this (it holds one line per finalisation). */
-const LOG_LIMIT_BYTES = 1 << 20
+import {runFinaliser} from './finaliser.js'
 
 const idleArg = process.argv.indexOf('--idle-ms')
 const idleMs = idleArg > 0 ? Number(process.argv[idleArg + 1]) : undefined
@@ -39,11 +35,6 @@ try {
   }
   const spool = config.spool
   const helper = helperPath()
-  const logSize = await stat(finaliserLogPath(spool)).then(
-    (s) => s.size,
-    () => 0,
-  )
-  if (logSize > LOG_LIMIT_BYTES) await truncate(finaliserLogPath(spool), 0).catch(() => undefined)
   const run = await runFinaliser({
     spool,
     finalise: (id) => finaliseJournal({id, config, helper}),

@@ -8,6 +8,7 @@ import {StateError} from '../oci/state.js'
 import {noteRefusal} from '../spool/refusals.js'
 import {argumentOverflowNote} from '../store/argument-notes.js'
 import {acquireLock, type HeldLock} from '../fs/lock.js'
+import {rotateLog} from '../fs/log-rotation.js'
 import {withContainerLock, type FinaliseResult} from '../spool/finalise.js'
 import {listSpool} from '../spool/layout.js'
 
@@ -20,12 +21,16 @@ import {listSpool} from '../spool/layout.js'
  * Coalesced: one finaliser per spool (`finaliser.lock`, src/fs/lock.ts); the native poststop starts one only when
  * none holds it. It works through every pending journal, lingers `idleMs` watching the spool for more, then lets
  * its lock go and looks once more: a poststop that saw the lock held just before did not start another one, so
- * its journal is taken by this finaliser after all.
+ * its journal is taken by this finaliser after all. Before it lets the lock go it rotates `finaliser.log` past
+ * FINALISER_LOG_MAX_BYTES (to `finaliser.log.1`, regular files only), so the log never grows without bound.
  */
 
 export const finaliserLockPath = (spool: string) => join(spool, 'finaliser.lock')
 /** Where the native poststop points the finaliser's stdout and stderr. */
 export const finaliserLogPath = (spool: string) => join(spool, 'finaliser.log')
+
+/** Past this, finaliser.log becomes finaliser.log.1 when a finaliser is done (src/fs/log-rotation.ts). */
+export const FINALISER_LOG_MAX_BYTES = 1 << 20
 
 /** How long the finaliser waits for more journals before it exits. */
 export const FINALISER_IDLE_MS = 2_000
@@ -42,6 +47,8 @@ export interface FinaliserOptions {
   concurrency?: number
   /** One line per finalisation and failure (the finaliser's log). */
   log?: (line: string) => void
+  /** FINALISER_LOG_MAX_BYTES unless given (tests). */
+  logMaxBytes?: number
 }
 
 export interface FinaliserRun {
@@ -67,6 +74,8 @@ export async function runFinaliser(options: FinaliserOptions): Promise<Finaliser
         continue
       }
       if (await spool.changed(options.idleMs ?? FINALISER_IDLE_MS)) continue
+      // Under the lock, once this run's lines are written: the next finaliser's go into a fresh log.
+      await rotateLog(finaliserLogPath(options.spool), options.logMaxBytes ?? FINALISER_LOG_MAX_BYTES)
       await lock.release()
       lock = undefined
       if ((await pendingJournals(options.spool, run)).length === 0) return run

@@ -1,3 +1,4 @@
+import {reservedNameProblem} from '../core/paths.js'
 import {OBJECT_NAME} from '../oci/containerd-keys.js'
 import {profileNameProblem} from '../store/names.js'
 import {workloadFromPodName} from './workload.js'
@@ -36,6 +37,7 @@ export interface NamingParts {
  * 3. the template (default `{namespace}/{workload}/{container}`) when every placeholder it uses is known;
  * 4. podman's container name; 5. the container name; 6. `unnamed/<first 12 of the id>` — 5 and 6 under the
  *    namespace when there is one (a Kubernetes container never falls back to a name outside its namespace).
+ * Rules 3-5 are passed over when their name ends in `.complain` or `.coverage` (RESERVED_NAME_SUFFIXES).
  * Throws when `explicit` or the template result is not a valid name; an invalid annotation is ignored.
  */
 export function profileNameFor(parts: NamingParts): string {
@@ -64,15 +66,17 @@ export function profileNameFor(parts: NamingParts): string {
   }
   const template = parts.template ?? DEFAULT_NAME_TEMPLATE
   const filled = fillTemplate(template, values)
-  if (filled !== null) {
+  // A name the container chose that ends like a sidecar (`web.coverage`) is passed over for the next rule: its
+  // profile would be written over another's sidecar, and refusing would lose the recording.
+  if (filled !== null && reservedNameProblem(filled) === null) {
     const problem = profileNameProblem(filled)
     if (problem) throw new Error(`name template ${JSON.stringify(template)}: ${problem}`)
     return filled
   }
   // A Kubernetes container's fallbacks stay in its namespace: no name outside it belongs to the pod.
   const scope = (name: string) => (namespace === null ? name : `${namespace}/${name}`)
-  if (podmanName !== null && namespace === null) return podmanName
-  if (container !== null) return scope(container)
+  if (podmanName !== null && namespace === null && reservedNameProblem(podmanName) === null) return podmanName
+  if (container !== null && reservedNameProblem(container) === null) return scope(container)
   const id = typeof parts.id === 'string' ? parts.id.replace(/[^A-Za-z0-9]/g, '').slice(0, 12) : ''
   return scope(id === '' ? 'unnamed' : `unnamed/${id}`)
 }

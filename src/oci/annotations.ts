@@ -9,6 +9,7 @@
  * - `seccomp-recorder.io/record` = `auto` (name from CRI-O labels or the container name) or an explicit profile
  *   name such as `team/web`: the recording goes into the recordings store and is aggregated under that name.
  */
+import {reservedNameProblem} from '../core/paths.js'
 import {quoteForMessage} from '../json/strict-json.js'
 import {containerdContainerName} from './containerd-keys.js'
 
@@ -96,6 +97,8 @@ export function parseRecordName(value: string, a: string = RECORD_ANNOTATION): s
     }
   }
   if (segments.length > 3) throw new AnnotationError(a, 'name has more than 3 segments (namespace/workload/container)')
+  const reserved = reservedNameProblem(trimmed)
+  if (reserved !== null) throw new AnnotationError(a, reserved)
   return trimmed
 }
 

@@ -21,7 +21,8 @@ import {argumentsAdd, argumentsProblem, unionArguments} from '../syscalls/argume
  *   ns.<ns_id>.record         `record --name`: where its recording goes, written before it is saved
  *   refused.log(.1)           the poststop's refusals, one JSON line each, for `status` (src/spool/refusals.ts)
  *   finaliser.lock            held by the finaliser (src/hook/finaliser.ts) while it runs: one per spool
- *   finaliser.log             the finaliser's messages (the native poststop points its stdout and stderr here)
+ *   finaliser.log(.1)         the finaliser's messages (the native poststop points its stdout and stderr here;
+ *                             past 1 MiB the finaliser makes it .1 before it lets its lock go)
  *
  * Container ids start with a letter or digit and notes end in `.json`, so no name of ours is ever a note's.
  * (A container named `orphan-<number>` is told from an orphan by the note's own fields.)
@@ -62,7 +63,7 @@ export function classifySpoolFile(file: string): SpoolEntry {
     return {kind: 'temp', file, pid: Number(m[2]), ...(orphan ? {orphanNsId: Number(orphan[1])} : {})}
   }
   if (file.endsWith('.lock') || file.endsWith('.lock.break')) return {kind: 'lock', file}
-  if (file === 'finaliser.log') return {kind: 'log', file}
+  if (file === 'finaliser.log' || file === 'finaliser.log.1') return {kind: 'log', file}
   m = /^ns\.(m?[0-9]+)\.record$/.exec(file)
   if (m) return {kind: 'record-marker', file, ns: m[1]!}
   m = ORPHAN.exec(file)

@@ -1,6 +1,7 @@
 import {constants} from 'node:fs'
-import {open, rename, stat} from 'node:fs/promises'
+import {open} from 'node:fs/promises'
 import {join} from 'node:path'
+import {rotateLog} from '../fs/log-rotation.js'
 
 /**
  * The poststop hook's refusals (an `of:`/`if:` path through a symlink below the root, outside the pod's namespace, a
@@ -21,12 +22,7 @@ export interface Refusal {
 export async function noteRefusal(spool: string, refusal: Refusal): Promise<void> {
   const path = refusalLogPath(spool)
   try {
-    const size = await stat(path).then(
-      (s) => (s.isFile() ? s.size : -1),
-      () => 0,
-    )
-    if (size < 0) return // not a regular file: not ours to write through
-    if (size > MAX_REFUSAL_LOG_BYTES) await rename(path, `${path}.1`)
+    if ((await rotateLog(path, MAX_REFUSAL_LOG_BYTES)) === 'not-a-file') return // not ours to write through
     const line = `${JSON.stringify({...refusal, reason: refusal.reason.slice(0, 1000)})}\n`
     const file = await open(
       path,

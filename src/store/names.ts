@@ -1,4 +1,5 @@
 import {createHash} from 'node:crypto'
+import {reservedNameProblem} from '../core/paths.js'
 
 /**
  * What a profile name may be, and the one file-name encoding of names (`safeNameSegment`) the store,
@@ -90,7 +91,11 @@ export function decodeSafeNameSegment(encoded: string): string | undefined {
 /** Longest profile name accepted. */
 export const MAX_PROFILE_NAME = 512
 
-/** Why a profile name is refused, or null when it is fine: 1–512 characters, no control characters, `/`-separated non-empty segments other than `.` and `..`. */
+/**
+ * Why a profile name is refused, or null when it is fine: 1–512 characters, no control characters, `/`-separated
+ * non-empty segments other than `.` and `..`, not ending in `.complain` or `.coverage` (RESERVED_NAME_SUFFIXES:
+ * the endings of the files beside a profile).
+ */
 export function profileNameProblem(name: string): string | null {
   if (typeof name !== 'string' || name.length === 0) return 'a profile name must not be empty'
   if (name.length > MAX_PROFILE_NAME)
@@ -103,7 +108,7 @@ export function profileNameProblem(name: string): string | null {
     if (segment === '.' || segment === '..') return `"${name}": "." and ".." are not allowed as segments`
     if (segment.trim() !== segment) return `"${name}": segments must not start or end with white space`
   }
-  return null
+  return reservedNameProblem(name)
 }
 
 /** Longest run label (`record --label`, the `seccomp-recorder.io/label` annotation). */

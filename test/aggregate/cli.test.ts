@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import {existsSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {after, describe, it} from 'node:test'
 import {Ajv} from 'ajv'
@@ -11,7 +11,7 @@ import {PROFILES_LIST_OUTPUT} from '../../src/cli/output-schemas/profiles-list.j
 import {PROFILES_MERGE_OUTPUT} from '../../src/cli/output-schemas/profiles-merge.js'
 import {checkProfileText} from '../../src/profile/load.js'
 import {runCli} from '../helpers/cli.js'
-import {copyFixtureStore, tempDir} from '../store/helpers/recordings.js'
+import {copyFixtureStore, makeRecording, tempDir} from '../store/helpers/recordings.js'
 
 const ajv = new Ajv({allErrors: true, strict: false})
 const dirs: string[] = []
@@ -130,6 +130,37 @@ describe('profiles build (CLI)', () => {
     const json = runCli(['profiles', 'build', '--store', empty, '--json'])
     assert.equal(json.status, EXIT.USAGE)
     assert.ok(ajv.validate(ERROR_OUTPUT_SCHEMA, JSON.parse(json.stdout)), ajv.errorsText())
+  })
+
+  it('refuses names that end like a sidecar; a planted recording of one never writes over a sidecar', () => {
+    const dir = store()
+    for (const name of ['tools/busybox.coverage', 'tools/busybox.complain']) {
+      const run = runCli(['profiles', 'build', '--store', dir, name])
+      assert.equal(run.status, EXIT.USAGE, run.stderr)
+      assert.match(run.stderr, /ends in "\.(coverage|complain)", kept for the file beside a profile/)
+      assert.doesNotMatch(run.stderr, /\n\s+at .*\.js:\d+/)
+    }
+    // A recording named tools/busybox.coverage, put into the store by a writer that skips the checks: its
+    // profile would be profiles/tools_2Fbusybox.coverage.json, tools/busybox's sidecar.
+    const planted = {
+      ...makeRecording({name: 'tools/busybox', syscalls: ['read']}),
+      id: 'planted',
+      name: 'tools/busybox.coverage',
+    }
+    mkdirSync(join(dir, 'recordings', 'tools_2Fbusybox.coverage'))
+    writeFileSync(join(dir, 'recordings', 'tools_2Fbusybox.coverage', 'planted.json'), JSON.stringify(planted))
+    const run = runCli(['profiles', 'build', '--store', dir, '--json'])
+    assert.equal(run.status, EXIT.OK, run.stderr)
+    const output = JSON.parse(run.stdout) as {profiles: Array<{name: string}>; invalid: Array<{path: string}>}
+    assert.deepEqual(
+      output.profiles.map((p) => p.name),
+      ['default/db/postgres', 'default/web/nginx', 'tools/busybox'],
+    )
+    assert.match(JSON.stringify(output.invalid), /planted\.json/)
+    const sidecar = JSON.parse(readFileSync(join(dir, 'profiles', 'tools_2Fbusybox.coverage.json'), 'utf8')) as {
+      recordings: number
+    }
+    assert.equal(sidecar.recordings, 1)
   })
 
   it('reads the store from SECCOMP_RECORDER_STORE', () => {

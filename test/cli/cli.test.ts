@@ -206,10 +206,18 @@ describe('exit codes', () => {
 })
 
 describe('help', () => {
-  it('lists examples on the root page and for every command', () => {
+  it('lists examples on the root page and for every command, and no empty default', () => {
     assert.match(runCli(['--help']).stdout, /EXAMPLES\n/)
-    for (const id of commandIds())
-      assert.match(runCli([...id.split(' '), '--help']).stdout, /EXAMPLES\n/, `${id} --help has no examples`)
+    for (const id of commandIds()) {
+      const help = runCli([...id.split(' '), '--help']).stdout
+      assert.match(help, /EXAMPLES\n/, `${id} --help has no examples`)
+      // A repeatable flag defaulting to [] is shown as "[default: ]": such a flag has no default to show.
+      assert.doesNotMatch(
+        help,
+        /\[default: *(undefined|\[object [A-Za-z]+\])?\]/,
+        `${id} --help shows an empty default`,
+      )
+    }
   })
 })
 

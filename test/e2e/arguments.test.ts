@@ -13,7 +13,14 @@ import type {ArgumentsBySyscall} from '../../src/syscalls/arguments.js'
 import {validateRecording, type Recording} from '../../src/store/model.js'
 import {RecordingStore} from '../../src/store/store.js'
 import {runCli} from '../helpers/cli.js'
-import {busyboxRootfs, nativeHelper, podmanRunArgs, requireKernelPrerequisites} from './harness.js'
+import {
+  busyboxRootfs,
+  installTempHook,
+  nativeHelper,
+  podmanRunArgs,
+  requireKernelPrerequisites,
+  tempHook,
+} from './harness.js'
 
 const work = mkdtempSync(join(tmpdir(), 'scr-e2e-args-'))
 const store = join(work, 'store')
@@ -132,18 +139,9 @@ describe('argument values (real kernel)', {timeout: 300_000}, () => {
   })
 
   it('a podman (runc) container with the record annotation: its recording holds the same tuples', () => {
-    const env = {
-      SECCOMP_RECORDER_LIBEXEC: join(work, 'libexec'),
-      SECCOMP_RECORDER_INSTALL_MANIFEST: join(work, 'install.json'),
-      SECCOMP_RECORDER_CONFIG: join(work, 'config.yaml'),
-    }
-    const hooksDir = join(work, 'hooks.d')
-    writeFileSync(
-      env.SECCOMP_RECORDER_CONFIG,
-      `outputRoots: [${join(work, 'out')}]\nstore: ${store}\nspool: ${join(work, 'spool')}\n`,
-    )
-    const installed = runCli(['install', '--json', '--hooks-dir', hooksDir], {env})
-    assert.equal(installed.status, 0, installed.stderr)
+    const hook = tempHook(work)
+    const {env, hooksDir} = hook
+    installTempHook(hook)
     const rootfs = busyboxRootfs(work)
     copyFileSync(probe, join(rootfs, 'bin', 'args-probe'))
     chmodSync(join(rootfs, 'bin', 'args-probe'), 0o755)

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict'
 import {spawnSync} from 'node:child_process'
-import {existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdtempSync, readFileSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
@@ -16,20 +16,17 @@ import {EXIT} from '../../src/core/exit-codes.js'
 import {runCli} from '../helpers/cli.js'
 import {
   busyboxRootfs,
+  installTempHook,
   nativeHelper,
   podmanRunArgs,
   prepareCgroupsForCrun,
   requireKernelPrerequisites,
+  tempHook,
 } from './harness.js'
 
 const work = mkdtempSync(join(tmpdir(), 'scr-e2e-drift-'))
-const env = {
-  SECCOMP_RECORDER_LIBEXEC: join(work, 'libexec'),
-  SECCOMP_RECORDER_INSTALL_MANIFEST: join(work, 'install.json'),
-  SECCOMP_RECORDER_CONFIG: join(work, 'config.yaml'),
-}
-const hooksDir = join(work, 'hooks.d')
-const store = join(work, 'store')
+const hook = tempHook(work)
+const {env, hooksDir, store} = hook
 const kubelet = join(work, 'kubelet')
 const rootfs = busyboxRootfs(work)
 const NAME = `drift-e2e-${process.pid}`
@@ -68,12 +65,7 @@ describe('complain mode and drift (real kernel, podman, runc, crun)', {timeout: 
     requireKernelPrerequisites()
     prepareCgroupsForCrun()
     await nativeHelper()
-    writeFileSync(
-      env.SECCOMP_RECORDER_CONFIG,
-      `outputRoots: [${join(work, 'out')}]\nstore: ${store}\nspool: ${join(work, 'spool')}\n`,
-    )
-    const installed = runCli(['install', '--json', '--hooks-dir', hooksDir], {env})
-    assert.equal(installed.status, 0, installed.stderr)
+    installTempHook(hook)
   })
   after(() => {
     runCli(['uninstall', '--hooks-dir', hooksDir], {env})

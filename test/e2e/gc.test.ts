@@ -22,16 +22,22 @@ import {validateRecording, type Recording} from '../../src/store/model.js'
 import {nameKernelSyscalls} from '../../src/syscalls/syscall-set.js'
 import {runtimeTail, withRuntimeTail} from '../../src/runtime-tail/tails.js'
 import {runCli} from '../helpers/cli.js'
-import {BUSYBOX, busyboxRootfs, CLI, nativeHelper, podmanRunArgs, requireKernelPrerequisites} from './harness.js'
+import {
+  BUSYBOX,
+  busyboxRootfs,
+  CLI,
+  installTempHook,
+  nativeHelper,
+  podmanRunArgs,
+  requireKernelPrerequisites,
+  tempHook,
+} from './harness.js'
 
 const work = mkdtempSync(join(tmpdir(), 'scr-e2e-gc-'))
-const spool = join(work, 'spool')
-const store = join(work, 'store')
-const hooksDir = join(work, 'hooks.d')
+const hook = tempHook(work)
+const {spool, store, hooksDir} = hook
 const env: NodeJS.ProcessEnv = {
-  SECCOMP_RECORDER_LIBEXEC: join(work, 'libexec'),
-  SECCOMP_RECORDER_INSTALL_MANIFEST: join(work, 'install.json'),
-  SECCOMP_RECORDER_CONFIG: join(work, 'config.yaml'),
+  ...hook.env,
   SECCOMP_RECORDER_BPFFS: `/sys/fs/bpf/scr-test-gc-${process.pid}`,
   SECCOMP_RECORDER_STORE: store,
 }
@@ -96,12 +102,7 @@ describe('gc (real kernel, podman)', {timeout: 300_000}, () => {
   before(async () => {
     requireKernelPrerequisites()
     helper = await nativeHelper()
-    writeFileSync(
-      env.SECCOMP_RECORDER_CONFIG!,
-      `outputRoots: [${join(work, 'out')}]\nstore: ${store}\nspool: ${spool}\n`,
-    )
-    const installed = runCli(['install', '--hooks-dir', hooksDir], {env})
-    assert.equal(installed.status, 0, installed.stderr)
+    installTempHook(hook, {env})
     // No poststop stage: every container's recording stays behind, as when the runtime is killed before running it.
     unlinkSync(join(hooksDir, 'seccomp-recorder-poststop.json'))
     // The prestart registers into this test's own recorder.

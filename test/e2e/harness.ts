@@ -16,10 +16,10 @@ import {
   writeFileSync,
 } from 'node:fs'
 import {tmpdir} from 'node:os'
-import {join} from 'node:path'
+import {dirname, join} from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
 import {ensureHelper} from '../../src/kernel/native-helper.js'
-import {REPO_ROOT} from '../helpers/cli.js'
+import {REPO_ROOT, runCli, type CliRun} from '../helpers/cli.js'
 
 export const BUSYBOX = '/bin/busybox'
 
@@ -254,4 +254,50 @@ export function recordInBackground(
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()))
     child.on('close', (code) => resolve({code, stdout, stderr}))
   })
+}
+
+/** The hook installed into temp paths below one directory: what install, the hooks and the CLI are pointed at. */
+export interface TempHook {
+  /** SECCOMP_RECORDER_LIBEXEC, _INSTALL_MANIFEST and _CONFIG below the directory. */
+  env: {SECCOMP_RECORDER_LIBEXEC: string; SECCOMP_RECORDER_INSTALL_MANIFEST: string; SECCOMP_RECORDER_CONFIG: string}
+  hooksDir: string
+  out: string
+  store: string
+  spool: string
+}
+
+/** The paths of a TempHook below `dir` (`out`: an output root shared with other layouts); nothing is written. */
+export function tempHook(dir: string, options: {out?: string} = {}): TempHook {
+  return {
+    env: {
+      SECCOMP_RECORDER_LIBEXEC: join(dir, 'libexec'),
+      SECCOMP_RECORDER_INSTALL_MANIFEST: join(dir, 'install.json'),
+      SECCOMP_RECORDER_CONFIG: join(dir, 'config.yaml'),
+    },
+    hooksDir: join(dir, 'hooks.d'),
+    out: options.out ?? join(dir, 'out'),
+    store: join(dir, 'store'),
+    spool: join(dir, 'spool'),
+  }
+}
+
+/** Writes the hook's config: its output root, store and spool, then `extra` (YAML lines). */
+export function writeTempHookConfig(hook: TempHook, extra = ''): void {
+  mkdirSync(dirname(hook.env.SECCOMP_RECORDER_CONFIG), {recursive: true})
+  writeFileSync(
+    hook.env.SECCOMP_RECORDER_CONFIG,
+    `outputRoots: [${hook.out}]\nstore: ${hook.store}\nspool: ${hook.spool}\n${extra}`,
+  )
+}
+
+/**
+ * Writes the config (with `extraConfig`) and runs `install --json --hooks-dir` into the temp paths, with `env`
+ * (the hook's own unless given); a failed install fails the test. Returns the run (its stdout is install's JSON).
+ */
+export function installTempHook(hook: TempHook, options: {extraConfig?: string; env?: NodeJS.ProcessEnv} = {}): CliRun {
+  writeTempHookConfig(hook, options.extraConfig)
+  const installed = runCli(['install', '--json', '--hooks-dir', hook.hooksDir], {env: options.env ?? hook.env})
+  if (installed.status !== 0)
+    throw new Error(`seccomp-recorder install failed (${installed.status}): ${installed.stderr}`)
+  return installed
 }

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict'
 import {spawn, spawnSync} from 'node:child_process'
-import {existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdtempSync, readdirSync, readFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {before, describe, it} from 'node:test'
@@ -22,17 +22,13 @@ import {
   prepareCgroupsForCrun,
   requireKernelPrerequisites,
   allowedSyscallNamesIn,
+  installTempHook,
+  tempHook,
 } from './harness.js'
 
 const work = mkdtempSync(join(tmpdir(), 'scr-e2e-hook-'))
-const env = {
-  SECCOMP_RECORDER_LIBEXEC: join(work, 'libexec'),
-  SECCOMP_RECORDER_INSTALL_MANIFEST: join(work, 'install.json'),
-  SECCOMP_RECORDER_CONFIG: join(work, 'config.yaml'),
-}
-const hooksDir = join(work, 'hooks.d')
-const out = join(work, 'out')
-const store = join(work, 'store')
+const hook = tempHook(work)
+const {env, hooksDir, out, store} = hook
 const rootfs = busyboxRootfs(work)
 const WORKLOAD = 'echo hello; uname; ls / > /dev/null'
 const RUNTIMES = ['runc', 'crun'] as const
@@ -60,13 +56,7 @@ describe('OCI hook (real kernel, podman, runc, crun)', {timeout: 600_000}, () =>
     requireKernelPrerequisites()
     prepareCgroupsForCrun()
     await nativeHelper()
-    writeFileSync(
-      env.SECCOMP_RECORDER_CONFIG,
-      `outputRoots: [${out}]\nstore: ${store}\nspool: ${join(work, 'spool')}\n`,
-    )
-    const installed = runCli(['install', '--json', '--hooks-dir', hooksDir], {env})
-    assert.equal(installed.status, 0, installed.stderr)
-    assertSchema('install', installed.stdout)
+    assertSchema('install', installTempHook(hook).stdout)
     assertSchema('status', runCli(['status', '--json'], {env}).stdout)
   })
 

@@ -14,7 +14,15 @@ import {Ajv} from 'ajv'
 import {OUTPUT_SCHEMAS} from '../../src/cli/output-schemas/index.js'
 import type {UninstallResult} from '../../src/install/uninstall.js'
 import {runCli} from '../helpers/cli.js'
-import {busyboxRootfs, nativeHelper, ociBundle, podmanRunArgs, requireKernelPrerequisites} from './harness.js'
+import {
+  busyboxRootfs,
+  nativeHelper,
+  ociBundle,
+  podmanRunArgs,
+  requireKernelPrerequisites,
+  tempHook,
+  writeTempHookConfig,
+} from './harness.js'
 
 const work = mkdtempSync(join(tmpdir(), 'scr-e2e-install-'))
 const rootfs = busyboxRootfs(work)
@@ -23,17 +31,9 @@ const WORKLOAD = 'echo hello; uname'
 
 /** One install layout in its own directory, with its own config (output root, store and spool in the test's tree). */
 function layout(name: string): NodeJS.ProcessEnv {
-  const env = {
-    SECCOMP_RECORDER_LIBEXEC: join(work, name, 'libexec'),
-    SECCOMP_RECORDER_INSTALL_MANIFEST: join(work, name, 'install.json'),
-    SECCOMP_RECORDER_CONFIG: join(work, name, 'config.yaml'),
-  }
-  spawnSync('mkdir', ['-p', join(work, name)])
-  writeFileSync(
-    env.SECCOMP_RECORDER_CONFIG,
-    `outputRoots: [${out}]\nstore: ${join(work, name, 'store')}\nspool: ${join(work, name, 'spool')}\n`,
-  )
-  return env
+  const hook = tempHook(join(work, name), {out})
+  writeTempHookConfig(hook)
+  return hook.env
 }
 
 const ajv = new Ajv({allErrors: true, strict: false})

@@ -12,7 +12,7 @@
  */
 import assert from 'node:assert/strict'
 import {spawn} from 'node:child_process'
-import {existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdtempSync, readFileSync, readdirSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {before, describe, it} from 'node:test'
@@ -23,6 +23,8 @@ import {
   podmanRunArgs,
   prepareCgroupsForCrun,
   requireKernelPrerequisites,
+  installTempHook,
+  tempHook,
 } from './harness.js'
 import {buildMapFillers} from './map-fillers.js'
 
@@ -66,25 +68,9 @@ interface Node {
 
 function makeNode(name: string): Node {
   const dir = join(work, name)
-  mkdirSync(dir)
-  const node: Node = {
-    env: {
-      SECCOMP_RECORDER_LIBEXEC: join(dir, 'libexec'),
-      SECCOMP_RECORDER_INSTALL_MANIFEST: join(dir, 'install.json'),
-      SECCOMP_RECORDER_CONFIG: join(dir, 'config.yaml'),
-    },
-    hooksDir: join(dir, 'hooks.d'),
-    out: join(dir, 'out'),
-    store: join(dir, 'store'),
-    kubelet: join(dir, 'kubelet-seccomp'),
-  }
-  writeFileSync(
-    node.env.SECCOMP_RECORDER_CONFIG!,
-    `outputRoots: [${node.out}]\nstore: ${node.store}\nspool: ${join(dir, 'spool')}\nonError: fail\nruntimeThreads: true\n`,
-  )
-  const installed = runCli(['install', '--hooks-dir', node.hooksDir], {env: node.env})
-  assert.equal(installed.status, 0, installed.stderr)
-  return node
+  const hook = tempHook(dir)
+  installTempHook(hook, {extraConfig: 'onError: fail\nruntimeThreads: true\n'})
+  return {...hook, kubelet: join(dir, 'kubelet-seccomp')}
 }
 
 function podmanRun(

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict'
-import {existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, unlinkSync} from 'node:fs'
+import {existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, unlinkSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
 import {after, describe, it} from 'node:test'
 import {acquireLock} from '../../src/fs/lock.js'
-import {finaliserLockPath, runFinaliser} from '../../src/hook/finaliser.js'
+import {finaliserLockPath, finaliserLogPath, runFinaliser} from '../../src/hook/finaliser.js'
 import {containerLockPath} from '../../src/spool/layout.js'
 import {UserError} from '../../src/core/errors.js'
 import {EXIT} from '../../src/core/exit-codes.js'
@@ -50,6 +50,33 @@ describe('finaliser', () => {
     assert.deepEqual([...run.finalised].sort(), ['a', 'b', 'c', 'd', 'e', 'f'])
     assert.ok(lines.some((l) => l === 'a: 3 syscalls → /store/a'))
     assert.equal(existsSync(finaliserLockPath(dir)), false)
+  })
+
+  it('rotates finaliser.log past its bound before it lets its lock go, a log that is not a regular file never', async () => {
+    const dir = spool()
+    const old = 'x'.repeat(2000)
+    writeFileSync(finaliserLogPath(dir), old)
+    // Held by another finaliser: this one does nothing, the log included.
+    const held = await acquireLock(finaliserLockPath(dir))
+    assert.equal(
+      (await runFinaliser({spool: dir, finalise: fakeFinalise(dir, []), idleMs: 0, logMaxBytes: 1000})).ran,
+      false,
+    )
+    await held.release()
+    assert.equal(readFileSync(finaliserLogPath(dir), 'utf8'), old)
+    assert.equal(
+      (await runFinaliser({spool: dir, finalise: fakeFinalise(dir, []), idleMs: 0, logMaxBytes: 1000})).ran,
+      true,
+    )
+    assert.equal(existsSync(finaliserLogPath(dir)), false)
+    assert.equal(readFileSync(`${finaliserLogPath(dir)}.1`, 'utf8'), old)
+    // A symlink in its place is left as it is, and so is what it points to.
+    const victim = join(spool(), 'victim')
+    writeFileSync(victim, old)
+    symlinkSync(victim, finaliserLogPath(dir))
+    await runFinaliser({spool: dir, finalise: fakeFinalise(dir, []), idleMs: 0, logMaxBytes: 1000})
+    assert.equal(readFileSync(finaliserLogPath(dir), 'utf8'), old)
+    assert.equal(readFileSync(`${finaliserLogPath(dir)}.1`, 'utf8'), old)
   })
 
   it('coalesces: a journal written while it lingers is taken by the same run', async () => {

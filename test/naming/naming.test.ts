@@ -110,6 +110,23 @@ describe('profileNameFor', () => {
     assert.equal(profileNameFor({namespace: '../..', pod: 'web-0', container: 'c'}), 'c')
   })
 
+  it('passes over names a container chose that end like a sidecar, and refuses such a name given explicitly', () => {
+    // podman run --name web.coverage: its profile would be written over web's coverage sidecar.
+    assert.equal(profileNameFor({podmanName: 'web.coverage', id: '2e32c47b8c0c794e'}), 'unnamed/2e32c47b8c0c')
+    assert.equal(profileNameFor({podmanName: 'web.complain', container: 'nginx'}), 'nginx')
+    // A template ending in a pod-controlled value (a pod name may hold dots): the next rule.
+    assert.equal(
+      profileNameFor({namespace: 'shop', pod: 'web.complain', container: 'nginx', template: '{namespace}/{pod}'}),
+      'shop/nginx',
+    )
+    assert.equal(
+      profileNameFor({namespace: 'shop', pod: 'p-0', container: 'web.coverage', id: 'abc'}),
+      'shop/unnamed/abc',
+    )
+    assert.equal(profileNameFor({annotation: 'web.coverage', podmanName: 'web'}), 'web')
+    assert.throws(() => profileNameFor({explicit: 'shop/web.complain'}), /ends in "\.complain"/)
+  })
+
   it('refuses bad explicit names and templates', () => {
     assert.throws(() => profileNameFor({explicit: '/abs'}), /empty segments/)
     assert.throws(() => profileNameFor({explicit: 'a/../b'}), /"\." and "\.\."/)

@@ -55,7 +55,18 @@ describe('seccomp-recorder.io/record', () => {
   })
 
   it('refuses hostile names', () => {
-    for (const bad of ['../x', '/etc/x', 'a/../b', 'a b', 'a/b/c/d', '.hidden', 'x\u0000y', 'é']) {
+    for (const bad of [
+      '../x',
+      '/etc/x',
+      'a/../b',
+      'a b',
+      'a/b/c/d',
+      '.hidden',
+      'x\u0000y',
+      'é',
+      'web.coverage',
+      'a/web.complain',
+    ]) {
       assert.throws(() => parseRecordName(bad), AnnotationError, bad)
     }
   })

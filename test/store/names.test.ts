@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 import fc from 'fast-check'
 import {decodeSafeNameSegment, MAX_SAFE_SEGMENT, profileNameProblem, safeNameSegment} from '../../src/store/names.js'
+import {RecordingStore} from '../../src/store/store.js'
 
 describe('safeNameSegment', () => {
   const cases: Array<[string, string]> = [
@@ -74,5 +75,36 @@ describe('safeNameSegment', () => {
   it('rejects what it cannot have produced', () => {
     for (const bad of ['_2e', '_', 'a_', 'a_G0', '.x', 'a/b', '_2Ex_h0123'])
       if (bad !== '_') assert.equal(decodeSafeNameSegment(bad), undefined, bad)
+  })
+})
+
+describe('profileNameProblem: names that end like the files beside a profile', () => {
+  it("refuses <name>.complain and <name>.coverage, which would be written over shop/web's sidecars", () => {
+    for (const name of ['shop/web.complain', 'shop/web.coverage', 'web.coverage', 'a/b.c.complain', '.coverage'])
+      assert.match(profileNameProblem(name) ?? '', /ends in "\.(complain|coverage)"/, name)
+    for (const name of ['shop/web.complainer', 'shop/web.coverage-x', 'shop/web.complain/x', 'shop/web.COVERAGE'])
+      assert.equal(profileNameProblem(name), null, name)
+  })
+
+  it('gives two accepted names no file in common in the store', () => {
+    const store = new RecordingStore('/store')
+    const files = (name: string) => {
+      const {profile, complain, coverage, spo, lock} = store.profilePaths(name)
+      return [profile, complain, coverage, spo, lock]
+    }
+    const part = fc.constantFrom('shop', 'web', '.complain', '.coverage', '.json', '.spo', '.yaml', '_2F', '/', '.')
+    const name = fc.array(part, {minLength: 1, maxLength: 6}).map((parts) => parts.join(''))
+    fc.assert(
+      fc.property(name, name, (a, b) => {
+        fc.pre(a !== b && profileNameProblem(a) === null && profileNameProblem(b) === null)
+        const mine = new Set(files(a))
+        assert.deepEqual(
+          files(b).filter((file) => mine.has(file)),
+          [],
+          `${a} and ${b}`,
+        )
+      }),
+      {numRuns: 5000},
+    )
   })
 })
