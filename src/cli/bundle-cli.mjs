@@ -11,6 +11,8 @@
 // Bundled modules find the package's files (profiles/, bpf/, package.json) through findPackageRoot
 // (src/core/package-root.ts), not a fixed depth.
 import {copyFile, mkdir, readdir, readFile, rm, writeFile} from 'node:fs/promises'
+import {existsSync, readFileSync} from 'node:fs'
+import {createRequire} from 'node:module'
 import {dirname, join, relative} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {build} from 'esbuild-wasm'
@@ -19,16 +21,49 @@ const dist = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist')
 const compiled = join(dist, 'src')
 const outdir = join(dist, 'cli')
 
-/** Every compiled command module (not declarations, not source maps): its key (path without .js) → its file. */
+/**
+ * oclif plugins whose commands are bundled as our own (in the manifest, sharing the one @oclif/core) instead of being
+ * declared in package.json's oclif.plugins: a declared plugin is found, read and pattern-matched by every start
+ * (~10 ms of `--version`), even though its commands run rarely.
+ */
+const BUNDLED_PLUGINS = ['@oclif/plugin-autocomplete']
+
+/** The root folder of an installed package, found from its main module as Node resolves it. */
+function packageRoot(name) {
+  let dir = dirname(createRequire(import.meta.url).resolve(name))
+  while (!existsSync(join(dir, 'package.json')) || readJson(join(dir, 'package.json')).name !== name) {
+    if (dirname(dir) === dir) throw new Error(`no package.json of ${name}`)
+    dir = dirname(dir)
+  }
+  return dir
+}
+
+const readJson = (file) => JSON.parse(readFileSync(file, 'utf8'))
+
+/** Every command module (not declarations, not source maps) in a commands folder, keyed by its output name. */
+async function commandModules(commandsDir) {
+  const files = await readdir(commandsDir, {recursive: true})
+  return Object.fromEntries(
+    files
+      .filter((f) => f.endsWith('.js'))
+      .sort()
+      .map((file) => [join('commands', file.slice(0, -'.js'.length)), join(commandsDir, file)]),
+  )
+}
+
+/** Our compiled commands and the bundled plugins' commands: key (output path without .js) → module file. */
 async function commandEntries() {
   const commandsDir = join(compiled, 'commands')
-  const files = await readdir(commandsDir, {recursive: true})
-  const entries = {}
-  for (const file of files.filter((f) => f.endsWith('.js')).sort()) {
-    entries[join('commands', file.slice(0, -'.js'.length))] = join(commandsDir, file)
-  }
+  const entries = await commandModules(commandsDir)
   if (Object.keys(entries).length === 0)
     throw new Error(`no compiled commands in ${relative(process.cwd(), commandsDir)}`)
+  for (const plugin of BUNDLED_PLUGINS) {
+    const root = packageRoot(plugin)
+    const pluginCommands = await commandModules(join(root, readJson(join(root, 'package.json')).oclif.commands))
+    const clash = Object.keys(pluginCommands).filter((key) => key in entries)
+    if (clash.length > 0) throw new Error(`${plugin} has commands of the same name as ours: ${clash.join(', ')}`)
+    Object.assign(entries, pluginCommands)
+  }
   return entries
 }
 
