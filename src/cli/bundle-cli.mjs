@@ -131,7 +131,14 @@ await build({
   define: {'import.meta.url': '__import_meta_url'},
   banner: {js: "const __import_meta_url = require('node:url').pathToFileURL(__filename).href;"},
 })
-assertNoDynamicImport(await readFile(join(outdir, 'cli.cjs'), 'utf8'))
+const bundled = await readFile(join(outdir, 'cli.cjs'), 'utf8')
+assertNoDynamicImport(bundled)
+// esbuild leaves a few characters above 0x7f raw in regular expression literals (ansis'); as \u escapes the file is
+// ASCII, which Node decodes ~3x faster at every start (~5 ms). In JS source an escape means the same character.
+await writeFile(
+  join(outdir, 'cli.cjs'),
+  bundled.replace(/[^\0-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`),
+)
 await copyFile(join(dirname(fileURLToPath(import.meta.url)), 'cli-loader.mjs'), join(outdir, 'cli.js'))
 await writeFile(join(outdir, 'main.js'), shim(outdir, 'export const execute = cli.execute'))
 await writeFile(join(outdir, 'help.js'), shim(outdir, 'export default (await cli.help()).default'))

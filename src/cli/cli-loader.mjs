@@ -27,7 +27,16 @@ const source = `(function (exports, require, module, __filename, __dirname, __im
 const script = new Script(source, {filename: file, cachedData})
 const bundle = {exports: {}}
 const importModule = (url) => import(url)
-script.runInThisContext()(bundle.exports, createRequire(file), bundle, file, dirname(file), importModule)
+// @oclif/core's index checks the Node version against its own package.json, which a bundle does not have: it loads
+// semver and then fails silently (~3-5 ms). Our package.json's engines states the Node we need; tell oclif to skip it.
+const engineWarning = process.env.OCLIF_DISABLE_ENGINE_WARNING
+process.env.OCLIF_DISABLE_ENGINE_WARNING = 'true'
+try {
+  script.runInThisContext()(bundle.exports, createRequire(file), bundle, file, dirname(file), importModule)
+} finally {
+  if (engineWarning === undefined) delete process.env.OCLIF_DISABLE_ENGINE_WARNING
+  else process.env.OCLIF_DISABLE_ENGINE_WARNING = engineWarning
+}
 
 /** Whether V8 took the build's code cache (false: none, or made by another Node or other flags). */
 export const codeCacheUsed = cachedData !== undefined && !script.cachedDataRejected
