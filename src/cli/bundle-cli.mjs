@@ -1,11 +1,18 @@
-// Build step (`npm run build`, after tsc, before gen-oclif-manifest.mjs): bundles the compiled CLI with esbuild-wasm
-// into dist/cli/: main.js (oclif's `execute`, run by bin/run.js), help.js, command-not-found.js and one file per
-// command in dist/cli/commands/ (the same folder layout as dist/src/commands, so the command ids are the same).
-// Code they share (@oclif/core, the stage modules) goes into dist/cli/chunks/, loaded once: a command start reads a
-// handful of files instead of a few hundred, and only one copy of oclif's classes exists. Every compiled command
-// in dist/src/commands is bundled: a new command needs no change here. Bundled modules find the package's files
-// (profiles/, bpf/, package.json) through findPackageRoot (src/core/package-root.ts), not a fixed depth.
-import {readdir, rm} from 'node:fs/promises'
+// Build step (`npm run build`, after tsc, before gen-oclif-manifest.mjs and gen-code-cache.mjs): bundles the compiled
+// CLI with esbuild-wasm into dist/cli/. All of it (@oclif/core, the commands, the stage modules) goes into one
+// CommonJS file, dist/cli/cli.cjs, in which every command, the help class and the not-found hook are behind a lazy
+// `import()` (esbuild keeps their module code unevaluated until asked for). dist/cli/cli.js loads that file through
+// node:vm with the V8 code cache the build wrote beside it (gen-code-cache.mjs), so a start deserialises compiled
+// code instead of parsing and compiling oclif and the stage modules again; without a usable cache (another Node, a
+// missing file) it compiles as usual. oclif itself sees ordinary ES modules: main.js (oclif's `execute`, run by
+// bin/run.js), help.js, command-not-found.js and one file per command in dist/cli/commands/ (the same folder layout
+// as dist/src/commands, so the command ids are the same), each a two-line shim over the one bundle, so one copy of
+// oclif's classes exists. Every compiled command in dist/src/commands is bundled: a new command needs no change here.
+// Bundled modules find the package's files (profiles/, bpf/, package.json) through findPackageRoot
+// (src/core/package-root.ts), not a fixed depth.
+import {copyFile, mkdir, readdir, readFile, rm, writeFile} from 'node:fs/promises'
+import {existsSync, readFileSync} from 'node:fs'
+import {createRequire} from 'node:module'
 import {dirname, join, relative} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {build} from 'esbuild-wasm'
@@ -14,42 +21,133 @@ const dist = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist')
 const compiled = join(dist, 'src')
 const outdir = join(dist, 'cli')
 
-/** Every compiled command module (not declarations, not source maps), keyed by its output name. */
+/**
+ * oclif plugins whose commands are bundled as our own (in the manifest, sharing the one @oclif/core) instead of being
+ * declared in package.json's oclif.plugins: a declared plugin is found, read and pattern-matched by every start
+ * (~10 ms of `--version`), even though its commands run rarely.
+ */
+const BUNDLED_PLUGINS = ['@oclif/plugin-autocomplete']
+
+/** The root folder of an installed package, found from its main module as Node resolves it. */
+function packageRoot(name) {
+  let dir = dirname(createRequire(import.meta.url).resolve(name))
+  while (!existsSync(join(dir, 'package.json')) || readJson(join(dir, 'package.json')).name !== name) {
+    if (dirname(dir) === dir) throw new Error(`no package.json of ${name}`)
+    dir = dirname(dir)
+  }
+  return dir
+}
+
+const readJson = (file) => JSON.parse(readFileSync(file, 'utf8'))
+
+/** Every command module (not declarations, not source maps) in a commands folder, keyed by its output name. */
+async function commandModules(commandsDir) {
+  const files = await readdir(commandsDir, {recursive: true})
+  return Object.fromEntries(
+    files
+      .filter((f) => f.endsWith('.js'))
+      .sort()
+      .map((file) => [join('commands', file.slice(0, -'.js'.length)), join(commandsDir, file)]),
+  )
+}
+
+/** Our compiled commands and the bundled plugins' commands: key (output path without .js) → module file. */
 async function commandEntries() {
   const commandsDir = join(compiled, 'commands')
-  const files = await readdir(commandsDir, {recursive: true})
-  const entries = {}
-  for (const file of files.filter((f) => f.endsWith('.js')).sort()) {
-    entries[join('commands', file.slice(0, -'.js'.length))] = join(commandsDir, file)
-  }
+  const entries = await commandModules(commandsDir)
   if (Object.keys(entries).length === 0)
     throw new Error(`no compiled commands in ${relative(process.cwd(), commandsDir)}`)
+  for (const plugin of BUNDLED_PLUGINS) {
+    const root = packageRoot(plugin)
+    const pluginCommands = await commandModules(join(root, readJson(join(root, 'package.json')).oclif.commands))
+    const clash = Object.keys(pluginCommands).filter((key) => key in entries)
+    if (clash.length > 0) throw new Error(`${plugin} has commands of the same name as ours: ${clash.join(', ')}`)
+    Object.assign(entries, pluginCommands)
+  }
   return entries
 }
 
+/** The bundle's entry: oclif's `execute` now, everything else on demand. */
+function registrySource(commands) {
+  const lazy = (file) => `() => import(${JSON.stringify(file)})`
+  return [
+    `export {execute} from ${JSON.stringify(join(compiled, 'cli', 'main.js'))}`,
+    `export const help = ${lazy(join(compiled, 'cli', 'help.js'))}`,
+    `export const commandNotFound = ${lazy(join(compiled, 'cli', 'command-not-found.js'))}`,
+    `export const commands = {`,
+    ...Object.entries(commands).map(([key, file]) => `  ${JSON.stringify(key)}: ${lazy(file)},`),
+    `}`,
+  ].join('\n')
+}
+
+/** An ES module for oclif that re-exports one lazily loaded module of the bundle as its default export. */
+function shim(fromDir, expression) {
+  const loader = relative(fromDir, join(outdir, 'cli.js')).split('\\').join('/')
+  const specifier = loader.startsWith('.') ? loader : `./${loader}`
+  return `// generated by src/cli/bundle-cli.mjs\nimport cli from ${JSON.stringify(specifier)}\n${expression}\n`
+}
+
+/**
+ * Code run by node:vm cannot use import() without --experimental-vm-modules or an experimental vm option (which warns
+ * on stderr): the bundle's few dynamic imports of a computed URL (oclif's module loader, lilconfig) call the
+ * loader's `__import` instead, an import() in dist/cli/cli.js. Imports of a literal path are bundled as usual.
+ */
+const DYNAMIC_IMPORT = /\bawait import\((?!\s*['"`])/g
+const importThroughLoader = {
+  name: 'import-through-loader',
+  setup(build) {
+    build.onLoad({filter: /[\\/]node_modules[\\/](@oclif[\\/]core|lilconfig)[\\/].*\.js$/}, async (args) => {
+      const contents = await readFile(args.path, 'utf8')
+      return {contents: contents.replace(DYNAMIC_IMPORT, 'await __import('), loader: 'js'}
+    })
+  },
+}
+
+/** Fails the build when the bundle still has an import() that the vm would refuse at run time. */
+function assertNoDynamicImport(code) {
+  const left = code.split('\n').filter((line) => /(?<![\w$"'`.])import\(/.test(line))
+  if (left.length > 0) throw new Error(`dist/cli/cli.cjs: import() left for node:vm to refuse:\n${left.join('\n')}`)
+}
+
+const commands = await commandEntries()
 await rm(outdir, {recursive: true, force: true})
 await build({
-  entryPoints: {
-    main: join(compiled, 'cli', 'main.js'),
-    help: join(compiled, 'cli', 'help.js'),
-    'command-not-found': join(compiled, 'cli', 'command-not-found.js'),
-    ...(await commandEntries()),
-  },
-  outdir,
-  splitting: true,
-  chunkNames: 'chunks/[name]-[hash]',
+  stdin: {contents: registrySource(commands), resolveDir: compiled, sourcefile: 'cli-registry.js', loader: 'js'},
+  outfile: join(outdir, 'cli.cjs'),
   bundle: true,
   platform: 'node',
-  format: 'esm',
+  format: 'cjs',
   target: 'node20',
   // ES module builds first: jsonc-parser's "main" is a UMD build whose require() calls a bundle cannot follow.
   mainFields: ['module', 'main'],
   logLevel: 'warning',
   // @oclif/core requires TypeScript only to read a tsconfig.json in development (util/read-tsconfig.js): leave it to
-  // Node at run time instead of putting ~10 MB of compiler into the shared chunk.
+  // Node at run time instead of putting ~10 MB of compiler into the bundle.
   external: ['typescript'],
-  // Bundled CommonJS dependencies (@oclif/core, ajv, yaml) call require() for Node's own modules: give them one.
-  banner: {
-    js: "import {createRequire as __createRequire} from 'node:module'; const require = __createRequire(import.meta.url);",
-  },
+  plugins: [importThroughLoader],
+  minifyWhitespace: true,
+  minifySyntax: true,
+  // the stage modules are ES modules that locate the package from their own URL (findPackageRoot(import.meta.url))
+  define: {'import.meta.url': '__import_meta_url'},
+  banner: {js: "const __import_meta_url = require('node:url').pathToFileURL(__filename).href;"},
 })
+const bundled = await readFile(join(outdir, 'cli.cjs'), 'utf8')
+assertNoDynamicImport(bundled)
+// esbuild leaves a few characters above 0x7f raw in regular expression literals (ansis'); as \u escapes the file is
+// ASCII, which Node decodes ~3x faster at every start (~5 ms). In JS source an escape means the same character.
+await writeFile(
+  join(outdir, 'cli.cjs'),
+  bundled.replace(/[^\0-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`),
+)
+await copyFile(join(dirname(fileURLToPath(import.meta.url)), 'cli-loader.mjs'), join(outdir, 'cli.js'))
+await writeFile(join(outdir, 'main.js'), shim(outdir, 'export const execute = cli.execute'))
+await writeFile(join(outdir, 'help.js'), shim(outdir, 'export default (await cli.help()).default'))
+await writeFile(
+  join(outdir, 'command-not-found.js'),
+  shim(outdir, 'export default (await cli.commandNotFound()).default'),
+)
+for (const key of Object.keys(commands)) {
+  const file = join(outdir, `${key}.js`)
+  await mkdir(dirname(file), {recursive: true})
+  await writeFile(file, shim(dirname(file), `export default (await cli.commands[${JSON.stringify(key)}]()).default`))
+}
