@@ -12,16 +12,21 @@
  *
  * Ground truth per kind: the profile recorded for that kind running alone (sequentially), twice, with the same
  * runtime. Under load, every recorded profile must equal its kind's ground truth as a set of names: per container,
- * names missing (lost) and names extra (foreign, or the runtime doing more under load). The poststop hook's exit
- * status and stderr are kept per container (a logging wrapper around the installed poststop script; podman itself
- * only logs hook failures, often from conmon's cleanup process whose log goes nowhere), and the kernel recorder is
- * watched for detaches during each recording batch.
+ * names missing (lost) and names extra (foreign, or the runtime doing more under load). The native poststop's
+ * (`seccomp-recorder-helper hook-poststop`) exit status, stdout (`"journal":true` once it took the container's
+ * marks into the spool's journal) and stderr are kept per container (a logging wrapper put in place of the hooks.d
+ * poststop's command; podman itself only logs hook failures, often from conmon's cleanup process whose log goes
+ * nowhere); the finaliser's log (<spool>/finaliser.log: one line per output it wrote, and its failures) says which
+ * journals became profiles; and the kernel recorder is watched for detaches during each recording batch.
  *
  * Latency: start = from spawning `podman run` to the workload's `started` line; wall = from the first spawn to
  * the last podman exit. Variants alternate per round (ABC, CBA, …) to limit drift on a noisy machine. Figures,
  * no assertions on timings.
  *   Usage: node dist/bench/load-podman.js [N] [--rounds R] [--runtimes crun,runc] [--runtime-tail own|both]
- *          [--no-hook-log] [--keep]          (root; about 10 minutes for N=100 on 2 cores)
+ *          [--variants recording,no-annotation,no-hook] [--no-hook-log] [--keep]
+ *          (root; about 10 minutes for N=100 on 2 cores). --variants runs only those (without recording: no ground
+ *          truth, no correctness check), e.g. `--variants no-annotation,no-hook --rounds 4` for what an installed
+ *          hook costs containers that do not ask for it.
  */
 import {execFile, spawn, spawnSync} from 'node:child_process'
 import {
@@ -44,10 +49,15 @@ import {
   prepareCgroupsForCrun,
   requireKernelPrerequisites,
 } from '../test/e2e/harness.js'
-import {PACKAGE_ROOT} from '../src/core/paths.js'
+import {HOOK_FILES, PACKAGE_ROOT} from '../src/core/paths.js'
 
 type Runtime = 'crun' | 'runc'
 type Variant = 'hook recording' | 'no annotation' | 'no hook'
+const VARIANT_FLAGS: Record<string, Variant> = {
+  recording: 'hook recording',
+  'no-annotation': 'no annotation',
+  'no-hook': 'no hook',
+}
 
 function parseArgs(argv: string[]): {
   n: number
@@ -56,8 +66,10 @@ function parseArgs(argv: string[]): {
   hookLog: boolean
   keep: boolean
   tail?: 'own' | 'both'
+  variants: Variant[]
 } {
   let n = 100
+  let variantFlags = Object.keys(VARIANT_FLAGS)
   let rounds = 2
   let runtimes: Runtime[] = ['crun', 'runc']
   let hookLog = true
@@ -70,6 +82,7 @@ function parseArgs(argv: string[]): {
     else if (arg === '--keep') keep = true
     else if (arg === '--runtime-tail') tail = argv[++i] as 'own' | 'both'
     else if (arg === '--runtimes') runtimes = argv[++i]!.split(',') as Runtime[]
+    else if (arg === '--variants') variantFlags = argv[++i]!.split(',')
     else n = Number(arg)
   }
   if (
@@ -78,13 +91,16 @@ function parseArgs(argv: string[]): {
     n < 1 ||
     !Number.isInteger(rounds) ||
     rounds < 1 ||
-    runtimes.some((r) => r !== 'crun' && r !== 'runc')
+    runtimes.some((r) => r !== 'crun' && r !== 'runc') ||
+    variantFlags.length === 0 ||
+    variantFlags.some((v) => !Object.hasOwn(VARIANT_FLAGS, v))
   ) {
     throw new Error(
-      'usage: load-podman.js [N] [--rounds R] [--runtimes crun,runc] [--runtime-tail own|both] [--no-hook-log] [--keep]',
+      'usage: load-podman.js [N] [--rounds R] [--runtimes crun,runc] [--runtime-tail own|both] [--variants recording,no-annotation,no-hook] [--no-hook-log] [--keep]',
     )
   }
-  return {n, rounds, runtimes, hookLog, keep, ...(tail ? {tail} : {})}
+  const variants = Object.entries(VARIANT_FLAGS).flatMap(([flag, v]) => (variantFlags.includes(flag) ? [v] : []))
+  return {n, rounds, runtimes, hookLog, keep, variants, ...(tail ? {tail} : {})}
 }
 
 const {
@@ -94,6 +110,7 @@ const {
   hookLog: HOOK_LOG,
   keep: KEEP,
   tail: TAIL,
+  variants: VARIANTS,
 } = parseArgs(process.argv.slice(2))
 
 interface Kind {
@@ -165,26 +182,52 @@ const openBarrier = () => writeFileSync(join(barrier, 'go'), '')
 const closeBarrier = () => rmSync(join(barrier, 'go'), {force: true})
 const namePrefix = `scr-load-${process.pid}-`
 const hookLog = join(work, 'hook-log')
+const hooksDPoststop = join(hooksDir, HOOK_FILES.poststop)
+/** The hooks.d poststop config as install wrote it, while the benchmark's logging wrapper stands in its place. */
+let originalPoststopConfig: string | undefined
 
 interface HookResult {
+  /** The container id podman gave the hook (the finaliser's log names journals by it). */
+  id: string
   rc: number
   stderr: string
+  /** The native poststop took the marks into the journal (it printed `"journal":true`). */
+  journaled: boolean
 }
-/** What the poststop hook said, per output path (from the state podman gave it), read from the hook log. */
+/** What the native poststop said, per output path (from the state podman gave it), read from the hook log. */
 function hookResults(): Map<string, HookResult> {
   const results = new Map<string, HookResult>()
   if (!existsSync(hookLog)) return results
   for (const file of readdirSync(hookLog).filter((f) => f.endsWith('.rc'))) {
     const base = join(hookLog, file.slice(0, -3))
-    const state = JSON.parse(readFileSync(`${base}.in`, 'utf8')) as {annotations?: Record<string, string>}
+    const state = JSON.parse(readFileSync(`${base}.in`, 'utf8')) as {id: string; annotations?: Record<string, string>}
     const output = state.annotations?.['io.containers.trace-syscall']?.replace(/^of:/, '')
     if (output)
       results.set(output, {
+        id: state.id,
         rc: Number(readFileSync(`${base}.rc`, 'utf8')),
         stderr: readFileSync(`${base}.err`, 'utf8').trim(),
+        journaled: readFileSync(`${base}.out`, 'utf8').includes('"journal":true'),
       })
   }
   return results
+}
+
+/** The finaliser's log, per container id: the outputs it wrote (`ID: N syscalls → PATH`) and what else it said. */
+function finaliserLog(): Map<string, {written: string[]; said: string[]}> {
+  const byId = new Map<string, {written: string[]; said: string[]}>()
+  const path = join(work, 'spool', 'finaliser.log')
+  if (!existsSync(path)) return byId
+  for (const line of readFileSync(path, 'utf8').split('\n')) {
+    const match = / seccomp-recorder finaliser: ([0-9a-f]{64}): (.*)$/.exec(line)
+    if (!match) continue
+    const entry = byId.get(match[1]!) ?? {written: [], said: []}
+    const output = / syscalls → (.*)$/.exec(match[2]!)
+    if (output) entry.written.push(output[1]!)
+    else entry.said.push(match[2]!)
+    byId.set(match[1]!, entry)
+  }
+  return byId
 }
 
 /**
@@ -222,7 +265,7 @@ function watchRecorder(): () => {samples: number; detachedAt: number[]; progIdSe
   }
 }
 
-/** How long the poststop hooks of a batch took (from the hook log's file times): per hook, and first start to last end. */
+/** How long the native poststops of a batch took (from the hook log's file times): per hook, and first start to last end. */
 function hookTimes(outputs: Set<string>): {durations: number[]; span: number; ends: number[]} | undefined {
   if (!existsSync(hookLog)) return undefined
   const durations: number[] = []
@@ -258,6 +301,7 @@ function cleanup(): void {
   const names = left.stdout.split('\n').filter((name) => name.startsWith(namePrefix))
   if (names.length > 0)
     spawnSync('podman', ['--storage-driver', 'vfs', 'rm', '-f', '-t', '0', ...names], {stdio: 'ignore'})
+  if (originalPoststopConfig !== undefined) writeFileSync(hooksDPoststop, originalPoststopConfig)
   const uninstalled = cli(['uninstall', '--all'])
   if (uninstalled.status !== 0) process.stderr.write(`uninstall failed: ${uninstalled.stderr}\n`)
   if (KEEP) console.log(`kept ${work}`)
@@ -368,14 +412,38 @@ async function waitForProfiles(runs: Run[], limitMs = 60_000): Promise<{late: nu
   const t0 = performance.now()
   const missing = () => runs.filter((r) => r.profile && !existsSync(r.profile)).length
   const atExit = missing()
+  // Settled: every profile written, or its native poststop failed (no journal), or the finaliser gave up on it.
   const settled = () => {
     if (!HOOK_LOG) return false
     const hooks = hookResults()
-    return runs.every((r) => !r.profile || existsSync(r.profile) || hooks.has(r.profile))
+    const finaliser = finaliserLog()
+    return runs.every((r) => {
+      const hook = r.profile ? hooks.get(r.profile) : undefined
+      return (
+        !r.profile ||
+        existsSync(r.profile) ||
+        (hook !== undefined && (!hook.journaled || (finaliser.get(hook.id)?.said.length ?? 0) > 0))
+      )
+    })
   }
   while (missing() > 0 && !settled() && performance.now() - t0 < limitMs)
     await new Promise((resolve) => setTimeout(resolve, 100))
   return {late: atExit - missing(), waitedMs: performance.now() - t0}
+}
+
+/**
+ * The finaliser's log once it names every profile that exists (it renames a profile into place, then logs it: a
+ * profile can be there a moment before its line), or after 5 s.
+ */
+async function finaliserLogCaughtUp(runs: Run[]): Promise<ReturnType<typeof finaliserLog>> {
+  const deadline = performance.now() + 5_000
+  for (;;) {
+    const log = finaliserLog()
+    const written = new Set([...log.values()].flatMap((entry) => entry.written))
+    const behind = runs.some((r) => r.profile && existsSync(r.profile) && !written.has(r.profile))
+    if (!behind || performance.now() > deadline) return log
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
 }
 
 /** Per profile: from its podman's exit to the file's last write (0 when written before podman exited). */
@@ -425,16 +493,20 @@ try {
   const installed = cli(['install', '--hooks-dir', hooksDir])
   if (installed.status !== 0) throw new Error(`install failed: ${installed.stderr}`)
   if (HOOK_LOG) {
-    // Keep what the poststop hook says per container: podman only logs its failures, from whichever podman process
-    // cleaned the container up (often conmon's `podman container cleanup`, whose log goes nowhere here).
-    const post = join(work, 'libexec', 'poststop')
-    const real = readFileSync(post, 'utf8')
-      .split('\n')
-      .find((line) => line.includes(' exec '))
-    if (!real) throw new Error(`unexpected poststop script ${post}`)
+    // Keep what the native poststop says per container: podman only logs its failures, from whichever podman
+    // process cleaned the container up (often conmon's `podman container cleanup`, whose log goes nowhere here).
+    // The hooks.d poststop runs a wrapper that logs and runs the same helper with the same arguments; the original
+    // config is put back before uninstall (which keeps hooks.d files changed since install).
+    const config = JSON.parse(readFileSync(hooksDPoststop, 'utf8')) as {hook: {path: string; args: string[]}}
+    originalPoststopConfig = readFileSync(hooksDPoststop, 'utf8')
     mkdirSync(hookLog)
-    const logged = real.replace(' exec ', ' ').replace('"$@"', '"$@" <"$f.in" >"$f.out" 2>"$f.err"; echo $? >"$f.rc"')
-    writeFileSync(post, `#!/bin/sh\nf=${hookLog}/$(date +%s%N)-$$\ncat >"$f.in"\n${logged}\n`)
+    const wrapper = join(work, 'poststop-logged')
+    writeFileSync(
+      wrapper,
+      `#!/bin/sh\nf=${hookLog}/$(date +%s%N)-$$\ncat >"$f.in"\n'${config.hook.path}' "$@" <"$f.in" >"$f.out" 2>"$f.err"; echo $? >"$f.rc"\n`,
+      {mode: 0o755},
+    )
+    writeFileSync(hooksDPoststop, JSON.stringify({...config, hook: {...config.hook, path: wrapper}}, null, 2))
   }
   const versions = ['podman', 'crun', 'runc'].map((c) =>
     spawnSync(c, ['--version'], {encoding: 'utf8'}).stdout.split('\n')[0]!.trim(),
@@ -447,9 +519,9 @@ try {
   )
 
   for (const runtime of RUNTIMES) {
-    console.log(`\n=== ${runtime}: ground truth (each kind alone, twice)`)
     const truth = new Map<Kind, Set<string>>()
-    for (const kind of KINDS) {
+    if (VARIANTS.includes('hook recording')) console.log(`\n=== ${runtime}: ground truth (each kind alone, twice)`)
+    for (const kind of VARIANTS.includes('hook recording') ? KINDS : []) {
       const alone: Set<string>[] = []
       const hookMs: number[] = []
       for (let attempt = 1; alone.length < 2; attempt++) {
@@ -461,7 +533,8 @@ try {
         if (run.status !== 0 || !names) {
           // Printed, never hidden; retried (a few times) because the benchmark needs a ground truth to go on.
           const hook = hookResults().get(run.profile!)
-          const why = `podman exit ${run.status} ${firstLine(run.stderr)}; poststop hook ${hook ? `exit ${hook.rc}: ${firstLine(hook.stderr)}` : 'not seen'}`
+          const said = hook ? (finaliserLog().get(hook.id)?.said ?? []) : []
+          const why = `podman exit ${run.status} ${firstLine(run.stderr)}; native poststop ${hook ? `exit ${hook.rc}${hook.journaled ? ', journaled' : ''}: ${firstLine(hook.stderr)}` : 'not seen'}${said.length ? `; finaliser: ${firstLine(said.join(' | '))}` : ''}`
           console.log(`${kind.name.padEnd(7)} ALONE RUN FAILED (attempt ${attempt}): no profile; ${why}`)
           if (attempt >= 4) throw new Error(`${runtime} ${kind.name}: no ground truth after ${attempt} attempts`)
           continue
@@ -476,12 +549,12 @@ try {
       console.log(
         `${kind.name.padEnd(7)} ${String(first.size).padStart(3)} syscalls, marker ${kind.marker} ${first.has(kind.marker) ? 'present' : 'MISSING'}` +
           `${others.length ? `, OTHER KINDS' MARKERS: ${others.join(' ')}` : ''}; second run ${agree ? 'identical' : `differs: only first ${diff(first, second).join(' ') || '-'}, only second ${diff(second, first).join(' ') || '-'}`}` +
-          `${hookMs.length ? `; poststop hook ${hookMs.map((x) => x.toFixed(0)).join(', ')} ms` : ''}`,
+          `${hookMs.length ? `; native poststop ${hookMs.map((x) => x.toFixed(0)).join(', ')} ms` : ''}`,
       )
     }
 
     console.log(`\n=== ${runtime}: ${N} concurrent containers, ${ROUNDS} rounds (variants alternate)`)
-    const variants: Variant[] = ['hook recording', 'no annotation', 'no hook']
+    const variants = VARIANTS
     const results: Record<Variant, {starts: number[]; walls: number[]; failed: number}> = {
       'hook recording': {starts: [], walls: [], failed: 0},
       'no annotation': {starts: [], walls: [], failed: 0},
@@ -529,32 +602,45 @@ try {
             `  RECORDER RE-ATTACHED during the batch: ${watched.progIdSets} different program sets (${watched.samples} samples)`,
           )
         const hooks = hookResults()
+        const finaliser = await finaliserLogCaughtUp(runs)
         const failedHooks = runs.filter((r) => (hooks.get(r.profile!)?.rc ?? 0) !== 0)
         const times = hookTimes(new Set(runs.map((r) => r.profile!)))
         if (HOOK_LOG) {
+          const journaled = runs.filter((r) => hooks.get(r.profile!)?.journaled).length
           console.log(
-            `  poststop hooks: ${runs.filter((r) => hooks.has(r.profile!)).length}/${N} ran, ${failedHooks.length} failed` +
+            `  native poststop (hook-poststop): ${runs.filter((r) => hooks.has(r.profile!)).length}/${N} ran, ${journaled} took their marks into the journal, ${failedHooks.length} failed` +
               (times
                 ? `; each took median ${ms(median(times.durations))}, max ${ms(Math.max(...times.durations))}; first start to last end ${(times.span / 1000).toFixed(1)} s`
                 : ''),
           )
         }
+        const written = new Set([...finaliser.values()].flatMap((entry) => entry.written))
+        const finaliserSaid = runs.flatMap((r) => {
+          const id = hooks.get(r.profile!)?.id
+          return id === undefined ? [] : (finaliser.get(id)?.said ?? []).map((line) => `container ${r.index}: ${line}`)
+        })
+        console.log(
+          `  finaliser: ${runs.filter((r) => written.has(r.profile!)).length}/${N} profiles written (its log)` +
+            (HOOK_LOG ? `, ${finaliserSaid.length} other lines for this batch's containers (failures, warnings)` : ''),
+        )
+        for (const line of finaliserSaid.slice(0, 3)) console.log(`    finaliser: ${firstLine(line)}`)
         const hookSays = (r: Run) => {
           const h = hooks.get(r.profile!)
-          return h === undefined
-            ? HOOK_LOG
-              ? ' — poststop hook never ran'
-              : ''
-            : h.rc === 0
-              ? ''
-              : ` — poststop hook exit ${h.rc}: ${firstLine(h.stderr)}`
+          if (h === undefined) return HOOK_LOG ? ' — native poststop never ran' : ''
+          if (h.rc !== 0) return ` — native poststop exit ${h.rc}: ${firstLine(h.stderr)}`
+          if (!h.journaled)
+            return ' — native poststop journaled nothing (left it to the Node fallback or found no note)'
+          const said = finaliser.get(h.id)?.said ?? []
+          return written.has(r.profile!)
+            ? ''
+            : ` — journaled; finaliser ${said.length ? `said: ${firstLine(said.join(' | '))}` : 'wrote no profile'}`
         }
         for (const at of watched.detachedAt) {
           // A detach after every hook ended is the hook's own linger-then-detach; one while hooks run is worth a look.
           const running = times ? times.ends.filter((end) => end > at).length : Number.NaN
           if (running !== 0)
             console.log(
-              `  RECORDER DETACHED while ${running} poststop hooks were still running (harmless only if they had taken their marks: see the hooks' failures and the profiles)`,
+              `  RECORDER DETACHED while ${running} native poststops were still running (harmless only if they had taken their marks: see the hooks' failures and the profiles)`,
             )
         }
         let exact = 0
@@ -599,11 +685,13 @@ try {
       }
     }
 
-    console.log(`\n--- ${runtime}: correctness over ${ROUNDS} recorded batches of ${N}`)
-    console.log(
-      `lost: ${totals.lost}, foreign: ${totals.foreign}, exact: ${totals.exact}/${N * ROUNDS}${totals.missingProfiles ? `, missing profiles: ${totals.missingProfiles}` : ''}`,
-    )
-    if (runtime === 'runc')
+    const recorded = variants.includes('hook recording')
+    if (recorded) console.log(`\n--- ${runtime}: correctness over ${ROUNDS} recorded batches of ${N}`)
+    if (recorded)
+      console.log(
+        `lost: ${totals.lost}, foreign: ${totals.foreign}, exact: ${totals.exact}/${N * ROUNDS}${totals.missingProfiles ? `, missing profiles: ${totals.missingProfiles}` : ''}`,
+      )
+    if (recorded && runtime === 'runc')
       console.log(`runc Go runtime calls beyond the ground truth (not counted as foreign): ${totals.goRuntime}`)
     const byName = (counts: Map<string, number>) =>
       [...counts]
@@ -621,12 +709,18 @@ try {
           `${r.failed ? `   (${r.failed} podman failures)` : ''}`,
       )
     }
-    console.log(
-      `batch wall with recording / annotation absent: ${(median(results['hook recording'].walls) / median(results['no annotation'].walls)).toFixed(2)}x; of: exit-to-file at ${N} containers p50 ${ms(quantile(exitToFileMs, 0.5))} p99 ${ms(quantile(exitToFileMs, 0.99))}`,
-    )
+    const wallRatio = (a: Variant, b: Variant) => (median(results[a].walls) / median(results[b].walls)).toFixed(2)
+    if (recorded && variants.includes('no annotation'))
+      console.log(
+        `batch wall with recording / annotation absent: ${wallRatio('hook recording', 'no annotation')}x; of: exit-to-file at ${N} containers p50 ${ms(quantile(exitToFileMs, 0.5))} p99 ${ms(quantile(exitToFileMs, 0.99))}`,
+      )
+    if (variants.includes('no annotation') && variants.includes('no hook'))
+      console.log(
+        `batch wall with the hook installed, annotation absent / no hook: ${wallRatio('no annotation', 'no hook')}x`,
+      )
     exitToFileMs.length = 0
     const rec = results['hook recording'].starts
-    for (const base of ['no annotation', 'no hook'] as const) {
+    for (const base of recorded ? variants.filter((v) => v !== 'hook recording') : []) {
       const other = results[base].starts
       console.log(
         `added start latency at this load, vs ${base.padEnd(13)}: median ${median(rec) - median(other) >= 0 ? '+' : ''}${(median(rec) - median(other)).toFixed(0)} ms (${(median(rec) / median(other)).toFixed(2)}x), ` +

@@ -16,7 +16,7 @@ interface TailData {
   tails: Record<string, string[]>
   /** What a runtime's thread started after the filter does (runc: under load); added only when asked for. */
   lateThreads: Record<string, string[]>
-  /** Argument values of the curated syscalls a runtime passes after the filter (runc: prctl for capabilities). */
+  /** Argument values of the curated syscalls a runtime passes after the filter (prctl, dropping capabilities). */
   argumentTails?: Record<string, ArgumentsBySyscall>
 }
 

@@ -4,6 +4,8 @@ import {join} from 'node:path'
 import {describe, it} from 'node:test'
 import {runtimeTail, withArgumentTail, withRuntimeTail} from '../../src/runtime-tail/tails.js'
 import {PACKAGE_ROOT} from '../../src/core/paths.js'
+import {argumentsProblem} from '../../src/syscalls/arguments.js'
+import {syscallNames} from '../../src/syscalls/index.js'
 
 const data = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'profiles', 'runtime-tails.json'), 'utf8')) as {
   tails: Record<string, string[]>
@@ -49,8 +51,43 @@ describe('argument tails (issue 15)', () => {
     assert.ok(runtimeTail('own', 'runc').includes('prctl'))
   })
 
-  it('adds nothing for crun alone, and nothing where the kernel recorded no values (allowed by name then)', () => {
-    assert.deepEqual(withArgumentTail({prctl: prctl(['4'])}, 'own', 'crun'), {prctl: prctl(['4'])})
+  it("adds only the recording runtime's values with own, and nothing where the kernel recorded no values", () => {
+    const crunValues = (data.argumentTails.crun?.prctl as {values: string[][]} | undefined)?.values ?? []
+    const expected = [['4'], ...crunValues].sort((a, b) => Number(a[0]) - Number(b[0]))
+    assert.deepEqual(withArgumentTail({prctl: prctl(['4'])}, 'own', 'crun')?.prctl?.values, expected)
     assert.equal(withArgumentTail(undefined, 'both', 'runc'), undefined)
+  })
+})
+
+describe('profiles/runtime-tails.json (written by npm run measure:tails)', () => {
+  const known = new Set(syscallNames('x86_64'))
+  const runtimes = Object.keys(data.tails).sort()
+
+  it('has a name tail per runtime, of known x86_64 syscalls, sorted and unique', () => {
+    assert.deepEqual(runtimes, ['crun', 'runc'])
+    for (const runtime of runtimes) {
+      const names = data.tails[runtime]!
+      assert.ok(names.length > 0, runtime)
+      assert.deepEqual(names, [...new Set(names)].sort(), runtime)
+      for (const name of names) assert.ok(known.has(name), `${runtime}: ${name}`)
+    }
+    for (const names of Object.values(data.lateThreads)) for (const name of names) assert.ok(known.has(name), name)
+  })
+
+  it('has argument tails only for runtimes with a name tail, each in the recorded-arguments model', () => {
+    for (const [runtime, args] of Object.entries(data.argumentTails)) {
+      assert.ok(runtimes.includes(runtime), runtime)
+      assert.equal(argumentsProblem(args, `/argumentTails/${runtime}`), undefined)
+      for (const name of Object.keys(args)) assert.ok(known.has(name), `${runtime}: ${name}`)
+    }
+  })
+
+  it("keeps the prctl options both runtimes pass while dropping capabilities (the CRI seed scenario's hang)", () => {
+    for (const runtime of runtimes)
+      for (const option of ['8', '24', '47'])
+        assert.ok(
+          withArgumentTail({}, 'own', runtime)?.prctl?.values.some((t) => t[0] === option),
+          `${runtime} prctl ${option}`,
+        )
   })
 })
