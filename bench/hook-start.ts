@@ -5,10 +5,13 @@
  * total = until the runtime exits (includes the poststop stage, which runs after the container is gone);
  * exit-to-file = from the runtime's exit to the `of:` profile being there (the finaliser writes it off the
  * runtime's path), p50 and p99 over the recorded runs, one container at a time.
+ * The hooks are installed twice, side by side: with the spool on a tmpfs (as a node's default, /run/seccomp-recorder
+ * is; /run if it is one, else /dev/shm) and on disk (/tmp, else /var/tmp), each case labelled. `hooks /bin/true` is the
+ * floor: what runc pays to run a prestart and a poststop hook at all.
  *   Usage: node dist/bench/hook-start.js [RUNS]   (root; installs the hook into a temporary directory)
  */
 import {spawn, spawnSync} from 'node:child_process'
-import {existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdtempSync, readFileSync, rmSync, statfsSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {
@@ -23,27 +26,50 @@ import {PACKAGE_ROOT} from '../src/core/paths.js'
 const runs = Number(process.argv[2] ?? 20)
 requireKernelPrerequisites()
 prepareCgroupsForCrun()
-const work = mkdtempSync(join(tmpdir(), 'scr-bench-hook-'))
-const env = {
-  ...process.env,
-  SECCOMP_RECORDER_LIBEXEC: join(work, 'libexec'),
-  SECCOMP_RECORDER_INSTALL_MANIFEST: join(work, 'install.json'),
-  SECCOMP_RECORDER_CONFIG: join(work, 'config.yaml'),
+
+/** A node's default spool (/run/seccomp-recorder/spool) is on a tmpfs; a spool kept on disk pays its writes. */
+const TMPFS_MAGIC = 0x01021994
+const onTmpfs = (dir: string) => existsSync(dir) && statfsSync(dir).type === TMPFS_MAGIC
+const tmpfsBase = ['/run', '/dev/shm'].find(onTmpfs)
+const diskBase = [tmpdir(), '/var/tmp'].find((dir) => existsSync(dir) && !onTmpfs(dir))
+if (!tmpfsBase || !diskBase)
+  throw new Error('need a tmpfs (/run or /dev/shm) and a directory on disk (/tmp or /var/tmp)')
+
+/** One installation of the hooks, its spool below base: its own config, libexec, hooks.d, output root, bundle. */
+function installAt(base: string) {
+  const work = mkdtempSync(join(base, 'scr-bench-hook-'))
+  const env = {
+    ...process.env,
+    SECCOMP_RECORDER_LIBEXEC: join(work, 'libexec'),
+    SECCOMP_RECORDER_INSTALL_MANIFEST: join(work, 'install.json'),
+    SECCOMP_RECORDER_CONFIG: join(work, 'config.yaml'),
+  }
+  writeFileSync(
+    env.SECCOMP_RECORDER_CONFIG,
+    `outputRoots: [${join(work, 'out')}]\nstore: ${join(work, 'store')}\nspool: ${join(work, 'spool')}\n`,
+  )
+  const cli = (args: string[]) =>
+    spawnSync(process.execPath, [join(PACKAGE_ROOT, 'bin', 'run.js'), ...args], {env, encoding: 'utf8'})
+  const profile = join(work, 'out', 'bench.json')
+  const annotations = {'io.containers.trace-syscall': `of:${profile}`}
+  const bundle = ociBundle({args: ['/bin/busybox', 'echo', 'x'], annotations})
+  const hooksDir = join(work, 'hooks.d')
+  const installed = cli(['install', '--hooks-dir', hooksDir, '--oci-config', join(bundle, 'config.json')])
+  if (installed.status !== 0) throw new Error(installed.stderr)
+  return {work, cli, profile, annotations, bundle, hooksDir}
 }
-writeFileSync(
-  env.SECCOMP_RECORDER_CONFIG,
-  `outputRoots: [${join(work, 'out')}]\nstore: ${join(work, 'store')}\nspool: ${join(work, 'spool')}\n`,
-)
-const cli = (args: string[]) =>
-  spawnSync(process.execPath, [join(PACKAGE_ROOT, 'bin', 'run.js'), ...args], {env, encoding: 'utf8'})
-const hooksDir = join(work, 'hooks.d')
-const annotation = {'io.containers.trace-syscall': `of:${join(work, 'out', 'bench.json')}`}
+const tmpfsSpool = installAt(tmpfsBase)
+const diskSpool = installAt(diskBase)
+const tmpfsLabel = `spool on tmpfs (${tmpfsBase}, a node's /run)`
+const diskLabel = `spool on disk (${diskBase})`
 
 const plainBundle = ociBundle({args: ['/bin/busybox', 'echo', 'x']})
-const hookedBundle = ociBundle({args: ['/bin/busybox', 'echo', 'x'], annotations: annotation})
-const installed = cli(['install', '--hooks-dir', hooksDir, '--oci-config', join(hookedBundle, 'config.json')])
-if (installed.status !== 0) throw new Error(installed.stderr)
-const rootfs = busyboxRootfs(work)
+/** The floor: what runc pays to run a prestart and a poststop hook that do nothing. */
+const trueHooksBundle = ociBundle({
+  args: ['/bin/busybox', 'echo', 'x'],
+  hooks: {prestart: [{path: '/bin/true'}], poststop: [{path: '/bin/true'}]},
+})
+const rootfs = busyboxRootfs(tmpfsSpool.work)
 
 interface Timing {
   start: number
@@ -52,9 +78,8 @@ interface Timing {
   toFile?: number
 }
 
-const profilePath = join(work, 'out', 'bench.json')
 /** Runs a hooked case with the of: file removed first, then waits for the finaliser to write it again. */
-async function withExitToFile(run: () => Promise<Timing>): Promise<Timing> {
+async function withExitToFile(profilePath: string, run: () => Promise<Timing>): Promise<Timing> {
   rmSync(profilePath, {force: true})
   const timing = await run()
   const exited = performance.now()
@@ -90,25 +115,31 @@ const median = (xs: number[]) => {
 }
 
 let counter = 0
+type Install = ReturnType<typeof installAt>
+const runcHooked = (install: Install) => () =>
+  withExitToFile(install.profile, () => timed('runc', ['run', `bench-${process.pid}-${++counter}`], install.bundle))
+const podmanHooked = (install: Install) => () =>
+  withExitToFile(install.profile, () =>
+    timed(
+      'podman',
+      podmanRunArgs({
+        runtime: 'runc',
+        rootfs,
+        hooksDir: install.hooksDir,
+        annotations: install.annotations,
+        args: ['/bin/busybox', 'echo', 'x'],
+      }),
+    ),
+  )
 const cases: Record<string, () => Promise<Timing>> = {
   'runc run, no hook': () => timed('runc', ['run', `bench-${process.pid}-${++counter}`], plainBundle),
-  'runc run, hook': () =>
-    withExitToFile(() => timed('runc', ['run', `bench-${process.pid}-${++counter}`], hookedBundle)),
+  'runc run, hooks /bin/true': () => timed('runc', ['run', `bench-${process.pid}-${++counter}`], trueHooksBundle),
+  'runc run, hook, tmpfs': runcHooked(tmpfsSpool),
+  'runc run, hook, disk': runcHooked(diskSpool),
   'podman run, no hook': () =>
     timed('podman', podmanRunArgs({runtime: 'runc', rootfs, args: ['/bin/busybox', 'echo', 'x']})),
-  'podman run, hook': () =>
-    withExitToFile(() =>
-      timed(
-        'podman',
-        podmanRunArgs({
-          runtime: 'runc',
-          rootfs,
-          hooksDir,
-          annotations: annotation,
-          args: ['/bin/busybox', 'echo', 'x'],
-        }),
-      ),
-    ),
+  'podman run, hook, tmpfs': podmanHooked(tmpfsSpool),
+  'podman run, hook, disk': podmanHooked(diskSpool),
 }
 const results: Record<string, Timing[]> = Object.fromEntries(Object.keys(cases).map((k) => [k, []]))
 for (let i = 0; i < runs; i++) {
@@ -116,27 +147,41 @@ for (let i = 0; i < runs; i++) {
 }
 const line = (name: string) => {
   const t = results[name]!
-  return `${name.padEnd(20)} start ${median(t.map((x) => x.start))
+  return `${name.padEnd(26)} start ${median(t.map((x) => x.start))
     .toFixed(1)
     .padStart(6)} ms   total ${median(t.map((x) => x.total))
     .toFixed(1)
     .padStart(6)} ms   (median of ${t.length})`
 }
+console.log(`tmpfs: ${tmpfsLabel}; disk: ${diskLabel}`)
 for (const name of Object.keys(cases)) console.log(line(name))
+const ratio = (a: string, b: string, key: 'start' | 'total') =>
+  (median(results[a]!.map((x) => x[key])) / median(results[b]!.map((x) => x[key]))).toFixed(2)
 for (const runtime of ['runc run', 'podman run']) {
-  const a = results[`${runtime}, hook`]!
-  const b = results[`${runtime}, no hook`]!
+  for (const spool of ['tmpfs', 'disk']) {
+    const hooked = `${runtime}, hook, ${spool}`
+    const plain = `${runtime}, no hook`
+    console.log(
+      `${runtime}, spool on ${spool}: start with/without hook = ${ratio(hooked, plain, 'start')}x, total = ${ratio(hooked, plain, 'total')}x`,
+    )
+  }
+}
+console.log(
+  `runc run, hooks /bin/true (the floor of any two hooks): start ${ratio('runc run, hooks /bin/true', 'runc run, no hook', 'start')}x, total ${ratio('runc run, hooks /bin/true', 'runc run, no hook', 'total')}x`,
+)
+for (const spool of ['tmpfs', 'disk']) {
+  const toFile = Object.entries(results)
+    .filter(([name]) => name.endsWith(`hook, ${spool}`))
+    .flatMap(([, t]) => t.flatMap((x) => (x.toFile === undefined ? [] : [x.toFile])))
   console.log(
-    `${runtime}: start with/without hook = ${(median(a.map((x) => x.start)) / median(b.map((x) => x.start))).toFixed(2)}x, total = ${(median(a.map((x) => x.total)) / median(b.map((x) => x.total))).toFixed(2)}x`,
+    `of: exit-to-file, spool on ${spool}, one container at a time: p50 ${percentile(toFile, 50).toFixed(1)} ms, p99 ${percentile(toFile, 99).toFixed(1)} ms (${toFile.length} runs)`,
   )
 }
-const toFile = Object.values(results).flatMap((t) => t.flatMap((x) => (x.toFile === undefined ? [] : [x.toFile])))
-console.log(
-  `of: exit-to-file, one container at a time: p50 ${percentile(toFile, 50).toFixed(1)} ms, p99 ${percentile(toFile, 99).toFixed(1)} ms (${toFile.length} runs)`,
-)
-const recorded = JSON.parse(readFileSync(join(work, 'out', 'bench.json'), 'utf8')) as {
+const recorded = JSON.parse(readFileSync(tmpfsSpool.profile, 'utf8')) as {
   syscalls: Array<{names: string[]}>
 }
 console.log(`last recorded profile: ${recorded.syscalls[0]?.names.length ?? 0} syscalls`)
-cli(['uninstall', '--all'])
-rmSync(work, {recursive: true, force: true})
+for (const install of [tmpfsSpool, diskSpool]) {
+  install.cli(['uninstall', '--all'])
+  rmSync(install.work, {recursive: true, force: true})
+}

@@ -3,7 +3,10 @@
  * base spec has no hooks.d `when` filter), so both must let such a container go at once.
  * - prestart: the native helper's `hook-prestart` (the arguments install gives it) on a containerd OCI state with
  *   containerd's io.kubernetes.cri.* annotations and no recording annotation, vs /bin/true (the floor: one exec);
- * - poststop: bin/hook-poststop.js on the same state vs `node -e 0` (the floor: Node's start).
+ * - poststop: the native helper's `hook-poststop` (the hook installs put in config.json and hooks.d, with the
+ *   arguments install gives it) on the same state vs /bin/true;
+ * - the Node poststop, bin/hook-poststop.js (now only the native poststop's `--fallback`), vs `node -e 0` (the floor:
+ *   Node's start), for comparison.
  * Interleaved, median of RUNS (≥ 200) each; it checks that neither hook wrote anything (no spool was created).
  *   Usage: node dist/bench/prestart-not-asked.js [RUNS]   (npm run bench:prestart; no root needed)
  */
@@ -45,6 +48,9 @@ function containerdState(): string {
 
 const helper = helperPath()
 const prestartArgs = ['hook-prestart', '--spool', spool, '--output-root', join(work, 'out'), '--on-error', 'fail']
+const nodePoststopJs = join(PACKAGE_ROOT, 'bin', 'hook-poststop.js')
+const finaliser = join(PACKAGE_ROOT, 'bin', 'finaliser.js')
+const poststopArgs = ['hook-poststop', '--spool', spool, '--finaliser', finaliser, '--fallback', nodePoststopJs]
 const env = {...process.env, SECCOMP_RECORDER_CONFIG: config, SECCOMP_RECORDER_HELPER: helper}
 
 function time(command: string, args: string[], input?: string): number {
@@ -55,29 +61,40 @@ function time(command: string, args: string[], input?: string): number {
   return elapsed
 }
 
-const samples = {floor: [] as number[], prestart: [] as number[], node: [] as number[], poststop: [] as number[]}
+const samples = {
+  floor: [] as number[],
+  prestart: [] as number[],
+  poststop: [] as number[],
+  node: [] as number[],
+  nodePoststop: [] as number[],
+}
 for (let i = 0; i < runs; i++) {
   const state = containerdState()
   samples.floor.push(time('/bin/true', []))
   samples.prestart.push(time(helper, prestartArgs, state))
+  samples.poststop.push(time(helper, poststopArgs, state))
   samples.node.push(time(process.execPath, ['-e', '0']))
-  samples.poststop.push(time(process.execPath, [join(PACKAGE_ROOT, 'bin', 'hook-poststop.js')], state))
+  samples.nodePoststop.push(time(process.execPath, [nodePoststopJs], state))
 }
 if (existsSync(spool)) throw new Error(`a hook touched the spool (${spool}) for a container that asked for nothing`)
 rmSync(work, {recursive: true, force: true})
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
 const ms = (x: number) => `${x.toFixed(2)} ms`
-const [floor, prestart, node, poststop] = [
+const [floor, prestart, poststop, node, nodePoststop] = [
   median(samples.floor),
   median(samples.prestart),
-  median(samples.node),
   median(samples.poststop),
+  median(samples.node),
+  median(samples.nodePoststop),
 ]
 console.log(`containerd state, no recording annotation; median of ${runs} interleaved runs each`)
 console.log(
   `prestart  helper hook-prestart ${ms(prestart)}   /bin/true ${ms(floor)}   ratio ${(prestart / floor).toFixed(2)}x   (+${ms(prestart - floor)})`,
 )
 console.log(
-  `poststop  bin/hook-poststop.js ${ms(poststop)}   node -e 0 ${ms(node)}   ratio ${(poststop / node).toFixed(2)}x   (+${ms(poststop - node)})`,
+  `poststop  helper hook-poststop ${ms(poststop)}   /bin/true ${ms(floor)}   ratio ${(poststop / floor).toFixed(2)}x   (+${ms(poststop - floor)})`,
+)
+console.log(
+  `fallback  bin/hook-poststop.js (Node) ${ms(nodePoststop)}   node -e 0 ${ms(node)}   ratio ${(nodePoststop / node).toFixed(2)}x   (+${ms(nodePoststop - node)})`,
 )

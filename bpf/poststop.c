@@ -30,7 +30,6 @@
 #include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include "helper.h"
 #include "oci-state.h"
 
@@ -291,8 +290,17 @@ static void end_stamps(const char *id, char *iso, size_t iso_size, char *rec, si
 }
 
 /*
- * <spool>/<id>.taken, the journal src/spool/layout.ts readJournal accepts, written atomically (temp file, fsync,
- * rename, fsync of the directory). Its target is exactly what `read`/`remove` print (print_result).
+ * <spool>/<id>.taken, the journal src/spool/layout.ts readJournal accepts, written whole under a temp name, then
+ * renamed: a reader (finaliser, gc) sees no journal or the whole journal, and a kill -9 at any point leaves at most
+ * the temp file (gc removes it once its writer is gone; the kernel target is removed only after the rename). Its
+ * target is exactly what `read`/`remove` print (print_result).
+ * Neither the file nor the directory is fsynced (that was 1-20 ms of every recorded container's exit here, on the
+ * runtime's path): an fsync only matters if the machine itself goes down. Then every recording still in progress is
+ * lost with the kernel's maps, and with the default spool on a tmpfs (/run) every note and journal with them; the
+ * fsync bought something only on a spool kept on disk, and only for the container that exited in the moment
+ * (milliseconds, seconds at most under load) before the finaliser wrote its outputs, which are fsynced
+ * (src/fs/atomic-write.ts). Such a journal may come back empty or not at all: gc reports the note as a recording
+ * gone (readJournal takes an unreadable journal for none), as it does for a container running at the crash.
  */
 static bool write_journal(const char *spool, const char *id, const struct note *n, const struct result *r,
 			  const char *iso, const char *rec, const char *podman)
@@ -300,8 +308,8 @@ static bool write_journal(const char *spool, const char *id, const struct note *
 	char tmp[PATH_BYTES], dst[PATH_BYTES], *target = NULL;
 	size_t target_len = 0;
 	FILE *f, *mem;
-	int fd, dfd;
 	bool ok;
+	int fd;
 
 	if (!(mem = open_memstream(&target, &target_len)))
 		return false;
@@ -329,15 +337,11 @@ static bool write_journal(const char *spool, const char *id, const struct note *
 		fprintf(f, ",\"podmanName\":\"%s\"", podman);
 	fputs("}\n", f);
 	free(target);
-	ok = fflush(f) == 0 && fsync(fd) == 0;
+	ok = fflush(f) == 0;
 	ok = fclose(f) == 0 && ok;
 	if (!ok || rename(tmp, dst) != 0) {
 		unlink(tmp);
 		return false;
-	}
-	if ((dfd = open(spool, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
-		fsync(dfd);
-		close(dfd);
 	}
 	return true;
 }
@@ -441,33 +445,67 @@ static bool finaliser_running(const char *spool)
 	return held;
 }
 
+/* The finaliser's stdout and stderr: <spool>/finaliser.log when that is a regular file (a FIFO or device there gets
+ * nothing: the lines go to memory). */
+static int finaliser_log(const char *spool)
+{
+	char log[PATH_BYTES];
+	struct stat sb;
+	int out;
+
+	snprintf(log, sizeof(log), "%s/finaliser.log", spool);
+	out = open(log, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
+	if (out >= 0 && (fstat(out, &sb) != 0 || !S_ISREG(sb.st_mode))) {
+		close(out);
+		out = -1;
+	}
+	return out >= 0 ? out : memfd_create("finaliser.log", MFD_CLOEXEC);
+}
+
 /*
- * Starts the finaliser unless one runs: detached from the runtime (own session, not our child: the runtime waits
- * for this hook only, and the grandchild holds none of its pipes), signals reset (crun blocks them), low priority,
- * in / with umask 077, told the spool (--spool), stdio on <spool>/finaliser.log when that is a regular file. The
- * finaliser takes its lock itself; two started at once: one of them stays.
+ * Starts the finaliser unless one runs, without keeping the runtime waiting. runc and podman read a hook's stdout
+ * and stderr to end of file before they go on: any process still holding those pipes holds them up (the child of a
+ * fork until it has put its own stdio elsewhere; on a busy node that child waited 10-30 ms for a CPU first). So
+ * this hook hands its own stdio over before it forks (it has printed its line; a later warning goes to the log):
+ * stdin a pipe without a writer (end of file at once), stdout and stderr <spool>/finaliser.log. The child inherits
+ * only those, and is not waited for: the hook exits at once and the finaliser is reparented (to init or the
+ * runtime's subreaper, which reaps it), as the grandchild of a double fork was. The child, off the runtime's path:
+ * a session of its own, signals reset (crun blocks them), nice 19 and SCHED_BATCH, in / with umask 077, every
+ * other descriptor closed, then the finaliser told the spool (--spool). The finaliser takes its lock itself; two
+ * started at once: one of them stays.
  */
 static void start_finaliser(const char *spool, const char *finaliser)
 {
-	char log[PATH_BYTES];
-	pid_t child;
+	int out, empty[2];
 
 	if (!finaliser || finaliser_running(spool))
 		return;
-	snprintf(log, sizeof(log), "%s/finaliser.log", spool);
-	child = fork();
-	if (child < 0) {
+	out = finaliser_log(spool);
+	if (out < 0 || pipe2(empty, O_CLOEXEC) != 0) {
+		warn("cannot start the finaliser %s: %s (gc will finish the recording)", finaliser, strerror(errno));
+		if (out >= 0)
+			close(out);
+		return;
+	}
+	close(empty[1]);
+	fflush(stdout);
+	fflush(stderr);
+	if (dup2(empty[0], STDIN_FILENO) < 0 || dup2(out, STDOUT_FILENO) < 0 || dup2(out, STDERR_FILENO) < 0) {
 		warn("cannot start the finaliser %s: %s (gc will finish the recording)", finaliser, strerror(errno));
 		return;
 	}
-	if (child > 0) {
-		while (waitpid(child, NULL, 0) < 0 && errno == EINTR)
-			;
+	close(empty[0]);
+	close(out);
+	switch (fork()) {
+	case -1:
+		warn("cannot start the finaliser %s: %s (gc will finish the recording)", finaliser, strerror(errno));
+		return;
+	case 0:
+		break;
+	default:
 		return;
 	}
 	setsid();
-	if (fork() != 0)
-		_exit(0);
 	reset_signals();
 	setpriority(PRIO_PROCESS, 0, 19);
 	/* SCHED_BATCH, not SCHED_IDLE: its children take the helper lock every prestart waits for. */
@@ -475,25 +513,7 @@ static void start_finaliser(const char *spool, const char *finaliser)
 	umask(077);
 	if (chdir("/") != 0)
 		_exit(1);
-	{
-		int empty[2], out = open(log, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
-		struct stat sb;
-
-		/* Only a regular file is written through: a FIFO or device there gets nothing (the lines go to memory). */
-		if (out >= 0 && (fstat(out, &sb) != 0 || !S_ISREG(sb.st_mode))) {
-			close(out);
-			out = -1;
-		}
-		if (out < 0)
-			out = memfd_create("finaliser.log", MFD_CLOEXEC);
-		if (out < 0 || pipe(empty) != 0) /* stdin: a pipe without a writer (end of file at once) */
-			_exit(1);
-		close(empty[1]);
-		dup2(empty[0], 0);
-		dup2(out, 1);
-		dup2(out, 2);
-		close_range(3, ~0U, 0);
-	}
+	close_range(3, ~0U, 0);
 	execl(finaliser, finaliser, "--spool", spool, (char *)NULL);
 	_exit(127);
 }
@@ -631,7 +651,7 @@ int cmd_hook_poststop(struct opts *o)
 	take_into_journal(o->spool, st.id, &n, podman);
 	release_lock(lock_fd, o->spool, lock_name);
 	free(n.text);
-	start_finaliser(o->spool, o->finaliser);
 	printf("{\"id\":\"%s\",\"journal\":true}\n", st.id);
+	start_finaliser(o->spool, o->finaliser); /* last: it hands this hook's stdio over to the finaliser's log */
 	return EX_OK;
 }
