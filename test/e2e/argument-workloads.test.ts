@@ -15,14 +15,16 @@
  * by name with harmless arguments while recorded, as argument-rules.test.ts does: unshare(CLONE_NEWNS)
  * (`unshare -m`, refused by the kernel without CAP_SYS_ADMIN, but seen with its flags) and personality(PER_LINUX)
  * (`linux64`). The test checks each name is in the argument-aware profile and the forbidden value is not in the
- * recording, so no probe is vacuous. The threaded servers (redis, python) also show clone3's ENOSYS: glibc's
- * pthread_create falls back to clone, whose namespace bits (none) are checked.
+ * recording, so no probe is vacuous. The argument-aware profiles restrict clone, so they give clone3 ENOSYS (checked):
+ * the threaded servers (redis's background threads, python's thread per request) still serve, glibc's
+ * pthread_create falling back to clone, whose namespace bits (none) are checked.
  */
 import assert from 'node:assert/strict'
 import {spawn} from 'node:child_process'
 import {mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
+import {isDeepStrictEqual} from 'node:util'
 import {after, before, describe, it} from 'node:test'
 import {RecordingStore} from '../../src/store/store.js'
 import type {ArgumentsBySyscall} from '../../src/syscalls/arguments.js'
@@ -277,6 +279,11 @@ describe(
       it(`${workload.name}: serves the same under both runtimes and both profiles; the forbidden arguments get EPERM only under the argument-aware one`, () => {
         const {recording, recorded, enforced} = outcomes.get(workload.name)!
         const names = allowedSyscallNamesIn(profileOf(workload, 'args'))
+        const rules = (JSON.parse(readFileSync(profileOf(workload, 'args'), 'utf8')) as {syscalls: object[]}).syscalls
+        assert.ok(
+          rules.some((r) => isDeepStrictEqual(r, {names: ['clone3'], action: 'SCMP_ACT_ERRNO', errnoRet: 38})),
+          'clone3 gets ENOSYS in the argument-aware profile',
+        )
         for (const [syscall, forbidden] of FORBIDDEN) {
           assert.ok(
             names.includes(syscall),
