@@ -25,7 +25,8 @@ import {runCli} from '../test/helpers/cli.js'
 import {nativeHelper, requireKernelPrerequisites} from '../test/e2e/harness.js'
 import {Containerd, requireContainerdPrerequisites} from '../test/e2e/containerd/containerd-daemon.js'
 import type {CriClient} from '../test/e2e/containerd/cri-client.js'
-import {baseRootfs, ociImageArchive} from '../test/e2e/containerd/images.js'
+import {ociImageArchive} from '../test/e2e/containerd/images.js'
+import {baseRootfs} from '../test/e2e/rootfs.js'
 import {podConfig, removePod, runPod, type RunningPod} from '../test/e2e/containerd/pods.js'
 
 const pods = Math.max(20, Number(process.argv[2] ?? 20))

@@ -5,7 +5,8 @@
  * the argument-aware and the name-only profile and under both runtimes; one extra call with a forbidden argument but
  * an allowed syscall name gets EPERM: socket(AF_NETLINK) (`busybox ip link`), unshare(CLONE_NEWUSER)
  * (`busybox unshare -U`), personality(PER_LINUX32) (`busybox linux32`); the name-only profile (`--args off`) of the
- * same recording lets them through.
+ * same recording lets them through. argument-workloads.test.ts does the same with real servers (nginx, redis,
+ * python's http.server).
  *
  * The recorded workload makes the curated calls by name with harmless arguments: socket(AF_INET) (`nc` to a
  * closed port), unshare(CLONE_NEWNS) (`unshare -m`; refused by the kernel without CAP_SYS_ADMIN, but sys_enter has

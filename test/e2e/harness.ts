@@ -206,6 +206,8 @@ export function podmanRunArgs(options: {
   annotations?: Record<string, string>
   seccomp?: string
   capAdd?: string[]
+  /** Seconds after which conmon kills the container (a hung workload fails the test instead of stalling it). */
+  timeout?: number
 }): string[] {
   return [
     '--runtime',
@@ -229,6 +231,7 @@ export function podmanRunArgs(options: {
     ...Object.entries(options.annotations ?? {}).flatMap(([k, v]) => ['--annotation', csvField(`${k}=${v}`)]),
     ...(options.seccomp ? ['--security-opt', `seccomp=${options.seccomp}`] : []),
     ...(options.capAdd ?? []).flatMap((cap) => ['--cap-add', cap]),
+    ...(options.timeout === undefined ? [] : ['--timeout', String(options.timeout)]),
     '--rootfs',
     options.rootfs,
     ...options.args,
