@@ -1,8 +1,12 @@
 // Copied by src/cli/bundle-cli.mjs to dist/cli/cli.js: loads the CLI bundle dist/cli/cli.cjs (CommonJS) with the V8
 // code cache dist/cli/cli.cjs.cache that src/cli/gen-code-cache.mjs wrote at build time, so a start deserialises the
 // compiled code of oclif and of the stage modules instead of parsing and compiling them. V8 accepts a cache only for
-// the same source, V8 version and flags; otherwise (another Node, `node --cpu-prof`, no cache file) it compiles as
-// any module load would: the cache changes how long a start takes, never what runs. Nothing is written at run time.
+// the same V8 version and flags and a source of the same length, and does not check its data (release builds): a
+// cache of another bundle of that length would run that bundle's code, a damaged one crashes Node. So the cache file
+// begins with the SHA-256 of the bundle and of V8's data (codeCacheFile), and only a cache whose digest matches is
+// handed to V8; otherwise (another Node, `node --cpu-prof`, no cache file, an edited bundle) it compiles as any
+// module load would: the cache changes how long a start takes, never what runs. Nothing is written at run time.
+import {createHash} from 'node:crypto'
 import {readFileSync} from 'node:fs'
 import {createRequire} from 'node:module'
 import {dirname} from 'node:path'
@@ -12,18 +16,33 @@ import {Script} from 'node:vm'
 const file = fileURLToPath(new URL('./cli.cjs', import.meta.url))
 export const CODE_CACHE_FILE = `${file}.cache`
 
-function readCodeCache() {
+const DIGEST_BYTES = 32
+
+/** SHA-256 of the bundle's bytes and V8's cache data: what ties a cache file to the one bundle it was made from. */
+const cacheDigest = (bundleBytes, data) => createHash('sha256').update(bundleBytes).update(data).digest()
+
+/** The cache file's contents: cacheDigest, then V8's data (for gen-code-cache.mjs). */
+export const codeCacheFile = (bundleBytes, data) => Buffer.concat([cacheDigest(bundleBytes, data), data])
+
+/** V8's data from the cache file when it was made from exactly these bundle bytes and is whole; else undefined. */
+function readCodeCache(bundleBytes) {
+  let contents
   try {
-    return readFileSync(CODE_CACHE_FILE)
+    contents = readFileSync(CODE_CACHE_FILE)
   } catch {
     return undefined
   }
+  const data = contents.subarray(DIGEST_BYTES)
+  return contents.length > DIGEST_BYTES && cacheDigest(bundleBytes, data).equals(contents.subarray(0, DIGEST_BYTES))
+    ? data
+    : undefined
 }
 
-const cachedData = readCodeCache()
+const bundleBytes = readFileSync(file)
+const cachedData = readCodeCache(bundleBytes)
 // the same wrapper Node puts around a CommonJS module, so the bundle sees require, module and __filename as usual
 // and `__import`: oclif imports the command, hook and plugin modules by their file URLs (see bundle-cli.mjs)
-const source = `(function (exports, require, module, __filename, __dirname, __import) { ${readFileSync(file, 'utf8')}\n})`
+const source = `(function (exports, require, module, __filename, __dirname, __import) { ${bundleBytes.toString('utf8')}\n})`
 const script = new Script(source, {filename: file, cachedData})
 const bundle = {exports: {}}
 const importModule = (url) => import(url)
@@ -41,7 +60,7 @@ try {
 /** Whether V8 took the build's code cache (false: none, or made by another Node or other flags). */
 export const codeCacheUsed = cachedData !== undefined && !script.cachedDataRejected
 
-/** The code cache of the bundle with every function compiled so far (for gen-code-cache.mjs). */
-export const createCodeCache = () => script.createCachedData()
+/** The cache file's contents for the bundle with every function compiled so far (for gen-code-cache.mjs). */
+export const createCodeCache = () => codeCacheFile(bundleBytes, script.createCachedData())
 
 export default bundle.exports

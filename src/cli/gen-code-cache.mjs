@@ -37,7 +37,7 @@ async function warmUp(args) {
   }
   stdout.write = () => true
   try {
-    await cli.execute({dir: pathToFileURL(join(root, 'package.json')).href, args})
+    await cli.execute({loadOptions: {root: join(root, 'package.json'), userPlugins: false}, args}) // as bin/run.js
   } catch (error) {
     if (!(error instanceof WarmUpExit)) throw error
     // 1 is a verdict (diff: the runtime's default denies a syscall); anything above means less code in the cache

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict'
-import {existsSync, readdirSync, readFileSync} from 'node:fs'
+import {spawnSync} from 'node:child_process'
+import {cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {pathToFileURL} from 'node:url'
 import {describe, it} from 'node:test'
@@ -55,4 +57,53 @@ describe('the CLI bundle (src/cli/bundle-cli.mjs)', () => {
     }
     assert.equal(loader.codeCacheUsed, true)
   })
+
+  // V8 checks a code cache against the source's length only, and a release build does not check its data: a cache
+  // that does not belong to this very bundle must not reach V8 (a damaged one crashed Node with SIGSEGV, and after an
+  // edit of the same length the old code ran).
+  for (const [what, spoil] of [
+    ['a damaged code cache', (dir: string) => flipBytes(join(dir, 'cli.cjs.cache'))],
+    ['a code cache of another bundle of the same length', (dir: string) => editSameLength(join(dir, 'cli.cjs'))],
+    ['a truncated code cache', (dir: string) => truncateHalf(join(dir, 'cli.cjs.cache'))],
+  ] as const)
+    it(`does not hand ${what} to V8: the bundle is compiled as usual`, () => {
+      const dir = mkdtempSync(join(tmpdir(), 'scr-cli-cache-'))
+      try {
+        cpSync(join(REPO_ROOT, 'dist', 'cli'), dir, {recursive: true})
+        spoil(dir)
+        const run = spawnSync(
+          process.execPath,
+          [
+            '--input-type=module',
+            '-e',
+            `const m = await import(${JSON.stringify(pathToFileURL(join(dir, 'cli.js')).href)}); console.log(m.codeCacheUsed)`,
+          ],
+          {encoding: 'utf8'},
+        )
+        assert.equal(run.signal, null, run.stderr)
+        assert.equal(run.status, 0, run.stderr)
+        assert.equal(run.stdout.trim(), 'false')
+      } finally {
+        rmSync(dir, {recursive: true, force: true})
+      }
+    })
 })
+
+function flipBytes(file: string): void {
+  const data = readFileSync(file)
+  for (let i = data.length >> 1; i < data.length; i += 997) data[i] = data[i]! ^ 0xff
+  writeFileSync(file, data)
+}
+
+function truncateHalf(file: string): void {
+  const data = readFileSync(file)
+  writeFileSync(file, data.subarray(0, data.length >> 1))
+}
+
+/** One ASCII letter of the bundle changed (an upper-case letter in place of a lower-case one). */
+function editSameLength(file: string): void {
+  const text = readFileSync(file, 'latin1')
+  const at = text.indexOf('no such file')
+  assert.ok(at > 0)
+  writeFileSync(file, `${text.slice(0, at)}NO SUCH FILE${text.slice(at + 'no such file'.length)}`, 'latin1')
+}

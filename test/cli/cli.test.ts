@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
-import {readdirSync, readFileSync} from 'node:fs'
+import {existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
 import {join, relative} from 'node:path'
 import {describe, it} from 'node:test'
 import {Ajv} from 'ajv'
@@ -262,5 +263,38 @@ describe('colour', () => {
       env: {NO_COLOR: undefined, FORCE_COLOR: '1'},
     })
     assert.match(run.stdout, /\u001b\[/)
+  })
+})
+
+describe('plugins', () => {
+  // oclif loads the "user" and "link" plugins listed in <data dir>/package.json (SECCOMP_RECORDER_DATA_DIR,
+  // XDG_DATA_HOME or ~/.local/share/seccomp-recorder) and runs their init hooks at every start: root running the CLI
+  // with a HOME or XDG_DATA_HOME another user can write would run that user's code. We have no user plugins.
+  it('loads no plugin from the data directory', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'scr-user-plugins-'))
+    try {
+      const plugin = join(dir, 'plugin')
+      const ran = join(dir, 'ran')
+      mkdirSync(join(dir, 'data'))
+      mkdirSync(plugin)
+      writeFileSync(
+        join(dir, 'data', 'package.json'),
+        JSON.stringify({oclif: {plugins: [{type: 'link', name: 'linked', root: plugin}]}}),
+      )
+      writeFileSync(
+        join(plugin, 'package.json'),
+        JSON.stringify({name: 'linked', version: '1.0.0', type: 'module', oclif: {hooks: {init: './init.js'}}}),
+      )
+      writeFileSync(
+        join(plugin, 'init.js'),
+        `import {writeFileSync} from 'node:fs'\nexport default async () => writeFileSync(${JSON.stringify(ran)}, 'ran')\n`,
+      )
+      const run = runCli(['--version'], {env: {SECCOMP_RECORDER_DATA_DIR: join(dir, 'data')}})
+      assert.equal(run.status, 0, run.stderr)
+      assert.equal(existsSync(ran), false, "the linked plugin's init hook ran")
+      assert.equal(run.stderr, '')
+    } finally {
+      rmSync(dir, {recursive: true, force: true})
+    }
   })
 })
