@@ -445,8 +445,8 @@ static bool finaliser_running(const char *spool)
 	return held;
 }
 
-/* The finaliser's stdout and stderr: <spool>/finaliser.log when that is a regular file (a FIFO or device there gets
- * nothing: the lines go to memory). */
+/* The finaliser's stdout and stderr: <spool>/finaliser.log when that is a regular file of ours with one link (a
+ * FIFO, a device, another owner's file or a hard link to a file elsewhere gets nothing: the lines go to memory). */
 static int finaliser_log(const char *spool)
 {
 	char log[PATH_BYTES];
@@ -455,7 +455,8 @@ static int finaliser_log(const char *spool)
 
 	snprintf(log, sizeof(log), "%s/finaliser.log", spool);
 	out = open(log, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
-	if (out >= 0 && (fstat(out, &sb) != 0 || !S_ISREG(sb.st_mode))) {
+	if (out >= 0 &&
+	    (fstat(out, &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_uid != geteuid() || sb.st_nlink != 1)) {
 		close(out);
 		out = -1;
 	}

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict'
 import {spawn, spawnSync} from 'node:child_process'
-import {existsSync, mkdtempSync, readdirSync, readFileSync} from 'node:fs'
+import {existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {before, describe, it} from 'node:test'
@@ -266,6 +266,31 @@ describe('OCI hook (real kernel, podman, runc, crun)', {timeout: 600_000}, () =>
     assert.ok(profileNames(profile).includes('uname'), 'the finaliser wrote the profile')
     assert.equal(existsSync(join(spool, `${id}.taken`)), false)
     process.stderr.write(`# runc run with the native poststop: ${runMs} ms\n`)
+  })
+
+  it('the finaliser log is never a hard link to a file elsewhere: the native poststop does not append to it', async () => {
+    const spool = join(work, 'spool')
+    mkdirSync(spool, {recursive: true, mode: 0o700})
+    // No finaliser may be running (it would keep writing to its own log): the poststop must start one with this log.
+    await (await acquireLock(finaliserLockPath(spool))).release()
+    const outside = join(work, 'not-a-log.txt')
+    writeFileSync(outside, 'not the finaliser log\n')
+    rmSync(join(spool, 'finaliser.log'), {force: true})
+    linkSync(outside, join(spool, 'finaliser.log'))
+    const profile = join(out, 'hard-link.json')
+    const bundle = ociBundle({
+      args: ['/bin/sh', '-c', WORKLOAD],
+      annotations: {'io.containers.trace-syscall': `of:${profile}`},
+    })
+    assert.equal(
+      runCli(['install', '--oci-config', join(bundle, 'config.json'), '--hooks-dir', hooksDir], {env}).status,
+      0,
+    )
+    const run = spawnSync('runc', ['run', `scr-hardlink-${process.pid}`], {cwd: bundle, encoding: 'utf8'})
+    assert.equal(run.status, 0, run.stderr)
+    assert.equal(runCli(['wait', '--output', profile, '--timeout', '60'], {env}).status, 0)
+    assert.equal(readFileSync(outside, 'utf8'), 'not the finaliser log\n')
+    rmSync(join(spool, 'finaliser.log'))
   })
 
   it('the native poststop for a container that was never registered (or asks for nothing) returns at once', async () => {
