@@ -50,6 +50,18 @@ function waitWritten(...args: string[]): void {
 }
 
 const profileNames = allowedSyscallNamesIn
+/** A bundle running WORKLOAD that asks for an `of:` profile, with the hook installed into its config.json. */
+function hookedBundle(profile: string): string {
+  const bundle = ociBundle({
+    args: ['/bin/sh', '-c', WORKLOAD],
+    annotations: {'io.containers.trace-syscall': `of:${profile}`},
+  })
+  assert.equal(
+    runCli(['install', '--oci-config', join(bundle, 'config.json'), '--hooks-dir', hooksDir], {env}).status,
+    0,
+  )
+  return bundle
+}
 
 describe('OCI hook (real kernel, podman, runc, crun)', {timeout: 600_000}, () => {
   before(async () => {
@@ -91,12 +103,7 @@ describe('OCI hook (real kernel, podman, runc, crun)', {timeout: 600_000}, () =>
 
     it(`${runtime} run with config.json hooks: records, and the profile runs the container under linux.seccomp`, () => {
       const profile = join(out, `${runtime}-run.json`)
-      const bundle = ociBundle({
-        args: ['/bin/sh', '-c', WORKLOAD],
-        annotations: {'io.containers.trace-syscall': `of:${profile}`},
-      })
-      const config = join(bundle, 'config.json')
-      assert.equal(runCli(['install', '--oci-config', config, '--hooks-dir', hooksDir], {env}).status, 0)
+      const bundle = hookedBundle(profile)
       const recorded = spawnSync(runtime, ['run', `scr-hook-${process.pid}-${runtime}`], {
         cwd: bundle,
         encoding: 'utf8',
@@ -233,14 +240,7 @@ describe('OCI hook (real kernel, podman, runc, crun)', {timeout: 600_000}, () =>
   it('runc run returns before the outputs are written; the finaliser writes them and wait sees them', async () => {
     const spool = join(work, 'spool')
     const profile = join(out, 'off-path.json')
-    const bundle = ociBundle({
-      args: ['/bin/sh', '-c', WORKLOAD],
-      annotations: {'io.containers.trace-syscall': `of:${profile}`},
-    })
-    assert.equal(
-      runCli(['install', '--oci-config', join(bundle, 'config.json'), '--hooks-dir', hooksDir], {env}).status,
-      0,
-    )
+    const bundle = hookedBundle(profile)
     // This test holds the finaliser's lock, as a running finaliser would: the poststop starts none, the journal waits.
     const held = await acquireLock(finaliserLockPath(spool))
     const id = `scr-offpath-${process.pid}`
@@ -278,14 +278,7 @@ describe('OCI hook (real kernel, podman, runc, crun)', {timeout: 600_000}, () =>
     rmSync(join(spool, 'finaliser.log'), {force: true})
     linkSync(outside, join(spool, 'finaliser.log'))
     const profile = join(out, 'hard-link.json')
-    const bundle = ociBundle({
-      args: ['/bin/sh', '-c', WORKLOAD],
-      annotations: {'io.containers.trace-syscall': `of:${profile}`},
-    })
-    assert.equal(
-      runCli(['install', '--oci-config', join(bundle, 'config.json'), '--hooks-dir', hooksDir], {env}).status,
-      0,
-    )
+    const bundle = hookedBundle(profile)
     const run = spawnSync('runc', ['run', `scr-hardlink-${process.pid}`], {cwd: bundle, encoding: 'utf8'})
     assert.equal(run.status, 0, run.stderr)
     assert.equal(runCli(['wait', '--output', profile, '--timeout', '60'], {env}).status, 0)
