@@ -51,6 +51,37 @@ describe('the CLI bundle (src/cli/bundle-cli.mjs)', () => {
     assert.equal(oclif.plugins, undefined)
   })
 
+  it('sorts the commands as oclif would, without the ICU collator oclif would build at every start', () => {
+    const manifest = JSON.parse(readFileSync(join(REPO_ROOT, 'oclif.manifest.json'), 'utf8')) as {
+      commands: Record<string, unknown>
+    }
+    const ids = Object.keys(manifest.commands)
+    // the bundle's rewrite of oclif's sort (src/cli/bundle-cli.mjs) is right only while these orders agree
+    const byCodeUnits = [...ids].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+    assert.deepEqual(
+      byCodeUnits,
+      [...ids].sort((a, b) => a.localeCompare(b)),
+    )
+    const bundle = readFileSync(join(REPO_ROOT, 'dist', 'cli', 'cli.cjs'), 'utf8')
+    assert.doesNotMatch(bundle, /\.sort\(\([\w$]+,[\w$]+\)=>[\w$]+\.id\.localeCompare\(/)
+    const run = spawnSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `let calls = 0
+        const compare = String.prototype.localeCompare
+        String.prototype.localeCompare = function (...args) { calls++; return compare.apply(this, args) }
+        process.on('exit', () => process.stderr.write('localeCompare calls: ' + calls))
+        process.argv.push('--version')
+        await import(${JSON.stringify(pathToFileURL(join(REPO_ROOT, 'bin', 'run.js')).href)})`,
+      ],
+      {encoding: 'utf8'},
+    )
+    assert.equal(run.status, 0, run.stderr)
+    assert.match(run.stderr, /localeCompare calls: 0$/)
+  })
+
   it('comes with a V8 code cache that this Node accepts', async () => {
     const loader = (await import(pathToFileURL(join(REPO_ROOT, 'dist', 'cli', 'cli.js')).href)) as {
       codeCacheUsed: boolean
