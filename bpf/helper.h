@@ -160,6 +160,9 @@ int cmd_repair(struct opts *o);
 int cmd_ns_ids(struct opts *o);
 int cmd_launch(struct opts *o);
 int cmd_enforce(struct opts *o);           /* enforce.c */
+size_t read_oci_state(char *state);        /* hook-io.c: state holds SCR_STATE_MAX + 1 bytes */
+FILE *spool_file_create(const char *tmp);
+bool spool_file_commit(FILE *f, const char *tmp, const char *dst, bool sync);
 int cmd_hook_prestart(struct opts *o);     /* prestart.c */
 int cmd_hook_poststop(struct opts *o);     /* poststop.c */
 

@@ -308,8 +308,6 @@ static bool write_journal(const char *spool, const char *id, const struct note *
 	char tmp[PATH_BYTES], dst[PATH_BYTES], *target = NULL;
 	size_t target_len = 0;
 	FILE *f, *mem;
-	bool ok;
-	int fd;
 
 	if (!(mem = open_memstream(&target, &target_len)))
 		return false;
@@ -319,9 +317,7 @@ static bool write_journal(const char *spool, const char *id, const struct note *
 		target_len--;
 	snprintf(dst, sizeof(dst), "%s/%s.taken", spool, id);
 	snprintf(tmp, sizeof(tmp), "%s/.%s.taken.%d.tmp", spool, id, getpid());
-	unlink(tmp); /* a dead writer's with our pid */
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0 || !(f = fdopen(fd, "w"))) {
+	if (!(f = spool_file_create(tmp))) {
 		free(target);
 		return false;
 	}
@@ -337,13 +333,7 @@ static bool write_journal(const char *spool, const char *id, const struct note *
 		fprintf(f, ",\"podmanName\":\"%s\"", podman);
 	fputs("}\n", f);
 	free(target);
-	ok = fflush(f) == 0;
-	ok = fclose(f) == 0 && ok;
-	if (!ok || rename(tmp, dst) != 0) {
-		unlink(tmp);
-		return false;
-	}
-	return true;
+	return spool_file_commit(f, tmp, dst, false);
 }
 
 /* Whether the removal's snapshot b has anything the read's a lacks (layout.ts targetAdds): b is a later snapshot
@@ -538,23 +528,6 @@ static int run_fallback(const char *fallback, const char *state, size_t len, con
 
 /* ---- the hook ------------------------------------------------------------------------------------------------ */
 
-static size_t read_state(char *state)
-{
-	size_t len = 0;
-	ssize_t n;
-
-	while (len <= SCR_STATE_MAX && (n = read(STDIN_FILENO, state + len, SCR_STATE_MAX + 1 - len)) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			fail(EX_USAGE, R_STATE, errno, "cannot read the OCI state from stdin");
-		len += (size_t)n;
-	}
-	if (len > SCR_STATE_MAX)
-		fail(EX_USAGE, R_STATE, 0, "the OCI state is larger than %d bytes", SCR_STATE_MAX);
-	return len;
-}
-
 /* The kernel part, under the helper's lock: journal first, then the removal (release.ts, steps 1-3). */
 static void take_into_journal(const char *spool, const char *id, const struct note *n, const char *podman)
 {
@@ -621,7 +594,7 @@ int cmd_hook_poststop(struct opts *o)
 	hook_mode = true;
 	if (!o->spool)
 		usage("hook-poststop needs --spool /ABS/DIR");
-	len = read_state(state);
+	len = read_oci_state(state);
 	scr_state_pid_zero_ok = true;
 	if (!scr_parse_oci_state(state, len, &st, &why))
 		fail(EX_USAGE, R_STATE, 0, "refusing the OCI state: %s", why);

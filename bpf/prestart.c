@@ -72,13 +72,10 @@ static bool write_spool(const char *spool, const struct scr_oci_state *st, __u32
 	char tmp[4352], dst[4352], runtime[32];
 	struct timespec now;
 	FILE *f;
-	int fd;
-	bool ok;
 
 	snprintf(dst, sizeof(dst), "%s/%s.json", spool, st->id);
 	snprintf(tmp, sizeof(tmp), "%s/.%s.%d.tmp", spool, st->id, getpid());
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0 || !(f = fdopen(fd, "w")))
+	if (!(f = spool_file_create(tmp)))
 		return false;
 	clock_gettime(CLOCK_REALTIME, &now);
 	runtime_name(runtime, sizeof(runtime));
@@ -86,13 +83,7 @@ static bool write_spool(const char *spool, const struct scr_oci_state *st, __u32
 		(unsigned long long)id, runtime, (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000);
 	fwrite(state, 1, len, f); /* validated strict JSON: embedded as it is */
 	fputs("}\n", f);
-	ok = fflush(f) == 0;
-	ok = fclose(f) == 0 && ok;
-	if (!ok || rename(tmp, dst) != 0) {
-		unlink(tmp);
-		return false;
-	}
-	return true;
+	return spool_file_commit(f, tmp, dst, false);
 }
 
 /* Write the target of inum to <spool>/orphan-<ns_id>.json atomically (temp file, fsync, rename); with del the
@@ -102,20 +93,15 @@ static void write_orphan(const char *spool, __u32 inum, __u64 ns_id, bool del)
 	char tmp[4352], dst[4352];
 	struct result r;
 	FILE *f;
-	int fd;
-	bool ok;
 
 	snprintf(dst, sizeof(dst), "%s/orphan-%llu.json", spool, (unsigned long long)ns_id);
 	snprintf(tmp, sizeof(tmp), "%s/.orphan-%llu.%d.tmp", spool, (unsigned long long)ns_id, getpid());
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0 || !(f = fdopen(fd, "w")))
+	if (!(f = spool_file_create(tmp)))
 		fail(EX_RUNTIME, R_SPOOL, errno, "cannot write %s", tmp);
 	take_result(inum, del, &r);
 	print_result(f, &r, -1);
 	result_free(&r);
-	ok = fflush(f) == 0 && fsync(fd) == 0;
-	ok = fclose(f) == 0 && ok;
-	if (!ok || rename(tmp, dst) != 0)
+	if (!spool_file_commit(f, tmp, dst, true))
 		fail(EX_RUNTIME, R_SPOOL, errno, "cannot write %s", dst);
 }
 
@@ -150,8 +136,7 @@ int cmd_hook_prestart(struct opts *o)
 	struct attach_info ai;
 	const char *why;
 	char path[64];
-	size_t len = 0;
-	ssize_t n;
+	size_t len;
 	__u32 inum;
 	__u64 id;
 	struct stat self;
@@ -159,15 +144,7 @@ int cmd_hook_prestart(struct opts *o)
 	hook_mode = true;
 	if (!o->spool)
 		usage("hook-prestart needs --spool /ABS/DIR");
-	while (len <= SCR_STATE_MAX && (n = read(STDIN_FILENO, state + len, SCR_STATE_MAX + 1 - len)) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			fail(EX_USAGE, R_STATE, errno, "cannot read the OCI state from stdin");
-		len += (size_t)n;
-	}
-	if (len > SCR_STATE_MAX)
-		fail(EX_USAGE, R_STATE, 0, "the OCI state is larger than %d bytes", SCR_STATE_MAX);
+	len = read_oci_state(state);
 	if (!scr_parse_oci_state(state, len, &st, &why))
 		fail(EX_USAGE, R_STATE, 0, "refusing the OCI state: %s", why);
 	/* What the poststop would refuse is refused now, where the user sees it; a pod's sandbox is never recorded. */
