@@ -36,6 +36,13 @@ export const ARGUMENT_POSITIONS_SCHEMA = {
     properties: {index: {type: 'integer', minimum: 0, maximum: 5}, mask: U64_STRING_SCHEMA},
   },
 } as const
+/** `quota`: what the kernel refused because the run reached a quota (nested namespaces, syscall words). */
+export const RECORDING_QUOTA_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['nested', 'words'],
+  properties: {nested: {type: 'integer', minimum: 0}, words: {type: 'integer', minimum: 0}},
+} as const
 /** `arguments`: bounded; what a schema cannot say (u64 range, masks, order, names in syscalls.x86_64) is checked in validateRecording. */
 export const RECORDED_ARGUMENTS_SCHEMA = {
   type: 'object',
@@ -117,12 +124,7 @@ export const RECORDING_SCHEMA = {
     },
     lost: {type: 'integer', minimum: 0},
     interrupted: {const: true},
-    quota: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['nested', 'words'],
-      properties: {nested: {type: 'integer', minimum: 0}, words: {type: 'integer', minimum: 0}},
-    },
+    quota: RECORDING_QUOTA_SCHEMA,
     arguments: RECORDED_ARGUMENTS_SCHEMA,
     command: {type: 'array', maxItems: 4096, items: {type: 'string', maxLength: 65536}},
     exitCode: {type: ['integer', 'null'], minimum: 0, maximum: 255},

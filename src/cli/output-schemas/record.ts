@@ -1,6 +1,6 @@
 import {PROFILE_SCHEMA} from '../../profile/schema.js'
 import {stringList} from './common.js'
-import {RECORDED_ARGUMENTS_SCHEMA} from '../../store/recording-schema.js'
+import {RECORDED_ARGUMENTS_SCHEMA, RECORDING_QUOTA_SCHEMA} from '../../store/recording-schema.js'
 
 const namesByAbi = {
   type: 'object',
@@ -44,12 +44,7 @@ const RECORD_COMMAND_OUTPUT = {
       },
     },
     lost: {type: 'integer', minimum: 0},
-    quota: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['nested', 'words'],
-      properties: {nested: {type: 'integer', minimum: 0}, words: {type: 'integer', minimum: 0}},
-    },
+    quota: RECORDING_QUOTA_SCHEMA,
     arguments: RECORDED_ARGUMENTS_SCHEMA,
     output: {type: ['string', 'null']},
     profile: {...PROFILE_SCHEMA, $id: undefined},
